@@ -1,0 +1,1 @@
+"""Adapters translate between the outside world and the pure core; they hold all parsing and rendering."""

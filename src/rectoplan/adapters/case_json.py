@@ -1,0 +1,339 @@
+"""Contract 1 (case JSON) at the edge: pydantic validation with precise, field-level errors.
+
+Pydantic checks shapes and enumerations; the cross-field checks below catch contradictions (a wild-type
+KRAS with a KRAS variant, a local recurrence with the primary still in place) that no schema can express.
+The result is a frozen `Case`, so the engine never sees unvalidated data.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Collection, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from rectoplan.core.case import (
+    Biomarkers,
+    Case,
+    Health,
+    LocalRecurrence,
+    Metastasis,
+    Primary,
+    Prior,
+    SystemicLine,
+)
+from rectoplan.core.errors import CaseError, Problem
+
+CASE_FORMAT = "rectoplan.case/1"
+MAX_TEXT = 200
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+Resectability = Literal["resectable", "potentially_resectable", "unresectable", "unknown"]
+Symptom = Literal["obstruction", "bleeding", "pain"]
+Site = Literal["liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other"]
+RasStatus = Literal["wild_type", "mutant", "unknown"]
+BinaryStatus = Literal["positive", "negative", "unknown"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class PrimaryIn(_Model):
+    status: Literal["in_place", "resected"] | None = None
+    symptoms: list[Symptom] | None = Field(default=None, max_length=3)
+
+
+class LocalRecurrenceIn(_Model):
+    resectability: Resectability | None = None
+    symptoms: list[Symptom] | None = Field(default=None, max_length=3)
+
+
+class MetastasisIn(_Model):
+    site: Site
+    count: Annotated[int, Field(ge=1, le=1000)] | None = None
+    resectability: Resectability | None = None
+
+
+class BiomarkersIn(_Model):
+    kras: RasStatus | None = None
+    kras_variant: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
+    nras: RasStatus | None = None
+    braf: Literal["v600e", "other_mutation", "wild_type", "unknown"] | None = None
+    mmr: Literal["dmmr_msi_h", "pmmr_mss", "unknown"] | None = None
+    her2: BinaryStatus | None = None
+    ntrk_fusion: BinaryStatus | None = None
+    ret_fusion: BinaryStatus | None = None
+
+
+class SystemicLineIn(_Model):
+    agents: list[Text] = Field(min_length=1, max_length=10)
+    stopped_for: Literal["progression", "intolerance", "completed", "ongoing"] | None = None
+
+
+class PriorIn(_Model):
+    pelvic_radiation: bool | None = None
+    systemic_lines: list[SystemicLineIn] | None = Field(default=None, max_length=20)
+    surgeries: list[Text] | None = Field(default=None, max_length=20)
+
+
+class HealthIn(_Model):
+    dpyd: Literal["normal", "intermediate", "poor", "unknown"] | None = None
+    days_since_major_surgery: Annotated[int, Field(ge=0, le=36500)] | None = None
+    bleeding_risk: bool | None = None
+    fit_for_intensive_therapy: bool | None = None
+
+
+class CaseIn(_Model):
+    format: Literal["rectoplan.case/1"] | None = None
+    id: Text
+    age: Annotated[int, Field(ge=18, le=120)] | None = None
+    ecog: Annotated[int, Field(ge=0, le=4)] | None = None
+    primary: PrimaryIn | None = None
+    local_recurrence: LocalRecurrenceIn | None = None
+    metastases: list[MetastasisIn] | None = Field(default=None, max_length=7)
+    biomarkers: BiomarkersIn | None = None
+    prior: PriorIn | None = None
+    health: HealthIn | None = None
+    wants_clinical_trials: bool | None = None
+
+
+_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _found(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """Walk the model tree along `loc` to offer 'did you mean' for unknown fields."""
+    model: type[BaseModel] | None = CaseIn
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _expected(err: Mapping[str, Any]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "literal_error":
+        return f"one of {ctx.get('expected', '')}".replace("'", "")
+    if kind == "missing":
+        return "a value (this field is required)"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        lo, hi = ctx.get("ge", ctx.get("gt")), ctx.get("le", ctx.get("lt"))
+        bound = f">= {lo}" if lo is not None else f"<= {hi}"
+        return f"a number {bound}"
+    if kind in ("too_long", "too_short"):
+        return f"{ctx.get('field_type', 'value')} of allowed length ({err['msg'].lower()})"
+    if kind in ("string_too_long", "string_too_short"):
+        return f"text of {err['msg'].lower().removeprefix('string should have ')}"
+    if kind.startswith("int") or kind == "int_type":
+        return "a whole number"
+    if kind == "bool_type":
+        return "true or false"
+    if kind == "string_type":
+        return "text"
+    if kind in ("list_type",):
+        return "a list"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "an object"
+    return str(err["msg"]).lower()
+
+
+def _problems_from(exc: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = _path(loc)
+        if err["type"] == "extra_forbidden":
+            model = _model_at(loc)
+            known = list(model.model_fields) if model else []
+            near = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            problems.append(
+                Problem(
+                    path,
+                    f"unknown field {loc[-1]!r}",
+                    f"one of the fields {', '.join(known)}" if known else "no such field",
+                    f"did you mean {near[0]!r}?" if near else "",
+                )
+            )
+            continue
+        found = "nothing" if err["type"] == "missing" else _found(err.get("input"))
+        problems.append(Problem(path, found, _expected(err)))
+    return problems
+
+
+def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str, what: str) -> list[Problem]:
+    problems = []
+    for i, name in enumerate(ids):
+        if name not in allowed:
+            near = difflib.get_close_matches(name, list(allowed), n=1)
+            problems.append(
+                Problem(
+                    f"{path}[{i}]",
+                    repr(name),
+                    f"a {what} id of the vocabulary",
+                    f"did you mean {near[0]!r}?" if near else "",
+                )
+            )
+    return problems
+
+
+def _contradictions(c: CaseIn, drugs: Collection[str], procedures: Collection[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    b = c.biomarkers
+    if b is not None and b.kras_variant is not None and b.kras != "mutant":
+        problems.append(
+            Problem(
+                "biomarkers.kras_variant",
+                f"{b.kras_variant!r} while biomarkers.kras is {b.kras or 'absent'!r}",
+                "biomarkers.kras = 'mutant' whenever a KRAS variant is given (contradictory facts)",
+            )
+        )
+    if c.local_recurrence is not None and c.primary is not None and c.primary.status == "in_place":
+        problems.append(
+            Problem(
+                "local_recurrence",
+                "a local recurrence while primary.status is 'in_place'",
+                "primary.status 'resected' (a recurrence follows removal of the primary) or no local_recurrence",
+            )
+        )
+    if c.metastases is not None:
+        seen: dict[str, int] = {}
+        for i, m in enumerate(c.metastases):
+            if m.site in seen and m.site != "other":
+                problems.append(
+                    Problem(
+                        f"metastases[{i}].site",
+                        f"{m.site!r} listed again (also metastases[{seen[m.site]}])",
+                        "each site once, with its total count",
+                    )
+                )
+            seen.setdefault(m.site, i)
+    if c.prior is not None:
+        lines = c.prior.systemic_lines or []
+        for i, line in enumerate(lines):
+            problems += _check_vocabulary(line.agents, drugs, f"prior.systemic_lines[{i}].agents", "drug")
+            if line.stopped_for == "ongoing" and i != len(lines) - 1:
+                problems.append(
+                    Problem(
+                        f"prior.systemic_lines[{i}].stopped_for",
+                        "'ongoing' on a line that is followed by another line",
+                        "'ongoing' only on the last line",
+                    )
+                )
+        problems += _check_vocabulary(c.prior.surgeries or [], procedures, "prior.surgeries", "procedure")
+    has_mets = bool(c.metastases)
+    if not has_mets and c.local_recurrence is None:
+        found = "metastases: [] and no local_recurrence" if c.metastases == [] else "no metastases and no local_recurrence"
+        problems.append(
+            Problem(
+                "metastases",
+                found,
+                "at least one metastasis (stage 4) or a local_recurrence: rectoplan covers stage 4 or recurrent"
+                " rectal cancer only",
+            )
+        )
+    return problems
+
+
+def _unknown(value: str | None) -> str | None:
+    return None if value in (None, "unknown") else value
+
+
+def _symptoms(values: list[str] | None) -> tuple[str, ...] | None:
+    return None if values is None else tuple(dict.fromkeys(values))
+
+
+def _to_case(c: CaseIn) -> Case:
+    b = c.biomarkers or BiomarkersIn()
+    p = c.prior or PriorIn()
+    h = c.health or HealthIn()
+    return Case(
+        id=c.id,
+        age=c.age,
+        ecog=c.ecog,
+        primary=Primary(c.primary.status, _symptoms(c.primary.symptoms)) if c.primary else Primary(),
+        local_recurrence=(
+            LocalRecurrence(_unknown(c.local_recurrence.resectability), _symptoms(c.local_recurrence.symptoms))
+            if c.local_recurrence
+            else None
+        ),
+        metastases=(
+            None
+            if c.metastases is None
+            else tuple(Metastasis(m.site, m.count, _unknown(m.resectability)) for m in c.metastases)
+        ),
+        biomarkers=Biomarkers(
+            kras=_unknown(b.kras),
+            kras_variant=b.kras_variant.strip().upper() if b.kras_variant else None,
+            nras=_unknown(b.nras),
+            braf=_unknown(b.braf),
+            mmr=_unknown(b.mmr),
+            her2=_unknown(b.her2),
+            ntrk_fusion=_unknown(b.ntrk_fusion),
+            ret_fusion=_unknown(b.ret_fusion),
+        ),
+        prior=Prior(
+            pelvic_radiation=p.pelvic_radiation,
+            systemic_lines=(
+                None
+                if p.systemic_lines is None
+                else tuple(SystemicLine(tuple(line.agents), line.stopped_for) for line in p.systemic_lines)
+            ),
+            surgeries=None if p.surgeries is None else tuple(p.surgeries),
+        ),
+        health=Health(h.dpyd if h.dpyd != "unknown" else None, h.days_since_major_surgery, h.bleeding_risk,
+                      h.fit_for_intensive_therapy),
+        wants_clinical_trials=c.wants_clinical_trials,
+    )
+
+
+def parse_case(data: object, drugs: Collection[str], procedures: Collection[str]) -> Case:
+    """Validate a decoded JSON object as contract 1; raise `CaseError` listing every problem found."""
+    if not isinstance(data, dict):
+        raise CaseError([Problem("", _found(data)[:40], "a JSON object (contract 1 case)")])
+    try:
+        model = CaseIn.model_validate(data)
+    except ValidationError as exc:
+        raise CaseError(_problems_from(exc)) from None
+    problems = _contradictions(model, drugs, procedures)
+    if problems:
+        raise CaseError(problems)
+    return _to_case(model)
+
+
+def decode_json(text: str | bytes) -> object:
+    """Decode JSON text, turning decoder failures (including absurd nesting) into a `CaseError`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CaseError([Problem(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")]) from None
+    except (RecursionError, UnicodeDecodeError) as exc:
+        raise CaseError([Problem("", type(exc).__name__, "valid UTF-8 JSON of reasonable depth")]) from None

@@ -1,0 +1,91 @@
+"""The case of contract 1 as frozen dataclasses.
+
+`None` always means *unknown*; it is never read as a favourable default. Validation happens at the edge
+(`rectoplan.adapters.case_json`), so a `Case` that exists is already well formed and consistent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+# Enumerations of contract 1 (design.md). Kept as tuples so the fact schema, the pydantic edge, the
+# cohort compiler and the verifier all read the same lists.
+PRIMARY_STATUS: Final = ("in_place", "resected")
+RESECTABILITY: Final = ("resectable", "potentially_resectable", "unresectable", "unknown")
+SITES: Final = ("liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other")
+SYMPTOMS: Final = ("obstruction", "bleeding", "pain")
+RAS_STATUS: Final = ("wild_type", "mutant", "unknown")
+BRAF_STATUS: Final = ("v600e", "other_mutation", "wild_type", "unknown")
+MMR_STATUS: Final = ("dmmr_msi_h", "pmmr_mss", "unknown")
+BINARY_STATUS: Final = ("positive", "negative", "unknown")
+STOPPED_FOR: Final = ("progression", "intolerance", "completed", "ongoing")
+DPYD_STATUS: Final = ("normal", "intermediate", "poor", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Primary:
+    status: str | None = None
+    symptoms: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LocalRecurrence:
+    resectability: str | None = None
+    symptoms: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Metastasis:
+    site: str
+    count: int | None = None
+    resectability: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Biomarkers:
+    kras: str | None = None
+    kras_variant: str | None = None
+    nras: str | None = None
+    braf: str | None = None
+    mmr: str | None = None
+    her2: str | None = None
+    ntrk_fusion: str | None = None
+    ret_fusion: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SystemicLine:
+    agents: tuple[str, ...]
+    stopped_for: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    pelvic_radiation: bool | None = None
+    systemic_lines: tuple[SystemicLine, ...] | None = None
+    surgeries: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    dpyd: str | None = None
+    days_since_major_surgery: int | None = None
+    bleeding_risk: bool | None = None
+    fit_for_intensive_therapy: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A validated patient case. Absent parts are unknown; `metastases=()` states there are none."""
+
+    id: str
+    age: int | None = None
+    ecog: int | None = None
+    primary: Primary = field(default_factory=Primary)
+    local_recurrence: LocalRecurrence | None = None
+    metastases: tuple[Metastasis, ...] | None = None
+    biomarkers: Biomarkers = field(default_factory=Biomarkers)
+    prior: Prior = field(default_factory=Prior)
+    health: Health = field(default_factory=Health)
+    wants_clinical_trials: bool | None = None

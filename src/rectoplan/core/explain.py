@@ -1,0 +1,159 @@
+"""Turn an assessment into words: clinician rationales, patient explanations, the one-line summary.
+
+The medical content of every sentence comes from the knowledge base (setting reasons, gate reasons,
+patient texts, glossary definitions); this module only arranges it, so reviewing the knowledge files
+is reviewing what users read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rectoplan.core.knowledge import Citation, KnowledgeBase
+from rectoplan.core.recommendation import Exclusion, OptionResult, Recommendation, TestNeeded
+from rectoplan.core.schema import STRENGTHS
+
+if TYPE_CHECKING:
+    from rectoplan.core.engine import Assessment, OptionOutcome
+
+_STRENGTH_ORDER = {s: i for i, s in enumerate(STRENGTHS)}
+_PHASE_WORDS = {
+    "neoadjuvant": "It would be given before surgery (neoadjuvant).",
+    "adjuvant": "It would be given after surgery (adjuvant).",
+    "perioperative": "It would be given around surgery, before and/or after the operation.",
+    "first_line": "It would be a first treatment for the cancer as it is now.",
+    "second_line": "It would follow the treatment you have already had.",
+    "later_line": "It is a choice after other treatments have been used.",
+    "any": "",
+}
+_LINE_WORDS = {0: "first line", 1: "second line"}
+
+
+def show(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return "{" + ", ".join(sorted(value)) + "}" if value else "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _unique(cites: list[Citation]) -> tuple[Citation, ...]:
+    return tuple(dict.fromkeys(cites))
+
+
+def _offered(outcome: OptionOutcome, rank: int, intent: str, facts: dict[str, Any]) -> OptionResult:
+    opt, setting = outcome.option, outcome.setting
+    assert setting is not None
+    reads = list(setting.reads)
+    for gate in opt.gates:
+        reads += [r for r in gate.reads if r not in reads]
+    known = [f"{name} = {show(facts[name])}" for name in reads if facts.get(name) is not None and name != "plan.intent"]
+    rationale = [f"{setting.because} [{setting.id}]"]
+    if known:
+        rationale.append("Facts used: " + "; ".join(known) + ".")
+    passed = [g.id for g in opt.gates if g.effect == "excludes" and g.check(facts) is False]
+    if passed:
+        rationale.append("Safety checks passed: " + ", ".join(passed) + ".")
+    rationale.append(f"Ranked {rank}: {setting.strength} for {setting.phase.replace('_', ' ')} (priority {setting.priority}).")
+    warnings = [g.unknown for g in outcome.warned] + [c.text for c in outcome.cautions if c.severity == "warning"]
+    warnings += [c.unknown for c in outcome.unknown_cautions]
+    notes = [c.text for c in outcome.cautions if c.severity == "note"]
+    patient = opt.patient
+    phase_words = _PHASE_WORDS[setting.phase]
+    if phase_words:
+        patient += " " + phase_words
+    cites = [*opt.cite, *setting.cite, *(c for g in outcome.warned for c in g.cite)]
+    cites += [c for caution in outcome.cautions for c in caution.cite]
+    return OptionResult(
+        id=opt.id, title=opt.title, kind=opt.kind, components=opt.components, intent=setting.intent or intent,
+        phase=setting.phase, strength=setting.strength, rank=rank, rationale=tuple(rationale),
+        patient_explanation=patient, sources=_unique(cites), warnings=tuple(warnings), notes=tuple(notes),
+        glossary_terms=opt.glossary_terms, setting=setting.id,
+    )
+
+
+def _excluded(outcome: OptionOutcome) -> Exclusion:
+    held = outcome.status == "held"
+    gates = outcome.holding if held else outcome.blocking
+    reasons = tuple((g.unknown or g.reason) if held else g.reason for g in gates)
+    cites = [c for g in gates for c in g.cite]
+    opt = outcome.option
+    return Exclusion(opt.id, opt.title, opt.components, reasons, _unique(cites), held, tuple(g.id for g in gates))
+
+
+def _tests(assessment: Assessment, kb: KnowledgeBase) -> tuple[TestNeeded, ...]:
+    found: dict[str, tuple[list[str], list[Citation]]] = {}
+    for rule in assessment.tests:
+        whys, cites = found.setdefault(rule.test, ([], []))
+        whys.append(rule.why)
+        cites += rule.cite
+    for outcome in assessment.outcomes:
+        if outcome.status != "held":
+            continue
+        for gate in outcome.holding:
+            if gate.test is None:
+                continue
+            whys, cites = found.setdefault(gate.test, ([], []))
+            if gate.unknown not in whys:
+                whys.append(gate.unknown)
+            cites += gate.cite
+    order = {t: i for i, t in enumerate(kb.vocabulary.tests)}
+    return tuple(
+        TestNeeded(test, " ".join(dict.fromkeys(whys)), _unique(cites))
+        for test, (whys, cites) in sorted(found.items(), key=lambda kv: order.get(kv[0], len(order)))
+    )
+
+
+def _summary(assessment: Assessment, options: list[OptionResult], excluded: list[Exclusion],
+             tests: tuple[TestNeeded, ...]) -> str:
+    facts = assessment.facts
+    line = facts["prior.line_count"]
+    line_words = _LINE_WORDS.get(line, f"after {line} prior lines")
+    head = f"{assessment.intent.intent.capitalize()} intent, {line_words}"
+    if options:
+        top = options[0]
+        head += f": {top.title} ({top.strength})"
+        if len(options) > 1:
+            head += f" + {len(options) - 1} more option{'s' if len(options) > 2 else ''}"
+    else:
+        head += ": no option offered"
+    unsafe = sum(1 for e in excluded if not e.held)
+    held = len(excluded) - unsafe
+    parts = [head]
+    if unsafe:
+        parts.append(f"{unsafe} excluded")
+    if held:
+        parts.append(f"{held} held back pending facts")
+    if tests:
+        parts.append("tests needed: " + ", ".join(t.test for t in tests))
+    return "; ".join(parts) + "."
+
+
+def render(assessment: Assessment, kb: KnowledgeBase) -> Recommendation:
+    facts = assessment.facts
+    intent = assessment.intent.intent
+    offered = [o for o in assessment.outcomes if o.status == "offered"]
+    offered.sort(key=lambda o: (_STRENGTH_ORDER[o.setting.strength], o.setting.priority, o.option.order)  # type: ignore[union-attr]
+                 )
+    options = [_offered(o, i, intent, facts) for i, o in enumerate(offered, start=1)]
+    excluded = [_excluded(o) for o in assessment.outcomes if o.status in ("excluded", "held")]
+    excluded.sort(key=lambda e: (e.held, e.id))
+    tests = _tests(assessment, kb)
+    warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
+    terms = dict.fromkeys(t for o in options for t in o.glossary_terms)
+    glossary = tuple((t, kb.glossary[t].definition) for t in terms if t in kb.glossary)
+    return Recommendation(
+        case_id=assessment.case.id,
+        knowledge_version=kb.version,
+        summary=_summary(assessment, options, excluded, tests),
+        intent=intent,
+        intent_rationale=f"{assessment.intent.because} [{assessment.intent.id}]",
+        options=tuple(options),
+        excluded=tuple(excluded),
+        tests_needed=tests,
+        what_would_change=(),
+        warnings=tuple(warnings),
+        disclaimer=kb.disclaimer,
+        patient_summary=assessment.intent.patient,
+        glossary=glossary,
+    )

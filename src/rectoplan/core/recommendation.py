@@ -1,0 +1,126 @@
+"""Contract 2 (the recommendation) as frozen dataclasses, with its JSON form.
+
+Fields beyond contract 2 (`warnings` and `glossary_terms` on options, `held` on exclusions, the
+recommendation's `intent`, `disclaimer` and `glossary`) are additions, which the design allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rectoplan.core.knowledge import Citation
+
+RECOMMENDATION_FORMAT = "rectoplan.recommendation/1"
+
+
+def _sources(cites: tuple[Citation, ...]) -> list[dict[str, str]]:
+    return [c.to_dict() for c in cites]
+
+
+@dataclass(frozen=True, slots=True)
+class OptionResult:
+    id: str
+    title: str
+    kind: str
+    components: tuple[str, ...]
+    intent: str
+    phase: str
+    strength: str
+    rank: int
+    rationale: tuple[str, ...]
+    patient_explanation: str
+    sources: tuple[Citation, ...]
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+    glossary_terms: tuple[str, ...]
+    setting: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "kind": self.kind, "components": list(self.components),
+            "intent": self.intent, "phase": self.phase, "strength": self.strength, "rank": self.rank,
+            "rationale": list(self.rationale), "patient_explanation": self.patient_explanation,
+            "sources": _sources(self.sources), "warnings": list(self.warnings), "notes": list(self.notes),
+            "glossary_terms": list(self.glossary_terms), "setting": self.setting,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """An option kept out: `held` when it waits for an unknown fact, otherwise unsafe or contraindicated."""
+
+    id: str
+    title: str
+    components: tuple[str, ...]
+    reasons: tuple[str, ...]
+    sources: tuple[Citation, ...]
+    held: bool
+    rules: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "title": self.title, "components": list(self.components), "reasons": list(self.reasons),
+            "sources": _sources(self.sources), "held": self.held, "rules": list(self.rules),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TestNeeded:
+    test: str
+    why: str
+    sources: tuple[Citation, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"test": self.test, "why": self.why, "sources": _sources(self.sources)}
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of 'what would change the plan': if a fact had this value, then this would change."""
+
+    condition: str
+    then: str
+    fact: str = ""
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    reranked: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"if": self.condition, "then": self.then, "fact": self.fact, "added": list(self.added),
+                "removed": list(self.removed), "reranked": list(self.reranked)}
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    case_id: str
+    knowledge_version: str
+    summary: str
+    intent: str
+    intent_rationale: str
+    options: tuple[OptionResult, ...]
+    excluded: tuple[Exclusion, ...]
+    tests_needed: tuple[TestNeeded, ...]
+    what_would_change: tuple[Change, ...]
+    warnings: tuple[str, ...]
+    disclaimer: str
+    patient_summary: str
+    glossary: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": RECOMMENDATION_FORMAT,
+            "case_id": self.case_id,
+            "knowledge_version": self.knowledge_version,
+            "summary": self.summary,
+            "intent": self.intent,
+            "intent_rationale": self.intent_rationale,
+            "options": [o.to_dict() for o in self.options],
+            "excluded": [e.to_dict() for e in self.excluded],
+            "tests_needed": [t.to_dict() for t in self.tests_needed],
+            "what_would_change": [c.to_dict() for c in self.what_would_change],
+            "warnings": list(self.warnings),
+            "disclaimer": self.disclaimer,
+            "patient_summary": self.patient_summary,
+            "glossary": [{"term": t, "definition": d} for t, d in self.glossary],
+        }

@@ -1,0 +1,136 @@
+"""The knowledge linter: what a reviewer would check by hand, checked on every run of the tests.
+
+- the files load (structure, rule types, citations name known sources);
+- ids are unique; components, tags and tests are in the vocabulary;
+- seed quotes appear verbatim in the seed files, brief entries exist in the brief (when those files are
+  given: they live beside the project, in ../shared);
+- every option is offered for at least one synthetic case (an unreachable option is dead knowledge);
+- no anti-EGFR antibody is paired with capecitabine (brief C-112).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rectoplan.adapters.case_json import parse_case
+from rectoplan.core.engine import assess
+from rectoplan.core.errors import KnowledgeError
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.kb.loader import iter_citations, load_knowledge
+from rectoplan.synthetic import random_case
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+
+
+@dataclass
+class LintReport:
+    errors: list[str] = field(default_factory=list)
+    stats: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.translate(_QUOTES).split()).lower()
+
+
+def _brief_has(brief: str, entry: str) -> bool:
+    if entry.startswith("§"):
+        number = re.escape(entry[1:])
+        return re.search(rf"^#+ {number}[ .]", brief, re.MULTILINE) is not None
+    e = re.escape(entry)
+    return re.search(rf"(^\| {e} \||^{e} |^- {e} |\({e}\b|\b{e}[,);/ ])", brief, re.MULTILINE) is not None
+
+
+def check_citations(kb: KnowledgeBase, seeds: Path | None, brief: Path | None) -> list[str]:
+    errors = []
+    seed_text = {}
+    if seeds is not None:
+        for source in kb.sources.values():
+            if source.kind == "seed":
+                seed_text[source.id] = _norm((seeds / source.ref).read_text(encoding="utf-8"))
+    brief_text = brief.read_text(encoding="utf-8") if brief is not None else None
+    for owner, cite in iter_citations(kb):
+        if cite.quote:
+            words = len(cite.quote.split())
+            if words > 30:
+                errors.append(f"{owner}: quote of {words} words; seed quotes are short (at most 30 words)")
+            if cite.source in seed_text and _norm(cite.quote) not in seed_text[cite.source]:
+                errors.append(f"{owner}: quote not found verbatim in {cite.ref}: {cite.quote[:70]!r}")
+        elif cite.entry and brief_text is not None and not _brief_has(brief_text, cite.entry):
+            errors.append(f"{owner}: brief entry {cite.entry!r} not found in {cite.ref}")
+    return errors
+
+
+def check_ids(kb: KnowledgeBase) -> list[str]:
+    errors = []
+    ids = [o.id for o in kb.options] + [s.id for o in kb.options for s in o.settings]
+    ids += [r.id for r in kb.intents] + [r.id for r in kb.test_rules] + [c.id for c in kb.global_cautions]
+    ids += [g.id for _, g in kb.raw_gates] + [c.id for _, c in kb.raw_cautions]
+    inline = {g.id for o in kb.options for g in o.gates} - {g.id for _, g in kb.raw_gates}
+    ids += sorted(inline)
+    errors += [f"duplicate id {i!r} ({n} times)" for i, n in Counter(ids).items() if n > 1]
+    vocab = kb.vocabulary
+    for o in kb.options:
+        for comp in o.components:
+            if comp not in vocab.drugs and comp not in vocab.procedures:
+                errors.append(f"{o.id}: component {comp!r} is not a drug or procedure of the vocabulary")
+        for tag in o.tags:
+            if tag not in vocab.tags:
+                errors.append(f"{o.id}: tag {tag!r} is not in the vocabulary")
+        for g in o.gates:
+            if g.test is not None and g.test not in vocab.tests:
+                errors.append(f"{g.id}: test {g.test!r} is not in the vocabulary")
+            if g.on_unknown == "hold" and g.test is None and g.effect == "requires":
+                pass
+        if "capecitabine" in o.components and any(
+            "anti_egfr" in vocab.drugs[c].classes for c in o.components if c in vocab.drugs
+        ):
+            errors.append(f"{o.id}: pairs an anti-EGFR antibody with capecitabine (brief C-112)")
+    errors += [f"{r.id}: test {r.test!r} is not in the vocabulary" for r in kb.test_rules if r.test not in vocab.tests]
+    if not kb.intents or kb.intents[-1].when.__class__.__name__ != "Const":
+        errors.append("intent.yaml: the last intent rule must be unconditional (when: true)")
+    return errors
+
+
+def reachability(kb: KnowledgeBase, samples: int, seed: int = 0) -> tuple[list[str], dict[str, int]]:
+    """Options never offered in `samples` synthetic cases. Deterministic for a given seed."""
+    rng = random.Random(seed)
+    offered: Counter[str] = Counter()
+    for i in range(samples):
+        case = parse_case(random_case(rng, f"lint-{i}"), kb.vocabulary.drugs, kb.vocabulary.procedures)
+        for outcome in assess(case, kb).outcomes:
+            if outcome.status == "offered":
+                offered[outcome.option.id] += 1
+    missing = [o.id for o in kb.options if offered[o.id] == 0]
+    return [f"{m}: not offered for any of {samples} synthetic cases (unreachable?)" for m in missing], dict(offered)
+
+
+def lint(root: Path | None = None, seeds: Path | None = None, brief: Path | None = None,
+         samples: int = 4000) -> LintReport:
+    report = LintReport()
+    try:
+        kb = load_knowledge(root)
+    except KnowledgeError as exc:
+        report.errors += exc.messages()
+        return report
+    report.errors += check_ids(kb)
+    report.errors += check_citations(kb, seeds, brief)
+    unreachable, offered = reachability(kb, samples)
+    report.errors += unreachable
+    report.stats = {
+        "options": len(kb.options),
+        "settings": sum(len(o.settings) for o in kb.options),
+        "gates": len(kb.raw_gates) + sum(1 for o in kb.options for g in o.gates if g.id not in
+                                         {x.id for _, x in kb.raw_gates}),
+        "citations": sum(1 for _ in iter_citations(kb)),
+        "synthetic_cases": samples,
+        "options_offered_min": min(offered.values(), default=0),
+    }
+    return report

@@ -1,0 +1,394 @@
+"""The only reader of knowledge files: YAML in, a checked, immutable `KnowledgeBase` out.
+
+Structure is validated with pydantic (unknown keys are errors), every condition is parsed and
+type-checked against the fact schema, and option-level gates are bound to each option here, once, so
+that the engine's per-case work is as small as possible. All problems are collected and reported
+together with the file and the path inside it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from rectoplan.core.conditions import Condition, Const, bind, compile_condition, facts_read, parse
+from rectoplan.core.errors import KnowledgeError, Problem, RuleError
+from rectoplan.core.facts import fact_schema
+from rectoplan.core.knowledge import (
+    Caution,
+    Citation,
+    Drug,
+    Gate,
+    GlossaryTerm,
+    IntentRule,
+    KnowledgeBase,
+    Option,
+    Setting,
+    Source,
+    Term,
+    TestRule,
+    Vocabulary,
+)
+from rectoplan.core.schema import INTENTS, KINDS, PHASES, STRENGTHS, FactType
+
+Cite = list[dict[str, str]]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ManifestIn(_Model):
+    version: str
+    date: str
+    title: str
+    disclaimer: str
+
+
+class SourceIn(_Model):
+    id: str
+    kind: Literal["seed", "brief"]
+    ref: str
+    title: str
+
+
+class DrugIn(_Model):
+    id: str
+    display: str
+    classes: list[str] = Field(default_factory=list)
+    resistance_class: str | None = None
+    cite: Cite
+
+
+class TermIn(_Model):
+    id: str
+    display: str
+    cite: Cite
+
+
+class VocabularyIn(_Model):
+    drug_classes: list[str]
+    drugs: list[DrugIn]
+    procedures: list[TermIn]
+    tests: list[TermIn]
+    tags: list[TermIn]
+
+
+class GlossaryIn(_Model):
+    term: str
+    forms: list[str] = Field(default_factory=list)
+    definition: str
+    cite: Cite
+
+
+class IntentIn(_Model):
+    id: str
+    intent: Literal["curative", "conversion", "palliative"]
+    when: Any
+    because: str
+    patient: str
+    cite: Cite
+
+
+class GateIn(_Model):
+    id: str
+    effect: Literal["requires", "excludes"]
+    applies_to: Any = True
+    when: Any
+    reason: str
+    unknown: str = ""
+    on_unknown: Literal["hold", "warn", "ignore"] = "hold"
+    test: str | None = None
+    cite: Cite
+
+
+class CautionIn(_Model):
+    id: str
+    applies_to: Any = None  # None: a warning on the whole recommendation
+    when: Any
+    text: str
+    unknown: str = ""
+    severity: Literal["warning", "note"] = "warning"
+    cite: Cite
+
+
+class TestRuleIn(_Model):
+    id: str
+    test: str
+    when: Any
+    why: str
+    cite: Cite
+
+
+class SettingIn(_Model):
+    id: str | None = None
+    when: Any
+    phase: Literal["neoadjuvant", "adjuvant", "perioperative", "first_line", "second_line", "later_line", "any"]
+    strength: Literal["preferred", "alternative", "consider"]
+    priority: int = 50
+    intent: Literal["curative", "conversion", "palliative"] | None = None
+    because: str
+    cite: Cite
+
+
+class OptionIn(_Model):
+    id: str
+    title: str
+    kind: Literal["systemic", "chemoradiation", "surgery", "local_therapy", "radiation", "supportive", "clinical_trial"]
+    components: list[str] = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+    patient: str
+    details: str = ""
+    cite: Cite
+    requires: list[GateIn] = Field(default_factory=list)
+    settings: list[SettingIn] = Field(min_length=1)
+
+
+M = TypeVar("M", bound=BaseModel)
+assert set(KINDS) and set(PHASES) and set(STRENGTHS) and set(INTENTS)  # the Literals above mirror these
+
+
+class _Loader:
+    def __init__(self, root: Path | Any) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.sources: dict[str, Source] = {}
+
+    # -- reading ----------------------------------------------------------------------------------
+    def read(self, name: str) -> Any:
+        node = self.root.joinpath(*name.split("/"))
+        try:
+            return yaml.safe_load(node.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.problems.append(Problem(name, "no such file", "a knowledge file"))
+        except yaml.YAMLError as exc:
+            self.problems.append(Problem(name, f"invalid YAML ({exc})".replace("\n", " "), "valid YAML"))
+        return None
+
+    def models(self, name: str, model: type[M], data: Any) -> list[tuple[str, M]]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.problems.append(Problem(name, type(data).__name__, "a list of entries"))
+            return []
+        out = []
+        for i, item in enumerate(data):
+            where = f"{name}: [{i}]" + (f" {item['id']}" if isinstance(item, dict) and "id" in item else "")
+            parsed = self.model(where, model, item)
+            if parsed is not None:
+                out.append((where, parsed))
+        return out
+
+    def model(self, where: str, model: type[M], data: Any) -> M | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors():
+                path = ".".join(str(p) for p in err["loc"])
+                found = "nothing" if err["type"] == "missing" else repr(err.get("input"))[:60]
+                expected = "no such key" if err["type"] == "extra_forbidden" else str(err["msg"]).lower()
+                self.problems.append(Problem(f"{where}.{path}", found, expected))
+            return None
+
+    def option_files(self) -> list[str]:
+        folder = self.root.joinpath("options")
+        return sorted(f"options/{p.name}" for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+    # -- pieces -----------------------------------------------------------------------------------
+    def cite(self, where: str, items: Cite) -> tuple[Citation, ...]:
+        out = []
+        if not items:
+            self.problems.append(Problem(f"{where}.cite", "no citation", "at least one citation"))
+        for i, item in enumerate(items):
+            if len(item) != 1:
+                self.problems.append(Problem(f"{where}.cite[{i}]", repr(item)[:60], "one {source-id: quote|entry}"))
+                continue
+            (source_id, text), = item.items()
+            source = self.sources.get(source_id)
+            if source is None:
+                self.problems.append(
+                    Problem(f"{where}.cite[{i}]", repr(source_id), f"a source id ({', '.join(self.sources)})")
+                )
+                continue
+            text = str(text).strip()
+            if source.kind == "seed":
+                out.append(Citation(source.id, source.ref, quote=text))
+            else:
+                out.append(Citation(source.id, source.ref, entry=text))
+        return tuple(out)
+
+    def condition(self, where: str, data: Any, schema: dict[str, FactType]) -> Condition:
+        try:
+            return parse(data, schema, where)
+        except RuleError as exc:
+            self.problems.extend(exc.problems)
+            return Const(False)
+
+
+def _glossary_terms(text: str, glossary: dict[str, GlossaryTerm]) -> tuple[str, ...]:
+    found = []
+    for term in glossary.values():
+        forms = term.forms or (term.term,)
+        if any(re.search(rf"\b{re.escape(f)}\b", text, re.IGNORECASE) for f in forms):
+            found.append(term.term)
+    return tuple(found)
+
+
+def _compiled(cond: Condition) -> Callable[..., Any]:
+    return compile_condition(cond)
+
+
+def load_knowledge(root: Path | None = None) -> KnowledgeBase:
+    """Load and check the knowledge base at `root` (default: the one shipped in the package)."""
+    base: Any = root if root is not None else resources.files("rectoplan") / "knowledge"
+    ld = _Loader(base)
+    manifest = ld.model("manifest.yaml", ManifestIn, ld.read("manifest.yaml"))
+    for _, s in ld.models("sources.yaml", SourceIn, ld.read("sources.yaml")):
+        ld.sources[s.id] = Source(s.id, s.kind, s.ref, s.title)
+    vocab_in = ld.model("vocabulary.yaml", VocabularyIn, ld.read("vocabulary.yaml"))
+    if manifest is None or vocab_in is None:
+        raise KnowledgeError(ld.problems)
+
+    vocab = Vocabulary(
+        drugs={d.id: Drug(d.id, d.display, tuple(d.classes), d.resistance_class, ld.cite(f"vocabulary.yaml: {d.id}", d.cite))
+               for d in vocab_in.drugs},
+        procedures={t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.procedures},
+        tests={t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.tests},
+        tags={t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.tags},
+        drug_classes=tuple(vocab_in.drug_classes),
+    )
+    resistance = {d.id: d.resistance_class for d in vocab.drugs.values() if d.resistance_class}
+    classes = {d.id: d.classes for d in vocab.drugs.values()}
+
+    raw_options: list[tuple[str, OptionIn]] = []
+    for name in ld.option_files():
+        raw_options += ld.models(name, OptionIn, ld.read(name))
+    schema = fact_schema(
+        tuple(vocab.drugs), tuple(vocab.procedures), tuple(sorted(set(resistance.values()))),
+        vocab.drug_classes, tuple(o.id for _, o in raw_options), tuple(vocab.tags),
+    )
+
+    glossary = {
+        g.term: GlossaryTerm(g.term, tuple(g.forms), g.definition.strip(), ld.cite(w, g.cite))
+        for w, g in ld.models("glossary.yaml", GlossaryIn, ld.read("glossary.yaml"))
+    }
+    intents = tuple(
+        IntentRule(r.id, r.intent, c := ld.condition(f"{w}.when", r.when, schema), r.because.strip(),
+                   r.patient.strip(), ld.cite(w, r.cite), _compiled(c))
+        for w, r in ld.models("intent.yaml", IntentIn, ld.read("intent.yaml"))
+    )
+    tests = tuple(
+        TestRule(r.id, r.test, c := ld.condition(f"{w}.when", r.when, schema), r.why.strip(), ld.cite(w, r.cite),
+                 _compiled(c))
+        for w, r in ld.models("tests.yaml", TestRuleIn, ld.read("tests.yaml"))
+    )
+    gates = [
+        (w, ld.condition(f"{w}.applies_to", g.applies_to, schema), g, ld.condition(f"{w}.when", g.when, schema))
+        for w, g in ld.models("gates.yaml", GateIn, ld.read("gates.yaml"))
+    ]
+    cautions = [
+        (w, None if c.applies_to is None else ld.condition(f"{w}.applies_to", c.applies_to, schema), c,
+         ld.condition(f"{w}.when", c.when, schema))
+        for w, c in ld.models("cautions.yaml", CautionIn, ld.read("cautions.yaml"))
+    ]
+
+    def make_gate(where: str, g: GateIn, when: Condition, known: dict[str, Any]) -> Gate:
+        bound = bind(when, known)
+        return Gate(g.id, g.effect, bound, g.reason.strip(), g.unknown.strip(), g.on_unknown, g.test,
+                    ld.cite(where, g.cite), _compiled(bound), tuple(sorted(facts_read(bound))))
+
+    def make_caution(where: str, c: CautionIn, when: Condition, known: dict[str, Any]) -> Caution:
+        bound = bind(when, known)
+        return Caution(c.id, bound, c.text.strip(), c.unknown.strip(), c.severity, ld.cite(where, c.cite),
+                       _compiled(bound))
+
+    options = []
+    for order, (where, o) in enumerate(raw_options):
+        drugs_here = [x for x in o.components if x in vocab.drugs]
+        known: dict[str, Any] = {
+            "option.id": o.id,
+            "option.kind": o.kind,
+            "option.components": frozenset(o.components),
+            "option.classes": frozenset(c for d in drugs_here for c in vocab.drugs[d].classes),
+            "option.resistance_classes": frozenset(resistance[d] for d in drugs_here if d in resistance),
+            "option.tags": frozenset(o.tags),
+        }
+        settings = []
+        for i, s in enumerate(o.settings):
+            sw = f"{where}.settings[{i}]"
+            cond = bind(ld.condition(f"{sw}.when", s.when, schema), known)
+            settings.append(Setting(s.id or f"{o.id}#{i + 1}", cond, s.phase, s.strength, s.priority, s.intent,
+                                    s.because.strip(), ld.cite(sw, s.cite), _compiled(cond),
+                                    tuple(sorted(facts_read(cond)))))
+        option_gates = [
+            make_gate(f"{where}.requires[{i}]", g, ld.condition(f"{where}.requires[{i}].when", g.when, schema), known)
+            for i, g in enumerate(o.requires)
+        ]
+        for gw, applies, g, when in gates:
+            if bind(applies, known) == Const(True):
+                option_gates.append(make_gate(gw, g, when, known))
+            elif not isinstance(bind(applies, known), Const):
+                ld.problems.append(Problem(f"{gw}.applies_to", "a condition on case facts", "option facts only"))
+        option_cautions = []
+        for cw, applies, c, when in cautions:
+            if applies is not None and bind(applies, known) == Const(True):
+                option_cautions.append(make_caution(cw, c, when, known))
+        options.append(
+            Option(o.id, o.title, o.kind, tuple(o.components), tuple(o.tags), " ".join(o.patient.split()),
+                   o.details.strip(), ld.cite(where, o.cite), tuple(settings),
+                   tuple(g for g in option_gates if g.when != Const(False) or g.effect == "requires"),
+                   tuple(option_cautions), _glossary_terms(o.patient, glossary), order)
+        )
+    global_cautions = tuple(
+        make_caution(w, c, when, {}) for w, applies, c, when in cautions if applies is None
+    )
+    if ld.problems:
+        raise KnowledgeError(ld.problems)
+    return KnowledgeBase(
+        version=manifest.version, date=str(manifest.date), title=manifest.title,
+        disclaimer=" ".join(manifest.disclaimer.split()), sources=ld.sources, vocabulary=vocab, schema=schema,
+        glossary=glossary, intents=intents, options=tuple(options), global_cautions=global_cautions,
+        test_rules=tests, resistance_class=resistance, drug_classes=classes,
+        raw_gates=tuple((applies, make_gate(w, g, when, {})) for w, applies, g, when in gates),
+        raw_cautions=tuple((applies, make_caution(w, c, when, {})) for w, applies, c, when in cautions
+                           if applies is not None),
+    )
+
+
+@lru_cache(maxsize=1)
+def default_knowledge() -> KnowledgeBase:
+    """The shipped knowledge base, loaded once per process (adapters call this; the core never does)."""
+    return load_knowledge()
+
+
+def iter_citations(kb: KnowledgeBase) -> Iterable[tuple[str, Citation]]:
+    """Every citation with the entry that carries it, for the linter."""
+    for opt in kb.options:
+        for c in opt.cite:
+            yield opt.id, c
+        for s in opt.settings:
+            for c in s.cite:
+                yield s.id, c
+        for g in opt.gates:
+            for c in g.cite:
+                yield g.id, c
+    for rule in (*kb.intents, *kb.test_rules, *kb.global_cautions):
+        for c in rule.cite:
+            yield rule.id, c
+    for _, item in (*kb.raw_gates, *kb.raw_cautions):
+        for c in item.cite:
+            yield item.id, c
+    for term in kb.glossary.values():
+        for c in term.cite:
+            yield f"glossary:{term.term}", c
+    for table in (kb.vocabulary.drugs, kb.vocabulary.procedures, kb.vocabulary.tests, kb.vocabulary.tags):
+        for entry in table.values():
+            for c in entry.cite:
+                yield f"vocabulary:{entry.id}", c

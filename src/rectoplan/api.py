@@ -24,15 +24,17 @@ def validate_case(data: object, kb: KnowledgeBase | None = None) -> Case:
     return parse_case(data, kb.vocabulary.drugs, kb.vocabulary.procedures)
 
 
-def recommend(case: Case | Mapping[str, Any], kb: KnowledgeBase | None = None) -> Recommendation:
+def recommend(
+    case: Case | Mapping[str, Any], kb: KnowledgeBase | None = None, what_if: bool = True
+) -> Recommendation:
     """The ranked, explained, cited recommendation for a case (a `Case` or a contract 1 mapping)."""
     kb = kb or default_knowledge()
     if not isinstance(case, Case):
         case = validate_case(case, kb)
-    return engine.recommend(case, kb)
+    return engine.recommend(case, kb, what_if)
 
 
-def recommend_json(text: str | bytes, kb: KnowledgeBase | None = None) -> str:
+def recommend_json(text: str | bytes, kb: KnowledgeBase | None = None, what_if: bool = True) -> str:
     """JSON text in (contract 1), JSON text out (contract 2). Raises `CaseError` on bad input."""
     kb = kb or default_knowledge()
-    return json.dumps(recommend(validate_case(decode_json(text), kb), kb).to_dict(), ensure_ascii=False)
+    return json.dumps(recommend(validate_case(decode_json(text), kb), kb, what_if).to_dict(), ensure_ascii=False)

@@ -16,6 +16,7 @@ from rectoplan.core.explain import render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.recommendation import Recommendation
+from rectoplan.core.whatif import what_would_change
 
 Status = Literal["offered", "excluded", "held", "not_indicated", "not_applicable"]
 
@@ -120,6 +121,12 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     return assess_facts(case, facts, intent, kb)
 
 
-def recommend(case: Case, kb: KnowledgeBase) -> Recommendation:
-    """The ranked, explained, cited recommendation for a validated case."""
-    return render(assess(case, kb), kb)
+def recommend(case: Case, kb: KnowledgeBase, what_if: bool = True) -> Recommendation:
+    """The ranked, explained, cited recommendation for a validated case.
+
+    `what_if` adds 'what would change the plan' (re-evaluating the case for each value of each unknown
+    fact); it is the costly part, so cohort runs and the latency benchmark can leave it out.
+    """
+    assessment = assess(case, kb)
+    changes = what_would_change(assessment, kb) if what_if else ()
+    return render(assessment, kb, changes)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rectoplan.core.knowledge import Citation, KnowledgeBase
-from rectoplan.core.recommendation import Exclusion, OptionResult, Recommendation, TestNeeded
+from rectoplan.core.recommendation import Change, Exclusion, OptionResult, Recommendation, TestNeeded
 from rectoplan.core.schema import STRENGTHS
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ def _summary(assessment: Assessment, options: list[OptionResult], excluded: list
     return "; ".join(parts) + "."
 
 
-def render(assessment: Assessment, kb: KnowledgeBase) -> Recommendation:
+def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
     facts = assessment.facts
     intent = assessment.intent.intent
     offered = [o for o in assessment.outcomes if o.status == "offered"]
@@ -151,7 +151,7 @@ def render(assessment: Assessment, kb: KnowledgeBase) -> Recommendation:
         options=tuple(options),
         excluded=tuple(excluded),
         tests_needed=tests,
-        what_would_change=(),
+        what_would_change=changes,
         warnings=tuple(warnings),
         disclaimer=kb.disclaimer,
         patient_summary=assessment.intent.patient,

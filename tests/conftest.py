@@ -1,0 +1,69 @@
+"""Shared fixtures: the shipped knowledge base and a case builder with sensible, explicit defaults."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rectoplan.api import validate_case
+from rectoplan.core.case import Case
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.kb.loader import default_knowledge
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+# A fully characterised, fit, untreated patient with unresectable liver-only disease; tests override
+# only what they are about, so every fact a rule reads is explicit.
+BASE_CASE: dict[str, Any] = {
+    "format": "rectoplan.case/1",
+    "id": "base",
+    "age": 60,
+    "ecog": 1,
+    "primary": {"status": "in_place", "symptoms": []},
+    "metastases": [{"site": "liver", "count": 5, "resectability": "unresectable"}],
+    "biomarkers": {
+        "kras": "wild_type", "nras": "wild_type", "braf": "wild_type", "mmr": "pmmr_mss",
+        "her2": "negative", "ntrk_fusion": "negative", "ret_fusion": "negative",
+    },
+    "prior": {"pelvic_radiation": False, "systemic_lines": [], "surgeries": []},
+    "health": {"dpyd": "normal", "days_since_major_surgery": 365, "bleeding_risk": False,
+               "fit_for_intensive_therapy": True},
+    "wants_clinical_trials": True,
+}
+
+
+def merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge `changes` into a copy of `base`; a value of None deletes the key (makes it unknown)."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return default_knowledge()
+
+
+@pytest.fixture()
+def make_case(kb: KnowledgeBase) -> Callable[..., Case]:
+    def build(**changes: Any) -> Case:
+        return validate_case(merge(BASE_CASE, changes), kb)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared is missing beside the project (looked in {SHARED})")
+    return SHARED

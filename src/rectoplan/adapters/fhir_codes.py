@@ -1,0 +1,397 @@
+"""The terminology table of the FHIR/mCODE adapter: every code rectoplan reads, with where it was seen.
+
+There is no terminology server here, so the adapter recognises only codes listed in this file. Each entry
+names a public source in which the code was seen with that meaning (`SOURCES` below); a code that is not
+listed is never guessed from its display text (one published mCODE example swaps two gene displays), the
+resource is reported instead. Tests check every entry (tests/test_fhir_codes.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+SNOMED: Final = "http://snomed.info/sct"
+LOINC: Final = "http://loinc.org"
+ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM: Final = "http://www.nlm.nih.gov/research/umls/rxnorm"
+# HGNC ids appear under both of these system URIs in mCODE STU4 and in genomics-reporting examples.
+HGNC_SYSTEMS: Final = frozenset(
+    {"http://www.genenames.org", "http://www.genenames.org/geneId", "https://www.genenames.org"}
+)
+SYSTEM_NAMES: Final = {SNOMED: "SNOMED", LOINC: "LOINC", ICD10CM: "ICD-10-CM", RXNORM: "RxNorm"}
+
+# Where each code was seen (short keys used in the tables below).
+SOURCES: Final = {
+    "mcode": "HL7 mCODE STU4 example resources (shared/fixtures/mcode-stu4/examples); interop.md §2",
+    "mcode-vs": "HL7 mCODE STU4 FSH value sets (HL7/fhir-mCODE-ig, TreatmentTerminationReasonVS)",
+    "interop": "shared/knowledge/interop.md §2.2 (checked against the mCODE STU4 package, public code lists)",
+    "brief": "shared/knowledge/brief.md §4.1 (RxNorm) and §4.4 (LOINC)",
+    "ctm": "mcode/clinical-trial-matching-app: src/queries/mockData/*.json and "
+    "src/assets/optimizedPatientDataElements/*.json",
+    "mii": "Medizininformatik-Initiative IG Molekulares Tumorboard 2026.0.1, ValueSets mii-vs-mtb-msi and "
+    "mii-vs-mtb-panel-tso-500-fusion",
+    "synthea": "shared/fixtures/synthea (Synthea colon cancer patients)",
+    "icd10cm": "ICD-10-CM tabular list, C77-C79 and C19-C20 (public CMS/CDC code files; "
+    "C78.x, C20 and C19 also in interop.md §2.2)",
+    "rectum-site": "SNOMED 34402009 'Rectum structure' in fhir.resources' MedicationAdministration example "
+    "and in public ICD-O topography maps (C20 -> 34402009)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One recognised code: what it means to rectoplan and where its meaning was seen."""
+
+    system: str
+    code: str
+    meaning: str
+    source: str
+
+
+def _table(system: str, source: str, rows: dict[str, str]) -> dict[tuple[str, str], Code]:
+    return {(system, code): Code(system, code, meaning, source) for code, meaning in rows.items()}
+
+
+# --- Cancer conditions -------------------------------------------------------------------------------------
+# meaning: "rectal" (in scope), "local_recurrence" (rectal local recurrence), "rectal_other_histology"
+# (a rectal cancer that is not an adenocarcinoma-type carcinoma: rectoplan's knowledge does not cover it),
+# "colorectal_unspecified", or a plain-language name of another cancer (for the out-of-scope message).
+CANCER_CONDITIONS: Final[dict[tuple[str, str], Code]] = {
+    **_table(SNOMED, "interop", {"363351006": "rectal"}),
+    **_table(
+        SNOMED,
+        "ctm",
+        {
+            "93984006": "rectal",
+            "254582000": "rectal",
+            "448994001": "rectal",
+            "363414004": "rectal",
+            "93980002": "rectal",
+            "425178004": "rectal",
+            "269544008": "rectal",
+            "184881000119106": "rectal",
+            "314966008": "local_recurrence",
+            "16636101000119100": "rectal_other_histology",
+            "1197355000": "rectal_other_histology",
+            "1156797006": "rectal_other_histology",
+            "1156783003": "rectal_other_histology",
+            "766979005": "rectal_other_histology",
+            "721701002": "rectal_other_histology",
+            "721700001": "rectal_other_histology",
+            "276822007": "rectal_other_histology",
+            "781382000": "colorectal_unspecified",
+            "96281000119107": "colorectal_unspecified",
+            "363410008": "colon",
+            "363412000": "colon",
+            "363408006": "colon",
+            "363409003": "colon",
+            "363407001": "colon",
+            "363413005": "colon",
+            "94006002": "colon",
+            "93683002": "colon",
+            "93771007": "colon",
+            "94105000": "colon",
+            "314965007": "colon (local recurrence)",
+        },
+    ),
+    **_table(
+        SNOMED,
+        "interop",
+        {"363406005": "colon", "93761005": "colon", "109838007": "colon", "94260004": "secondary in colon"},
+    ),
+    **_table(
+        SNOMED,
+        "mcode",
+        {
+            "363346000": "malignant neoplastic disease, site not stated",
+            "353431000119107": "breast",
+            "254637007": "non-small cell lung cancer",
+            "92814006": "chronic lymphoid leukaemia",
+            "277571004": "B-cell acute lymphoblastic leukaemia",
+            "128462008": "metastatic malignant neoplasm, primary site not stated",
+        },
+    ),
+    **_table(ICD10CM, "icd10cm", {"C20": "rectal", "C19": "rectal"}),
+}
+# ICD-10-CM ranges for a plain-language name of other primaries (prefix match on the code).
+ICD10_OTHER_PRIMARY: Final = {"C18": "colon", "C50": "breast", "C34": "lung", "C21": "anus and anal canal"}
+
+# --- Metastatic sites (SecondaryCancerCondition) ------------------------------------------------------------
+# value: a contract-1 site, or "?" + reason when the code cannot be placed safely.
+METASTASIS_SITES: Final[dict[tuple[str, str], Code]] = {
+    **_table(SNOMED, "interop", {"94381002": "liver", "94391008": "lung", "94225005": "brain"}),
+    **_table(
+        SNOMED,
+        "ctm",
+        {
+            "94222008": "bone",
+            "94253005": "other",
+            "94606003": "other",
+            "94579000": "other",
+            "94399005": "other",
+            "94392001": "?lymph node site not stated, so regional and distant nodes cannot be told apart",
+        },
+    ),
+    **_table(
+        ICD10CM,
+        "icd10cm",
+        {
+            "C78.00": "lung",
+            "C78.01": "lung",
+            "C78.02": "lung",
+            "C78.7": "liver",
+            "C78.6": "peritoneum",
+            "C79.31": "brain",
+            "C79.51": "bone",
+            "C77.0": "distant_lymph_nodes",
+            "C77.1": "distant_lymph_nodes",
+            "C77.3": "distant_lymph_nodes",
+            "C77.4": "distant_lymph_nodes",
+            "C77.8": "distant_lymph_nodes",
+            "C77.2": "?intra-abdominal nodes may be regional nodes of a rectal primary, not distant",
+            "C77.5": "?intrapelvic nodes may be regional nodes of a rectal primary, not distant",
+            "C77.9": "?lymph node site not stated, so regional and distant nodes cannot be told apart",
+            "C78.5": "?a secondary in large intestine or rectum may be a local recurrence or a metastasis",
+            "C79.9": "?secondary site not stated",
+        },
+    ),
+}
+# Other ICD-10-CM secondary codes (C78.x / C79.x not listed above) are placed at site "other".
+ICD10_SECONDARY_PREFIXES: Final = ("C78.", "C79.")
+
+# --- Observations ------------------------------------------------------------------------------------------
+ECOG_CODE: Final = Code(LOINC, "89247-1", "ECOG performance status", "mcode")
+ECOG_ANSWERS: Final[dict[tuple[str, str], Code]] = _table(
+    LOINC,
+    "ctm",
+    {
+        "LA9622-7": "0",
+        "LA9623-5": "1",
+        "LA9624-3": "2",
+        "LA9625-0": "3",
+        "LA9626-8": "4",
+        "LA9627-6": "5",
+    },
+)
+GENOMIC_VARIANT: Final = Code(LOINC, "69548-6", "genetic variant assessment", "mcode")
+GENE_STUDIED: Final = Code(LOINC, "48018-6", "gene studied (HGNC)", "mcode")
+AMINO_ACID_CHANGE: Final = Code(LOINC, "48005-3", "amino acid change (pHGVS)", "mcode")
+HISTORY_OF_METASTASIS: Final = Code(SNOMED, "1287652008", "history of metastatic malignant neoplasm", "mcode")
+HISTORY_OF_LIVER_METASTASIS: Final = Code(
+    SNOMED, "1098951000119108", "history of cancer metastatic to liver", "mcode"
+)
+
+# TNM stage group observation codes (current SNOMED and the older LOINC ones), and stage values.
+STAGE_GROUP_CODES: Final[dict[tuple[str, str], Code]] = {
+    **_table(SNOMED, "mcode", {"399537006": "clinical", "399588009": "pathologic"}),
+    **_table(LOINC, "mcode", {"21908-9": "clinical", "21902-2": "pathologic", "21914-7": "other"}),
+}
+STAGE_VALUES: Final[dict[tuple[str, str], Code]] = {
+    **_table(
+        SNOMED,
+        "ctm",
+        {
+            "261613009": "0",
+            "258215001": "I",
+            "261634002": "I",
+            "261635001": "I",
+            "258219007": "II",
+            "261614003": "II",
+            "261615002": "II",
+            "261637009": "II",
+            "258224005": "III",
+            "261638004": "III",
+            "261639007": "III",
+            "261640009": "III",
+            "258228008": "IV",
+            "261642001": "IV",
+            "261643006": "IV",
+            "313046007": "IV",
+        },
+    ),
+    **_table(SNOMED, "mcode", {"1222806003": "III", "1222769001": "II"}),
+}
+
+# Biomarker tests by LOINC code: which contract-1 field(s) a coded result speaks for.
+MARKER_TESTS: Final[dict[tuple[str, str], Code]] = {
+    **_table(
+        LOINC,
+        "interop",
+        {
+            "21702-6": "kras",
+            "85509-8": "kras",
+            "82535-6": "kras",
+            "83059-6": "kras",
+            "81420-2": "kras+nras",
+            "85299-6": "braf_v600e",
+            "81695-9": "msi",
+            "43368-0": "msi",
+            "62862-8": "msi",
+            "48676-1": "her2",
+            "72383-3": "her2",
+            "31150-6": "her2",
+            "49683-6": "her2",
+        },
+    ),
+    **_table(
+        LOINC, "brief", {"21719-0": "nras", "58415-1": "braf_v600e", "18474-7": "her2", "93813-4": "ntrk"}
+    ),
+}
+# Coded results: "positive" / "negative" / "msi_high" / "msi_stable" / "indeterminate".
+RESULT_ANSWERS: Final[dict[tuple[str, str], Code]] = {
+    **_table(
+        LOINC,
+        "mcode",
+        {
+            "LA9633-4": "positive",
+            "LA9634-2": "negative",
+            "LA6576-8": "positive",
+            "LA6577-6": "negative",
+            "LA26203-2": "msi_high",
+        },
+    ),
+    **_table(
+        LOINC, "mii", {"LA14122-8": "msi_stable", "LA14123-6": "msi_high", "LA11884-6": "indeterminate"}
+    ),
+    # MSI-L is read as microsatellite stable (brief §4.4: "MSI-L treated as MSS").
+    **_table(LOINC, "brief", {"LA26202-4": "msi_stable"}),
+    **_table(SNOMED, "ctm", {"10828004": "positive", "260385009": "negative"}),
+}
+
+GENES: Final[dict[str, Code]] = {
+    code: Code("HGNC", code, gene, source)
+    for code, gene, source in (
+        ("HGNC:6407", "KRAS", "interop"),
+        ("HGNC:7989", "NRAS", "interop"),
+        ("HGNC:1097", "BRAF", "interop"),
+        ("HGNC:3430", "ERBB2", "interop"),
+        ("HGNC:8031", "NTRK1", "mii"),
+        ("HGNC:8032", "NTRK2", "mii"),
+        ("HGNC:8033", "NTRK3", "mii"),
+        ("HGNC:9967", "RET", "mii"),
+    )
+}
+
+# --- Treatments --------------------------------------------------------------------------------------------
+# RxNorm codes -> vocabulary drug ids (a combination product maps to several ids).
+DRUGS: Final[dict[tuple[str, str], Code]] = {
+    **_table(
+        RXNORM,
+        "brief",
+        {
+            "4492": "fluorouracil",
+            "6313": "leucovorin",
+            "194000": "capecitabine",
+            "32592": "oxaliplatin",
+            "51499": "irinotecan",
+            "253337": "bevacizumab",
+            "318341": "cetuximab",
+            "480167": "lapatinib",
+            "1547545": "pembrolizumab",
+            "1597876": "nivolumab",
+        },
+    ),
+    **_table(
+        RXNORM,
+        "ctm",
+        {
+            "1736781": "oxaliplatin",
+            "1736784": "oxaliplatin",
+            "1736776": "oxaliplatin",
+            "1797528": "oxaliplatin",
+            "1736786": "oxaliplatin",
+            "358819": "oxaliplatin",
+            "1736783": "oxaliplatin",
+            "1736785": "oxaliplatin",
+            "1736775": "oxaliplatin",
+            "1160121": "oxaliplatin",
+            "1232150": "aflibercept",
+            "1304475": "aflibercept",
+            "1304480": "aflibercept",
+            "2049106": "encorafenib",
+            "2049112": "encorafenib",
+            "2049119": "encorafenib",
+            "2049111": "encorafenib",
+            "1670310": "trifluridine_tipiracil",
+            "1670317": "trifluridine_tipiracil",
+            "1670311": "trifluridine_tipiracil",
+            "1670316": "trifluridine_tipiracil",
+            "1312397": "regorafenib",
+            "1312403": "regorafenib",
+            "1312402": "regorafenib",
+        },
+    ),
+    **_table(RXNORM, "synthea", {"1803932": "leucovorin"}),
+}
+
+# SNOMED procedures -> vocabulary procedure ids ("+" joins several). `RECTAL_RESECTIONS` remove the primary.
+PROCEDURES: Final[dict[tuple[str, str], Code]] = _table(
+    SNOMED,
+    "ctm",
+    {
+        "447982008": "low_anterior_resection+colostomy",
+        "1186912002": "low_anterior_resection+colostomy",
+        "448653006": "bowel_resection+total_mesorectal_excision+colostomy",
+        "89642006": "bowel_resection+colostomy",
+        "17671008": "bowel_resection+colostomy",
+        "46295004": "abdominoperineal_resection+colostomy",
+        "25196007": "abdominoperineal_resection+colostomy",
+        "11626008": "abdominoperineal_resection",
+        "16564004": "bowel_resection+colostomy",
+        "84604002": "sigmoid_colectomy",
+        "315326006": "sigmoid_colectomy",
+        "315327002": "sigmoid_colectomy+colostomy",
+        "307658004": "sigmoid_colectomy+colostomy",
+        "315324009": "left_hemicolectomy",
+        "315325005": "left_hemicolectomy+colostomy",
+        "307657009": "left_hemicolectomy+colostomy",
+        "359571009": "right_hemicolectomy",
+        "315321001": "right_hemicolectomy",
+        "315322008": "transverse_colectomy",
+        "307666008": "total_colectomy+ileostomy",
+        "307659007": "subtotal_colectomy",
+        "43075005": "bowel_resection",
+        "398740003": "colostomy",
+        "4044002": "colostomy",
+        "387606008": "colostomy",
+        "387607004": "diverting_colostomy",
+        "386828002": "diverting_colostomy",
+    },
+)
+RECTAL_RESECTIONS: Final = frozenset(
+    {
+        "447982008",
+        "1186912002",
+        "448653006",
+        "89642006",
+        "17671008",
+        "46295004",
+        "25196007",
+        "11626008",
+        "16564004",
+    }
+)
+MAJOR_SURGERY: Final = frozenset(
+    {
+        "low_anterior_resection",
+        "abdominoperineal_resection",
+        "total_mesorectal_excision",
+        "bowel_resection",
+        "sigmoid_colectomy",
+        "left_hemicolectomy",
+        "right_hemicolectomy",
+        "transverse_colectomy",
+        "total_colectomy",
+        "subtotal_colectomy",
+    }
+)
+RADIOTHERAPY_COURSE: Final = Code(SNOMED, "1217123003", "radiotherapy course of treatment", "mcode")
+CHEMORADIATION: Final = Code(SNOMED, "703423002", "combined chemotherapy and radiation therapy", "synthea")
+PELVIC_SITES: Final[dict[tuple[str, str], Code]] = _table(SNOMED, "rectum-site", {"34402009": "rectum"})
+
+# Why a treatment stopped (MedicationRequest.statusReason and similar) -> contract-1 `stopped_for`.
+STOP_REASONS: Final[dict[tuple[str, str], Code]] = {
+    **_table(SNOMED, "mcode-vs", {"182992009": "completed", "266721009": "progression"}),
+    **_table(SNOMED, "mcode", {"407563006": "intolerance"}),
+}

@@ -29,6 +29,7 @@ class Test:
     fact: str
     op: str
     value: Any
+    __test__ = False  # not a pytest test class
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,8 @@ _CMP: dict[str, Callable[[int, int], bool]] = {
 
 def _suggest(word: str, choices: list[str]) -> str:
     near = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not near and word:
+        near = [c for c in choices if c.startswith(word) or word in c][:1]
     return f"did you mean {near[0]!r}?" if near else ""
 
 

@@ -9,31 +9,15 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any
 
 from rectoplan.core.case import Case
 from rectoplan.core.explain import render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, Setting, TestRule
+from rectoplan.core.trace import OptionOutcome, Status
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.core.whatif import what_would_change
-
-Status = Literal["offered", "excluded", "held", "not_indicated", "not_applicable"]
-
-
-@dataclass(frozen=True, slots=True)
-class OptionOutcome:
-    """What happened to one option for one case, with every rule that decided it."""
-
-    option: Option
-    status: Status
-    setting: Setting | None = None
-    blocking: tuple[Gate, ...] = ()  # exclusions that held (listed) or requirements that failed (silent)
-    holding: tuple[Gate, ...] = ()  # gates whose facts are unknown and that hold the option back
-    warned: tuple[Gate, ...] = ()  # gates whose facts are unknown and that only warn
-    cautions: tuple[Caution, ...] = ()  # cautions that apply
-    unknown_cautions: tuple[Caution, ...] = ()  # cautions whose facts are unknown
-
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -44,6 +28,7 @@ class Assessment:
     tests: tuple[TestRule, ...]
     cautions: tuple[Caution, ...]
     unknown_cautions: tuple[Caution, ...]
+    keys: tuple[Any, ...] = ()  # per outcome, the memo key of the compiled plan's result (None if idle)
 
 
 def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
@@ -54,7 +39,11 @@ def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
     return kb.intents[-1]
 
 
+__all__ = ["Assessment", "OptionOutcome", "Status", "assess", "assess_option", "assess_reference", "recommend"]
+
+
 def assess_option(option: Option, facts: Facts) -> OptionOutcome:
+    """Reference semantics for one option (closure interpreter); `assess` uses the compiled plan."""
     setting = None
     for s in option.settings:
         if s.check(facts) is True:
@@ -91,7 +80,8 @@ def assess_option(option: Option, facts: Facts) -> OptionOutcome:
             fired.append(caution)
         elif r is None and caution.unknown:
             unknown.append(caution)
-    return OptionOutcome(option, "offered", setting, (), (), tuple(warned), tuple(fired), tuple(unknown))
+    passed = tuple(g for g in option.gates if g.effect == "excludes" and g.check(facts) is False)
+    return OptionOutcome(option, "offered", setting, (), (), tuple(warned), tuple(fired), tuple(unknown), passed)
 
 
 def facts_with_intent(case: Case, kb: KnowledgeBase) -> tuple[Facts, IntentRule]:
@@ -115,10 +105,71 @@ def assess_facts(case: Case, facts: Facts, intent: IntentRule, kb: KnowledgeBase
     return Assessment(case, facts, intent, outcomes, tests, tuple(cautions), tuple(unknown))
 
 
-def assess(case: Case, kb: KnowledgeBase) -> Assessment:
-    """Evaluate every rule of `kb` for `case`, keeping the full trace."""
+def assess_reference(case: Case, kb: KnowledgeBase) -> Assessment:
+    """Evaluate every rule with the closure interpreter: slower, the reference the plan is tested against."""
     facts, intent = facts_with_intent(case, kb)
     return assess_facts(case, facts, intent, kb)
+
+
+def _outcome(option: Option, result: tuple[int, tuple[bool | None, ...], tuple[bool | None, ...]]) -> OptionOutcome:
+    index, gate_results, caution_results = result
+    setting = option.settings[index]
+    failed: list[Gate] = []
+    excluded: list[Gate] = []
+    holding: list[Gate] = []
+    warned: list[Gate] = []
+    passed: list[Gate] = []
+    for gate, r in zip(option.gates, gate_results, strict=True):
+        if r is False and gate.effect == "excludes":
+            passed.append(gate)
+        elif r is None:
+            if gate.on_unknown == "hold":
+                holding.append(gate)
+            elif gate.on_unknown == "warn":
+                warned.append(gate)
+        elif gate.effect == "requires":
+            if r is False:
+                failed.append(gate)
+        elif r is True:
+            excluded.append(gate)
+    if failed:
+        return OptionOutcome(option, "not_indicated", setting, tuple(failed))
+    if excluded:
+        return OptionOutcome(option, "excluded", setting, tuple(excluded), tuple(holding))
+    if holding:
+        return OptionOutcome(option, "held", setting, (), tuple(holding), tuple(warned))
+    fired = tuple(c for c, r in zip(option.cautions, caution_results, strict=True) if r is True)
+    unknown = tuple(c for c, r in zip(option.cautions, caution_results, strict=True) if r is None and c.unknown)
+    return OptionOutcome(option, "offered", setting, (), (), tuple(warned), fired, unknown, tuple(passed))
+
+
+MEMO_LIMIT = 200_000
+
+
+def assess(case: Case, kb: KnowledgeBase) -> Assessment:
+    """Evaluate every rule of `kb` for `case` with the compiled plan, keeping the full trace."""
+    facts = case_facts(case, kb.resistance_class, kb.drug_classes)
+    intent_index, results, test_results, caution_results = kb.plan(facts)
+    memo = kb.memo
+    if len(memo) > MEMO_LIMIT:
+        memo.clear()
+    outcomes = []
+    keys: list[tuple[int, Any] | None] = []
+    for o, r in enumerate(results):
+        if r is None:
+            outcomes.append(kb.idle_outcomes[o])
+            keys.append(None)
+            continue
+        key = (o, r)
+        outcome = memo.get(key)
+        if outcome is None:
+            outcome = memo[key] = _outcome(kb.options[o], r)
+        outcomes.append(outcome)
+        keys.append(key)
+    tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)
+    cautions = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is True)
+    unknown = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is None and c.unknown)
+    return Assessment(case, facts, kb.intents[intent_index], tuple(outcomes), tests, cautions, unknown, tuple(keys))
 
 
 def recommend(case: Case, kb: KnowledgeBase, what_if: bool = True) -> Recommendation:

@@ -41,33 +41,41 @@ def _unique(cites: list[Citation]) -> tuple[Citation, ...]:
     return tuple(dict.fromkeys(cites))
 
 
-def _offered(outcome: OptionOutcome, rank: int, intent: str, facts: dict[str, Any]) -> OptionResult:
+def _option_template(outcome: OptionOutcome, intent: str) -> tuple[Any, ...]:
+    """Everything of an offered option's text that does not depend on the case's fact values or rank."""
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
-    reads = list(setting.reads)
-    for gate in opt.gates:
-        reads += [r for r in gate.reads if r not in reads]
-    known = [f"{name} = {show(facts[name])}" for name in reads if facts.get(name) is not None and name != "plan.intent"]
-    rationale = [f"{setting.because} [{setting.id}]"]
+    head = f"{setting.because} [{setting.id}]"
+    passed = "Safety checks passed: " + ", ".join(g.id for g in outcome.passed) + "." if outcome.passed else ""
+    ranked = f"{setting.strength} for {setting.phase.replace('_', ' ')} (priority {setting.priority})."
+    warnings = [g.unknown for g in outcome.warned]
+    notes = []
+    extra = [c for g in outcome.warned for c in g.cite]
+    for caution in outcome.cautions:
+        (warnings if caution.severity == "warning" else notes).append(caution.text)
+        extra += caution.cite
+    warnings += [c.unknown for c in outcome.unknown_cautions]
+    cites = _unique([*setting.base_cite, *extra]) if extra else setting.base_cite
+    phase_words = _PHASE_WORDS[setting.phase]
+    patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
+    return (head, passed, ranked, tuple(warnings), tuple(notes), cites, patient, setting.intent or intent)
+
+
+def _offered(outcome: OptionOutcome, template: tuple[Any, ...], rank: int, facts: dict[str, Any]) -> OptionResult:
+    opt, setting = outcome.option, outcome.setting
+    assert setting is not None
+    head, passed, ranked, warnings, notes, cites, patient, intent = template
+    rationale = [head]
+    known = [f"{name} = {show(v)}" for name in setting.shown_facts if (v := facts[name]) is not None]
     if known:
         rationale.append("Facts used: " + "; ".join(known) + ".")
-    passed = [g.id for g in opt.gates if g.effect == "excludes" and g.check(facts) is False]
     if passed:
-        rationale.append("Safety checks passed: " + ", ".join(passed) + ".")
-    rationale.append(f"Ranked {rank}: {setting.strength} for {setting.phase.replace('_', ' ')} (priority {setting.priority}).")
-    warnings = [g.unknown for g in outcome.warned] + [c.text for c in outcome.cautions if c.severity == "warning"]
-    warnings += [c.unknown for c in outcome.unknown_cautions]
-    notes = [c.text for c in outcome.cautions if c.severity == "note"]
-    patient = opt.patient
-    phase_words = _PHASE_WORDS[setting.phase]
-    if phase_words:
-        patient += " " + phase_words
-    cites = [*opt.cite, *setting.cite, *(c for g in outcome.warned for c in g.cite)]
-    cites += [c for caution in outcome.cautions for c in caution.cite]
+        rationale.append(passed)
+    rationale.append(f"Ranked {rank}: {ranked}")
     return OptionResult(
-        id=opt.id, title=opt.title, kind=opt.kind, components=opt.components, intent=setting.intent or intent,
+        id=opt.id, title=opt.title, kind=opt.kind, components=opt.components, intent=intent,
         phase=setting.phase, strength=setting.strength, rank=rank, rationale=tuple(rationale),
-        patient_explanation=patient, sources=_unique(cites), warnings=tuple(warnings), notes=tuple(notes),
+        patient_explanation=patient, sources=cites, warnings=warnings, notes=notes,
         glossary_terms=opt.glossary_terms, setting=setting.id,
     )
 
@@ -132,11 +140,31 @@ def _summary(assessment: Assessment, options: list[OptionResult], excluded: list
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
     facts = assessment.facts
     intent = assessment.intent.intent
-    offered = [o for o in assessment.outcomes if o.status == "offered"]
-    offered.sort(key=lambda o: (_STRENGTH_ORDER[o.setting.strength], o.setting.priority, o.option.order)  # type: ignore[union-attr]
-                 )
-    options = [_offered(o, i, intent, facts) for i, o in enumerate(offered, start=1)]
-    excluded = [_excluded(o) for o in assessment.outcomes if o.status in ("excluded", "held")]
+    memo = kb.memo
+    offered = []
+    excluded = []
+    for outcome, key in zip(assessment.outcomes, assessment.keys or (None,) * len(assessment.outcomes), strict=True):
+        status = outcome.status
+        if status == "offered":
+            tkey = ("text", key, intent)
+            template = memo.get(tkey) if key is not None else None
+            if template is None:
+                template = _option_template(outcome, intent)
+                if key is not None:
+                    memo[tkey] = template
+            setting = outcome.setting
+            offered.append(((_STRENGTH_ORDER[setting.strength], setting.priority, outcome.option.order),  # type: ignore[union-attr]
+                            outcome, template))
+        elif status in ("excluded", "held"):
+            xkey = ("excluded", key)
+            item = memo.get(xkey) if key is not None else None
+            if item is None:
+                item = _excluded(outcome)
+                if key is not None:
+                    memo[xkey] = item
+            excluded.append(item)
+    offered.sort(key=lambda t: t[0])
+    options = [_offered(o, t, i, facts) for i, (_, o, t) in enumerate(offered, start=1)]
     excluded.sort(key=lambda e: (e.held, e.id))
     tests = _tests(assessment, kb)
     warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]

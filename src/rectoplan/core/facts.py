@@ -21,6 +21,7 @@ from rectoplan.core.case import (
     SITES,
     SYMPTOMS,
     Case,
+    Metastasis,
 )
 from rectoplan.core.schema import INTENTS, KINDS, FactType, boolean, enum, integer, set_of
 
@@ -121,89 +122,101 @@ def _worst(values: list[str | None]) -> str | None:
     return max(known, key=_RANK.__getitem__) if known else None
 
 
+_EMPTY: frozenset[str] = frozenset()
+_NO_SITE = {f"metastases.{site}.count": 0 for site in SITES} | {f"metastases.{site}.resectability": "none" for site in SITES}
+_UNKNOWN_METS = {f"metastases.{site}.{key}": None for site in SITES for key in ("count", "resectability")} | {
+    "metastases.sites": None, "metastases.site_count": None, "metastases.total_count": None,
+    "metastases.resectability": None,
+}
+
+
 def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Mapping[str, tuple[str, ...]]) -> Facts:
-    """All facts of one case. `resistance_class` and `drug_classes` come from the vocabulary."""
-    b, p, h = case.biomarkers, case.prior, case.health
+    """All facts of one case. `resistance_class` and `drug_classes` come from the vocabulary.
+
+    Written for speed (it runs once per case on the engine's hot path) but mirrors the schema's
+    documentation line by line; `tests/test_facts.py` pins each derivation.
+    """
+    b, p, h, lr, mets = case.biomarkers, case.prior, case.health, case.local_recurrence, case.metastases
+    primary_symptoms = case.primary.symptoms
+    lr_symptoms = lr.symptoms if lr is not None else None
+    if primary_symptoms is None and lr_symptoms is None:
+        symptoms = None
+    else:
+        symptoms = frozenset((primary_symptoms or ()) + (lr_symptoms or ()))
+    kras, nras = b.kras, b.nras
+    if kras == "mutant" or nras == "mutant":
+        ras = "mutant"
+    elif kras == "wild_type" and nras == "wild_type":
+        ras = "wild_type"
+    else:
+        ras = None
+    variant = b.kras_variant
+    g12c = (variant == "G12C") if variant is not None else (False if kras == "wild_type" else None)
+    lines = p.systemic_lines
+    agents: frozenset[str] = _EMPTY
+    progressed: frozenset[str] = _EMPTY
+    intolerant: frozenset[str] = _EMPTY
+    if lines:
+        agents = frozenset(a for line in lines for a in line.agents)
+        progressed = frozenset(a for line in lines if line.stopped_for == "progression" for a in line.agents)
+        intolerant = frozenset(a for line in lines if line.stopped_for == "intolerance" for a in line.agents)
     f: Facts = {
         "age": case.age,
         "ecog": case.ecog,
         "primary.status": case.primary.status,
         "wants_clinical_trials": case.wants_clinical_trials,
+        "symptoms": symptoms,
+        "local_recurrence.present": lr is not None,
+        "local_recurrence.resectability": "none" if lr is None else lr.resectability,
+        "metastases.known": mets is not None,
+        "biomarkers.kras": kras,
+        "biomarkers.nras": nras,
+        "biomarkers.ras": ras,
+        "biomarkers.kras_g12c": g12c,
+        "biomarkers.braf": b.braf,
+        "biomarkers.mmr": b.mmr,
+        "biomarkers.her2": b.her2,
+        "biomarkers.ntrk_fusion": b.ntrk_fusion,
+        "biomarkers.ret_fusion": b.ret_fusion,
+        "prior.pelvic_radiation": p.pelvic_radiation,
+        "prior.systemic_recorded": lines is not None,
+        "prior.line_count": len(lines) if lines else 0,
+        "prior.agents": agents,
+        "prior.progressed_agents": progressed,
+        "prior.intolerant_agents": intolerant,
+        "prior.classes": frozenset(c for a in agents for c in drug_classes.get(a, ())) if agents else _EMPTY,
+        "prior.progressed_classes": (
+            frozenset(resistance_class[a] for a in progressed if a in resistance_class) if progressed else _EMPTY
+        ),
+        "prior.surgeries": None if p.surgeries is None else frozenset(p.surgeries),
+        "health.dpyd": h.dpyd,
+        "health.days_since_major_surgery": h.days_since_major_surgery,
+        "health.bleeding_risk": h.bleeding_risk,
+        "health.fit_for_intensive_therapy": h.fit_for_intensive_therapy,
     }
-    lr = case.local_recurrence
-    symptom_lists = [s for s in (case.primary.symptoms, lr.symptoms if lr else None) if s is not None]
-    f["symptoms"] = frozenset(x for s in symptom_lists for x in s) if symptom_lists else None
-    f["local_recurrence.present"] = lr is not None
-    f["local_recurrence.resectability"] = "none" if lr is None else lr.resectability
-
-    mets = case.metastases
-    f["metastases.known"] = mets is not None
-    lesion_resectability: list[str | None] = [lr.resectability] if lr is not None else []
+    lesions: list[str | None] = [lr.resectability] if lr is not None else []
     if mets is None:
-        for key in ("sites", "site_count", "total_count", "resectability"):
-            f[f"metastases.{key}"] = None
-        for site in SITES:
-            f[f"metastases.{site}.count"] = None
-            f[f"metastases.{site}.resectability"] = None
-        lesion_resectability.append(None)
+        f.update(_UNKNOWN_METS)
+        lesions.append(None)
     else:
-        sites = frozenset(m.site for m in mets)
-        f["metastases.sites"] = sites
+        f.update(_NO_SITE)
+        sites: dict[str, list[Metastasis]] = {}
+        for m in mets:
+            sites.setdefault(m.site, []).append(m)
+        total: int | None = 0
+        met_res: list[str | None] = []
+        for site, here in sites.items():
+            counts = [m.count for m in here]
+            site_count = None if None in counts else sum(c for c in counts if c is not None)
+            f[f"metastases.{site}.count"] = site_count
+            res = [m.resectability for m in here]
+            f[f"metastases.{site}.resectability"] = _worst(res)
+            met_res += res
+            total = None if total is None or site_count is None else total + site_count
+        f["metastases.sites"] = frozenset(sites)
         f["metastases.site_count"] = len(sites)
-        counts = [m.count for m in mets]
-        f["metastases.total_count"] = None if None in counts else sum(c for c in counts if c is not None)
-        met_res = [m.resectability for m in mets]
+        f["metastases.total_count"] = total
         f["metastases.resectability"] = _worst(met_res) if mets else "none"
-        lesion_resectability += met_res
-        for site in SITES:
-            here = [m for m in mets if m.site == site]
-            if not here:
-                f[f"metastases.{site}.count"] = 0
-                f[f"metastases.{site}.resectability"] = "none"
-            else:
-                site_counts = [m.count for m in here]
-                f[f"metastases.{site}.count"] = (
-                    None if None in site_counts else sum(c for c in site_counts if c is not None)
-                )
-                f[f"metastases.{site}.resectability"] = _worst([m.resectability for m in here])
-    f["disease.resectability"] = _worst(lesion_resectability)
-
-    f["biomarkers.kras"] = b.kras
-    f["biomarkers.nras"] = b.nras
-    if "mutant" in (b.kras, b.nras):
-        f["biomarkers.ras"] = "mutant"
-    elif b.kras == "wild_type" and b.nras == "wild_type":
-        f["biomarkers.ras"] = "wild_type"
-    else:
-        f["biomarkers.ras"] = None
-    if b.kras_variant is not None:
-        f["biomarkers.kras_g12c"] = b.kras_variant == "G12C"
-    else:
-        f["biomarkers.kras_g12c"] = False if b.kras == "wild_type" else None
-    f["biomarkers.braf"] = b.braf
-    f["biomarkers.mmr"] = b.mmr
-    f["biomarkers.her2"] = b.her2
-    f["biomarkers.ntrk_fusion"] = b.ntrk_fusion
-    f["biomarkers.ret_fusion"] = b.ret_fusion
-
-    f["prior.pelvic_radiation"] = p.pelvic_radiation
-    lines = p.systemic_lines
-    f["prior.systemic_recorded"] = lines is not None
-    lines = lines or ()
-    f["prior.line_count"] = len(lines)
-    agents = frozenset(a for line in lines for a in line.agents)
-    progressed = frozenset(a for line in lines if line.stopped_for == "progression" for a in line.agents)
-    f["prior.agents"] = agents
-    f["prior.progressed_agents"] = progressed
-    f["prior.intolerant_agents"] = frozenset(
-        a for line in lines if line.stopped_for == "intolerance" for a in line.agents
-    )
-    f["prior.classes"] = frozenset(c for a in agents for c in drug_classes.get(a, ()))
-    f["prior.progressed_classes"] = frozenset(resistance_class[a] for a in progressed if a in resistance_class)
-    f["prior.surgeries"] = None if p.surgeries is None else frozenset(p.surgeries)
-
-    f["health.dpyd"] = h.dpyd
-    f["health.days_since_major_surgery"] = h.days_since_major_surgery
-    f["health.bleeding_risk"] = h.bleeding_risk
-    f["health.fit_for_intensive_therapy"] = h.fit_for_intensive_therapy
+        lesions += met_res
+    f["disease.resectability"] = _worst(lesions)
     return f

@@ -6,8 +6,9 @@ already parsed and type-checked here, and option-level gates are already bound t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from rectoplan.core.conditions import Compiled, Condition
 from rectoplan.core.schema import FactType
@@ -53,6 +54,9 @@ class Setting:
     cite: tuple[Citation, ...]
     check: Compiled = field(compare=False, repr=False)
     reads: tuple[str, ...] = ()
+    # Presentation, precomputed at load time: facts shown in the rationale, citations of option + setting.
+    shown_facts: tuple[str, ...] = ()
+    base_cite: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +189,13 @@ class KnowledgeBase:
     drug_classes: dict[str, tuple[str, ...]]
     raw_gates: tuple[tuple[Condition, Gate], ...] = ()  # class-wide gates with their applies_to, for lint/verify
     raw_cautions: tuple[tuple[Condition, Caution], ...] = ()
+    # The compiled plan (core/plan.py) and one shared 'not applicable' outcome per option: the fast path.
+    plan: Callable[[Mapping[str, Any]], Any] = field(default=lambda f: None, compare=False, repr=False)
+    plan_source: str = field(default="", compare=False, repr=False)
+    idle_outcomes: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    # Memo of pure functions of (option, plan result): outcomes and their rendered parts. Bounded by the
+    # engine; it changes speed only, never results.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def option(self, option_id: str) -> Option:
         for opt in self.options:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -36,7 +37,9 @@ from rectoplan.core.knowledge import (
     TestRule,
     Vocabulary,
 )
+from rectoplan.core.plan import compile_plan
 from rectoplan.core.schema import INTENTS, KINDS, PHASES, STRENGTHS, FactType
+from rectoplan.core.trace import OptionOutcome
 
 Cite = list[dict[str, str]]
 
@@ -340,9 +343,16 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         for cw, applies, c, when in cautions:
             if applies is not None and bind(applies, known) == Const(True):
                 option_cautions.append(make_caution(cw, c, when, known))
+        option_cite = ld.cite(where, o.cite)
+        gate_reads = [r for g in option_gates for r in g.reads]
+        settings = [
+            replace(s, shown_facts=tuple(dict.fromkeys(r for r in (*s.reads, *gate_reads) if r != "plan.intent")),
+                    base_cite=tuple(dict.fromkeys((*option_cite, *s.cite))))
+            for s in settings
+        ]
         options.append(
             Option(o.id, o.title, o.kind, tuple(o.components), tuple(o.tags), " ".join(o.patient.split()),
-                   o.details.strip(), ld.cite(where, o.cite), tuple(settings),
+                   o.details.strip(), option_cite, tuple(settings),
                    tuple(g for g in option_gates if g.when != Const(False) or g.effect == "requires"),
                    tuple(option_cautions), _glossary_terms(o.patient, glossary), order)
         )
@@ -351,6 +361,13 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     )
     if ld.problems:
         raise KnowledgeError(ld.problems)
+    plan, source = compile_plan(
+        tuple((r.when, r.intent) for r in intents),
+        tuple((tuple(s.when for s in o.settings), tuple(g.when for g in o.gates), tuple(c.when for c in o.cautions))
+              for o in options),
+        tuple(t.when for t in tests),
+        tuple(c.when for c in global_cautions),
+    )
     return KnowledgeBase(
         version=manifest.version, date=str(manifest.date), title=manifest.title,
         disclaimer=" ".join(manifest.disclaimer.split()), sources=ld.sources, vocabulary=vocab, schema=schema,
@@ -359,6 +376,9 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         raw_gates=tuple((applies, make_gate(w, g, when, {})) for w, applies, g, when in gates),
         raw_cautions=tuple((applies, make_caution(w, c, when, {})) for w, applies, c, when in cautions
                            if applies is not None),
+        plan=plan,
+        plan_source=source,
+        idle_outcomes=tuple(OptionOutcome(o, "not_applicable") for o in options),
     )
 
 

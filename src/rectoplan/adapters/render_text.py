@@ -1,0 +1,121 @@
+"""Text for people: the recommendation grouped, aligned, with the reason for every option and exclusion.
+
+Layout follows how a tumour board reads: the one-line summary, the intent, the ranked options with
+their reasons and warnings, what is excluded and why, what is held back, the missing tests, what would
+change the plan, then the patient's version in plain words and the disclaimer.
+"""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from typing import Any
+
+from rectoplan.core.knowledge import Citation, KnowledgeBase
+from rectoplan.core.recommendation import Recommendation
+
+WIDTH = 100
+_STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
+
+
+class _Out:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+        self.lines: list[str] = []
+
+    def style(self, text: str, *names: str) -> str:
+        if not self.color or not names:
+            return text
+        codes = ";".join(_STYLES[n] for n in names)
+        return f"\033[{codes}m{text}\033[0m"
+
+    def head(self, text: str) -> None:
+        self.lines += ["", self.style(text, "bold")]
+
+    def wrap(self, text: str, indent: int, first: str = "", *names: str) -> None:
+        prefix = " " * indent + first
+        hang = " " * (len(prefix) if len(first) <= 12 else indent + 4)
+        body = textwrap.wrap(text, WIDTH - len(prefix), break_on_hyphens=False) or [""]
+        self.lines.append(prefix + self.style(body[0], *names))
+        rest = textwrap.wrap(" ".join(body[1:]), WIDTH - len(hang), break_on_hyphens=False)
+        self.lines += [hang + self.style(b, *names) for b in rest]
+
+
+def _cite(c: Citation) -> str:
+    ref = c.ref.rsplit("/", 1)[-1] + (f" {c.entry}" if c.entry else "")
+    return f'{ref} "{c.quote}"' if c.quote else ref
+
+
+def render_text(rec: Recommendation, kb: KnowledgeBase, provenance: dict[str, Any] | None = None,
+                color: bool | None = None, brief: bool = False) -> str:
+    out = _Out(sys.stdout.isatty() if color is None else color)
+    out.lines.append(out.style(f"rectoplan — case {rec.case_id} — knowledge {rec.knowledge_version}", "dim"))
+    out.wrap(rec.summary, 0, "", "bold")
+    out.wrap(rec.intent_rationale, 0, f"Intent: {rec.intent}. ")
+
+    out.head(f"OPTIONS to discuss with the care team ({len(rec.options)})")
+    if not rec.options:
+        out.wrap("No option is offered for this case as recorded; see what is held back and the tests needed.", 2)
+    title_w = min(44, max((len(o.title) for o in rec.options), default=10))
+    for o in rec.options:
+        phase = o.phase.replace("_", " ")
+        strength = out.style(f"{o.strength:<11}", "green" if o.strength == "preferred" else "")
+        out.lines.append(f"  {o.rank:>2}. {strength} {o.title:<{title_w}}  {o.kind}, {phase}, {o.intent}")
+        why = o.rationale if not brief else o.rationale[:1]
+        for line in why:
+            out.wrap(line, 7, "why: " if line is o.rationale[0] else "     ")
+        for w in o.warnings:
+            out.wrap(w, 7, "! ", "yellow")
+        if not brief:
+            for n in o.notes:
+                out.wrap(n, 7, "note: ")
+            out.wrap("; ".join(_cite(c) for c in o.sources), 7, "sources: ", "dim")
+
+    excluded = [e for e in rec.excluded if not e.held]
+    held = [e for e in rec.excluded if e.held]
+    if excluded:
+        out.head(f"EXCLUDED — not safe or not suitable ({len(excluded)})")
+        for e in excluded:
+            out.lines.append(f"  ✗ {out.style(e.title, 'red')}  [{', '.join(e.rules)}]")
+            for r in e.reasons:
+                out.wrap(r, 6)
+            if not brief:
+                out.wrap("; ".join(_cite(c) for c in e.sources), 6, "sources: ", "dim")
+    if held:
+        out.head(f"HELD BACK — waiting for a missing fact ({len(held)})")
+        for e in held:
+            out.lines.append(f"  … {e.title}")
+            for r in dict.fromkeys(e.reasons):
+                out.wrap(r, 6)
+    if rec.tests_needed:
+        out.head(f"TESTS NEEDED ({len(rec.tests_needed)})")
+        width = max(len(t.test) for t in rec.tests_needed)
+        for t in rec.tests_needed:
+            display = kb.vocabulary.tests[t.test].display if t.test in kb.vocabulary.tests else t.test
+            out.wrap(f"{display}. {t.why}", 2, f"{t.test:<{width}}  ")
+    if rec.what_would_change:
+        out.head("WHAT WOULD CHANGE THE PLAN")
+        for ch in rec.what_would_change:
+            out.wrap(ch.then, 4, f"if {ch.condition}: ")
+    if rec.warnings:
+        out.head("WARNINGS")
+        for w in rec.warnings:
+            out.wrap(w, 2, "! ", "yellow")
+    if provenance:
+        out.head("FROM THE FHIR RECORD")
+        for field, ref in provenance.get("provenance", {}).items():
+            out.wrap(ref, 2, f"{field}: ")
+        for issue in provenance.get("issues", []):
+            out.wrap(issue, 2, "not used: ", "yellow")
+
+    out.head("FOR THE PATIENT")
+    out.wrap(rec.patient_summary, 2)
+    for o in rec.options[: 3 if brief else len(rec.options)]:
+        out.wrap(o.patient_explanation, 4, f"{o.rank}. {o.title}: ")
+    if rec.glossary and not brief:
+        out.lines.append("  Words used:")
+        for term, definition in rec.glossary:
+            out.wrap(definition, 4, f"{term}: ")
+    out.lines.append("")
+    out.wrap(rec.disclaimer, 0, "", "bold")
+    return "\n".join(out.lines)

@@ -1,0 +1,181 @@
+"""The command line (contract 3): a thin adapter over `rectoplan.api`.
+
+Exit 0 on success; exit 2 on an input error with one line per problem on stderr and nothing on stdout.
+Optional parts (service, cohort, verifier) register their own subcommands if their modules are present,
+and import their heavy dependencies only when run, so `rectoplan --help` never needs the extras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rectoplan import api
+from rectoplan.adapters.case_json import decode_json
+from rectoplan.core.errors import CaseError, KnowledgeError, Problem, RectoplanError
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.kb.loader import default_knowledge, load_knowledge
+
+PLUGINS = ("rectoplan.service.command", "rectoplan.cohort.command", "rectoplan.verify.command")
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+
+
+def _fail(problems: list[Problem], stream: TextIO = sys.stderr) -> int:
+    for p in problems:
+        print(f"error: {p.message()}", file=stream)
+    return 2
+
+
+def read_input(path: str) -> object:
+    """Read a JSON document from a file or stdin ('-'), with precise errors instead of tracebacks."""
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise CaseError([Problem(path, exc.strerror or type(exc).__name__, "a readable JSON file")]) from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise CaseError([Problem(path, "more than 20 MiB", "a case or bundle of at most 20 MiB")])
+    return decode_json(raw)
+
+
+def load_case(path: str, kb: KnowledgeBase) -> tuple[Any, dict[str, Any] | None, list[Problem]]:
+    """A case from contract 1 JSON or a FHIR R4 Bundle; returns (case, input provenance, warnings)."""
+    data = read_input(path)
+    if isinstance(data, dict) and data.get("resourceType") is not None:
+        if data.get("resourceType") != "Bundle":
+            raise CaseError([Problem("resourceType", repr(data.get("resourceType")), "'Bundle' (a FHIR R4 Bundle)")])
+        try:
+            fhir = importlib.import_module("rectoplan.adapters.fhir_mcode")
+        except ModuleNotFoundError as exc:
+            raise CaseError([Problem("resourceType", "a FHIR Bundle", f"the 'fhir' extra installed ({exc.name})")]) from None
+        imported = fhir.case_from_bundle(data)
+        case = api.validate_case(imported.case, kb)
+        provenance = {"provenance": dict(imported.provenance), "issues": [p.message() for p in imported.issues]}
+        return case, provenance, list(imported.issues)
+    return api.validate_case(data, kb), None, []
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from rectoplan.adapters.render_html import render_html
+    from rectoplan.adapters.render_text import render_text
+
+    try:
+        kb = load_knowledge(Path(args.kb)) if args.kb else default_knowledge()
+        case, provenance, issues = load_case(args.case, kb)
+        rec = api.recommend(case, kb)
+    except RectoplanError as exc:
+        return _fail(exc.problems)
+    for issue in issues:
+        print(f"warning: {issue.message()}", file=sys.stderr)
+    if args.format == "json":
+        out = rec.to_dict()
+        if provenance is not None:
+            out["input"] = provenance
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    elif args.format == "html":
+        print(render_html(rec, kb, provenance))
+    else:
+        print(render_text(rec, kb, provenance, color=args.color))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from rectoplan.adapters.render_text import render_text
+    from rectoplan.examples import demo_cases, demo_notes
+
+    kb = default_knowledge()
+    cases = demo_cases()
+    notes = demo_notes()
+    if args.case:
+        cases = [(name, data) for name, data in cases if name == args.case]
+        if not cases:
+            names = ", ".join(name for name, _ in demo_cases())
+            return _fail([Problem("case", repr(args.case), f"one of {names}")])
+    for i, (name, data) in enumerate(cases):
+        rec = api.recommend(api.validate_case(data, kb), kb)
+        if i:
+            print()
+        print(f"#### Example {i + 1}/{len(cases)}: {name} — {notes.get(name, '')}")
+        print(render_text(rec, kb, None, color=args.color, brief=not args.full))
+    return 0
+
+
+def cmd_kb_lint(args: argparse.Namespace) -> int:
+    from rectoplan.kb.lint import lint
+
+    seeds = Path(args.seeds) if args.seeds else (SHARED / "seeds" if (SHARED / "seeds").is_dir() else None)
+    brief = Path(args.brief) if args.brief else (
+        SHARED / "knowledge" / "brief.md" if (SHARED / "knowledge" / "brief.md").is_file() else None
+    )
+    report = lint(Path(args.kb) if args.kb else None, seeds, brief, samples=args.samples)
+    for error in report.errors:
+        print(f"error: {error}", file=sys.stderr)
+    checked = "seed quotes and brief entries checked" if seeds and brief else "seed/brief files not found: quotes NOT checked"
+    stats = ", ".join(f"{k} {v}" for k, v in report.stats.items())
+    print(f"knowledge lint: {'ok' if report.ok else f'{len(report.errors)} problem(s)'} ({stats}; {checked})")
+    return 0 if report.ok and seeds and brief else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rectoplan",
+        description="Treatment options for stage 4 or recurrent rectal cancer, ranked, explained and cited. "
+        "Supports the care team's decision; never replaces it.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    rec = commands.add_parser("recommend", help="recommend for one case (contract 1 JSON or FHIR R4 Bundle)")
+    rec.add_argument("case", metavar="CASE.json", help="case file, or - for standard input")
+    rec.add_argument("--format", choices=("json", "text", "html"), default="json")
+    rec.add_argument("--kb", metavar="DIR", help="knowledge directory (default: the shipped one)")
+    rec.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="colour text output")
+    rec.set_defaults(handler=cmd_recommend)
+
+    demo = commands.add_parser("demo", help="run the built-in example cases and print readable text")
+    demo.add_argument("--case", help="run only this example")
+    demo.add_argument("--full", action="store_true", help="full detail (rationales, sources) for every option")
+    demo.add_argument("--color", action=argparse.BooleanOptionalAction, default=None)
+    demo.set_defaults(handler=cmd_demo)
+
+    kb = commands.add_parser("kb", help="knowledge base tools")
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+    lint = kb_commands.add_parser("lint", help="check citations, ids, vocabulary and reachability")
+    lint.add_argument("--kb", metavar="DIR")
+    lint.add_argument("--seeds", metavar="DIR", help="seed files (default: ../shared/seeds)")
+    lint.add_argument("--brief", metavar="FILE", help="brief (default: ../shared/knowledge/brief.md)")
+    lint.add_argument("--samples", type=int, default=4000, help="synthetic cases for reachability")
+    lint.set_defaults(handler=cmd_kb_lint)
+
+    for name in PLUGINS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that part of rectoplan is not there
+            raise
+        module.register(commands, kb_commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+    except KnowledgeError as exc:
+        return _fail(exc.problems)
+    except BrokenPipeError:
+        return 0
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

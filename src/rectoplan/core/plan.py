@@ -1,0 +1,156 @@
+"""The knowledge base compiled to one Python function: the engine's fast path.
+
+Interpreting ~70 options x several closures per case costs far more than the logic itself, so the
+loader compiles every setting, gate and rule condition into straight-line Python (Kleene logic spelled
+out with walrus temporaries, shared conditions evaluated once per case). The closure interpreter in
+`conditions.py` stays the reference: a test checks that both agree on thousands of cases.
+Generating and `exec`-ing source is pure computation: no I/O, no state beyond the returned function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from itertools import count
+from typing import Any
+
+from rectoplan.core.conditions import _CMP, All, AnyOf, Condition, Const, Count, Not, Test, count_result
+
+def _count_of(op: str, n: int, results: tuple[bool | None, ...]) -> bool | None:
+    return count_result(op, n, results.count(True), results.count(None))
+
+
+PlanResult = tuple[int, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
+
+
+class _Gen:
+    """Builds expression source for conditions; literals become named constants of the module."""
+
+    def __init__(self) -> None:
+        self.consts: dict[str, Any] = {"_count_of": _count_of}
+        self.names = count()
+        self.const_names: dict[Any, str] = {}
+        self.tests: dict[Test, str] = {}
+        self.pending: list[str] = []
+
+    def const(self, value: Any) -> str:
+        key = (type(value), value)
+        if key not in self.const_names:
+            name = f"_k{len(self.const_names)}"
+            self.const_names[key] = name
+            self.consts[name] = value
+        return self.const_names[key]
+
+    def flush(self, lines: list[str]) -> None:
+        """Emit the definitions of fact tests first used by the expressions generated since the last flush."""
+        lines += self.pending
+        self.pending = []
+
+    def tmp(self) -> str:
+        return f"_t{next(self.names)}"
+
+    def expr(self, cond: Condition) -> str:
+        if isinstance(cond, Const):
+            return "True" if cond.value else "False"
+        if isinstance(cond, Test):
+            if cond not in self.tests:
+                name = f"_f{len(self.tests)}"
+                self.tests[cond] = name
+                self.pending.append(f"    {name} = {self.test(cond)}")
+            return self.tests[cond]
+        if isinstance(cond, Not):
+            t = self.tmp()
+            return f"(None if ({t} := {self.expr(cond.item)}) is None else not {t})"
+        if isinstance(cond, (All, AnyOf)):
+            stop, go = ("False", "True") if isinstance(cond, All) else ("True", "False")
+            temps = [self.tmp() for _ in cond.items]
+            first = " or ".join(f"({t} := {self.expr(i)}) is {stop}" for t, i in zip(temps, cond.items, strict=True))
+            unknown = " or ".join(f"{t} is None" for t in temps)
+            return f"({stop} if ({first}) else (None if ({unknown}) else {go}))"
+        assert isinstance(cond, Count)
+        items = ", ".join(self.expr(i) for i in cond.items)
+        return f"_count_of({cond.op!r}, {cond.n}, ({items},))"
+
+    def test(self, t: Test) -> str:
+        fact = f"f[{t.fact!r}]"
+        op, value = t.op, t.value
+        if op == "known":
+            return f"({fact} is {'not ' if value else ''}None)"
+        v = self.tmp()
+        if op in ("in", "not_in", "contains_any", "contains_all"):
+            lit = self.const(frozenset(value))
+        else:
+            lit = self.const(value)
+        body = {
+            "is": f"{v} == {lit}",
+            "is_not": f"{v} != {lit}",
+            "in": f"{v} in {lit}",
+            "not_in": f"{v} not in {lit}",
+            "contains": f"{lit} in {v}",
+            "contains_any": f"not {v}.isdisjoint({lit})",
+            "contains_all": f"{v}.issuperset({lit})",
+        }.get(op)
+        if body is None:
+            assert op in _CMP
+            symbol = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[op]
+            body = f"{v} {symbol} {lit}"
+        return f"(None if ({v} := {fact}) is None else {body})"
+
+
+def compile_plan(
+    intents: tuple[tuple[Condition, str], ...],
+    options: tuple[tuple[tuple[Condition, ...], tuple[Condition, ...], tuple[Condition, ...]], ...],
+    tests: tuple[Condition, ...],
+    cautions: tuple[Condition, ...],
+) -> tuple[Callable[[Mapping[str, Any]], PlanResult], str]:
+    """Compile a knowledge base's conditions into `plan(facts)`.
+
+    `options` holds, per option, (setting conditions, gate conditions, caution conditions). The plan
+    returns (intent index, per-option results, test results, global caution results) where a
+    per-option result is None when no setting applies, else (setting index, gate results, caution results).
+    The plan expects `plan.intent` to be absent from `facts` and sets it.
+    """
+    gen = _Gen()
+    lines = ["def plan(f):"]
+    shared: dict[Condition, str] = {}
+
+    def shared_name(cond: Condition) -> str:
+        if cond not in shared:
+            shared[cond] = f"_s{len(shared)}"
+        return shared[cond]
+
+    lines.append("    _i = None")
+    for i, (cond, _) in enumerate(intents):
+        code = gen.expr(cond)
+        gen.flush(lines)
+        lines.append(f"    if _i is None and {code} is True: _i = {i}")
+    lines.append(f"    if _i is None: _i = {len(intents) - 1}")
+    lines.append("    f['plan.intent'] = _INTENTS[_i]")
+    gate_conditions = dict.fromkeys(g for _, gates, cauts in options for g in (*gates, *cauts))
+    for cond in gate_conditions:  # shared by several options: evaluated once, before any option
+        code = gen.expr(cond)
+        gen.flush(lines)
+        lines.append(f"    {shared_name(cond)} = {code}")
+    out_names = []
+    for o, (settings, gates, cauts) in enumerate(options):
+        name = f"_o{o}"
+        out_names.append(name)
+        chain = []
+        for i, s in enumerate(settings):
+            keyword = "if" if i == 0 else "elif"
+            chain.append(f"    {keyword} {gen.expr(s)} is True: {name} = {i}")
+        gen.flush(lines)
+        lines += chain
+        lines.append(f"    else: {name} = None" if settings else f"    {name} = None")
+        gate_tuple = ", ".join(shared_name(g) for g in gates) + ("," if len(gates) == 1 else "")
+        caut_tuple = ", ".join(shared_name(c) for c in cauts) + ("," if len(cauts) == 1 else "")
+        lines.append(f"    if {name} is not None: {name} = ({name}, ({gate_tuple}), ({caut_tuple}))")
+    test_tuple = ", ".join(gen.expr(t) for t in tests) + ("," if len(tests) == 1 else "")
+    caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
+    gen.flush(lines)
+    lines.append(f"    return _i, ({', '.join(out_names)}{',' if len(out_names) == 1 else ''}), ({test_tuple}), "
+                 f"({caution_tuple})")
+    source = "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = dict(gen.consts)
+    namespace["_INTENTS"] = tuple(name for _, name in intents)
+    exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)  # noqa: S102 - generated from typed data
+    return namespace["plan"], source

@@ -1,0 +1,379 @@
+"""The ASGI app: HL7 CDS Hooks 2.0 service, plain JSON `POST /recommend`, and a small page at `/`.
+
+Built by `create_app(settings)` so the CLI, the tests and the benchmark start the same thing. Every API
+call needs the EHR's JWT unless `insecure_dev` is set; bodies are capped (413); errors are FHIR
+OperationOutcomes with the field that is wrong; logs carry method, path, status and time only, never a
+body, a token or any patient data.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rectoplan import api
+from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.case_json import CaseIn
+from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
+from rectoplan.core.errors import CaseError
+from rectoplan.kb.loader import default_knowledge
+from rectoplan.service import cards as card_maker
+from rectoplan.service.models import (
+    CdsRequest,
+    CdsResponse,
+    Discovery,
+    Feedback,
+    OperationOutcome,
+    outcome,
+)
+from rectoplan.service.page import PAGE
+from rectoplan.service.prefetch import PREFETCH, PrefetchError, gather
+from rectoplan.service.security import AuthError, TokenVerifier
+
+log = logging.getLogger("rectoplan.service")
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
+
+SERVICES: dict[str, tuple[str, str, str]] = {
+    "rectoplan-options": (
+        "patient-view",
+        "rectoplan: options for stage 4 or recurrent rectal cancer",
+        "Ranked, explained and cited treatment options for stage 4 or recurrent rectal cancer, with the "
+        "options "
+        "that are not recommended and the tests still needed. Silent for patients without rectal cancer.",
+    ),
+    "rectoplan-order-select": (
+        "order-select",
+        "rectoplan: check a selected cancer drug",
+        "Warns when a selected drug order belongs only to options rectoplan excludes for this patient.",
+    ),
+    "rectoplan-order-sign": (
+        "order-sign",
+        "rectoplan: check cancer drug orders before signing",
+        "Warns when a drug order to be signed belongs only to options rectoplan excludes for this patient.",
+    ),
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": OperationOutcome, "description": why}
+    for code, why in (
+        (400, "the request is not valid (OperationOutcome names the field)"),
+        (401, "missing or invalid JWT bearer token"),
+        (413, "request body too large"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the service runs. `issuers` maps each trusted JWT `iss` to a JWKS file path or URL."""
+
+    insecure_dev: bool = False
+    issuers: dict[str, str] = field(default_factory=dict)
+    public_url: str | None = None  # the base URL the EHR calls (for `aud`), if behind a proxy
+    max_body_bytes: int = 2_000_000
+    cors_origins: tuple[str, ...] = ("*",)
+    fhir_timeout_s: float = 5.0
+    allow_http_fhir: bool = False
+
+
+class BodyLimit:
+    """Pure ASGI middleware: refuse bodies over `limit` bytes with 413 before the app reads them."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            await self._refuse(send)
+            return
+        body, more = b"", True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = bool(message.get("more_body"))
+            if len(body) > self.limit:
+                await self._refuse(send)
+                return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, send: Any) -> None:
+        text = json.dumps(outcome("too-costly", [("", f"request body over {self.limit} bytes")])).encode()
+        headers = [(b"content-type", b"application/fhir+json"), (b"content-length", str(len(text)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": text})
+
+
+def _expression(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p != "body"]
+    return "CDSHooksRequest." + ".".join(parts) if parts else "CDSHooksRequest"
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The FastAPI app for these settings (the knowledge base is loaded once, here)."""
+    kb = default_knowledge()
+    verifier = TokenVerifier(dict(settings.issuers))
+    feedback_count: dict[str, int] = {}
+    app = FastAPI(
+        title="rectoplan",
+        version=kb.version,
+        description="Decision support for stage 4 or recurrent rectal cancer: HL7 CDS Hooks 2.0 service and "
+        "a plain JSON endpoint (contract 1 in, contract 2 out).",
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+
+    @app.middleware("http")
+    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        start = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "%s %s %s %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - start) * 1000,
+        )
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        issues = [
+            (_expression(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, ")) for e in exc.errors()
+        ]
+        return JSONResponse(
+            outcome("invalid", issues[:20]), status_code=400, media_type="application/fhir+json"
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = (
+            exc.detail if isinstance(exc.detail, dict) else outcome("processing", [("", str(exc.detail))])
+        )
+        return JSONResponse(
+            detail,
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+            media_type="application/fhir+json",
+        )
+
+    def endpoint_url(request: Request) -> str:
+        base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
+        return base + request.url.path
+
+    def authenticated(request: Request) -> None:
+        if settings.insecure_dev:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token:
+                raise AuthError("missing 'Authorization: Bearer <JWT>' header")
+            verifier.verify(token.strip(), endpoint_url(request))
+        except AuthError as exc:
+            raise HTTPException(
+                401,
+                outcome("login", [("Authorization", str(exc))]),
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
+
+    def source(request: Request) -> dict[str, Any]:
+        base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
+        return {"label": f"rectoplan knowledge base {kb.version} ({kb.date})", "url": base + "/"}
+
+    @app.get(
+        "/cds-services",
+        response_model=Discovery,
+        response_model_exclude_none=True,
+        dependencies=[Depends(authenticated)],
+        responses=ERRORS,
+        tags=["CDS Hooks"],
+    )
+    def discovery() -> dict[str, Any]:
+        return {
+            "services": [
+                {"hook": hook, "id": ident, "title": title, "description": text, "prefetch": PREFETCH}
+                for ident, (hook, title, text) in SERVICES.items()
+            ]
+        }
+
+    @app.post(
+        "/cds-services/{service_id}",
+        response_model=CdsResponse,
+        response_model_exclude_none=True,
+        dependencies=[Depends(authenticated)],
+        tags=["CDS Hooks"],
+        responses=ERRORS
+        | {
+            404: {"model": OperationOutcome, "description": "no such service"},
+            412: {"model": OperationOutcome, "description": "data could not be had"},
+        },
+    )
+    async def call(service_id: str, request: Request, body: CdsRequest) -> dict[str, Any]:
+        if service_id not in SERVICES:
+            raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
+        hook = SERVICES[service_id][0]
+        if body.hook != hook:
+            raise HTTPException(
+                400,
+                outcome(
+                    "invalid",
+                    [
+                        (
+                            "CDSHooksRequest.hook",
+                            f"hook {body.hook!r} is not served by {service_id} (expected {hook!r})",
+                        )
+                    ],
+                ),
+            )
+        token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
+        try:
+            values = await gather(
+                body.prefetch,
+                body.context,
+                body.fhirServer,
+                token,
+                settings.allow_http_fhir or settings.insecure_dev,
+                settings.fhir_timeout_s,
+            )
+        except PrefetchError as exc:
+            raise HTTPException(
+                412, outcome("not-found", [(f"CDSHooksRequest.prefetch.{exc.key}", str(exc))])
+            ) from None
+        bundle = bundle_of(values, bundle_id=body.hookInstance)
+        try:
+            imported = case_from_bundle(bundle, patient_id=body.context["patientId"])
+        except CaseError:
+            return {"cards": []}  # no rectal cancer here (or unreadable): say nothing rather than guess
+        try:
+            rec = api.recommend(imported.case, kb)
+        except CaseError as exc:
+            if any(p.path == "metastases" for p in exc.problems) and len(exc.problems) == 1:
+                return {"cards": []}  # rectal cancer, but not stage 4 or recurrent: outside rectoplan's scope
+            return {"cards": [card_maker.problem_card(exc.problems, source(request))]}
+        if hook == "patient-view":
+            return {"cards": card_maker.cards_for(rec, source(request), imported.issues)}
+        return {"cards": _order_cards(rec, body.context["draftOrders"], source(request))}
+
+    @app.post(
+        "/cds-services/{service_id}/feedback",
+        dependencies=[Depends(authenticated)],
+        tags=["CDS Hooks"],
+        responses=ERRORS | {404: {"model": OperationOutcome, "description": "no such service"}},
+    )
+    def feedback(service_id: str, body: Feedback) -> dict[str, Any]:
+        if service_id not in SERVICES:
+            raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
+        for item in body.feedback:
+            feedback_count[item.outcome] = feedback_count.get(item.outcome, 0) + 1
+        return {}
+
+    @app.post(
+        "/recommend",
+        dependencies=[Depends(authenticated)],
+        tags=["rectoplan"],
+        responses=ERRORS | {200: {"description": "the recommendation (contract 2)"}},
+    )
+    def recommend(case: dict[str, Any] = Body(...)) -> JSONResponse:  # noqa: B008
+        try:
+            rec = api.recommend(case, kb)
+        except CaseError as exc:
+            issues = [(p.path or "(root)", p.message()) for p in exc.problems]
+            return JSONResponse(
+                outcome("invalid", issues), status_code=400, media_type="application/fhir+json"
+            )
+        return JSONResponse(jsonable_encoder(rec.to_dict()))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> str:
+        return PAGE.replace("{{version}}", kb.version).replace("{{disclaimer}}", _html(kb.disclaimer))
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "knowledge_version": kb.version}
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        case_schema = CaseIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(case_schema.pop("$defs", {}))
+        components["Case"] = case_schema
+        body = schema["paths"]["/recommend"]["post"]["requestBody"]["content"]["application/json"]
+        body["schema"] = {"$ref": "#/components/schemas/Case"}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _order_cards(rec: Any, draft_orders: dict[str, Any], source: dict[str, Any]) -> list[dict[str, Any]]:
+    """A warning per drafted drug that only excluded (not held) options contain."""
+    offered = {c for o in rec.options for c in o.components}
+    cards = []
+    for entry in draft_orders.get("entry") or []:
+        resource = entry.get("resource") or {}
+        concept = resource.get("medicationCodeableConcept") or {}
+        drugs = {
+            fc.DRUGS[key].meaning
+            for c in concept.get("coding") or []
+            if (key := (c.get("system", ""), c.get("code", ""))) in fc.DRUGS
+        }
+        for drug in sorted(drugs - offered):
+            against = [e for e in rec.excluded if drug in e.components and not e.held]
+            if against:
+                reasons = [f"- {card_maker._md(r)}" for e in against for r in e.reasons]
+                detail = (
+                    f"**{card_maker._md(drug)}** appears only in options rectoplan excludes:\n\n"
+                    + "\n".join(reasons)
+                )
+                cards.append(
+                    card_maker._card(
+                        f"Check order: {drug} is not recommended for this patient", "warning", detail, source
+                    )
+                )
+    return cards

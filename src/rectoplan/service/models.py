@@ -1,0 +1,296 @@
+"""HL7 CDS Hooks 2.0 request, response and feedback models (pydantic), with the spec's invariants.
+
+There is no official JSON Schema for CDS Hooks, so these models encode the rules the reference validator
+checks (FHIR/fhir-test-cases `validator/cdshooks`): bare FHIR ids for `patientId`/`encounterId`, `Type/id`
+selections (ord-1), prefetch values that are FHIR resources (not the old `{response, resource}` wrapper),
+draft-order bundle entries with a `fullUrl`, a card `source` with a `label`, and `selectionBehavior`
+whenever suggestions are present (cds-resp-6). FHIR resources inside a request are validated with the
+`fhir.resources` R4B models, so a malformed date or reference is a 400, never a 500 later on.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
+TYPE_ID = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
+FhirId = Annotated[str, StringConstraints(pattern=FHIR_ID)]
+USER_TYPES = ("Practitioner", "PractitionerRole", "Patient", "RelatedPerson")
+
+
+def check_resource(value: Any, where: str) -> dict[str, Any]:
+    """A FHIR resource as JSON that the R4B models accept; raises ValueError naming the problem."""
+    if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
+        keys = sorted(value)[:4] if isinstance(value, dict) else type(value).__name__
+        raise ValueError(
+            f"{where}: unable to find resourceType property (found {keys}); expected a FHIR resource"
+        )
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        model = get_fhir_model_class(value["resourceType"])
+    except (ValueError, KeyError):
+        raise ValueError(f"{where}: unknown FHIR R4 resourceType {value['resourceType']!r}") from None
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        at = ".".join(str(p) for p in err["loc"])
+        raise ValueError(f"{where}.{at}: {err['msg']} (found {str(err.get('input'))[:40]!r})") from None
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class FhirAuthorization(_Open):
+    access_token: str = Field(min_length=1)
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(ge=0)
+    scope: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    patient: FhirId | None = None
+
+
+class PatientViewContext(_Strict):
+    userId: str
+    patientId: FhirId
+    encounterId: FhirId | None = None
+
+    @field_validator("userId")
+    @classmethod
+    def _user(cls, value: str) -> str:
+        if not TYPE_ID.match(value) or value.split("/")[0] not in USER_TYPES:
+            raise ValueError(
+                f"userId {value!r} must be a reference 'Type/id' with Type one of {', '.join(USER_TYPES)}"
+            )
+        return value
+
+
+def _draft_orders(value: dict[str, Any]) -> dict[str, Any]:
+    if value.get("resourceType") != "Bundle":
+        raise ValueError("draftOrders must be a FHIR Bundle")
+    if value.get("type") not in ("transaction", "batch"):
+        for i, entry in enumerate(value.get("entry") or []):
+            if not isinstance(entry, dict) or not entry.get("fullUrl"):
+                raise ValueError(
+                    f"draftOrders.entry[{i}]: Bundle entry missing fullUrl (required except in transactions)"
+                )
+    return check_resource(value, "draftOrders")
+
+
+class OrderSignContext(PatientViewContext):
+    draftOrders: dict[str, Any]
+
+    @field_validator("draftOrders")
+    @classmethod
+    def _orders(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _draft_orders(value)
+
+
+class OrderSelectContext(OrderSignContext):
+    selections: list[str] = Field(min_length=1)
+
+    @field_validator("selections")
+    @classmethod
+    def _selections(cls, value: list[str]) -> list[str]:
+        for i, item in enumerate(value):
+            if not TYPE_ID.match(item):
+                raise ValueError(f"selections[{i}] {item!r}: ord-1, must be in the format {{type}}/{{id}}")
+        return value
+
+
+CONTEXTS: dict[str, type[PatientViewContext]] = {
+    "patient-view": PatientViewContext,
+    "order-select": OrderSelectContext,
+    "order-sign": OrderSignContext,
+}
+
+
+class CdsRequest(_Strict):
+    """A CDS Hooks 2.0 service call."""
+
+    hook: str = Field(min_length=1, max_length=100)
+    hookInstance: str = Field(min_length=1, max_length=100)
+    fhirServer: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)] | None = None
+    fhirAuthorization: FhirAuthorization | None = None
+    context: dict[str, Any]
+    prefetch: dict[str, dict[str, Any] | None] | None = None
+    extension: dict[str, Any] | None = None
+
+    @field_validator("context")
+    @classmethod
+    def _context(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        model = CONTEXTS.get(str(info.data.get("hook")))
+        if model is not None:
+            try:
+                model.model_validate(value)
+            except ValidationError as exc:
+                parts = []
+                for err in exc.errors():
+                    where = ".".join(str(p) for p in err["loc"])
+                    parts.append(f"context.{where}: {err['msg'].removeprefix('Value error, ')}")
+                raise ValueError("; ".join(parts)) from None
+        return value
+
+    @field_validator("prefetch")
+    @classmethod
+    def _prefetch(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        problems = []
+        for key, item in (value or {}).items():
+            if item is not None:
+                try:
+                    check_resource(item, f"prefetch.{key}")
+                except ValueError as exc:
+                    problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CdsRequest:
+        if self.fhirAuthorization is not None and self.fhirServer is None:
+            raise ValueError("fhirServer is required when fhirAuthorization is given")
+        return self
+
+
+# --- Responses ---------------------------------------------------------------------------------------
+class Coding(_Open):
+    code: str
+    system: str | None = None
+    display: str | None = None
+
+
+class Source(_Open):
+    label: str = Field(min_length=1)
+    url: str | None = None
+    icon: str | None = None
+    topic: Coding | None = None
+
+
+class Action(_Open):
+    type: Literal["create", "update", "delete"]
+    description: str | None = None
+    resource: dict[str, Any] | None = None
+    resourceId: str | None = None
+
+
+class Suggestion(_Open):
+    label: str = Field(min_length=1)
+    uuid: str | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] | None = None
+
+
+class Link(_Open):
+    label: str = Field(min_length=1)
+    url: str = Field(min_length=1)
+    type: Literal["absolute", "smart"]
+    appContext: str | None = None
+
+
+class Card(_Open):
+    uuid: str | None = None
+    summary: str = Field(min_length=1, max_length=140)
+    detail: str | None = None
+    indicator: Literal["info", "warning", "critical"]
+    source: Source
+    suggestions: list[Suggestion] | None = None
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
+    links: list[Link] | None = None
+
+    @model_validator(mode="after")
+    def _cds_resp_6(self) -> Card:
+        if self.suggestions and self.selectionBehavior is None:
+            raise ValueError(
+                "cds-resp-6: if suggestions are present, selectionBehavior must also be provided"
+            )
+        return self
+
+
+class CdsResponse(_Open):
+    cards: list[Card]
+    systemActions: list[Action] | None = None
+
+
+class Service(_Open):
+    hook: str
+    id: str
+    title: str | None = None
+    description: str
+    prefetch: dict[str, str] | None = None
+    usageRequirements: str | None = None
+
+
+class Discovery(_Open):
+    services: list[Service]
+
+
+# --- Feedback ----------------------------------------------------------------------------------------------
+class AcceptedSuggestion(_Open):
+    id: str = Field(min_length=1)
+
+
+class OverrideReason(_Open):
+    reason: Coding | None = None
+    userComment: str | None = Field(default=None, max_length=2000)
+
+
+class FeedbackItem(_Strict):
+    card: str = Field(min_length=1, max_length=100)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[AcceptedSuggestion] | None = None
+    overrideReason: OverrideReason | None = None
+    outcomeTimestamp: datetime
+
+    @model_validator(mode="after")
+    def _accepted(self) -> FeedbackItem:
+        if self.outcome == "accepted" and not self.acceptedSuggestions:
+            raise ValueError("acceptedSuggestions is required when outcome is 'accepted'")
+        return self
+
+
+class Feedback(_Strict):
+    feedback: list[FeedbackItem] = Field(min_length=1, max_length=100)
+
+
+class OperationOutcomeIssue(BaseModel):
+    severity: Literal["fatal", "error", "warning", "information"]
+    code: str
+    diagnostics: str
+    expression: list[str] | None = None
+
+
+class OperationOutcome(BaseModel):
+    resourceType: Literal["OperationOutcome"] = "OperationOutcome"
+    issue: list[OperationOutcomeIssue]
+
+
+def outcome(code: str, messages: list[tuple[str, str]], severity: str = "error") -> dict[str, Any]:
+    """An OperationOutcome body: (expression, diagnostics) pairs."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": severity, "code": code, "diagnostics": text}
+            | ({"expression": [where]} if where else {})
+            for where, text in messages
+        ],
+    }

@@ -1,0 +1,112 @@
+"""Verification of the EHR's JWT bearer token, as CDS Hooks 2.0 requires on every call.
+
+Checks: an asymmetric algorithm (never `none`, never HMAC), a `kid`, an issuer on the allow-list, a
+signature by a key of that issuer's JWKS (configured out of band as a file or an https URL; a `jku`
+header is honoured only when it names that same URL), `aud` equal to the URL that was called, `exp`,
+`iat` and `jti` present, and a `jti` never seen before (replay cache until the token expires).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
+
+
+class AuthError(Exception):
+    """The request is not authenticated; the message says why (never echoing the token)."""
+
+
+@dataclass
+class TokenVerifier:
+    """Verifies tokens against `issuers` (iss -> JWKS file path or https URL)."""
+
+    issuers: dict[str, str]
+    leeway_s: int = 30
+    _keys: dict[str, Any] = field(default_factory=dict, repr=False)
+    _seen: dict[str, float] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _jwks(self, issuer: str, kid: str) -> Any:
+        import jwt
+
+        source = self.issuers[issuer]
+        if source.startswith(("https://", "http://")):
+            client = self._keys.get(source)
+            if client is None:
+                client = self._keys.setdefault(source, jwt.PyJWKClient(source, cache_keys=True, timeout=5))
+            try:
+                return client.get_signing_key(kid)
+            except jwt.PyJWKClientError as exc:
+                raise AuthError(f"no key {kid!r} in the JWKS of issuer {issuer!r} ({exc})") from None
+        keyset = self._keys.get(source)
+        if keyset is None:
+            keyset = self._keys.setdefault(
+                source, jwt.PyJWKSet.from_dict(json.loads(Path(source).read_text()))
+            )
+        for key in keyset.keys:
+            if key.key_id == kid:
+                return key
+        raise AuthError(f"no key {kid!r} in the JWKS configured for issuer {issuer!r}")
+
+    def verify(self, token: str, audience: str) -> dict[str, Any]:
+        """The verified claims, or AuthError."""
+        import jwt
+
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise AuthError("malformed bearer token (not a JWT)") from None
+        alg = header.get("alg")
+        if alg not in ALGORITHMS:
+            raise AuthError(
+                f"token algorithm {alg!r} is not accepted (an asymmetric algorithm such as ES384 or RS384)"
+            )
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthError("token header has no 'kid'")
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or issuer not in self.issuers:
+            raise AuthError(f"issuer {issuer!r} is not on this service's allow-list")
+        jku = header.get("jku")
+        source = self.issuers[issuer]
+        if jku is not None and source.startswith(("https://", "http://")) and jku != source:
+            raise AuthError(f"jku {jku!r} is not the JWKS URL allowed for issuer {issuer!r}")
+        key = self._jwks(issuer, kid)
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[alg],
+                audience=audience,
+                issuer=issuer,
+                leeway=self.leeway_s,
+                options={"require": ["iss", "aud", "exp", "iat", "jti"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise AuthError(f"token audience is not this endpoint ({audience})") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise AuthError(f"token lacks the required claim {exc.claim!r}") from None
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"token rejected: {type(exc).__name__}") from None
+        self._check_replay(issuer, str(claims["jti"]), float(claims["exp"]))
+        return claims
+
+    def _check_replay(self, issuer: str, jti: str, exp: float) -> None:
+        now = time.time()
+        key = f"{issuer} {jti}"
+        with self._lock:
+            if len(self._seen) > 10_000:
+                for old in [k for k, until in self._seen.items() if until < now]:
+                    del self._seen[old]
+            if self._seen.get(key, 0) >= now:
+                raise AuthError("token jti was already used (replay)")
+            self._seen[key] = exp + self.leeway_s

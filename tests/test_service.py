@@ -15,11 +15,11 @@ from tests.test_service_support import ISSUER, Keys, load_bundle, patient_view, 
 
 pytest.importorskip("fastapi")
 
-from fastapi import FastAPI, Request  # noqa: E402
+from fastapi import FastAPI, Request
 
-from rectoplan import api  # noqa: E402
-from rectoplan.service.app import Settings, create_app  # noqa: E402
-from rectoplan.service.models import CdsResponse, Discovery  # noqa: E402
+from rectoplan import api
+from rectoplan.service.app import Settings, create_app
+from rectoplan.service.models import Discovery, OwnResponse
 
 ANTI_EGFR = {"cetuximab", "panitumumab"}
 G12C = {"sotorasib", "adagrasib"}
@@ -85,7 +85,10 @@ def test_discovery_lists_the_services_with_prefetch(secure: str, keys: Keys) -> 
         ("no exp", {"exp": None}),
         ("symmetric algorithm", {"alg": "HS256", "key": "a-shared-secret-of-enough-length-000000"}),
         ("unknown kid", {"headers": {"kid": "another-key"}}),
-        ("jku not allowed", {"headers": {"jku": "https://evil.example/jwks.json"}, "iss": "https://url-issuer.example"}),
+        (
+            "jku not allowed",
+            {"headers": {"jku": "https://evil.example/jwks.json"}, "iss": "https://url-issuer.example"},
+        ),
     ],
 )
 def test_bad_tokens_are_refused(secure: str, keys: Keys, why: str, token: dict[str, Any]) -> None:
@@ -114,7 +117,7 @@ def test_patient_view_cards_follow_the_recommendation(secure: str, keys: Keys) -
     body = patient_view("ines-rectal-liver", prefetch_from(bundle))
     response = call(secure, "/cds-services/rectoplan-options", keys, body)
     assert response.status_code == 200
-    cards = CdsResponse.model_validate(response.json()).cards
+    cards = OwnResponse.model_validate(response.json()).cards
     from rectoplan.adapters.fhir_mcode import case_from_bundle
 
     rec = api.recommend(case_from_bundle(bundle).case)
@@ -158,7 +161,9 @@ def test_missing_prefetch_is_fetched_with_the_given_token(
     )
     response = call(secure, "/cds-services/rectoplan-options", keys, body)
     assert response.status_code == 200
-    assert response.json()["cards"] and any(c["summary"].startswith("rectoplan preferred") for c in response.json()["cards"])
+    assert response.json()["cards"] and any(
+        c["summary"].startswith("rectoplan preferred") for c in response.json()["cards"]
+    )
     assert seen and set(seen) == {"Bearer opaque-fhir-token"}
 
 
@@ -179,19 +184,26 @@ def test_order_select_warns_about_an_excluded_drug(secure: str, keys: Keys) -> N
         "status": "draft",
         "intent": "order",
         "subject": {"reference": "Patient/ines-rectal-liver"},
-        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "318341"}]},
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "318341"}]
+        },
     }
     body = patient_view("ines-rectal-liver", prefetch_from(bundle), hook="order-select")
     body["context"] |= {
         "selections": ["MedicationRequest/draft-1"],
-        "draftOrders": {"resourceType": "Bundle", "type": "collection",
-                        "entry": [{"fullUrl": "urn:uuid:0b6f1a4e-1111-4e1e-9000-000000000001", "resource": order}]},
+        "draftOrders": {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"fullUrl": "urn:uuid:0b6f1a4e-1111-4e1e-9000-000000000001", "resource": order}],
+        },
     }
     response = call(secure, "/cds-services/rectoplan-order-select", keys, body)
     assert response.status_code == 200
     rec = api.recommend(__import__("rectoplan.adapters.fhir_mcode", fromlist=["x"]).case_from_bundle(bundle).case)
     offered = {c for o in rec.options for c in o.components}
-    expect_warning = "cetuximab" not in offered and any("cetuximab" in e.components and not e.held for e in rec.excluded)
+    expect_warning = "cetuximab" not in offered and any(
+        "cetuximab" in e.components and not e.held for e in rec.excluded
+    )
     warned = [c for c in response.json()["cards"] if "cetuximab" in c["summary"]]
     assert bool(warned) == expect_warning
 
@@ -224,10 +236,16 @@ def test_request_size_is_limited(secure: str, keys: Keys) -> None:
 def test_cors_preflight(secure: str) -> None:
     response = httpx.options(
         secure + "/cds-services",
-        headers={"Origin": "https://sandbox.cds-hooks.org", "Access-Control-Request-Method": "GET",
-                 "Access-Control-Request-Headers": "authorization"},
+        headers={
+            "Origin": "https://sandbox.cds-hooks.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
     )
-    assert response.status_code == 200 and response.headers["access-control-allow-origin"] in ("*", "https://sandbox.cds-hooks.org")
+    assert response.status_code == 200 and response.headers["access-control-allow-origin"] in (
+        "*",
+        "https://sandbox.cds-hooks.org",
+    )
 
 
 def test_page_shows_the_disclaimer_escaped(secure: str) -> None:
@@ -239,8 +257,9 @@ def test_page_shows_the_disclaimer_escaped(secure: str) -> None:
 def test_logs_carry_no_patient_data(keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
     bundle = load_bundle("rectal_stage4_kras_g12c")
     with caplog.at_level(logging.DEBUG), running(create_app(Settings(insecure_dev=True))) as url:
-        response = httpx.post(url + "/cds-services/rectoplan-options",
-                              json=patient_view("ines-rectal-liver", prefetch_from(bundle)))
+        response = httpx.post(
+            url + "/cds-services/rectoplan-options", json=patient_view("ines-rectal-liver", prefetch_from(bundle))
+        )
     assert response.status_code == 200
     text = caplog.text
     assert "POST /cds-services/rectoplan-options 200" in text

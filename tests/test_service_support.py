@@ -20,9 +20,9 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("jwt")
 
-import jwt  # noqa: E402
-import uvicorn  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+import jwt
+import uvicorn
+from cryptography.hazmat.primitives.asymmetric import ec
 
 BUNDLES = Path(__file__).parent / "fhir_bundles"
 ISSUER = "https://ehr.example.org"

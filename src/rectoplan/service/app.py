@@ -32,10 +32,10 @@ from rectoplan.kb.loader import default_knowledge
 from rectoplan.service import cards as card_maker
 from rectoplan.service.models import (
     CdsRequest,
-    CdsResponse,
     Discovery,
     Feedback,
     OperationOutcome,
+    OwnResponse,
     outcome,
 )
 from rectoplan.service.page import PAGE
@@ -45,9 +45,7 @@ from rectoplan.service.security import AuthError, TokenVerifier
 log = logging.getLogger("rectoplan.service")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-ASGIApp = Callable[
-    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
-]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
 
 SERVICES: dict[str, tuple[str, str, str]] = {
     "rectoplan-options": (
@@ -172,18 +170,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        issues = [
-            (_expression(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, ")) for e in exc.errors()
-        ]
-        return JSONResponse(
-            outcome("invalid", issues[:20]), status_code=400, media_type="application/fhir+json"
-        )
+        issues = [(_expression(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, ")) for e in exc.errors()]
+        return JSONResponse(outcome("invalid", issues[:20]), status_code=400, media_type="application/fhir+json")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = (
-            exc.detail if isinstance(exc.detail, dict) else outcome("processing", [("", str(exc.detail))])
-        )
+        detail = exc.detail if isinstance(exc.detail, dict) else outcome("processing", [("", str(exc.detail))])
         return JSONResponse(
             detail,
             status_code=exc.status_code,
@@ -233,7 +225,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post(
         "/cds-services/{service_id}",
-        response_model=CdsResponse,
+        response_model=OwnResponse,
         response_model_exclude_none=True,
         dependencies=[Depends(authenticated)],
         tags=["CDS Hooks"],
@@ -313,9 +305,7 @@ def create_app(settings: Settings) -> FastAPI:
             rec = api.recommend(case, kb)
         except CaseError as exc:
             issues = [(p.path or "(root)", p.message()) for p in exc.problems]
-            return JSONResponse(
-                outcome("invalid", issues), status_code=400, media_type="application/fhir+json"
-            )
+            return JSONResponse(outcome("invalid", issues), status_code=400, media_type="application/fhir+json")
         return JSONResponse(jsonable_encoder(rec.to_dict()))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -329,9 +319,7 @@ def create_app(settings: Settings) -> FastAPI:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         case_schema = CaseIn.model_json_schema(ref_template="#/components/schemas/{model}")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(case_schema.pop("$defs", {}))
@@ -367,9 +355,8 @@ def _order_cards(rec: Any, draft_orders: dict[str, Any], source: dict[str, Any])
             against = [e for e in rec.excluded if drug in e.components and not e.held]
             if against:
                 reasons = [f"- {card_maker._md(r)}" for e in against for r in e.reasons]
-                detail = (
-                    f"**{card_maker._md(drug)}** appears only in options rectoplan excludes:\n\n"
-                    + "\n".join(reasons)
+                detail = f"**{card_maker._md(drug)}** appears only in options rectoplan excludes:\n\n" + "\n".join(
+                    reasons
                 )
                 cards.append(
                     card_maker._card(

@@ -12,7 +12,7 @@ from typing import Any
 
 from rectoplan.core.errors import Problem
 from rectoplan.core.recommendation import Recommendation
-from rectoplan.service.models import Card
+from rectoplan.service.models import OwnCard
 
 MAX_SUMMARY = 139
 
@@ -44,13 +44,11 @@ def _card(summary: str, indicator: str, detail: str, source: dict[str, Any]) -> 
         "indicator": indicator,
         "detail": detail,
     }
-    card = Card.model_validate(fields | {"source": source})
+    card = OwnCard.model_validate(fields | {"source": source})
     return card.model_dump(exclude_none=True)
 
 
-def cards_for(
-    rec: Recommendation, source: dict[str, Any], issues: list[Problem] | None = None
-) -> list[dict[str, Any]]:
+def cards_for(rec: Recommendation, source: dict[str, Any], issues: list[Problem] | None = None) -> list[dict[str, Any]]:
     """Cards: the preferred plan, one per (non-held) exclusion, the tests needed, data issues."""
     data = rec.to_dict()
     cards: list[dict[str, Any]] = []
@@ -67,8 +65,7 @@ def cards_for(
         if others:
             lines += [
                 "",
-                "Other options, in rank order: "
-                + "; ".join(f"{_md(o['title'])} ({o['strength']})" for o in others),
+                "Other options, in rank order: " + "; ".join(f"{_md(o['title'])} ({o['strength']})" for o in others),
             ]
         lines += ["", f"_{_md(data['disclaimer'])}_"]
         titles = ", ".join(o["title"] for o in preferred)
@@ -97,9 +94,7 @@ def cards_for(
             lines += ["", "Held back until these results are known: " + "; ".join(_md(h) for h in held)]
         names = ", ".join(t["test"] for t in tests)
         cards.append(
-            _card(
-                f"Tests still needed before choosing treatment: {names}", "warning", "\n".join(lines), source
-            )
+            _card(f"Tests still needed before choosing treatment: {names}", "warning", "\n".join(lines), source)
         )
     if issues:
         lines = [f"- `{_md(p.path)}`: found {_md(p.found)}; expected {_md(p.expected)}" for p in issues[:20]]

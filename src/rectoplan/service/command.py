@@ -42,9 +42,7 @@ def register(commands: Any, kb_commands: Any) -> None:
         metavar="ISSUER=JWKS",
         help="trust JWTs with this 'iss', verified with this JWKS file or https URL (repeatable)",
     )
-    parser.add_argument(
-        "--public-url", help="base URL the EHR calls (for the JWT 'aud'), when behind a proxy"
-    )
+    parser.add_argument("--public-url", help="base URL the EHR calls (for the JWT 'aud'), when behind a proxy")
     parser.add_argument(
         "--cors-origin",
         action="append",
@@ -60,8 +58,7 @@ def serve(args: argparse.Namespace) -> int:
     """Start uvicorn; refuse to start in secure mode without a trusted issuer."""
     if not args.insecure_dev and not args.jwt_issuer:
         print(
-            "serve: no trusted JWT issuer; pass --jwt-issuer ISSUER=JWKS, or --insecure-dev for local "
-            "development only",
+            "serve: no trusted JWT issuer; pass --jwt-issuer ISSUER=JWKS, or --insecure-dev for local development only",
             file=sys.stderr,
         )
         return 2

@@ -35,9 +35,7 @@ def check_resource(value: Any, where: str) -> dict[str, Any]:
     """A FHIR resource as JSON that the R4B models accept; raises ValueError naming the problem."""
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         keys = sorted(value)[:4] if isinstance(value, dict) else type(value).__name__
-        raise ValueError(
-            f"{where}: unable to find resourceType property (found {keys}); expected a FHIR resource"
-        )
+        raise ValueError(f"{where}: unable to find resourceType property (found {keys}); expected a FHIR resource")
     from fhir.resources.R4B import get_fhir_model_class
 
     try:
@@ -79,9 +77,7 @@ class PatientViewContext(_Strict):
     @classmethod
     def _user(cls, value: str) -> str:
         if not TYPE_ID.match(value) or value.split("/")[0] not in USER_TYPES:
-            raise ValueError(
-                f"userId {value!r} must be a reference 'Type/id' with Type one of {', '.join(USER_TYPES)}"
-            )
+            raise ValueError(f"userId {value!r} must be a reference 'Type/id' with Type one of {', '.join(USER_TYPES)}")
         return value
 
 
@@ -203,13 +199,15 @@ class Suggestion(_Open):
 class Link(_Open):
     label: str = Field(min_length=1)
     url: str = Field(min_length=1)
-    type: Literal["absolute", "smart"]
+    type: Literal["absolute", "smart"] | None = None  # required by the spec, tolerated by the reference
     appContext: str | None = None
 
 
 class Card(_Open):
+    """A card as the reference validator accepts it (lenient on summary length and link type)."""
+
     uuid: str | None = None
-    summary: str = Field(min_length=1, max_length=140)
+    summary: str = Field(min_length=1)
     detail: str | None = None
     indicator: Literal["info", "warning", "critical"]
     source: Source
@@ -221,15 +219,25 @@ class Card(_Open):
     @model_validator(mode="after")
     def _cds_resp_6(self) -> Card:
         if self.suggestions and self.selectionBehavior is None:
-            raise ValueError(
-                "cds-resp-6: if suggestions are present, selectionBehavior must also be provided"
-            )
+            raise ValueError("cds-resp-6: if suggestions are present, selectionBehavior must also be provided")
         return self
+
+
+class OwnCard(Card):
+    """A card as rectoplan sends it: the spec's stricter rules too (summary under 140, uuid for feedback)."""
+
+    uuid: str = Field(min_length=1)
+    summary: str = Field(min_length=1, max_length=139)
+    detail: str = Field(min_length=1)
 
 
 class CdsResponse(_Open):
     cards: list[Card]
     systemActions: list[Action] | None = None
+
+
+class OwnResponse(CdsResponse):
+    cards: list[OwnCard]  # type: ignore[assignment]
 
 
 class Service(_Open):
@@ -290,8 +298,7 @@ def outcome(code: str, messages: list[tuple[str, str]], severity: str = "error")
     return {
         "resourceType": "OperationOutcome",
         "issue": [
-            {"severity": severity, "code": code, "diagnostics": text}
-            | ({"expression": [where]} if where else {})
+            {"severity": severity, "code": code, "diagnostics": text} | ({"expression": [where]} if where else {})
             for where, text in messages
         ],
     }

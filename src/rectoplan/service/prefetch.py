@@ -61,9 +61,7 @@ async def gather(
     if fhir_server is None:
         raise PrefetchError(missing[0], "not sent, and no fhirServer was given to query")
     if not fhir_server.startswith("https://") and not allow_http:
-        raise PrefetchError(
-            missing[0], "not sent, and fhirServer is not https (refused outside --insecure-dev)"
-        )
+        raise PrefetchError(missing[0], "not sent, and fhirServer is not https (refused outside --insecure-dev)")
     import httpx
 
     headers = {"Accept": "application/fhir+json"} | ({"Authorization": f"Bearer {token}"} if token else {})
@@ -77,9 +75,7 @@ async def gather(
                 try:
                     response = await client.get(url)
                 except httpx.HTTPError as exc:
-                    raise PrefetchError(
-                        key, f"the FHIR server could not be reached ({type(exc).__name__})"
-                    ) from None
+                    raise PrefetchError(key, f"the FHIR server could not be reached ({type(exc).__name__})") from None
                 if key == "patient" and response.status_code == 404:
                     break
                 if response.status_code != 200:
@@ -87,9 +83,7 @@ async def gather(
                 try:
                     body = response.json()
                 except ValueError:
-                    raise PrefetchError(
-                        key, "the FHIR server answered with something that is not JSON"
-                    ) from None
+                    raise PrefetchError(key, "the FHIR server answered with something that is not JSON") from None
                 if not isinstance(body, dict):
                     raise PrefetchError(key, "the FHIR server answered with something that is not a resource")
                 values.append(body)

@@ -46,9 +46,7 @@ class TokenVerifier:
                 raise AuthError(f"no key {kid!r} in the JWKS of issuer {issuer!r} ({exc})") from None
         keyset = self._keys.get(source)
         if keyset is None:
-            keyset = self._keys.setdefault(
-                source, jwt.PyJWKSet.from_dict(json.loads(Path(source).read_text()))
-            )
+            keyset = self._keys.setdefault(source, jwt.PyJWKSet.from_dict(json.loads(Path(source).read_text())))
         for key in keyset.keys:
             if key.key_id == kid:
                 return key
@@ -65,9 +63,7 @@ class TokenVerifier:
             raise AuthError("malformed bearer token (not a JWT)") from None
         alg = header.get("alg")
         if alg not in ALGORITHMS:
-            raise AuthError(
-                f"token algorithm {alg!r} is not accepted (an asymmetric algorithm such as ES384 or RS384)"
-            )
+            raise AuthError(f"token algorithm {alg!r} is not accepted (an asymmetric algorithm such as ES384 or RS384)")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthError("token header has no 'kid'")

@@ -26,8 +26,7 @@ from rectoplan.core.recommendation import Change
 from rectoplan.core.schema import STRENGTHS
 
 if TYPE_CHECKING:
-    from rectoplan.core.engine import Assessment
-    from rectoplan.core.trace import OptionOutcome
+    from rectoplan.core.engine import Assessment, OptionOutcome
 
 _STRENGTH = {s: i for i, s in enumerate(STRENGTHS)}
 _PHASE_WORDS = {"first_line": "first-line", "second_line": "second-line", "later_line": "later-line"}

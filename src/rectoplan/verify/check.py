@@ -61,9 +61,7 @@ def outcome_facts(outcome: OptionOutcome, facts: dict[str, Any]) -> dict[str, An
     }
 
 
-def violations(
-    assessment: Assessment, kb: KnowledgeBase, invariants: tuple[Invariant, ...]
-) -> list[Violation]:
+def violations(assessment: Assessment, kb: KnowledgeBase, invariants: tuple[Invariant, ...]) -> list[Violation]:
     """Every invariant that fails for this case (empty when the recommendation is safe)."""
     plan = plan_facts(assessment)
     found: list[Violation] = []

@@ -89,9 +89,7 @@ def violation_terms(engine: Engine, inv: Invariant) -> list[tuple[str | None, An
     return out
 
 
-def smallest_case(
-    engine: Engine, violation: Any, ident: str, timeout_ms: int = 20000
-) -> dict[str, Any] | None:
+def smallest_case(engine: Engine, violation: Any, ident: str, timeout_ms: int = 20000) -> dict[str, Any] | None:
     """A case with the fewest fields present that still violates (MaxSAT over 'field absent')."""
     opt = z3.Optimize()
     opt.set("timeout", timeout_ms)
@@ -122,9 +120,7 @@ def replay(
     return any(v.option == option for v in found)
 
 
-def prove(
-    kb: KnowledgeBase, invariants: tuple[Invariant, ...], timeout_ms: int = 60000, shrink: bool = True
-) -> Report:
+def prove(kb: KnowledgeBase, invariants: tuple[Invariant, ...], timeout_ms: int = 60000, shrink: bool = True) -> Report:
     """Prove each invariant over every case the contract admits, for this knowledge base."""
     start = time.perf_counter()
     engine = Engine(kb)
@@ -148,9 +144,7 @@ def prove(
         model = solver.model()
         option, term = next((o, t) for o, t in terms if z3.is_true(model.eval(t, model_completion=True)))
         ident = f"counterexample-{inv.id}"
-        case = (smallest_case(engine, term, ident) if shrink else None) or model_case(
-            engine.case, model, ident
-        )
+        case = (smallest_case(engine, term, ident) if shrink else None) or model_case(engine.case, model, ident)
         result = Result(inv, "violated", applies, 0.0, option, case)
         try:
             result.reproduced = replay(kb, invariants, inv, case, option)

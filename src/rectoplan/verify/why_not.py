@@ -1,0 +1,335 @@
+"""'Why not X?': the rules that keep an option out of the plan, and the smallest change that lets it in.
+
+The rules come from the engine's own evaluation of the case (the same facts and conditions that made
+the recommendation), so the answer can never disagree with it. The smallest change is found by z3 as
+a weighted MaxSAT problem over the whole engine (`rectoplan.compile.z3_smt`): keep as many case fields
+as possible unchanged (each field kept is worth 10 if it was known and 9 if it was unknown, so the
+fewest fields change and, among equally small changes, filling in unknown facts is preferred to
+contradicting known ones) subject to 'the option is offered'. The answer is replayed through the Python
+engine before it is shown.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from rectoplan.adapters.case_json import parse_case
+from rectoplan.core.case import Case
+from rectoplan.core.conditions import All, Condition, describe, evaluate
+from rectoplan.core.engine import Assessment, OptionOutcome, assess
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.schema import STRENGTHS
+
+ABSENT = "absent (unknown)"
+STATUS_WORDS = {
+    "offered": "offered",
+    "excluded": "excluded (unsafe or contraindicated for this case)",
+    "held": "held back until unknown facts are known",
+    "not_indicated": "not indicated (a requirement is not met)",
+    "not_applicable": "not applicable (no situation in which it is used matches this case)",
+}
+
+
+@dataclass(frozen=True)
+class RuleReason:
+    kind: str  # setting | requires | excludes
+    id: str
+    value: str  # true | false | unknown: the condition's value for this case
+    condition: str
+    unmet: tuple[str, ...]
+    reason: str
+    test: str | None = None
+    sources: tuple[dict[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "value": self.value,
+            "condition": self.condition,
+            "unmet": list(self.unmet),
+            "reason": self.reason,
+            "test": self.test,
+            "sources": list(self.sources),
+        }
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"field": self.field, "from": self.before, "to": self.after}
+
+
+@dataclass
+class Answer:
+    option: str
+    title: str
+    status: str
+    setting: str | None
+    rank: int | None
+    rules: list[RuleReason] = field(default_factory=list)
+    changes: list[list[FieldChange]] | None = None  # None: not searched; []: no admissible case offers it
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    verified: list[bool] = field(default_factory=list)
+    method: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "option": self.option,
+            "title": self.title,
+            "status": self.status,
+            "setting": self.setting,
+            "rank": self.rank,
+            "rules": [r.to_dict() for r in self.rules],
+        }
+        if self.changes is not None:
+            out["smallest_change"] = {
+                "method": self.method,
+                "found": bool(self.changes),
+                "alternatives": [
+                    {"changes": [c.to_dict() for c in changes], "case": case, "verified": ok}
+                    for changes, case, ok in zip(self.changes, self.cases, self.verified, strict=True)
+                ],
+            }
+        return out
+
+
+def _tri(value: bool | None) -> str:
+    return "unknown" if value is None else str(value).lower()
+
+
+def _unmet(cond: Condition, facts: dict[str, Any]) -> tuple[str, ...]:
+    """The parts of a condition that are not TRUE for this case (the conjuncts of an `all`)."""
+    items = cond.items if isinstance(cond, All) else (cond,)
+    return tuple(f"{describe(i)} [{_tri(evaluate(i, facts))}]" for i in items if evaluate(i, facts) is not True)
+
+
+def _rank_key(outcome: OptionOutcome) -> tuple[int, int, int]:
+    setting = outcome.setting
+    assert setting is not None
+    return (STRENGTHS.index(setting.strength), setting.priority, outcome.option.order)
+
+
+def explain(assessment: Assessment, option_id: str) -> Answer:
+    """Why the option has its status: the settings that do not match, the gates that keep it out."""
+    outcome = next(o for o in assessment.outcomes if o.option.id == option_id)
+    option, facts = outcome.option, assessment.facts
+    offered = sorted((o for o in assessment.outcomes if o.status == "offered"), key=_rank_key)
+    rank = next((i for i, o in enumerate(offered, 1) if o.option.id == option_id), None)
+    answer = Answer(option.id, option.title, outcome.status, outcome.setting.id if outcome.setting else None, rank)
+    if outcome.status == "offered":
+        return answer
+    if outcome.setting is None:
+        for s in option.settings:
+            answer.rules.append(
+                RuleReason(
+                    "setting",
+                    s.id,
+                    _tri(s.check(facts)),
+                    describe(s.when),
+                    _unmet(s.when, facts),
+                    s.because,
+                    None,
+                    tuple(c.to_dict() for c in s.cite),
+                )
+            )
+    for g in option.gates:
+        value = g.check(facts)
+        blocks = (value is False and g.effect == "requires") or (value is True and g.effect == "excludes")
+        holds = value is None and g.on_unknown == "hold"
+        if not (blocks or holds):
+            continue
+        reason = g.unknown if holds and g.unknown else g.reason
+        unmet = _unmet(g.when, facts) if g.effect == "requires" else ()
+        answer.rules.append(
+            RuleReason(
+                g.effect,
+                g.id,
+                _tri(value),
+                describe(g.when),
+                unmet,
+                reason,
+                g.test if holds else None,
+                tuple(c.to_dict() for c in g.cite),
+            )
+        )
+    return answer
+
+
+# -- the smallest change -------------------------------------------------------------------------------
+
+
+def _get(data: dict[str, Any], path: list[str]) -> Any:
+    node: Any = data
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def _put(data: dict[str, Any], path: list[str], value: Any) -> None:
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    if value is None:
+        node.pop(path[-1], None)
+    else:
+        node[path[-1]] = copy.deepcopy(value)
+
+
+def _site(field_name: str) -> str | None:
+    parts = field_name.split(".")
+    return parts[1] if parts[0] == "metastases" and len(parts) > 1 else None
+
+
+def _entries(data: dict[str, Any], site: str) -> list[dict[str, Any]] | None:
+    mets = data.get("metastases")
+    if mets is None:
+        return None
+    return [m for m in mets if m["site"] == site]
+
+
+def patch(original: dict[str, Any], full: dict[str, Any], changed: list[str]) -> dict[str, Any]:
+    """`original` with the changed fields taken from `full` (the solver's case); the rest untouched."""
+    out = copy.deepcopy(original)
+    whole = {"metastases", "local_recurrence"} & set(changed)
+    for name in whole:
+        _put(out, [name], full.get(name))
+    for name in changed:
+        site = _site(name)
+        if name in whole or (site is None and name.split(".")[0] in whole):
+            continue
+        if site is None:
+            _put(out, name.split("."), _get(full, name.split(".")))
+        elif "metastases" not in whole:
+            new = _entries(full, site) or []
+            mets = out.setdefault("metastases", [])
+            at = next((i for i, m in enumerate(mets) if m["site"] == site), len(mets))
+            mets[:] = [m for m in mets[:at] if m["site"] != site] + new + [m for m in mets[at:] if m["site"] != site]
+    return out
+
+
+def _shown(data: dict[str, Any], name: str) -> Any:
+    site = _site(name)
+    if site is None:
+        value = _get(data, name.split("."))
+    else:
+        entries = _entries(data, site)
+        value = entries if entries else None
+    return ABSENT if value is None else value
+
+
+def smallest_changes(
+    kb: KnowledgeBase, case: Case, option_id: str, alternatives: int = 3, timeout_ms: int = 30000
+) -> tuple[list[list[FieldChange]], list[dict[str, Any]], list[bool]]:
+    """Up to `alternatives` different smallest sets of field changes that get the option offered."""
+    import z3
+
+    from rectoplan.compile.z3_smt import Engine
+    from rectoplan.verify.casejson import case_dict, model_case
+
+    engine = Engine(kb)
+    fixed = engine.case.fix(case)
+    absent = engine.case.absent()
+    check = z3.Solver()
+    check.add(*engine.case.contract(), *(eq for eqs in fixed.values() for eq in eqs))
+    if check.check() != z3.sat:
+        raise RuntimeError("the z3 model does not admit this case: please report this as a bug")
+    now = check.model()
+    original = case_dict(case)
+    keep = {name: z3.And(*eqs) for name, eqs in fixed.items()}
+    opt = z3.Optimize()
+    opt.set("timeout", timeout_ms)
+    opt.add(*engine.case.contract(), engine.options[option_id].offered)
+    for name, kept in keep.items():
+        was_known = not z3.is_true(now.eval(absent[name], model_completion=True))
+        opt.add_soft(kept, 10 if was_known else 9)
+    found: list[list[FieldChange]] = []
+    cases: list[dict[str, Any]] = []
+    verified: list[bool] = []
+    best: int | None = None
+    while len(found) < alternatives and opt.check() == z3.sat:
+        model = opt.model()
+        changed = [n for n, kept in keep.items() if not z3.is_true(model.eval(kept, model_completion=True))]
+        if best is not None and len(changed) > best:
+            break
+        best = len(changed)
+        full = model_case(engine.case, model, case.id)
+        new = patch(original, full, changed)
+        found.append([FieldChange(n, _shown(original, n), _shown(new, n)) for n in changed])
+        cases.append(new)
+        verified.append(_offered(kb, new, option_id))
+        if not changed:
+            break
+        opt.add(z3.Or(*(keep[n] for n in changed)))  # another answer must keep one of these fields
+    return found, cases, verified
+
+
+def _offered(kb: KnowledgeBase, data: dict[str, Any], option_id: str) -> bool:
+    try:
+        parsed = parse_case(data, kb.vocabulary.drugs, kb.vocabulary.procedures)
+    except Exception:
+        return False
+    return any(o.option.id == option_id and o.status == "offered" for o in assess(parsed, kb).outcomes)
+
+
+def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True) -> Answer:
+    """The full answer: rules from the engine's trace, and (unless offered) the smallest changes."""
+    answer = explain(assess(case, kb), option_id)
+    if search and answer.status != "offered":
+        answer.changes, answer.cases, answer.verified = smallest_changes(kb, case, option_id)
+        answer.method = (
+            "z3 weighted MaxSAT over contract-1 case fields: fewest fields changed (unknown "
+            "fields preferred), subject to the option being offered; replayed through the engine"
+        )
+    return answer
+
+
+def render(answer: Answer) -> str:
+    """Readable text for the clinician."""
+    lines = [f"Why not {answer.title} ({answer.option})?", f"Status: {STATUS_WORDS[answer.status]}."]
+    if answer.status == "offered":
+        lines.append(f"It is offered for this case (rank {answer.rank}, setting {answer.setting}).")
+        return "\n".join(lines)
+    if answer.setting:
+        lines.append(f"It would fit this case as setting {answer.setting}, but:")
+    settings = [r for r in answer.rules if r.kind == "setting"]
+    if settings:
+        lines.append("No situation in which it is used matches this case:")
+        for r in settings:
+            lines.append(f"  - {r.id}: {r.reason}")
+            lines += [f"      not met: {u}" for u in r.unmet]
+    gates = [r for r in answer.rules if r.kind != "setting"]
+    if gates:
+        lines.append("Rules that keep it out:" if answer.setting else "Rules that would also keep it out:")
+        for r in gates:
+            what = {"requires": "requirement", "excludes": "exclusion"}[r.kind]
+            state = "unknown, so it is held back" if r.value == "unknown" else f"{r.value}"
+            lines.append(f"  - {r.id} ({what}; {state}): {r.reason}")
+            lines.append(f"      condition: {r.condition}")
+            lines += [f"      not met: {u}" for u in r.unmet]
+            if r.test:
+                lines.append(f"      test needed: {r.test}")
+            if r.sources:
+                lines.append("      sources: " + "; ".join(s["ref"] for s in r.sources))
+    if answer.changes is not None:
+        if not answer.changes:
+            lines.append("No case the case contract admits would get this option offered.")
+        for i, changes in enumerate(answer.changes):
+            head = "Smallest change that would let it in" if i == 0 else "Or, equally small"
+            ok = "" if answer.verified[i] else " (NOT confirmed by the engine: please report)"
+            lines.append(f"{head} ({len(changes)} field{'s' if len(changes) != 1 else ''}){ok}:")
+            lines += [f"  - {c.field}: {_value(c.before)} -> {_value(c.after)}" for c in changes]
+    return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -87,9 +87,7 @@ class CaseVars:
         B, I = z3.Bool, z3.Int  # noqa: E741 - short names for the z3 constructors
         self.enum = {name: I(name) for name in self.domains}  # -1 = absent (unknown)
         self.kras_variant = I("biomarkers.kras_variant")  # 0 absent, 1 G12C, 2 another variant
-        self.ints = {
-            name: (B(f"{name}?"), I(name)) for name in ("age", "ecog", "health.days_since_major_surgery")
-        }
+        self.ints = {name: (B(f"{name}?"), I(name)) for name in ("age", "ecog", "health.days_since_major_surgery")}
         self.bools = {
             name: (B(f"{name}?"), B(name))
             for name in (
@@ -174,10 +172,7 @@ class CaseVars:
         groups = (
             [self.progressed[d] for d in self.drugs],
             [self.intolerant[d] for d in self.drugs],
-            [
-                z3.And(self.agents[d], z3.Not(self.progressed[d]), z3.Not(self.intolerant[d]))
-                for d in self.drugs
-            ],
+            [z3.And(self.agents[d], z3.Not(self.progressed[d]), z3.Not(self.intolerant[d])) for d in self.drugs],
         )
         for chunk, members in zip(self.chunks, groups, strict=True):
             c += [chunk >= 0, MAX_AGENTS * chunk >= _count(members)]
@@ -263,9 +258,7 @@ class CaseVars:
         lr = case.local_recurrence
         out["local_recurrence"] = [self.lr == (lr is not None)]
         res = None if lr is None else lr.resectability
-        out["local_recurrence.resectability"] = [
-            self.lr_res == (-1 if res is None else RESECTABLE.index(res))
-        ]
+        out["local_recurrence.resectability"] = [self.lr_res == (-1 if res is None else RESECTABLE.index(res))]
         symptoms("local_recurrence.symptoms", self.lrsym_k, self.lrsym, None if lr is None else lr.symptoms)
         mets = case.metastases
         out["metastases"] = [self.mk == (mets is not None)]
@@ -280,9 +273,7 @@ class CaseVars:
                 self.count[s] == (total if known_count else 1),
             ]
             worst = _worst([m.resectability for m in here]) if here else None
-            out[f"metastases.{s}.resectability"] = [
-                self.res[s] == (-1 if worst is None else RESECTABLE.index(worst))
-            ]
+            out[f"metastases.{s}.resectability"] = [self.res[s] == (-1 if worst is None else RESECTABLE.index(worst))]
             if s == "other" and here:
                 out["metastases.other"].append(self.other_entries == len(here))
         for name in ("kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion"):
@@ -306,9 +297,7 @@ class CaseVars:
         out["prior.systemic_lines"] += [self.intolerant[d] == (d in intol) for d in self.drugs]
         surgeries = p.surgeries
         out["prior.surgeries"] = [self.surg_k == (surgeries is not None)]
-        out["prior.surgeries"] += [
-            self.surg[q] == (surgeries is not None and q in surgeries) for q in self.procedures
-        ]
+        out["prior.surgeries"] += [self.surg[q] == (surgeries is not None and q in surgeries) for q in self.procedures]
         return out
 
 
@@ -343,9 +332,7 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
     )
     f["local_recurrence.present"] = Fact(TRUE, "bool", v.lr)
     none = len(RESECTABLE)  # index of 'none' in the resectability facts
-    f["local_recurrence.resectability"] = Fact(
-        z3.Or(z3.Not(v.lr), v.lr_res >= 0), "enum", z3.If(v.lr, v.lr_res, none)
-    )
+    f["local_recurrence.resectability"] = Fact(z3.Or(z3.Not(v.lr), v.lr_res >= 0), "enum", z3.If(v.lr, v.lr_res, none))
     f["metastases.known"] = Fact(TRUE, "bool", v.mk)
     f["metastases.sites"] = Fact(v.mk, "set", dict(v.site))
     f["metastases.site_count"] = Fact(v.mk, "int", _count(list(v.site.values())))
@@ -588,9 +575,7 @@ class Engine:
         terms.outcome = self._outcome(terms, excluded, held, warned)
         return terms
 
-    def _outcome(
-        self, o: OptionTerms, excluded: list[Any], held: list[Any], warned: list[Any]
-    ) -> dict[str, Fact]:
+    def _outcome(self, o: OptionTerms, excluded: list[Any], held: list[Any], warned: list[Any]) -> dict[str, Fact]:
         option, offered = o.option, o.offered
 
         def pick(domain: tuple[str, ...], value: Any) -> Any:
@@ -617,9 +602,7 @@ class Engine:
         cited_excluded = _and(
             [z3.Implies(e, z3.BoolVal(bool(g.cite))) for g, e in zip(option.gates, excluded, strict=True)]
         )
-        cited_held = _and(
-            [z3.Implies(h, z3.BoolVal(bool(g.cite))) for g, h in zip(option.gates, held, strict=True)]
-        )
+        cited_held = _and([z3.Implies(h, z3.BoolVal(bool(g.cite))) for g, h in zip(option.gates, held, strict=True)])
         code = STATUSES.index
         cited = z3.If(
             offered,
@@ -645,10 +628,7 @@ class Engine:
             "outcome.warnings": Fact(
                 TRUE,
                 "set",
-                {
-                    i: z3.And(offered, _or(warnings.get(i, [])))
-                    for i in (*gate_ids(self.kb), *caution_ids(self.kb))
-                },
+                {i: z3.And(offered, _or(warnings.get(i, []))) for i in (*gate_ids(self.kb), *caution_ids(self.kb))},
             ),
             "outcome.notes": Fact(
                 TRUE, "set", {i: z3.And(offered, _or(notes.get(i, []))) for i in caution_ids(self.kb)}

@@ -81,19 +81,13 @@ def invariant_schema(kb: KnowledgeBase) -> dict[str, FactType]:
             "outcome.phase": enum(
                 (*PHASES, NONE), "phase of the setting that selected the option ('none': no setting)"
             ),
-            "outcome.strength": enum(
-                (*STRENGTHS, NONE), "strength of the selecting setting ('none': no setting)"
-            ),
-            "outcome.intent": enum(
-                (*INTENTS, NONE), "intent shown for the option: the setting's, else the plan's"
-            ),
+            "outcome.strength": enum((*STRENGTHS, NONE), "strength of the selecting setting ('none': no setting)"),
+            "outcome.intent": enum((*INTENTS, NONE), "intent shown for the option: the setting's, else the plan's"),
             "outcome.warnings": set_of(
                 (*gate_ids(kb), *caution_ids(kb)),
                 "ids of the gates and cautions whose (non-empty) warning text is shown on the offered option",
             ),
-            "outcome.notes": set_of(
-                caution_ids(kb), "ids of the note-severity cautions shown on the offered option"
-            ),
+            "outcome.notes": set_of(caution_ids(kb), "ids of the note-severity cautions shown on the offered option"),
             "outcome.cited": boolean(
                 "offered: the option and its setting cite sources; excluded or held: every deciding gate does"
             ),
@@ -113,9 +107,7 @@ def option_facts(option: Option, kb: KnowledgeBase) -> dict[str, Any]:
         "option.kind": option.kind,
         "option.components": frozenset(option.components),
         "option.classes": frozenset(c for d in drugs for c in kb.vocabulary.drugs[d].classes),
-        "option.resistance_classes": frozenset(
-            kb.resistance_class[d] for d in drugs if d in kb.resistance_class
-        ),
+        "option.resistance_classes": frozenset(kb.resistance_class[d] for d in drugs if d in kb.resistance_class),
         "option.tags": frozenset(option.tags),
     }
 
@@ -124,9 +116,7 @@ def default_path() -> Any:
     return resources.files("rectoplan") / "knowledge" / "invariants.yaml"
 
 
-def _cite(
-    kb: KnowledgeBase, where: str, items: list[dict[str, str]], problems: list[Problem]
-) -> tuple[Citation, ...]:
+def _cite(kb: KnowledgeBase, where: str, items: list[dict[str, str]], problems: list[Problem]) -> tuple[Citation, ...]:
     out = []
     if not items:
         problems.append(Problem(f"{where}.cite", "no citation", "at least one citation"))
@@ -137,9 +127,7 @@ def _cite(
         ((source_id, text),) = item.items()
         source = kb.sources.get(source_id)
         if source is None:
-            problems.append(
-                Problem(f"{where}.cite[{i}]", repr(source_id), f"a source id ({', '.join(kb.sources)})")
-            )
+            problems.append(Problem(f"{where}.cite[{i}]", repr(source_id), f"a source id ({', '.join(kb.sources)})"))
             continue
         text = str(text).strip()
         out.append(
@@ -184,18 +172,12 @@ def parse_invariants(data: Any, kb: KnowledgeBase, name: str = "invariants.yaml"
         if inv.id in seen:
             problems.append(Problem(f"{where}.id", repr(inv.id), "a unique invariant id"))
         seen.add(inv.id)
-        applies = (
-            None
-            if inv.applies_to is None
-            else condition(f"{where}.applies_to", inv.applies_to, option_schema)
-        )
+        applies = None if inv.applies_to is None else condition(f"{where}.applies_to", inv.applies_to, option_schema)
         default_when: Any = {"fact": "outcome.status", "is": "offered"} if applies is not None else True
         when = condition(f"{where}.when", default_when if inv.when is None else inv.when, schema)
         then = condition(f"{where}.then", inv.then, schema)
         if applies is None and not (_outcome_free(when) and _outcome_free(then)):
-            problems.append(
-                Problem(f"{where}", "outcome.* facts in a plan invariant", "applies_to (an option set)")
-            )
+            problems.append(Problem(f"{where}", "outcome.* facts in a plan invariant", "applies_to (an option set)"))
         out.append(
             Invariant(
                 inv.id,
@@ -219,7 +201,5 @@ def load_invariants(kb: KnowledgeBase, path: Path | Any | None = None) -> tuple[
     except FileNotFoundError:
         raise KnowledgeError([Problem(str(node), "no such file", "an invariants file")]) from None
     except yaml.YAMLError as exc:
-        raise KnowledgeError(
-            [Problem(str(node), f"invalid YAML ({exc})".replace("\n", " "), "valid YAML")]
-        ) from None
+        raise KnowledgeError([Problem(str(node), f"invalid YAML ({exc})".replace("\n", " "), "valid YAML")]) from None
     return parse_invariants(data, kb, "invariants.yaml")

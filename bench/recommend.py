@@ -45,7 +45,10 @@ def main() -> None:
             recommend(case, kb, what_if=what_if)
             times.append(time.perf_counter_ns() - t0)
         print(f"{label:<34} {percentiles(times)}")
-    for label, what_if in (("JSON in -> JSON out, no what-if", False), ("JSON in -> JSON out, with what-if", True)):
+    for label, what_if in (
+        ("JSON in -> JSON out, no what-if", False),
+        ("JSON in -> JSON out, with what-if", True),
+    ):
         times = []
         for text in texts:
             t0 = time.perf_counter_ns()

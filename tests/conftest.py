@@ -26,12 +26,21 @@ BASE_CASE: dict[str, Any] = {
     "primary": {"status": "in_place", "symptoms": []},
     "metastases": [{"site": "liver", "count": 5, "resectability": "unresectable"}],
     "biomarkers": {
-        "kras": "wild_type", "nras": "wild_type", "braf": "wild_type", "mmr": "pmmr_mss",
-        "her2": "negative", "ntrk_fusion": "negative", "ret_fusion": "negative",
+        "kras": "wild_type",
+        "nras": "wild_type",
+        "braf": "wild_type",
+        "mmr": "pmmr_mss",
+        "her2": "negative",
+        "ntrk_fusion": "negative",
+        "ret_fusion": "negative",
     },
     "prior": {"pelvic_radiation": False, "systemic_lines": [], "surgeries": []},
-    "health": {"dpyd": "normal", "days_since_major_surgery": 365, "bleeding_risk": False,
-               "fit_for_intensive_therapy": True},
+    "health": {
+        "dpyd": "normal",
+        "days_since_major_surgery": 365,
+        "bleeding_risk": False,
+        "fit_for_intensive_therapy": True,
+    },
     "wants_clinical_trials": True,
 }
 

@@ -88,10 +88,18 @@ def test_unknown_drug_and_procedure_ids() -> None:
 
 
 def test_duplicate_site_and_misplaced_ongoing_line() -> None:
-    data = merge(BASE_CASE, {
-        "metastases": [{"site": "liver"}, {"site": "liver"}],
-        "prior": {"systemic_lines": [{"agents": ["irinotecan"], "stopped_for": "ongoing"}, {"agents": ["regorafenib"]}]},
-    })
+    data = merge(
+        BASE_CASE,
+        {
+            "metastases": [{"site": "liver"}, {"site": "liver"}],
+            "prior": {
+                "systemic_lines": [
+                    {"agents": ["irinotecan"], "stopped_for": "ongoing"},
+                    {"agents": ["regorafenib"]},
+                ]
+            },
+        },
+    )
     msgs = problems(data)
     assert any(m.startswith("metastases[1].site: found 'liver' listed again") for m in msgs)
     assert any(m.startswith("prior.systemic_lines[0].stopped_for: found 'ongoing'") for m in msgs)

@@ -35,7 +35,9 @@ def rule_error(data: Any) -> list[str]:
 
 def test_unknown_fact_suggests_the_nearest() -> None:
     msgs = rule_error({"fact": "biomarkers.krass", "is": "mutant"})
-    assert msgs == ["when.fact: found 'biomarkers.krass'; expected a fact of the schema (did you mean 'biomarkers.kras'?)"]
+    assert msgs == [
+        "when.fact: found 'biomarkers.krass'; expected a fact of the schema (did you mean 'biomarkers.kras'?)"
+    ]
 
 
 def test_value_outside_domain_suggests() -> None:
@@ -75,20 +77,37 @@ def test_kleene_logic() -> None:
 
 @pytest.mark.parametrize(
     ("op", "n", "true", "unknown", "expected"),
-    [("ge", 2, 2, 0, True), ("ge", 2, 1, 1, None), ("ge", 2, 0, 1, False), ("le", 1, 1, 0, True),
-     ("le", 1, 1, 1, None), ("eq", 0, 0, 0, True), ("lt", 3, 0, 2, True)],
+    [
+        ("ge", 2, 2, 0, True),
+        ("ge", 2, 1, 1, None),
+        ("ge", 2, 0, 1, False),
+        ("le", 1, 1, 0, True),
+        ("le", 1, 1, 1, None),
+        ("eq", 0, 0, 0, True),
+        ("lt", 3, 0, 2, True),
+    ],
 )
-def test_count_is_decided_only_when_all_completions_agree(op: str, n: int, true: int, unknown: int,
-                                                           expected: bool | None) -> None:
+def test_count_is_decided_only_when_all_completions_agree(
+    op: str, n: int, true: int, unknown: int, expected: bool | None
+) -> None:
     assert count_result(op, n, true, unknown) is expected
 
 
 def test_bind_resolves_option_facts_and_folds_constants() -> None:
-    data = {"all": [{"fact": "option.classes", "contains": "anti_egfr"},
-                    {"fact": "prior.progressed_classes", "contains_all": {"fact": "option.resistance_classes"}}]}
+    data = {
+        "all": [
+            {"fact": "option.classes", "contains": "anti_egfr"},
+            {"fact": "prior.progressed_classes", "contains_all": {"fact": "option.resistance_classes"}},
+        ]
+    }
     cond = parse(data, SCHEMA)
-    bound = bind(cond, {"option.classes": frozenset({"anti_egfr"}),
-                        "option.resistance_classes": frozenset({"platinum", "anti_egfr"})})
+    bound = bind(
+        cond,
+        {
+            "option.classes": frozenset({"anti_egfr"}),
+            "option.resistance_classes": frozenset({"platinum", "anti_egfr"}),
+        },
+    )
     assert bound == Test("prior.progressed_classes", "contains_all", ("anti_egfr", "platinum"))
     assert bind(cond, {"option.classes": frozenset(), "option.resistance_classes": frozenset()}) == Const(False)
     assert facts_read(bound) == {"prior.progressed_classes"}
@@ -102,14 +121,22 @@ FACT_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "metastases.sites": st.one_of(st.none(), st.frozensets(st.sampled_from(["liver", "lung", "bone"]))),
     "prior.pelvic_radiation": st.sampled_from([None, True, False]),
 }
-LEAVES = st.sampled_from([
-    {"fact": "ecog", "ge": 2}, {"fact": "ecog", "in": [0, 1]}, {"fact": "ecog", "known": True},
-    {"fact": "biomarkers.kras", "is": "mutant"}, {"fact": "biomarkers.kras", "not_in": ["wild_type"]},
-    {"fact": "biomarkers.mmr", "is_not": "pmmr_mss"}, {"fact": "metastases.sites", "contains": "liver"},
-    {"fact": "metastases.sites", "contains_any": ["lung", "bone"]},
-    {"fact": "metastases.sites", "contains_all": ["liver", "lung"]}, {"fact": "prior.pelvic_radiation", "is": True},
-    True, False,
-])
+LEAVES = st.sampled_from(
+    [
+        {"fact": "ecog", "ge": 2},
+        {"fact": "ecog", "in": [0, 1]},
+        {"fact": "ecog", "known": True},
+        {"fact": "biomarkers.kras", "is": "mutant"},
+        {"fact": "biomarkers.kras", "not_in": ["wild_type"]},
+        {"fact": "biomarkers.mmr", "is_not": "pmmr_mss"},
+        {"fact": "metastases.sites", "contains": "liver"},
+        {"fact": "metastases.sites", "contains_any": ["lung", "bone"]},
+        {"fact": "metastases.sites", "contains_all": ["liver", "lung"]},
+        {"fact": "prior.pelvic_radiation", "is": True},
+        True,
+        False,
+    ]
+)
 TREES = st.recursive(
     LEAVES,
     lambda kids: st.one_of(
@@ -136,9 +163,20 @@ def test_unknown_never_becomes_true_by_learning_nothing(tree: Any, facts: dict[s
     """Monotonicity: if a condition is decided with unknowns, filling them in cannot flip it."""
     cond = parse(tree, SCHEMA)
     result = evaluate(cond, facts)
-    filled = {k: (v if v is not None else {"ecog": 0, "biomarkers.kras": "mutant", "biomarkers.mmr": "dmmr_msi_h",
-                                             "metastases.sites": frozenset({"liver"}),
-                                             "prior.pelvic_radiation": True}[k]) for k, v in facts.items()}
+    filled = {
+        k: (
+            v
+            if v is not None
+            else {
+                "ecog": 0,
+                "biomarkers.kras": "mutant",
+                "biomarkers.mmr": "dmmr_msi_h",
+                "metastases.sites": frozenset({"liver"}),
+                "prior.pelvic_radiation": True,
+            }[k]
+        )
+        for k, v in facts.items()
+    }
     if result is not None and not _reads_known(tree):
         assert evaluate(cond, filled) is result
 

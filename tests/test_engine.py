@@ -19,13 +19,15 @@ def test_intent_follows_resectability(make_case: Callable[..., Case], kb: Knowle
     assert intent(metastases=liver("potentially_resectable")) == "intent-conversion]"
     assert intent(metastases=liver("unresectable")) == "intent-palliative]"
     assert intent(metastases=liver("unknown")) == "intent-undetermined]"
-    mixed = [{"site": "liver", "resectability": "resectable"}, {"site": "lung", "resectability": "unresectable"}]
+    mixed = [
+        {"site": "liver", "resectability": "resectable"},
+        {"site": "lung", "resectability": "unresectable"},
+    ]
     assert intent(metastases=mixed) == "intent-palliative]"
 
 
 def test_unknown_distant_staging_is_never_curative(make_case: Callable[..., Case], kb: KnowledgeBase) -> None:
-    case = make_case(primary={"status": "resected"}, metastases=None,
-                     local_recurrence={"resectability": "resectable"})
+    case = make_case(primary={"status": "resected"}, metastases=None, local_recurrence={"resectability": "resectable"})
     rec = recommend(case, kb, what_if=False)
     assert rec.intent != "curative"
     assert "distant_staging" in {t.test for t in rec.tests_needed}
@@ -38,8 +40,11 @@ def test_unknown_biomarker_holds_dependent_options_and_requests_the_test(
     unknown = assess(make_case(biomarkers={"kras": None}), kb)
     held = {o.option.id for o in unknown.outcomes if o.status == "held"}
     offered_before = {o.option.id for o in known.outcomes if o.status == "offered"}
-    anti_egfr = {o.id for o in kb.options if "anti_egfr" in {c for d in o.components
-                                                              for c in kb.vocabulary.drugs.get(d, _NONE).classes}}
+    anti_egfr = {
+        o.id
+        for o in kb.options
+        if "anti_egfr" in {c for d in o.components for c in kb.vocabulary.drugs.get(d, _NONE).classes}
+    }
     # every anti-EGFR option offered when RAS was known wild-type is held, never offered, when KRAS is unknown
     for option_id in offered_before & anti_egfr:
         assert option_id in held
@@ -67,7 +72,9 @@ def test_summary_names_the_top_option_and_the_intent(make_case: Callable[..., Ca
     assert rec.disclaimer and "care team" in rec.disclaimer
 
 
-def test_every_option_explains_itself_to_clinician_and_patient(make_case: Callable[..., Case], kb: KnowledgeBase) -> None:
+def test_every_option_explains_itself_to_clinician_and_patient(
+    make_case: Callable[..., Case], kb: KnowledgeBase
+) -> None:
     rec = recommend(make_case(), kb, what_if=False)
     for option in rec.options:
         assert option.rationale[0].endswith(f"[{option.setting}]")

@@ -113,7 +113,10 @@ def test_unknown_biomarkers_request_tests(data: dict[str, Any]) -> None:
     tests = {t.test for t in rec.tests_needed}
     if b.get("mmr", "unknown") == "unknown":
         assert "mmr" in tests
-    if "unknown" in (b.get("kras", "unknown"), b.get("nras", "unknown")) and "mutant" not in (b.get("kras"), b.get("nras")):
+    if "unknown" in (b.get("kras", "unknown"), b.get("nras", "unknown")) and "mutant" not in (
+        b.get("kras"),
+        b.get("nras"),
+    ):
         assert "ras" in tests
     for e in rec.excluded:
         if e.held:

@@ -24,9 +24,7 @@ def validate_case(data: object, kb: KnowledgeBase | None = None) -> Case:
     return parse_case(data, kb.vocabulary.drugs, kb.vocabulary.procedures)
 
 
-def recommend(
-    case: Case | Mapping[str, Any], kb: KnowledgeBase | None = None, what_if: bool = True
-) -> Recommendation:
+def recommend(case: Case | Mapping[str, Any], kb: KnowledgeBase | None = None, what_if: bool = True) -> Recommendation:
     """The ranked, explained, cited recommendation for a case (a `Case` or a contract 1 mapping)."""
     kb = kb or default_knowledge()
     if not isinstance(case, Case):

@@ -26,9 +26,9 @@ MAX_INPUT_BYTES = 20 * 1024 * 1024
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
 
-def _fail(problems: list[Problem], stream: TextIO = sys.stderr) -> int:
+def _fail(problems: list[Problem], stream: TextIO | None = None) -> int:
     for p in problems:
-        print(f"error: {p.message()}", file=stream)
+        print(f"error: {p.message()}", file=stream or sys.stderr)
     return 2
 
 
@@ -56,10 +56,15 @@ def load_case(path: str, kb: KnowledgeBase) -> tuple[Any, dict[str, Any] | None,
         try:
             fhir = importlib.import_module("rectoplan.adapters.fhir_mcode")
         except ModuleNotFoundError as exc:
-            raise CaseError([Problem("resourceType", "a FHIR Bundle", f"the 'fhir' extra installed ({exc.name})")]) from None
+            raise CaseError(
+                [Problem("resourceType", "a FHIR Bundle", f"the 'fhir' extra installed ({exc.name})")]
+            ) from None
         imported = fhir.case_from_bundle(data)
         case = api.validate_case(imported.case, kb)
-        provenance = {"provenance": dict(imported.provenance), "issues": [p.message() for p in imported.issues]}
+        provenance = {
+            "provenance": dict(imported.provenance),
+            "issues": [p.message() for p in imported.issues],
+        }
         return case, provenance, list(imported.issues)
     return api.validate_case(data, kb), None, []
 
@@ -113,13 +118,17 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
     from rectoplan.kb.lint import lint
 
     seeds = Path(args.seeds) if args.seeds else (SHARED / "seeds" if (SHARED / "seeds").is_dir() else None)
-    brief = Path(args.brief) if args.brief else (
-        SHARED / "knowledge" / "brief.md" if (SHARED / "knowledge" / "brief.md").is_file() else None
+    brief = (
+        Path(args.brief)
+        if args.brief
+        else (SHARED / "knowledge" / "brief.md" if (SHARED / "knowledge" / "brief.md").is_file() else None)
     )
     report = lint(Path(args.kb) if args.kb else None, seeds, brief, samples=args.samples)
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
-    checked = "seed quotes and brief entries checked" if seeds and brief else "seed/brief files not found: quotes NOT checked"
+    checked = (
+        "seed quotes and brief entries checked" if seeds and brief else "seed/brief files not found: quotes NOT checked"
+    )
     stats = ", ".join(f"{k} {v}" for k, v in report.stats.items())
     print(f"knowledge lint: {'ok' if report.ok else f'{len(report.errors)} problem(s)'} ({stats}; {checked})")
     return 0 if report.ok and seeds and brief else 1

@@ -29,7 +29,12 @@ REGIMENS: tuple[tuple[str, ...], ...] = (
     ("regorafenib",),
     ("capecitabine",),
 )
-SURGERIES = ("low_anterior_resection", "abdominoperineal_resection", "liver_resection", "total_mesorectal_excision")
+SURGERIES = (
+    "low_anterior_resection",
+    "abdominoperineal_resection",
+    "liver_resection",
+    "total_mesorectal_excision",
+)
 
 
 def _maybe(rng: random.Random, values: tuple[Any, ...], p_absent: float = 0.2) -> Any:
@@ -87,7 +92,7 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
     _put(prior, "pelvic_radiation", _maybe(rng, (True, False)))
     if rng.random() < 0.75:
         lines = []
-        for i in range(rng.choice((0, 0, 1, 1, 2, 3))):
+        for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
             line: dict[str, Any] = {"agents": list(rng.choice(REGIMENS))}
             line["stopped_for"] = rng.choice(("progression", "progression", "intolerance", "completed"))
             lines.append(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -251,7 +251,9 @@ def _contradictions(c: CaseIn, drugs: Collection[str], procedures: Collection[st
         problems += _check_vocabulary(c.prior.surgeries or [], procedures, "prior.surgeries", "procedure")
     has_mets = bool(c.metastases)
     if not has_mets and c.local_recurrence is None:
-        found = "metastases: [] and no local_recurrence" if c.metastases == [] else "no metastases and no local_recurrence"
+        found = (
+            "metastases: [] and no local_recurrence" if c.metastases == [] else "no metastases and no local_recurrence"
+        )
         problems.append(
             Problem(
                 "metastases",
@@ -267,7 +269,7 @@ def _unknown(value: str | None) -> str | None:
     return None if value in (None, "unknown") else value
 
 
-def _symptoms(values: list[str] | None) -> tuple[str, ...] | None:
+def _symptoms(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
@@ -309,8 +311,12 @@ def _to_case(c: CaseIn) -> Case:
             ),
             surgeries=None if p.surgeries is None else tuple(p.surgeries),
         ),
-        health=Health(h.dpyd if h.dpyd != "unknown" else None, h.days_since_major_surgery, h.bleeding_risk,
-                      h.fit_for_intensive_therapy),
+        health=Health(
+            h.dpyd if h.dpyd != "unknown" else None,
+            h.days_since_major_surgery,
+            h.bleeding_risk,
+            h.fit_for_intensive_therapy,
+        ),
         wants_clinical_trials=c.wants_clinical_trials,
     )
 

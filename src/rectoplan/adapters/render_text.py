@@ -12,9 +12,10 @@ import textwrap
 from typing import Any
 
 from rectoplan.core.knowledge import Citation, KnowledgeBase
-from rectoplan.core.recommendation import Recommendation
+from rectoplan.core.recommendation import Exclusion, Recommendation
 
 WIDTH = 100
+BRIEF_OPTIONS = 6
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
 
 
@@ -46,8 +47,13 @@ def _cite(c: Citation) -> str:
     return f'{ref} "{c.quote}"' if c.quote else ref
 
 
-def render_text(rec: Recommendation, kb: KnowledgeBase, provenance: dict[str, Any] | None = None,
-                color: bool | None = None, brief: bool = False) -> str:
+def render_text(
+    rec: Recommendation,
+    kb: KnowledgeBase,
+    provenance: dict[str, Any] | None = None,
+    color: bool | None = None,
+    brief: bool = False,
+) -> str:
     out = _Out(sys.stdout.isatty() if color is None else color)
     out.lines.append(out.style(f"rectoplan — case {rec.case_id} — knowledge {rec.knowledge_version}", "dim"))
     out.wrap(rec.summary, 0, "", "bold")
@@ -56,8 +62,9 @@ def render_text(rec: Recommendation, kb: KnowledgeBase, provenance: dict[str, An
     out.head(f"OPTIONS to discuss with the care team ({len(rec.options)})")
     if not rec.options:
         out.wrap("No option is offered for this case as recorded; see what is held back and the tests needed.", 2)
-    title_w = min(44, max((len(o.title) for o in rec.options), default=10))
-    for o in rec.options:
+    shown = rec.options[:BRIEF_OPTIONS] if brief else rec.options
+    title_w = min(44, max((len(o.title) for o in shown), default=10))
+    for o in shown:
         phase = o.phase.replace("_", " ")
         strength = out.style(f"{o.strength:<11}", "green" if o.strength == "preferred" else "")
         out.lines.append(f"  {o.rank:>2}. {strength} {o.title:<{title_w}}  {o.kind}, {phase}, {o.intent}")
@@ -71,16 +78,25 @@ def render_text(rec: Recommendation, kb: KnowledgeBase, provenance: dict[str, An
                 out.wrap(n, 7, "note: ")
             out.wrap("; ".join(_cite(c) for c in o.sources), 7, "sources: ", "dim")
 
+    if len(shown) < len(rec.options):
+        out.wrap(
+            f"... and {len(rec.options) - len(shown)} more options (full list: rectoplan recommend --format text)",
+            2,
+        )
     excluded = [e for e in rec.excluded if not e.held]
     held = [e for e in rec.excluded if e.held]
     if excluded:
         out.head(f"EXCLUDED — not safe or not suitable ({len(excluded)})")
-        for e in excluded:
-            out.lines.append(f"  ✗ {out.style(e.title, 'red')}  [{', '.join(e.rules)}]")
-            for r in e.reasons:
+        groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Exclusion]] = {}
+        for e in excluded:  # one reason shown once, with every option it keeps out
+            groups.setdefault((e.reasons, e.rules), []).append(e)
+        for (reasons, rules), items in groups.items():
+            titles = ", ".join(e.title for e in items)
+            out.wrap(f"{out.style(titles, 'red')}  [{', '.join(rules)}]", 2, "✗ ")
+            for r in reasons:
                 out.wrap(r, 6)
             if not brief:
-                out.wrap("; ".join(_cite(c) for c in e.sources), 6, "sources: ", "dim")
+                out.wrap("; ".join(_cite(c) for c in items[0].sources), 6, "sources: ", "dim")
     if held:
         out.head(f"HELD BACK — waiting for a missing fact ({len(held)})")
         for e in held:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from rectoplan.core.errors import Problem, RuleError
 from rectoplan.core.schema import FactType
 
-Value = Union[str, int, bool, frozenset[Any], None]
+Value = str | int | bool | frozenset[Any] | None
 Tri = bool | None
 
 
@@ -66,7 +66,7 @@ class Const:
     value: bool
 
 
-Condition = Union[Test, All, AnyOf, Not, Count, Const]
+Condition = Test | All | AnyOf | Not | Count | Const
 
 COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
 SCALAR_OPS = ("is", "is_not", "in", "not_in")
@@ -126,7 +126,9 @@ class _Parser:
                 return self.fail(f"{path}.{op}", repr(n), "a whole number")
             return Count(tuple(self.parse(x, f"{path}.count[{i}]") for i, x in enumerate(items)), op, n)
         return self.fail(
-            path, f"keys {sorted(map(str, keys))}", "one of: fact (+ operator), all, any, not, count",
+            path,
+            f"keys {sorted(map(str, keys))}",
+            "one of: fact (+ operator), all, any, not, count",
             _suggest(str(next(iter(keys), "")), ["fact", "all", "any", "not", "count"]),
         )
 
@@ -134,13 +136,13 @@ class _Parser:
         name = data["fact"]
         ops = [k for k in data if k != "fact"]
         if not isinstance(name, str) or name not in self.schema:
-            return self.fail(
-                f"{path}.fact", repr(name), "a fact of the schema", _suggest(str(name), list(self.schema))
-            )
+            return self.fail(f"{path}.fact", repr(name), "a fact of the schema", _suggest(str(name), list(self.schema)))
         if len(ops) != 1 or ops[0] not in OPERATORS:
             bad = ops[0] if ops else ""
             return self.fail(
-                path, f"operators {ops}", f"exactly one operator of {', '.join(OPERATORS)}",
+                path,
+                f"operators {ops}",
+                f"exactly one operator of {', '.join(OPERATORS)}",
                 _suggest(str(bad), list(OPERATORS)),
             )
         op = ops[0]
@@ -235,7 +237,7 @@ def _test(t: Test, facts: Mapping[str, Any]) -> Tri:
     if op == "contains_any":
         return not v.isdisjoint(t.value)
     if op == "contains_all":
-        return v.issuperset(t.value)
+        return bool(v.issuperset(t.value))
     return _CMP[op](v, t.value)
 
 
@@ -459,8 +461,18 @@ def describe(cond: Condition) -> str:
         value = cond.value
         shown = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value).lower()
         words = {
-            "is": "=", "is_not": "≠", "in": "in", "not_in": "not in", "eq": "=", "ne": "≠", "lt": "<",
-            "le": "≤", "gt": ">", "ge": "≥", "contains": "includes", "contains_any": "includes any of",
+            "is": "=",
+            "is_not": "≠",
+            "in": "in",
+            "not_in": "not in",
+            "eq": "=",
+            "ne": "≠",
+            "lt": "<",
+            "le": "≤",
+            "gt": ">",
+            "ge": "≥",
+            "contains": "includes",
+            "contains_any": "includes any of",
             "contains_all": "includes all of",
         }
         if cond.op == "known":

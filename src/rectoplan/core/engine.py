@@ -14,10 +14,11 @@ from typing import Any
 from rectoplan.core.case import Case
 from rectoplan.core.explain import render
 from rectoplan.core.facts import Facts, case_facts
-from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, Setting, TestRule
-from rectoplan.core.trace import OptionOutcome, Status
+from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
 from rectoplan.core.recommendation import Recommendation
+from rectoplan.core.trace import OptionOutcome, Status
 from rectoplan.core.whatif import what_would_change
+
 
 @dataclass(frozen=True, slots=True)
 class Assessment:
@@ -39,7 +40,15 @@ def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
     return kb.intents[-1]
 
 
-__all__ = ["Assessment", "OptionOutcome", "Status", "assess", "assess_option", "assess_reference", "recommend"]
+__all__ = [
+    "Assessment",
+    "OptionOutcome",
+    "Status",
+    "assess",
+    "assess_option",
+    "assess_reference",
+    "recommend",
+]
 
 
 def assess_option(option: Option, facts: Facts) -> OptionOutcome:

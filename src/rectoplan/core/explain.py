@@ -49,7 +49,7 @@ def _option_template(outcome: OptionOutcome, intent: str) -> tuple[Any, ...]:
     passed = "Safety checks passed: " + ", ".join(g.id for g in outcome.passed) + "." if outcome.passed else ""
     ranked = f"{setting.strength} for {setting.phase.replace('_', ' ')} (priority {setting.priority})."
     warnings = [g.unknown for g in outcome.warned]
-    notes = []
+    notes: list[str] = []
     extra = [c for g in outcome.warned for c in g.cite]
     for caution in outcome.cautions:
         (warnings if caution.severity == "warning" else notes).append(caution.text)
@@ -73,10 +73,21 @@ def _offered(outcome: OptionOutcome, template: tuple[Any, ...], rank: int, facts
         rationale.append(passed)
     rationale.append(f"Ranked {rank}: {ranked}")
     return OptionResult(
-        id=opt.id, title=opt.title, kind=opt.kind, components=opt.components, intent=intent,
-        phase=setting.phase, strength=setting.strength, rank=rank, rationale=tuple(rationale),
-        patient_explanation=patient, sources=cites, warnings=warnings, notes=notes,
-        glossary_terms=opt.glossary_terms, setting=setting.id,
+        id=opt.id,
+        title=opt.title,
+        kind=opt.kind,
+        components=opt.components,
+        intent=intent,
+        phase=setting.phase,
+        strength=setting.strength,
+        rank=rank,
+        rationale=tuple(rationale),
+        patient_explanation=patient,
+        sources=cites,
+        warnings=warnings,
+        notes=notes,
+        glossary_terms=opt.glossary_terms,
+        setting=setting.id,
     )
 
 
@@ -112,8 +123,12 @@ def _tests(assessment: Assessment, kb: KnowledgeBase) -> tuple[TestNeeded, ...]:
     )
 
 
-def _summary(assessment: Assessment, options: list[OptionResult], excluded: list[Exclusion],
-             tests: tuple[TestNeeded, ...]) -> str:
+def _summary(
+    assessment: Assessment,
+    options: list[OptionResult],
+    excluded: list[Exclusion],
+    tests: tuple[TestNeeded, ...],
+) -> str:
     facts = assessment.facts
     line = facts["prior.line_count"]
     line_words = _LINE_WORDS.get(line, f"after {line} prior lines")
@@ -153,8 +168,13 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
                 if key is not None:
                     memo[tkey] = template
             setting = outcome.setting
-            offered.append(((_STRENGTH_ORDER[setting.strength], setting.priority, outcome.option.order),  # type: ignore[union-attr]
-                            outcome, template))
+            offered.append(
+                (
+                    (_STRENGTH_ORDER[setting.strength], setting.priority, outcome.option.order),  # type: ignore[union-attr]
+                    outcome,
+                    template,
+                )
+            )
         elif status in ("excluded", "held"):
             xkey = ("excluded", key)
             item = memo.get(xkey) if key is not None else None

@@ -58,7 +58,8 @@ def fact_schema(
         "metastases.site_count": integer(0, len(SITES), "number of distinct metastatic sites"),
         "metastases.total_count": integer(0, 7000, "sum of metastasis counts; unknown if any count is missing"),
         "metastases.resectability": enum(
-            (*RESECTABLE, "none"), "least favourable resectability over all metastases; 'none' when there are none"
+            (*RESECTABLE, "none"),
+            "least favourable resectability over all metastases; 'none' when there are none",
         ),
         "disease.resectability": enum(
             RESECTABLE,
@@ -123,9 +124,13 @@ def _worst(values: list[str | None]) -> str | None:
 
 
 _EMPTY: frozenset[str] = frozenset()
-_NO_SITE = {f"metastases.{site}.count": 0 for site in SITES} | {f"metastases.{site}.resectability": "none" for site in SITES}
+_NO_SITE = {f"metastases.{site}.count": 0 for site in SITES} | {
+    f"metastases.{site}.resectability": "none" for site in SITES
+}
 _UNKNOWN_METS = {f"metastases.{site}.{key}": None for site in SITES for key in ("count", "resectability")} | {
-    "metastases.sites": None, "metastases.site_count": None, "metastases.total_count": None,
+    "metastases.sites": None,
+    "metastases.site_count": None,
+    "metastases.total_count": None,
     "metastases.resectability": None,
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from rectoplan.core.conditions import _CMP, All, AnyOf, Condition, Const, Count, Not, Test, count_result
 
+
 def _count_of(op: str, n: int, results: tuple[bool | None, ...]) -> bool | None:
     return count_result(op, n, results.count(True), results.count(None))
 
@@ -147,10 +148,12 @@ def compile_plan(
     test_tuple = ", ".join(gen.expr(t) for t in tests) + ("," if len(tests) == 1 else "")
     caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
     gen.flush(lines)
-    lines.append(f"    return _i, ({', '.join(out_names)}{',' if len(out_names) == 1 else ''}), ({test_tuple}), "
-                 f"({caution_tuple})")
+    lines.append(
+        f"    return _i, ({', '.join(out_names)}{',' if len(out_names) == 1 else ''}), ({test_tuple}), "
+        f"({caution_tuple})"
+    )
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = dict(gen.consts)
     namespace["_INTENTS"] = tuple(name for _, name in intents)
-    exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)  # noqa: S102 - generated from typed data
+    exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)
     return namespace["plan"], source

@@ -38,11 +38,21 @@ class OptionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "kind": self.kind, "components": list(self.components),
-            "intent": self.intent, "phase": self.phase, "strength": self.strength, "rank": self.rank,
-            "rationale": list(self.rationale), "patient_explanation": self.patient_explanation,
-            "sources": _sources(self.sources), "warnings": list(self.warnings), "notes": list(self.notes),
-            "glossary_terms": list(self.glossary_terms), "setting": self.setting,
+            "id": self.id,
+            "title": self.title,
+            "kind": self.kind,
+            "components": list(self.components),
+            "intent": self.intent,
+            "phase": self.phase,
+            "strength": self.strength,
+            "rank": self.rank,
+            "rationale": list(self.rationale),
+            "patient_explanation": self.patient_explanation,
+            "sources": _sources(self.sources),
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "glossary_terms": list(self.glossary_terms),
+            "setting": self.setting,
         }
 
 
@@ -60,8 +70,13 @@ class Exclusion:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "title": self.title, "components": list(self.components), "reasons": list(self.reasons),
-            "sources": _sources(self.sources), "held": self.held, "rules": list(self.rules),
+            "id": self.id,
+            "title": self.title,
+            "components": list(self.components),
+            "reasons": list(self.reasons),
+            "sources": _sources(self.sources),
+            "held": self.held,
+            "rules": list(self.rules),
         }
 
 
@@ -87,8 +102,14 @@ class Change:
     reranked: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"if": self.condition, "then": self.then, "fact": self.fact, "added": list(self.added),
-                "removed": list(self.removed), "reranked": list(self.reranked)}
+        return {
+            "if": self.condition,
+            "then": self.then,
+            "fact": self.fact,
+            "added": list(self.added),
+            "removed": list(self.removed),
+            "reranked": list(self.reranked),
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,4 +44,12 @@ def set_of(values: tuple[str, ...], doc: str, option: bool = False) -> FactType:
 INTENTS: Final = ("curative", "conversion", "palliative")
 PHASES: Final = ("neoadjuvant", "adjuvant", "perioperative", "first_line", "second_line", "later_line", "any")
 STRENGTHS: Final = ("preferred", "alternative", "consider")
-KINDS: Final = ("systemic", "chemoradiation", "surgery", "local_therapy", "radiation", "supportive", "clinical_trial")
+KINDS: Final = (
+    "systemic",
+    "chemoradiation",
+    "surgery",
+    "local_therapy",
+    "radiation",
+    "supportive",
+    "clinical_trial",
+)

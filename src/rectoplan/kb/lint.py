@@ -10,16 +10,20 @@
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rectoplan.adapters.case_json import parse_case
-from rectoplan.core.engine import assess
-from rectoplan.core.errors import KnowledgeError
-from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.conditions import All, AnyOf, Condition, evaluate
+from rectoplan.core.engine import assess, assess_option, decide_intent
+from rectoplan.core.errors import CaseError, KnowledgeError
+from rectoplan.core.facts import case_facts
+from rectoplan.core.knowledge import KnowledgeBase, Option
 from rectoplan.kb.loader import iter_citations, load_knowledge
 from rectoplan.synthetic import random_case
 
@@ -99,8 +103,78 @@ def check_ids(kb: KnowledgeBase) -> list[str]:
     return errors
 
 
+def _degree(cond: Condition, facts: dict[str, Any]) -> float:
+    """How nearly a condition holds (1.0 = true): guides the reachability search through conjunctions."""
+    if isinstance(cond, All):
+        return sum(_degree(c, facts) for c in cond.items) / len(cond.items)
+    if isinstance(cond, AnyOf):
+        return max(_degree(c, facts) for c in cond.items)
+    return 1.0 if evaluate(cond, facts) is True else 0.0
+
+
+def _score(option: Option, facts: dict[str, Any]) -> float:
+    best = max((_degree(s.when, facts) for s in option.settings), default=0.0)
+    gates = sum(
+        _degree(g.when, facts) if g.effect == "requires" else float(evaluate(g.when, facts) is False)
+        for g in option.gates
+    )
+    return best * 2 + gates
+
+
+# Mutable parts of a case: a mutation copies one of them from a fresh random case (or drops it).
+_PARTS = (
+    ("age",),
+    ("ecog",),
+    ("primary",),
+    ("local_recurrence",),
+    ("metastases",),
+    ("wants_clinical_trials",),
+    *(("biomarkers", k) for k in ("kras", "kras_variant", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion")),
+    *(("prior", k) for k in ("pelvic_radiation", "systemic_lines", "surgeries")),
+    *(("health", k) for k in ("dpyd", "days_since_major_surgery", "bleeding_risk", "fit_for_intensive_therapy")),
+)
+
+
+def _mutate(case: dict[str, Any], donor: dict[str, Any], part: tuple[str, ...]) -> dict[str, Any]:
+    out = copy.deepcopy(case)
+    source: Any = donor
+    target = out
+    for key in part[:-1]:
+        source = source.get(key, {}) if isinstance(source, dict) else {}
+        target = target.setdefault(key, {})
+    if isinstance(source, dict) and part[-1] in source:
+        target[part[-1]] = copy.deepcopy(source[part[-1]])
+    else:
+        target.pop(part[-1], None)
+    return out
+
+
+def search_case(kb: KnowledgeBase, option: Option, rng: random.Random, steps: int = 1500) -> dict[str, Any] | None:
+    """A case for which `option` is offered, found by hill climbing over case parts; None if not found."""
+    drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
+    best_case = random_case(rng, "search")
+    best = -1.0
+    for _ in range(steps):
+        candidate = _mutate(best_case, random_case(rng, "donor"), rng.choice(_PARTS)) if best >= 0 else best_case
+        try:
+            case = parse_case(candidate, drugs, procedures)
+        except CaseError:
+            continue
+        facts = case_facts(case, kb.resistance_class, kb.drug_classes)
+        facts["plan.intent"] = decide_intent(facts, kb).intent
+        if assess_option(option, facts).status == "offered":
+            return candidate
+        score = _score(option, facts)
+        if score >= best:
+            best, best_case = score, candidate
+    return None
+
+
 def reachability(kb: KnowledgeBase, samples: int, seed: int = 0) -> tuple[list[str], dict[str, int]]:
-    """Options never offered in `samples` synthetic cases. Deterministic for a given seed."""
+    """Options never offered: first `samples` random cases, then a guided search for the rest.
+
+    Deterministic for a given seed, so a lint result is reproducible.
+    """
     rng = random.Random(seed)
     offered: Counter[str] = Counter()
     for i in range(samples):
@@ -108,12 +182,22 @@ def reachability(kb: KnowledgeBase, samples: int, seed: int = 0) -> tuple[list[s
         for outcome in assess(case, kb).outcomes:
             if outcome.status == "offered":
                 offered[outcome.option.id] += 1
-    missing = [o.id for o in kb.options if offered[o.id] == 0]
-    return [f"{m}: not offered for any of {samples} synthetic cases (unreachable?)" for m in missing], dict(offered)
+    missing = []
+    for option in kb.options:
+        if offered[option.id]:
+            continue
+        found = any(search_case(kb, option, random.Random(f"{seed}-{option.id}-{r}")) for r in range(4))
+        if found:
+            offered[option.id] = 1
+        else:
+            missing.append(option.id)
+    message = "not offered for any of {n} synthetic cases nor found by a guided search (unreachable?)"
+    return [f"{m}: " + message.format(n=samples) for m in missing], dict(offered)
 
 
-def lint(root: Path | None = None, seeds: Path | None = None, brief: Path | None = None,
-         samples: int = 4000) -> LintReport:
+def lint(
+    root: Path | None = None, seeds: Path | None = None, brief: Path | None = None, samples: int = 4000
+) -> LintReport:
     report = LintReport()
     try:
         kb = load_knowledge(root)
@@ -127,8 +211,8 @@ def lint(root: Path | None = None, seeds: Path | None = None, brief: Path | None
     report.stats = {
         "options": len(kb.options),
         "settings": sum(len(o.settings) for o in kb.options),
-        "gates": len(kb.raw_gates) + sum(1 for o in kb.options for g in o.gates if g.id not in
-                                         {x.id for _, x in kb.raw_gates}),
+        "gates": len(kb.raw_gates)
+        + sum(1 for o in kb.options for g in o.gates if g.id not in {x.id for _, x in kb.raw_gates}),
         "citations": sum(1 for _ in iter_citations(kb)),
         "synthetic_cases": samples,
         "options_offered_min": min(offered.values(), default=0),

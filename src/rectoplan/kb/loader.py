@@ -213,7 +213,7 @@ class _Loader:
             if len(item) != 1:
                 self.problems.append(Problem(f"{where}.cite[{i}]", repr(item)[:60], "one {source-id: quote|entry}"))
                 continue
-            (source_id, text), = item.items()
+            ((source_id, text),) = item.items()
             source = self.sources.get(source_id)
             if source is None:
                 self.problems.append(
@@ -260,9 +260,19 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         raise KnowledgeError(ld.problems)
 
     vocab = Vocabulary(
-        drugs={d.id: Drug(d.id, d.display, tuple(d.classes), d.resistance_class, ld.cite(f"vocabulary.yaml: {d.id}", d.cite))
-               for d in vocab_in.drugs},
-        procedures={t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.procedures},
+        drugs={
+            d.id: Drug(
+                d.id,
+                d.display,
+                tuple(d.classes),
+                d.resistance_class,
+                ld.cite(f"vocabulary.yaml: {d.id}", d.cite),
+            )
+            for d in vocab_in.drugs
+        },
+        procedures={
+            t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.procedures
+        },
         tests={t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.tests},
         tags={t.id: Term(t.id, t.display, ld.cite(f"vocabulary.yaml: {t.id}", t.cite)) for t in vocab_in.tags},
         drug_classes=tuple(vocab_in.drug_classes),
@@ -274,8 +284,12 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     for name in ld.option_files():
         raw_options += ld.models(name, OptionIn, ld.read(name))
     schema = fact_schema(
-        tuple(vocab.drugs), tuple(vocab.procedures), tuple(sorted(set(resistance.values()))),
-        vocab.drug_classes, tuple(o.id for _, o in raw_options), tuple(vocab.tags),
+        tuple(vocab.drugs),
+        tuple(vocab.procedures),
+        tuple(sorted(set(resistance.values()))),
+        vocab.drug_classes,
+        tuple(o.id for _, o in raw_options),
+        tuple(vocab.tags),
     )
 
     glossary = {
@@ -283,34 +297,73 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         for w, g in ld.models("glossary.yaml", GlossaryIn, ld.read("glossary.yaml"))
     }
     intents = tuple(
-        IntentRule(r.id, r.intent, c := ld.condition(f"{w}.when", r.when, schema), r.because.strip(),
-                   r.patient.strip(), ld.cite(w, r.cite), _compiled(c))
+        IntentRule(
+            r.id,
+            r.intent,
+            c := ld.condition(f"{w}.when", r.when, schema),
+            r.because.strip(),
+            r.patient.strip(),
+            ld.cite(w, r.cite),
+            _compiled(c),
+        )
         for w, r in ld.models("intent.yaml", IntentIn, ld.read("intent.yaml"))
     )
     tests = tuple(
-        TestRule(r.id, r.test, c := ld.condition(f"{w}.when", r.when, schema), r.why.strip(), ld.cite(w, r.cite),
-                 _compiled(c))
+        TestRule(
+            r.id,
+            r.test,
+            c := ld.condition(f"{w}.when", r.when, schema),
+            r.why.strip(),
+            ld.cite(w, r.cite),
+            _compiled(c),
+        )
         for w, r in ld.models("tests.yaml", TestRuleIn, ld.read("tests.yaml"))
     )
     gates = [
-        (w, ld.condition(f"{w}.applies_to", g.applies_to, schema), g, ld.condition(f"{w}.when", g.when, schema))
+        (
+            w,
+            ld.condition(f"{w}.applies_to", g.applies_to, schema),
+            g,
+            ld.condition(f"{w}.when", g.when, schema),
+        )
         for w, g in ld.models("gates.yaml", GateIn, ld.read("gates.yaml"))
     ]
     cautions = [
-        (w, None if c.applies_to is None else ld.condition(f"{w}.applies_to", c.applies_to, schema), c,
-         ld.condition(f"{w}.when", c.when, schema))
+        (
+            w,
+            None if c.applies_to is None else ld.condition(f"{w}.applies_to", c.applies_to, schema),
+            c,
+            ld.condition(f"{w}.when", c.when, schema),
+        )
         for w, c in ld.models("cautions.yaml", CautionIn, ld.read("cautions.yaml"))
     ]
 
     def make_gate(where: str, g: GateIn, when: Condition, known: dict[str, Any]) -> Gate:
         bound = bind(when, known)
-        return Gate(g.id, g.effect, bound, g.reason.strip(), g.unknown.strip(), g.on_unknown, g.test,
-                    ld.cite(where, g.cite), _compiled(bound), tuple(sorted(facts_read(bound))))
+        return Gate(
+            g.id,
+            g.effect,
+            bound,
+            g.reason.strip(),
+            g.unknown.strip(),
+            g.on_unknown,
+            g.test,
+            ld.cite(where, g.cite),
+            _compiled(bound),
+            tuple(sorted(facts_read(bound))),
+        )
 
     def make_caution(where: str, c: CautionIn, when: Condition, known: dict[str, Any]) -> Caution:
         bound = bind(when, known)
-        return Caution(c.id, bound, c.text.strip(), c.unknown.strip(), c.severity, ld.cite(where, c.cite),
-                       _compiled(bound))
+        return Caution(
+            c.id,
+            bound,
+            c.text.strip(),
+            c.unknown.strip(),
+            c.severity,
+            ld.cite(where, c.cite),
+            _compiled(bound),
+        )
 
     options = []
     for order, (where, o) in enumerate(raw_options):
@@ -324,14 +377,30 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
             "option.tags": frozenset(o.tags),
         }
         settings = []
-        for i, s in enumerate(o.settings):
+        for i, row in enumerate(o.settings):
             sw = f"{where}.settings[{i}]"
-            cond = bind(ld.condition(f"{sw}.when", s.when, schema), known)
-            settings.append(Setting(s.id or f"{o.id}#{i + 1}", cond, s.phase, s.strength, s.priority, s.intent,
-                                    s.because.strip(), ld.cite(sw, s.cite), _compiled(cond),
-                                    tuple(sorted(facts_read(cond)))))
+            cond = bind(ld.condition(f"{sw}.when", row.when, schema), known)
+            settings.append(
+                Setting(
+                    row.id or f"{o.id}#{i + 1}",
+                    cond,
+                    row.phase,
+                    row.strength,
+                    row.priority,
+                    row.intent,
+                    row.because.strip(),
+                    ld.cite(sw, row.cite),
+                    _compiled(cond),
+                    tuple(sorted(facts_read(cond))),
+                )
+            )
         option_gates = [
-            make_gate(f"{where}.requires[{i}]", g, ld.condition(f"{where}.requires[{i}].when", g.when, schema), known)
+            make_gate(
+                f"{where}.requires[{i}]",
+                g,
+                ld.condition(f"{where}.requires[{i}].when", g.when, schema),
+                known,
+            )
             for i, g in enumerate(o.requires)
         ]
         for gw, applies, g, when in gates:
@@ -340,42 +409,71 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
             elif not isinstance(bind(applies, known), Const):
                 ld.problems.append(Problem(f"{gw}.applies_to", "a condition on case facts", "option facts only"))
         option_cautions = []
-        for cw, applies, c, when in cautions:
-            if applies is not None and bind(applies, known) == Const(True):
-                option_cautions.append(make_caution(cw, c, when, known))
+        for cw, caution_applies, caution, caution_when in cautions:
+            if caution_applies is not None and bind(caution_applies, known) == Const(True):
+                option_cautions.append(make_caution(cw, caution, caution_when, known))
         option_cite = ld.cite(where, o.cite)
         gate_reads = [r for g in option_gates for r in g.reads]
         settings = [
-            replace(s, shown_facts=tuple(dict.fromkeys(r for r in (*s.reads, *gate_reads) if r != "plan.intent")),
-                    base_cite=tuple(dict.fromkeys((*option_cite, *s.cite))))
+            replace(
+                s,
+                shown_facts=tuple(dict.fromkeys(r for r in (*s.reads, *gate_reads) if r != "plan.intent")),
+                base_cite=tuple(dict.fromkeys((*option_cite, *s.cite))),
+            )
             for s in settings
         ]
         options.append(
-            Option(o.id, o.title, o.kind, tuple(o.components), tuple(o.tags), " ".join(o.patient.split()),
-                   o.details.strip(), option_cite, tuple(settings),
-                   tuple(g for g in option_gates if g.when != Const(False) or g.effect == "requires"),
-                   tuple(option_cautions), _glossary_terms(o.patient, glossary), order)
+            Option(
+                o.id,
+                o.title,
+                o.kind,
+                tuple(o.components),
+                tuple(o.tags),
+                " ".join(o.patient.split()),
+                o.details.strip(),
+                option_cite,
+                tuple(settings),
+                tuple(g for g in option_gates if g.when != Const(False) or g.effect == "requires"),
+                tuple(option_cautions),
+                _glossary_terms(o.patient, glossary),
+                order,
+            )
         )
-    global_cautions = tuple(
-        make_caution(w, c, when, {}) for w, applies, c, when in cautions if applies is None
-    )
+    global_cautions = tuple(make_caution(w, c, when, {}) for w, applies, c, when in cautions if applies is None)
     if ld.problems:
         raise KnowledgeError(ld.problems)
     plan, source = compile_plan(
         tuple((r.when, r.intent) for r in intents),
-        tuple((tuple(s.when for s in o.settings), tuple(g.when for g in o.gates), tuple(c.when for c in o.cautions))
-              for o in options),
+        tuple(
+            (
+                tuple(s.when for s in o.settings),
+                tuple(g.when for g in o.gates),
+                tuple(c.when for c in o.cautions),
+            )
+            for o in options
+        ),
         tuple(t.when for t in tests),
         tuple(c.when for c in global_cautions),
     )
     return KnowledgeBase(
-        version=manifest.version, date=str(manifest.date), title=manifest.title,
-        disclaimer=" ".join(manifest.disclaimer.split()), sources=ld.sources, vocabulary=vocab, schema=schema,
-        glossary=glossary, intents=intents, options=tuple(options), global_cautions=global_cautions,
-        test_rules=tests, resistance_class=resistance, drug_classes=classes,
+        version=manifest.version,
+        date=str(manifest.date),
+        title=manifest.title,
+        disclaimer=" ".join(manifest.disclaimer.split()),
+        sources=ld.sources,
+        vocabulary=vocab,
+        schema=schema,
+        glossary=glossary,
+        intents=intents,
+        options=tuple(options),
+        global_cautions=global_cautions,
+        test_rules=tests,
+        resistance_class=resistance,
+        drug_classes=classes,
         raw_gates=tuple((applies, make_gate(w, g, when, {})) for w, applies, g, when in gates),
-        raw_cautions=tuple((applies, make_caution(w, c, when, {})) for w, applies, c, when in cautions
-                           if applies is not None),
+        raw_cautions=tuple(
+            (applies, make_caution(w, c, when, {})) for w, applies, c, when in cautions if applies is not None
+        ),
         plan=plan,
         plan_source=source,
         idle_outcomes=tuple(OptionOutcome(o, "not_applicable") for o in options),
@@ -399,12 +497,16 @@ def iter_citations(kb: KnowledgeBase) -> Iterable[tuple[str, Citation]]:
         for g in opt.gates:
             for c in g.cite:
                 yield g.id, c
-    for rule in (*kb.intents, *kb.test_rules, *kb.global_cautions):
+    rules: list[IntentRule | TestRule | Caution] = [*kb.intents, *kb.test_rules, *kb.global_cautions]
+    for rule in rules:
         for c in rule.cite:
             yield rule.id, c
-    for _, item in (*kb.raw_gates, *kb.raw_cautions):
-        for c in item.cite:
-            yield item.id, c
+    for _, gate in kb.raw_gates:
+        for c in gate.cite:
+            yield gate.id, c
+    for _, caution in kb.raw_cautions:
+        for c in caution.cite:
+            yield caution.id, c
     for term in kb.glossary.values():
         for c in term.cite:
             yield f"glossary:{term.term}", c

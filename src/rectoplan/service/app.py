@@ -124,7 +124,7 @@ class BodyLimit:
 
     async def _refuse(self, send: Any) -> None:
         text = json.dumps(outcome("too-costly", [("", f"request body over {self.limit} bytes")])).encode()
-        headers = [(b"content-type", b"application/fhir+json"), (b"content-length", str(len(text)).encode())]
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())]
         await send({"type": "http.response.start", "status": 413, "headers": headers})
         await send({"type": "http.response.body", "body": text})
 
@@ -171,7 +171,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         issues = [(_expression(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, ")) for e in exc.errors()]
-        return JSONResponse(outcome("invalid", issues[:20]), status_code=400, media_type="application/fhir+json")
+        return JSONResponse(outcome("invalid", issues[:20]), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -180,7 +180,6 @@ def create_app(settings: Settings) -> FastAPI:
             detail,
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
-            media_type="application/fhir+json",
         )
 
     def endpoint_url(request: Request) -> str:
@@ -305,7 +304,7 @@ def create_app(settings: Settings) -> FastAPI:
             rec = api.recommend(case, kb)
         except CaseError as exc:
             issues = [(p.path or "(root)", p.message()) for p in exc.problems]
-            return JSONResponse(outcome("invalid", issues), status_code=400, media_type="application/fhir+json")
+            return JSONResponse(outcome("invalid", issues), status_code=400)
         return JSONResponse(jsonable_encoder(rec.to_dict()))
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

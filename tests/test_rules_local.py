@@ -72,9 +72,7 @@ def isolated_recurrence(resectability: str, **more: Any) -> dict[str, Any]:
 LOCAL_KINDS = {"radiation", "local_therapy"}
 
 
-def test_s01_stage_4_and_metastatic_recurrence_share_local_options(
-    make_case: Build, kb: KnowledgeBase
-) -> None:
+def test_s01_stage_4_and_metastatic_recurrence_share_local_options(make_case: Build, kb: KnowledgeBase) -> None:
     stage4 = offered(run(make_case, kb))
     recurrent = offered(run(make_case, kb, primary=RESECTED))
 
@@ -127,9 +125,7 @@ def test_s06_overall_health_decides(make_case: Build, kb: KnowledgeBase) -> None
     frail = run(make_case, kb, ecog=3, **isolated_recurrence("resectable"))
     assert "pelvic-exenteration" not in offered(frail)
     assert "poor-performance-status" in listed(frail)["pelvic-exenteration"].rules
-    unfit = run(
-        make_case, kb, health={"fit_for_intensive_therapy": False}, **isolated_recurrence("resectable")
-    )
+    unfit = run(make_case, kb, health={"fit_for_intensive_therapy": False}, **isolated_recurrence("resectable"))
     assert "major-surgery-fitness" in listed(unfit)["pelvic-exenteration"].rules
     assert not listed(unfit)["pelvic-exenteration"].held
 
@@ -142,9 +138,7 @@ def test_s07_s08_clinical_trial_always_and_higher_when_wanted(make_case: Build, 
         run(make_case, kb, wants_clinical_trials=False, biomarkers={"mmr": "dmmr_msi_h"}), "clinical-trial"
     )
     assert not_wanted.strength == "consider"
-    unknown = option(
-        run(make_case, kb, wants_clinical_trials=None, biomarkers={"her2": "positive"}), "clinical-trial"
-    )
+    unknown = option(run(make_case, kb, wants_clinical_trials=None, biomarkers={"her2": "positive"}), "clinical-trial")
     assert unknown.strength == "consider"
 
 
@@ -152,9 +146,7 @@ def test_s33_no_treatable_biomarker_chemotherapy_or_trial(make_case: Build, kb: 
     none = option(run(make_case, kb, wants_clinical_trials=False), "clinical-trial")
     assert none.strength == "alternative"
     assert none.setting == "clinical-trial-no-treatable-biomarker"
-    braf = option(
-        run(make_case, kb, wants_clinical_trials=False, biomarkers={"braf": "v600e"}), "clinical-trial"
-    )
+    braf = option(run(make_case, kb, wants_clinical_trials=False, biomarkers={"braf": "v600e"}), "clinical-trial")
     assert braf.strength == "consider"
     # an untested marker is not "no treatable biomarker"
     untested = option(
@@ -170,9 +162,11 @@ def test_s33_no_treatable_biomarker_chemotherapy_or_trial(make_case: Build, kb: 
 def test_s09_phase_1_trial_after_previous_treatment(make_case: Build, kb: KnowledgeBase) -> None:
     lines = [{"agents": ["fluorouracil", "leucovorin", "oxaliplatin"], "stopped_for": "progression"}]
     treated = option(run(make_case, kb, prior={"systemic_lines": lines}), "phase-1-trial")
-    assert (treated.phase, treated.strength) == ("later_line", "alternative")
+    assert (treated.phase, treated.strength) == ("later_line", "consider")
+    refractory = option(run(make_case, kb, prior={"systemic_lines": lines * 2}), "phase-1-trial")
+    assert (refractory.phase, refractory.strength) == ("later_line", "alternative")
     quiet = option(
-        run(make_case, kb, prior={"systemic_lines": lines}, wants_clinical_trials=False), "phase-1-trial"
+        run(make_case, kb, prior={"systemic_lines": lines * 2}, wants_clinical_trials=False), "phase-1-trial"
     )
     assert quiet.strength == "consider"
     assert "phase-1-trial" not in offered(run(make_case, kb))
@@ -194,9 +188,7 @@ def test_s54_chemoradiation_before_surgery_for_the_rectal_tumour(make_case: Buil
     assert "chemoradiation-capecitabine" not in palliative
 
 
-def test_s54_s84_chemoradiation_preferred_for_isolated_pelvic_recurrence(
-    make_case: Build, kb: KnowledgeBase
-) -> None:
+def test_s54_s84_chemoradiation_preferred_for_isolated_pelvic_recurrence(make_case: Build, kb: KnowledgeBase) -> None:
     for resectability, intent in (("resectable", "curative"), ("potentially_resectable", "conversion")):
         crt = option(run(make_case, kb, **isolated_recurrence(resectability)), "chemoradiation-capecitabine")
         assert (crt.strength, crt.phase, crt.intent) == ("preferred", "neoadjuvant", intent)
@@ -255,9 +247,7 @@ def test_c101_reirradiation_only_after_prior_pelvic_radiation(make_case: Build, 
 def test_c91_short_course_radiotherapy_before_resection(make_case: Build, kb: KnowledgeBase) -> None:
     scrt = option(run(make_case, kb, metastases=liver("resectable")), "short-course-radiotherapy")
     assert (scrt.phase, scrt.strength) == ("neoadjuvant", "alternative")
-    conversion = option(
-        run(make_case, kb, metastases=liver("potentially_resectable")), "short-course-radiotherapy"
-    )
+    conversion = option(run(make_case, kb, metastases=liver("potentially_resectable")), "short-course-radiotherapy")
     assert conversion.strength == "consider"
     assert "short-course-radiotherapy" not in offered(
         run(make_case, kb, metastases=liver("resectable"), prior=PRIOR_RT)
@@ -284,9 +274,7 @@ def test_s58_s59_palliative_radiation_for_pain_and_bleeding(make_case: Build, kb
     assert any(REIRRADIATION_WARNING in w for w in after.warnings)
 
 
-def test_c74_poor_performance_keeps_palliative_radiation_and_stent(
-    make_case: Build, kb: KnowledgeBase
-) -> None:
+def test_c74_poor_performance_keeps_palliative_radiation_and_stent(make_case: Build, kb: KnowledgeBase) -> None:
     rec = run(make_case, kb, ecog=3, primary={"symptoms": ["bleeding", "obstruction"]})
     assert option(rec, "palliative-radiation").strength == "preferred"
     assert option(rec, "colonic-stent").strength == "preferred"
@@ -297,12 +285,8 @@ def test_s60_pelvic_radiation_for_unresectable_pelvic_recurrence(make_case: Buil
     rec = run(make_case, kb, **isolated_recurrence("unresectable"))
     pelvic = option(rec, "pelvic-radiation-unresectable")
     assert (pelvic.strength, pelvic.intent) == ("alternative", "palliative")
-    assert "pelvic-radiation-unresectable" not in offered(
-        run(make_case, kb, **isolated_recurrence("resectable"))
-    )
-    assert "pelvic-radiation-unresectable" not in offered(
-        run(make_case, kb, **isolated_recurrence("unknown"))
-    )
+    assert "pelvic-radiation-unresectable" not in offered(run(make_case, kb, **isolated_recurrence("resectable")))
+    assert "pelvic-radiation-unresectable" not in offered(run(make_case, kb, **isolated_recurrence("unknown")))
     after = option(
         run(make_case, kb, **isolated_recurrence("unresectable", prior=PRIOR_RT)),
         "pelvic-radiation-unresectable",
@@ -327,13 +311,9 @@ def test_c95_sbrt_for_one_to_three_lung_metastases(make_case: Build, kb: Knowled
     def lung(resectability: str, count: int) -> list[dict[str, Any]]:
         return [{"site": "lung", "count": count, "resectability": resectability}]
 
-    unresectable = option(
-        run(make_case, kb, primary=RESECTED, metastases=lung("unresectable", 2)), "sbrt-lung"
-    )
+    unresectable = option(run(make_case, kb, primary=RESECTED, metastases=lung("unresectable", 2)), "sbrt-lung")
     assert unresectable.strength == "alternative"
-    assert "sbrt-lung" not in offered(
-        run(make_case, kb, primary=RESECTED, metastases=lung("unresectable", 6))
-    )
+    assert "sbrt-lung" not in offered(run(make_case, kb, primary=RESECTED, metastases=lung("unresectable", 6)))
     assert "sbrt-lung" not in offered(
         run(make_case, kb, primary=RESECTED, metastases=[{"site": "lung", "resectability": "unresectable"}])
     )
@@ -353,9 +333,7 @@ def test_s62_extensive_surgery_needs_fitness(make_case: Build, kb: KnowledgeBase
         "pelvic-exenteration",
     )
     assert any("Fitness for an extensive operation is not recorded" in w for w in unknown.warnings)
-    unfit = run(
-        make_case, kb, health={"fit_for_intensive_therapy": False}, **isolated_recurrence("resectable")
-    )
+    unfit = run(make_case, kb, health={"fit_for_intensive_therapy": False}, **isolated_recurrence("resectable"))
     assert "pelvic-exenteration" not in offered(unfit)
     # a smaller operation is not held to the same bar
     assert "local-excision" in offered(unfit)
@@ -367,9 +345,7 @@ def test_s63_local_excision_for_recurrence_or_symptoms(make_case: Build, kb: Kno
     relief = option(run(make_case, kb, primary={"symptoms": ["pain"]}), "local-excision")
     assert (relief.strength, relief.intent) == ("consider", "palliative")
     assert "local-excision" not in offered(run(make_case, kb))
-    assert "local-excision" not in offered(
-        run(make_case, kb, **isolated_recurrence("potentially_resectable"))
-    )
+    assert "local-excision" not in offered(run(make_case, kb, **isolated_recurrence("potentially_resectable")))
 
 
 def test_s64_s66_rectal_resection_when_primary_in_place(make_case: Build, kb: KnowledgeBase) -> None:
@@ -385,9 +361,7 @@ def test_s64_s66_rectal_resection_when_primary_in_place(make_case: Build, kb: Kn
     assert "low-anterior-resection-tme" not in unknown_status
 
 
-def test_c110_asymptomatic_primary_not_resected_in_palliative_plan(
-    make_case: Build, kb: KnowledgeBase
-) -> None:
+def test_c110_asymptomatic_primary_not_resected_in_palliative_plan(make_case: Build, kb: KnowledgeBase) -> None:
     rec = run(make_case, kb)
     assert rec.intent == "palliative"
     assert not {o.id for o in rec.options if o.kind == "surgery"}
@@ -421,9 +395,7 @@ def test_s67_metastasectomy_single_organ(make_case: Build, kb: KnowledgeBase) ->
     other = option(run(make_case, kb, primary=RESECTED, metastases=nodes), "metastasectomy-other-site")
     assert other.intent == "curative"
     nodes_and_liver = [*nodes, *liver("resectable")]
-    assert "metastasectomy-other-site" not in offered(
-        run(make_case, kb, primary=RESECTED, metastases=nodes_and_liver)
-    )
+    assert "metastasectomy-other-site" not in offered(run(make_case, kb, primary=RESECTED, metastases=nodes_and_liver))
 
 
 def test_s68_single_site_local_treatment_with_systemic_therapy(make_case: Build, kb: KnowledgeBase) -> None:
@@ -465,9 +437,7 @@ def test_s71_c91_synchronous_or_staged_resection(make_case: Build, kb: Knowledge
         assert both.intent == "curative"
     resected = offered(run(make_case, kb, primary=RESECTED, metastases=liver("resectable")))
     assert not {"synchronous-resection", "staged-resection"} & set(resected)
-    lung_only = offered(
-        run(make_case, kb, metastases=[{"site": "lung", "count": 1, "resectability": "resectable"}])
-    )
+    lung_only = offered(run(make_case, kb, metastases=[{"site": "lung", "count": 1, "resectability": "resectable"}]))
     assert not {"synchronous-resection", "staged-resection"} & set(lung_only)
 
 
@@ -503,9 +473,7 @@ def test_s76_c96_ablation_for_unresectable_liver_metastases(make_case: Build, kb
     assert "poor-performance-status" in listed(frail)["radiofrequency-ablation"].rules
 
 
-def test_s77_c94_radioembolization_after_chemotherapy_not_first_line(
-    make_case: Build, kb: KnowledgeBase
-) -> None:
+def test_s77_c94_radioembolization_after_chemotherapy_not_first_line(make_case: Build, kb: KnowledgeBase) -> None:
     progressed = [{"agents": ["fluorouracil", "leucovorin", "oxaliplatin"], "stopped_for": "progression"}]
     second = option(run(make_case, kb, prior={"systemic_lines": progressed}), "radioembolization")
     assert (second.phase, second.strength) == ("second_line", "consider")
@@ -522,9 +490,7 @@ def test_s78_c100_pelvic_exenteration_for_resectable_recurrence(make_case: Build
     exenteration = option(rec, "pelvic-exenteration")
     assert set(exenteration.components) == {"pelvic_exenteration", "colostomy", "urinary_diversion"}
     assert (exenteration.strength, exenteration.intent) == ("preferred", "curative")
-    assert "pelvic-exenteration" not in offered(
-        run(make_case, kb, **isolated_recurrence("potentially_resectable"))
-    )
+    assert "pelvic-exenteration" not in offered(run(make_case, kb, **isolated_recurrence("potentially_resectable")))
     with_lung = run(
         make_case,
         kb,
@@ -540,9 +506,7 @@ def test_s79_stoma_only_with_a_bowel_resection(make_case: Build, kb: KnowledgeBa
     assert stoma.strength == "consider"
     assert "colostomy-or-ileostomy" in offered(run(make_case, kb, primary={"symptoms": ["obstruction"]}))
     assert "colostomy-or-ileostomy" not in offered(run(make_case, kb))
-    assert "colostomy-or-ileostomy" not in offered(
-        run(make_case, kb, primary=RESECTED, metastases=liver("resectable"))
-    )
+    assert "colostomy-or-ileostomy" not in offered(run(make_case, kb, primary=RESECTED, metastases=liver("resectable")))
 
 
 def test_s80_diverting_colostomy_for_obstruction(make_case: Build, kb: KnowledgeBase) -> None:
@@ -581,9 +545,7 @@ def test_s82_cure_figure_never_without_r0_caveat(kb: KnowledgeBase) -> None:
 
 
 def test_s83_operations_for_pelvic_recurrence(make_case: Build, kb: KnowledgeBase) -> None:
-    rec = run(
-        make_case, kb, **isolated_recurrence("resectable", prior={"surgeries": ["low_anterior_resection"]})
-    )
+    rec = run(make_case, kb, **isolated_recurrence("resectable", prior={"surgeries": ["low_anterior_resection"]}))
     assert {"local-excision", "abdominoperineal-resection-tme", "pelvic-exenteration"} <= set(offered(rec))
     after_apr = run(
         make_case,
@@ -593,9 +555,7 @@ def test_s83_operations_for_pelvic_recurrence(make_case: Build, kb: KnowledgeBas
         ),
     )
     assert "abdominoperineal-resection-tme" not in offered(after_apr)
-    assert (
-        "abdominoperineal-resection-already-done" in listed(after_apr)["abdominoperineal-resection-tme"].rules
-    )
+    assert "abdominoperineal-resection-already-done" in listed(after_apr)["abdominoperineal-resection-tme"].rules
     assert "pelvic-exenteration" in offered(after_apr)
 
 
@@ -603,9 +563,7 @@ def test_s84_radiation_for_pelvic_recurrence(make_case: Build, kb: KnowledgeBase
     resectable = offered(run(make_case, kb, **isolated_recurrence("resectable")))
     unresectable = offered(run(make_case, kb, **isolated_recurrence("unresectable")))
     assert "chemoradiation-capecitabine" in resectable and "pelvic-radiation-unresectable" not in resectable
-    assert (
-        "pelvic-radiation-unresectable" in unresectable and "chemoradiation-capecitabine" not in unresectable
-    )
+    assert "pelvic-radiation-unresectable" in unresectable and "chemoradiation-capecitabine" not in unresectable
 
 
 def test_s85_single_site_with_primary_surgery_after_systemic(make_case: Build, kb: KnowledgeBase) -> None:
@@ -652,9 +610,7 @@ def test_c97_crs_hipec_for_resectable_peritoneal_metastases(make_case: Build, kb
     assert "crs-hipec" not in offered(
         run(make_case, kb, primary=RESECTED, metastases=[{**peritoneum[0], "resectability": "unresectable"}])
     )
-    unfit = run(
-        make_case, kb, primary=RESECTED, metastases=peritoneum, health={"fit_for_intensive_therapy": False}
-    )
+    unfit = run(make_case, kb, primary=RESECTED, metastases=peritoneum, health={"fit_for_intensive_therapy": False})
     assert "major-surgery-fitness" in listed(unfit)["crs-hipec"].rules
 
 

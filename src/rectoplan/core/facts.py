@@ -96,8 +96,8 @@ def fact_schema(
         "health.fit_for_intensive_therapy": boolean("clinician judges the patient fit for intensive therapy"),
         "wants_clinical_trials": boolean("the patient wishes to hear about clinical trials"),
         "plan.intent": enum(INTENTS, "decided by the intent rules of the knowledge base"),
-        "option.id": enum(option_ids, "the option under evaluation"),
-        "option.kind": enum(KINDS, "the option's kind"),
+        "option.id": FactType("enum", option_ids, doc="the option under evaluation", option=True),
+        "option.kind": FactType("enum", KINDS, doc="the option's kind", option=True),
     }
     for site in SITES:
         schema[f"metastases.{site}.count"] = integer(0, 1000, f"number of {site} metastases (0 if none)")

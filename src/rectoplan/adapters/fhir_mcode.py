@@ -238,9 +238,7 @@ class _Mapper:
                 self.ignored[ref] = f"cancer condition outside rectoplan's scope ({cancer.meaning})"
         elif icd[:3] in fc.ICD10_OTHER_PRIMARY:
             self.cancers.append((fc.ICD10_OTHER_PRIMARY[icd[:3]], _first_code(res.code), ref))
-            self.ignored[ref] = (
-                f"cancer condition outside rectoplan's scope ({fc.ICD10_OTHER_PRIMARY[icd[:3]]})"
-            )
+            self.ignored[ref] = f"cancer condition outside rectoplan's scope ({fc.ICD10_OTHER_PRIMARY[icd[:3]]})"
         elif "mcode-primary-cancer-condition" in _profiles(res):
             self.cancers.append(("unrecognised", _first_code(res.code), ref))
             self.issue(
@@ -253,14 +251,10 @@ class _Mapper:
 
     def _metastasis(self, ref: str, res: Any, site: fc.Code | None, icd: str, clinical: set[str]) -> None:
         if clinical & {"resolved", "inactive", "remission"}:
-            self.ignored[ref] = (
-                f"metastasis recorded as {', '.join(sorted(clinical))}: not a current metastasis"
-            )
+            self.ignored[ref] = f"metastasis recorded as {', '.join(sorted(clinical))}: not a current metastasis"
             return
         meaning = (
-            site.meaning
-            if site is not None
-            else ("other" if icd.startswith(fc.ICD10_SECONDARY_PREFIXES) else None)
+            site.meaning if site is not None else ("other" if icd.startswith(fc.ICD10_SECONDARY_PREFIXES) else None)
         )
         if meaning is None:
             self.issue(
@@ -280,9 +274,7 @@ class _Mapper:
 
     def _observation(self, ref: str, res: Any) -> None:
         if res.status not in ("final", "amended", "corrected"):
-            self.ignored[ref] = (
-                f"observation status {res.status!r} (only final, amended or corrected results count)"
-            )
+            self.ignored[ref] = f"observation status {res.status!r} (only final, amended or corrected results count)"
             return
         when = _when(
             res.effectiveDateTime
@@ -369,9 +361,7 @@ class _Mapper:
             value = "positive"
         label = f"{test.upper()} {value} ({_day(when)})"
         if value is None or value == "indeterminate":
-            shown = (
-                _first_code(res.valueCodeableConcept) if res.valueCodeableConcept else repr(res.valueString)
-            )
+            shown = _first_code(res.valueCodeableConcept) if res.valueCodeableConcept else repr(res.valueString)
             self.issue(ref, f"{test.upper()} result {shown}", "a coded positive/negative (or MSI) result")
         elif test == "kras":
             self.find("kras", "mutant" if value == "positive" else "wild_type", when, ref, label)
@@ -382,9 +372,7 @@ class _Mapper:
                 self.find("kras", "wild_type", when, ref, label)
                 self.find("nras", "wild_type", when, ref, label)
             else:
-                self.issue(
-                    ref, "a positive combined KRAS+NRAS result", "the mutated gene (KRAS or NRAS) named"
-                )
+                self.issue(ref, "a positive combined KRAS+NRAS result", "the mutated gene (KRAS or NRAS) named")
         elif test == "nras":
             self.find("nras", "mutant" if value == "positive" else "wild_type", when, ref, label)
         elif test == "braf_v600e":
@@ -393,13 +381,16 @@ class _Mapper:
                 "v600e" if value == "positive" else "wild_type",
                 when,
                 ref,
-                label
-                + (": V600E-specific test, other BRAF variants not excluded" if value == "negative" else ""),
+                label + (": V600E-specific test, other BRAF variants not excluded" if value == "negative" else ""),
             )
         elif test == "msi":
             high = value in ("msi_high", "positive")
             self.find(
-                "mmr", "dmmr_msi_h" if high else "pmmr_mss", when, ref, f"MSI {'high' if high else 'stable'}"
+                "mmr",
+                "dmmr_msi_h" if high else "pmmr_mss",
+                when,
+                ref,
+                f"MSI {'high' if high else 'stable'} ({_day(when)})",
             )
         elif test in ("her2", "ntrk"):
             fact = "her2" if test == "her2" else "ntrk_fusion"
@@ -458,9 +449,7 @@ class _Mapper:
                 if gene == "KRAS" and change:
                     self.find("kras_variant", change, when, ref, f"KRAS variant {change}")
             elif gene == "BRAF" and change:
-                self.find(
-                    "braf", "v600e" if change == "V600E" else "other_mutation", when, ref, f"BRAF {change}"
-                )
+                self.find("braf", "v600e" if change == "V600E" else "other_mutation", when, ref, f"BRAF {change}")
             else:
                 why = {
                     "BRAF": "the BRAF protein change (V600E or another variant)",
@@ -510,9 +499,7 @@ class _Mapper:
         self._medication(ref, res, _GIVEN | {"in-progress": "ongoing"}, start)
 
     def _medicationstatement(self, ref: str, res: Any) -> None:
-        start = (
-            res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start) or res.dateAsserted
-        )
+        start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start) or res.dateAsserted
         self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start)
 
     def _procedure(self, ref: str, res: Any) -> None:
@@ -542,8 +529,7 @@ class _Mapper:
         for ident in ids:
             self.surgeries[ident].append(ref)
         when = _when(
-            res.performedDateTime
-            or (res.performedPeriod and (res.performedPeriod.end or res.performedPeriod.start))
+            res.performedDateTime or (res.performedPeriod and (res.performedPeriod.end or res.performedPeriod.start))
         )
         if proc.code in fc.RECTAL_RESECTIONS:
             self.resected.append(ref)
@@ -587,9 +573,7 @@ class _Mapper:
                 continue
             if changing and dated:
                 self.used.pop(f.ref, None)
-                self.ignored[f.ref] = (
-                    f"superseded by the newer {fact} result in {newest.ref} ({_day(newest.when)})"
-                )
+                self.ignored[f.ref] = f"superseded by the newer {fact} result in {newest.ref} ({_day(newest.when)})"
                 continue
             others = ", ".join(f"{o.ref}: {o.value} ({_day(o.when)})" for o in found if o.value != f.value)
             outcome = (
@@ -609,9 +593,7 @@ class _Mapper:
         undated = [d for d in self.doses if d.when is None]
         if undated:
             for d in undated:
-                self.issue(
-                    d.ref, f"{d.drug} without a date", "a dated treatment (placed in a separate first line)"
-                )
+                self.issue(d.ref, f"{d.drug} without a date", "a dated treatment (placed in a separate first line)")
             yield self._line(undated)
         dated = sorted((d for d in self.doses if d.when is not None), key=lambda d: (d.when, d.drug))
         current: list[_Dose] = []
@@ -627,13 +609,9 @@ class _Mapper:
     @staticmethod
     def _line(doses: list[_Dose]) -> tuple[list[str], str | None, list[str]]:
         agents = list(dict.fromkeys(d.drug for d in doses))
-        last = {
-            d.drug: d.status for d in sorted(doses, key=lambda d: d.when or datetime.min.replace(tzinfo=UTC))
-        }
+        last = {d.drug: d.status for d in sorted(doses, key=lambda d: d.when or datetime.min.replace(tzinfo=UTC))}
         statuses = set(last.values())
-        stopped: str | None = next(
-            (s for s in ("progression", "intolerance", "ongoing") if s in statuses), None
-        )
+        stopped: str | None = next((s for s in ("progression", "intolerance", "ongoing") if s in statuses), None)
         if stopped is None and statuses == {"completed"}:
             stopped = "completed"
         return agents, stopped, list(dict.fromkeys(d.ref for d in doses))
@@ -671,9 +649,7 @@ def _parse_entries(
     if not isinstance(entries, list):
         raise CaseError([Problem("Bundle.entry", type(entries).__name__, "a list of entries")])
     shell = {k: v for k, v in bundle.items() if k != "entry"}
-    shell["entry"] = [
-        {k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e for e in entries
-    ]
+    shell["entry"] = [{k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e for e in entries]
     try:
         Bundle.model_validate(shell)
     except ValidationError as exc:
@@ -697,9 +673,7 @@ def _parse_entries(
             else f"{kind}/(Bundle.entry[{i}], no id)"
         )
         if ref in parsed or ref in ignored:
-            ignored.setdefault(
-                f"{ref} (Bundle.entry[{i}])", "the same resource appears earlier in the bundle"
-            )
+            ignored.setdefault(f"{ref} (Bundle.entry[{i}])", "the same resource appears earlier in the bundle")
             continue
         if isinstance(url, str) and url != ref:
             urls[url] = ref
@@ -711,15 +685,11 @@ def _parse_entries(
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
-            issues.append(
-                Problem(ref, f"{where}: {err['msg']}"[:160], f"a valid FHIR R4 {kind} (resource not used)")
-            )
+            issues.append(Problem(ref, f"{where}: {err['msg']}"[:160], f"a valid FHIR R4 {kind} (resource not used)"))
     return parsed, ignored, issues, urls
 
 
-def _pick_patient(
-    parsed: dict[str, Any], patient_id: str | None, bundle: dict[str, Any]
-) -> tuple[str, str, Any]:
+def _pick_patient(parsed: dict[str, Any], patient_id: str | None, bundle: dict[str, Any]) -> tuple[str, str, Any]:
     """(reference of the patient, case id, Patient model or None)."""
     patients = {ref: r for ref, r in parsed.items() if r.get_resource_type() == "Patient"}
     if patient_id is not None:
@@ -773,9 +743,7 @@ def _no_rectal_cancer(cancers: list[tuple[str, str, str]]) -> CaseError:
     )
 
 
-def case_from_bundle(
-    bundle: dict[str, Any], patient_id: str | None = None, today: date | None = None
-) -> FhirImport:
+def case_from_bundle(bundle: dict[str, Any], patient_id: str | None = None, today: date | None = None) -> FhirImport:
     """Map a FHIR R4 Bundle to a contract-1 case; `today` fixes the date for age and days since surgery."""
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         found = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__

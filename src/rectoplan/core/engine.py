@@ -52,45 +52,17 @@ __all__ = [
 
 
 def assess_option(option: Option, facts: Facts) -> OptionOutcome:
-    """Reference semantics for one option (closure interpreter); `assess` uses the compiled plan."""
-    setting = None
-    for s in option.settings:
-        if s.check(facts) is True:
-            setting = s
-            break
-    if setting is None:
-        return OptionOutcome(option, "not_applicable")
-    failed: list[Gate] = []
-    excluded: list[Gate] = []
-    holding: list[Gate] = []
-    warned: list[Gate] = []
-    for gate in option.gates:
-        result = gate.check(facts)
-        if result is None:
-            if gate.on_unknown == "hold":
-                holding.append(gate)
-            elif gate.on_unknown == "warn":
-                warned.append(gate)
-        elif gate.effect == "requires" and result is False:
-            failed.append(gate)
-        elif gate.effect == "excludes" and result is True:
-            excluded.append(gate)
-    if failed:
-        return OptionOutcome(option, "not_indicated", setting, tuple(failed))
-    if excluded:
-        return OptionOutcome(option, "excluded", setting, tuple(excluded), tuple(holding))
-    if holding:
-        return OptionOutcome(option, "held", setting, (), tuple(holding), tuple(warned))
-    fired = []
-    unknown = []
-    for caution in option.cautions:
-        r = caution.check(facts)
-        if r is True:
-            fired.append(caution)
-        elif r is None and caution.unknown:
-            unknown.append(caution)
-    passed = tuple(g for g in option.gates if g.effect == "excludes" and g.check(facts) is False)
-    return OptionOutcome(option, "offered", setting, (), (), tuple(warned), tuple(fired), tuple(unknown), passed)
+    """Reference semantics for one option (closure interpreter); `assess` uses the compiled plan.
+
+    Both paths share `_outcome`, so they differ only in how conditions are evaluated, which is what
+    `tests/test_plan.py` compares.
+    """
+    for index, setting in enumerate(option.settings):
+        if setting.check(facts) is True:
+            gates = tuple(g.check(facts) for g in option.gates)
+            cautions = tuple(c.check(facts) for c in option.cautions)
+            return _outcome(option, (index, gates, cautions))
+    return OptionOutcome(option, "not_applicable")
 
 
 def facts_with_intent(case: Case, kb: KnowledgeBase) -> tuple[Facts, IntentRule]:

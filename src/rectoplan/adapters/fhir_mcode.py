@@ -10,11 +10,13 @@ to recognise a gene, a site or a test. Unknown stays unknown: nothing is filled 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import ValidationError
@@ -624,6 +626,24 @@ def _by_day(doses: list[_Dose]) -> Iterator[tuple[datetime, list[_Dose]]]:
     yield from groups.items()
 
 
+@lru_cache(maxsize=4096)
+def _parse_text(kind: str, text: str) -> Any:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    return get_fhir_model_class(kind).model_validate_json(text)
+
+
+def parse_resource(resource: dict[str, Any]) -> Any:
+    """An R4B model of `resource` (raises pydantic's ValidationError, or ValueError for an unknown type).
+
+    Validating a FHIR resource with fhir.resources costs about half a millisecond; an EHR re-sends the same
+    resources every time a chart is opened, so parsed models are kept in a bounded in-process LRU keyed by
+    the resource's canonical JSON (models are only read, never changed). Nothing is written anywhere.
+    """
+    text = json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _parse_text(str(resource["resourceType"]), text)
+
+
 def _bundle_problem(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors()[:5]:
@@ -642,7 +662,6 @@ def _parse_entries(
     bundle: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, str], list[Problem], dict[str, str]]:
     """Parse the resource types rectoplan reads; return (ref -> model, ignored, issues, fullUrl -> ref)."""
-    from fhir.resources.R4B import get_fhir_model_class
     from fhir.resources.R4B.bundle import Bundle
 
     entries = bundle.get("entry") or []
@@ -681,7 +700,7 @@ def _parse_entries(
             ignored[ref] = f"resource type {kind} is not read by rectoplan"
             continue
         try:
-            parsed[ref] = get_fhir_model_class(kind).model_validate(resource)
+            parsed[ref] = parse_resource(resource)
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])

@@ -271,7 +271,7 @@ def create_app(settings: Settings) -> FastAPI:
         except CaseError:
             return {"cards": []}  # no rectal cancer here (or unreadable): say nothing rather than guess
         try:
-            rec = api.recommend(imported.case, kb)
+            rec = api.recommend(imported.case, kb, what_if=False)  # cards do not show what-if
         except CaseError as exc:
             if any(p.path == "metastases" for p in exc.problems) and len(exc.problems) == 1:
                 return {"cards": []}  # rectal cancer, but not stage 4 or recurrent: outside rectoplan's scope

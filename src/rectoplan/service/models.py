@@ -36,18 +36,16 @@ def check_resource(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         keys = sorted(value)[:4] if isinstance(value, dict) else type(value).__name__
         raise ValueError(f"{where}: unable to find resourceType property (found {keys}); expected a FHIR resource")
-    from fhir.resources.R4B import get_fhir_model_class
+    from rectoplan.adapters.fhir_mcode import parse_resource
 
     try:
-        model = get_fhir_model_class(value["resourceType"])
-    except (ValueError, KeyError):
-        raise ValueError(f"{where}: unknown FHIR R4 resourceType {value['resourceType']!r}") from None
-    try:
-        model.model_validate(value)
+        parse_resource(value)
     except ValidationError as exc:
         err = exc.errors()[0]
         at = ".".join(str(p) for p in err["loc"])
         raise ValueError(f"{where}.{at}: {err['msg']} (found {str(err.get('input'))[:40]!r})") from None
+    except (ValueError, KeyError):
+        raise ValueError(f"{where}: unknown FHIR R4 resourceType {value['resourceType']!r}") from None
     return value
 
 

@@ -2,11 +2,13 @@
 
 The rules come from the engine's own evaluation of the case (the same facts and conditions that made
 the recommendation), so the answer can never disagree with it. The smallest change is found by z3 as
-a weighted MaxSAT problem over the whole engine (`rectoplan.compile.z3_smt`): keep as many case fields
-as possible unchanged (each field kept is worth 10 if it was known and 9 if it was unknown, so the
-fewest fields change and, among equally small changes, filling in unknown facts is preferred to
-contradicting known ones) subject to 'the option is offered'. The answer is replayed through the Python
-engine before it is shown.
+a weighted MaxSAT problem over the whole engine (`rectoplan.compile.z3_smt`), subject to 'the option is
+offered'. Changing a field costs 1000, so the number of changed contract-1 fields is minimised first;
+small extra costs break ties in the order a clinician would look: filling in an unknown fact (+0) before
+changing a known one (+1), before adding or removing a lesion (+2); a known fact is changed to
+another known value rather than made unknown (+1), and a changed list (treatment history, symptoms,
+surgeries) changes as few of its entries as possible (+1 each). The answer is replayed through the Python engine
+before it is shown.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import STRENGTHS
 
 ABSENT = "absent (unknown)"
+LESIONS = ("local_recurrence", "metastases")
 STATUS_WORDS = {
     "offered": "offered",
     "excluded": "excluded (unsafe or contraindicated for this case)",
@@ -223,20 +226,29 @@ def _shown(data: dict[str, Any], name: str) -> Any:
         value = _get(data, name.split("."))
     else:
         entries = _entries(data, site)
-        value = entries if entries else None
+        if entries == []:
+            return "none"  # distant staging is recorded and lists no lesion there
+        value = entries
     return ABSENT if value is None else value
 
 
 def smallest_changes(
-    kb: KnowledgeBase, case: Case, option_id: str, alternatives: int = 3, timeout_ms: int = 30000
+    kb: KnowledgeBase,
+    case: Case,
+    option_id: str,
+    alternatives: int = 3,
+    timeout_ms: int = 30000,
+    engine: Any = None,
 ) -> tuple[list[list[FieldChange]], list[dict[str, Any]], list[bool]]:
-    """Up to `alternatives` different smallest sets of field changes that get the option offered."""
+    """Up to `alternatives` different smallest sets of field changes that get the option offered.
+
+    `engine` (a `rectoplan.compile.z3_smt.Engine` for `kb`) may be passed to reuse the encoding."""
     import z3
 
     from rectoplan.compile.z3_smt import Engine
     from rectoplan.verify.casejson import case_dict, model_case
 
-    engine = Engine(kb)
+    engine = engine or Engine(kb)
     fixed = engine.case.fix(case)
     absent = engine.case.absent()
     check = z3.Solver()
@@ -250,8 +262,16 @@ def smallest_changes(
     opt.set("timeout", timeout_ms)
     opt.add(*engine.case.contract(), engine.options[option_id].offered)
     for name, kept in keep.items():
+        if name in LESIONS or (name.startswith("metastases.") and name.count(".") == 1):
+            opt.add_soft(kept, 1002)  # the extent of disease is described, not chosen
+            continue
         was_known = not z3.is_true(now.eval(absent[name], model_completion=True))
-        opt.add_soft(kept, 10 if was_known else 9)
+        opt.add_soft(kept, 1001 if was_known else 1000)
+        if was_known:
+            opt.add_soft(z3.Not(absent[name]), 1)
+    # within a changed list (treatment history, symptoms, surgeries), change as few entries as possible
+    for eq in (*fixed["prior.systemic_lines"], *fixed["primary.symptoms"][1:], *fixed["prior.surgeries"][1:]):
+        opt.add_soft(eq, 1)
     found: list[list[FieldChange]] = []
     cases: list[dict[str, Any]] = []
     verified: list[bool] = []
@@ -281,11 +301,11 @@ def _offered(kb: KnowledgeBase, data: dict[str, Any], option_id: str) -> bool:
     return any(o.option.id == option_id and o.status == "offered" for o in assess(parsed, kb).outcomes)
 
 
-def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True) -> Answer:
+def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True, engine: Any = None) -> Answer:
     """The full answer: rules from the engine's trace, and (unless offered) the smallest changes."""
     answer = explain(assess(case, kb), option_id)
     if search and answer.status != "offered":
-        answer.changes, answer.cases, answer.verified = smallest_changes(kb, case, option_id)
+        answer.changes, answer.cases, answer.verified = smallest_changes(kb, case, option_id, engine=engine)
         answer.method = (
             "z3 weighted MaxSAT over contract-1 case fields: fewest fields changed (unknown "
             "fields preferred), subject to the option being offered; replayed through the engine"

@@ -1,0 +1,174 @@
+"""`rectoplan kb verify`: the shipped knowledge is proved safe, and planted unsafe rules are caught.
+
+Each planted rule is written into a copy of the shipped knowledge in a temporary directory; the verifier
+must report a violation whose counterexample case reproduces it through `rectoplan.api.recommend` and the
+`rectoplan recommend` command line.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("z3")
+
+from rectoplan import api, cli  # noqa: E402
+from rectoplan.core.errors import KnowledgeError  # noqa: E402
+from rectoplan.core.knowledge import KnowledgeBase  # noqa: E402
+from rectoplan.kb.invariants import load_invariants, parse_invariants  # noqa: E402
+from rectoplan.kb.loader import load_knowledge  # noqa: E402
+from rectoplan.verify.check import violations  # noqa: E402
+from rectoplan.verify.prove import Report, prove  # noqa: E402
+
+SHIPPED = Path(api.__file__).parent / "knowledge"
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(SHIPPED, target)
+    return target
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"the planted edit no longer matches {path.name}: update the test"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _prove(root: Path) -> tuple[KnowledgeBase, Report]:
+    kb = load_knowledge(root)
+    return kb, prove(kb, load_invariants(kb, root / "invariants.yaml"))
+
+
+def _violated(report: Report) -> dict[str, Any]:
+    return {r.invariant.id: r for r in report.results if r.verdict == "violated"}
+
+
+def test_shipped_knowledge_is_proved_safe(kb: KnowledgeBase) -> None:
+    invariants = load_invariants(kb)
+    report = prove(kb, invariants)
+    assert len(report.results) == len(invariants) >= 25
+    failing = {r.invariant.id: (r.verdict, r.option, r.counterexample) for r in report.results if r.verdict != "proved"}
+    assert not failing
+    assert report.ok
+    # invariants about option classes really apply to options of the shipped knowledge (not vacuous)
+    assert sum(r.options for r in report.results) > len(kb.options)
+
+
+def test_anti_egfr_released_without_ras_result_is_caught(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    # unsafe: an unknown RAS status no longer holds anti-EGFR antibodies back, it only warns
+    _edit(root / "gates.yaml", "  on_unknown: hold\n  test: ras\n", "  on_unknown: warn\n  test: ras\n")
+    kb, report = _prove(root)
+    found = _violated(report)
+    assert set(found) == {"anti-egfr-only-ras-wild-type"}
+    result = found["anti-egfr-only-ras-wild-type"]
+    assert result.reproduced is True
+    case = result.counterexample
+    assert case is not None
+    # the counterexample reproduces through the public API: an anti-EGFR option offered without known RAS WT
+    rec = api.recommend(case, kb)
+    offered = {o.id: o for o in rec.options}
+    assert result.option in offered
+    assert {"cetuximab", "panitumumab"} & set(offered[result.option].components)
+    markers = case.get("biomarkers", {})
+    assert not (markers.get("kras") == "wild_type" and markers.get("nras") == "wild_type")
+
+
+def test_shortened_surgery_interval_is_caught(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root / "gates.yaml", "when: {fact: health.days_since_major_surgery, lt: 28}",
+          "when: {fact: health.days_since_major_surgery, lt: 14}")
+    kb, report = _prove(root)
+    found = _violated(report)
+    assert set(found) == {"anti-vegf-not-within-28-days-of-surgery"}
+    result = found["anti-vegf-not-within-28-days-of-surgery"]
+    assert result.reproduced is True and result.counterexample is not None
+    days = result.counterexample["health"]["days_since_major_surgery"]
+    assert 14 <= days < 28
+    offered = {o.id: o for o in api.recommend(result.counterexample, kb).options}
+    anti_vegf = {"bevacizumab", "ramucirumab", "aflibercept"}
+    assert anti_vegf & set(offered[result.option].components)
+
+
+def test_curative_intent_on_unstaged_disease_is_caught_and_replays_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _copy(tmp_path)
+    # unsafe: a resectable local recurrence is called curable although distant staging is missing
+    planted = (
+        "- id: planted-curative-local\n  intent: curative\n"
+        "  when: {fact: local_recurrence.resectability, is: resectable}\n"
+        "  because: planted for a test\n  patient: planted for a test\n  cite: [{brief: S-03}]\n"
+    )
+    text = (root / "intent.yaml").read_text(encoding="utf-8")
+    (root / "intent.yaml").write_text(text.replace("- id: intent-curative", planted + "- id: intent-curative", 1))
+    out = tmp_path / "counterexamples"
+    code = cli.main(["kb", "verify", "--kb", str(root), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "VIOLATED curative-intent-needs-staged-resectable-disease" in printed
+    path = out / "curative-intent-needs-staged-resectable-disease.json"
+    case = json.loads(path.read_text())
+    assert "metastases" not in case  # the missing staging is what makes it unsafe
+    assert cli.main(["recommend", str(path), "--kb", str(root), "--format", "json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["intent"] == "curative"
+
+
+def test_counterexamples_replay_through_the_python_checker(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _edit(root / "gates.yaml", "  when: {fact: health.dpyd, is: poor}\n", "  when: {fact: health.dpyd, is: intermediate}\n")
+    kb, report = _prove(root)
+    found = _violated(report)
+    assert "fluoropyrimidine-not-dpyd-poor" in found
+    for result in found.values():
+        assert result.reproduced is True
+        case = api.validate_case(result.counterexample, kb)
+        from rectoplan.core.engine import assess
+
+        ids = {v.invariant for v in violations(assess(case, kb), kb, (result.invariant,))}
+        assert ids == {result.invariant.id}
+
+
+def test_verify_json_output_and_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["kb", "verify", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert report["proved"] == report["invariants"] == len(report["results"])
+    assert all(r["verdict"] == "proved" for r in report["results"])
+
+
+def _parse(kb: KnowledgeBase, entries: list[dict[str, Any]]) -> None:
+    parse_invariants(entries, kb)
+
+
+@pytest.mark.parametrize(
+    ("entry", "where", "expected"),
+    [
+        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "then": {"fact": "biomarkers.rass", "is": "x"}},
+         "then.fact", "did you mean 'biomarkers.ras'"),
+        ({"id": "x", "statement": "s", "cite": [], "then": True}, "cite", "at least one citation"),
+        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "then": {"fact": "outcome.status", "is": "offered"}},
+         "x", "applies_to"),
+        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "applies_to": {"fact": "ecog", "ge": 2}, "then": True},
+         "applies_to.fact", "a fact of the schema"),
+        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "applies_to": True,
+          "then": {"fact": "outcome.warnings", "contains": "no-such-gate"}}, "then.contains", "one of"),
+    ],
+)
+def test_invariant_errors_name_the_path(kb: KnowledgeBase, entry: dict[str, Any], where: str, expected: str) -> None:
+    with pytest.raises(KnowledgeError) as info:
+        _parse(kb, [entry])
+    messages = " | ".join(info.value.messages())
+    assert where in messages and expected in messages, messages
+
+
+def test_duplicate_invariant_ids_are_rejected(kb: KnowledgeBase) -> None:
+    entry = {"id": "same", "statement": "s", "cite": [{"brief": "C-20"}], "then": True}
+    with pytest.raises(KnowledgeError, match="unique invariant id"):
+        _parse(kb, [entry, entry])

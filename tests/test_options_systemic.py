@@ -102,9 +102,7 @@ def test_c63_c74_folfoxiri_follows_tribe_eligibility_and_avoids_ecog_2(
         assert rule in {g.id for g in (*result.blocking, *result.holding)}
 
 
-def test_c65_frail_patients_get_a_fluoropyrimidine_with_bevacizumab(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_c65_frail_patients_get_a_fluoropyrimidine_with_bevacizumab(make_case: Make, kb: KnowledgeBase) -> None:
     frail = run(make_case, kb, health={"fit_for_intensive_therapy": False}, biomarkers=RAS_MUTANT)
     assert [o.id for o in systemic(frail)[:2]] == [
         "capecitabine-bevacizumab",
@@ -113,9 +111,7 @@ def test_c65_frail_patients_get_a_fluoropyrimidine_with_bevacizumab(
     assert "folfoxiri-bevacizumab" not in offered(frail)
 
 
-def test_q03_c68_second_line_switches_backbone_and_keeps_anti_vegf(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_q03_c68_second_line_switches_backbone_and_keeps_anti_vegf(make_case: Make, kb: KnowledgeBase) -> None:
     after_ox = offered(run(make_case, kb, prior={"systemic_lines": [FOLFOX_BEV]}))
     assert {o for o, r in after_ox.items() if r.strength == "preferred" and r.kind == "systemic"} == {
         "folfiri-bevacizumab",
@@ -130,13 +126,10 @@ def test_q03_c68_second_line_switches_backbone_and_keeps_anti_vegf(
     assert not [o for o in after_egfr.values() if has_class(kb, o, "anti_egfr")]
 
 
-def test_c66_ramucirumab_is_preferred_only_after_first_line_bevacizumab(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_c66_ramucirumab_is_preferred_only_after_first_line_bevacizumab(make_case: Make, kb: KnowledgeBase) -> None:
     after_bev = offered(run(make_case, kb, prior={"systemic_lines": [FOLFOX_BEV]}))["folfiri-ramucirumab"]
     assert (
-        after_bev.setting == "folfiri-ramucirumab-second-line-after-bevacizumab"
-        and after_bev.strength == "preferred"
+        after_bev.setting == "folfiri-ramucirumab-second-line-after-bevacizumab" and after_bev.strength == "preferred"
     )
     no_bev = offered(run(make_case, kb, prior={"systemic_lines": [line(*FOLFOX)]}))["folfiri-ramucirumab"]
     assert no_bev.strength == "alternative"
@@ -163,15 +156,9 @@ def test_c80_c82_c83_refractory_disease(make_case: Make, kb: KnowledgeBase) -> N
     } & set(first)
 
 
-def test_c84_trials_enrolled_ecog_0_1_so_ecog_2_only_considers_trifluridine(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_c84_trials_enrolled_ecog_0_1_so_ecog_2_only_considers_trifluridine(make_case: Make, kb: KnowledgeBase) -> None:
     rec = offered(run(make_case, kb, ecog=2, **REFRACTORY))
-    assert (
-        rec["trifluridine-tipiracil-bevacizumab"].strength
-        == rec["trifluridine-tipiracil"].strength
-        == "consider"
-    )
+    assert rec["trifluridine-tipiracil-bevacizumab"].strength == rec["trifluridine-tipiracil"].strength == "consider"
     assert rec["regorafenib"].strength == "preferred"
 
 
@@ -186,15 +173,11 @@ def test_c10_c14_immunotherapy_ranks_ahead_of_every_chemotherapy(make_case: Make
 
 
 def test_c11_c12_q41_immunotherapy_after_other_treatment(make_case: Make, kb: KnowledgeBase) -> None:
-    naive = offered(
-        run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}, prior={"systemic_lines": [FOLFOX_BEV]})
-    )
+    naive = offered(run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}, prior={"systemic_lines": [FOLFOX_BEV]}))
     assert naive["nivolumab-ipilimumab"].rank == 1 and naive["nivolumab-ipilimumab"].phase == "second_line"
     assert naive["dostarlimab"].strength == "alternative"
     assert naive["folfiri-bevacizumab"].strength == "alternative"
-    after_pd1 = run(
-        make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}, prior={"systemic_lines": [line("pembrolizumab")]}
-    )
+    after_pd1 = run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}, prior={"systemic_lines": [line("pembrolizumab")]})
     assert "pembrolizumab" not in offered(after_pd1) and "dostarlimab" not in offered(after_pd1)
     assert offered(after_pd1)["nivolumab-ipilimumab"].strength == "consider"
     assert offered(after_pd1)["folfox-bevacizumab"].strength == "preferred"
@@ -233,9 +216,7 @@ def test_c30_encorafenib_cetuximab_not_repeated_after_progression(make_case: Mak
     assert offered(rec)["folfiri-bevacizumab"].strength == "preferred"
 
 
-def test_c43_c45_kras_g12c_combinations_only_after_three_chemotherapies(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_c43_c45_kras_g12c_combinations_only_after_three_chemotherapies(make_case: Make, kb: KnowledgeBase) -> None:
     rec = offered(run(make_case, kb, biomarkers=G12C, **REFRACTORY))
     assert rec["sotorasib-panitumumab"].strength == rec["adagrasib-cetuximab"].strength == "preferred"
     for option_id in ("sotorasib-panitumumab", "adagrasib-cetuximab"):  # Q-22 before Q-23
@@ -243,9 +224,7 @@ def test_c43_c45_kras_g12c_combinations_only_after_three_chemotherapies(
     first = run(make_case, kb, biomarkers=G12C)
     assert not {"sotorasib-panitumumab", "adagrasib-cetuximab"} & set(offered(first))
     assert "anti-egfr-ras-wild-type" in listed(first)["folfox-panitumumab"].rules
-    no_iri = offered(
-        run(make_case, kb, biomarkers=G12C, prior={"systemic_lines": [FOLFOX_BEV, line(*FOLFOX)]})
-    )
+    no_iri = offered(run(make_case, kb, biomarkers=G12C, prior={"systemic_lines": [FOLFOX_BEV, line(*FOLFOX)]}))
     assert "sotorasib-panitumumab" not in no_iri
     other_variant = offered(run(make_case, kb, biomarkers=RAS_MUTANT, **REFRACTORY))
     assert "sotorasib-panitumumab" not in other_variant
@@ -261,9 +240,7 @@ def test_c40_c42_q52_q53_her2_sequencing(make_case: Make, kb: KnowledgeBase) -> 
         )
     )
     assert her2_mutant["trastuzumab-deruxtecan"].strength == "alternative"
-    her2_wild = offered(
-        run(make_case, kb, biomarkers={"her2": "positive"}, prior={"systemic_lines": [FOLFOX_BEV]})
-    )
+    her2_wild = offered(run(make_case, kb, biomarkers={"her2": "positive"}, prior={"systemic_lines": [FOLFOX_BEV]}))
     assert her2_wild["trastuzumab-deruxtecan"].strength == "consider"
     after_anti_her2 = offered(
         run(
@@ -275,10 +252,7 @@ def test_c40_c42_q52_q53_her2_sequencing(make_case: Make, kb: KnowledgeBase) -> 
     )
     assert after_anti_her2["trastuzumab-deruxtecan"].strength == "preferred"
     assert "tucatinib-trastuzumab" not in after_anti_her2
-    assert (
-        outcome(make_case, kb, "trastuzumab-deruxtecan", biomarkers={"her2": "positive"}).status
-        == "not_applicable"
-    )
+    assert outcome(make_case, kb, "trastuzumab-deruxtecan", biomarkers={"her2": "positive"}).status == "not_applicable"
 
 
 def test_c50_c52_q60_trk_inhibitors(make_case: Make, kb: KnowledgeBase) -> None:
@@ -333,12 +307,8 @@ def test_curative_switch_to_folfiri_after_earlier_oxaliplatin(make_case: Make, k
 
 
 def test_reintroduction_only_without_progression(make_case: Make, kb: KnowledgeBase) -> None:
-    completed = offered(
-        run(make_case, kb, prior={"systemic_lines": [line(*FOLFOX, stopped_for="completed")]})
-    )
-    assert (
-        completed["folfox"].setting == "folfox-reintroduction" and completed["folfox"].strength == "consider"
-    )
+    completed = offered(run(make_case, kb, prior={"systemic_lines": [line(*FOLFOX, stopped_for="completed")]}))
+    assert completed["folfox"].setting == "folfox-reintroduction" and completed["folfox"].strength == "consider"
     progressed = run(make_case, kb, prior={"systemic_lines": [line(*FOLFOX)]})
     assert "no-repeat-after-progression" in listed(progressed)["folfox"].rules
     assert "folfiri" not in listed(

@@ -79,9 +79,7 @@ def test_s12_unresectable_disease_gets_systemic_therapy_as_primary_treatment(
     assert systemic(resectable)[0].phase == "perioperative"
 
 
-def test_s13_potentially_resectable_disease_gets_the_most_active_regimens(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_s13_potentially_resectable_disease_gets_the_most_active_regimens(make_case: Make, kb: KnowledgeBase) -> None:
     conversion = run(
         make_case, kb, metastases=[{"site": "liver", "count": 4, "resectability": "potentially_resectable"}]
     )
@@ -105,9 +103,7 @@ def test_s14_resectable_disease_gets_perioperative_chemotherapy(make_case: Make,
 
 
 def test_s15_s16_duration_follows_resectability(make_case: Make, kb: KnowledgeBase) -> None:
-    curative = offered(
-        run(make_case, kb, metastases=[{"site": "liver", "count": 2, "resectability": "resectable"}])
-    )
+    curative = offered(run(make_case, kb, metastases=[{"site": "liver", "count": 2, "resectability": "resectable"}]))
     assert any("6 months in total" in n for n in curative["folfox"].notes)
     assert not any("as long as the cancer responds" in n for n in curative["folfox"].notes)
     palliative = offered(run(make_case, kb))
@@ -215,28 +211,18 @@ def test_s18_s26_each_seed_regimen_has_its_situation(
         assert excluded_by in listed(rec)[option_id].rules
 
 
-def test_s27_s40_folfiri_bevacizumab_leads_when_anti_egfr_does_not_fit(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_s27_s40_folfiri_bevacizumab_leads_when_anti_egfr_does_not_fit(make_case: Make, kb: KnowledgeBase) -> None:
     mutant = run(make_case, kb, biomarkers=RAS_MUTANT)
     assert systemic(mutant)[0].id == "folfiri-bevacizumab"
-    assert (
-        offered(mutant)["folfox-bevacizumab"].strength == "preferred"
-    )  # current practice: equivalent backbones
+    assert offered(mutant)["folfox-bevacizumab"].strength == "preferred"  # current practice: equivalent backbones
     wild = offered(run(make_case, kb))
-    assert (
-        wild["folfiri-bevacizumab"].strength == "alternative"
-    )  # RAS wild-type rectal: anti-EGFR first (C-62)
+    assert wild["folfiri-bevacizumab"].strength == "alternative"  # RAS wild-type rectal: anti-EGFR first (C-62)
     assert wild["folfiri"].strength == wild["folfox"].strength == "alternative"
 
 
-def test_s28_progression_or_toxicity_on_folfiri_switches_the_backbone(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_s28_progression_or_toxicity_on_folfiri_switches_the_backbone(make_case: Make, kb: KnowledgeBase) -> None:
     for stopped in ("progression", "intolerance"):
-        rec = run(
-            make_case, kb, prior={"systemic_lines": [line(*FOLFIRI, "bevacizumab", stopped_for=stopped)]}
-        )
+        rec = run(make_case, kb, prior={"systemic_lines": [line(*FOLFIRI, "bevacizumab", stopped_for=stopped)]})
         switched = offered(rec)["folfox-bevacizumab"]
         assert (switched.strength, switched.phase) == ("preferred", "second_line")
         assert "folfiri-bevacizumab" not in offered(rec)
@@ -259,16 +245,12 @@ def test_s29_s30_hepatic_arterial_infusion_for_liver_only_unresectable_disease(
     assert "hai-floxuridine" not in offered(run(make_case, kb, metastases=lung_too))
     resectable = [{"site": "liver", "count": 2, "resectability": "resectable"}]
     assert "hai-floxuridine" not in offered(run(make_case, kb, metastases=resectable))
-    pelvic = run(
-        make_case, kb, primary={"status": "resected"}, local_recurrence={"resectability": "unresectable"}
-    )
+    pelvic = run(make_case, kb, primary={"status": "resected"}, local_recurrence={"resectability": "unresectable"})
     assert "hai-floxuridine" not in offered(pelvic)
 
 
 # --- 1.3 targeted therapy and precision medicine ----------------------------------------------------------
-def test_s33_without_treatable_biomarkers_chemotherapy_is_the_treatment(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_s33_without_treatable_biomarkers_chemotherapy_is_the_treatment(make_case: Make, kb: KnowledgeBase) -> None:
     rec = run(make_case, kb, biomarkers=RAS_MUTANT)
     precision = {
         "braf_inhibitor",
@@ -290,9 +272,7 @@ def test_s34_targeted_therapy_is_usually_added_to_chemotherapy_and_may_be_used_a
 ) -> None:
     first = systemic(run(make_case, kb))
     preferred = [o for o in first if o.strength == "preferred"]
-    assert preferred and all(
-        has_class(kb, o, "chemotherapy") and has_class(kb, o, "targeted") for o in preferred
-    )
+    assert preferred and all(has_class(kb, o, "chemotherapy") and has_class(kb, o, "targeted") for o in preferred)
     refractory = offered(run(make_case, kb, **REFRACTORY))
     assert refractory["panitumumab"].components == ("panitumumab",)
     assert "panitumumab" not in offered(run(make_case, kb))
@@ -339,10 +319,7 @@ def test_s39_regorafenib_after_most_other_treatments(make_case: Make, kb: Knowle
     option = offered(run(make_case, kb, **REFRACTORY))["regorafenib"]
     assert (option.strength, option.phase) == ("preferred", "later_line")
     assert outcome(make_case, kb, "regorafenib").status == "not_applicable"
-    assert (
-        outcome(make_case, kb, "regorafenib", prior={"systemic_lines": [FOLFOX_BEV]}).status
-        == "not_applicable"
-    )
+    assert outcome(make_case, kb, "regorafenib", prior={"systemic_lines": [FOLFOX_BEV]}).status == "not_applicable"
 
 
 def test_s41_no_targeted_drug_before_curative_surgery(make_case: Make, kb: KnowledgeBase) -> None:
@@ -370,9 +347,7 @@ def test_s45_braf_v600e_combination_after_prior_therapy(make_case: Make, kb: Kno
     assert next(o for o in wild.outcomes if o.option.id == "encorafenib-cetuximab").status == "not_indicated"
 
 
-def test_s46_braf_v600e_first_line_is_now_encorafenib_cetuximab_mfolfox6(
-    make_case: Make, kb: KnowledgeBase
-) -> None:
+def test_s46_braf_v600e_first_line_is_now_encorafenib_cetuximab_mfolfox6(make_case: Make, kb: KnowledgeBase) -> None:
     rec = run(make_case, kb, biomarkers={"braf": "v600e"})
     assert systemic(rec)[0].id == "encorafenib-cetuximab-mfolfox6"
     assert "encorafenib-cetuximab" not in offered(rec)  # the doublet is for previously treated disease
@@ -386,9 +361,7 @@ def test_s47_msi_h_gets_checkpoint_inhibitors_first(make_case: Make, kb: Knowled
     assert sorted(top) == ["nivolumab-ipilimumab", "pembrolizumab"]
     assert all(o.strength != "preferred" for o in systemic(rec) if has_class(kb, o, "chemotherapy"))
     pmmr = assess(make_case(), kb)
-    assert {o.status for o in pmmr.outcomes if o.option.id in ("pembrolizumab", "nivolumab")} == {
-        "not_indicated"
-    }
+    assert {o.status for o in pmmr.outcomes if o.option.id in ("pembrolizumab", "nivolumab")} == {"not_indicated"}
 
 
 def test_s49_s50_her2_positive_avoids_anti_egfr(make_case: Make, kb: KnowledgeBase) -> None:

@@ -16,13 +16,13 @@ import pytest
 
 pytest.importorskip("z3")
 
-from rectoplan import api, cli  # noqa: E402
-from rectoplan.core.errors import KnowledgeError  # noqa: E402
-from rectoplan.core.knowledge import KnowledgeBase  # noqa: E402
-from rectoplan.kb.invariants import load_invariants, parse_invariants  # noqa: E402
-from rectoplan.kb.loader import load_knowledge  # noqa: E402
-from rectoplan.verify.check import violations  # noqa: E402
-from rectoplan.verify.prove import Report, prove  # noqa: E402
+from rectoplan import api, cli
+from rectoplan.core.errors import KnowledgeError
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.kb.invariants import load_invariants, parse_invariants
+from rectoplan.kb.loader import load_knowledge
+from rectoplan.verify.check import violations
+from rectoplan.verify.prove import Report, prove
 
 SHIPPED = Path(api.__file__).parent / "knowledge"
 
@@ -81,8 +81,11 @@ def test_anti_egfr_released_without_ras_result_is_caught(tmp_path: Path) -> None
 
 def test_shortened_surgery_interval_is_caught(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _edit(root / "gates.yaml", "when: {fact: health.days_since_major_surgery, lt: 28}",
-          "when: {fact: health.days_since_major_surgery, lt: 14}")
+    _edit(
+        root / "gates.yaml",
+        "when: {fact: health.days_since_major_surgery, lt: 28}",
+        "when: {fact: health.days_since_major_surgery, lt: 14}",
+    )
     kb, report = _prove(root)
     found = _violated(report)
     assert set(found) == {"anti-vegf-not-within-28-days-of-surgery"}
@@ -122,7 +125,11 @@ def test_curative_intent_on_unstaged_disease_is_caught_and_replays_on_the_comman
 
 def test_counterexamples_replay_through_the_python_checker(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    _edit(root / "gates.yaml", "  when: {fact: health.dpyd, is: poor}\n", "  when: {fact: health.dpyd, is: intermediate}\n")
+    _edit(
+        root / "gates.yaml",
+        "  when: {fact: health.dpyd, is: poor}\n",
+        "  when: {fact: health.dpyd, is: intermediate}\n",
+    )
     kb, report = _prove(root)
     found = _violated(report)
     assert "fluoropyrimidine-not-dpyd-poor" in found
@@ -150,15 +157,44 @@ def _parse(kb: KnowledgeBase, entries: list[dict[str, Any]]) -> None:
 @pytest.mark.parametrize(
     ("entry", "where", "expected"),
     [
-        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "then": {"fact": "biomarkers.rass", "is": "x"}},
-         "then.fact", "did you mean 'biomarkers.ras'"),
+        (
+            {"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "then": {"fact": "biomarkers.rass", "is": "x"}},
+            "then.fact",
+            "did you mean 'biomarkers.ras'",
+        ),
         ({"id": "x", "statement": "s", "cite": [], "then": True}, "cite", "at least one citation"),
-        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "then": {"fact": "outcome.status", "is": "offered"}},
-         "x", "applies_to"),
-        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "applies_to": {"fact": "ecog", "ge": 2}, "then": True},
-         "applies_to.fact", "a fact of the schema"),
-        ({"id": "x", "statement": "s", "cite": [{"brief": "C-20"}], "applies_to": True,
-          "then": {"fact": "outcome.warnings", "contains": "no-such-gate"}}, "then.contains", "one of"),
+        (
+            {
+                "id": "x",
+                "statement": "s",
+                "cite": [{"brief": "C-20"}],
+                "then": {"fact": "outcome.status", "is": "offered"},
+            },
+            "x",
+            "applies_to",
+        ),
+        (
+            {
+                "id": "x",
+                "statement": "s",
+                "cite": [{"brief": "C-20"}],
+                "applies_to": {"fact": "ecog", "ge": 2},
+                "then": True,
+            },
+            "applies_to.fact",
+            "a fact of the schema",
+        ),
+        (
+            {
+                "id": "x",
+                "statement": "s",
+                "cite": [{"brief": "C-20"}],
+                "applies_to": True,
+                "then": {"fact": "outcome.warnings", "contains": "no-such-gate"},
+            },
+            "then.contains",
+            "one of",
+        ),
     ],
 )
 def test_invariant_errors_name_the_path(kb: KnowledgeBase, entry: dict[str, Any], where: str, expected: str) -> None:

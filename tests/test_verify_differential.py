@@ -184,8 +184,10 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> Condition:
             op = draw(st.sampled_from(["contains", "contains_any", "contains_all"]))
             values = tuple(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True)))
             return Test(fact, op, values[0] if op == "contains" else values)
-        domain = {"biomarkers.mmr": ["dmmr_msi_h", "pmmr_mss"],
-                  "disease.resectability": ["resectable", "potentially_resectable", "unresectable"]}[fact]
+        domain = {
+            "biomarkers.mmr": ["dmmr_msi_h", "pmmr_mss"],
+            "disease.resectability": ["resectable", "potentially_resectable", "unresectable"],
+        }[fact]
         op = draw(st.sampled_from(["is", "is_not", "in", "not_in"]))
         values = tuple(draw(st.lists(st.sampled_from(domain), min_size=1, max_size=2, unique=True)))
         return Test(fact, op, values[0] if op in ("is", "is_not") else values)
@@ -198,10 +200,13 @@ def conditions(draw: st.DrawFn, depth: int = 0) -> Condition:
     return All(items) if kind == "all" else AnyOf(items)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(cond=conditions(), index=st.integers(0, 59))
-def test_three_valued_conditions_agree(kb: KnowledgeBase, engine: Engine, solver: Any, cond: Condition,
-                                       index: int) -> None:
+def test_three_valued_conditions_agree(
+    kb: KnowledgeBase, engine: Engine, solver: Any, cond: Condition, index: int
+) -> None:
     from rectoplan.core.facts import case_facts
 
     data = random_cases(60, 21)[index]

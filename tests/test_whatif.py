@@ -6,6 +6,7 @@ engine, never written as option ids.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -116,8 +117,9 @@ def test_changes_are_ordered_by_effect(kb: KnowledgeBase) -> None:
 
 def test_integer_ranges_are_disjoint_and_merged(kb: KnowledgeBase, make_case: Callable[..., Case]) -> None:
     case = make_case(health={"days_since_major_surgery": None})
-    conditions = [c.condition for c in what_would_change(assess(case, kb), kb)
-                  if c.fact == "health.days_since_major_surgery"]
+    conditions = [
+        c.condition for c in what_would_change(assess(case, kb), kb) if c.fact == "health.days_since_major_surgery"
+    ]
     spans = []
     for text in conditions:
         m = re.fullmatch(r"health\.days_since_major_surgery (?:= (\d+)|in (\d+)\.\.(\d+)|>= (\d+))", text)
@@ -126,7 +128,7 @@ def test_integer_ranges_are_disjoint_and_merged(kb: KnowledgeBase, make_case: Ca
         high = int(m.group(1) or m.group(3) or 36500)
         spans.append((low, high))
     spans.sort()
-    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] < b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_recommendation_json_carries_what_would_change(kb: KnowledgeBase) -> None:

@@ -78,13 +78,19 @@ def test_smallest_change_lets_the_option_in(kb: KnowledgeBase, engine: Engine) -
         assert len({tuple(c.field for c in ch) for ch in answer.changes}) == len(answer.changes)
 
 
-def test_one_missing_result_is_the_whole_answer(kb: KnowledgeBase, engine: Engine,
-                                                make_case: Callable[..., Case]) -> None:
+def test_one_missing_result_is_the_whole_answer(
+    kb: KnowledgeBase, engine: Engine, make_case: Callable[..., Case]
+) -> None:
     """A checkpoint inhibitor held only for an unknown MMR status: the answer is that one test result."""
     case = make_case(biomarkers={"mmr": None})
     a = assess(case, kb)
-    held = [o for o in a.outcomes if o.status == "held" and {g.test for g in o.holding} == {"mmr"}
-            and "checkpoint_inhibitor" in {c for d in o.option.components for c in kb.drug_classes.get(d, ())}]
+    held = [
+        o
+        for o in a.outcomes
+        if o.status == "held"
+        and {g.test for g in o.holding} == {"mmr"}
+        and "checkpoint_inhibitor" in {c for d in o.option.components for c in kb.drug_classes.get(d, ())}
+    ]
     if not held:
         pytest.skip("no checkpoint inhibitor is held for MMR alone in this knowledge base")
     answer = why_not(case, kb, held[0].option.id, engine=engine)
@@ -110,8 +116,9 @@ def test_cli_text_and_json(kb: KnowledgeBase, tmp_path: Path, capsys: pytest.Cap
         api.validate_case(alternative["case"], kb)
 
 
-def test_cli_offered_option_and_no_search(kb: KnowledgeBase, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_offered_option_and_no_search(
+    kb: KnowledgeBase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "case.json"
     path.write_text(json.dumps(BASE_CASE))
     offered = api.recommend(BASE_CASE, kb, what_if=False).options

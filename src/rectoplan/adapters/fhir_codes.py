@@ -178,9 +178,7 @@ GENOMIC_VARIANT: Final = Code(LOINC, "69548-6", "genetic variant assessment", "m
 GENE_STUDIED: Final = Code(LOINC, "48018-6", "gene studied (HGNC)", "mcode")
 AMINO_ACID_CHANGE: Final = Code(LOINC, "48005-3", "amino acid change (pHGVS)", "mcode")
 HISTORY_OF_METASTASIS: Final = Code(SNOMED, "1287652008", "history of metastatic malignant neoplasm", "mcode")
-HISTORY_OF_LIVER_METASTASIS: Final = Code(
-    SNOMED, "1098951000119108", "history of cancer metastatic to liver", "mcode"
-)
+HISTORY_OF_LIVER_METASTASIS: Final = Code(SNOMED, "1098951000119108", "history of cancer metastatic to liver", "mcode")
 
 # TNM stage group observation codes (current SNOMED and the older LOINC ones), and stage values.
 STAGE_GROUP_CODES: Final[dict[tuple[str, str], Code]] = {
@@ -234,9 +232,7 @@ MARKER_TESTS: Final[dict[tuple[str, str], Code]] = {
             "49683-6": "her2",
         },
     ),
-    **_table(
-        LOINC, "brief", {"21719-0": "nras", "58415-1": "braf_v600e", "18474-7": "her2", "93813-4": "ntrk"}
-    ),
+    **_table(LOINC, "brief", {"21719-0": "nras", "58415-1": "braf_v600e", "18474-7": "her2", "93813-4": "ntrk"}),
 }
 # Coded results: "positive" / "negative" / "msi_high" / "msi_stable" / "indeterminate".
 RESULT_ANSWERS: Final[dict[tuple[str, str], Code]] = {
@@ -251,9 +247,7 @@ RESULT_ANSWERS: Final[dict[tuple[str, str], Code]] = {
             "LA26203-2": "msi_high",
         },
     ),
-    **_table(
-        LOINC, "mii", {"LA14122-8": "msi_stable", "LA14123-6": "msi_high", "LA11884-6": "indeterminate"}
-    ),
+    **_table(LOINC, "mii", {"LA14122-8": "msi_stable", "LA14123-6": "msi_high", "LA11884-6": "indeterminate"}),
     # MSI-L is read as microsatellite stable (brief §4.4: "MSI-L treated as MSS").
     **_table(LOINC, "brief", {"LA26202-4": "msi_stable"}),
     **_table(SNOMED, "ctm", {"10828004": "positive", "260385009": "negative"}),

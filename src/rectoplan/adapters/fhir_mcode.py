@@ -640,7 +640,7 @@ def parse_resource(resource: dict[str, Any]) -> Any:
     resources every time a chart is opened, so parsed models are kept in a bounded in-process LRU keyed by
     the resource's canonical JSON (models are only read, never changed). Nothing is written anywhere.
     """
-    text = json.dumps(resource, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(resource, separators=(",", ":"))
     return _parse_text(str(resource["resourceType"]), text)
 
 
@@ -659,7 +659,7 @@ def _bundle_problem(exc: ValidationError) -> list[Problem]:
 
 
 def _parse_entries(
-    bundle: dict[str, Any],
+    bundle: dict[str, Any], check_shell: bool = True
 ) -> tuple[dict[str, Any], dict[str, str], list[Problem], dict[str, str]]:
     """Parse the resource types rectoplan reads; return (ref -> model, ignored, issues, fullUrl -> ref)."""
     from fhir.resources.R4B.bundle import Bundle
@@ -670,7 +670,8 @@ def _parse_entries(
     shell = {k: v for k, v in bundle.items() if k != "entry"}
     shell["entry"] = [{k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e for e in entries]
     try:
-        Bundle.model_validate(shell)
+        if check_shell:
+            Bundle.model_validate(shell)
     except ValidationError as exc:
         raise CaseError(_bundle_problem(exc)) from None
     parsed: dict[str, Any] = {}
@@ -762,12 +763,18 @@ def _no_rectal_cancer(cancers: list[tuple[str, str, str]]) -> CaseError:
     )
 
 
-def case_from_bundle(bundle: dict[str, Any], patient_id: str | None = None, today: date | None = None) -> FhirImport:
-    """Map a FHIR R4 Bundle to a contract-1 case; `today` fixes the date for age and days since surgery."""
+def case_from_bundle(
+    bundle: dict[str, Any], patient_id: str | None = None, today: date | None = None, *, trusted_shell: bool = False
+) -> FhirImport:
+    """Map a FHIR R4 Bundle to a contract-1 case; `today` fixes the date for age and days since surgery.
+
+    `trusted_shell` skips validating the Bundle's own fields (not its resources) when the caller built the
+    bundle itself with `bundle_of`, as the CDS Hooks service does.
+    """
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         found = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
         raise CaseError([Problem("resourceType", repr(found), "'Bundle' (a FHIR R4 Bundle)")])
-    parsed, ignored, issues, urls = _parse_entries(bundle)
+    parsed, ignored, issues, urls = _parse_entries(bundle, check_shell=not trusted_shell)
     pref, pid, patient = _pick_patient(parsed, patient_id, bundle)
     aliases = {pref} | {url for url, ref in urls.items() if ref == pref}
     stamp = _when(bundle.get("timestamp"))

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
@@ -27,7 +29,7 @@ from rectoplan import api
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.case_json import CaseIn
 from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
-from rectoplan.core.errors import CaseError
+from rectoplan.core.errors import CaseError, Problem
 from rectoplan.kb.loader import default_knowledge
 from rectoplan.service import cards as card_maker
 from rectoplan.service.models import (
@@ -96,7 +98,24 @@ class BodyLimit:
         self.app, self.limit = app, limit
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start, status = time.perf_counter(), [0]
+
+        async def logged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self._limited(scope, receive, logged)
+        finally:  # method, path, status and time only: never a body, a header or a query string
+            ms = (time.perf_counter() - start) * 1000
+            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status[0], ms)
+
+    async def _limited(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Any) -> None:
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
@@ -153,19 +172,6 @@ def create_app(settings: Settings) -> FastAPI:
         max_age=600,
     )
 
-    @app.middleware("http")
-    async def timing(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        start = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "%s %s %s %.1fms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            (time.perf_counter() - start) * 1000,
-        )
-        return response
-
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -186,7 +192,7 @@ def create_app(settings: Settings) -> FastAPI:
         base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
         return base + request.url.path
 
-    def authenticated(request: Request) -> None:
+    async def authenticated(request: Request) -> None:
         if settings.insecure_dev:
             return
         header = request.headers.get("authorization", "")
@@ -224,17 +230,19 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post(
         "/cds-services/{service_id}",
-        response_model=OwnResponse,
-        response_model_exclude_none=True,
         dependencies=[Depends(authenticated)],
         tags=["CDS Hooks"],
         responses=ERRORS
         | {
+            200: {"model": OwnResponse, "description": "cards (built through the card model already)"},
             404: {"model": OperationOutcome, "description": "no such service"},
             412: {"model": OperationOutcome, "description": "data could not be had"},
         },
     )
-    async def call(service_id: str, request: Request, body: CdsRequest) -> dict[str, Any]:
+    async def call(service_id: str, request: Request, body: CdsRequest) -> JSONResponse:
+        return JSONResponse(await answer(service_id, request, body))
+
+    async def answer(service_id: str, request: Request, body: CdsRequest) -> dict[str, Any]:
         if service_id not in SERVICES:
             raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
         hook = SERVICES[service_id][0]
@@ -267,18 +275,32 @@ def create_app(settings: Settings) -> FastAPI:
             ) from None
         bundle = bundle_of(values, bundle_id=body.hookInstance)
         try:
-            imported = case_from_bundle(bundle, patient_id=body.context["patientId"])
+            imported = case_from_bundle(bundle, patient_id=body.context["patientId"], trusted_shell=True)
         except CaseError:
             return {"cards": []}  # no rectal cancer here (or unreadable): say nothing rather than guess
-        try:
-            rec = api.recommend(imported.case, kb, what_if=False)  # cards do not show what-if
-        except CaseError as exc:
-            if any(p.path == "metastases" for p in exc.problems) and len(exc.problems) == 1:
-                return {"cards": []}  # rectal cancer, but not stage 4 or recurrent: outside rectoplan's scope
-            return {"cards": [card_maker.problem_card(exc.problems, source(request))]}
         if hook == "patient-view":
-            return {"cards": card_maker.cards_for(rec, source(request), imported.issues)}
+            key = json.dumps(
+                [imported.case, [[p.path, p.found, p.expected, p.suggestion] for p in imported.issues]], sort_keys=True
+            )
+            cached = patient_cards(key, json.dumps(source(request)))
+            return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cached]}
+        try:
+            rec = api.recommend(imported.case, kb, what_if=False)
+        except CaseError as exc:
+            return {"cards": [] if _out_of_scope(exc) else [card_maker.problem_card(exc.problems, source(request))]}
         return {"cards": _order_cards(rec, body.context["draftOrders"], source(request))}
+
+    @lru_cache(maxsize=1024)
+    def patient_cards(key: str, source_json: str) -> tuple[dict[str, Any], ...]:
+        """Cards for one case. The engine is pure (same case, same knowledge: same result), so an EHR that
+        re-opens a chart gets them from this bounded in-process memo; each response gets fresh card uuids."""
+        case, issues = json.loads(key)
+        where = json.loads(source_json)
+        try:
+            rec = api.recommend(case, kb, what_if=False)  # cards do not show what-if
+        except CaseError as exc:
+            return () if _out_of_scope(exc) else (card_maker.problem_card(exc.problems, where),)
+        return tuple(card_maker.cards_for(rec, where, [Problem(*p) for p in issues]))
 
     @app.post(
         "/cds-services/{service_id}/feedback",
@@ -330,6 +352,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _out_of_scope(exc: CaseError) -> bool:
+    """Rectal cancer, but neither stage 4 nor recurrent: outside rectoplan's scope, so no card at all."""
+    return len(exc.problems) == 1 and exc.problems[0].path == "metastases"
 
 
 def _html(text: str) -> str:

@@ -21,12 +21,12 @@ def _summary(text: str) -> str:
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1].rstrip() + "…"
 
 
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\<>*_`[]#|"})
+
+
 def _md(text: str) -> str:
     """Neutralise Markdown/HTML control characters in free text placed into a card detail."""
-    out = text.replace("\\", "\\\\")
-    for ch in "<>*_`[]#|":
-        out = out.replace(ch, "\\" + ch)
-    return out
+    return text.translate(_ESCAPES)
 
 
 def _sources(sources: list[dict[str, str]]) -> list[str]:

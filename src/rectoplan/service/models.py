@@ -38,6 +38,12 @@ def check_resource(value: Any, where: str) -> dict[str, Any]:
         raise ValueError(f"{where}: unable to find resourceType property (found {keys}); expected a FHIR resource")
     from rectoplan.adapters.fhir_mcode import parse_resource
 
+    entries = value.get("entry") if value["resourceType"] == "Bundle" and value.get("type") == "searchset" else None
+    if isinstance(entries, list):  # a search result: check each resource (the mapper reuses these parses)
+        for i, entry in enumerate(entries):
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                check_resource(entry["resource"], f"{where}.entry[{i}].resource")
+        return value
     try:
         parse_resource(value)
     except ValidationError as exc:

@@ -17,6 +17,7 @@ import pytest
 pytest.importorskip("z3")
 
 from rectoplan import api, cli
+from rectoplan.core.engine import assess
 from rectoplan.core.errors import KnowledgeError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.invariants import load_invariants, parse_invariants
@@ -48,54 +49,52 @@ def _violated(report: Report) -> dict[str, Any]:
     return {r.invariant.id: r for r in report.results if r.verdict == "violated"}
 
 
-def test_shipped_knowledge_is_proved_safe(kb: KnowledgeBase) -> None:
-    invariants = load_invariants(kb)
-    report = prove(kb, invariants)
-    assert len(report.results) == len(invariants) >= 25
-    failing = {r.invariant.id: (r.verdict, r.option, r.counterexample) for r in report.results if r.verdict != "proved"}
+def test_shipped_knowledge_is_proved_safe(kb: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["kb", "verify", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    failing = {r["id"]: r for r in report["results"] if r["verdict"] != "proved"}
     assert not failing
-    assert report.ok
+    assert report["ok"] is True
+    assert report["proved"] == report["invariants"] == len(load_invariants(kb)) >= 25
     # invariants about option classes really apply to options of the shipped knowledge (not vacuous)
-    assert sum(r.options for r in report.results) > len(kb.options)
+    assert sum(r["options"] for r in report["results"]) > len(kb.options)
 
 
-def test_anti_egfr_released_without_ras_result_is_caught(tmp_path: Path) -> None:
+def test_planted_unsafe_rules_are_each_found_and_reproduce(tmp_path: Path) -> None:
     root = _copy(tmp_path)
-    # unsafe: an unknown RAS status no longer holds anti-EGFR antibodies back, it only warns
-    _edit(root / "gates.yaml", "  on_unknown: hold\n  test: ras\n", "  on_unknown: warn\n  test: ras\n")
-    kb, report = _prove(root)
-    found = _violated(report)
-    assert set(found) == {"anti-egfr-only-ras-wild-type"}
-    result = found["anti-egfr-only-ras-wild-type"]
-    assert result.reproduced is True
-    case = result.counterexample
-    assert case is not None
-    # the counterexample reproduces through the public API: an anti-EGFR option offered without known RAS WT
-    rec = api.recommend(case, kb)
-    offered = {o.id: o for o in rec.options}
-    assert result.option in offered
-    assert {"cetuximab", "panitumumab"} & set(offered[result.option].components)
-    markers = case.get("biomarkers", {})
-    assert not (markers.get("kras") == "wild_type" and markers.get("nras") == "wild_type")
-
-
-def test_shortened_surgery_interval_is_caught(tmp_path: Path) -> None:
-    root = _copy(tmp_path)
+    gates = root / "gates.yaml"
+    # 1. an unknown RAS status no longer holds anti-EGFR antibodies back, it only warns
+    _edit(gates, "  on_unknown: hold\n  test: ras\n", "  on_unknown: warn\n  test: ras\n")
+    # 2. anti-VEGF drugs allowed from 14 days after major surgery
     _edit(
-        root / "gates.yaml",
+        gates,
         "when: {fact: health.days_since_major_surgery, lt: 28}",
         "when: {fact: health.days_since_major_surgery, lt: 14}",
     )
+    # 3. the DPYD exclusion fires on the wrong phenotype
+    _edit(gates, "  when: {fact: health.dpyd, is: poor}\n", "  when: {fact: health.dpyd, is: intermediate}\n")
     kb, report = _prove(root)
     found = _violated(report)
-    assert set(found) == {"anti-vegf-not-within-28-days-of-surgery"}
-    result = found["anti-vegf-not-within-28-days-of-surgery"]
-    assert result.reproduced is True and result.counterexample is not None
-    days = result.counterexample["health"]["days_since_major_surgery"]
-    assert 14 <= days < 28
-    offered = {o.id: o for o in api.recommend(result.counterexample, kb).options}
-    anti_vegf = {"bevacizumab", "ramucirumab", "aflibercept"}
-    assert anti_vegf & set(offered[result.option].components)
+    assert set(found) == {
+        "anti-egfr-only-ras-wild-type",
+        "anti-vegf-not-within-28-days-of-surgery",
+        "fluoropyrimidine-not-dpyd-poor",
+    }
+    for result in found.values():
+        assert result.reproduced is True and result.counterexample is not None and result.option is not None
+        # the counterexample reproduces through the public API and the Python invariant checker
+        case = api.validate_case(result.counterexample, kb)
+        assert {v.invariant for v in violations(assess(case, kb), kb, (result.invariant,))} == {result.invariant.id}
+        offered = {o.id: o for o in api.recommend(result.counterexample, kb).options}
+        assert result.option in offered
+    egfr = found["anti-egfr-only-ras-wild-type"]
+    assert {"cetuximab", "panitumumab"} & set(kb.option(egfr.option).components)
+    markers = egfr.counterexample.get("biomarkers", {})
+    assert not (markers.get("kras") == "wild_type" and markers.get("nras") == "wild_type")
+    vegf = found["anti-vegf-not-within-28-days-of-surgery"]
+    assert 14 <= vegf.counterexample["health"]["days_since_major_surgery"] < 28
+    assert {"bevacizumab", "ramucirumab", "aflibercept"} & set(kb.option(vegf.option).components)
+    assert found["fluoropyrimidine-not-dpyd-poor"].counterexample["health"]["dpyd"] == "poor"
 
 
 def test_curative_intent_on_unstaged_disease_is_caught_and_replays_on_the_command_line(
@@ -121,33 +120,6 @@ def test_curative_intent_on_unstaged_disease_is_caught_and_replays_on_the_comman
     assert cli.main(["recommend", str(path), "--kb", str(root), "--format", "json"]) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["intent"] == "curative"
-
-
-def test_counterexamples_replay_through_the_python_checker(tmp_path: Path) -> None:
-    root = _copy(tmp_path)
-    _edit(
-        root / "gates.yaml",
-        "  when: {fact: health.dpyd, is: poor}\n",
-        "  when: {fact: health.dpyd, is: intermediate}\n",
-    )
-    kb, report = _prove(root)
-    found = _violated(report)
-    assert "fluoropyrimidine-not-dpyd-poor" in found
-    for result in found.values():
-        assert result.reproduced is True
-        case = api.validate_case(result.counterexample, kb)
-        from rectoplan.core.engine import assess
-
-        ids = {v.invariant for v in violations(assess(case, kb), kb, (result.invariant,))}
-        assert ids == {result.invariant.id}
-
-
-def test_verify_json_output_and_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["kb", "verify", "--format", "json"]) == 0
-    report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True
-    assert report["proved"] == report["invariants"] == len(report["results"])
-    assert all(r["verdict"] == "proved" for r in report["results"])
 
 
 def _parse(kb: KnowledgeBase, entries: list[dict[str, Any]]) -> None:

@@ -29,6 +29,7 @@ from rectoplan.kb.invariants import STATUSES  # noqa: E402
 from rectoplan.synthetic import random_cases  # noqa: E402
 from rectoplan.verify.casejson import model_case  # noqa: E402
 from rectoplan.verify.check import outcome_facts, plan_facts  # noqa: E402
+from tests.strategies import cases as hypothesis_cases  # noqa: E402
 
 CASES = 240
 
@@ -224,3 +225,29 @@ def test_three_valued_conditions_agree(
     expected = evaluate(cond, facts)
     assert not (is_true and is_false)
     assert (True if is_true else False if is_false else None) == expected, cond
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(data=hypothesis_cases())
+def test_statuses_agree_on_hypothesis_cases(
+    kb: KnowledgeBase, engine: Engine, solver: Any, packed: tuple[Packed, Any], data: dict[str, Any]
+) -> None:
+    """Hypothesis cases reach corners the synthetic generator does not (symptoms only on the recurrence,
+    absent primary status, empty staging with a recurrence, repeated treatment lines)."""
+    case = validate_case(data, kb)
+    solver.push()
+    for eqs in engine.case.fix(case).values():
+        solver.add(*eqs)
+    assert solver.check() == z3.sat
+    model = solver.model()
+    solver.pop()
+    intents = kb.schema["plan.intent"].values
+    assessment = assess(case, kb)
+    assert intents[model.eval(engine.intent, model_completion=True).as_long()] == assessment.intent.intent
+    statuses = z3.Sum([engine.options[o.id].status * 5**i for i, o in enumerate(kb.options)])
+    packed_value = model.eval(statuses, model_completion=True).as_long()
+    for outcome in assessment.outcomes:
+        packed_value, status = divmod(packed_value, 5)
+        assert STATUSES[status] == outcome.status, outcome.option.id

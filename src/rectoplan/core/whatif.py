@@ -397,7 +397,7 @@ def _effect(
 
 
 def _merge(entries: list[tuple[Probe, Effect]]) -> list[tuple[Probe, Effect]]:
-    """Merge neighbouring ranges of one integer field that have the same effect."""
+    """Merge neighbouring ranges of one integer field, and values of one other field, with the same effect."""
     out: list[tuple[Probe, Effect]] = []
     for probe, effect in entries:
         prev = out[-1][0] if out else None
@@ -411,8 +411,18 @@ def _merge(entries: list[tuple[Probe, Effect]]) -> list[tuple[Probe, Effect]]:
         ):
             span = (prev.span[0], probe.span[1], probe.span[2])
             out[-1] = (replace(prev, condition=_range_text(probe.fact, *span), span=span), effect)
-        else:
+            continue
+        same = None
+        if probe.span is None:  # other values of the same field with the same effect: one entry
+            same = next(
+                (i for i, (p, e) in enumerate(out) if p.fact == probe.fact and p.span is None and e == effect), None
+            )
+        if same is None:
             out.append((probe, effect))
+        else:
+            first = out[same][0]
+            value = probe.condition.split(" = ", 1)[1]
+            out[same] = (replace(first, condition=f"{first.condition} or {value}"), effect)
     return out
 
 

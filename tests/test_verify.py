@@ -180,3 +180,22 @@ def test_duplicate_invariant_ids_are_rejected(kb: KnowledgeBase) -> None:
     entry = {"id": "same", "statement": "s", "cite": [{"brief": "C-20"}], "then": True}
     with pytest.raises(KnowledgeError, match="unique invariant id"):
         _parse(kb, [entry, entry])
+
+
+def test_invariant_citations_are_verbatim(kb: KnowledgeBase, shared_dir: Path) -> None:
+    """Invariants cite like every knowledge file: seed quotes verbatim, brief entries that exist."""
+    from rectoplan.kb.lint import _brief_has, _norm
+
+    brief = (shared_dir / "knowledge" / "brief.md").read_text(encoding="utf-8")
+    seeds = {
+        s.id: _norm((shared_dir / "seeds" / s.ref).read_text(encoding="utf-8"))
+        for s in kb.sources.values()
+        if s.kind == "seed"
+    }
+    for inv in load_invariants(kb):
+        assert inv.cite, inv.id
+        for cite in inv.cite:
+            if cite.quote:
+                assert _norm(cite.quote) in seeds[cite.source], (inv.id, cite.quote)
+            else:
+                assert _brief_has(brief, cite.entry), (inv.id, cite.entry)

@@ -142,3 +142,33 @@ def test_cli_input_errors(kb: KnowledgeBase, tmp_path: Path, capsys: pytest.Capt
     assert cli.main(["why-not", str(bad), some]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "ecog" in captured.err
+
+
+def test_an_option_no_case_can_reach_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    root = tmp_path / "knowledge"
+    shutil.copytree(Path(api.__file__).parent / "knowledge", root)
+    planted = """
+- id: planted-unreachable
+  title: Planted unreachable option
+  kind: supportive
+  components: [best_supportive_care]
+  patient: Planted for a test.
+  cite: [{brief: S-04}]
+  settings:
+    - when: {all: [{fact: ecog, ge: 3}, {fact: ecog, le: 1}]}
+      phase: any
+      strength: consider
+      because: Planted for a test; no case satisfies this.
+      cite: [{brief: S-04}]
+"""
+    (root / "options" / "99_planted.yaml").write_text(planted, encoding="utf-8")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(BASE_CASE))
+    assert cli.main(["why-not", str(case), "planted-unreachable", "--kb", str(root), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["status"] == "not_applicable"
+    assert out["smallest_change"]["found"] is False and out["smallest_change"]["alternatives"] == []
+    assert cli.main(["why-not", str(case), "planted-unreachable", "--kb", str(root)]) == 0
+    assert "No case the case contract admits would get this option offered." in capsys.readouterr().out

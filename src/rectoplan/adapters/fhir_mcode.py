@@ -640,8 +640,19 @@ def parse_resource(resource: dict[str, Any]) -> Any:
     resources every time a chart is opened, so parsed models are kept in a bounded in-process LRU keyed by
     the resource's canonical JSON (models are only read, never changed). Nothing is written anywhere.
     """
+    recent = _RECENT.get(id(resource))
+    if recent is not None and recent[0] is resource:  # the same object, just checked by the request model
+        return recent[1]
     text = json.dumps(resource, separators=(",", ":"))
-    return _parse_text(str(resource["resourceType"]), text)
+    model = _parse_text(str(resource["resourceType"]), text)
+    if len(_RECENT) > 512:
+        _RECENT.clear()
+    _RECENT[id(resource)] = (resource, model)
+    return model
+
+
+# Objects parsed moments ago (kept alive here, so an id is never reused while listed); bounded.
+_RECENT: dict[int, tuple[dict[str, Any], Any]] = {}
 
 
 def _bundle_problem(exc: ValidationError) -> list[Problem]:

@@ -156,6 +156,7 @@ def _expression(loc: tuple[Any, ...]) -> str:
 def create_app(settings: Settings) -> FastAPI:
     """The FastAPI app for these settings (the knowledge base is loaded once, here)."""
     kb = default_knowledge()
+    _warm_up()
     verifier = TokenVerifier(dict(settings.issuers))
     feedback_count: dict[str, int] = {}
     app = FastAPI(
@@ -352,6 +353,32 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _warm_up() -> None:
+    """Import the FHIR models and run the mapper once, so the first EHR call is not the slow one."""
+    condition = {
+        "resourceType": "Condition",
+        "id": "warm-up",
+        "subject": {"reference": "Patient/warm-up"},
+        "code": {"coding": [{"system": fc.SNOMED, "code": "363351006"}]},
+    }
+    observation = {
+        "resourceType": "Observation",
+        "id": "warm-up",
+        "status": "final",
+        "subject": {"reference": "Patient/warm-up"},
+        "code": {"coding": [{"system": fc.LOINC, "code": "89247-1"}]},
+        "valueInteger": 1,
+    }
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "warm-up",
+        "status": "completed",
+        "subject": {"reference": "Patient/warm-up"},
+        "code": {"text": "warm-up"},
+    }
+    case_from_bundle(bundle_of([{"resourceType": "Patient", "id": "warm-up"}, condition, observation, procedure]))
 
 
 def _out_of_scope(exc: CaseError) -> bool:

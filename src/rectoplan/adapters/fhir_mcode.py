@@ -14,6 +14,8 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -640,19 +642,28 @@ def parse_resource(resource: dict[str, Any]) -> Any:
     resources every time a chart is opened, so parsed models are kept in a bounded in-process LRU keyed by
     the resource's canonical JSON (models are only read, never changed). Nothing is written anywhere.
     """
-    recent = _RECENT.get(id(resource))
-    if recent is not None and recent[0] is resource:  # the same object, just checked by the request model
-        return recent[1]
-    text = json.dumps(resource, separators=(",", ":"))
-    model = _parse_text(str(resource["resourceType"]), text)
-    if len(_RECENT) > 512:
-        _RECENT.clear()
-    _RECENT[id(resource)] = (resource, model)
+    memo = _SAME_REQUEST.get()
+    if memo is not None and (seen := memo.get(id(resource))) is not None and seen[0] is resource:
+        return seen[1]
+    model = _parse_text(str(resource["resourceType"]), json.dumps(resource, separators=(",", ":")))
+    if memo is not None:
+        memo[id(resource)] = (resource, model)
     return model
 
 
-# Objects parsed moments ago (kept alive here, so an id is never reused while listed); bounded.
-_RECENT: dict[int, tuple[dict[str, Any], Any]] = {}
+_SAME_REQUEST: ContextVar[dict[int, tuple[dict[str, Any], Any]] | None] = ContextVar("fhir_parses", default=None)
+
+
+@contextmanager
+def shared_parses() -> Iterator[None]:
+    """Within this block, a resource object parsed once (e.g. by a request check) is not parsed again.
+
+    Only for a scope in which resource dicts are not changed, such as one HTTP request."""
+    token = _SAME_REQUEST.set({})
+    try:
+        yield
+    finally:
+        _SAME_REQUEST.reset(token)
 
 
 def _bundle_problem(exc: ValidationError) -> list[Problem]:

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rectoplan import api
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.case_json import CaseIn
-from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
+from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle, shared_parses
 from rectoplan.core.errors import CaseError, Problem
 from rectoplan.kb.loader import default_knowledge
 from rectoplan.service import cards as card_maker
@@ -109,7 +109,8 @@ class BodyLimit:
             await send(message)
 
         try:
-            await self._limited(scope, receive, logged)
+            with shared_parses():  # the request check and the mapper share FHIR parses
+                await self._limited(scope, receive, logged)
         finally:  # method, path, status and time only: never a body, a header or a query string
             ms = (time.perf_counter() - start) * 1000
             log.info("%s %s %s %.1fms", scope["method"], scope["path"], status[0], ms)

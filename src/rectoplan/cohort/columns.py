@@ -1,0 +1,369 @@
+"""The flattened case: contract 1 as one row of documented columns (docs/cohort.md).
+
+Registries keep cases as table rows, so cohort mode reads one case per row. This module is the single
+definition of those columns: their kinds and domains (for the compiled, column-wise validator and fact
+derivation), `unflatten` (a row back to a contract 1 object, validated by the same edge validator as a
+single case) and `flatten` (a validated `Case` to its canonical row, used for FHIR bulk input and for rows
+the column-wise path leaves to Python). Error paths of contract 1 are translated to column names, so a
+registry analyst sees `met_lung_count`, not `metastases[1].count`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from rectoplan.adapters.case_json import parse_case
+from rectoplan.core.case import (
+    BINARY_STATUS,
+    BRAF_STATUS,
+    DPYD_STATUS,
+    MMR_STATUS,
+    PRIMARY_STATUS,
+    RAS_STATUS,
+    SITES,
+    STOPPED_FOR,
+    SYMPTOMS,
+    Case,
+)
+from rectoplan.core.errors import CaseError, Problem
+
+ColumnKind = Literal["id", "int", "bool", "enum", "text", "enum_list", "id_list", "lines", "staged"]
+RESECTABILITY: Final = ("resectable", "potentially_resectable", "unresectable", "unknown")
+_RANK: Final = {"resectable": 0, "potentially_resectable": 1, "unresectable": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class FlatColumn:
+    """One column of the flattened case. `path` is where the value goes in contract 1."""
+
+    name: str
+    kind: ColumnKind
+    path: tuple[str, ...]
+    doc: str
+    values: tuple[str, ...] = ()  # enum domain (or list member domain)
+    low: int = 0
+    high: int = 0
+    max_items: int = 0  # lists: most members (pydantic max_length)
+    max_chars: int = 0  # text: longest value
+
+
+def _columns() -> tuple[FlatColumn, ...]:
+    cols = [
+        FlatColumn(
+            "id", "id", ("id",), "case identifier (required; text, or a whole number read as text)", max_chars=200
+        ),
+        FlatColumn("age", "int", ("age",), "age in years", low=18, high=120),
+        FlatColumn("ecog", "int", ("ecog",), "ECOG performance status", low=0, high=4),
+        FlatColumn("primary_status", "enum", ("primary", "status"), "primary tumour", values=PRIMARY_STATUS),
+        FlatColumn(
+            "primary_symptoms",
+            "enum_list",
+            ("primary", "symptoms"),
+            "symptoms from the primary tumour; [] = none, empty = unknown",
+            values=SYMPTOMS,
+            max_items=3,
+        ),
+        FlatColumn(
+            "local_recurrence_resectability",
+            "enum",
+            ("local_recurrence", "resectability"),
+            "resectability of a local recurrence; filling it (even with 'unknown') records a local recurrence",
+            values=RESECTABILITY,
+        ),
+        FlatColumn(
+            "local_recurrence_symptoms",
+            "enum_list",
+            ("local_recurrence", "symptoms"),
+            "symptoms from the local recurrence (also records a local recurrence)",
+            values=SYMPTOMS,
+            max_items=3,
+        ),
+        FlatColumn(
+            "metastases_known",
+            "staged",
+            ("metastases",),
+            "distant staging done: true with no met_* column filled means no metastases; empty means"
+            " unknown unless a met_* column is filled",
+        ),
+    ]
+    for site in SITES:
+        cols.append(
+            FlatColumn(
+                f"met_{site}_count",
+                "int",
+                ("metastases", site, "count"),
+                f"number of {site} metastases (records {site} metastases)",
+                low=1,
+                high=1000,
+            )
+        )
+        cols.append(
+            FlatColumn(
+                f"met_{site}_resectability",
+                "enum",
+                ("metastases", site, "resectability"),
+                f"resectability of {site} metastases; 'unknown' records them with unknown resectability",
+                values=RESECTABILITY,
+            )
+        )
+    cols += [
+        FlatColumn("kras", "enum", ("biomarkers", "kras"), "KRAS status", values=RAS_STATUS),
+        FlatColumn(
+            "kras_variant",
+            "text",
+            ("biomarkers", "kras_variant"),
+            "KRAS variant such as G12C (only with kras = mutant)",
+            max_chars=40,
+        ),
+        FlatColumn("nras", "enum", ("biomarkers", "nras"), "NRAS status", values=RAS_STATUS),
+        FlatColumn("braf", "enum", ("biomarkers", "braf"), "BRAF status", values=BRAF_STATUS),
+        FlatColumn("mmr", "enum", ("biomarkers", "mmr"), "MMR / MSI status", values=MMR_STATUS),
+        FlatColumn("her2", "enum", ("biomarkers", "her2"), "HER2", values=BINARY_STATUS),
+        FlatColumn("ntrk_fusion", "enum", ("biomarkers", "ntrk_fusion"), "NTRK fusion", values=BINARY_STATUS),
+        FlatColumn("ret_fusion", "enum", ("biomarkers", "ret_fusion"), "RET fusion", values=BINARY_STATUS),
+        FlatColumn("prior_pelvic_radiation", "bool", ("prior", "pelvic_radiation"), "pelvic radiation before"),
+        FlatColumn(
+            "prior_lines",
+            "lines",
+            ("prior", "systemic_lines"),
+            "prior systemic lines, oldest first: a list of {agents: [drug ids], stopped_for}; [] = none"
+            " given, empty = unknown",
+            max_items=20,
+        ),
+        FlatColumn(
+            "prior_surgeries",
+            "id_list",
+            ("prior", "surgeries"),
+            "operations already done (procedure ids); [] = none, empty = unknown",
+            max_items=20,
+        ),
+        FlatColumn("dpyd", "enum", ("health", "dpyd"), "DPYD phenotype", values=DPYD_STATUS),
+        FlatColumn(
+            "days_since_major_surgery",
+            "int",
+            ("health", "days_since_major_surgery"),
+            "days since the last major operation",
+            low=0,
+            high=36500,
+        ),
+        FlatColumn("bleeding_risk", "bool", ("health", "bleeding_risk"), "active bleeding or high bleeding risk"),
+        FlatColumn(
+            "fit_for_intensive_therapy", "bool", ("health", "fit_for_intensive_therapy"), "fit for intensive therapy"
+        ),
+        FlatColumn("wants_clinical_trials", "bool", ("wants_clinical_trials",), "wishes to hear about trials"),
+    ]
+    return tuple(cols)
+
+
+COLUMNS: Final = _columns()
+BY_NAME: Final = {c.name: c for c in COLUMNS}
+LINE_AGENTS_MAX: Final = 10  # pydantic: agents per line
+STOP_REASONS: Final = STOPPED_FOR
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+
+
+# ------------------------------------------------------------------------------------------------------
+# Row -> contract 1
+
+
+def _convert(col: FlatColumn, value: Any, problems: list[Problem]) -> Any:
+    """Text from CSV (or any text column) to the column's type; what does not convert is kept as found,
+    so the edge validator reports it with its own words."""
+    if isinstance(value, str):
+        if value == "":
+            return None
+        if col.kind == "int" and _INT_TEXT.fullmatch(value.strip()):
+            return int(value)
+        if col.kind in ("bool", "staged") and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        if col.kind in ("enum_list", "id_list", "lines"):
+            try:
+                return json.loads(value)
+            except (ValueError, RecursionError):
+                problems.append(Problem(col.name, repr(value)[:60], 'a JSON list, e.g. [] or ["a", "b"]'))
+                return None
+    if col.kind == "id" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if col.kind == "lines" and isinstance(value, list):
+        # Native nested columns: a struct field that is null in this row was absent in its source.
+        return [{k: v for k, v in item.items() if v is not None} if isinstance(item, dict) else item for item in value]
+    return value
+
+
+def _put(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        target = target.setdefault(key, {})
+    target[path[-1]] = value
+
+
+def unflatten(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """A flattened row (column name -> value) as a contract 1 object, plus problems the row shape causes
+    before contract 1 validation (undecodable JSON, a contradiction between metastases_known and met_*)."""
+    problems: list[Problem] = []
+    case: dict[str, Any] = {"format": "rectoplan.case/1"}
+    sites: dict[str, dict[str, Any]] = {}
+    staged: Any = None
+    for col in COLUMNS:
+        if col.name not in row:
+            continue
+        value = _convert(col, row[col.name], problems)
+        if value is None:
+            continue
+        if col.kind == "staged":
+            staged = value
+        elif col.path[0] == "metastases":
+            sites.setdefault(col.path[1], {"site": col.path[1]})[col.path[2]] = value
+        else:
+            _put(case, col.path, value)
+    if staged is not None and not isinstance(staged, bool):
+        problems.append(Problem("metastases_known", repr(staged)[:60], "true or false"))
+    elif sites:
+        if staged is False:
+            named = next(
+                c.name
+                for c in COLUMNS
+                if c.path[:2] == ("metastases", next(iter(sites))) and row.get(c.name) not in (None, "")
+            )
+            problems.append(
+                Problem(
+                    "metastases_known",
+                    f"false while {named} is filled",
+                    "true or empty whenever a met_* column is filled",
+                )
+            )
+        case["metastases"] = [sites[s] for s in SITES if s in sites]
+    elif staged is True:
+        case["metastases"] = []
+    return case, problems
+
+
+def validate_row(row: Mapping[str, Any], drugs: Collection[str], procedures: Collection[str]) -> Case:
+    """A flattened row through the edge validator; raises `CaseError` with column-named paths."""
+    data, problems = unflatten(row)
+    if problems:
+        raise CaseError(problems)
+    try:
+        return parse_case(data, drugs, procedures)
+    except CaseError as exc:
+        raise CaseError([_column_problem(p, data) for p in exc.problems]) from None
+
+
+_SECTION_PREFIX: Final = {
+    "primary": "primary_",
+    "local_recurrence": "local_recurrence_",
+    "prior": "prior_",
+    "biomarkers": "",
+    "health": "",
+}
+_PRIOR_NAMES: Final = {"systemic_lines": "lines"}
+
+
+def _column_problem(p: Problem, data: Mapping[str, Any]) -> Problem:
+    """Rename a contract 1 path (`metastases[1].count`) to the column that holds it (`met_lung_count`)."""
+    path = p.path
+    m = re.fullmatch(r"metastases\[(\d+)\]\.(count|resectability)(.*)", path)
+    if m:
+        site = data["metastases"][int(m.group(1))]["site"]
+        return Problem(f"met_{site}_{m.group(2)}{m.group(3)}", p.found, p.expected, p.suggestion)
+    m = re.fullmatch(r"(primary|local_recurrence|prior|biomarkers|health)\.([a-z_]+)(.*)", path)
+    if m:
+        name = _PRIOR_NAMES.get(m.group(2), m.group(2)) if m.group(1) == "prior" else m.group(2)
+        return Problem(f"{_SECTION_PREFIX[m.group(1)]}{name}{m.group(3)}", p.found, p.expected, p.suggestion)
+    return p
+
+
+# ------------------------------------------------------------------------------------------------------
+# Case -> canonical row
+
+
+def _worst(values: list[str | None]) -> str | None:
+    if "unresectable" in values:
+        return "unresectable"
+    if None in values or not values:
+        return None
+    return max((v for v in values if v is not None), key=_RANK.__getitem__)
+
+
+def flatten(case: Case) -> dict[str, Any]:
+    """The canonical row of a validated case: `validate_row(flatten(c))` gives a case with the same facts.
+
+    Two 'other' metastases (allowed by contract 1) merge into one row entry with the summed count and the
+    least favourable resectability, which leaves every fact unchanged.
+    """
+    b, p, h = case.biomarkers, case.prior, case.health
+    row: dict[str, Any] = {c.name: None for c in COLUMNS}
+    row.update(
+        id=case.id,
+        age=case.age,
+        ecog=case.ecog,
+        primary_status=case.primary.status,
+        primary_symptoms=None if case.primary.symptoms is None else list(case.primary.symptoms),
+        wants_clinical_trials=case.wants_clinical_trials,
+    )
+    lr = case.local_recurrence
+    if lr is not None:
+        row["local_recurrence_resectability"] = lr.resectability or "unknown"
+        row["local_recurrence_symptoms"] = None if lr.symptoms is None else list(lr.symptoms)
+    if case.metastases is not None:
+        row["metastases_known"] = True
+        for site in SITES:
+            here = [m for m in case.metastases if m.site == site]
+            if not here:
+                continue
+            counts = [m.count for m in here]
+            row[f"met_{site}_count"] = None if None in counts else sum(c for c in counts if c is not None)
+            row[f"met_{site}_resectability"] = _worst([m.resectability for m in here]) or "unknown"
+    row.update(
+        kras=b.kras,
+        kras_variant=b.kras_variant,
+        nras=b.nras,
+        braf=b.braf,
+        mmr=b.mmr,
+        her2=b.her2,
+        ntrk_fusion=b.ntrk_fusion,
+        ret_fusion=b.ret_fusion,
+    )
+    row["prior_pelvic_radiation"] = p.pelvic_radiation
+    row["prior_lines"] = (
+        None
+        if p.systemic_lines is None
+        else [{"agents": list(line.agents), "stopped_for": line.stopped_for} for line in p.systemic_lines]
+    )
+    row["prior_surgeries"] = None if p.surgeries is None else list(p.surgeries)
+    row.update(
+        dpyd=h.dpyd,
+        days_since_major_surgery=h.days_since_major_surgery,
+        bleeding_risk=h.bleeding_risk,
+        fit_for_intensive_therapy=h.fit_for_intensive_therapy,
+    )
+    return row
+
+
+def flatten_contract(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A (valid) contract 1 object as a flattened row, keeping values as given (for generated cohorts)."""
+    row: dict[str, Any] = {}
+    for col in COLUMNS:
+        if col.kind == "staged" or col.path[0] == "metastases":
+            continue
+        node: Any = data
+        for key in col.path:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if node is not None:
+            row[col.name] = node
+    mets = data.get("metastases")
+    if mets is not None:
+        row["metastases_known"] = True
+        for m in mets:
+            site = m["site"]
+            if "count" in m:
+                row[f"met_{site}_count"] = m["count"]
+            if "resectability" in m or "count" not in m:
+                row[f"met_{site}_resectability"] = m.get("resectability", "unknown")
+    lr = data.get("local_recurrence")
+    if lr is not None and "resectability" not in lr and "symptoms" not in lr:
+        row["local_recurrence_resectability"] = "unknown"
+    return row

@@ -1,0 +1,328 @@
+"""Cohort inputs to one Arrow table of flattened columns, whatever the file format.
+
+CSV, Parquet and JSON lines of flattened rows are read column-wise (pyarrow); a JSON lines file of
+contract 1 objects and a FHIR bulk-export folder are read case by case (each object through the edge
+validator, each patient's resources through the FHIR importer) into canonical rows. Every record gets its
+1-based `_row`; a record that cannot even be read (a malformed JSON line, a patient the FHIR importer
+rejects) becomes an error row at once, so rows in = rows out + error rows holds from the first step.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from rectoplan.cohort.columns import BY_NAME, COLUMNS, flatten
+from rectoplan.compile.case_columns import RawType
+from rectoplan.core.errors import CaseError, Problem
+from rectoplan.core.knowledge import KnowledgeBase
+
+ROW = "_row"
+CONTRACT_KEYS = frozenset({"format", "primary", "local_recurrence", "metastases", "biomarkers", "prior", "health"})
+LINES_TYPE = pa.list_(pa.struct([("agents", pa.list_(pa.string())), ("stopped_for", pa.string())]))
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "id": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "staged": pa.bool_(), "enum": pa.string(),
+    "text": pa.string(), "enum_list": pa.list_(pa.string()), "id_list": pa.list_(pa.string()), "lines": LINES_TYPE,
+}
+
+
+class InputError(Exception):
+    """The input as a whole cannot be read (no such file, unknown format, unknown columns)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorRow:
+    row: int
+    id: str | None
+    problems: tuple[str, ...]
+
+
+@dataclass
+class Cohort:
+    """What was read: flattened rows (`table`, with `_row`), and rows already rejected while reading."""
+
+    table: pa.Table
+    format: str
+    errors: list[ErrorRow] = field(default_factory=list)
+    records: int = 0  # every record read, valid or not
+
+
+def arrow_type(kind: str) -> pa.DataType:
+    return _ARROW_TYPES[kind]
+
+
+def canonical_table(rows: list[dict[str, Any]], numbers: list[int]) -> pa.Table:
+    """Rows of `flatten` output as a table with the canonical (native) column types."""
+    cols = {c.name: pa.array([r.get(c.name) for r in rows], type=arrow_type(c.kind)) for c in COLUMNS}
+    cols[ROW] = pa.array(numbers, type=pa.int64())
+    return pa.table(cols)
+
+
+def row_numbers(count: int, start: int = 1) -> pa.Array:
+    import polars as pl
+
+    return pl.int_range(start, start + count, dtype=pl.Int64, eager=True).to_arrow()
+
+
+def raw_types(schema: pa.Schema) -> dict[str, RawType]:
+    """How each flattened column is stored (decides how the normalization stage reads it)."""
+    out = {}
+    for f in schema:
+        if f.name in BY_NAME:
+            out[f.name] = classify(f.type)
+    return out
+
+
+def classify(t: pa.DataType) -> RawType:
+    if pa.types.is_dictionary(t):
+        return classify(t.value_type)
+    if pa.types.is_null(t):
+        return RawType("null")
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return RawType("text")
+    if pa.types.is_integer(t):
+        return RawType("int")
+    if pa.types.is_boolean(t):
+        return RawType("bool")
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t):
+        inner = t.value_type
+        if classify(inner).kind in ("text", "null"):
+            return RawType("text_list")
+        if pa.types.is_struct(inner):
+            fields = {inner.field(i).name: inner.field(i).type for i in range(inner.num_fields)}
+            agents, stop = fields.get("agents"), fields.get("stopped_for")
+            if agents is not None and classify(agents).kind != "text_list":
+                return RawType("other")
+            if stop is not None and classify(stop).kind not in ("text", "null"):
+                return RawType("other")
+            return RawType("lines", tuple(fields))
+    return RawType("other")
+
+
+def check_columns(names: Iterable[str], ignore_unknown: bool) -> list[str]:
+    """Unknown column names are an input error (a misspelt column would silently become unknown facts)."""
+    if ignore_unknown:
+        return []
+    problems = []
+    known = [c.name for c in COLUMNS]
+    for name in names:
+        if name != ROW and name not in BY_NAME:
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            problems.append(f"column {name!r}: found an unknown column; expected one of the documented columns"
+                            f" (docs/cohort.md){hint}")
+    return problems
+
+
+def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> Cohort:
+    """Read any supported input into a `Cohort`."""
+    if not path.exists():
+        raise InputError([f"{path}: found no such file or folder; expected a CSV, Parquet or JSON lines file"
+                          " or a FHIR bulk-export folder"])
+    if path.is_dir():
+        from rectoplan.cohort.fhir_bulk import read_fhir_folder
+
+        return read_fhir_folder(path, kb)
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        table, fmt = pq.read_table(path), "parquet"
+    elif suffix in (".csv", ".csv.gz", ".tsv"):
+        table, fmt = _read_csv(path, "\t" if suffix == ".tsv" else ","), "csv"
+    elif suffix in (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz"):
+        return _read_json_lines(path, kb, ignore_unknown)
+    else:
+        raise InputError([f"{path}: found a {path.suffix or 'suffix-less'} file; expected .csv, .tsv, .parquet,"
+                          " .jsonl / .ndjson or a FHIR bulk-export folder"])
+    return _flat(table, fmt, ignore_unknown)
+
+
+def _flat(table: pa.Table, fmt: str, ignore_unknown: bool) -> Cohort:
+    problems = check_columns(table.column_names, ignore_unknown)
+    if problems:
+        raise InputError(problems)
+    if "id" not in table.column_names:
+        raise InputError(["column 'id': found no such column; expected an id column (every case needs an id)"])
+    keep = [c for c in table.column_names if c in BY_NAME]
+    table = table.select(keep).combine_chunks()
+    table = table.append_column(ROW, row_numbers(table.num_rows))
+    return Cohort(table, fmt, [], table.num_rows)
+
+
+def _read_csv(path: Path, delimiter: str) -> pa.Table:
+    with path.open("r", encoding="utf-8", newline="") if path.suffix != ".gz" else io.TextIOWrapper(
+        __import__("gzip").open(path), encoding="utf-8"
+    ) as fh:
+        header = next(csv.reader(fh, delimiter=delimiter), None)
+    if not header:
+        raise InputError([f"{path}: found an empty file; expected a header row with column names"])
+    if len(set(header)) != len(header):
+        dupes = sorted({h for h in header if header.count(h) > 1})
+        raise InputError([f"{path}: found the column(s) {dupes} more than once; expected each column once"])
+    options = pa_csv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=True,
+                                    quoted_strings_can_be_null=True)
+    try:
+        return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter),
+                               convert_options=options)
+    except pa.ArrowInvalid as exc:
+        raise InputError([f"{path}: {exc}".replace("\n", " ")]) from None
+
+
+def _lines(path: Path) -> Iterator[str]:
+    opener: Callable[..., Any] = __import__("gzip").open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        yield from fh
+
+
+def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Cohort:
+    first = next((line for line in _lines(path) if line.strip()), None)
+    if first is None:
+        return Cohort(canonical_table([], []), "jsonl")
+    try:
+        head = json.loads(first)
+    except ValueError:
+        head = None
+    if isinstance(head, dict) and CONTRACT_KEYS & set(head):
+        return _read_contract_lines(path, kb)
+    try:
+        schema = pa.schema([(c.name, arrow_type(c.kind)) for c in COLUMNS])
+        table = pa_json.read_json(path, parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return _read_json_lines_slowly(path, ignore_unknown)
+    return _flat(table, "jsonl", ignore_unknown)
+
+
+def _read_json_lines_slowly(path: Path, ignore_unknown: bool) -> Cohort:
+    """Line by line, for files the column-wise reader refuses (a malformed line, a value of another type):
+    every line that decodes to an object becomes a row (values kept as found, so that the edge validator
+    names what is wrong), every other line an error row."""
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    errors: list[ErrorRow] = []
+    unknown: set[str] = set()
+    record = 0
+    for lineno, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        record += 1
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            errors.append(ErrorRow(record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON"
+                                                  " object per line",)))
+            continue
+        if not isinstance(data, dict):
+            errors.append(ErrorRow(record, None, (f"line {lineno}: found {type(data).__name__}; expected a JSON"
+                                                  " object",)))
+            continue
+        unknown |= set(data) - set(BY_NAME)
+        rows.append(data)
+        numbers.append(record)
+    problems = check_columns(sorted(unknown), ignore_unknown)
+    if problems:
+        raise InputError(problems)
+    table = _mixed_table(rows)
+    table = table.append_column(ROW, pa.array(numbers, type=pa.int64()))
+    return Cohort(table, "jsonl", errors, record)
+
+
+def _mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Columns of native type where every value fits, otherwise the column as JSON text of each value (the
+    column-wise validator sends rows whose text it cannot read exactly to Python)."""
+    cols = {}
+    for c in COLUMNS:
+        values = [r.get(c.name) for r in rows]
+        if all(v is None for v in values):
+            continue
+        try:
+            cols[c.name] = pa.array(values, type=arrow_type(c.kind))
+            if c.kind in ("int", "bool", "staged") and any(isinstance(v, bool) != (c.kind != "int")
+                                                          for v in values if v is not None):
+                raise TypeError("bool/int mixed")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            cols[c.name] = pa.array([_as_text(c.kind, v) for v in values], type=pa.string())
+    return pa.table(cols) if cols else pa.table({"id": pa.array([None] * len(rows), type=pa.string())})
+
+
+def _as_text(kind: str, value: Any) -> str | None:
+    """A JSON value as the text a CSV cell would hold, when that text reads back as the same value."""
+    if value is None or isinstance(value, str):
+        return value
+    if kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if kind in ("bool", "staged") and isinstance(value, bool):
+        return "true" if value else "false"
+    if kind in ("enum_list", "id_list", "lines") and isinstance(value, list):
+        return json.dumps(value)
+    return _OddValue.text(value)
+
+
+class _OddValue:
+    """A JSON value of an unexpected type kept as text that never passes the column-wise checks (it starts
+    with a control character), so the row goes to Python, which reads the original text back."""
+
+    MARK = "\x00json:"
+
+    @classmethod
+    def text(cls, value: Any) -> str:
+        return cls.MARK + json.dumps(value)
+
+    @classmethod
+    def restore(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith(cls.MARK):
+            return json.loads(value[len(cls.MARK):])
+        return value
+
+
+def restore_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A raw row as read, with values that did not fit their column's type given back as found."""
+    return {k: _OddValue.restore(v) for k, v in row.items()}
+
+
+def _read_contract_lines(path: Path, kb: KnowledgeBase) -> Cohort:
+    """JSON lines of contract 1 objects: each line through the edge validator, exactly as one case."""
+    from rectoplan.adapters.case_json import parse_case
+
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    errors: list[ErrorRow] = []
+    record = 0
+    drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
+    for lineno, line in enumerate(_lines(path), start=1):
+        if not line.strip():
+            continue
+        record += 1
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            errors.append(ErrorRow(record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON"
+                                                  " object per line",)))
+            continue
+        try:
+            case = parse_case(data, drugs, procedures)
+        except CaseError as exc:
+            ident = data.get("id") if isinstance(data, dict) else None
+            errors.append(ErrorRow(record, ident if isinstance(ident, str) else None, tuple(exc.messages())))
+            continue
+        rows.append(flatten(case))
+        numbers.append(record)
+    return Cohort(canonical_table(rows, numbers), "jsonl-cases", errors, record)
+
+
+def problems_text(problems: Iterable[Problem]) -> tuple[str, ...]:
+    return tuple(p.message() for p in problems)

@@ -1,0 +1,173 @@
+"""Run the knowledge base over a cohort: read, validate, evaluate column-wise, collect error rows.
+
+One path for the embedded engines (Polars by default, DuckDB), one for Spark (`cohort.spark_run`) and the
+per-case reference (`python`), all producing the same result table. Rows the column-wise validator cannot
+vouch for go through the edge validator in Python: rejected ones become error rows with its messages,
+accepted ones are re-read in canonical form. Rows in = rows out + error rows is checked, not hoped for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rectoplan.cohort.columns import validate_row
+from rectoplan.cohort.readers import ROW, Cohort, ErrorRow, canonical_table, raw_types, read_cohort, restore_values
+from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
+from rectoplan.core.errors import CaseError
+from rectoplan.core.knowledge import KnowledgeBase
+
+ENGINES = ("polars", "duckdb", "spark", "python")
+DEFAULT_ENGINE = "polars"
+Progress = Callable[[str, float], None]  # (phase description, fraction done 0..1)
+
+
+@dataclass
+class CohortResult:
+    """The result table (one row per valid case, input order), the error rows and how long each step took."""
+
+    kb: KnowledgeBase
+    engine: str
+    format: str
+    records: int
+    results: pa.Table
+    errors: list[ErrorRow]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def check_counts(self) -> None:
+        if self.results.num_rows + len(self.errors) != self.records:
+            raise AssertionError(f"rows in ({self.records}) != rows out ({self.results.num_rows}) + error rows"
+                                 f" ({len(self.errors)})")
+
+
+class _Clock:
+    def __init__(self, progress: Progress | None) -> None:
+        self.timings: dict[str, float] = {}
+        self.progress = progress
+
+    @contextmanager
+    def phase(self, name: str, done: float) -> Iterator[None]:
+        if self.progress:
+            self.progress(name, done)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
+
+
+def _error_id(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    return str(value) if isinstance(value, (str, int)) else None
+
+
+def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[ErrorRow]]:
+    """The edge validator on each row of `table`: canonical rows of the valid ones, error rows of the rest."""
+    drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
+    rows, numbers, errors = [], [], []
+    from rectoplan.cohort.columns import flatten
+
+    for raw in table.to_pylist():
+        number = raw.pop(ROW)
+        data = restore_values(raw)
+        try:
+            case = validate_row(data, drugs, procedures)
+        except CaseError as exc:
+            errors.append(ErrorRow(number, _error_id(data.get("id")), tuple(exc.messages())))
+            continue
+        rows.append(flatten(case))
+        numbers.append(number)
+    return canonical_table(rows, numbers), errors
+
+
+def evaluate_local(table: pa.Table, kb: KnowledgeBase, engine_name: str,
+                   clock: _Clock | None = None) -> tuple[pa.Table, list[ErrorRow]]:
+    """Result rows and error rows of a flattened table, with an embedded engine."""
+    from rectoplan.cohort.local import by_distinct, engine_named
+    from rectoplan.compile import ir
+
+    clock = clock or _Clock(None)
+    engine = engine_named(engine_name)
+    plan = compile_plan(kb)
+    *before, outputs = plan.stages
+    reads = sorted(set().union(*(ir.columns_read(e) for _, e in outputs)))
+
+    def evaluate(source: pa.Table) -> pa.Table:
+        lists, scalars = input_stages(kb, raw_types(source.schema))
+        return engine.evaluate(source, [lists, scalars, *before], [ROW, "n_id", "_clean", *reads])
+
+    with clock.phase("evaluate rules", 0.2):
+        evaluated = evaluate(table)
+        clean = evaluated.column("_clean").combine_chunks()
+        suspect = pc.invert(pc.fill_null(clean, False))
+    errors: list[ErrorRow] = []
+    if pc.any(suspect).as_py():
+        with clock.phase("validate rows the column-wise checks left to Python", 0.5):
+            canonical, errors = validate_rows(table.filter(suspect), kb)
+            again = evaluate(canonical)
+            if not pc.all(again.column("_clean")).as_py():
+                raise AssertionError("a canonical row failed the column-wise checks (compiler bug)")
+            evaluated = pa.concat_tables([evaluated.filter(clean), again], promote_options="permissive")
+            evaluated = evaluated.take(pc.sort_indices(evaluated, [(ROW, "ascending")]))
+    with clock.phase("collect results per distinct outcome", 0.7):
+        columns = by_distinct(engine, evaluated, outputs)
+        ids = evaluated.column("n_id").combine_chunks()
+        if pa.types.is_dictionary(ids.type):
+            ids = ids.dictionary_decode()
+        results = pa.table({"row": pc.cast(evaluated.column(ROW), pa.int64()), "id": pc.cast(ids, pa.string()),
+                            **{name: columns[name] for name in RESULT_COLUMNS}})
+    return results, errors
+
+
+def evaluate_python(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[ErrorRow]]:
+    """The per-case reference: every row through the edge validator and the engine, one at a time."""
+    from rectoplan.cohort.reference import evaluate
+
+    drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
+    out: dict[str, list[Any]] = {"row": [], "id": [], **{c: [] for c in RESULT_COLUMNS}}
+    errors = []
+    for raw in table.to_pylist():
+        number = raw.pop(ROW)
+        data = restore_values(raw)
+        try:
+            case = validate_row(data, drugs, procedures)
+        except CaseError as exc:
+            errors.append(ErrorRow(number, _error_id(data.get("id")), tuple(exc.messages())))
+            continue
+        out["row"].append(number)
+        out["id"].append(case.id)
+        for name, value in evaluate(case, kb).items():
+            out[name].append(value)
+    schema = pa.schema([("row", pa.int64()), ("id", pa.string()), *((c, pa.string()) for c in RESULT_COLUMNS)])
+    return pa.table(out, schema=schema), errors
+
+
+def run_cohort(path: Path, kb: KnowledgeBase, engine: str = DEFAULT_ENGINE, progress: Progress | None = None,
+               ignore_unknown_columns: bool = False, spark: Any = None) -> CohortResult:
+    """Read `path` and evaluate every case with `engine`; see docs/cohort.md."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    clock = _Clock(progress)
+    if engine == "spark":
+        from rectoplan.cohort.spark_run import run_spark
+
+        return run_spark(path, kb, clock, ignore_unknown_columns, spark)
+    with clock.phase("read input", 0.0):
+        cohort: Cohort = read_cohort(path, kb, ignore_unknown_columns)
+    if engine == "python":
+        with clock.phase("evaluate case by case", 0.2):
+            results, errors = evaluate_python(cohort.table, kb)
+    else:
+        results, errors = evaluate_local(cohort.table, kb, engine, clock)
+    errors = sorted([*cohort.errors, *errors], key=lambda e: e.row)
+    result = CohortResult(kb, engine, cohort.format, cohort.records, results, errors, clock.timings)
+    result.check_counts()
+    if progress:
+        progress("done", 1.0)
+    return result

@@ -1,0 +1,370 @@
+"""A small column-expression language: what the cohort plan is made of, before any back end sees it.
+
+The rule language is compiled once into these nodes; `duckdb_sql`, `polars_expr` and `spark` only print
+them. Keeping the node set small and its semantics explicit is what lets three engines agree: every
+boolean node is three-valued (NULL = unknown) with Kleene AND/OR/NOT, comparisons and `In` give NULL on a
+NULL input, and the few two-valued nodes (`IsNull`, `Fold` with `all`/`any`, `Coalesce`) say so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Union
+
+Scalar = Union[str, int, bool, None]
+LitKind = Literal["text", "int", "bool", "text_list", "lines"]
+# JSON / list types: "text" | "int" | "bool" | ("list", T) | ("struct", ((name, T), ...))
+JsonType = Any
+TEXT_LIST: JsonType = ("list", "text")
+LINES: JsonType = ("list", ("struct", (("agents", ("list", "text")), ("stopped_for", "text"))))
+
+
+@dataclass(frozen=True, slots=True)
+class Col:
+    """A column of the current frame."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    """A literal; `kind` fixes the type of NULL literals and of integers (always 64-bit). List kinds are
+    for NULL only (a column that the input does not have)."""
+
+    value: Scalar
+    kind: LitKind
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """The element bound by the enclosing `Fold`."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field of a struct value."""
+
+    base: Expr
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class IsNull:
+    """Two-valued: true exactly when the value is NULL."""
+
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Cmp:
+    """`left op right` with op in = <> < <= > >=; NULL if either side is NULL."""
+
+    op: Literal["=", "<>", "<", "<=", ">", ">="]
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class In:
+    """Membership in a list of non-NULL literals; NULL if the value is NULL."""
+
+    item: Expr
+    values: tuple[Lit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """The first `when` that is TRUE (NULL counts as not true) gives the value, else `default`."""
+
+    whens: tuple[tuple[Expr, Expr], ...]
+    default: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Coalesce:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BitAnd:
+    """Bitwise AND of two 64-bit integers (NULL propagates)."""
+
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class BitOr:
+    """Bitwise OR of 64-bit integers (NULL propagates)."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """Map a text to an integer through a fixed table; `default` for anything else (and for NULL)."""
+
+    item: Expr
+    table: tuple[tuple[str, int], ...]
+    default: int
+
+
+@dataclass(frozen=True, slots=True)
+class Last:
+    """Last element of a list; NULL for a NULL or empty list."""
+
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Collect:
+    """The `label`s whose condition is TRUE, in the given order, joined by single spaces ('' when none).
+
+    Result lists are ids (never containing spaces) stored as text: one text per row is written and read
+    far faster than a list column, and `string_split(x, ' ')` gives the list back."""
+
+    items: tuple[tuple[Expr, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hash:
+    """A 64-bit hash of several columns (equal inputs, equal hash); `seed` picks one of two independent
+    hashes, so that a collision of one can be detected with the other."""
+
+    items: tuple[Expr, ...]
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Add:
+    """Sum of 64-bit integers (NULL propagates)."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mul:
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Fold:
+    """Reduce a list: `bit_or` of `body` over elements (0 for an empty list), `all` / `any` of a boolean
+    `body` (two-valued: a NULL body counts as false), `count` of TRUE bodies. A NULL list gives NULL."""
+
+    items: Expr
+    var: str
+    body: Expr
+    how: Literal["bit_or", "all", "any", "count"]
+
+
+@dataclass(frozen=True, slots=True)
+class Len:
+    """Number of list elements; NULL for a NULL list."""
+
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class TextLen:
+    """Length of a text in bytes (UTF-8); an upper bound of its length in characters."""
+
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """Full match of a text against a regular expression (RE2/Java/Rust subset: ASCII classes only)."""
+
+    item: Expr
+    pattern: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToInt:
+    """Text of ASCII digits (already checked by `Matches`) to a 64-bit integer; NULL otherwise."""
+
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class ToText:
+    """Any scalar as text (for an integer id)."""
+
+    item: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class JsonDecode:
+    """JSON text to a typed value. Only applied to text that `Matches` has checked (never raises)."""
+
+    item: Expr
+    type: JsonType
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """Reinterpret a value as another IR type (text <-> lists are not allowed; used for int widths)."""
+
+    item: Expr
+    kind: Literal["int", "bool", "text"]
+
+
+Expr = Union[
+    Col,
+    Lit,
+    Var,
+    Field,
+    And,
+    Or,
+    Not,
+    IsNull,
+    Cmp,
+    In,
+    Case,
+    Coalesce,
+    BitAnd,
+    BitOr,
+    Lookup,
+    Last,
+    Collect,
+    Hash,
+    Add,
+    Mul,
+    Fold,
+    Len,
+    TextLen,
+    Matches,
+    ToInt,
+    ToText,
+    JsonDecode,
+    Cast,
+]
+
+TRUE = Lit(True, "bool")
+FALSE = Lit(False, "bool")
+NULL_BOOL = Lit(None, "bool")
+NULL_INT = Lit(None, "int")
+NULL_TEXT = Lit(None, "text")
+ZERO = Lit(0, "int")
+
+
+def text(value: str | None) -> Lit:
+    return Lit(value, "text")
+
+
+def integer(value: int | None) -> Lit:
+    return Lit(value, "int")
+
+
+def all_of(*items: Expr) -> Expr:
+    """Kleene AND with constant folding (TRUE items dropped, a FALSE item decides)."""
+    kept: list[Expr] = []
+    for item in items:
+        if item == FALSE:
+            return FALSE
+        if item != TRUE and item not in kept:
+            kept.append(item)
+    if not kept:
+        return TRUE
+    return kept[0] if len(kept) == 1 else And(tuple(kept))
+
+
+def any_of(*items: Expr) -> Expr:
+    """Kleene OR with constant folding."""
+    kept: list[Expr] = []
+    for item in items:
+        if item == TRUE:
+            return TRUE
+        if item != FALSE and item not in kept:
+            kept.append(item)
+    if not kept:
+        return FALSE
+    return kept[0] if len(kept) == 1 else Or(tuple(kept))
+
+
+def negate(item: Expr) -> Expr:
+    if item == TRUE:
+        return FALSE
+    if item == FALSE:
+        return TRUE
+    if isinstance(item, Not):
+        return item.item
+    return Not(item)
+
+
+def is_true(item: Expr) -> Expr:
+    """Two-valued: TRUE only when `item` is TRUE (NULL -> FALSE)."""
+    if item in (TRUE, FALSE):
+        return item
+    return Coalesce((item, FALSE))
+
+
+def is_false(item: Expr) -> Expr:
+    """Two-valued: TRUE only when `item` is FALSE."""
+    return is_true(negate(item))
+
+
+def when(cond: Expr, then: Expr, otherwise: Expr) -> Expr:
+    if cond == TRUE:
+        return then
+    if cond in (FALSE, NULL_BOOL):
+        return otherwise
+    return Case(((cond, then),), otherwise)
+
+
+def bit(cond: Expr, weight: int) -> Expr:
+    """`weight` when `cond` is TRUE, else 0 (used to pack flags into signature words)."""
+    return when(cond, integer(weight), ZERO)
+
+
+def total(items: list[Expr]) -> Expr:
+    kept = [i for i in items if i != ZERO]
+    if not kept:
+        return ZERO
+    return kept[0] if len(kept) == 1 else Add(tuple(kept))
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """Direct sub-expressions (for analyses such as 'which columns does this read')."""
+    if isinstance(expr, (Col, Lit, Var)):
+        return ()
+    if isinstance(expr, (And, Or, Coalesce, Add, BitOr, Hash)):
+        return expr.items
+    if isinstance(expr, (Not, IsNull, Len, TextLen, Matches, ToInt, ToText, JsonDecode, Cast, Lookup, Last)):
+        return (expr.item,)
+    if isinstance(expr, Field):
+        return (expr.base,)
+    if isinstance(expr, (Cmp, BitAnd, Mul)):
+        return (expr.left, expr.right)
+    if isinstance(expr, In):
+        return (expr.item,)
+    if isinstance(expr, Case):
+        return (*(x for pair in expr.whens for x in pair), expr.default)
+    if isinstance(expr, Collect):
+        return tuple(c for c, _ in expr.items)
+    return (expr.items, expr.body)
+
+
+def columns_read(expr: Expr) -> frozenset[str]:
+    if isinstance(expr, Col):
+        return frozenset({expr.name})
+    return frozenset().union(*(columns_read(c) for c in children(expr)))

@@ -1,0 +1,232 @@
+"""The cohort plan: a knowledge base compiled into column stages, from facts to the result columns.
+
+The stages mirror `rectoplan.core.engine` step by step: facts; the intent (first TRUE intent rule, with
+`plan.intent` unknown inside intent rules as in the engine); every distinct fact test once (atoms) and
+every distinct condition once, so a gate shared by thirty options is evaluated once per row; then per
+option one small integer, its *code*, decided exactly as `assess_option` decides the status:
+
+    0 not applicable or not indicated, 1 excluded, 2 held, 2 + k offered under its k-th setting.
+
+The result columns are lists of ids collected from those codes: options in rank order (the knowledge
+base's (strength, priority, file order) is a total order over (option, setting) pairs, so collecting the
+pairs in that order ranks each row without sorting), their settings, exclusions and holds with the gates
+that decided them, tests needed and global cautions. Every text a reader sees (reasons, rationale,
+`why`) belongs to one of those ids and is rendered once, by `rectoplan.cohort.explain`, not once per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from rectoplan.compile import ir
+from rectoplan.compile.case_columns import FactDeriver, ListStage, Normalizer, RawType
+from rectoplan.compile.rules import RuleCompiler, fact_column
+from rectoplan.core.conditions import Condition, Test
+from rectoplan.core.knowledge import Gate, KnowledgeBase, Option, Setting
+from rectoplan.core.schema import STRENGTHS, FactType
+
+Stage = tuple[tuple[str, ir.Expr], ...]
+CODE_NONE, CODE_EXCLUDED, CODE_HELD = 0, 1, 2
+SEP = "/"  # option SEP gate, in the exclusions and holds columns
+RESULT_COLUMNS = (
+    "intent",
+    "intent_rule",
+    "options",
+    "settings",
+    "excluded",
+    "exclusions",
+    "held",
+    "holds",
+    "tests_needed",
+    "cautions",
+    "cautions_unknown",
+)
+
+
+def offered_code(setting_index: int) -> int:
+    """Code of an option offered under its `setting_index`-th setting (0-based)."""
+    return CODE_HELD + 1 + setting_index
+
+
+def ranked_settings(kb: KnowledgeBase) -> list[tuple[Option, int, Setting]]:
+    """Every (option, setting) pair in the engine's rank order: strength, then priority, then file order."""
+    strength = {s: i for i, s in enumerate(STRENGTHS)}
+    pairs = [(o, k, s) for o in kb.options for k, s in enumerate(o.settings)]
+    return sorted(pairs, key=lambda p: (strength[p[2].strength], p[2].priority, p[0].order))
+
+
+class _AtomCompiler(RuleCompiler):
+    """Compiles each distinct fact test once, into an atom column."""
+
+    def __init__(
+        self,
+        schema: Mapping[str, FactType],
+        atoms: dict[ir.Expr, str],
+        prefix: str,
+        unknown: frozenset[str] = frozenset(),
+    ) -> None:
+        super().__init__(schema, unknown)
+        self.atoms = atoms
+        self.prefix = prefix
+
+    def test(self, t: Test) -> ir.Expr:
+        expr = super().test(t)
+        if isinstance(expr, ir.Lit):
+            return expr
+        if expr not in self.atoms:
+            self.atoms[expr] = f"{self.prefix}{len(self.atoms)}"
+        return ir.Col(self.atoms[expr])
+
+
+class _Conditions:
+    """Distinct conditions, one column each."""
+
+    def __init__(self, compiler: RuleCompiler, prefix: str) -> None:
+        self.compiler = compiler
+        self.prefix = prefix
+        self.columns: dict[ir.Expr, str] = {}
+
+    def ref(self, cond: Condition) -> ir.Expr:
+        expr = self.compiler.compile(cond)
+        if isinstance(expr, (ir.Lit, ir.Col)):
+            return expr
+        if expr not in self.columns:
+            self.columns[expr] = f"{self.prefix}{len(self.columns)}"
+        return ir.Col(self.columns[expr])
+
+    def stage(self) -> Stage:
+        return tuple((name, expr) for expr, name in self.columns.items())
+
+
+@dataclass(frozen=True, slots=True)
+class CohortPlan:
+    """Stages from the normalized columns (n_*) to `RESULT_COLUMNS`; a stage reads only earlier stages."""
+
+    kb: KnowledgeBase
+    stages: tuple[Stage, ...]
+    codes: tuple[tuple[Option, str], ...]  # option -> its code column
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return RESULT_COLUMNS
+
+
+def input_stages(kb: KnowledgeBase, raw: Mapping[str, RawType]) -> tuple[Stage, Stage]:
+    """The stages that read the input columns as stored: list columns, then scalar columns and `_clean`.
+    They depend on the input's column types; `compile_plan` (everything after them) does not."""
+    return tuple(ListStage(kb, raw).stage()), tuple(Normalizer(raw).stage())
+
+
+def compile_plan(kb: KnowledgeBase) -> CohortPlan:
+    """Compile `kb` into a cohort plan."""
+    facts = tuple(FactDeriver(kb).stage())
+    atoms: dict[ir.Expr, str] = {}
+    intent_atoms: dict[ir.Expr, str] = {}
+    intents = _Conditions(_AtomCompiler(kb.schema, intent_atoms, "ai_", unknown=frozenset({"plan.intent"})), "ci_")
+    intent_refs = [intents.ref(r.when) for r in kb.intents[:-1]]
+    last = len(kb.intents) - 1
+    intent_index = ir.Case(tuple((ir.is_true(r), ir.integer(i)) for i, r in enumerate(intent_refs)), ir.integer(last))
+    plan_intent = ir.Case(
+        tuple(
+            (ir.Cmp("=", ir.Col("intent_index"), ir.integer(i)), ir.text(r.intent)) for i, r in enumerate(kb.intents)
+        ),
+        ir.NULL_TEXT,
+    )
+    intent_rule = ir.Case(
+        tuple((ir.Cmp("=", ir.Col("intent_index"), ir.integer(i)), ir.text(r.id)) for i, r in enumerate(kb.intents)),
+        ir.NULL_TEXT,
+    )
+
+    conds = _Conditions(_AtomCompiler(kb.schema, atoms, "a_"), "c_")
+    codes: list[tuple[str, ir.Expr]] = []
+    code_of: dict[str, ir.Expr] = {}
+    gate_refs: dict[tuple[str, int], ir.Expr] = {}
+    for i, option in enumerate(kb.options):
+        settings = [conds.ref(s.when) for s in option.settings]
+        if all(s in (ir.FALSE, ir.NULL_BOOL) for s in settings):
+            code_of[option.id] = ir.ZERO  # never applicable: always silent
+            continue
+        gates = [(g, conds.ref(g.when)) for g in option.gates]
+        for k, (_, ref) in enumerate(gates):
+            gate_refs[(option.id, k)] = ref
+        whens: list[tuple[ir.Expr, ir.Expr]] = [
+            (ir.negate(ir.any_of(*(ir.is_true(s) for s in settings))), ir.integer(CODE_NONE)),
+            (ir.any_of(*(ir.is_false(r) for g, r in gates if g.effect == "requires")), ir.integer(CODE_NONE)),
+            (ir.any_of(*(ir.is_true(r) for g, r in gates if g.effect == "excludes")), ir.integer(CODE_EXCLUDED)),
+            (ir.any_of(*(ir.IsNull(r) for g, r in gates if g.on_unknown == "hold")), ir.integer(CODE_HELD)),
+        ]
+        whens += [(ir.is_true(s), ir.integer(offered_code(k))) for k, s in enumerate(settings)]
+        name = f"o_{i}"
+        codes.append((name, ir.Case(tuple(w for w in whens if w[0] != ir.FALSE), ir.integer(CODE_NONE))))
+        code_of[option.id] = ir.Col(name)
+
+    def code_is(option: Option, value: int) -> ir.Expr:
+        code = code_of[option.id]
+        if code == ir.ZERO:
+            return ir.FALSE
+        return ir.Cmp("=", code, ir.integer(value))
+
+    by_id = sorted(kb.options, key=lambda o: o.id)
+    ranked = ranked_settings(kb)
+    exclusions, holds = [], []
+    for o in by_id:
+        for k, g in enumerate(o.gates):
+            ref = gate_refs.get((o.id, k))
+            if ref is None:
+                continue
+            if g.effect == "excludes":
+                exclusions.append((ir.all_of(code_is(o, CODE_EXCLUDED), ir.is_true(ref)), _pair(o, g)))
+            if g.on_unknown == "hold":
+                holds.append((ir.all_of(code_is(o, CODE_HELD), ir.IsNull(ref)), _pair(o, g)))
+    tests = []
+    for test in kb.vocabulary.tests:
+        why = [ir.is_true(conds.ref(r.when)) for r in kb.test_rules if r.test == test]
+        why += [
+            ir.all_of(code_is(o, CODE_HELD), ir.IsNull(gate_refs[(o.id, k)]))
+            for o in kb.options
+            for k, g in enumerate(o.gates)
+            if g.test == test and g.on_unknown == "hold" and (o.id, k) in gate_refs
+        ]
+        tests.append((ir.any_of(*why), test))
+    caution_refs = [(c, conds.ref(c.when)) for c in kb.global_cautions]
+    outputs: Stage = (
+        ("intent", ir.Col(fact_column("plan.intent"))),
+        ("intent_rule", ir.Col("_intent_rule")),
+        ("options", _collect([(code_is(o, offered_code(k)), o.id) for o, k, _ in ranked])),
+        ("settings", _collect([(code_is(o, offered_code(k)), s.id) for o, k, s in ranked])),
+        ("excluded", _collect([(code_is(o, CODE_EXCLUDED), o.id) for o in by_id])),
+        ("exclusions", _collect(exclusions)),
+        ("held", _collect([(code_is(o, CODE_HELD), o.id) for o in by_id])),
+        ("holds", _collect(holds)),
+        ("tests_needed", _collect(tests)),
+        ("cautions", _collect([(ir.is_true(r), c.id) for c, r in caution_refs])),
+        ("cautions_unknown", _collect([(ir.IsNull(r), c.id) for c, r in caution_refs if c.unknown])),
+    )
+    stages = (
+        facts,
+        tuple((name, expr) for expr, name in intent_atoms.items()),
+        intents.stage(),
+        (("intent_index", intent_index),),
+        ((fact_column("plan.intent"), plan_intent), ("_intent_rule", intent_rule)),
+        tuple((name, expr) for expr, name in atoms.items()),
+        conds.stage(),
+        tuple(codes),
+        outputs,
+    )
+    names = [name for stage in stages for name, _ in stage]
+    if len(names) != len(set(names)):
+        raise AssertionError("cohort plan: duplicate column names")
+    code_columns = tuple((o, c.name) for o in kb.options if isinstance(c := code_of[o.id], ir.Col))
+    return CohortPlan(kb, tuple(s for s in stages if s), code_columns)
+
+
+def _pair(option: Option, gate: Gate) -> str:
+    return f"{option.id}{SEP}{gate.id}"
+
+
+def _collect(items: list[tuple[ir.Expr, str]]) -> ir.Expr:
+    for _, label in items:
+        if not label or any(ch.isspace() for ch in label):
+            raise ValueError(f"cohort results join ids with spaces: id {label!r} must not contain whitespace")
+    return ir.Collect(tuple((c, label) for c, label in items if c != ir.FALSE))

@@ -235,3 +235,37 @@ def test_large_bundles_of_unrelated_resources() -> None:
     assert result.case["metastases"] == [{"site": "liver"}, {"site": "lung"}]
     assert sum(1 for why in result.ignored.values() if "Encounter is not read" in why) >= 5000
     assert accounted(result) >= {f"Encounter/e{i}" for i in range(5000)}
+
+
+def test_metastases_and_treatments_of_another_cancer_are_not_counted() -> None:
+    """A patient who also had breast cancer: its bone metastasis and its capecitabine are not rectal facts."""
+    breast = load(EXAMPLES / "Condition-primary-cancer-condition-jenny-m.json")
+    patient = breast["subject"]["reference"].rsplit("/", 1)[-1]
+    related = {
+        "url": "http://hl7.org/fhir/StructureDefinition/condition-related",
+        "valueReference": {"reference": f"Condition/{breast['id']}"},
+    }
+    bone = {
+        "resourceType": "Condition",
+        "id": "bone-mets",
+        "subject": {"reference": f"Patient/{patient}"},
+        "extension": [related],
+        "code": {"coding": [{"system": SCT, "code": "94222008"}]},
+    }
+    liver = bone | {"id": "liver-mets", "extension": [], "code": {"coding": [{"system": SCT, "code": "94381002"}]}}
+    capecitabine = {
+        "resourceType": "MedicationRequest",
+        "id": "cape",
+        "status": "completed",
+        "intent": "order",
+        "subject": {"reference": f"Patient/{patient}"},
+        "authoredOn": "2019-01-01",
+        "reasonReference": [{"reference": f"Condition/{breast['id']}"}],
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "194000"}]
+        },
+    }
+    result = case_from_bundle(bundle_of([rectal(patient), breast, bone, liver, capecitabine]), today=TODAY)
+    assert result.case["metastases"] == [{"site": "liver"}]
+    assert "another cancer" in result.ignored["Condition/bone-mets"]
+    assert "prior" not in result.case and "another cancer" in result.ignored["MedicationRequest/cape"]

@@ -39,7 +39,7 @@ READ_TYPES = frozenset(
         "BodyStructure",
     }
 )
-MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
+RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 LINE_WINDOW = timedelta(days=28)  # drugs first given within 4 weeks of a line's start belong to that line
 _AA = {
     "Ala": "A",
@@ -180,6 +180,7 @@ class _Mapper:
         self.major_surgery: list[tuple[datetime, str]] = []
         self.pelvic_rt: list[str] = []
         self.stage_iv: list[str] = []
+        self.other_cancers: dict[str, str] = {}  # reference (id or fullUrl) -> meaning, of non-rectal primaries
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def use(self, ref: str, what: str) -> None:
@@ -253,9 +254,18 @@ class _Mapper:
         else:
             self.ignored[ref] = f"condition {_first_code(res.code)} is not a cancer condition rectoplan reads"
 
+    def for_other_cancer(self, references: list[str]) -> str | None:
+        """The other cancer these references all point to (e.g. a breast primary), if they do."""
+        known = [self.other_cancers.get(r) for r in references]
+        return known[0] if references and all(known) else None
+
     def _metastasis(self, ref: str, res: Any, site: fc.Code | None, icd: str, clinical: set[str]) -> None:
         if clinical & {"resolved", "inactive", "remission"}:
             self.ignored[ref] = f"metastasis recorded as {', '.join(sorted(clinical))}: not a current metastasis"
+            return
+        related = [e.valueReference.reference for e in res.extension or [] if e.url == RELATED and e.valueReference]
+        if other := self.for_other_cancer(related):
+            self.ignored[ref] = f"metastasis of another cancer ({other}, {related[0]})"
             return
         meaning = (
             site.meaning if site is not None else ("other" if icd.startswith(fc.ICD10_SECONDARY_PREFIXES) else None)
@@ -469,6 +479,9 @@ class _Mapper:
         if res.status not in status_map:
             self.ignored[ref] = f"medication status {res.status!r}: not a treatment given"
             return
+        if other := self.for_other_cancer(_reasons(res)):
+            self.ignored[ref] = f"treatment of another cancer ({other})"
+            return
         concept = res.medicationCodeableConcept
         if concept is None and res.medicationReference is not None:
             med = self.resources.get(res.medicationReference.reference or "")
@@ -509,6 +522,9 @@ class _Mapper:
     def _procedure(self, ref: str, res: Any) -> None:
         if res.status not in ("completed", "in-progress"):
             self.ignored[ref] = f"procedure status {res.status!r}: not a treatment given"
+            return
+        if other := self.for_other_cancer(_reasons(res)):
+            self.ignored[ref] = f"treatment of another cancer ({other})"
             return
         codes = {(c.system or "", c.code or "") for c in _codings(res.code)}
         radiotherapy = (fc.SNOMED, fc.RADIOTHERAPY_COURSE.code) in codes or (
@@ -619,6 +635,10 @@ class _Mapper:
         if stopped is None and statuses == {"completed"}:
             stopped = "completed"
         return agents, stopped, list(dict.fromkeys(d.ref for d in doses))
+
+
+def _reasons(resource: Any) -> list[str]:
+    return [r.reference for r in getattr(resource, "reasonReference", None) or [] if r.reference]
 
 
 def _by_day(doses: list[_Dose]) -> Iterator[tuple[datetime, list[_Dose]]]:
@@ -805,6 +825,11 @@ def case_from_bundle(
     m = _Mapper(pref, aliases, today, resources)
     m.ignored.update(ignored)
     m.issues.extend(issues)
+    for key, resource in resources.items():  # primaries of other cancers, so their metastases are not counted
+        if resource.get_resource_type() == "Condition":
+            hit = _lookup(resource.code, fc.CANCER_CONDITIONS)
+            if hit is not None and hit.meaning not in ("rectal", "local_recurrence"):
+                m.other_cancers[key] = hit.meaning
     for ref, resource in parsed.items():
         if ref.startswith(("Medication/", "BodyStructure/")):
             m.ignored[ref] = "read only through references"

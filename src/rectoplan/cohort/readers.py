@@ -60,6 +60,7 @@ class Cohort:
     format: str
     errors: list[ErrorRow] = field(default_factory=list)
     records: int = 0  # every record read, valid or not
+    warnings: list[ErrorRow] = field(default_factory=list)  # read but worth a look (FHIR import issues)
 
 
 def arrow_type(kind: str) -> pa.DataType:

@@ -40,6 +40,8 @@ class CohortResult:
     results: pa.Table
     errors: list[ErrorRow]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[ErrorRow] = field(default_factory=list)
+    source: str = ""
 
     def check_counts(self) -> None:
         if self.results.num_rows + len(self.errors) != self.records:
@@ -110,11 +112,13 @@ def evaluate_local(table: pa.Table, kb: KnowledgeBase, engine_name: str,
     if pc.any(suspect).as_py():
         with clock.phase("validate rows the column-wise checks left to Python", 0.5):
             canonical, errors = validate_rows(table.filter(suspect), kb)
-            again = evaluate(canonical)
-            if not pc.all(again.column("_clean")).as_py():
-                raise AssertionError("a canonical row failed the column-wise checks (compiler bug)")
-            evaluated = pa.concat_tables([evaluated.filter(clean), again], promote_options="permissive")
-            evaluated = evaluated.take(pc.sort_indices(evaluated, [(ROW, "ascending")]))
+            evaluated = evaluated.filter(clean)
+            if canonical.num_rows:
+                again = evaluate(canonical)
+                if not pc.all(again.column("_clean"), min_count=0).as_py():
+                    raise AssertionError("a canonical row failed the column-wise checks (compiler bug)")
+                evaluated = pa.concat_tables([evaluated, again], promote_options="permissive")
+                evaluated = evaluated.take(pc.sort_indices(evaluated, [(ROW, "ascending")]))
     with clock.phase("collect results per distinct outcome", 0.7):
         columns = by_distinct(engine, evaluated, outputs)
         ids = evaluated.column("n_id").combine_chunks()
@@ -149,7 +153,7 @@ def evaluate_python(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[
 
 
 def run_cohort(path: Path, kb: KnowledgeBase, engine: str = DEFAULT_ENGINE, progress: Progress | None = None,
-               ignore_unknown_columns: bool = False, spark: Any = None) -> CohortResult:
+               ignore_unknown_columns: bool = False, spark: Any = None, outdir: Path | None = None) -> CohortResult:
     """Read `path` and evaluate every case with `engine`; see docs/cohort.md."""
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
@@ -157,7 +161,7 @@ def run_cohort(path: Path, kb: KnowledgeBase, engine: str = DEFAULT_ENGINE, prog
     if engine == "spark":
         from rectoplan.cohort.spark_run import run_spark
 
-        return run_spark(path, kb, clock, ignore_unknown_columns, spark)
+        return run_spark(path, kb, clock, ignore_unknown_columns, spark, outdir)
     with clock.phase("read input", 0.0):
         cohort: Cohort = read_cohort(path, kb, ignore_unknown_columns)
     if engine == "python":
@@ -166,7 +170,8 @@ def run_cohort(path: Path, kb: KnowledgeBase, engine: str = DEFAULT_ENGINE, prog
     else:
         results, errors = evaluate_local(cohort.table, kb, engine, clock)
     errors = sorted([*cohort.errors, *errors], key=lambda e: e.row)
-    result = CohortResult(kb, engine, cohort.format, cohort.records, results, errors, clock.timings)
+    result = CohortResult(kb, engine, cohort.format, cohort.records, results, errors, clock.timings,
+                          cohort.warnings, str(path))
     result.check_counts()
     if progress:
         progress("done", 1.0)

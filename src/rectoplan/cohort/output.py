@@ -1,0 +1,50 @@
+"""Writing a cohort run: the result and error tables, the explanations and the report (JSON and HTML)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rectoplan.cohort.explain import explanations
+from rectoplan.cohort.readers import ErrorRow
+from rectoplan.cohort.report import render_html, summary
+from rectoplan.cohort.run import CohortResult
+
+ERRORS_SCHEMA = pa.schema([("row", pa.int64()), ("id", pa.string()), ("message", pa.string()),
+                           ("problems", pa.list_(pa.string()))])
+
+
+def errors_table(errors: list[ErrorRow]) -> pa.Table:
+    return pa.Table.from_pylist(
+        [{"row": e.row, "id": e.id, "message": "; ".join(e.problems), "problems": list(e.problems)} for e in errors],
+        schema=ERRORS_SCHEMA,
+    )
+
+
+def write_outputs(result: CohortResult, outdir: Path, source: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write everything to `outdir` (created if needed); returns the report numbers."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    kb = result.kb
+    meta = {
+        "input": source, "input_format": result.format, "engine": result.engine,
+        "knowledge_version": kb.version, "knowledge_date": kb.date, "options": [o.id for o in kb.options],
+        "timings": {k: round(v, 3) for k, v in result.timings.items()},
+    }
+    data = summary(result.results, result.errors, result.records, meta)
+    if extra:
+        data.update(extra)
+    metadata = {b"rectoplan.knowledge_version": kb.version.encode(), b"rectoplan.format": b"rectoplan.cohort/1"}
+    if not (outdir / "results.parquet").is_dir():  # Spark writes a folder of parts itself
+        pq.write_table(result.results.replace_schema_metadata(metadata), outdir / "results.parquet")
+    pq.write_table(errors_table(result.errors), outdir / "errors.parquet")
+    if result.warnings:
+        pq.write_table(errors_table(result.warnings), outdir / "warnings.parquet")
+        data["counts"]["warnings"] = len(result.warnings)
+    pq.write_table(explanations(kb), outdir / "explanations.parquet")
+    (outdir / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (outdir / "report.html").write_text(render_html(data), encoding="utf-8")
+    return data

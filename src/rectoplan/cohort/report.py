@@ -1,0 +1,159 @@
+"""The cohort summary: one dictionary of numbers, written as JSON and drawn as self-contained HTML.
+
+Both files come from the same `summary` dictionary, so the HTML never shows a number the JSON does not
+hold (every drawn count carries it in a `data-count` attribute; the tests read them back). The HTML has
+inline SVG bar charts, inline CSS, no script and no network.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable, Mapping
+from html import escape
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from rectoplan.compile.plan import SEP
+
+REPORT_FORMAT = "rectoplan.cohort-report/1"
+
+
+def _id_counts(column: pa.ChunkedArray | pa.Array) -> collections.Counter[str]:
+    """How many rows hold each id of a column of space-joined ids (counted per distinct text)."""
+    counts: collections.Counter[str] = collections.Counter()
+    for item in pc.value_counts(column).to_pylist():
+        text, n = item["values"], item["counts"]
+        for ident in (text or "").split():
+            counts[ident] += n
+    return counts
+
+
+def _firsts(column: pa.ChunkedArray | pa.Array) -> collections.Counter[str]:
+    counts: collections.Counter[str] = collections.Counter()
+    for item in pc.value_counts(column).to_pylist():
+        words = (item["values"] or "").split()
+        counts[words[0] if words else "(none)"] += item["counts"]
+    return counts
+
+
+def _sorted(counter: Mapping[str, int]) -> dict[str, int]:
+    return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def summary(results: pa.Table, errors: Iterable[Any], records: int, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The numbers of a cohort run (see docs/cohort.md, 'report')."""
+    errors = list(errors)
+    offered = _id_counts(results.column("options"))
+    excluded = _id_counts(results.column("excluded"))
+    held = _id_counts(results.column("held"))
+    firsts = _firsts(results.column("options"))
+    options = {
+        o: {"offered": offered.get(o, 0), "first": firsts.get(o, 0), "excluded": excluded.get(o, 0),
+            "held": held.get(o, 0)}
+        for o in meta["options"]
+    }
+    gates: collections.Counter[str] = collections.Counter()
+    for pair, n in _id_counts(results.column("exclusions")).items():
+        gates[pair.split(SEP, 1)[1]] += n
+    waits: collections.Counter[str] = collections.Counter()
+    for pair, n in _id_counts(results.column("holds")).items():
+        waits[pair.split(SEP, 1)[1]] += n
+    messages: collections.Counter[str] = collections.Counter()
+    for e in errors:
+        for problem in e.problems:
+            messages[problem.split(":", 1)[0]] += 1
+    no_option = sum(item["counts"] for item in pc.value_counts(results.column("options")).to_pylist()
+                    if not item["values"])
+    return {
+        "format": REPORT_FORMAT,
+        **{k: v for k, v in meta.items() if k != "options"},
+        "counts": {"records": records, "evaluated": results.num_rows, "errors": len(errors),
+                   "no_option_offered": no_option},
+        "intent": _sorted(_id_counts(results.column("intent"))),
+        "first_option": _sorted(firsts),
+        "options": options,
+        "exclusions_by_rule": _sorted(gates),
+        "holds_by_rule": _sorted(waits),
+        "tests_needed": _sorted(_id_counts(results.column("tests_needed"))),
+        "cautions": _sorted(_id_counts(results.column("cautions"))),
+        "errors_by_field": _sorted(messages),
+    }
+
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse}td,th{padding:.15rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}
+svg text{font:12px system-ui,sans-serif}.note{color:#555}
+"""
+
+
+def _bars(title: str, counts: Mapping[str, int], total: int, key: str, limit: int = 40) -> str:
+    """A horizontal bar chart (inline SVG) of the largest `limit` counts, each with its number."""
+    items = list(counts.items())[:limit]
+    if not items:
+        return f"<h2>{escape(title)}</h2><p class='note'>none</p>"
+    width, label_w, row_h = 900, 330, 18
+    peak = max(n for _, n in items) or 1
+    height = row_h * len(items) + 10
+    rows = []
+    for i, (name, n) in enumerate(items):
+        y = 5 + i * row_h
+        w = (width - label_w - 90) * n / peak
+        share = f" ({100 * n / total:.1f}%)" if total else ""
+        rows.append(
+            f"<g data-chart='{escape(key)}' data-label='{escape(name)}' data-count='{n}'>"
+            f"<text x='{label_w - 6}' y='{y + 12}' text-anchor='end'>{escape(name)}</text>"
+            f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{row_h - 5}' fill='#5b8db8'/>"
+            f"<text x='{label_w + w + 4:.1f}' y='{y + 12}'>{n}{share}</text></g>"
+        )
+    more = f"<p class='note'>{len(counts) - limit} more in report.json</p>" if len(counts) > limit else ""
+    return (f"<h2>{escape(title)}</h2><svg width='{width}' height='{height}' role='img' "
+            f"aria-label='{escape(title)}'>{''.join(rows)}</svg>{more}")
+
+
+def _compare(section: Mapping[str, Any] | None, total: int) -> str:
+    if not section:
+        return ""
+    head = (f"<h2>Compared with knowledge {escape(str(section['old_knowledge_version']))} "
+            f"({escape(str(section['against']))})</h2><p><span data-chart='compare' data-label='changed' "
+            f"data-count='{section['changed']}'>{section['changed']}</span> cases get different options or "
+            f"settings; {section['validity_changed']} cases are valid under one version only. Per case: "
+            "compare.parquet.</p>")
+    return head + _bars("Cases gaining each option", section["gained"], total, "gained") + _bars(
+        "Cases losing each option", section["lost"], total, "lost")
+
+
+def render_html(data: Mapping[str, Any]) -> str:
+    counts = data["counts"]
+    total = counts["evaluated"]
+    offered = _sorted({o: v["offered"] for o, v in data["options"].items() if v["offered"]})
+    excluded = _sorted({o: v["excluded"] for o, v in data["options"].items() if v["excluded"]})
+    held = _sorted({o: v["held"] for o, v in data["options"].items() if v["held"]})
+    head = "".join(f"<tr><td>{escape(k)}</td><td data-count='{v}' data-label='{escape(k)}'>{v}</td></tr>"
+                   for k, v in counts.items())
+    timings = "".join(f"<tr><td>{escape(k)}</td><td>{v:.2f} s</td></tr>" for k, v in data.get("timings", {}).items())
+    return "".join([
+        "<!doctype html><html lang='en'><meta charset='utf-8'>",
+        f"<title>rectoplan cohort report</title><style>{_CSS}</style><body>",
+        "<h1>rectoplan cohort report</h1>",
+        f"<p>Input <code>{escape(str(data.get('input', '')))}</code> ({escape(str(data.get('input_format', '')))}),"
+        f" knowledge {escape(str(data.get('knowledge_version', '')))}, engine {escape(str(data.get('engine', '')))}."
+        " Options are listed to discuss with the care team; they support and never replace its decision.</p>",
+        f"<table data-chart='counts'>{head}</table>",
+        _bars("Intent of treatment", data["intent"], total, "intent"),
+        _bars("Option ranked first", data["first_option"], total, "first_option"),
+        _bars("Cases offered each option", offered, total, "offered"),
+        _bars("Cases excluded from each option (unsafe or contraindicated)", excluded, total, "excluded"),
+        _bars("Exclusions by rule", data["exclusions_by_rule"], total, "exclusions_by_rule"),
+        _bars("Cases held back from each option pending facts", held, total, "held"),
+        _bars("Holds by rule", data["holds_by_rule"], total, "holds_by_rule"),
+        _bars("Tests needed", data["tests_needed"], total, "tests_needed"),
+        _bars("Cautions", data["cautions"], total, "cautions"),
+        _bars("Rejected rows by field", data["errors_by_field"], counts["records"], "errors_by_field"),
+        _compare(data.get("compare"), total),
+        f"<h2>Timings</h2><table>{timings}</table>" if timings else "",
+        "</body></html>",
+    ])

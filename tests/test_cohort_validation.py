@@ -1,0 +1,152 @@
+"""Bad rows: the column-wise validator rejects exactly the rows the edge validator rejects, with its words.
+
+Valid generated rows are broken one way each (wrong enumeration, out-of-range numbers at and beyond each
+bound, contradictions, malformed lists and lines, text where a number belongs, blank text, odd Unicode).
+The per-case reference engine (`python`), which validates every row with `parse_case`, and each embedded
+engine must return identical result tables and identical error rows (row, id, message), from CSV, JSON
+lines and Parquet. Rows in = rows out + error rows, always.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.synthetic import random_cases
+
+pytest.importorskip("polars")
+pytest.importorskip("duckdb")
+
+from rectoplan.cohort.columns import COLUMNS, flatten_contract  # noqa: E402
+from rectoplan.cohort.run import run_cohort  # noqa: E402
+from tests.test_cohort_equivalence import write_csv  # noqa: E402
+
+Row = dict[str, Any]
+
+
+def _set(**changes: Any) -> Callable[[Row], None]:
+    def apply(row: Row) -> None:
+        for k, v in changes.items():
+            if v is _DROP:
+                row.pop(k, None)
+            else:
+                row[k] = v
+
+    return apply
+
+
+_DROP = object()
+MUTATIONS: list[Callable[[Row], None]] = [
+    _set(age="abc"), _set(age=17), _set(age=18), _set(age=120), _set(age=121), _set(age="064"), _set(age=" 64"),
+    _set(age="+64"), _set(age=-1), _set(ecog=5), _set(ecog="1"), _set(ecog=4),
+    _set(kras="mutnt"), _set(kras="MUTANT"), _set(kras=""), _set(kras="unknown"),
+    _set(kras="wild_type", kras_variant="G12C"), _set(kras="mutant", kras_variant="  g12c "),
+    _set(kras="mutant", kras_variant="   "), _set(kras="mutant", kras_variant="\tG12C"),
+    _set(kras="mutant", kras_variant="G12Ç"), _set(kras="mutant", kras_variant="G" * 41),
+    _set(kras="mutant", kras_variant="G12D"), _set(nras="positive"), _set(braf="V600E"), _set(mmr="dmmr"),
+    _set(primary_symptoms=["pain", "pain", "pain", "pain"]), _set(primary_symptoms=["pain", "pain"]),
+    _set(primary_symptoms=["itch"]), _set(primary_symptoms=[]), _set(primary_symptoms="pain"),
+    _set(prior_lines=[{"agents": ["aspirin"], "stopped_for": "progression"}]),
+    _set(prior_lines=[{"agents": ["fluorouracil"] * 11}]), _set(prior_lines=[{"agents": []}]),
+    _set(prior_lines=[{"agents": ["irinotecan"], "stopped_for": "ongoing"}, {"agents": ["regorafenib"]}]),
+    _set(prior_lines=[{"agents": ["irinotecan"]}, {"agents": ["regorafenib"], "stopped_for": "ongoing"}]),
+    _set(prior_lines=[{"agents": ["irinotecan"], "stopped_for": "died"}]),
+    _set(prior_lines=[{"agents": ["irinotecan"], "dose": 1}]), _set(prior_lines=[{"stopped_for": "completed"}]),
+    _set(prior_lines=["irinotecan"]), _set(prior_lines=[{"agents": ["regorafenib"]}] * 21),
+    _set(prior_lines=[{"stopped_for": None, "agents": ["capecitabine", "oxaliplatin"]}]), _set(prior_lines=[]),
+    _set(prior_surgeries=["appendectomy"]), _set(prior_surgeries=["liver_resection"] * 21),
+    _set(met_liver_count=0), _set(met_liver_count=1001), _set(met_liver_count=1000), _set(met_liver_count="3"),
+    _set(met_lung_resectability="unknown"), _set(met_bone_resectability="operable"),
+    _set(metastases_known=False, met_liver_count=2),
+    _set(metastases_known=True, **{f"met_{s}_{k}": _DROP for s in ("liver", "lung", "peritoneum",
+                                                                   "distant_lymph_nodes", "bone", "brain", "other")
+                                   for k in ("count", "resectability")},
+         local_recurrence_resectability=_DROP, local_recurrence_symptoms=_DROP),
+    _set(primary_status="in_place", local_recurrence_resectability="resectable"),
+    _set(local_recurrence_symptoms=[], primary_status="resected"), _set(id=_DROP), _set(id=""), _set(id="x" * 201),
+    _set(id="é" * 150), _set(bleeding_risk="TRUE"), _set(bleeding_risk="yes"), _set(wants_clinical_trials=1),
+    _set(days_since_major_surgery=36501), _set(days_since_major_surgery=0), _set(dpyd="unknown"),
+    _set(prior_pelvic_radiation="false"), _set(fit_for_intensive_therapy=None),
+]
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    rng = random.Random(7)
+    rows = [flatten_contract(c) for c in random_cases(len(MUTATIONS) * 3, seed=99)]
+    for i, row in enumerate(rows):
+        if i % 3:  # every third row stays valid, so valid and broken rows interleave
+            MUTATIONS[(i // 3 + rng.randrange(2)) % len(MUTATIONS)](row)
+        if i % 7 == 0:
+            MUTATIONS[i % len(MUTATIONS)](row)
+    folder = tmp_path_factory.mktemp("broken")
+    write_csv(rows, folder / "rows.csv")
+    with (folder / "rows.jsonl").open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row) + "\n")
+        fh.write("{not json\n")  # a line that is no JSON at all is one error row, not a crash
+    return {"rows": rows, "folder": folder}
+
+
+def _outcome(path: Path, kb: KnowledgeBase, engine: str) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    result = run_cohort(path, kb, engine)
+    assert result.results.num_rows + len(result.errors) == result.records
+    return result.results.to_pylist(), [(e.row, e.id, e.problems) for e in result.errors]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_engines_reject_the_same_rows_with_the_same_messages(broken: dict[str, Any], kb: KnowledgeBase,
+                                                             fmt: str) -> None:
+    path = broken["folder"] / f"rows.{fmt}"
+    reference_rows, reference_errors = _outcome(path, kb, "python")
+    assert len(reference_rows) > len(MUTATIONS) and len(reference_errors) > len(MUTATIONS) // 2
+    for engine in ("polars", "duckdb"):
+        rows, errors = _outcome(path, kb, engine)
+        assert errors == reference_errors, engine
+        assert rows == reference_rows, engine
+
+
+def test_error_messages_name_the_column(broken: dict[str, Any], kb: KnowledgeBase) -> None:
+    _, errors = _outcome(broken["folder"] / "rows.csv", kb, "polars")
+    messages = [m for _, _, problems in errors for m in problems]
+    columns = {c.name for c in COLUMNS}
+    named = [m for m in messages if m.split(":", 1)[0].split("[", 1)[0] in columns]
+    assert len(named) >= 0.8 * len(messages)
+    assert any(m.startswith("met_liver_count: found 0") for m in messages)
+
+
+def test_parquet_with_odd_types_goes_through_the_validator(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """A Parquet column of an unexpected type (ages as floats) rejects its non-empty rows, keeps the others."""
+    rows = [flatten_contract(c) for c in random_cases(40, seed=5)]
+    ages = [None if i % 4 == 0 else float(60 + i % 3) for i in range(len(rows))]
+    table = pa.table({"id": [r["id"] for r in rows], "age": pa.array(ages, pa.float64()),
+                      "metastases_known": [True] * len(rows), "met_liver_count": [2] * len(rows)})
+    pq.write_table(table, tmp_path / "odd.parquet")
+    reference = _outcome(tmp_path / "odd.parquet", kb, "python")
+    assert len(reference[1]) == sum(a is not None for a in ages)
+    assert all("age: found" in p[0] for _, _, p in reference[1])
+    for engine in ("polars", "duckdb"):
+        assert _outcome(tmp_path / "odd.parquet", kb, engine) == reference
+
+
+def test_rows_in_equal_rows_out_plus_errors_for_every_mutation(kb: KnowledgeBase, tmp_path: Path) -> None:
+    base = flatten_contract(random_cases(1, seed=11)[0])
+    rows = []
+    for mutate in MUTATIONS:
+        row = copy.deepcopy(base)
+        mutate(row)
+        rows.append(row)
+    write_csv(rows, tmp_path / "each.csv")
+    result = run_cohort(tmp_path / "each.csv", kb, "polars")
+    assert result.records == len(MUTATIONS)
+    assert sorted([r["row"] for r in result.results.to_pylist()] + [e.row for e in result.errors]) == list(
+        range(1, len(MUTATIONS) + 1))

@@ -12,9 +12,9 @@ import json
 import logging
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Request
@@ -29,7 +29,7 @@ from rectoplan import api
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.case_json import CaseIn
 from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle, shared_parses
-from rectoplan.core.errors import CaseError, Problem
+from rectoplan.core.errors import CaseError
 from rectoplan.kb.loader import default_knowledge
 from rectoplan.service import cards as card_maker
 from rectoplan.service.models import (
@@ -159,6 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
     kb = default_knowledge()
     _warm_up()
     verifier = TokenVerifier(dict(settings.issuers))
+    charts = _Memo(1024)
     feedback_count: dict[str, int] = {}
     app = FastAPI(
         title="rectoplan",
@@ -275,34 +276,32 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(
                 412, outcome("not-found", [(f"CDSHooksRequest.prefetch.{exc.key}", str(exc))])
             ) from None
+        where = source(request)
+        if hook == "patient-view":
+            # The same chart (same prefetch content) gives the same cards: the mapper and the engine are pure.
+            chart = json.dumps([body.context["patientId"], values, where], separators=(",", ":"))
+            cards = charts.get(chart)
+            if cards is None:
+                cards = charts.put(chart, patient_view_cards(body.context["patientId"], values, where))
+            return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cards]}
         bundle = bundle_of(values, bundle_id=body.hookInstance)
         try:
             imported = case_from_bundle(bundle, patient_id=body.context["patientId"], trusted_shell=True)
-        except CaseError:
-            return {"cards": []}  # no rectal cancer here (or unreadable): say nothing rather than guess
-        if hook == "patient-view":
-            key = json.dumps(
-                [imported.case, [[p.path, p.found, p.expected, p.suggestion] for p in imported.issues]], sort_keys=True
-            )
-            cached = patient_cards(key, json.dumps(source(request)))
-            return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cached]}
-        try:
             rec = api.recommend(imported.case, kb, what_if=False)
         except CaseError as exc:
-            return {"cards": [] if _out_of_scope(exc) else [card_maker.problem_card(exc.problems, source(request))]}
-        return {"cards": _order_cards(rec, body.context["draftOrders"], source(request))}
+            return {"cards": [] if not exc.problems or _quiet(exc) else [card_maker.problem_card(exc.problems, where)]}
+        return {"cards": _order_cards(rec, body.context["draftOrders"], where)}
 
-    @lru_cache(maxsize=1024)
-    def patient_cards(key: str, source_json: str) -> tuple[dict[str, Any], ...]:
-        """Cards for one case. The engine is pure (same case, same knowledge: same result), so an EHR that
-        re-opens a chart gets them from this bounded in-process memo; each response gets fresh card uuids."""
-        case, issues = json.loads(key)
-        where = json.loads(source_json)
+    def patient_view_cards(patient_id: str, values: list[dict[str, Any]], where: dict[str, Any]) -> tuple[Any, ...]:
         try:
-            rec = api.recommend(case, kb, what_if=False)  # cards do not show what-if
+            imported = case_from_bundle(bundle_of(values), patient_id=patient_id, trusted_shell=True)
+        except CaseError:
+            return ()  # no rectal cancer here (or unreadable): say nothing rather than guess
+        try:
+            rec = api.recommend(imported.case, kb, what_if=False)  # cards do not show what-if
         except CaseError as exc:
             return () if _out_of_scope(exc) else (card_maker.problem_card(exc.problems, where),)
-        return tuple(card_maker.cards_for(rec, where, [Problem(*p) for p in issues]))
+        return tuple(card_maker.cards_for(rec, where, imported.issues))
 
     @app.post(
         "/cds-services/{service_id}/feedback",
@@ -354,6 +353,30 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+class _Memo:
+    """A small LRU map (in-process, bounded): chart content -> cards."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items = size, OrderedDict[str, tuple[Any, ...]]()
+
+    def get(self, key: str) -> tuple[Any, ...] | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+def _quiet(exc: CaseError) -> bool:
+    """No card: not rectal cancer at all, or rectal cancer that is neither stage 4 nor recurrent."""
+    return exc.problems[0].path == "Condition" or _out_of_scope(exc)
 
 
 def _warm_up() -> None:

@@ -134,10 +134,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="duration of the measured run")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--unique", action="store_true", help="every request a different chart (cold caches)")
+    parser.add_argument("--alg", choices=("ES384", "RS384"), default="ES384", help="the EHR's JWT algorithm")
     args = parser.parse_args()
     total = int(args.rate * args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
-        keys = Keys(Path(tmp))
+        keys = Keys(Path(tmp), args.alg)
         (Path(tmp) / "bench_server.py").write_text(SERVER)
         port = free_port()
         env = dict(os.environ, BENCH_ISS=ISSUER, BENCH_JWKS=str(keys.jwks_path), PYTHONPATH=tmp)
@@ -193,7 +194,7 @@ def main() -> None:
         return ms[min(len(ms) - 1, int(p / 100 * len(ms)))]
 
     mode = "every request a different chart (cold caches)" if args.unique else "the same chart re-opened"
-    print(f"CDS Hooks patient-view on loopback, {args.workers} worker(s), JWT ES384 verified per request; {mode}")
+    print(f"CDS Hooks patient-view on loopback, {args.workers} worker(s), JWT {args.alg} verified per request; {mode}")
     print(f"offered {args.rate:.0f} req/s for {args.seconds:.0f} s: {len(ms)} requests in {elapsed:.1f} s")
     print(
         f"latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  max {ms[-1]:.1f}  "

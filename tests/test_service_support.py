@@ -22,7 +22,7 @@ pytest.importorskip("jwt")
 
 import jwt
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 BUNDLES = Path(__file__).parent / "fhir_bundles"
 ISSUER = "https://ehr.example.org"
@@ -55,12 +55,19 @@ def running(app: Any) -> Iterator[str]:
 
 
 class Keys:
-    """An ES384 key pair, its JWKS file, and a minter of tokens (valid or deliberately broken)."""
+    """A key pair (ES384 by default, or RS384), its JWKS file, and a minter of tokens (valid or broken)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.private = ec.generate_private_key(ec.SECP384R1())
-        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key()))
-        jwk |= {"kid": KID, "alg": "ES384", "use": "sig"}
+    def __init__(self, directory: Path, alg: str = "ES384") -> None:
+        self.alg = alg
+        private: Any
+        if alg == "RS384":
+            private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(private.public_key()))
+        else:
+            private = ec.generate_private_key(ec.SECP384R1())
+            jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+        self.private = private
+        jwk |= {"kid": KID, "alg": alg, "use": "sig"}
         self.jwks_path = directory / "jwks.json"
         self.jwks_path.write_text(json.dumps({"keys": [jwk]}))
 
@@ -69,7 +76,7 @@ class Keys:
         claims = {"iss": ISSUER, "aud": audience, "exp": now + 300, "iat": now, "jti": str(uuid.uuid4())}
         headers = {"kid": KID, "typ": "JWT"} | changes.pop("headers", {})
         key = changes.pop("key", self.private)
-        alg = changes.pop("alg", "ES384")
+        alg = changes.pop("alg", self.alg)
         for name, value in changes.items():
             if value is None:
                 claims.pop(name, None)

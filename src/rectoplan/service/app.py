@@ -431,12 +431,13 @@ def _order_cards(rec: Any, draft_orders: dict[str, Any], source: dict[str, Any])
         for drug in sorted(drugs - offered):
             against = [e for e in rec.excluded if drug in e.components and not e.held]
             if against:
-                reasons = [f"- {card_maker._md(r)}" for e in against for r in e.reasons]
-                detail = f"**{card_maker._md(drug)}** appears only in options rectoplan excludes:\n\n" + "\n".join(
-                    reasons
+                reasons = [f"- {card_maker.escape_md(r)}" for e in against for r in e.reasons]
+                detail = (
+                    f"**{card_maker.escape_md(drug)}** appears only in options rectoplan excludes:\n\n"
+                    + "\n".join(reasons)
                 )
                 cards.append(
-                    card_maker._card(
+                    card_maker.make_card(
                         f"Check order: {drug} is not recommended for this patient", "warning", detail, source
                     )
                 )

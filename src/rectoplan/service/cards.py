@@ -24,7 +24,7 @@ def _summary(text: str) -> str:
 _ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\<>*_`[]#|"})
 
 
-def _md(text: str) -> str:
+def escape_md(text: str) -> str:
     """Neutralise Markdown/HTML control characters in free text placed into a card detail."""
     return text.translate(_ESCAPES)
 
@@ -32,12 +32,12 @@ def _md(text: str) -> str:
 def _sources(sources: list[dict[str, str]]) -> list[str]:
     lines = []
     for s in sources:
-        quote = f' — "{_md(s["quote"])}"' if s.get("quote") else ""
-        lines.append(f"  - source: {_md(s['ref'])}{quote}")
+        quote = f' — "{escape_md(s["quote"])}"' if s.get("quote") else ""
+        lines.append(f"  - source: {escape_md(s['ref'])}{quote}")
     return lines
 
 
-def _card(summary: str, indicator: str, detail: str, source: dict[str, Any]) -> dict[str, Any]:
+def make_card(summary: str, indicator: str, detail: str, source: dict[str, Any]) -> dict[str, Any]:
     fields = {
         "uuid": str(uuid.uuid4()),
         "summary": _summary(summary),
@@ -55,25 +55,26 @@ def cards_for(rec: Recommendation, source: dict[str, Any], issues: list[Problem]
     options = data["options"]
     preferred = [o for o in options if o["strength"] == "preferred"] or options[:1]
     if preferred:
-        lines = [f"**{_md(data['summary'])}**", ""]
+        lines = [f"**{escape_md(data['summary'])}**", ""]
         for opt in preferred:
-            lines.append(f"- **{_md(opt['title'])}** ({opt['phase'].replace('_', ' ')}, {opt['intent']})")
-            lines += [f"  - {_md(r)}" for r in opt["rationale"]]
-            lines += [f"  - caution: {_md(w)}" for w in opt.get("warnings", [])]
+            lines.append(f"- **{escape_md(opt['title'])}** ({opt['phase'].replace('_', ' ')}, {opt['intent']})")
+            lines += [f"  - {escape_md(r)}" for r in opt["rationale"]]
+            lines += [f"  - caution: {escape_md(w)}" for w in opt.get("warnings", [])]
             lines += _sources(opt["sources"])
         others = [o for o in options if o not in preferred]
         if others:
             lines += [
                 "",
-                "Other options, in rank order: " + "; ".join(f"{_md(o['title'])} ({o['strength']})" for o in others),
+                "Other options, in rank order: "
+                + "; ".join(f"{escape_md(o['title'])} ({o['strength']})" for o in others),
             ]
-        lines += ["", f"_{_md(data['disclaimer'])}_"]
+        lines += ["", f"_{escape_md(data['disclaimer'])}_"]
         titles = ", ".join(o["title"] for o in preferred)
-        cards.append(_card(f"rectoplan preferred: {titles}", "info", "\n".join(lines), source))
+        cards.append(make_card(f"rectoplan preferred: {titles}", "info", "\n".join(lines), source))
     else:
-        detail = f"**{_md(data['summary'])}**\n\n_{_md(data['disclaimer'])}_"
+        detail = f"**{escape_md(data['summary'])}**\n\n_{escape_md(data['disclaimer'])}_"
         cards.append(
-            _card(
+            make_card(
                 "rectoplan: no treatment option can be offered on the recorded facts",
                 "warning",
                 detail,
@@ -83,28 +84,33 @@ def cards_for(rec: Recommendation, source: dict[str, Any], issues: list[Problem]
     for ex in data["excluded"]:
         if ex["held"]:
             continue
-        lines = [f"**{_md(ex['title'])}** is not recommended for this patient:", ""]
-        lines += [f"- {_md(r)}" for r in ex["reasons"]] + _sources(ex["sources"])
-        cards.append(_card(f"Not recommended: {ex['title']}", "warning", "\n".join(lines), source))
+        lines = [f"**{escape_md(ex['title'])}** is not recommended for this patient:", ""]
+        lines += [f"- {escape_md(r)}" for r in ex["reasons"]] + _sources(ex["sources"])
+        cards.append(make_card(f"Not recommended: {ex['title']}", "warning", "\n".join(lines), source))
     tests = data["tests_needed"]
     if tests:
         held = [ex["title"] for ex in data["excluded"] if ex["held"]]
-        lines = [f"- **{_md(t['test'])}**: {_md(t['why'])}" for t in tests]
+        lines = [f"- **{escape_md(t['test'])}**: {escape_md(t['why'])}" for t in tests]
         if held:
-            lines += ["", "Held back until these results are known: " + "; ".join(_md(h) for h in held)]
+            lines += ["", "Held back until these results are known: " + "; ".join(escape_md(h) for h in held)]
         names = ", ".join(t["test"] for t in tests)
         cards.append(
-            _card(f"Tests still needed before choosing treatment: {names}", "warning", "\n".join(lines), source)
+            make_card(f"Tests still needed before choosing treatment: {names}", "warning", "\n".join(lines), source)
         )
     if issues:
-        lines = [f"- `{_md(p.path)}`: found {_md(p.found)}; expected {_md(p.expected)}" for p in issues[:20]]
+        lines = [
+            f"- `{escape_md(p.path)}`: found {escape_md(p.found)}; expected {escape_md(p.expected)}"
+            for p in issues[:20]
+        ]
         more = f"\n\n…and {len(issues) - 20} more." if len(issues) > 20 else ""
         summary = f"rectoplan could not use {len(issues)} record(s) of this chart; check them"
-        cards.append(_card(summary, "info", "\n".join(lines) + more, source))
+        cards.append(make_card(summary, "info", "\n".join(lines) + more, source))
     return cards
 
 
 def problem_card(problems: list[Problem], source: dict[str, Any]) -> dict[str, Any]:
     """A card saying rectoplan cannot assess the patient, and why (never a guess)."""
-    lines = [f"- `{_md(p.path)}`: found {_md(p.found)}; expected {_md(p.expected)}" for p in problems[:20]]
-    return _card("rectoplan cannot assess this patient from the chart data", "info", "\n".join(lines), source)
+    lines = [
+        f"- `{escape_md(p.path)}`: found {escape_md(p.found)}; expected {escape_md(p.expected)}" for p in problems[:20]
+    ]
+    return make_card("rectoplan cannot assess this patient from the chart data", "info", "\n".join(lines), source)

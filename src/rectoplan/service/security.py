@@ -57,8 +57,8 @@ class TokenVerifier:
         import jwt
 
         try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+            parts = jwt.decode_complete(token, options={"verify_signature": False})
+            header, unverified = parts["header"], parts["payload"]
         except jwt.PyJWTError:
             raise AuthError("malformed bearer token (not a JWT)") from None
         alg = header.get("alg")

@@ -279,3 +279,20 @@ def test_keys_from_a_jwks_url_and_jku_allow_list(keys: Keys) -> None:
         assert good.status_code == 200
         evil = call(url, "/cds-services", keys, headers={"jku": "https://evil.example/jwks.json"})
         assert evil.status_code == 401 and "jku" in evil.json()["issue"][0]["diagnostics"]
+
+
+def test_an_internal_error_logs_no_patient_data(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rectoplan.service.app as service_app
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("ines-rectal-liver 1961-06-14")
+
+    app = create_app(Settings(insecure_dev=True))
+    monkeypatch.setattr(service_app, "case_from_bundle", broken)
+    body = patient_view("ines-rectal-liver", prefetch_from(load_bundle("rectal_stage4_kras_g12c")))
+    with caplog.at_level(logging.DEBUG), running(app) as url:
+        response = httpx.post(url + "/cds-services/rectoplan-options", json=body)
+    assert response.status_code == 500 and response.json()["resourceType"] == "OperationOutcome"
+    assert "KeyError" in caplog.text and "ines-rectal-liver" not in caplog.text and "1961" not in caplog.text

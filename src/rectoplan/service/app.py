@@ -182,6 +182,14 @@ def create_app(settings: Settings) -> FastAPI:
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return invalid_body(exc.errors())
 
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> JSONResponse:
+        # Only the exception type is logged: its message or traceback could carry patient data.
+        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
+        return JSONResponse(
+            outcome("exception", [("", "internal error; nothing was recorded about the patient")]), status_code=500
+        )
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, dict) else outcome("processing", [("", str(exc.detail))])

@@ -282,7 +282,7 @@ def test_keys_from_a_jwks_url_and_jku_allow_list(keys: Keys) -> None:
 
 
 def test_an_internal_error_logs_no_patient_data(
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     import rectoplan.service.app as service_app
 
@@ -295,4 +295,5 @@ def test_an_internal_error_logs_no_patient_data(
     with caplog.at_level(logging.DEBUG), running(app) as url:
         response = httpx.post(url + "/cds-services/rectoplan-options", json=body)
     assert response.status_code == 500 and response.json()["resourceType"] == "OperationOutcome"
-    assert "KeyError" in caplog.text and "ines-rectal-liver" not in caplog.text and "1961" not in caplog.text
+    printed = caplog.text + "".join(capfd.readouterr())  # the log and anything the server printed
+    assert "KeyError" in caplog.text and "ines-rectal-liver" not in printed and "1961" not in printed

@@ -112,6 +112,14 @@ class BodyLimit:
         try:
             with shared_parses():  # the request check and the mapper share FHIR parses
                 await self._limited(scope, receive, logged)
+        except Exception as exc:  # caught here so no server log ever prints its message or traceback
+            log.error("%s %s failed: %s", scope["method"], scope["path"], type(exc).__name__)
+            if not status[0]:
+                text = json.dumps(outcome("exception", [("", "internal error; nothing about the patient was logged")]))
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())]
+                await send({"type": "http.response.start", "status": 500, "headers": headers})
+                await send({"type": "http.response.body", "body": text.encode()})
+                status[0] = 500
         finally:  # method, path, status and time only: never a body, a header or a query string
             ms = (time.perf_counter() - start) * 1000
             log.info("%s %s %s %.1fms", scope["method"], scope["path"], status[0], ms)
@@ -181,14 +189,6 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return invalid_body(exc.errors())
-
-    @app.exception_handler(Exception)
-    async def crashed(request: Request, exc: Exception) -> JSONResponse:
-        # Only the exception type is logged: its message or traceback could carry patient data.
-        log.error("%s %s failed: %s", request.method, request.url.path, type(exc).__name__)
-        return JSONResponse(
-            outcome("exception", [("", "internal error; nothing was recorded about the patient")]), status_code=500
-        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

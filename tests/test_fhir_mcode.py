@@ -269,3 +269,33 @@ def test_metastases_and_treatments_of_another_cancer_are_not_counted() -> None:
     assert result.case["metastases"] == [{"site": "liver"}]
     assert "another cancer" in result.ignored["Condition/bone-mets"]
     assert "prior" not in result.case and "another cancer" in result.ignored["MedicationRequest/cape"]
+
+
+def administration(ident: str, rxnorm: str, day: str, status: str = "completed") -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationAdministration",
+        "id": ident,
+        "status": status,
+        "subject": {"reference": "Patient/p"},
+        "effectiveDateTime": day,
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxnorm}]
+        },
+    }
+
+
+def test_lines_from_dose_by_dose_administrations() -> None:
+    """FOLFOX every 2 weeks, then FOLFIRI with bevacizumab added at cycle 3: two lines, not four."""
+    folfox = [("4492", "fu"), ("6313", "lv"), ("32592", "ox")]
+    folfiri = [("4492", "fu"), ("6313", "lv"), ("51499", "iri")]
+    doses = []
+    for cycle, day in enumerate(["2025-01-06", "2025-01-20", "2025-02-03", "2025-02-17"]):
+        doses += [administration(f"{name}-a{cycle}", code, day) for code, name in folfox]
+    for cycle, day in enumerate(["2025-04-07", "2025-04-21", "2025-05-05", "2025-05-19"]):
+        extra = [("253337", "bev")] if cycle >= 2 else []
+        doses += [administration(f"{name}-b{cycle}", code, day, "in-progress") for code, name in folfiri + extra]
+    result = case_from_bundle(bundle_of([rectal("p"), *doses]), patient_id="p", today=TODAY)
+    assert result.case["prior"]["systemic_lines"] == [
+        {"agents": ["fluorouracil", "leucovorin", "oxaliplatin"]},  # why it stopped is not recorded
+        {"agents": ["fluorouracil", "irinotecan", "leucovorin", "bevacizumab"], "stopped_for": "ongoing"},
+    ]

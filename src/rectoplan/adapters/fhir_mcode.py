@@ -40,7 +40,9 @@ READ_TYPES = frozenset(
     }
 )
 RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
-LINE_WINDOW = timedelta(days=28)  # drugs first given within 4 weeks of a line's start belong to that line
+# Drugs first given within 4 weeks of a line's start belong to that line; later, a new drug starts a new line
+# unless every drug of the running line is given the same day (an addition, not a switch).
+LINE_WINDOW = timedelta(days=28)
 _AA = {
     "Ala": "A",
     "Arg": "R",
@@ -512,8 +514,9 @@ class _Mapper:
         self._medication(ref, res, _GIVEN | {"active": "ongoing"}, res.authoredOn)
 
     def _medicationadministration(self, ref: str, res: Any) -> None:
+        # One dose given ('completed') says nothing about why the course ended: stopped_for stays unknown.
         start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start)
-        self._medication(ref, res, _GIVEN | {"in-progress": "ongoing"}, start)
+        self._medication(ref, res, _GIVEN | {"in-progress": "ongoing", "completed": None}, start)
 
     def _medicationstatement(self, ref: str, res: Any) -> None:
         start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start) or res.dateAsserted
@@ -618,8 +621,10 @@ class _Mapper:
         dated = sorted((d for d in self.doses if d.when is not None), key=lambda d: (d.when, d.drug))
         current: list[_Dose] = []
         for day, group in _by_day(dated):
-            agents = {d.drug for d in current}
-            if current and {d.drug for d in group} - agents and day - current[0].when > LINE_WINDOW:  # type: ignore[operator]
+            agents, today = {d.drug for d in current}, {d.drug for d in group}
+            # A switch: a new drug, past the window, while not all of the line's drugs are given that day
+            # (a drug added on top of a running regimen, e.g. bevacizumab at cycle 3, stays in the line).
+            if current and today - agents and not agents <= today and day - current[0].when > LINE_WINDOW:  # type: ignore[operator]
                 yield self._line(current)
                 current = []
             current += group

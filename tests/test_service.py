@@ -297,3 +297,21 @@ def test_an_internal_error_logs_no_patient_data(
     assert response.status_code == 500 and response.json()["resourceType"] == "OperationOutcome"
     printed = caplog.text + "".join(capfd.readouterr())  # the log and anything the server printed
     assert "KeyError" in caplog.text and "ines-rectal-liver" not in printed and "1961" not in printed
+
+
+def test_serve_refuses_to_start_without_a_trusted_issuer(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import argparse
+
+    from rectoplan.service.command import _issuer, register, serve
+
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers(dest="command")
+    register(commands, None)
+    args = parser.parse_args(["serve"])
+    assert (args.host, args.port, args.insecure_dev) == ("127.0.0.1", 8080, False)
+    assert serve(args) == 2 and "--jwt-issuer" in capsys.readouterr().err
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text("{}")
+    assert _issuer(f"https://ehr.example.org={jwks}") == ("https://ehr.example.org", str(jwks))
+    with pytest.raises(argparse.ArgumentTypeError):
+        _issuer("https://ehr.example.org=/no/such/file.json")

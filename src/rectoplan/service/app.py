@@ -85,7 +85,9 @@ class Settings:
 
     insecure_dev: bool = False
     issuers: dict[str, str] = field(default_factory=dict)
-    public_url: str | None = None  # the base URL the EHR calls (for `aud`), if behind a proxy
+    # The base URL the EHR calls, for the JWT `aud`. None (tests only) takes it from the request's Host header,
+    # which the caller controls; the `serve` command always sets it.
+    public_url: str | None = None
     max_body_bytes: int = 2_000_000
     cors_origins: tuple[str, ...] = ("*",)
     fhir_timeout_s: float = 5.0

@@ -72,10 +72,15 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # The JWT 'aud' is checked against this base URL, never against the request's Host header (which a
+    # caller chooses): behind a proxy or on a public interface, --public-url says what the EHR calls.
+    public_url = args.public_url or f"http://{args.host}:{args.port}"
+    if not args.public_url and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"serve: no --public-url; JWT audiences must start with {public_url}", file=sys.stderr)
     settings = Settings(
         insecure_dev=args.insecure_dev,
         issuers=dict(args.jwt_issuer),
-        public_url=args.public_url,
+        public_url=public_url,
         max_body_bytes=args.max_body,
         cors_origins=tuple(args.cors_origin) or ("*",),
     )

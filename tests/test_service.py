@@ -315,3 +315,12 @@ def test_serve_refuses_to_start_without_a_trusted_issuer(capsys: pytest.CaptureF
     assert _issuer(f"https://ehr.example.org={jwks}") == ("https://ehr.example.org", str(jwks))
     with pytest.raises(argparse.ArgumentTypeError):
         _issuer("https://ehr.example.org=/no/such/file.json")
+
+
+def test_audience_is_the_configured_public_url_not_the_host_header(keys: Keys) -> None:
+    settings = Settings(issuers={ISSUER: str(keys.jwks_path)}, public_url="https://cds.example.org")
+    with running(create_app(settings)) as url:
+        for audience, expected in ((url + "/cds-services", 401), ("https://cds.example.org/cds-services", 200)):
+            token = keys.token(audience)
+            response = httpx.get(url + "/cds-services", headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == expected, audience

@@ -74,8 +74,18 @@ class FhirAuthorization(_Open):
 
 class PatientViewContext(_Strict):
     userId: str
-    patientId: FhirId
-    encounterId: FhirId | None = None
+    patientId: str
+    encounterId: str | None = None
+
+    @field_validator("patientId", "encounterId")
+    @classmethod
+    def _bare_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not re.match(FHIR_ID, value):
+            raise ValueError(
+                f"{info.field_name} {value!r} is not a valid FHIR id: expected a bare id such as 'example' "
+                f"(letters, digits, '-', '.'; at most 64), not a reference such as 'Patient/example'"
+            )
+        return value
 
     @field_validator("userId")
     @classmethod

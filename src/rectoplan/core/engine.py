@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from collections.abc import Sequence
+
 from rectoplan.core.case import Case
+from rectoplan.core.conditions import Tri
 from rectoplan.core.explain import render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
@@ -29,7 +32,9 @@ class Assessment:
     tests: tuple[TestRule, ...]
     cautions: tuple[Caution, ...]
     unknown_cautions: tuple[Caution, ...]
-    keys: tuple[Any, ...] = ()  # per outcome, the memo key of the compiled plan's result (None if idle)
+    # The compiled plan's candidates (option index, setting index, gate and caution results): the memo
+    # keys of the options whose setting applies. Empty when assessed by the reference interpreter.
+    candidates: tuple[tuple[Any, ...], ...] = ()
 
 
 def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
@@ -61,7 +66,7 @@ def assess_option(option: Option, facts: Facts) -> OptionOutcome:
         if setting.check(facts) is True:
             gates = tuple(g.check(facts) for g in option.gates)
             cautions = tuple(c.check(facts) for c in option.cautions)
-            return _outcome(option, (index, gates, cautions))
+            return _outcome(option, index, gates, cautions)
     return OptionOutcome(option, "not_applicable")
 
 
@@ -92,8 +97,8 @@ def assess_reference(case: Case, kb: KnowledgeBase) -> Assessment:
     return assess_facts(case, facts, intent, kb)
 
 
-def _outcome(option: Option, result: tuple[int, tuple[bool | None, ...], tuple[bool | None, ...]]) -> OptionOutcome:
-    index, gate_results, caution_results = result
+def _outcome(option: Option, index: int, gate_results: Sequence[Tri], caution_results: Sequence[Tri]) -> OptionOutcome:
+    """Classify one candidate option from its setting index and the results of its gates and cautions."""
     setting = option.settings[index]
     failed: list[Gate] = []
     excluded: list[Gate] = []
@@ -130,27 +135,24 @@ MEMO_LIMIT = 200_000
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     """Evaluate every rule of `kb` for `case` with the compiled plan, keeping the full trace."""
     facts = case_facts(case, kb.resistance_class, kb.drug_classes)
-    intent_index, results, test_results, caution_results = kb.plan(facts)
+    intent_index, candidates, test_results, caution_results = kb.plan(facts)
     memo = kb.memo
     if len(memo) > MEMO_LIMIT:
         memo.clear()
-    outcomes = []
-    keys: list[tuple[int, Any] | None] = []
-    for o, r in enumerate(results):
-        if r is None:
-            outcomes.append(kb.idle_outcomes[o])
-            keys.append(None)
-            continue
-        key = (o, r)
+    outcomes = list(kb.idle_outcomes)
+    for key in candidates:
         outcome = memo.get(key)
         if outcome is None:
-            outcome = memo[key] = _outcome(kb.options[o], r)
-        outcomes.append(outcome)
-        keys.append(key)
+            option = kb.options[key[0]]
+            split = 2 + len(option.gates)
+            outcome = memo[key] = _outcome(option, key[1], key[2:split], key[split:])
+        outcomes[key[0]] = outcome
     tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)
     cautions = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is True)
     unknown = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is None and c.unknown)
-    return Assessment(case, facts, kb.intents[intent_index], tuple(outcomes), tests, cautions, unknown, tuple(keys))
+    return Assessment(
+        case, facts, kb.intents[intent_index], tuple(outcomes), tests, cautions, unknown, tuple(candidates)
+    )
 
 
 def recommend(case: Case, kb: KnowledgeBase, what_if: bool = True) -> Recommendation:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rectoplan.core.knowledge import Citation, KnowledgeBase
+from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
 from rectoplan.core.recommendation import Change, Exclusion, OptionResult, Recommendation, TestNeeded
 from rectoplan.core.schema import STRENGTHS
 
@@ -41,7 +41,7 @@ def _unique(cites: list[Citation]) -> tuple[Citation, ...]:
     return tuple(dict.fromkeys(cites))
 
 
-def _option_template(outcome: OptionOutcome, intent: str) -> tuple[Any, ...]:
+def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
     """Everything of an offered option's text that does not depend on the case's fact values or rank."""
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
@@ -58,17 +58,29 @@ def _option_template(outcome: OptionOutcome, intent: str) -> tuple[Any, ...]:
     cites = _unique([*setting.base_cite, *extra]) if extra else setting.base_cite
     phase_words = _PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
-    return (head, passed, ranked, tuple(warnings), tuple(notes), cites, patient, setting.intent or intent)
+    order = (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
+    return (head, passed, ranked, tuple(warnings), tuple(notes), cites, patient, order)
 
 
-def _offered(outcome: OptionOutcome, template: tuple[Any, ...], rank: int, facts: dict[str, Any]) -> OptionResult:
+def _offered(
+    outcome: OptionOutcome,
+    template: tuple[Any, ...],
+    rank: int,
+    facts: dict[str, Any],
+    memo: dict[Any, Any],
+    intent: str,
+) -> OptionResult:
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
-    head, passed, ranked, warnings, notes, cites, patient, intent = template
+    head, passed, ranked, warnings, notes, cites, patient, _ = template
     rationale = [head]
-    known = [f"{name} = {show(v)}" for name in setting.shown_facts if (v := facts[name]) is not None]
-    if known:
-        rationale.append("Facts used: " + "; ".join(known) + ".")
+    values = setting.shown_values(facts)
+    line = memo.get(("facts", setting.id, values))
+    if line is None:
+        known = [f"{n} = {show(v)}" for n, v in zip(setting.shown_facts, values, strict=True) if v is not None]
+        line = memo[("facts", setting.id, values)] = "Facts used: " + "; ".join(known) + "." if known else ""
+    if line:
+        rationale.append(line)
     if passed:
         rationale.append(passed)
     rationale.append(f"Ranked {rank}: {ranked}")
@@ -100,15 +112,14 @@ def _excluded(outcome: OptionOutcome) -> Exclusion:
     return Exclusion(opt.id, opt.title, opt.components, reasons, _unique(cites), held, tuple(g.id for g in gates))
 
 
-def _tests(assessment: Assessment, kb: KnowledgeBase) -> tuple[TestNeeded, ...]:
+def _tests(rules: tuple[TestRule, ...], held: list[OptionOutcome], kb: KnowledgeBase) -> tuple[TestNeeded, ...]:
+    """Tests needed: from test rules that fired and from gates that hold an option back."""
     found: dict[str, tuple[list[str], list[Citation]]] = {}
-    for rule in assessment.tests:
+    for rule in rules:
         whys, cites = found.setdefault(rule.test, ([], []))
         whys.append(rule.why)
         cites += rule.cite
-    for outcome in assessment.outcomes:
-        if outcome.status != "held":
-            continue
+    for outcome in held:
         for gate in outcome.holding:
             if gate.test is None:
                 continue
@@ -152,41 +163,54 @@ def _summary(
     return "; ".join(parts) + "."
 
 
+def _memo_get(memo: dict[Any, Any], outcome: OptionOutcome) -> Any:
+    entry = memo.get(id(outcome))
+    return entry[1] if entry is not None and entry[0] is outcome else None
+
+
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
     facts = assessment.facts
     intent = assessment.intent.intent
     memo = kb.memo
     offered = []
     excluded = []
-    for outcome, key in zip(assessment.outcomes, assessment.keys or (None,) * len(assessment.outcomes), strict=True):
+    held: list[OptionOutcome] = []
+    held_keys: list[Any] = []
+    if assessment.candidates:  # compiled plan: only the options whose setting applies, with memo keys
+        pairs: list[tuple[OptionOutcome, Any]] = [(assessment.outcomes[k[0]], k) for k in assessment.candidates]
+    else:
+        pairs = [(o, None) for o in assessment.outcomes]
+    # Rendered parts are memoised under the outcome's identity (a cheap key) together with the outcome
+    # itself: the entry keeps the outcome alive, so its id cannot be reused while the entry exists, and
+    # the identity check makes a stale entry harmless even under concurrent use.
+    for outcome, key in pairs:
         status = outcome.status
         if status == "offered":
-            tkey = ("text", key, intent)
-            template = memo.get(tkey) if key is not None else None
+            template = _memo_get(memo, outcome) if key is not None else None
             if template is None:
-                template = _option_template(outcome, intent)
+                template = _option_template(outcome)
                 if key is not None:
-                    memo[tkey] = template
-            setting = outcome.setting
-            offered.append(
-                (
-                    (_STRENGTH_ORDER[setting.strength], setting.priority, outcome.option.order),  # type: ignore[union-attr]
-                    outcome,
-                    template,
-                )
-            )
+                    memo[id(outcome)] = (outcome, template)
+            offered.append((outcome, template))
         elif status in ("excluded", "held"):
-            xkey = ("excluded", key)
-            item = memo.get(xkey) if key is not None else None
+            if status == "held":
+                held.append(outcome)
+                held_keys.append(id(outcome))
+            item = _memo_get(memo, outcome) if key is not None else None
             if item is None:
                 item = _excluded(outcome)
                 if key is not None:
-                    memo[xkey] = item
+                    memo[id(outcome)] = (outcome, item)
             excluded.append(item)
-    offered.sort(key=lambda t: t[0])
-    options = [_offered(o, t, i, facts) for i, (_, o, t) in enumerate(offered, start=1)]
+    offered.sort(key=lambda t: t[1][7])
+    options = [_offered(o, t, i, facts, memo, intent) for i, (o, t) in enumerate(offered, start=1)]
     excluded.sort(key=lambda e: (e.held, e.id))
-    tests = _tests(assessment, kb)
+    tests_key = ("tests", tuple(map(id, assessment.tests)), tuple(held_keys))
+    tests = memo.get(tests_key) if assessment.candidates else None
+    if tests is None:
+        tests = _tests(assessment.tests, held, kb)
+        if assessment.candidates:
+            memo[tests_key] = tests
     warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
     terms = dict.fromkeys(t for o in options for t in o.glossary_terms)
     glossary = tuple((t, kb.glossary[t].definition) for t in terms if t in kb.glossary)

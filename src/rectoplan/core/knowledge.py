@@ -57,6 +57,9 @@ class Setting:
     # Presentation, precomputed at load time: facts shown in the rationale, citations of option + setting.
     shown_facts: tuple[str, ...] = ()
     base_cite: tuple[Citation, ...] = ()
+    shown_values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(
+        default=lambda f: (), compare=False, repr=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ def _count_of(op: str, n: int, results: tuple[bool | None, ...]) -> bool | None:
     return count_result(op, n, results.count(True), results.count(None))
 
 
-PlanResult = tuple[int, tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]
+PlanResult = tuple[int, list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...]]
 
 
 class _Gen:
@@ -106,9 +106,9 @@ def compile_plan(
     """Compile a knowledge base's conditions into `plan(facts)`.
 
     `options` holds, per option, (setting conditions, gate conditions, caution conditions). The plan
-    returns (intent index, per-option results, test results, global caution results) where a
-    per-option result is None when no setting applies, else (setting index, gate results, caution results).
-    The plan expects `plan.intent` to be absent from `facts` and sets it.
+    returns (intent index, candidates, test results, global caution results). A candidate is a flat tuple
+    (option index, setting index, *gate results, *caution results) for each option whose setting applies;
+    it doubles as the memo key of the option's outcome. The plan sets `plan.intent` in `facts`.
     """
     gen = _Gen()
     lines = ["def plan(f):"]
@@ -131,27 +131,24 @@ def compile_plan(
         code = gen.expr(cond)
         gen.flush(lines)
         lines.append(f"    {shared_name(cond)} = {code}")
-    out_names = []
+    lines.append("    _c = []")
+    lines.append("    _a = _c.append")
     for o, (settings, gates, cauts) in enumerate(options):
-        name = f"_o{o}"
-        out_names.append(name)
         chain = []
-        for i, s in enumerate(settings):
+        for i, setting in enumerate(settings):
             keyword = "if" if i == 0 else "elif"
-            chain.append(f"    {keyword} {gen.expr(s)} is True: {name} = {i}")
+            chain.append(f"    {keyword} {gen.expr(setting)} is True: _x = {i}")
         gen.flush(lines)
+        if not settings:
+            continue
         lines += chain
-        lines.append(f"    else: {name} = None" if settings else f"    {name} = None")
-        gate_tuple = ", ".join(shared_name(g) for g in gates) + ("," if len(gates) == 1 else "")
-        caut_tuple = ", ".join(shared_name(c) for c in cauts) + ("," if len(cauts) == 1 else "")
-        lines.append(f"    if {name} is not None: {name} = ({name}, ({gate_tuple}), ({caut_tuple}))")
+        lines.append("    else: _x = None")
+        results = "".join(f", {shared_name(g)}" for g in (*gates, *cauts))
+        lines.append(f"    if _x is not None: _a(({o}, _x{results}))")
     test_tuple = ", ".join(gen.expr(t) for t in tests) + ("," if len(tests) == 1 else "")
     caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
     gen.flush(lines)
-    lines.append(
-        f"    return _i, ({', '.join(out_names)}{',' if len(out_names) == 1 else ''}), ({test_tuple}), "
-        f"({caution_tuple})"
-    )
+    lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple})")
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = dict(gen.consts)
     namespace["_INTENTS"] = tuple(name for _, name in intents)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -244,6 +245,16 @@ def _glossary_terms(text: str, glossary: dict[str, GlossaryTerm]) -> tuple[str, 
     return tuple(found)
 
 
+def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A C-level getter of the named facts, always returning a tuple (itemgetter of one name does not)."""
+    if len(names) >= 2:
+        return itemgetter(*names)
+    if len(names) == 1:
+        name = names[0]
+        return lambda f: (f[name],)
+    return lambda f: ()
+
+
 def _compiled(cond: Condition) -> Callable[..., Any]:
     return compile_condition(cond)
 
@@ -417,7 +428,8 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         settings = [
             replace(
                 s,
-                shown_facts=tuple(dict.fromkeys(r for r in (*s.reads, *gate_reads) if r != "plan.intent")),
+                shown_facts=(shown := tuple(dict.fromkeys(r for r in (*s.reads, *gate_reads) if r != "plan.intent"))),
+                shown_values=_values_of(shown),
                 base_cite=tuple(dict.fromkeys((*option_cite, *s.cite))),
             )
             for s in settings

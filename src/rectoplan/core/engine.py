@@ -8,10 +8,9 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from collections.abc import Sequence
 
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri

@@ -1,7 +1,9 @@
 """Contract 2 (the recommendation) as frozen dataclasses, with its JSON form.
 
 NamedTuples rather than frozen dataclasses: equally immutable, but several times cheaper to build, and
-one is built per offered option on the engine's hot path. Fields beyond contract 2 (`warnings` and `glossary_terms` on options, `held` on exclusions, the
+one is built per offered option on the engine's hot path.
+
+Fields beyond contract 2 (`warnings` and `glossary_terms` on options, `held` on exclusions, the
 recommendation's `intent`, `disclaimer` and `glossary`) are additions, which the design allows.
 """
 

@@ -1,6 +1,6 @@
-"""Contract 2 (the recommendation) as frozen dataclasses, with its JSON form.
+"""Contract 2 (the recommendation) as immutable NamedTuples, with its JSON form.
 
-NamedTuples rather than frozen dataclasses: equally immutable, but several times cheaper to build, and
+Not frozen dataclasses: NamedTuples are equally immutable, but several times cheaper to build, and
 one is built per offered option on the engine's hot path.
 
 Fields beyond contract 2 (`warnings` and `glossary_terms` on options, `held` on exclusions, the

@@ -102,3 +102,11 @@ def test_warn_gates_offer_with_a_warning(make_case: Callable[..., Case], kb: Kno
     recent = recommend(make_case(health={"days_since_major_surgery": 10}), kb, what_if=False)
     assert not [o for o in recent.options if "bevacizumab" in o.components]
     assert any("anti-vegf-recent-surgery" in e.rules for e in recent.excluded)
+
+
+def test_repeat_gate_covers_every_systemic_option_with_a_resistance_class(kb: KnowledgeBase) -> None:
+    """The gate lists the resistance classes it applies to; a class added to the vocabulary must be added there."""
+    for option in kb.options:
+        classes = {kb.resistance_class[c] for c in option.components if c in kb.resistance_class}
+        has_gate = any(g.id == "no-repeat-after-progression" for g in option.gates)
+        assert has_gate == (option.kind == "systemic" and bool(classes)), option.id

@@ -747,6 +747,9 @@ def _parse_entries(
         if kind not in READ_TYPES:
             ignored[ref] = f"resource type {kind} is not read by rectoplan"
             continue
+        if kind == "Observation" and (unread := _unread_observation(resource)) is not None:
+            ignored[ref] = f"observation {unread} is not read by rectoplan"  # labs, vitals...: not parsed
+            continue
         try:
             parsed[ref] = parse_resource(resource)
         except ValidationError as exc:
@@ -754,6 +757,34 @@ def _parse_entries(
             where = ".".join(str(p) for p in err["loc"])
             issues.append(Problem(ref, f"{where}: {err['msg']}"[:160], f"a valid FHIR R4 {kind} (resource not used)"))
     return parsed, ignored, issues, urls
+
+
+OBSERVATION_CODES = frozenset(
+    {
+        (c.system, c.code)
+        for c in (fc.ECOG_CODE, fc.GENOMIC_VARIANT, fc.HISTORY_OF_METASTASIS, fc.HISTORY_OF_LIVER_METASTASIS)
+    }
+    | set(fc.MARKER_TESTS)
+    | set(fc.STAGE_GROUP_CODES)
+)
+
+
+def _unread_observation(resource: dict[str, Any]) -> str | None:
+    """'LOINC 8302-2' when a well-formed Observation's codes are none that rectoplan reads; None otherwise.
+
+    Large records hold hundreds of lab and vital-sign observations; skipping their validation keeps big
+    bundles cheap. Anything not plainly shaped is parsed (and reported if invalid) as usual."""
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    if not isinstance(codings, list) or not codings or not all(isinstance(c, dict) for c in codings):
+        return None
+    pairs = [(c.get("system"), c.get("code")) for c in codings]
+    if not all(isinstance(system, str) and isinstance(value, str) for system, value in pairs):
+        return None
+    if any(pair in OBSERVATION_CODES for pair in pairs):
+        return None
+    system, value = pairs[0]
+    return f"{fc.SYSTEM_NAMES.get(str(system), system)} {value}"
 
 
 def _pick_patient(parsed: dict[str, Any], patient_id: str | None, bundle: dict[str, Any]) -> tuple[str, str, Any]:

@@ -117,7 +117,9 @@ def compare_run(result: CohortResult, old_kb: KnowledgeBase, outdir: Path, label
     old = run_cohort(path, old_kb, result.engine if result.engine != "spark" else "polars", None,
                      ignore_unknown_columns=True)
     cols = ["row", "id", *COMPARED]
-    new_df = pl.from_arrow(result.results.select(cols))
+    new = result.results if result.results is not None else pq.read_table(outdir / "results.parquet")
+    assert old.results is not None
+    new_df = pl.from_arrow(new.select(cols))
     old_df = pl.from_arrow(old.results.select(cols))
     assert isinstance(new_df, pl.DataFrame) and isinstance(old_df, pl.DataFrame)
     new_df = new_df.with_columns(pl.col(c).cast(pl.String) for c in COMPARED)

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from rectoplan.cohort.explain import explanations
 from rectoplan.cohort.readers import ErrorRow
-from rectoplan.cohort.report import render_html, summary
+from rectoplan.cohort.report import render_html, summary, value_counts
 from rectoplan.cohort.run import CohortResult
 
 ERRORS_SCHEMA = pa.schema([("row", pa.int64()), ("id", pa.string()), ("message", pa.string()),
@@ -34,11 +34,12 @@ def write_outputs(result: CohortResult, outdir: Path, source: str, extra: dict[s
         "knowledge_version": kb.version, "knowledge_date": kb.date, "options": [o.id for o in kb.options],
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
-    data = summary(result.results, result.errors, result.records, meta)
+    counts = result.counts if result.counts is not None else value_counts(result.results)
+    data = summary(counts, result.evaluated, result.errors, result.records, meta)
     if extra:
         data.update(extra)
     metadata = {b"rectoplan.knowledge_version": kb.version.encode(), b"rectoplan.format": b"rectoplan.cohort/1"}
-    if not (outdir / "results.parquet").is_dir():  # Spark writes a folder of parts itself
+    if result.results is not None:  # Spark writes its folder of parts itself
         pq.write_table(result.results.replace_schema_metadata(metadata), outdir / "results.parquet")
     pq.write_table(errors_table(result.errors), outdir / "errors.parquet")
     if result.warnings:

@@ -8,6 +8,7 @@ inline SVG bar charts, inline CSS, no script and no network.
 from __future__ import annotations
 
 import collections
+import re
 from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
@@ -20,65 +21,75 @@ from rectoplan.compile.plan import SEP
 REPORT_FORMAT = "rectoplan.cohort-report/1"
 
 
-def _id_counts(column: pa.ChunkedArray | pa.Array) -> collections.Counter[str]:
-    """How many rows hold each id of a column of space-joined ids (counted per distinct text)."""
-    counts: collections.Counter[str] = collections.Counter()
-    for item in pc.value_counts(column).to_pylist():
-        text, n = item["values"], item["counts"]
+ValueCounts = Mapping[str, list[tuple[str | None, int]]]  # result column -> (distinct text, rows)
+COUNTED = ("intent", "options", "excluded", "held", "exclusions", "holds", "tests_needed", "cautions")
+
+
+def value_counts(results: pa.Table) -> dict[str, list[tuple[str | None, int]]]:
+    """Rows per distinct text of each counted result column (what the report is computed from)."""
+    out = {}
+    for name in COUNTED:
+        counted = pc.value_counts(results.column(name)).to_pylist()
+        out[name] = [(item["values"], item["counts"]) for item in counted]
+    return out
+
+
+def _id_counts(counts: list[tuple[str | None, int]]) -> collections.Counter[str]:
+    """How many rows hold each id of a column of space-joined ids."""
+    out: collections.Counter[str] = collections.Counter()
+    for text, n in counts:
         for ident in (text or "").split():
-            counts[ident] += n
-    return counts
+            out[ident] += n
+    return out
 
 
-def _firsts(column: pa.ChunkedArray | pa.Array) -> collections.Counter[str]:
-    counts: collections.Counter[str] = collections.Counter()
-    for item in pc.value_counts(column).to_pylist():
-        words = (item["values"] or "").split()
-        counts[words[0] if words else "(none)"] += item["counts"]
-    return counts
+def _firsts(counts: list[tuple[str | None, int]]) -> collections.Counter[str]:
+    out: collections.Counter[str] = collections.Counter()
+    for text, n in counts:
+        words = (text or "").split()
+        out[words[0] if words else "(none)"] += n
+    return out
 
 
 def _sorted(counter: Mapping[str, int]) -> dict[str, int]:
     return dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
-def summary(results: pa.Table, errors: Iterable[Any], records: int, meta: Mapping[str, Any]) -> dict[str, Any]:
+def _field(problem: str) -> str:
+    return re.sub(r"\[\d+\]", "[]", problem.split(":", 1)[0])
+
+
+def summary(counts: ValueCounts, evaluated: int, errors: Iterable[Any], records: int,
+            meta: Mapping[str, Any]) -> dict[str, Any]:
     """The numbers of a cohort run (see docs/cohort.md, 'report')."""
     errors = list(errors)
-    offered = _id_counts(results.column("options"))
-    excluded = _id_counts(results.column("excluded"))
-    held = _id_counts(results.column("held"))
-    firsts = _firsts(results.column("options"))
+    offered, excluded, held = (_id_counts(counts[c]) for c in ("options", "excluded", "held"))
+    firsts = _firsts(counts["options"])
     options = {
         o: {"offered": offered.get(o, 0), "first": firsts.get(o, 0), "excluded": excluded.get(o, 0),
             "held": held.get(o, 0)}
         for o in meta["options"]
     }
     gates: collections.Counter[str] = collections.Counter()
-    for pair, n in _id_counts(results.column("exclusions")).items():
+    for pair, n in _id_counts(counts["exclusions"]).items():
         gates[pair.split(SEP, 1)[1]] += n
     waits: collections.Counter[str] = collections.Counter()
-    for pair, n in _id_counts(results.column("holds")).items():
+    for pair, n in _id_counts(counts["holds"]).items():
         waits[pair.split(SEP, 1)[1]] += n
-    messages: collections.Counter[str] = collections.Counter()
-    for e in errors:
-        for problem in e.problems:
-            messages[problem.split(":", 1)[0]] += 1
-    no_option = sum(item["counts"] for item in pc.value_counts(results.column("options")).to_pylist()
-                    if not item["values"])
+    fields: collections.Counter[str] = collections.Counter(_field(p) for e in errors for p in e.problems)
     return {
         "format": REPORT_FORMAT,
         **{k: v for k, v in meta.items() if k != "options"},
-        "counts": {"records": records, "evaluated": results.num_rows, "errors": len(errors),
-                   "no_option_offered": no_option},
-        "intent": _sorted(_id_counts(results.column("intent"))),
+        "counts": {"records": records, "evaluated": evaluated, "errors": len(errors),
+                   "no_option_offered": sum(n for text, n in counts["options"] if not text)},
+        "intent": _sorted(_id_counts(counts["intent"])),
         "first_option": _sorted(firsts),
         "options": options,
         "exclusions_by_rule": _sorted(gates),
         "holds_by_rule": _sorted(waits),
-        "tests_needed": _sorted(_id_counts(results.column("tests_needed"))),
-        "cautions": _sorted(_id_counts(results.column("cautions"))),
-        "errors_by_field": _sorted(messages),
+        "tests_needed": _sorted(_id_counts(counts["tests_needed"])),
+        "cautions": _sorted(_id_counts(counts["cautions"])),
+        "errors_by_field": _sorted(fields),
     }
 
 

@@ -37,15 +37,21 @@ class CohortResult:
     engine: str
     format: str
     records: int
-    results: pa.Table
+    results: pa.Table | None  # None when a cluster engine wrote them itself
     errors: list[ErrorRow]
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[ErrorRow] = field(default_factory=list)
     source: str = ""
+    evaluated: int = -1
+    counts: dict[str, list[tuple[str | None, int]]] | None = None  # for the report, when results is None
+
+    def __post_init__(self) -> None:
+        if self.evaluated < 0 and self.results is not None:
+            self.evaluated = self.results.num_rows
 
     def check_counts(self) -> None:
-        if self.results.num_rows + len(self.errors) != self.records:
-            raise AssertionError(f"rows in ({self.records}) != rows out ({self.results.num_rows}) + error rows"
+        if self.evaluated + len(self.errors) != self.records:
+            raise AssertionError(f"rows in ({self.records}) != rows out ({self.evaluated}) + error rows"
                                  f" ({len(self.errors)})")
 
 

@@ -126,9 +126,9 @@ def select_list(stage: Sequence[tuple[str, ir.Expr]]) -> str:
 
 
 def staged_query(source: str, stages: Sequence[Sequence[tuple[str, ir.Expr]]], keep: Sequence[str]) -> str:
-    """Nested SELECTs, each adding one stage's columns to everything before; the outer one keeps `keep`."""
+    """Nested SELECTs, one per stage, each carrying only the columns later stages still read."""
     query = f"SELECT * FROM {source}"
-    for stage in stages:
-        if stage:
-            query = f"SELECT *,\n  {select_list(stage)}\nFROM ({query})"
+    for carried, stage in ir.prune([list(s) for s in stages], list(keep)):
+        items = [quote(c) for c in carried] + [f"{sql(expr)} AS {quote(name)}" for name, expr in stage]
+        query = f"SELECT {', '.join(items)} FROM ({query})"
     return f"SELECT {', '.join(quote(k) for k in keep)} FROM ({query})"

@@ -368,3 +368,30 @@ def columns_read(expr: Expr) -> frozenset[str]:
     if isinstance(expr, Col):
         return frozenset({expr.name})
     return frozenset().union(*(columns_read(c) for c in children(expr)))
+
+
+def prune(stages: list[list[tuple[str, Expr]]], keep: list[str]) -> list[tuple[list[str], list[tuple[str, Expr]]]]:
+    """Per stage: the earlier columns still needed afterwards, and the new columns still needed.
+
+    Keeps each stage's projection as narrow as the rest of the plan allows (the SQL engines analyse every
+    column a `SELECT *` carries, which made planning the wide plans slow); unused expressions are dropped.
+    """
+    needed = set(keep)
+    out: list[tuple[list[str], list[tuple[str, Expr]]]] = []
+    for stage in reversed(stages):
+        produced = {name for name, _ in stage}
+        live = [(name, expr) for name, expr in stage if name in needed]
+        carried = needed - produced
+        needed = carried.union(*(columns_read(expr) for _, expr in live))
+        out.append((sorted(carried), live))
+    out.reverse()
+    return out
+
+
+def inputs_of(stages: list[list[tuple[str, Expr]]], keep: list[str]) -> list[str]:
+    """The columns that must exist before the first stage for `keep` to be computed."""
+    pruned = prune(stages, keep)
+    if not pruned:
+        return sorted(set(keep))
+    carried, first = pruned[0]
+    return sorted(set(carried).union(*(columns_read(e) for _, e in first)))

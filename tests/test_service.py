@@ -96,6 +96,9 @@ def test_bad_tokens_are_refused(secure: str, keys: Keys, why: str, token: dict[s
 
 def test_missing_unsigned_forged_and_replayed_tokens_are_refused(secure: str, keys: Keys, tmp_path: Path) -> None:
     assert httpx.get(secure + "/cds-services").status_code == 401
+    for garbage in ("not-a-jwt", "a.b.c", "e30.e30.", "W10.W10.x"):
+        response = httpx.get(secure + "/cds-services", headers={"Authorization": f"Bearer {garbage}"})
+        assert response.status_code == 401, garbage
     import jwt
 
     unsigned = jwt.encode({"iss": ISSUER, "aud": secure + "/cds-services", "exp": 9e9, "jti": "u"}, None, "none")

@@ -93,6 +93,31 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_handout(args: argparse.Namespace) -> int:
+    from rectoplan.adapters.handout import handout_html, handout_pdf
+
+    try:
+        kb = default_knowledge()
+        case, _, issues = load_case(args.case, kb)
+        rec = api.recommend(case, kb, what_if=False)
+    except RectoplanError as exc:
+        return _fail(exc.problems)
+    for issue in issues:
+        print(f"warning: {issue.message()}", file=sys.stderr)
+    out = Path(args.output)
+    try:
+        if out.suffix.lower() in (".html", ".htm"):
+            out.write_text(handout_html(rec, kb), encoding="utf-8")
+        else:
+            out.write_bytes(handout_pdf(rec, kb))
+    except OSError as exc:
+        return _fail([Problem(str(out), exc.strerror or type(exc).__name__, "a writable output file")])
+    except ModuleNotFoundError as exc:
+        return _fail([Problem("--output", "a PDF was asked for", f"the 'handout' extra installed ({exc.name})")])
+    print(f"handout written to {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from rectoplan.adapters.render_text import render_text
     from rectoplan.examples import demo_cases, demo_notes
@@ -154,6 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--full", action="store_true", help="full detail (rationales, sources) for every option")
     demo.add_argument("--color", action=argparse.BooleanOptionalAction, default=None)
     demo.set_defaults(handler=cmd_demo)
+
+    handout = commands.add_parser("handout", help="a printable plain-language handout for the patient (PDF or HTML)")
+    handout.add_argument("case", metavar="CASE.json", help="case file (contract 1 or FHIR Bundle), or - for stdin")
+    handout.add_argument("-o", "--output", required=True, metavar="FILE.pdf", help="output file: .pdf or .html")
+    handout.set_defaults(handler=cmd_handout)
 
     kb = commands.add_parser("kb", help="knowledge base tools")
     kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")

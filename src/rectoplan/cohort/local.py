@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rectoplan.compile import ir
+from rectoplan.compile.collect import Packed
 
 Stage = Sequence[tuple[str, ir.Expr]]
 
@@ -70,42 +71,57 @@ def engine_named(name: str) -> LocalEngine:
     raise ValueError(f"unknown local engine {name!r}")
 
 
-def by_distinct(engine: LocalEngine, table: pa.Table, stage: Stage) -> dict[str, pa.Array]:
-    """Evaluate `stage` once per distinct combination of its inputs; results as dictionary arrays.
+def _named(word: int, names: tuple[str, ...]) -> str:
+    """The ids of the set bits of one word, lowest bit first (visits set bits only)."""
+    out = []
+    while word:
+        low = word & -word
+        out.append(names[low.bit_length() - 1])
+        word ^= low
+    return " ".join(out)
 
-    Columns of the stage that read the same inputs share one key. Keys are two independent 64-bit hashes;
-    if the second ever disagrees within a group of the first (a collision), the stage is evaluated row by
-    row instead, so results never depend on luck.
+
+def _texts(reps: list[pa.Array], labels: tuple[tuple[str, ...], ...]) -> pa.Array:
+    """The joined ids of each representative row, one word position at a time (few distinct words each)."""
+    parts = []
+    for words, names in zip(reps, labels, strict=True):
+        encoded = pc.dictionary_encode(pc.cast(words, pa.int64()))
+        fragments = pa.array([_named(w, names) for w in encoded.dictionary.to_pylist()], pa.string())
+        parts.append(pc.take(fragments, encoded.indices))
+    if len(parts) == 1:
+        return parts[0]
+    # (binary_join_element_wise with null_handling="skip" drops all-null rows in pyarrow 26: join the
+    # empty fragments too, then squeeze the spaces they leave)
+    joined = pc.binary_join_element_wise(*parts, " ")
+    return pc.utf8_trim(pc.replace_substring_regex(joined, "  +", " "), " ")
+
+
+def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
+    """Result texts from the packed words: made once per distinct word combination, as dictionary arrays.
+
+    With several words the key is a 64-bit hash; a second, independent hash must be constant within each
+    key, or the texts are made row by row instead, so results never depend on luck.
     """
     import polars as pl
 
-    groups: dict[tuple[str, ...], list[tuple[str, ir.Expr]]] = {}
-    for name, expr in stage:
-        groups.setdefault(tuple(sorted(ir.columns_read(expr))), []).append((name, expr))
-    hashes: list[tuple[str, ir.Expr]] = []
-    for k, reads in enumerate(groups):
-        if reads:
-            cols = tuple(ir.Col(r) for r in reads)
-            hashes += [(f"_k{k}", ir.Hash(cols, 0)), (f"_k{k}b", ir.Hash(cols, 1))]
-    keys = engine.evaluate(table, [hashes], [h for h, _ in hashes]) if hashes else pa.table({})
     out: dict[str, pa.Array] = {}
-    for k, (reads, items) in enumerate(groups.items()):
-        if not reads:  # constant columns
-            values = engine.evaluate(pa.table({"_": [0]}), [items], [n for n, _ in items])
-            zeros = pa.array([0] * table.num_rows, pa.int32())
-            out.update({n: pa.DictionaryArray.from_arrays(zeros, values.column(n).combine_chunks()) for n, _ in items})
+    cache: dict[tuple[str, ...], tuple[pa.Array, list[pa.Array]]] = {}
+    for p in packed:
+        if not p.words:
+            out[p.name] = pa.DictionaryArray.from_arrays(pa.nulls(table.num_rows, pa.int32()).fill_null(0),
+                                                         pa.array([""]))
             continue
-        key = keys.column(f"_k{k}").combine_chunks()
-        encoded = pc.dictionary_encode(key)
-        series = pl.Series(key)
-        firsts = series.arg_unique().to_arrow()
-        pairs = pl.DataFrame({"a": pl.Series(encoded.indices), "b": pl.Series(keys.column(f"_k{k}b"))})
-        if pairs.n_unique() != len(encoded.dictionary):
-            rows = engine.evaluate(table.select(list(reads)), [items], [n for n, _ in items])
-            out.update({n: rows.column(n).combine_chunks() for n, _ in items})
-            continue
-        reps = table.select(list(reads)).take(firsts)
-        values = engine.evaluate(reps, [items], [n for n, _ in items])
-        for name, _ in items:
-            out[name] = pa.DictionaryArray.from_arrays(encoded.indices, values.column(name).combine_chunks())
+        if p.words not in cache:
+            key = table.column(p.key or p.words[0]).combine_chunks()
+            encoded = pc.dictionary_encode(key)
+            firsts = pl.Series(key).arg_unique().to_arrow()
+            if p.check is not None:
+                pairs = pl.DataFrame({"a": pl.Series(encoded.indices), "b": pl.Series(table.column(p.check))})
+                if pairs.n_unique() != len(encoded.dictionary):  # a hash collision: no shortcut
+                    everything = [table.column(w).combine_chunks() for w in p.words]
+                    cache[p.words] = (pa.array(range(table.num_rows), pa.int32()), everything)
+                    continue
+            cache[p.words] = (encoded.indices, [table.column(w).combine_chunks().take(firsts) for w in p.words])
+        indices, reps = cache[p.words]
+        out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(indices, pa.int32()), _texts(reps, p.labels))
     return out

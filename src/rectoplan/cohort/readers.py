@@ -159,7 +159,7 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool) -> Cohort:
     if "id" not in table.column_names:
         raise InputError(["column 'id': found no such column; expected an id column (every case needs an id)"])
     keep = [c for c in table.column_names if c in BY_NAME]
-    table = table.select(keep).combine_chunks()
+    table = table.select(keep)
     table = table.append_column(ROW, row_numbers(table.num_rows))
     return Cohort(table, fmt, [], table.num_rows)
 

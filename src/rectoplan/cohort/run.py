@@ -118,18 +118,19 @@ def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[Er
 def evaluate_local(table: pa.Table, kb: KnowledgeBase, engine_name: str,
                    clock: _Clock | None = None) -> tuple[pa.Table, list[ErrorRow]]:
     """Result rows and error rows of a flattened table, with an embedded engine."""
-    from rectoplan.cohort.local import by_distinct, engine_named
-    from rectoplan.compile import ir
+    from rectoplan.cohort.local import assemble, engine_named
+    from rectoplan.compile.collect import columns_of, pack_outputs
 
     clock = clock or _Clock(None)
     engine = engine_named(engine_name)
     plan = compile_plan(kb)
     *before, outputs = plan.stages
-    reads = sorted(set().union(*(ir.columns_read(e) for _, e in outputs)))
+    packing, packed, plain = pack_outputs(outputs)
+    keep = [ROW, "n_id", "_clean", *plain, *columns_of(packed)]
 
     def evaluate(source: pa.Table) -> pa.Table:
         lists, scalars = input_stages(kb, raw_types(source.schema))
-        return engine.evaluate(source, [lists, scalars, *before], [ROW, "n_id", "_clean", *reads])
+        return engine.evaluate(source, [lists, scalars, *before, *packing], keep)
 
     with clock.phase("evaluate rules", 0.2):
         evaluated = evaluate(table)
@@ -150,7 +151,8 @@ def evaluate_local(table: pa.Table, kb: KnowledgeBase, engine_name: str,
                 if rest.num_rows:  # valid, but beyond what the plan reads exactly (e.g. a non-ASCII variant)
                     by_reference, _ = evaluate_python(rest, kb)
     with clock.phase("collect results per distinct outcome", 0.7):
-        columns = by_distinct(engine, evaluated, outputs)
+        columns = assemble(evaluated, packed)
+        columns.update({name: evaluated.column(name) for name in plain})
         results = conform(pa.table({"row": evaluated.column(ROW), "id": evaluated.column("n_id"), **columns}))
         if by_reference is not None:
             results = pa.concat_tables([results, conform(by_reference)]).combine_chunks()

@@ -14,6 +14,7 @@ from rectoplan.compile import ir
 _NULL_TYPES = {
     "text": "VARCHAR",
     "int": "BIGINT",
+    "small": "TINYINT",
     "bool": "BOOLEAN",
     "text_list": "VARCHAR[]",
     "lines": "STRUCT(agents VARCHAR[], stopped_for VARCHAR)[]",
@@ -46,7 +47,7 @@ def sql(e: ir.Expr) -> str:  # noqa: C901 - one branch per node keeps the printe
         if isinstance(e.value, bool):
             return "TRUE" if e.value else "FALSE"
         if isinstance(e.value, int):
-            return f"{e.value}::BIGINT"
+            return f"{e.value}::{'TINYINT' if e.kind == 'small' else 'BIGINT'}"
         return literal(e.value)
     if isinstance(e, ir.Var):
         return e.name

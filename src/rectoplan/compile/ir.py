@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union
 
 Scalar = Union[str, int, bool, None]
-LitKind = Literal["text", "int", "bool", "text_list", "lines"]
+LitKind = Literal["text", "int", "small", "bool", "text_list", "lines"]  # small: 8-bit codes
 # JSON / list types: "text" | "int" | "bool" | ("list", T) | ("struct", ((name, T), ...))
 JsonType = Any
 TEXT_LIST: JsonType = ("list", "text")
@@ -273,6 +273,12 @@ def text(value: str | None) -> Lit:
 
 def integer(value: int | None) -> Lit:
     return Lit(value, "int")
+
+
+def small(value: int) -> Lit:
+    """An 8-bit integer (option codes, the intent index): eight times less to move than a 64-bit one."""
+    assert -128 <= value <= 127
+    return Lit(value, "small")
 
 
 def all_of(*items: Expr) -> Expr:

@@ -126,15 +126,15 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
     intents = _Conditions(_AtomCompiler(kb.schema, intent_atoms, "ai_", unknown=frozenset({"plan.intent"})), "ci_")
     intent_refs = [intents.ref(r.when) for r in kb.intents[:-1]]
     last = len(kb.intents) - 1
-    intent_index = ir.Case(tuple((ir.is_true(r), ir.integer(i)) for i, r in enumerate(intent_refs)), ir.integer(last))
+    intent_index = ir.Case(tuple((ir.is_true(r), ir.small(i)) for i, r in enumerate(intent_refs)), ir.small(last))
     plan_intent = ir.Case(
         tuple(
-            (ir.Cmp("=", ir.Col("intent_index"), ir.integer(i)), ir.text(r.intent)) for i, r in enumerate(kb.intents)
+            (ir.Cmp("=", ir.Col("intent_index"), ir.small(i)), ir.text(r.intent)) for i, r in enumerate(kb.intents)
         ),
         ir.NULL_TEXT,
     )
     intent_rule = ir.Case(
-        tuple((ir.Cmp("=", ir.Col("intent_index"), ir.integer(i)), ir.text(r.id)) for i, r in enumerate(kb.intents)),
+        tuple((ir.Cmp("=", ir.Col("intent_index"), ir.small(i)), ir.text(r.id)) for i, r in enumerate(kb.intents)),
         ir.NULL_TEXT,
     )
 
@@ -145,27 +145,27 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
     for i, option in enumerate(kb.options):
         settings = [conds.ref(s.when) for s in option.settings]
         if all(s in (ir.FALSE, ir.NULL_BOOL) for s in settings):
-            code_of[option.id] = ir.ZERO  # never applicable: always silent
+            code_of[option.id] = ir.small(CODE_NONE)  # never applicable: always silent
             continue
         gates = [(g, conds.ref(g.when)) for g in option.gates]
         for k, (_, ref) in enumerate(gates):
             gate_refs[(option.id, k)] = ref
         whens: list[tuple[ir.Expr, ir.Expr]] = [
-            (ir.negate(ir.any_of(*(ir.is_true(s) for s in settings))), ir.integer(CODE_NONE)),
-            (ir.any_of(*(ir.is_false(r) for g, r in gates if g.effect == "requires")), ir.integer(CODE_NONE)),
-            (ir.any_of(*(ir.is_true(r) for g, r in gates if g.effect == "excludes")), ir.integer(CODE_EXCLUDED)),
-            (ir.any_of(*(ir.IsNull(r) for g, r in gates if g.on_unknown == "hold")), ir.integer(CODE_HELD)),
+            (ir.negate(ir.any_of(*(ir.is_true(s) for s in settings))), ir.small(CODE_NONE)),
+            (ir.any_of(*(ir.is_false(r) for g, r in gates if g.effect == "requires")), ir.small(CODE_NONE)),
+            (ir.any_of(*(ir.is_true(r) for g, r in gates if g.effect == "excludes")), ir.small(CODE_EXCLUDED)),
+            (ir.any_of(*(ir.IsNull(r) for g, r in gates if g.on_unknown == "hold")), ir.small(CODE_HELD)),
         ]
-        whens += [(ir.is_true(s), ir.integer(offered_code(k))) for k, s in enumerate(settings)]
+        whens += [(ir.is_true(s), ir.small(offered_code(k))) for k, s in enumerate(settings)]
         name = f"o_{i}"
-        codes.append((name, ir.Case(tuple(w for w in whens if w[0] != ir.FALSE), ir.integer(CODE_NONE))))
+        codes.append((name, ir.Case(tuple(w for w in whens if w[0] != ir.FALSE), ir.small(CODE_NONE))))
         code_of[option.id] = ir.Col(name)
 
     def code_is(option: Option, value: int) -> ir.Expr:
         code = code_of[option.id]
-        if code == ir.ZERO:
+        if isinstance(code, ir.Lit):
             return ir.FALSE
-        return ir.Cmp("=", code, ir.integer(value))
+        return ir.Cmp("=", code, ir.small(value))
 
     by_id = sorted(kb.options, key=lambda o: o.id)
     ranked = ranked_settings(kb)

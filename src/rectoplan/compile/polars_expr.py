@@ -32,6 +32,7 @@ def _lit_dtype(kind: str) -> Any:
     return {
         "text": pl.String,
         "int": pl.Int64,
+        "small": pl.Int8,
         "bool": pl.Boolean,
         "text_list": pl.List(pl.String),
         "lines": _dtype(ir.LINES),

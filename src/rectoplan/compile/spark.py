@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from rectoplan.compile import ir
 
-_TYPES = {"text": "STRING", "int": "BIGINT", "bool": "BOOLEAN", "text_list": "ARRAY<STRING>",
+_TYPES = {"text": "STRING", "int": "BIGINT", "small": "TINYINT", "bool": "BOOLEAN", "text_list": "ARRAY<STRING>",
           "lines": "ARRAY<STRUCT<agents: ARRAY<STRING>, stopped_for: STRING>>"}
 
 
@@ -42,7 +42,7 @@ def sql(e: ir.Expr) -> str:  # noqa: PLR0911, PLR0912 - one branch per node
         if isinstance(e.value, bool):
             return "TRUE" if e.value else "FALSE"
         if isinstance(e.value, int):
-            return f"CAST({e.value} AS BIGINT)"
+            return f"CAST({e.value} AS {'TINYINT' if e.kind == 'small' else 'BIGINT'})"
         return literal(e.value)
     if isinstance(e, ir.Var):
         return e.name

@@ -1,0 +1,74 @@
+"""Result lists for the embedded engines: pack each `Collect` into bit words, build its text per distinct word.
+
+A `Collect` (the ids whose condition holds, joined by spaces) is the semantic definition, and Spark prints
+it as it is. Building a text per row is the slowest thing an embedded engine can do here, so for them each
+item's condition becomes one bit of a 62-bit word (per row only integers are computed), and the texts are
+made once per distinct word combination and broadcast back as a dictionary column. Outputs with the same
+conditions (ranked options and their settings) share their words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rectoplan.compile import ir
+from rectoplan.compile.rules import WORD_BITS
+
+Stage = Sequence[tuple[str, ir.Expr]]
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """Where one result column's items live: `labels[w][b]` is the id of bit `b` of word column `words[w]`."""
+
+    name: str
+    words: tuple[str, ...]
+    labels: tuple[tuple[str, ...], ...]
+    key: str | None  # two independent hashes of the words when there are several (None: the word is the key)
+    check: str | None
+
+
+def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[Packed], list[str]]:
+    """(stages computing the words and keys, packed outputs, names of the other outputs, kept as they are).
+
+    The other outputs (texts from a small CASE, such as the intent) are evaluated as they are; they are
+    included in the first returned stage."""
+    words_stage: list[tuple[str, ir.Expr]] = []
+    keys_stage: list[tuple[str, ir.Expr]] = []
+    packed: list[Packed] = []
+    plain: list[str] = []
+    shared: dict[tuple[ir.Expr, ...], tuple[str, ...]] = {}
+    for name, expr in outputs:
+        if not isinstance(expr, ir.Collect):
+            words_stage.append((name, expr))
+            plain.append(name)
+            continue
+        conds = tuple(c for c, _ in expr.items)
+        chunks = [expr.items[i:i + WORD_BITS] for i in range(0, len(expr.items), WORD_BITS)]
+        labels = tuple(tuple(label for _, label in chunk) for chunk in chunks)
+        if conds in shared:
+            words = shared[conds]
+        else:
+            words = tuple(f"_w_{name}_{k}" for k in range(len(chunks)))
+            shared[conds] = words
+            for word, chunk in zip(words, chunks, strict=True):
+                words_stage.append((word, ir.total([ir.bit(ir.is_true(c), 1 << j) for j, (c, _) in enumerate(chunk)])))
+        key = check = None
+        if len(words) > 1:
+            key, check = f"_h_{words[0]}", f"_h2_{words[0]}"
+            if all(k != key for k, _ in keys_stage):
+                cols = tuple(ir.Col(w) for w in words)
+                keys_stage += [(key, ir.Hash(cols, 0)), (check, ir.Hash(cols, 1))]
+        packed.append(Packed(name, words, labels, key, check))
+    return [words_stage, keys_stage], packed, plain
+
+
+def columns_of(packed: Sequence[Packed]) -> list[str]:
+    """Every word and key column the assembly reads."""
+    out: list[str] = []
+    for p in packed:
+        for c in (*p.words, p.key, p.check):
+            if c is not None and c not in out:
+                out.append(c)
+    return out

@@ -95,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     parquet, jsonl = generate(args.cases, args.data)
     kb = default_knowledge()
-    print(f"knowledge {kb.version}: {len(kb.options)} options, "
-          f"{sum(len(o.gates) for o in kb.options)} option gates; {os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    print(
+        f"knowledge {kb.version}: {len(kb.options)} options, "
+        f"{sum(len(o.gates) for o in kb.options)} option gates; {os.cpu_count()} cores; Python {sys.version.split()[0]}"
+    )
     results: dict[str, float] = {}
     for engine in ("polars", "duckdb"):
         for path in (parquet, jsonl):
@@ -114,8 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     sample = [json.loads(line) for line, _ in zip(jsonl.open(encoding="utf-8"), range(args.sample), strict=False)]
     seconds = time_per_case(sample)
     results["per-case loop"] = len(sample) / seconds
-    print(f"per-case loop    {_rate(len(sample), seconds)}  -> {args.cases / results['per-case loop']:,.0f} s "
-          f"for {args.cases:,}")
+    print(
+        f"per-case loop    {_rate(len(sample), seconds)}  -> {args.cases / results['per-case loop']:,.0f} s "
+        f"for {args.cases:,}"
+    )
     if not args.skip_engines:
         from bench.cohort_engines import time_rule_engine, time_zen
 
@@ -126,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:16s} not installed ({exc.name}); pip install zen-engine rule-engine")
                 continue
             results[name] = count / seconds
-            print(f"{name:16s} {_rate(count, seconds)}  -> {args.cases / results[name]:,.0f} s for "
-                  f"{args.cases:,}; agrees with the engine on {agree}/{count} cases")
+            print(
+                f"{name:16s} {_rate(count, seconds)}  -> {args.cases / results[name]:,.0f} s for "
+                f"{args.cases:,}; agrees with the engine on {agree}/{count} cases"
+            )
     best = results.get("polars  parquet ")
     if best:
         for other in ("per-case loop", "zen-engine", "rule-engine"):

@@ -16,9 +16,9 @@ from rectoplan.synthetic import random_cases
 
 pytest.importorskip("polars")
 
-from rectoplan.cohort.columns import flatten_contract  # noqa: E402
-from tests.test_cohort_equivalence import write_csv  # noqa: E402
-from tests.test_cohort_validation import MUTATIONS  # noqa: E402
+from rectoplan.cohort.columns import flatten_contract
+from tests.test_cohort_equivalence import write_csv
+from tests.test_cohort_validation import MUTATIONS
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,9 @@ def run_outputs(small_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     return {"code": code, "out": out}
 
 
-def test_writes_results_errors_explanations_and_report(run_outputs: dict[str, Any],
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_writes_results_errors_explanations_and_report(
+    run_outputs: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     out = run_outputs["out"]
     assert run_outputs["code"] == 0
     results = pq.read_table(out / "results.parquet")
@@ -74,8 +75,9 @@ def test_report_numbers_match_the_result_table_and_the_html(run_outputs: dict[st
         drawn[chart][label] = int(count)
     assert drawn["intent"] == report["intent"]
     assert drawn["tests_needed"] == dict(list(report["tests_needed"].items())[:40])
-    assert drawn["offered"] == dict(list({o: n for o, n in sorted(offered.items(), key=lambda kv: (-kv[1], kv[0]))}
-                                         .items())[:40])
+    assert drawn["offered"] == dict(
+        list({o: n for o, n in sorted(offered.items(), key=lambda kv: (-kv[1], kv[0]))}.items())[:40]
+    )
     assert drawn["errors_by_field"] == dict(list(report["errors_by_field"].items())[:40])
 
 
@@ -94,8 +96,7 @@ def test_input_errors_exit_2_with_nothing_on_stdout(tmp_path: Path, capsys: pyte
 
 def test_unknown_columns_can_be_ignored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "extra.csv").write_text("id,registry_code,met_liver_count,age\na,X1,2,60\nb,X2,0,61\n")
-    assert main(["cohort", str(tmp_path / "extra.csv"), "-o", str(tmp_path / "out"),
-                 "--ignore-unknown-columns"]) == 0
+    assert main(["cohort", str(tmp_path / "extra.csv"), "-o", str(tmp_path / "out"), "--ignore-unknown-columns"]) == 0
     captured = capsys.readouterr()
     assert "2 records, 1 evaluated, 1 rejected" in captured.out
     assert captured.err == ""  # no progress bar when stderr is not a terminal
@@ -110,8 +111,9 @@ def test_every_row_bad_still_writes_outputs(tmp_path: Path, capsys: pytest.Captu
     assert pq.read_table(tmp_path / "out" / "errors.parquet").num_rows == 2
 
 
-def test_reference_engine_from_the_command_line(small_csv: Path, run_outputs: dict[str, Any], tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_reference_engine_from_the_command_line(
+    small_csv: Path, run_outputs: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["cohort", str(small_csv), "-o", str(tmp_path), "--engine", "python"]) == 0
     reference = pq.read_table(tmp_path / "results.parquet").to_pylist()
     assert reference == pq.read_table(run_outputs["out"] / "results.parquet").to_pylist()

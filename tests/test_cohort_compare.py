@@ -20,11 +20,11 @@ from rectoplan.synthetic import random_cases
 
 pytest.importorskip("polars")
 
-from rectoplan.cohort.columns import flatten_contract  # noqa: E402
-from rectoplan.cohort.compare import load_old_knowledge  # noqa: E402
-from rectoplan.cohort.readers import InputError  # noqa: E402
-from rectoplan.cohort.run import run_cohort  # noqa: E402
-from tests.test_cohort_equivalence import write_parquet  # noqa: E402
+from rectoplan.cohort.columns import flatten_contract
+from rectoplan.cohort.compare import load_old_knowledge
+from rectoplan.cohort.readers import InputError
+from rectoplan.cohort.run import run_cohort
+from tests.test_cohort_equivalence import write_parquet
 
 
 def _without_option(source: Path, target: Path, option_id: str) -> bool:
@@ -60,11 +60,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> dict[s
     pytest.fail("no offered option can be removed from a copy of the knowledge base")
 
 
-def test_reports_each_case_that_gains_an_option_and_why(setup: dict[str, Any],
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_reports_each_case_that_gains_an_option_and_why(
+    setup: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     out = setup["folder"] / "out"
-    code = main(["cohort", str(setup["folder"] / "cohort.parquet"), "-o", str(out), "--compare-kb",
-                 str(setup["old"])])
+    code = main(["cohort", str(setup["folder"] / "cohort.parquet"), "-o", str(out), "--compare-kb", str(setup["old"])])
     assert code == 0
     assert f"{setup['count']} cases change" in capsys.readouterr().out
     changed = pq.read_table(out / "compare.parquet").to_pylist()

@@ -27,18 +27,19 @@ from rectoplan.synthetic import random_cases
 pytest.importorskip("polars")
 pytest.importorskip("duckdb")
 
-from rectoplan.cohort.columns import COLUMNS, flatten_contract  # noqa: E402
-from rectoplan.cohort.explain import explanations  # noqa: E402
-from rectoplan.cohort.readers import arrow_type  # noqa: E402
-from rectoplan.cohort.run import run_cohort  # noqa: E402
-from rectoplan.compile.plan import SEP  # noqa: E402
+from rectoplan.cohort.columns import COLUMNS, flatten_contract
+from rectoplan.cohort.explain import explanations
+from rectoplan.cohort.readers import arrow_type
+from rectoplan.cohort.run import run_cohort
+from rectoplan.compile.plan import SEP
 
 N = 4000
 
 
 def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
-    pq.write_table(pa.table({c.name: pa.array([r.get(c.name) for r in rows], arrow_type(c.kind)) for c in COLUMNS}),
-                   path)
+    pq.write_table(
+        pa.table({c.name: pa.array([r.get(c.name) for r in rows], arrow_type(c.kind)) for c in COLUMNS}), path
+    )
 
 
 def csv_cell(value: Any) -> str:
@@ -109,8 +110,9 @@ def cohort(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> dict[
 
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_compiled_plan_equals_the_per_case_engine(cohort: dict[str, Any], kb: KnowledgeBase, engine: str,
-                                                  fmt: str) -> None:
+def test_compiled_plan_equals_the_per_case_engine(
+    cohort: dict[str, Any], kb: KnowledgeBase, engine: str, fmt: str
+) -> None:
     result = run_cohort(cohort["folder"] / f"cases.{fmt}", kb, engine)
     assert result.errors == []
     rows = result.results.to_pylist()

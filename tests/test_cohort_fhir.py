@@ -15,9 +15,9 @@ from rectoplan.core.knowledge import KnowledgeBase
 pytest.importorskip("fhir.resources")
 pytest.importorskip("polars")
 
-from rectoplan.adapters.fhir_mcode import case_from_bundle  # noqa: E402
-from rectoplan.cohort.reference import evaluate  # noqa: E402
-from rectoplan.cohort.run import run_cohort  # noqa: E402
+from rectoplan.adapters.fhir_mcode import case_from_bundle
+from rectoplan.cohort.reference import evaluate
+from rectoplan.cohort.run import run_cohort
 
 BUNDLES = Path(__file__).parent / "fhir_bundles"
 STAMP = "2026-03-01T09:00:00Z"
@@ -49,8 +49,7 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[st
     return folder, bundles
 
 
-def test_bulk_export_gives_one_record_per_patient(export: tuple[Path, list[dict[str, Any]]],
-                                                  kb: KnowledgeBase) -> None:
+def test_bulk_export_gives_one_record_per_patient(export: tuple[Path, list[dict[str, Any]]], kb: KnowledgeBase) -> None:
     folder, bundles = export
     result = run_cohort(folder, kb, "polars")
     assert result.results is not None

@@ -22,11 +22,11 @@ pytest.importorskip("polars")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java", allow_module_level=True)
 
-from rectoplan.cohort.columns import flatten_contract  # noqa: E402
-from rectoplan.cohort.output import write_outputs  # noqa: E402
-from rectoplan.cohort.run import conform, run_cohort  # noqa: E402
-from tests.test_cohort_equivalence import write_csv, write_parquet  # noqa: E402
-from tests.test_cohort_validation import MUTATIONS  # noqa: E402
+from rectoplan.cohort.columns import flatten_contract
+from rectoplan.cohort.output import write_outputs
+from rectoplan.cohort.run import conform, run_cohort
+from tests.test_cohort_equivalence import write_csv, write_parquet
+from tests.test_cohort_validation import MUTATIONS
 
 pytestmark = pytest.mark.spark
 

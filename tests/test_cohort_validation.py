@@ -26,9 +26,9 @@ from rectoplan.synthetic import random_cases
 pytest.importorskip("polars")
 pytest.importorskip("duckdb")
 
-from rectoplan.cohort.columns import COLUMNS, flatten_contract  # noqa: E402
-from rectoplan.cohort.run import run_cohort  # noqa: E402
-from tests.test_cohort_equivalence import write_csv  # noqa: E402
+from rectoplan.cohort.columns import COLUMNS, flatten_contract
+from rectoplan.cohort.run import run_cohort
+from tests.test_cohort_equivalence import write_csv
 
 Row = dict[str, Any]
 
@@ -46,36 +46,82 @@ def _set(**changes: Any) -> Callable[[Row], None]:
 
 _DROP = object()
 MUTATIONS: list[Callable[[Row], None]] = [
-    _set(age="abc"), _set(age=17), _set(age=18), _set(age=120), _set(age=121), _set(age="064"), _set(age=" 64"),
-    _set(age="+64"), _set(age=-1), _set(ecog=5), _set(ecog="1"), _set(ecog=4),
-    _set(kras="mutnt"), _set(kras="MUTANT"), _set(kras=""), _set(kras="unknown"),
-    _set(kras="wild_type", kras_variant="G12C"), _set(kras="mutant", kras_variant="  g12c "),
-    _set(kras="mutant", kras_variant="   "), _set(kras="mutant", kras_variant="\tG12C"),
-    _set(kras="mutant", kras_variant="G12Ç"), _set(kras="mutant", kras_variant="G" * 41),
-    _set(kras="mutant", kras_variant="G12D"), _set(nras="positive"), _set(braf="V600E"), _set(mmr="dmmr"),
-    _set(primary_symptoms=["pain", "pain", "pain", "pain"]), _set(primary_symptoms=["pain", "pain"]),
-    _set(primary_symptoms=["itch"]), _set(primary_symptoms=[]), _set(primary_symptoms="pain"),
+    _set(age="abc"),
+    _set(age=17),
+    _set(age=18),
+    _set(age=120),
+    _set(age=121),
+    _set(age="064"),
+    _set(age=" 64"),
+    _set(age="+64"),
+    _set(age=-1),
+    _set(ecog=5),
+    _set(ecog="1"),
+    _set(ecog=4),
+    _set(kras="mutnt"),
+    _set(kras="MUTANT"),
+    _set(kras=""),
+    _set(kras="unknown"),
+    _set(kras="wild_type", kras_variant="G12C"),
+    _set(kras="mutant", kras_variant="  g12c "),
+    _set(kras="mutant", kras_variant="   "),
+    _set(kras="mutant", kras_variant="\tG12C"),
+    _set(kras="mutant", kras_variant="G12Ç"),
+    _set(kras="mutant", kras_variant="G" * 41),
+    _set(kras="mutant", kras_variant="G12D"),
+    _set(nras="positive"),
+    _set(braf="V600E"),
+    _set(mmr="dmmr"),
+    _set(primary_symptoms=["pain", "pain", "pain", "pain"]),
+    _set(primary_symptoms=["pain", "pain"]),
+    _set(primary_symptoms=["itch"]),
+    _set(primary_symptoms=[]),
+    _set(primary_symptoms="pain"),
     _set(prior_lines=[{"agents": ["aspirin"], "stopped_for": "progression"}]),
-    _set(prior_lines=[{"agents": ["fluorouracil"] * 11}]), _set(prior_lines=[{"agents": []}]),
+    _set(prior_lines=[{"agents": ["fluorouracil"] * 11}]),
+    _set(prior_lines=[{"agents": []}]),
     _set(prior_lines=[{"agents": ["irinotecan"], "stopped_for": "ongoing"}, {"agents": ["regorafenib"]}]),
     _set(prior_lines=[{"agents": ["irinotecan"]}, {"agents": ["regorafenib"], "stopped_for": "ongoing"}]),
     _set(prior_lines=[{"agents": ["irinotecan"], "stopped_for": "died"}]),
-    _set(prior_lines=[{"agents": ["irinotecan"], "dose": 1}]), _set(prior_lines=[{"stopped_for": "completed"}]),
-    _set(prior_lines=["irinotecan"]), _set(prior_lines=[{"agents": ["regorafenib"]}] * 21),
-    _set(prior_lines=[{"stopped_for": None, "agents": ["capecitabine", "oxaliplatin"]}]), _set(prior_lines=[]),
-    _set(prior_surgeries=["appendectomy"]), _set(prior_surgeries=["liver_resection"] * 21),
-    _set(met_liver_count=0), _set(met_liver_count=1001), _set(met_liver_count=1000), _set(met_liver_count="3"),
-    _set(met_lung_resectability="unknown"), _set(met_bone_resectability="operable"),
+    _set(prior_lines=[{"agents": ["irinotecan"], "dose": 1}]),
+    _set(prior_lines=[{"stopped_for": "completed"}]),
+    _set(prior_lines=["irinotecan"]),
+    _set(prior_lines=[{"agents": ["regorafenib"]}] * 21),
+    _set(prior_lines=[{"stopped_for": None, "agents": ["capecitabine", "oxaliplatin"]}]),
+    _set(prior_lines=[]),
+    _set(prior_surgeries=["appendectomy"]),
+    _set(prior_surgeries=["liver_resection"] * 21),
+    _set(met_liver_count=0),
+    _set(met_liver_count=1001),
+    _set(met_liver_count=1000),
+    _set(met_liver_count="3"),
+    _set(met_lung_resectability="unknown"),
+    _set(met_bone_resectability="operable"),
     _set(metastases_known=False, met_liver_count=2),
-    _set(metastases_known=True, **{f"met_{s}_{k}": _DROP for s in ("liver", "lung", "peritoneum",
-                                                                   "distant_lymph_nodes", "bone", "brain", "other")
-                                   for k in ("count", "resectability")},
-         local_recurrence_resectability=_DROP, local_recurrence_symptoms=_DROP),
+    _set(
+        metastases_known=True,
+        **{
+            f"met_{s}_{k}": _DROP
+            for s in ("liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other")
+            for k in ("count", "resectability")
+        },
+        local_recurrence_resectability=_DROP,
+        local_recurrence_symptoms=_DROP,
+    ),
     _set(primary_status="in_place", local_recurrence_resectability="resectable"),
-    _set(local_recurrence_symptoms=[], primary_status="resected"), _set(id=_DROP), _set(id=""), _set(id="x" * 201),
-    _set(id="é" * 150), _set(bleeding_risk="TRUE"), _set(bleeding_risk="yes"), _set(wants_clinical_trials=1),
-    _set(days_since_major_surgery=36501), _set(days_since_major_surgery=0), _set(dpyd="unknown"),
-    _set(prior_pelvic_radiation="false"), _set(fit_for_intensive_therapy=None),
+    _set(local_recurrence_symptoms=[], primary_status="resected"),
+    _set(id=_DROP),
+    _set(id=""),
+    _set(id="x" * 201),
+    _set(id="é" * 150),
+    _set(bleeding_risk="TRUE"),
+    _set(bleeding_risk="yes"),
+    _set(wants_clinical_trials=1),
+    _set(days_since_major_surgery=36501),
+    _set(days_since_major_surgery=0),
+    _set(dpyd="unknown"),
+    _set(prior_pelvic_radiation="false"),
+    _set(fit_for_intensive_therapy=None),
 ]
 
 
@@ -104,8 +150,9 @@ def _outcome(path: Path, kb: KnowledgeBase, engine: str) -> tuple[list[dict[str,
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_engines_reject_the_same_rows_with_the_same_messages(broken: dict[str, Any], kb: KnowledgeBase,
-                                                             fmt: str) -> None:
+def test_engines_reject_the_same_rows_with_the_same_messages(
+    broken: dict[str, Any], kb: KnowledgeBase, fmt: str
+) -> None:
     path = broken["folder"] / f"rows.{fmt}"
     reference_rows, reference_errors = _outcome(path, kb, "python")
     assert len(reference_rows) > len(MUTATIONS) and len(reference_errors) > len(MUTATIONS) // 2
@@ -128,8 +175,14 @@ def test_parquet_with_odd_types_goes_through_the_validator(tmp_path: Path, kb: K
     """A Parquet column of an unexpected type (ages as floats) rejects its non-empty rows, keeps the others."""
     rows = [flatten_contract(c) for c in random_cases(40, seed=5)]
     ages = [None if i % 4 == 0 else float(60 + i % 3) for i in range(len(rows))]
-    table = pa.table({"id": [r["id"] for r in rows], "age": pa.array(ages, pa.float64()),
-                      "metastases_known": [True] * len(rows), "met_liver_count": [2] * len(rows)})
+    table = pa.table(
+        {
+            "id": [r["id"] for r in rows],
+            "age": pa.array(ages, pa.float64()),
+            "metastases_known": [True] * len(rows),
+            "met_liver_count": [2] * len(rows),
+        }
+    )
     pq.write_table(table, tmp_path / "odd.parquet")
     reference = _outcome(tmp_path / "odd.parquet", kb, "python")
     assert len(reference[1]) == sum(a is not None for a in ages)
@@ -149,4 +202,5 @@ def test_rows_in_equal_rows_out_plus_errors_for_every_mutation(kb: KnowledgeBase
     result = run_cohort(tmp_path / "each.csv", kb, "polars")
     assert result.records == len(MUTATIONS)
     assert sorted([r["row"] for r in result.results.to_pylist()] + [e.row for e in result.errors]) == list(
-        range(1, len(MUTATIONS) + 1))
+        range(1, len(MUTATIONS) + 1)
+    )

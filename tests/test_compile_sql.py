@@ -81,8 +81,9 @@ def facts_table(rows: list[dict[str, Any]], schema: dict[str, FactType]) -> pa.T
                 values = []
                 for r in rows:
                     members = r[name]
-                    values.append(None if members is None else sum(
-                        w for m in members for (i, w) in [layout.weight(m)] if i == k))
+                    values.append(
+                        None if members is None else sum(w for m in members for (i, w) in [layout.weight(m)] if i == k)
+                    )
                 cols[word] = pa.array(values, pa.int64())
         else:
             kind = {"bool": pa.bool_(), "int": pa.int64()}.get(ftype.kind, pa.string())
@@ -129,8 +130,14 @@ def test_three_valued_corners(kb: KnowledgeBase) -> None:
         {"not": {"fact": "biomarkers.kras", "known": True}},
         {"fact": "prior.surgeries", "contains_all": ["liver_resection", "low_anterior_resection"]},
         {"fact": "prior.surgeries", "known": True},
-        {"count": [{"fact": "biomarkers.kras", "is": "mutant"}, {"fact": "biomarkers.nras", "is": "mutant"},
-                   {"fact": "ecog", "ge": 2}], "ge": 2},
+        {
+            "count": [
+                {"fact": "biomarkers.kras", "is": "mutant"},
+                {"fact": "biomarkers.nras", "is": "mutant"},
+                {"fact": "ecog", "ge": 2},
+            ],
+            "ge": 2,
+        },
         {"count": [{"fact": "biomarkers.kras", "is": "mutant"}, {"fact": "ecog", "ge": 2}], "eq": 1},
         {"count": [{"fact": "biomarkers.kras", "is": "mutant"}, {"fact": "ecog", "ge": 2}], "ne": 0},
         {"any": [{"fact": "biomarkers.kras", "is": "mutant"}, {"fact": "ecog", "lt": 2}]},
@@ -140,10 +147,19 @@ def test_three_valued_corners(kb: KnowledgeBase) -> None:
     rows = [
         unknown,
         {**unknown, "biomarkers.kras": "mutant", "prior.surgeries": frozenset({"liver_resection"})},
-        {**unknown, "biomarkers.kras": "wild_type", "ecog": 3,
-         "prior.surgeries": frozenset({"liver_resection", "low_anterior_resection"})},
-        {**unknown, "biomarkers.kras": "mutant", "biomarkers.nras": "mutant", "ecog": 0,
-         "prior.surgeries": frozenset()},
+        {
+            **unknown,
+            "biomarkers.kras": "wild_type",
+            "ecog": 3,
+            "prior.surgeries": frozenset({"liver_resection", "low_anterior_resection"}),
+        },
+        {
+            **unknown,
+            "biomarkers.kras": "mutant",
+            "biomarkers.nras": "mutant",
+            "ecog": 0,
+            "prior.surgeries": frozenset(),
+        },
     ]
     compiler = RuleCompiler(kb.schema)
     duck, polars = _run_both(facts_table(rows, schema), [compiler.compile(c) for c in conditions])
@@ -155,7 +171,6 @@ def test_three_valued_corners(kb: KnowledgeBase) -> None:
 
 
 def test_option_facts_must_be_bound_first(kb: KnowledgeBase) -> None:
-    cond = parse({"fact": "prior.progressed_classes", "contains_all": {"fact": "option.resistance_classes"}},
-                 kb.schema)
+    cond = parse({"fact": "prior.progressed_classes", "contains_all": {"fact": "option.resistance_classes"}}, kb.schema)
     with pytest.raises(ValueError, match="bind it first"):
         RuleCompiler(kb.schema).compile(cond)

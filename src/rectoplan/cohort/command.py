@@ -29,20 +29,38 @@ def register(commands: Any, kb_commands: Any) -> None:
         "valid case), OUTDIR/errors.parquet (one row per rejected case), OUTDIR/explanations.parquet and a "
         "report (OUTDIR/report.html, OUTDIR/report.json). Columns are documented in docs/cohort.md.",
     )
-    parser.add_argument("input", metavar="INPUT", help="a .csv/.tsv, .parquet, .jsonl/.ndjson file or a FHIR "
-                        "bulk-export folder of .ndjson files")
+    parser.add_argument(
+        "input",
+        metavar="INPUT",
+        help="a .csv/.tsv, .parquet, .jsonl/.ndjson file or a FHIR bulk-export folder of .ndjson files",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="folder for the results")
-    parser.add_argument("--engine", choices=ENGINES, default="polars",
-                        help="polars (default, embedded), duckdb (embedded), spark (PySpark; local[*] unless "
-                        "SPARK_MASTER is set) or python (the per-case reference engine, slow)")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="polars",
+        help="polars (default, embedded), duckdb (embedded), spark (PySpark; local[*] unless "
+        "SPARK_MASTER is set) or python (the per-case reference engine, slow)",
+    )
     parser.add_argument("--kb", metavar="DIR", help="knowledge directory (default: the shipped one)")
-    parser.add_argument("--compare-kb", metavar="OLD", help="also evaluate under another knowledge version (a "
-                        "knowledge directory, or a git revision of this repository) and report who gets different "
-                        "options, and why")
-    parser.add_argument("--ignore-unknown-columns", action="store_true",
-                        help="ignore columns that are not flattened case columns (default: refuse the input)")
-    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                        help="show a progress bar (default: only on a terminal)")
+    parser.add_argument(
+        "--compare-kb",
+        metavar="OLD",
+        help="also evaluate under another knowledge version (a "
+        "knowledge directory, or a git revision of this repository) and report who gets different "
+        "options, and why",
+    )
+    parser.add_argument(
+        "--ignore-unknown-columns",
+        action="store_true",
+        help="ignore columns that are not flattened case columns (default: refuse the input)",
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: only on a terminal)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -53,8 +71,13 @@ def _progress(enabled: bool) -> Iterator[Callable[[str, float], None] | None]:
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), transient=True,
-                  console=__import__("rich.console").console.Console(stderr=True)) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        console=__import__("rich.console").console.Console(stderr=True),
+    ) as bar:
         task = bar.add_task("rectoplan cohort", total=1.0)
 
         def update(description: str, done: float) -> None:
@@ -82,8 +105,12 @@ def run(args: argparse.Namespace) -> int:
         from rectoplan.cohort.output import write_outputs
         from rectoplan.cohort.run import run_cohort
     except ModuleNotFoundError as exc:
-        return _fail([f"rectoplan cohort: found no module {exc.name!r}; expected the 'cohort' extra installed "
-                      "(pip install 'rectoplan[cohort]')"])
+        return _fail(
+            [
+                f"rectoplan cohort: found no module {exc.name!r}; expected the 'cohort' extra installed "
+                "(pip install 'rectoplan[cohort]')"
+            ]
+        )
     old_kb = None
     if args.compare_kb:
         from rectoplan.cohort.compare import load_old_knowledge
@@ -102,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
                 from rectoplan.cohort.spark_run import spark_session
 
                 spark = spark_session()
-            result = run_cohort(source, kb, args.engine, progress, args.ignore_unknown_columns, spark=spark,
-                                outdir=outdir)
+            result = run_cohort(
+                source, kb, args.engine, progress, args.ignore_unknown_columns, spark=spark, outdir=outdir
+            )
             extra = None
             if old_kb is not None:
                 from rectoplan.cohort.compare import compare_run
@@ -113,8 +141,10 @@ def run(args: argparse.Namespace) -> int:
     except InputError as exc:
         return _fail(exc.problems)
     counts = data["counts"]
-    line = (f"rectoplan cohort: {counts['records']} records, {counts['evaluated']} evaluated, {counts['errors']} "
-            f"rejected; results in {outdir / 'results.parquet'}, report in {outdir / 'report.html'}")
+    line = (
+        f"rectoplan cohort: {counts['records']} records, {counts['evaluated']} evaluated, {counts['errors']} "
+        f"rejected; results in {outdir / 'results.parquet'}, report in {outdir / 'report.html'}"
+    )
     if "compare" in data:
         line += f"; {data['compare']['changed']} cases change under {args.compare_kb}"
     print(line)

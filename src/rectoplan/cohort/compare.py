@@ -34,8 +34,13 @@ COMPARED = ("options", "settings", "excluded", "exclusions", "held", "holds", "t
 def _repo_root() -> Path | None:
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "-C", str(here), "rev-parse", "--show-toplevel"], capture_output=True,
-                             text=True, check=True, timeout=30)
+        out = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return Path(out.stdout.strip())
@@ -47,21 +52,37 @@ def load_old_knowledge(spec: str) -> KnowledgeBase:
     if path.is_dir():
         folder = path / KNOWLEDGE_PATH if (path / KNOWLEDGE_PATH / "manifest.yaml").is_file() else path
         if not (folder / "manifest.yaml").is_file():
-            raise InputError([f"--compare-kb {spec}: found a folder without manifest.yaml; expected a knowledge "
-                              "folder (like src/rectoplan/knowledge) or a git revision"])
+            raise InputError(
+                [
+                    f"--compare-kb {spec}: found a folder without manifest.yaml; expected a knowledge "
+                    "folder (like src/rectoplan/knowledge) or a git revision"
+                ]
+            )
         return load_knowledge(folder)
     root = _repo_root()
     if root is None:
-        raise InputError([f"--compare-kb {spec}: found neither a folder nor a git repository; expected a "
-                          "knowledge folder or a git revision of the rectoplan repository"])
+        raise InputError(
+            [
+                f"--compare-kb {spec}: found neither a folder nor a git repository; expected a "
+                "knowledge folder or a git revision of the rectoplan repository"
+            ]
+        )
     try:
-        archive = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", spec, KNOWLEDGE_PATH],
-                                 capture_output=True, check=True, timeout=60).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(root), "archive", "--format=tar", spec, KNOWLEDGE_PATH],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        ).stdout
     except subprocess.CalledProcessError as exc:
         message = exc.stderr.decode(errors="replace").strip().splitlines()
-        raise InputError([f"--compare-kb {spec}: found no knowledge at that git revision "
-                          f"({message[-1] if message else 'git archive failed'}); expected a knowledge folder or "
-                          "a revision such as HEAD~1 or a tag"]) from None
+        raise InputError(
+            [
+                f"--compare-kb {spec}: found no knowledge at that git revision "
+                f"({message[-1] if message else 'git archive failed'}); expected a knowledge folder or "
+                "a revision such as HEAD~1 or a tag"
+            ]
+        ) from None
     with tempfile.TemporaryDirectory(prefix="rectoplan-kb-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(tmp, filter="data")
@@ -108,14 +129,21 @@ def explain_change(row: dict[str, Any], old: KnowledgeBase, new: KnowledgeBase) 
     return {"added": " ".join(added), "removed": " ".join(removed), "why": "; ".join(reasons)}
 
 
-def compare_run(result: CohortResult, old_kb: KnowledgeBase, outdir: Path, label: str,
-                progress: Progress | None = None, source: Path | None = None) -> dict[str, Any]:
+def compare_run(
+    result: CohortResult,
+    old_kb: KnowledgeBase,
+    outdir: Path,
+    label: str,
+    progress: Progress | None = None,
+    source: Path | None = None,
+) -> dict[str, Any]:
     """Evaluate the same input under `old_kb`; write OUTDIR/compare.parquet; return the report section."""
     import polars as pl
 
     path = source or Path(result.source)
-    old = run_cohort(path, old_kb, result.engine if result.engine != "spark" else "polars", None,
-                     ignore_unknown_columns=True)
+    old = run_cohort(
+        path, old_kb, result.engine if result.engine != "spark" else "polars", None, ignore_unknown_columns=True
+    )
     cols = ["row", "id", *COMPARED]
     new = result.results if result.results is not None else pq.read_table(outdir / "results.parquet")
     assert old.results is not None
@@ -125,19 +153,25 @@ def compare_run(result: CohortResult, old_kb: KnowledgeBase, outdir: Path, label
     new_df = new_df.with_columns(pl.col(c).cast(pl.String) for c in COMPARED)
     old_df = old_df.with_columns(pl.col(c).cast(pl.String) for c in COMPARED)
     both = new_df.rename({c: f"new_{c}" for c in COMPARED}).join(
-        old_df.rename({c: f"old_{c}" for c in COMPARED}).drop("id"), on="row", how="full", coalesce=True)
+        old_df.rename({c: f"old_{c}" for c in COMPARED}).drop("id"), on="row", how="full", coalesce=True
+    )
     validity = both.filter(pl.col("new_options").is_null() | pl.col("old_options").is_null()).height
     changed = both.filter(
-        pl.col("new_options").is_not_null() & pl.col("old_options").is_not_null()
+        pl.col("new_options").is_not_null()
+        & pl.col("old_options").is_not_null()
         & ((pl.col("new_options") != pl.col("old_options")) | (pl.col("new_settings") != pl.col("old_settings")))
     )
     keys = [f"{p}{c}" for p in ("old_", "new_") for c in COMPARED]
     distinct = changed.select(keys).unique()
-    explained = pl.DataFrame([{**r, **explain_change(r, old_kb, result.kb)} for r in distinct.iter_rows(named=True)],
-                             schema={**{k: pl.String for k in keys}, "added": pl.String, "removed": pl.String,
-                                     "why": pl.String})
-    table = changed.join(explained, on=keys, how="left", nulls_equal=True).sort("row").select(
-        "row", "id", "old_options", "new_options", "old_settings", "new_settings", "added", "removed", "why")
+    explained = pl.DataFrame(
+        [{**r, **explain_change(r, old_kb, result.kb)} for r in distinct.iter_rows(named=True)],
+        schema={**{k: pl.String for k in keys}, "added": pl.String, "removed": pl.String, "why": pl.String},
+    )
+    table = (
+        changed.join(explained, on=keys, how="left", nulls_equal=True)
+        .sort("row")
+        .select("row", "id", "old_options", "new_options", "old_settings", "new_settings", "added", "removed", "why")
+    )
     outdir.mkdir(parents=True, exist_ok=True)
     pq.write_table(table.to_arrow(), outdir / "compare.parquet")
     gained: collections.Counter[str] = collections.Counter()
@@ -147,11 +181,17 @@ def compare_run(result: CohortResult, old_kb: KnowledgeBase, outdir: Path, label
             gained[o] += n
         for o in _ids(removed):
             lost[o] += n
-    return {"compare": {
-        "against": label, "old_knowledge_version": old_kb.version, "new_knowledge_version": result.kb.version,
-        "changed": table.height, "validity_changed": validity,
-        "gained": dict(gained.most_common()), "lost": dict(lost.most_common()),
-    }}
+    return {
+        "compare": {
+            "against": label,
+            "old_knowledge_version": old_kb.version,
+            "new_knowledge_version": result.kb.version,
+            "changed": table.height,
+            "validity_changed": validity,
+            "gained": dict(gained.most_common()),
+            "lost": dict(lost.most_common()),
+        }
+    }
 
 
 __all__ = ["compare_run", "explain_change", "load_old_knowledge", "pa"]

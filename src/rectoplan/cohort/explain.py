@@ -15,11 +15,20 @@ import pyarrow as pa
 from rectoplan.compile.plan import SEP
 from rectoplan.core.knowledge import Citation, KnowledgeBase
 
-SCHEMA = pa.schema([
-    ("kind", pa.string()), ("id", pa.string()), ("option", pa.string()), ("title", pa.string()),
-    ("strength", pa.string()), ("phase", pa.string()), ("intent", pa.string()), ("test", pa.string()),
-    ("text", pa.string()), ("sources", pa.list_(pa.string())),
-])
+SCHEMA = pa.schema(
+    [
+        ("kind", pa.string()),
+        ("id", pa.string()),
+        ("option", pa.string()),
+        ("title", pa.string()),
+        ("strength", pa.string()),
+        ("phase", pa.string()),
+        ("intent", pa.string()),
+        ("test", pa.string()),
+        ("text", pa.string()),
+        ("sources", pa.list_(pa.string())),
+    ]
+)
 
 
 def _refs(cites: tuple[Citation, ...]) -> list[str]:
@@ -39,18 +48,28 @@ def explanations(kb: KnowledgeBase) -> pa.Table:
     for o in kb.options:
         add("option", o.id, o.patient, o.cite, option=o.id, title=o.title)
         for s in o.settings:
-            add("setting", s.id, s.because, (*o.cite, *s.cite), option=o.id, title=o.title, strength=s.strength,
-                phase=s.phase, intent=s.intent)
+            add(
+                "setting",
+                s.id,
+                s.because,
+                (*o.cite, *s.cite),
+                option=o.id,
+                title=o.title,
+                strength=s.strength,
+                phase=s.phase,
+                intent=s.intent,
+            )
         for g in o.gates:
             if g.effect == "excludes":
                 add("exclusion", f"{o.id}{SEP}{g.id}", g.reason, g.cite, option=o.id, title=o.title)
             if g.on_unknown == "hold":
-                add("hold", f"{o.id}{SEP}{g.id}", g.unknown or g.reason, g.cite, option=o.id, title=o.title,
-                    test=g.test)
+                add(
+                    "hold", f"{o.id}{SEP}{g.id}", g.unknown or g.reason, g.cite, option=o.id, title=o.title, test=g.test
+                )
     for test, term in kb.vocabulary.tests.items():
         add("test", test, term.display, term.cite, test=test)
-    for rule in kb.test_rules:
-        add("test_rule", rule.id, rule.why, rule.cite, test=rule.test)
+    for test_rule in kb.test_rules:
+        add("test_rule", test_rule.id, test_rule.why, test_rule.cite, test=test_rule.test)
     for c in kb.global_cautions:
         add("caution", c.id, c.text, c.cite)
         if c.unknown:

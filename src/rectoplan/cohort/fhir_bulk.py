@@ -91,12 +91,23 @@ def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
                 try:
                     resource = json.loads(line)
                 except ValueError as exc:
-                    warnings.append(ErrorRow(0, None, (f"{path.name} line {lineno}: found invalid JSON ({exc}); "
-                                                       "expected one FHIR resource per line",)))
+                    warnings.append(
+                        ErrorRow(
+                            0,
+                            None,
+                            (
+                                f"{path.name} line {lineno}: found invalid JSON ({exc}); "
+                                "expected one FHIR resource per line",
+                            ),
+                        )
+                    )
                     continue
                 if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
-                    warnings.append(ErrorRow(0, None, (f"{path.name} line {lineno}: found no resourceType; "
-                                                       "expected a FHIR resource",)))
+                    warnings.append(
+                        ErrorRow(
+                            0, None, (f"{path.name} line {lineno}: found no resourceType; expected a FHIR resource",)
+                        )
+                    )
                     continue
                 kind = resource["resourceType"]
                 if kind in SHARED_TYPES and isinstance(resource.get("id"), str):

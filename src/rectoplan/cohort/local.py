@@ -108,8 +108,9 @@ def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
     cache: dict[tuple[str, ...], tuple[pa.Array, list[pa.Array]]] = {}
     for p in packed:
         if not p.words:
-            out[p.name] = pa.DictionaryArray.from_arrays(pa.nulls(table.num_rows, pa.int32()).fill_null(0),
-                                                         pa.array([""]))
+            out[p.name] = pa.DictionaryArray.from_arrays(
+                pa.nulls(table.num_rows, pa.int32()).fill_null(0), pa.array([""])
+            )
             continue
         if p.words not in cache:
             key = table.column(p.key or p.words[0]).combine_chunks()

@@ -14,8 +14,9 @@ from rectoplan.cohort.readers import ErrorRow
 from rectoplan.cohort.report import render_html, summary, value_counts
 from rectoplan.cohort.run import CohortResult
 
-ERRORS_SCHEMA = pa.schema([("row", pa.int64()), ("id", pa.string()), ("message", pa.string()),
-                           ("problems", pa.list_(pa.string()))])
+ERRORS_SCHEMA = pa.schema(
+    [("row", pa.int64()), ("id", pa.string()), ("message", pa.string()), ("problems", pa.list_(pa.string()))]
+)
 
 
 def errors_table(errors: list[ErrorRow]) -> pa.Table:
@@ -25,13 +26,19 @@ def errors_table(errors: list[ErrorRow]) -> pa.Table:
     )
 
 
-def write_outputs(result: CohortResult, outdir: Path, source: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def write_outputs(
+    result: CohortResult, outdir: Path, source: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Write everything to `outdir` (created if needed); returns the report numbers."""
     outdir.mkdir(parents=True, exist_ok=True)
     kb = result.kb
     meta = {
-        "input": source, "input_format": result.format, "engine": result.engine,
-        "knowledge_version": kb.version, "knowledge_date": kb.date, "options": [o.id for o in kb.options],
+        "input": source,
+        "input_format": result.format,
+        "engine": result.engine,
+        "knowledge_version": kb.version,
+        "knowledge_date": kb.date,
+        "options": [o.id for o in kb.options],
         "timings": {k: round(v, 3) for k, v in result.timings.items()},
     }
     counts = result.counts if result.counts is not None else value_counts(result.results)

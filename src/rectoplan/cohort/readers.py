@@ -32,8 +32,15 @@ ROW = "_row"
 CONTRACT_KEYS = frozenset({"format", "primary", "local_recurrence", "metastases", "biomarkers", "prior", "health"})
 LINES_TYPE = pa.list_(pa.struct([("agents", pa.list_(pa.string())), ("stopped_for", pa.string())]))
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    "id": pa.string(), "int": pa.int64(), "bool": pa.bool_(), "staged": pa.bool_(), "enum": pa.string(),
-    "text": pa.string(), "enum_list": pa.list_(pa.string()), "id_list": pa.list_(pa.string()), "lines": LINES_TYPE,
+    "id": pa.string(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "staged": pa.bool_(),
+    "enum": pa.string(),
+    "text": pa.string(),
+    "enum_list": pa.list_(pa.string()),
+    "id_list": pa.list_(pa.string()),
+    "lines": LINES_TYPE,
 }
 
 
@@ -125,16 +132,22 @@ def check_columns(names: Iterable[str], ignore_unknown: bool) -> list[str]:
         if name != ROW and name not in BY_NAME:
             near = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            problems.append(f"column {name!r}: found an unknown column; expected one of the documented columns"
-                            f" (docs/cohort.md){hint}")
+            problems.append(
+                f"column {name!r}: found an unknown column; expected one of the documented columns"
+                f" (docs/cohort.md){hint}"
+            )
     return problems
 
 
 def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> Cohort:
     """Read any supported input into a `Cohort`."""
     if not path.exists():
-        raise InputError([f"{path}: found no such file or folder; expected a CSV, Parquet or JSON lines file"
-                          " or a FHIR bulk-export folder"])
+        raise InputError(
+            [
+                f"{path}: found no such file or folder; expected a CSV, Parquet or JSON lines file"
+                " or a FHIR bulk-export folder"
+            ]
+        )
     if path.is_dir():
         from rectoplan.cohort.fhir_bulk import read_fhir_folder
 
@@ -147,8 +160,12 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
     elif suffix in (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz"):
         return _read_json_lines(path, kb, ignore_unknown)
     else:
-        raise InputError([f"{path}: found a {path.suffix or 'suffix-less'} file; expected .csv, .tsv, .parquet,"
-                          " .jsonl / .ndjson or a FHIR bulk-export folder"])
+        raise InputError(
+            [
+                f"{path}: found a {path.suffix or 'suffix-less'} file; expected .csv, .tsv, .parquet,"
+                " .jsonl / .ndjson or a FHIR bulk-export folder"
+            ]
+        )
     return _flat(table, fmt, ignore_unknown)
 
 
@@ -165,20 +182,22 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool) -> Cohort:
 
 
 def _read_csv(path: Path, delimiter: str) -> pa.Table:
-    with path.open("r", encoding="utf-8", newline="") if path.suffix != ".gz" else io.TextIOWrapper(
-        __import__("gzip").open(path), encoding="utf-8"
-    ) as fh:
+    with (
+        path.open("r", encoding="utf-8", newline="")
+        if path.suffix != ".gz"
+        else io.TextIOWrapper(__import__("gzip").open(path), encoding="utf-8") as fh
+    ):
         header = next(csv.reader(fh, delimiter=delimiter), None)
     if not header:
         raise InputError([f"{path}: found an empty file; expected a header row with column names"])
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise InputError([f"{path}: found the column(s) {dupes} more than once; expected each column once"])
-    options = pa_csv.ConvertOptions(column_types={h: pa.string() for h in header}, strings_can_be_null=True,
-                                    quoted_strings_can_be_null=True)
+    options = pa_csv.ConvertOptions(
+        column_types={h: pa.string() for h in header}, strings_can_be_null=True, quoted_strings_can_be_null=True
+    )
     try:
-        return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter),
-                               convert_options=options)
+        return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter), convert_options=options)
     except pa.ArrowInvalid as exc:
         raise InputError([f"{path}: {exc}".replace("\n", " ")]) from None
 
@@ -201,8 +220,12 @@ def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Coh
         return _read_contract_lines(path, kb)
     try:
         schema = pa.schema([(c.name, arrow_type(c.kind)) for c in COLUMNS])
-        table = pa_json.read_json(path, parse_options=pa_json.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False))
+        table = pa_json.read_json(
+            path,
+            parse_options=pa_json.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
+            ),
+        )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return _read_json_lines_slowly(path, ignore_unknown)
     return _flat(table, "jsonl", ignore_unknown)
@@ -224,12 +247,16 @@ def _read_json_lines_slowly(path: Path, ignore_unknown: bool) -> Cohort:
         try:
             data = json.loads(line)
         except ValueError as exc:
-            errors.append(ErrorRow(record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON"
-                                                  " object per line",)))
+            errors.append(
+                ErrorRow(
+                    record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line",)
+                )
+            )
             continue
         if not isinstance(data, dict):
-            errors.append(ErrorRow(record, None, (f"line {lineno}: found {type(data).__name__}; expected a JSON"
-                                                  " object",)))
+            errors.append(
+                ErrorRow(record, None, (f"line {lineno}: found {type(data).__name__}; expected a JSON object",))
+            )
             continue
         unknown |= set(data) - set(BY_NAME)
         rows.append(data)
@@ -252,8 +279,9 @@ def _mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
             continue
         try:
             cols[c.name] = pa.array(values, type=arrow_type(c.kind))
-            if c.kind in ("int", "bool", "staged") and any(isinstance(v, bool) != (c.kind != "int")
-                                                          for v in values if v is not None):
+            if c.kind in ("int", "bool", "staged") and any(
+                isinstance(v, bool) != (c.kind != "int") for v in values if v is not None
+            ):
                 raise TypeError("bool/int mixed")
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
             cols[c.name] = pa.array([_as_text(c.kind, v) for v in values], type=pa.string())
@@ -286,7 +314,7 @@ class _OddValue:
     @classmethod
     def restore(cls, value: Any) -> Any:
         if isinstance(value, str) and value.startswith(cls.MARK):
-            return json.loads(value[len(cls.MARK):])
+            return json.loads(value[len(cls.MARK) :])
         return value
 
 
@@ -311,8 +339,11 @@ def _read_contract_lines(path: Path, kb: KnowledgeBase) -> Cohort:
         try:
             data = json.loads(line)
         except ValueError as exc:
-            errors.append(ErrorRow(record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON"
-                                                  " object per line",)))
+            errors.append(
+                ErrorRow(
+                    record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line",)
+                )
+            )
             continue
         try:
             case = parse_case(data, drugs, procedures)

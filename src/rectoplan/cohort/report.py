@@ -59,15 +59,20 @@ def _field(problem: str) -> str:
     return re.sub(r"\[\d+\]", "[]", problem.split(":", 1)[0])
 
 
-def summary(counts: ValueCounts, evaluated: int, errors: Iterable[Any], records: int,
-            meta: Mapping[str, Any]) -> dict[str, Any]:
+def summary(
+    counts: ValueCounts, evaluated: int, errors: Iterable[Any], records: int, meta: Mapping[str, Any]
+) -> dict[str, Any]:
     """The numbers of a cohort run (see docs/cohort.md, 'report')."""
     errors = list(errors)
     offered, excluded, held = (_id_counts(counts[c]) for c in ("options", "excluded", "held"))
     firsts = _firsts(counts["options"])
     options = {
-        o: {"offered": offered.get(o, 0), "first": firsts.get(o, 0), "excluded": excluded.get(o, 0),
-            "held": held.get(o, 0)}
+        o: {
+            "offered": offered.get(o, 0),
+            "first": firsts.get(o, 0),
+            "excluded": excluded.get(o, 0),
+            "held": held.get(o, 0),
+        }
         for o in meta["options"]
     }
     gates: collections.Counter[str] = collections.Counter()
@@ -80,8 +85,12 @@ def summary(counts: ValueCounts, evaluated: int, errors: Iterable[Any], records:
     return {
         "format": REPORT_FORMAT,
         **{k: v for k, v in meta.items() if k != "options"},
-        "counts": {"records": records, "evaluated": evaluated, "errors": len(errors),
-                   "no_option_offered": sum(n for text, n in counts["options"] if not text)},
+        "counts": {
+            "records": records,
+            "evaluated": evaluated,
+            "errors": len(errors),
+            "no_option_offered": sum(n for text, n in counts["options"] if not text),
+        },
         "intent": _sorted(_id_counts(counts["intent"])),
         "first_option": _sorted(firsts),
         "options": options,
@@ -96,7 +105,8 @@ def summary(counts: ValueCounts, evaluated: int, errors: Iterable[Any], records:
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse}td,th{padding:.15rem .6rem;text-align:right}td:first-child,th:first-child{text-align:left}
+table{border-collapse:collapse}td,th{padding:.15rem .6rem;text-align:right}
+td:first-child,th:first-child{text-align:left}
 svg text{font:12px system-ui,sans-serif}.note{color:#555}
 """
 
@@ -121,20 +131,27 @@ def _bars(title: str, counts: Mapping[str, int], total: int, key: str, limit: in
             f"<text x='{label_w + w + 4:.1f}' y='{y + 12}'>{n}{share}</text></g>"
         )
     more = f"<p class='note'>{len(counts) - limit} more in report.json</p>" if len(counts) > limit else ""
-    return (f"<h2>{escape(title)}</h2><svg width='{width}' height='{height}' role='img' "
-            f"aria-label='{escape(title)}'>{''.join(rows)}</svg>{more}")
+    return (
+        f"<h2>{escape(title)}</h2><svg width='{width}' height='{height}' role='img' "
+        f"aria-label='{escape(title)}'>{''.join(rows)}</svg>{more}"
+    )
 
 
 def _compare(section: Mapping[str, Any] | None, total: int) -> str:
     if not section:
         return ""
-    head = (f"<h2>Compared with knowledge {escape(str(section['old_knowledge_version']))} "
-            f"({escape(str(section['against']))})</h2><p><span data-chart='compare' data-label='changed' "
-            f"data-count='{section['changed']}'>{section['changed']}</span> cases get different options or "
-            f"settings; {section['validity_changed']} cases are valid under one version only. Per case: "
-            "compare.parquet.</p>")
-    return head + _bars("Cases gaining each option", section["gained"], total, "gained") + _bars(
-        "Cases losing each option", section["lost"], total, "lost")
+    head = (
+        f"<h2>Compared with knowledge {escape(str(section['old_knowledge_version']))} "
+        f"({escape(str(section['against']))})</h2><p><span data-chart='compare' data-label='changed' "
+        f"data-count='{section['changed']}'>{section['changed']}</span> cases get different options or "
+        f"settings; {section['validity_changed']} cases are valid under one version only. Per case: "
+        "compare.parquet.</p>"
+    )
+    return (
+        head
+        + _bars("Cases gaining each option", section["gained"], total, "gained")
+        + _bars("Cases losing each option", section["lost"], total, "lost")
+    )
 
 
 def render_html(data: Mapping[str, Any]) -> str:
@@ -143,28 +160,34 @@ def render_html(data: Mapping[str, Any]) -> str:
     offered = _sorted({o: v["offered"] for o, v in data["options"].items() if v["offered"]})
     excluded = _sorted({o: v["excluded"] for o, v in data["options"].items() if v["excluded"]})
     held = _sorted({o: v["held"] for o, v in data["options"].items() if v["held"]})
-    head = "".join(f"<tr><td>{escape(k)}</td><td data-count='{v}' data-label='{escape(k)}'>{v}</td></tr>"
-                   for k, v in counts.items())
+    head = "".join(
+        f"<tr><td>{escape(k)}</td><td data-count='{v}' data-label='{escape(k)}'>{v}</td></tr>"
+        for k, v in counts.items()
+    )
     timings = "".join(f"<tr><td>{escape(k)}</td><td>{v:.2f} s</td></tr>" for k, v in data.get("timings", {}).items())
-    return "".join([
-        "<!doctype html><html lang='en'><meta charset='utf-8'>",
-        f"<title>rectoplan cohort report</title><style>{_CSS}</style><body>",
-        "<h1>rectoplan cohort report</h1>",
-        f"<p>Input <code>{escape(str(data.get('input', '')))}</code> ({escape(str(data.get('input_format', '')))}),"
-        f" knowledge {escape(str(data.get('knowledge_version', '')))}, engine {escape(str(data.get('engine', '')))}."
-        " Options are listed to discuss with the care team; they support and never replace its decision.</p>",
-        f"<table data-chart='counts'>{head}</table>",
-        _bars("Intent of treatment", data["intent"], total, "intent"),
-        _bars("Option ranked first", data["first_option"], total, "first_option"),
-        _bars("Cases offered each option", offered, total, "offered"),
-        _bars("Cases excluded from each option (unsafe or contraindicated)", excluded, total, "excluded"),
-        _bars("Exclusions by rule", data["exclusions_by_rule"], total, "exclusions_by_rule"),
-        _bars("Cases held back from each option pending facts", held, total, "held"),
-        _bars("Holds by rule", data["holds_by_rule"], total, "holds_by_rule"),
-        _bars("Tests needed", data["tests_needed"], total, "tests_needed"),
-        _bars("Cautions", data["cautions"], total, "cautions"),
-        _bars("Rejected rows by field", data["errors_by_field"], counts["records"], "errors_by_field"),
-        _compare(data.get("compare"), total),
-        f"<h2>Timings</h2><table>{timings}</table>" if timings else "",
-        "</body></html>",
-    ])
+    return "".join(
+        [
+            "<!doctype html><html lang='en'><meta charset='utf-8'>",
+            f"<title>rectoplan cohort report</title><style>{_CSS}</style><body>",
+            "<h1>rectoplan cohort report</h1>",
+            f"<p>Input <code>{escape(str(data.get('input', '')))}</code>"
+            f" ({escape(str(data.get('input_format', '')))}),"
+            f" knowledge {escape(str(data.get('knowledge_version', '')))},"
+            f" engine {escape(str(data.get('engine', '')))}."
+            " Options are listed to discuss with the care team; they support and never replace its decision.</p>",
+            f"<table data-chart='counts'>{head}</table>",
+            _bars("Intent of treatment", data["intent"], total, "intent"),
+            _bars("Option ranked first", data["first_option"], total, "first_option"),
+            _bars("Cases offered each option", offered, total, "offered"),
+            _bars("Cases excluded from each option (unsafe or contraindicated)", excluded, total, "excluded"),
+            _bars("Exclusions by rule", data["exclusions_by_rule"], total, "exclusions_by_rule"),
+            _bars("Cases held back from each option pending facts", held, total, "held"),
+            _bars("Holds by rule", data["holds_by_rule"], total, "holds_by_rule"),
+            _bars("Tests needed", data["tests_needed"], total, "tests_needed"),
+            _bars("Cautions", data["cautions"], total, "cautions"),
+            _bars("Rejected rows by field", data["errors_by_field"], counts["records"], "errors_by_field"),
+            _compare(data.get("compare"), total),
+            f"<h2>Timings</h2><table>{timings}</table>" if timings else "",
+            "</body></html>",
+        ]
+    )

@@ -51,8 +51,9 @@ class CohortResult:
 
     def check_counts(self) -> None:
         if self.evaluated + len(self.errors) != self.records:
-            raise AssertionError(f"rows in ({self.records}) != rows out ({self.evaluated}) + error rows"
-                                 f" ({len(self.errors)})")
+            raise AssertionError(
+                f"rows in ({self.records}) != rows out ({self.evaluated}) + error rows ({len(self.errors)})"
+            )
 
 
 class _Clock:
@@ -69,8 +70,9 @@ class _Clock:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - start
 
 
-RESULT_SCHEMA = pa.schema([("row", pa.int64()), ("id", pa.string()),
-                           *((c, pa.dictionary(pa.int32(), pa.string())) for c in RESULT_COLUMNS)])
+RESULT_SCHEMA = pa.schema(
+    [("row", pa.int64()), ("id", pa.string()), *((c, pa.dictionary(pa.int32(), pa.string())) for c in RESULT_COLUMNS)]
+)
 
 
 def conform(table: pa.Table) -> pa.Table:
@@ -115,8 +117,9 @@ def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[Er
     return canonical_table(rows, numbers), errors
 
 
-def evaluate_local(table: pa.Table, kb: KnowledgeBase, engine_name: str,
-                   clock: _Clock | None = None) -> tuple[pa.Table, list[ErrorRow]]:
+def evaluate_local(
+    table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock | None = None
+) -> tuple[pa.Table, list[ErrorRow]]:
     """Result rows and error rows of a flattened table, with an embedded engine."""
     from rectoplan.cohort.local import assemble, engine_named
     from rectoplan.compile.collect import columns_of, pack_outputs
@@ -183,8 +186,15 @@ def evaluate_python(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[
     return conform(pa.table(out, schema=schema)), errors
 
 
-def run_cohort(path: Path, kb: KnowledgeBase, engine: str = DEFAULT_ENGINE, progress: Progress | None = None,
-               ignore_unknown_columns: bool = False, spark: Any = None, outdir: Path | None = None) -> CohortResult:
+def run_cohort(
+    path: Path,
+    kb: KnowledgeBase,
+    engine: str = DEFAULT_ENGINE,
+    progress: Progress | None = None,
+    ignore_unknown_columns: bool = False,
+    spark: Any = None,
+    outdir: Path | None = None,
+) -> CohortResult:
     """Read `path` and evaluate every case with `engine`; see docs/cohort.md."""
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
@@ -201,8 +211,9 @@ def run_cohort(path: Path, kb: KnowledgeBase, engine: str = DEFAULT_ENGINE, prog
     else:
         results, errors = evaluate_local(cohort.table, kb, engine, clock)
     errors = sorted([*cohort.errors, *errors], key=lambda e: e.row)
-    result = CohortResult(kb, engine, cohort.format, cohort.records, results, errors, clock.timings,
-                          cohort.warnings, str(path))
+    result = CohortResult(
+        kb, engine, cohort.format, cohort.records, results, errors, clock.timings, cohort.warnings, str(path)
+    )
     result.check_counts()
     if progress:
         progress("done", 1.0)

@@ -16,14 +16,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from rectoplan.cohort.readers import BY_NAME, ROW, InputError, check_columns, classify, read_cohort
+from rectoplan.cohort.columns import BY_NAME
+from rectoplan.cohort.readers import ROW, InputError, check_columns, classify, read_cohort
 from rectoplan.cohort.run import RESULT_SCHEMA, CohortResult, _Clock, conform, evaluate_python, validate_rows
+from rectoplan.compile import ir
 from rectoplan.compile.case_columns import RawType
 from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
-from rectoplan.compile import ir
 from rectoplan.compile.spark import quote, staged_query
 from rectoplan.core.knowledge import KnowledgeBase
-
 
 PLAN_CONF = {
     # The plans are wide (hundreds of CASE expressions per row): Catalyst's constraint propagation, project
@@ -102,9 +102,15 @@ def _read(spark: Any, path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> tu
         if suffix in (".parquet", ".pq"):
             df, fmt = spark.read.parquet(str(path)), "parquet"
         else:
-            df = (spark.read.option("header", True).option("inferSchema", False).option("mode", "PERMISSIVE")
-                  .option("sep", "\t" if suffix == ".tsv" else ",").option("multiLine", True)
-                  .option("escape", '"').csv(str(path)))
+            df = (
+                spark.read.option("header", True)
+                .option("inferSchema", False)
+                .option("mode", "PERMISSIVE")
+                .option("sep", "\t" if suffix == ".tsv" else ",")
+                .option("multiLine", True)
+                .option("escape", '"')
+                .csv(str(path))
+            )
             fmt = "csv"
         problems = check_columns(df.columns, ignore_unknown)
         if "id" not in df.columns:
@@ -139,7 +145,8 @@ def _results(spark: Any, df: Any, kb: KnowledgeBase, view: str) -> tuple[Any, An
     flagged = flagged.cache()
     flagged.filter(F_col("_clean")).createOrReplaceTempView(view + "_clean")
     results = spark.sql(staged_query(view + "_clean", rules, keep)).selectExpr(
-        f"{quote(ROW)} AS row", "n_id AS id", *(quote(c) for c in RESULT_COLUMNS))
+        f"{quote(ROW)} AS row", "n_id AS id", *(quote(c) for c in RESULT_COLUMNS)
+    )
     return flagged, results
 
 
@@ -149,8 +156,9 @@ def F_col(name: str) -> Any:
     return F.coalesce(F.col(name), F.lit(False))
 
 
-def run_spark(path: Path, kb: KnowledgeBase, clock: _Clock, ignore_unknown: bool, spark: Any = None,
-              outdir: Path | None = None) -> CohortResult:
+def run_spark(
+    path: Path, kb: KnowledgeBase, clock: _Clock, ignore_unknown: bool, spark: Any = None, outdir: Path | None = None
+) -> CohortResult:
     """Evaluate with Spark; write OUTDIR/results.parquet as a Spark dataset (see the module docstring)."""
     spark = spark or spark_session()
     with clock.phase("read input (Spark)", 0.0):
@@ -164,8 +172,11 @@ def run_spark(path: Path, kb: KnowledgeBase, clock: _Clock, ignore_unknown: bool
             canonical, extra_errors = validate_rows(suspects, kb)
             if 0 < canonical.num_rows <= REFERENCE_LIMIT:
                 by_reference, _ = evaluate_python(canonical, kb)
-                plain = by_reference.cast(pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type)
-                                                      else f.type) for f in RESULT_SCHEMA]))
+                plain = by_reference.cast(
+                    pa.schema(
+                        [(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in RESULT_SCHEMA]
+                    )
+                )
                 good = good.unionByName(spark.createDataFrame(plain))
             elif canonical.num_rows:
                 _, again = _results(spark, spark.createDataFrame(canonical), kb, "rectoplan_canonical")
@@ -179,17 +190,23 @@ def run_spark(path: Path, kb: KnowledgeBase, clock: _Clock, ignore_unknown: bool
             table = None
         else:
             table = conform(good.toArrow())
-            stored = spark.createDataFrame(table.cast(pa.schema([(f.name, pa.string()
-                                                                   if pa.types.is_dictionary(f.type) else f.type)
-                                                                  for f in RESULT_SCHEMA])))
-        counts = {name: [(r[0], r[1]) for r in stored.groupBy(name).count().collect()]
-                  for name in ("intent", "options", "excluded", "held", "exclusions", "holds", "tests_needed",
-                               "cautions")}
+            stored = spark.createDataFrame(
+                table.cast(
+                    pa.schema(
+                        [(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in RESULT_SCHEMA]
+                    )
+                )
+            )
+        counts = {
+            name: [(r[0], r[1]) for r in stored.groupBy(name).count().collect()]
+            for name in ("intent", "options", "excluded", "held", "exclusions", "holds", "tests_needed", "cautions")
+        }
         evaluated_rows = stored.count() if table is None else table.num_rows
     flagged.unpersist()
     all_errors = sorted([*errors, *extra_errors], key=lambda e: e.row)
-    result = CohortResult(kb, "spark", fmt, records, table, all_errors, clock.timings, [], str(path),
-                          evaluated_rows, counts)
+    result = CohortResult(
+        kb, "spark", fmt, records, table, all_errors, clock.timings, [], str(path), evaluated_rows, counts
+    )
     result.check_counts()
     return result
 

@@ -31,14 +31,23 @@ from rectoplan.core.schema import FactType
 RawKind = Literal["missing", "null", "text", "int", "bool", "text_list", "lines", "other"]
 Stage = list[tuple[str, ir.Expr]]
 LIST_COLUMNS = ("primary_symptoms", "local_recurrence_symptoms", "prior_surgeries", "prior_lines")
-LIST_FACTS = ("symptoms", "prior.surgeries", "prior.agents", "prior.progressed_agents", "prior.intolerant_agents",
-              "prior.classes", "prior.progressed_classes", "prior.line_count", "prior.systemic_recorded")
+LIST_FACTS = (
+    "symptoms",
+    "prior.surgeries",
+    "prior.agents",
+    "prior.progressed_agents",
+    "prior.intolerant_agents",
+    "prior.classes",
+    "prior.progressed_classes",
+    "prior.line_count",
+    "prior.systemic_recorded",
+)
 UNKNOWN_MEANS_NONE = frozenset(
     {"local_recurrence_resectability", "kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion", "dpyd"}
     | {f"met_{s}_resectability" for s in SITES}
 )
 DIGITS = "[0-9]{1,9}"
-PRINTABLE = r"[\x20-\x7e]{1,%d}"
+PRINTABLE = r"[\x20-\x7e]{{1,{}}}"
 G12C = " *[gG]12[cC] *"
 
 
@@ -74,17 +83,17 @@ def _alternation(values: tuple[str, ...]) -> str:
 def list_regex(values: tuple[str, ...], max_items: int) -> str:
     """Strict JSON list of known ids (what the column-wise path decodes; anything else goes to Python)."""
     member = '"' + _alternation(values) + '"'
-    return r"\[\s*(" + member + r"(\s*,\s*" + member + "){0,%d})?\\s*\\]" % (max_items - 1)
+    return r"\[\s*(" + member + r"(\s*,\s*" + member + f"){{0,{max_items - 1}}})?" + r"\s*\]"
 
 
 def lines_regex(drugs: tuple[str, ...]) -> str:
     """Strict JSON of prior lines: objects with `agents` (and optionally `stopped_for`), in either order."""
     drug = '"' + _alternation(drugs) + '"'
-    agents = r'"agents"\s*:\s*\[\s*' + drug + r"(\s*,\s*" + drug + "){0,%d}" % (LINE_AGENTS_MAX - 1) + r"\s*\]"
+    agents = r'"agents"\s*:\s*\[\s*' + drug + r"(\s*,\s*" + drug + f"){{0,{LINE_AGENTS_MAX - 1}}}" + r"\s*\]"
     stop = r'"stopped_for"\s*:\s*("' + _alternation(STOP_REASONS) + '"|null)'
     line = r"\{\s*(" + agents + r"(\s*,\s*" + stop + r")?|" + stop + r"\s*,\s*" + agents + r")\s*\}"
     max_lines = BY_NAME["prior_lines"].max_items
-    return r"\[\s*(" + line + r"(\s*,\s*" + line + "){0,%d})?\\s*\\]" % (max_lines - 1)
+    return r"\[\s*(" + line + r"(\s*,\s*" + line + f"){{0,{max_lines - 1}}})?" + r"\s*\]"
 
 
 def _is(value: ir.Expr, member: str) -> ir.Expr:
@@ -110,12 +119,14 @@ class ListStage:
         typed_null = ir.Lit(None, "lines" if col.kind == "lines" else "text_list")
         if kind in ("missing", "null"):
             return typed_null, ir.FALSE, ir.TRUE
-        present = ir.Not(ir.IsNull(raw))
+        present: ir.Expr = ir.Not(ir.IsNull(raw))
         if kind == "text":
             present = ir.all_of(present, ir.Cmp("<>", raw, ir.text("")))
             pattern = lines_regex(self.drugs) if col.kind == "lines" else list_regex(self.domain(col), col.max_items)
             shape = ir.is_true(ir.Matches(raw, pattern))
-            decoded = ir.JsonDecode(ir.when(shape, raw, ir.NULL_TEXT), ir.LINES if col.kind == "lines" else ir.TEXT_LIST)
+            decoded = ir.JsonDecode(
+                ir.when(shape, raw, ir.NULL_TEXT), ir.LINES if col.kind == "lines" else ir.TEXT_LIST
+            )
             valid = ir.all_of(shape, self.ongoing_last(decoded)) if col.kind == "lines" else shape
             return decoded, present, ir.any_of(ir.IsNull(raw), ir.is_true(valid))
         if kind == "text_list" and col.kind != "lines":
@@ -176,8 +187,9 @@ class ListStage:
             out.append(ir.Fold(items, "e", body, "bit_or"))
         return out
 
-    def lines_mask(self, fact: str, lines: ir.Expr, stop: str | None,
-                   weight_of: Mapping[str, tuple[str, ...]]) -> list[ir.Expr]:
+    def lines_mask(
+        self, fact: str, lines: ir.Expr, stop: str | None, weight_of: Mapping[str, tuple[str, ...]]
+    ) -> list[ir.Expr]:
         out: list[ir.Expr] = []
         for inner in self.mask(fact, ir.Field(ir.Var("l"), "agents"), weight_of):
             body = ir.when(_is(ir.Field(ir.Var("l"), "stopped_for"), stop), inner, ir.ZERO) if stop else inner
@@ -194,10 +206,10 @@ class ListStage:
         (p_sym, p_has, _), (l_sym, l_has, _) = values["primary_symptoms"], values["local_recurrence_symptoms"]
         symptoms = {s: (s,) for s in self.sets["symptoms"].domain}
         f["symptoms"] = [
-            ir.when(ir.any_of(p_has, l_has), ir.BitOr((ir.Coalesce((a, ir.ZERO)), ir.Coalesce((b, ir.ZERO)))),
-                    ir.NULL_INT)
-            for a, b in zip(self.mask("symptoms", p_sym, symptoms), self.mask("symptoms", l_sym, symptoms),
-                            strict=True)
+            ir.when(
+                ir.any_of(p_has, l_has), ir.BitOr((ir.Coalesce((a, ir.ZERO)), ir.Coalesce((b, ir.ZERO)))), ir.NULL_INT
+            )
+            for a, b in zip(self.mask("symptoms", p_sym, symptoms), self.mask("symptoms", l_sym, symptoms), strict=True)
         ]
         surgeries, s_has, _ = values["prior_surgeries"]
         f["prior.surgeries"] = [
@@ -270,7 +282,7 @@ class Normalizer:
             return raw, ir.FALSE
         if col.kind == "enum":
             return raw, ir.In(raw, tuple(ir.text(v) for v in col.values))
-        return raw, ir.Matches(raw, PRINTABLE % col.max_chars)  # free text (kras_variant)
+        return raw, ir.Matches(raw, PRINTABLE.format(col.max_chars))  # free text (kras_variant)
 
     @staticmethod
     def bounds(value: ir.Expr, col: FlatColumn) -> ir.Expr:
@@ -279,10 +291,15 @@ class Normalizer:
     def stage(self) -> Stage:
         out = [(n(col.name), self.column(col)) for col in COLUMNS if col.name not in LIST_COLUMNS]
         values = dict(out)
-        site_filled = [ir.any_of(ir.Not(ir.IsNull(values[n(f"met_{s}_count")])),
-                                 ir.Not(ir.IsNull(values[n(f"met_{s}_resectability")]))) for s in SITES]
-        lr_present = ir.any_of(ir.Not(ir.IsNull(values[n("local_recurrence_resectability")])),
-                               ir.Col(has("local_recurrence_symptoms")))
+        site_filled = [
+            ir.any_of(
+                ir.Not(ir.IsNull(values[n(f"met_{s}_count")])), ir.Not(ir.IsNull(values[n(f"met_{s}_resectability")]))
+            )
+            for s in SITES
+        ]
+        lr_present = ir.any_of(
+            ir.Not(ir.IsNull(values[n("local_recurrence_resectability")])), ir.Col(has("local_recurrence_symptoms"))
+        )
         row_checks = [
             *(ir.Col(ok(c)) for c in LIST_COLUMNS),
             ir.Not(ir.IsNull(values[n("id")])),
@@ -328,26 +345,38 @@ class FactDeriver:
     def stage(self) -> Stage:
         c = {col.name: ir.Col(n(col.name)) for col in COLUMNS if col.name not in LIST_COLUMNS}
         v = {name: _unknown_to_null(name, c[name]) for name in c}
-        f: dict[str, ir.Expr] = {"age": v["age"], "ecog": v["ecog"], "wants_clinical_trials": v["wants_clinical_trials"],
-                                 "primary.status": v["primary_status"]}
+        f: dict[str, ir.Expr] = {
+            "age": v["age"],
+            "ecog": v["ecog"],
+            "wants_clinical_trials": v["wants_clinical_trials"],
+            "primary.status": v["primary_status"],
+        }
         for name in ("kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion"):
             f[f"biomarkers.{name}"] = v[name]
-        lr_present = ir.any_of(ir.Not(ir.IsNull(c["local_recurrence_resectability"])),
-                               ir.Col(has("local_recurrence_symptoms")))
+        lr_present = ir.any_of(
+            ir.Not(ir.IsNull(c["local_recurrence_resectability"])), ir.Col(has("local_recurrence_symptoms"))
+        )
         lr_res = v["local_recurrence_resectability"]
         f["local_recurrence.present"] = lr_present
         f["local_recurrence.resectability"] = ir.when(lr_present, lr_res, ir.text("none"))
 
-        present = {s: ir.any_of(ir.Not(ir.IsNull(c[f"met_{s}_count"])),
-                                ir.Not(ir.IsNull(c[f"met_{s}_resectability"]))) for s in SITES}
+        present = {
+            s: ir.any_of(ir.Not(ir.IsNull(c[f"met_{s}_count"])), ir.Not(ir.IsNull(c[f"met_{s}_resectability"])))
+            for s in SITES
+        }
         known = ir.any_of(ir.is_true(c["metastases_known"]), *present.values())
         unstaged = ir.Not(known)
         res = {s: v[f"met_{s}_resectability"] for s in SITES}
         f["metastases.known"] = known
         site_layout = layouts(self.kb.schema)["metastases.sites"]
-        sites = [ir.when(known, ir.total([ir.bit(present[s], w) for s in SITES
-                                          for (k, w) in [site_layout.weight(s)] if k == word]), ir.NULL_INT)
-                 for word in range(len(site_layout.words))]
+        sites = [
+            ir.when(
+                known,
+                ir.total([ir.bit(present[s], w) for s in SITES for (k, w) in [site_layout.weight(s)] if k == word]),
+                ir.NULL_INT,
+            )
+            for word in range(len(site_layout.words))
+        ]
         f["metastases.site_count"] = ir.when(known, ir.total([ir.bit(present[s], 1) for s in SITES]), ir.NULL_INT)
         missing_count = ir.any_of(*(ir.all_of(present[s], ir.IsNull(c[f"met_{s}_count"])) for s in SITES))
         f["metastases.total_count"] = ir.Case(
@@ -356,18 +385,23 @@ class FactDeriver:
         )
         none_present = ir.negate(ir.any_of(*present.values()))
         f["metastases.resectability"] = ir.Case(
-            ((unstaged, ir.NULL_TEXT), (none_present, ir.text("none"))), _worst([(present[s], res[s]) for s in SITES]))
+            ((unstaged, ir.NULL_TEXT), (none_present, ir.text("none"))), _worst([(present[s], res[s]) for s in SITES])
+        )
         for s in SITES:
-            f[f"metastases.{s}.count"] = ir.Case(((unstaged, ir.NULL_INT), (ir.Not(present[s]), ir.ZERO)),
-                                                 c[f"met_{s}_count"])
-            f[f"metastases.{s}.resectability"] = ir.Case(((unstaged, ir.NULL_TEXT),
-                                                          (ir.Not(present[s]), ir.text("none"))), res[s])
+            f[f"metastases.{s}.count"] = ir.Case(
+                ((unstaged, ir.NULL_INT), (ir.Not(present[s]), ir.ZERO)), c[f"met_{s}_count"]
+            )
+            f[f"metastases.{s}.resectability"] = ir.Case(
+                ((unstaged, ir.NULL_TEXT), (ir.Not(present[s]), ir.text("none"))), res[s]
+            )
         f["disease.resectability"] = _worst([(lr_present, lr_res), *((present[s], res[s]) for s in SITES)], unstaged)
 
         kras, nras = v["kras"], v["nras"]
         f["biomarkers.ras"] = ir.Case(
-            ((ir.any_of(_is(kras, "mutant"), _is(nras, "mutant")), ir.text("mutant")),
-             (ir.all_of(_is(kras, "wild_type"), _is(nras, "wild_type")), ir.text("wild_type"))),
+            (
+                (ir.any_of(_is(kras, "mutant"), _is(nras, "mutant")), ir.text("mutant")),
+                (ir.all_of(_is(kras, "wild_type"), _is(nras, "wild_type")), ir.text("wild_type")),
+            ),
             ir.NULL_TEXT,
         )
         variant = c["kras_variant"]

@@ -45,7 +45,7 @@ def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[
             plain.append(name)
             continue
         conds = tuple(c for c, _ in expr.items)
-        chunks = [expr.items[i:i + WORD_BITS] for i in range(0, len(expr.items), WORD_BITS)]
+        chunks = [expr.items[i : i + WORD_BITS] for i in range(0, len(expr.items), WORD_BITS)]
         labels = tuple(tuple(label for _, label in chunk) for chunk in chunks)
         if conds in shared:
             words = shared[conds]

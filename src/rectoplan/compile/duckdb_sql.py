@@ -37,7 +37,7 @@ def _json_structure(t: ir.JsonType) -> object:
     return {name: _json_structure(sub) for name, sub in t[1]}
 
 
-def sql(e: ir.Expr) -> str:  # noqa: C901 - one branch per node keeps the printer readable
+def sql(e: ir.Expr) -> str:
     """One IR expression as DuckDB SQL text."""
     if isinstance(e, ir.Col):
         return quote(e.name)

@@ -9,9 +9,9 @@ NULL input, and the few two-valued nodes (`IsNull`, `Fold` with `all`/`any`, `Co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-Scalar = Union[str, int, bool, None]
+Scalar = str | int | bool | None
 LitKind = Literal["text", "int", "small", "bool", "text_list", "lines"]  # small: 8-bit codes
 # JSON / list types: "text" | "int" | "bool" | ("list", T) | ("struct", ((name, T), ...))
 JsonType = Any
@@ -228,36 +228,36 @@ class Cast:
     kind: Literal["int", "bool", "text"]
 
 
-Expr = Union[
-    Col,
-    Lit,
-    Var,
-    Field,
-    And,
-    Or,
-    Not,
-    IsNull,
-    Cmp,
-    In,
-    Case,
-    Coalesce,
-    BitAnd,
-    BitOr,
-    Lookup,
-    Last,
-    Collect,
-    Hash,
-    Add,
-    Mul,
-    Fold,
-    Len,
-    TextLen,
-    Matches,
-    ToInt,
-    ToText,
-    JsonDecode,
-    Cast,
-]
+Expr = (
+    Col
+    | Lit
+    | Var
+    | Field
+    | And
+    | Or
+    | Not
+    | IsNull
+    | Cmp
+    | In
+    | Case
+    | Coalesce
+    | BitAnd
+    | BitOr
+    | Lookup
+    | Last
+    | Collect
+    | Hash
+    | Add
+    | Mul
+    | Fold
+    | Len
+    | TextLen
+    | Matches
+    | ToInt
+    | ToText
+    | JsonDecode
+    | Cast
+)
 
 TRUE = Lit(True, "bool")
 FALSE = Lit(False, "bool")

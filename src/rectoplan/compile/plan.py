@@ -128,9 +128,7 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
     last = len(kb.intents) - 1
     intent_index = ir.Case(tuple((ir.is_true(r), ir.small(i)) for i, r in enumerate(intent_refs)), ir.small(last))
     plan_intent = ir.Case(
-        tuple(
-            (ir.Cmp("=", ir.Col("intent_index"), ir.small(i)), ir.text(r.intent)) for i, r in enumerate(kb.intents)
-        ),
+        tuple((ir.Cmp("=", ir.Col("intent_index"), ir.small(i)), ir.text(r.intent)) for i, r in enumerate(kb.intents)),
         ir.NULL_TEXT,
     )
     intent_rule = ir.Case(
@@ -169,12 +167,13 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
 
     by_id = sorted(kb.options, key=lambda o: o.id)
     ranked = ranked_settings(kb)
-    exclusions, holds = [], []
+    exclusions: list[tuple[ir.Expr, str]] = []
+    holds: list[tuple[ir.Expr, str]] = []
     for o in by_id:
         for k, g in enumerate(o.gates):
-            ref = gate_refs.get((o.id, k))
-            if ref is None:
+            if (o.id, k) not in gate_refs:
                 continue
+            ref = gate_refs[(o.id, k)]
             if g.effect == "excludes":
                 exclusions.append((ir.all_of(code_is(o, CODE_EXCLUDED), ir.is_true(ref)), _pair(o, g)))
             if g.on_unknown == "hold":

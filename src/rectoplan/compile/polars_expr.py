@@ -39,7 +39,7 @@ def _lit_dtype(kind: str) -> Any:
     }[kind]
 
 
-def expr(e: ir.Expr, var: str | None = None) -> Any:  # noqa: C901 - one branch per node
+def expr(e: ir.Expr, var: str | None = None) -> Any:
     """One IR expression as a Polars expression; `var` is the element bound by the enclosing fold."""
     import polars as pl
 

@@ -12,8 +12,14 @@ from collections.abc import Sequence
 
 from rectoplan.compile import ir
 
-_TYPES = {"text": "STRING", "int": "BIGINT", "small": "TINYINT", "bool": "BOOLEAN", "text_list": "ARRAY<STRING>",
-          "lines": "ARRAY<STRUCT<agents: ARRAY<STRING>, stopped_for: STRING>>"}
+_TYPES = {
+    "text": "STRING",
+    "int": "BIGINT",
+    "small": "TINYINT",
+    "bool": "BOOLEAN",
+    "text_list": "ARRAY<STRING>",
+    "lines": "ARRAY<STRUCT<agents: ARRAY<STRING>, stopped_for: STRING>>",
+}
 
 
 def quote(name: str) -> str:
@@ -32,7 +38,7 @@ def _ddl(t: ir.JsonType) -> str:
     return "STRUCT<" + ", ".join(f"{name}: {_ddl(sub)}" for name, sub in t[1]) + ">"
 
 
-def sql(e: ir.Expr) -> str:  # noqa: PLR0911, PLR0912 - one branch per node
+def sql(e: ir.Expr) -> str:
     """One IR expression as Spark SQL text."""
     if isinstance(e, ir.Col):
         return quote(e.name)
@@ -79,7 +85,9 @@ def sql(e: ir.Expr) -> str:  # noqa: PLR0911, PLR0912 - one branch per node
     if isinstance(e, ir.Collect):
         if not e.items:
             return "''"
-        return "concat_ws(' ', " + ", ".join(f"CASE WHEN {sql(c)} THEN {literal(label)} END" for c, label in e.items) + ")"
+        return (
+            "concat_ws(' ', " + ", ".join(f"CASE WHEN {sql(c)} THEN {literal(label)} END" for c, label in e.items) + ")"
+        )
     if isinstance(e, ir.Hash):
         return f"xxhash64({e.seed}, " + ", ".join(sql(i) for i in e.items) + ")"
     if isinstance(e, ir.Last):

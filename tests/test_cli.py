@@ -63,7 +63,7 @@ def test_recommend_reads_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: 
 @pytest.mark.parametrize(
     ("payload", "expected"),
     [
-        ("{not json", "error: line 1 column 2: found Expecting property name"),
+        ("{not json", "error: line 1 column 2: found unexpected character, expected a string key"),
         (merge(BASE_CASE, {"ecog": 9}), "error: ecog: found 9; expected a number <= 4"),
         (
             merge(BASE_CASE, {"biomarkers": {"kras": "wild_type", "kras_variant": "G12C"}}),

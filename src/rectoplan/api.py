@@ -6,9 +6,10 @@ every adapter (CLI, service, cohort) calls through here or passes its own `Knowl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
+
+import orjson
 
 from rectoplan.adapters.case_json import decode_json, parse_case
 from rectoplan.core import engine
@@ -35,4 +36,4 @@ def recommend(case: Case | Mapping[str, Any], kb: KnowledgeBase | None = None, w
 def recommend_json(text: str | bytes, kb: KnowledgeBase | None = None, what_if: bool = True) -> str:
     """JSON text in (contract 1), JSON text out (contract 2). Raises `CaseError` on bad input."""
     kb = kb or default_knowledge()
-    return json.dumps(recommend(validate_case(decode_json(text), kb), kb, what_if).to_dict(), ensure_ascii=False)
+    return orjson.dumps(recommend(validate_case(decode_json(text), kb), kb, what_if).to_dict()).decode()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+import orjson
 
 from rectoplan import api
 from rectoplan.adapters.case_json import decode_json
@@ -85,7 +86,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         out = rec.to_dict()
         if provenance is not None:
             out["input"] = provenance
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
     elif args.format == "html":
         print(render_html(rec, kb, provenance))
     else:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from rectoplan.core.case import (
@@ -336,10 +337,16 @@ def parse_case(data: object, drugs: Collection[str], procedures: Collection[str]
 
 
 def decode_json(text: str | bytes) -> object:
-    """Decode JSON text, turning decoder failures (including absurd nesting) into a `CaseError`."""
+    """Decode JSON text (orjson: fast, strict UTF-8, bounded nesting) with a located `CaseError` on failure."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CaseError([Problem(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")]) from None
-    except (RecursionError, UnicodeDecodeError) as exc:
-        raise CaseError([Problem("", type(exc).__name__, "valid UTF-8 JSON of reasonable depth")]) from None
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in exc.msg.lower() or "recursion" in exc.msg.lower():
+            return _fail("", "nesting deeper than 1024 levels", "valid UTF-8 JSON of reasonable depth")
+        if "utf-8" in exc.msg.lower():
+            return _fail("", exc.msg, "valid UTF-8 JSON")
+        return _fail(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")
+
+
+def _fail(path: str, found: str, expected: str) -> object:
+    raise CaseError([Problem(path, found, expected)]) from None

@@ -9,12 +9,11 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
-from rectoplan.core.explain import render
+from rectoplan.core.explain import render, rendered_part
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
 from rectoplan.core.recommendation import Recommendation
@@ -22,8 +21,9 @@ from rectoplan.core.trace import OptionOutcome, Status
 from rectoplan.core.whatif import what_would_change
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
+    """The full trace of one evaluation. A NamedTuple: immutable and cheap on the hot path."""
+
     case: Case
     facts: Facts
     intent: IntentRule
@@ -31,9 +31,10 @@ class Assessment:
     tests: tuple[TestRule, ...]
     cautions: tuple[Caution, ...]
     unknown_cautions: tuple[Caution, ...]
-    # The compiled plan's candidates (option index, setting index, gate and caution results): the memo
-    # keys of the options whose setting applies. Empty when assessed by the reference interpreter.
-    candidates: tuple[tuple[Any, ...], ...] = ()
+    # For the compiled plan only: (outcome, memoised rendered part) of each option whose setting applies,
+    # in knowledge order. Empty when assessed by the reference interpreter; `render` then works from
+    # `outcomes` alone.
+    candidates: tuple[tuple[OptionOutcome, Any], ...] = ()
 
 
 def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
@@ -132,20 +133,27 @@ MEMO_LIMIT = 200_000
 
 
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
-    """Evaluate every rule of `kb` for `case` with the compiled plan, keeping the full trace."""
+    """Evaluate every rule of `kb` for `case` with the compiled plan, keeping the full trace.
+
+    An option's outcome is a pure function of its plan result (the candidate key), so outcomes and
+    their rendered parts are memoised per knowledge base under that key.
+    """
     facts = case_facts(case, kb.resistance_class, kb.drug_classes)
-    intent_index, candidates, test_results, caution_results = kb.plan(facts)
+    intent_index, keys, test_results, caution_results = kb.plan(facts)
     memo = kb.memo
     if len(memo) > MEMO_LIMIT:
         memo.clear()
     outcomes = list(kb.idle_outcomes)
-    for key in candidates:
-        outcome = memo.get(key)
-        if outcome is None:
+    candidates = []
+    for key in keys:
+        entry = memo.get(key)
+        if entry is None:
             option = kb.options[key[0]]
             split = 2 + len(option.gates)
-            outcome = memo[key] = _outcome(option, key[1], key[2:split], key[split:])
-        outcomes[key[0]] = outcome
+            outcome = _outcome(option, key[1], key[2:split], key[split:])
+            entry = memo[key] = (outcome, rendered_part(outcome))
+        outcomes[key[0]] = entry[0]
+        candidates.append(entry)
     tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)
     cautions = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is True)
     unknown = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is None and c.unknown)

@@ -84,22 +84,23 @@ def _offered(
     if passed:
         rationale.append(passed)
     rationale.append(f"Ranked {rank}: {ranked}")
+    # positional: this runs once per offered option per case (fields in OptionResult order)
     return OptionResult(
-        id=opt.id,
-        title=opt.title,
-        kind=opt.kind,
-        components=opt.components,
-        intent=intent,
-        phase=setting.phase,
-        strength=setting.strength,
-        rank=rank,
-        rationale=tuple(rationale),
-        patient_explanation=patient,
-        sources=cites,
-        warnings=warnings,
-        notes=notes,
-        glossary_terms=opt.glossary_terms,
-        setting=setting.id,
+        opt.id,
+        opt.title,
+        opt.kind,
+        opt.components,
+        intent,
+        setting.phase,
+        setting.strength,
+        rank,
+        tuple(rationale),
+        patient,
+        cites,
+        warnings,
+        notes,
+        opt.glossary_terms,
+        setting.id,
     )
 
 
@@ -163,9 +164,17 @@ def _summary(
     return "; ".join(parts) + "."
 
 
-def _memo_get(memo: dict[Any, Any], outcome: OptionOutcome) -> Any:
-    entry = memo.get(id(outcome))
-    return entry[1] if entry is not None and entry[0] is outcome else None
+def _template_order(pair: tuple[OptionOutcome, tuple[Any, ...]]) -> Any:
+    return pair[1][7]
+
+
+def rendered_part(outcome: OptionOutcome) -> Any:
+    """What `render` needs of an outcome regardless of the case: a template if offered, else an exclusion."""
+    if outcome.status == "offered":
+        return _option_template(outcome)
+    if outcome.status in ("excluded", "held"):
+        return _excluded(outcome)
+    return None
 
 
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
@@ -175,42 +184,30 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     offered = []
     excluded = []
     held: list[OptionOutcome] = []
-    held_keys: list[Any] = []
-    if assessment.candidates:  # compiled plan: only the options whose setting applies, with memo keys
-        pairs: list[tuple[OptionOutcome, Any]] = [(assessment.outcomes[k[0]], k) for k in assessment.candidates]
-    else:
-        pairs = [(o, None) for o in assessment.outcomes]
-    # Rendered parts are memoised under the outcome's identity (a cheap key) together with the outcome
-    # itself: the entry keeps the outcome alive, so its id cannot be reused while the entry exists, and
-    # the identity check makes a stale entry harmless even under concurrent use.
-    for outcome, key in pairs:
+    candidates = assessment.candidates or tuple(
+        (o, rendered_part(o)) for o in assessment.outcomes if o.status != "not_applicable"
+    )
+    for outcome, part in candidates:
         status = outcome.status
         if status == "offered":
-            template = _memo_get(memo, outcome) if key is not None else None
-            if template is None:
-                template = _option_template(outcome)
-                if key is not None:
-                    memo[id(outcome)] = (outcome, template)
-            offered.append((outcome, template))
-        elif status in ("excluded", "held"):
+            offered.append((outcome, part))
+        elif status != "not_indicated":
             if status == "held":
                 held.append(outcome)
-                held_keys.append(id(outcome))
-            item = _memo_get(memo, outcome) if key is not None else None
-            if item is None:
-                item = _excluded(outcome)
-                if key is not None:
-                    memo[id(outcome)] = (outcome, item)
-            excluded.append(item)
-    offered.sort(key=lambda t: t[1][7])
+            excluded.append(part)
+    offered.sort(key=_template_order)
     options = [_offered(o, t, i, facts, memo, intent) for i, (o, t) in enumerate(offered, start=1)]
     excluded.sort(key=lambda e: (e.held, e.id))
-    tests_key = ("tests", tuple(map(id, assessment.tests)), tuple(held_keys))
-    tests = memo.get(tests_key) if assessment.candidates else None
-    if tests is None:
+    # Memoised under identities; the key holds the rules and outcomes themselves, so they stay alive
+    # and their ids cannot be reused for other objects while the entry exists.
+    sources = (*assessment.tests, *held)
+    tests_key = ("tests", len(assessment.tests), *map(id, sources))
+    entry = memo.get(tests_key)
+    if entry is not None and all(a is b for a, b in zip(entry[0], sources, strict=True)):
+        tests = entry[1]
+    else:
         tests = _tests(assessment.tests, held, kb)
-        if assessment.candidates:
-            memo[tests_key] = tests
+        memo[tests_key] = (sources, tests)
     warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
     terms = dict.fromkeys(t for o in options for t in o.glossary_terms)
     glossary = tuple((t, kb.glossary[t].definition) for t in terms if t in kb.glossary)

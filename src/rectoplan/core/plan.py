@@ -49,27 +49,52 @@ class _Gen:
     def tmp(self) -> str:
         return f"_t{next(self.names)}"
 
-    def expr(self, cond: Condition) -> str:
+    def fact_test(self, cond: Test) -> str:
+        """The local variable holding a fact test's three-valued result (defined once, before first use)."""
+        if cond not in self.tests:
+            name = f"_f{len(self.tests)}"
+            self.tests[cond] = name
+            self.pending.append(f"    {name} = {self.test(cond)}")
+        return self.tests[cond]
+
+    def is_true(self, cond: Condition) -> str:
+        """A two-valued expression: the condition is definitely TRUE (Kleene). Plain short-circuit logic."""
         if isinstance(cond, Const):
             return "True" if cond.value else "False"
         if isinstance(cond, Test):
-            if cond not in self.tests:
-                name = f"_f{len(self.tests)}"
-                self.tests[cond] = name
-                self.pending.append(f"    {name} = {self.test(cond)}")
-            return self.tests[cond]
+            return f"{self.fact_test(cond)} is True"
         if isinstance(cond, Not):
-            t = self.tmp()
-            return f"(None if ({t} := {self.expr(cond.item)}) is None else not {t})"
-        if isinstance(cond, (All, AnyOf)):
-            stop, go = ("False", "True") if isinstance(cond, All) else ("True", "False")
-            temps = [self.tmp() for _ in cond.items]
-            first = " or ".join(f"({t} := {self.expr(i)}) is {stop}" for t, i in zip(temps, cond.items, strict=True))
-            unknown = " or ".join(f"{t} is None" for t in temps)
-            return f"({stop} if ({first}) else (None if ({unknown}) else {go}))"
-        assert isinstance(cond, Count)
-        items = ", ".join(self.expr(i) for i in cond.items)
-        return f"_count_of({cond.op!r}, {cond.n}, ({items},))"
+            return self.is_false(cond.item)
+        if isinstance(cond, All):
+            return "(" + " and ".join(self.is_true(i) for i in cond.items) + ")"
+        if isinstance(cond, AnyOf):
+            return "(" + " or ".join(self.is_true(i) for i in cond.items) + ")"
+        return f"{self.expr(cond)} is True"
+
+    def is_false(self, cond: Condition) -> str:
+        """A two-valued expression: the condition is definitely FALSE (Kleene)."""
+        if isinstance(cond, Const):
+            return "False" if cond.value else "True"
+        if isinstance(cond, Test):
+            return f"{self.fact_test(cond)} is False"
+        if isinstance(cond, Not):
+            return self.is_true(cond.item)
+        if isinstance(cond, All):
+            return "(" + " or ".join(self.is_false(i) for i in cond.items) + ")"
+        if isinstance(cond, AnyOf):
+            return "(" + " and ".join(self.is_false(i) for i in cond.items) + ")"
+        return f"{self.expr(cond)} is False"
+
+    def expr(self, cond: Condition) -> str:
+        """A three-valued expression (True, False or None for unknown)."""
+        if isinstance(cond, Const):
+            return "True" if cond.value else "False"
+        if isinstance(cond, Test):
+            return self.fact_test(cond)
+        if isinstance(cond, Count):
+            items = ", ".join(self.expr(i) for i in cond.items)
+            return f"_count_of({cond.op!r}, {cond.n}, ({items},))"
+        return f"(True if {self.is_true(cond)} else (False if {self.is_false(cond)} else None))"
 
     def test(self, t: Test) -> str:
         fact = f"f[{t.fact!r}]"
@@ -121,9 +146,9 @@ def compile_plan(
 
     lines.append("    _i = None")
     for i, (cond, _) in enumerate(intents):
-        code = gen.expr(cond)
+        code = gen.is_true(cond)
         gen.flush(lines)
-        lines.append(f"    if _i is None and {code} is True: _i = {i}")
+        lines.append(f"    if _i is None and {code}: _i = {i}")
     lines.append(f"    if _i is None: _i = {len(intents) - 1}")
     lines.append("    f['plan.intent'] = _INTENTS[_i]")
     gate_conditions = dict.fromkeys(g for _, gates, cauts in options for g in (*gates, *cauts))
@@ -137,7 +162,7 @@ def compile_plan(
         chain = []
         for i, setting in enumerate(settings):
             keyword = "if" if i == 0 else "elif"
-            chain.append(f"    {keyword} {gen.expr(setting)} is True: _x = {i}")
+            chain.append(f"    {keyword} {gen.is_true(setting)}: _x = {i}")
         gen.flush(lines)
         if not settings:
             continue

@@ -320,22 +320,14 @@ def what_would_change(assessment: Assessment, kb: KnowledgeBase) -> tuple[Change
     return _ordered(_merge(entries), kb, intent)
 
 
-def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effect]]:
-    """Every probe of the case with its effect on the plan (including probes that change nothing)."""
-    from rectoplan.core.engine import decide_intent  # the engine imports this module
+Index = tuple[dict[str, Option], dict[str, dict[str, Option]], dict[str, set[str]], set[str]]
 
-    todo = probes(assessment.case, kb)
-    if not todo:
-        return []
-    base = assessment.facts
-    intent = assessment.intent.intent
-    outcomes = {o.option.id: o for o in assessment.outcomes}
-    before: dict[str, Decision] = {oid: (o.status, o.setting) for oid, o in outcomes.items()}
-    options = {o.id: o for o in kb.options}
-    ranking = sorted(
-        (oid for oid, d in before.items() if d[0] == "offered"),
-        key=lambda oid: _key(before[oid], options[oid]),
-    )
+
+def _index(kb: KnowledgeBase) -> Index:
+    """Which options read which facts: built once per knowledge base and kept in its memo."""
+    cached: Index | None = kb.memo.get("whatif-index")
+    if cached is not None:
+        return cached
     readers: dict[str, dict[str, Option]] = {}  # fact -> options whose settings or gates read it
     setting_reads: dict[str, set[str]] = {}
     for option in kb.options:
@@ -347,8 +339,29 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
         for g in option.gates:
             for fact in g.reads:
                 readers.setdefault(fact, {})[option.id] = option
-    order = {oid: i for i, oid in enumerate(before)}
     intent_reads = {f for rule in kb.intents for f in facts_read(rule.when)}
+    index: Index = ({o.id: o for o in kb.options}, readers, setting_reads, intent_reads)
+    kb.memo["whatif-index"] = index
+    return index
+
+
+def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effect]]:
+    """Every probe of the case with its effect on the plan (including probes that change nothing)."""
+    from rectoplan.core.engine import decide_intent  # the engine imports this module
+
+    todo = probes(assessment.case, kb)
+    if not todo:
+        return []
+    base = assessment.facts
+    intent = assessment.intent.intent
+    outcomes = {o.option.id: o for o in assessment.outcomes}
+    before: dict[str, Decision] = {oid: (o.status, o.setting) for oid, o in outcomes.items()}
+    options, readers, setting_reads, intent_reads = _index(kb)
+    ranking = sorted(
+        (oid for oid, d in before.items() if d[0] == "offered"),
+        key=lambda oid: _key(before[oid], options[oid]),
+    )
+    order = {oid: i for i, oid in enumerate(before)}
     entries: list[tuple[Probe, Effect]] = []
     for probe in todo:
         facts, changed = probe_facts(probe, base, intent, kb)

@@ -135,3 +135,15 @@ def test_the_cohort_exercises_the_knowledge_base(cohort: dict[str, Any], kb: Kno
     assert len(offered) >= 0.7 * len(kb.options)
     assert excluded and held
     assert len({e["intent"] for e in cohort["expected"]}) >= 2
+
+
+def test_arrow_list_kernels_equal_the_compiled_list_folds(cohort: dict[str, Any], kb: KnowledgeBase) -> None:
+    """Native list columns are read by Arrow kernels by default; the compiled folds must agree exactly."""
+    from rectoplan.cohort.readers import read_cohort
+    from rectoplan.cohort.run import evaluate_local
+
+    table = read_cohort(cohort["folder"] / "cases.parquet", kb).table
+    fast, fast_errors = evaluate_local(table, kb, "polars")
+    folds, fold_errors = evaluate_local(table, kb, "polars", fast_lists=False)
+    assert fast.to_pylist() == folds.to_pylist()
+    assert fast_errors == fold_errors == []

@@ -154,7 +154,10 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
         return read_fhir_folder(path, kb)
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
     if suffix in (".parquet", ".pq"):
-        table, fmt = pq.read_table(path), "parquet"
+        # Enumerations as dictionaries: the engines then compare small codes instead of texts.
+        names = set(pq.read_schema(path).names)
+        enums = [c.name for c in COLUMNS if c.kind == "enum" and c.name in names]
+        table, fmt = pq.read_table(path, read_dictionary=enums), "parquet"
     elif suffix in (".csv", ".csv.gz", ".tsv"):
         table, fmt = _read_csv(path, "\t" if suffix == ".tsv" else ","), "csv"
     elif suffix in (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz"):

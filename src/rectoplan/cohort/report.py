@@ -29,25 +29,31 @@ def value_counts(results: pa.Table) -> dict[str, list[tuple[str | None, int]]]:
     """Rows per distinct text of each counted result column (what the report is computed from)."""
     out = {}
     for name in COUNTED:
-        counted = pc.value_counts(results.column(name)).to_pylist()
-        out[name] = [(item["values"], item["counts"]) for item in counted]
+        column = results.column(name).combine_chunks()
+        if pa.types.is_dictionary(column.type):  # count the small indices, not the texts
+            counted = pc.value_counts(column.indices).to_pylist()
+            texts = column.dictionary.to_pylist()
+            out[name] = [(texts[item["values"]], item["counts"]) for item in counted]
+        else:
+            out[name] = [(item["values"], item["counts"]) for item in pc.value_counts(column).to_pylist()]
     return out
 
 
 def _id_counts(counts: list[tuple[str | None, int]]) -> collections.Counter[str]:
-    """How many rows hold each id of a column of space-joined ids."""
-    out: collections.Counter[str] = collections.Counter()
-    for text, n in counts:
-        for ident in (text or "").split():
-            out[ident] += n
-    return out
+    """How many rows hold each id of a column of space-joined ids (vectorized: many distinct texts)."""
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {"t": [t or "" for t, _ in counts], "n": [n for _, n in counts]}, schema={"t": pl.String, "n": pl.Int64}
+    )
+    ids = frame.with_columns(pl.col("t").str.split(" ")).explode("t").filter(pl.col("t") != "")
+    return collections.Counter(dict(ids.group_by("t").agg(pl.col("n").sum()).iter_rows()))
 
 
 def _firsts(counts: list[tuple[str | None, int]]) -> collections.Counter[str]:
     out: collections.Counter[str] = collections.Counter()
     for text, n in counts:
-        words = (text or "").split()
-        out[words[0] if words else "(none)"] += n
+        out[text.split(" ", 1)[0] if text else "(none)"] += n
     return out
 
 

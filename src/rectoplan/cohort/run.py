@@ -118,10 +118,12 @@ def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[Er
 
 
 def evaluate_local(
-    table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock | None = None
+    table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock | None = None, fast_lists: bool = True
 ) -> tuple[pa.Table, list[ErrorRow]]:
-    """Result rows and error rows of a flattened table, with an embedded engine."""
+    """Result rows and error rows of a flattened table, with an embedded engine (`fast_lists`: list
+    columns by Arrow kernels when they are native; False keeps the compiled list folds, for tests)."""
     from rectoplan.cohort.local import assemble, engine_named
+    from rectoplan.compile import arrow_lists
     from rectoplan.compile.collect import columns_of, pack_outputs
 
     clock = clock or _Clock(None)
@@ -132,7 +134,12 @@ def evaluate_local(
     keep = [ROW, "n_id", "_clean", *plain, *columns_of(packed)]
 
     def evaluate(source: pa.Table) -> pa.Table:
-        lists, scalars = input_stages(kb, raw_types(source.schema))
+        raw = raw_types(source.schema)
+        lists, scalars = input_stages(kb, raw)
+        if fast_lists and arrow_lists.applicable(raw):  # native lists: Arrow kernels instead of list folds
+            for name, column in arrow_lists.ArrowLists(kb).columns(source).items():
+                source = source.append_column(name, column)
+            lists = ()
         return engine.evaluate(source, [lists, scalars, *before, *packing], keep)
 
     with clock.phase("evaluate rules", 0.2):

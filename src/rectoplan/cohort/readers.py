@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
@@ -180,6 +181,12 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool) -> Cohort:
         raise InputError(["column 'id': found no such column; expected an id column (every case needs an id)"])
     keep = [c for c in table.column_names if c in BY_NAME]
     table = table.select(keep)
+    for name in keep:  # enumerations as dictionaries: the engines then compare small codes, not texts
+        column = table.column(name)
+        if BY_NAME[name].kind == "enum" and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            table = table.set_column(
+                table.column_names.index(name), name, pc.dictionary_encode(column.combine_chunks())
+            )
     table = table.append_column(ROW, row_numbers(table.num_rows))
     return Cohort(table, fmt, [], table.num_rows)
 
@@ -225,6 +232,7 @@ def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Coh
         schema = pa.schema([(c.name, arrow_type(c.kind)) for c in COLUMNS])
         table = pa_json.read_json(
             path,
+            read_options=pa_json.ReadOptions(block_size=16 << 20),  # fewer, larger chunks: faster here
             parse_options=pa_json.ParseOptions(
                 explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
             ),

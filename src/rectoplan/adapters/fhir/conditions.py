@@ -1,0 +1,88 @@
+"""Cancer conditions: the rectal primary or its local recurrence, metastatic sites, other cancers.
+
+A Condition decides whether rectoplan applies at all (a rectal cancer must be there) and where the disease
+has spread. Metastases of another cancer (linked by the condition-related extension) and resolved ones are
+not counted; a secondary whose site cannot be told is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.fhir.reader import Reader
+from rectoplan.adapters.fhir.values import _codings, _first_code, _lookup, _profiles
+
+RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
+
+
+class ConditionReader(Reader):
+    """Reads Condition resources (dispatched to by `Reader.visit`)."""
+
+    def _condition(self, ref: str, res: Any) -> None:
+        verification = {c.code for c in _codings(res.verificationStatus)}
+        if verification & {"refuted", "entered-in-error"}:
+            self.ignored[ref] = f"verification status {', '.join(sorted(verification))}"
+            return
+        clinical = {c.code for c in _codings(res.clinicalStatus)}
+        cancer = _lookup(res.code, fc.CANCER_CONDITIONS)
+        site = _lookup(res.code, fc.METASTASIS_SITES)
+        icd = next((c.code for c in _codings(res.code) if c.system == fc.ICD10CM and c.code), "")
+        secondary = (
+            "mcode-secondary-cancer-condition" in _profiles(res)
+            or site is not None
+            or (icd.startswith(fc.ICD10_SECONDARY_PREFIXES) or icd.startswith("C77"))
+        )
+        if secondary and cancer is None:
+            self._metastasis(ref, res, site, icd, clinical)
+        elif cancer is not None:
+            self.cancers.append((cancer.meaning, _first_code(res.code), ref))
+            if cancer.meaning == "rectal":
+                self.use(ref, f"rectal cancer ({_first_code(res.code)})")
+            elif cancer.meaning == "local_recurrence":
+                if clinical & {"resolved", "inactive", "remission"}:
+                    self.ignored[ref] = f"local recurrence recorded as {', '.join(sorted(clinical))}"
+                else:
+                    self.local_recurrence.append(ref)
+                    self.use(ref, "local recurrence of rectal cancer")
+            else:
+                self.ignored[ref] = f"cancer condition outside rectoplan's scope ({cancer.meaning})"
+        elif icd[:3] in fc.ICD10_OTHER_PRIMARY:
+            self.cancers.append((fc.ICD10_OTHER_PRIMARY[icd[:3]], _first_code(res.code), ref))
+            self.ignored[ref] = f"cancer condition outside rectoplan's scope ({fc.ICD10_OTHER_PRIMARY[icd[:3]]})"
+        elif "mcode-primary-cancer-condition" in _profiles(res):
+            self.cancers.append(("unrecognised", _first_code(res.code), ref))
+            self.issue(
+                ref,
+                f"a primary cancer condition coded {_first_code(res.code)}",
+                "a cancer code in rectoplan's terminology table (the primary site could not be told)",
+            )
+        else:
+            self.ignored[ref] = f"condition {_first_code(res.code)} is not a cancer condition rectoplan reads"
+
+    def _metastasis(self, ref: str, res: Any, site: fc.Code | None, icd: str, clinical: set[str]) -> None:
+        if clinical & {"resolved", "inactive", "remission"}:
+            self.ignored[ref] = f"metastasis recorded as {', '.join(sorted(clinical))}: not a current metastasis"
+            return
+        related = [e.valueReference.reference for e in res.extension or [] if e.url == RELATED and e.valueReference]
+        if other := self.for_other_cancer(related):
+            self.ignored[ref] = f"metastasis of another cancer ({other}, {related[0]})"
+            return
+        meaning = (
+            site.meaning if site is not None else ("other" if icd.startswith(fc.ICD10_SECONDARY_PREFIXES) else None)
+        )
+        if meaning is None:
+            self.issue(
+                ref,
+                f"a secondary cancer condition coded {_first_code(res.code)}",
+                "a metastatic site code in rectoplan's terminology table (site not mapped)",
+            )
+        elif meaning.startswith("?"):
+            self.issue(
+                ref,
+                f"a secondary cancer condition coded {_first_code(res.code)}",
+                f"a distant metastatic site ({meaning[1:]}); not counted",
+            )
+        else:
+            self.sites[meaning].append(ref)
+            self.use(ref, f"metastasis: {meaning}")

@@ -1,0 +1,88 @@
+"""The state one import collects, and the bookkeeping every per-resource reader shares.
+
+The mapping walks the parsed resources once; each resource type has its own reader (conditions,
+observations, treatments), all writing into this one state, so that every resource ends up in exactly one
+of `used`, `ignored` or `issues`. The concrete mapper in `bundle` combines the readers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from rectoplan.core.errors import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    value: Any
+    when: datetime | None
+    ref: str
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Dose:
+    drug: str
+    when: datetime | None
+    status: str | None
+    ref: str
+
+
+class Reader:
+    """What the readers collect about one patient, and how they record it; `visit` dispatches by type."""
+
+    def __init__(self, patient: str, aliases: set[str], today: date, resources: dict[str, Any]) -> None:
+        self.patient, self.aliases, self.today, self.resources = patient, aliases, today, resources
+        self.used: dict[str, str] = {}
+        self.ignored: dict[str, str] = {}
+        self.issues: list[Problem] = []
+        self.findings: dict[str, list[_Finding]] = defaultdict(list)
+        self.cancers: list[tuple[str, str, str]] = []  # (meaning, described code, ref)
+        self.sites: dict[str, list[str]] = defaultdict(list)
+        self.local_recurrence: list[str] = []
+        self.doses: list[_Dose] = []
+        self.surgeries: dict[str, list[str]] = defaultdict(list)
+        self.resected: list[str] = []
+        self.major_surgery: list[tuple[datetime, str]] = []
+        self.pelvic_rt: list[str] = []
+        self.stage_iv: list[str] = []
+        self.other_cancers: dict[str, str] = {}  # reference (id or fullUrl) -> meaning, of non-rectal primaries
+
+    # -- bookkeeping ---------------------------------------------------------------------------------------
+    def use(self, ref: str, what: str) -> None:
+        if what not in self.used.get(ref, "").split("; "):
+            self.used[ref] = f"{self.used[ref]}; {what}" if ref in self.used else what
+
+    def issue(self, ref: str, found: str, expected: str) -> None:
+        self.issues.append(Problem(ref, found, expected))
+
+    def find(self, fact: str, value: Any, when: datetime | None, ref: str, note: str = "") -> None:
+        self.findings[fact].append(_Finding(value, when, ref, note))
+        self.use(ref, note or f"{fact} = {value}")
+
+    def other_patient(self, resource: Any) -> str | None:
+        subject = getattr(resource, "subject", None) or getattr(resource, "patient", None)
+        ref = getattr(subject, "reference", None)
+        if not ref or ref in self.aliases or ref.endswith(f"/{self.patient}"):
+            return None
+        return str(ref)
+
+    # -- resources -----------------------------------------------------------------------------------------
+    def visit(self, ref: str, resource: Any) -> None:
+        kind = resource.get_resource_type()
+        if kind in ("Patient", "Medication", "BodyStructure"):
+            return  # read through references; the Patient is handled by the caller
+        other = self.other_patient(resource)
+        if other is not None:
+            self.issue(ref, f"a {kind} about {other}", f"data about {self.patient} only (not used)")
+            return
+        handler = getattr(self, f"_{kind.lower()}")
+        handler(ref, resource)
+
+    def for_other_cancer(self, references: list[str]) -> str | None:
+        """The other cancer these references all point to (e.g. a breast primary), if they do."""
+        known = [self.other_cancers.get(r) for r in references]
+        return known[0] if references and all(known) else None

@@ -1,0 +1,173 @@
+"""Treatments given: systemic drugs grouped into lines, surgeries, and pelvic radiotherapy.
+
+Medication requests, administrations and statements become dated doses; `lines` groups them into the
+contract-1 systemic lines (see LINE_WINDOW). Procedures give prior surgeries, the primary's resection and
+the days since major surgery; radiotherapy counts as pelvic only when its site says so. Treatments of
+another cancer are left out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.fhir.reader import Reader, _Dose
+from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _lookup, _profiles, _reasons, _when
+
+# Drugs first given within 4 weeks of a line's start belong to that line; later, a new drug starts a new line
+# unless every drug of the running line is given the same day (an addition, not a switch).
+LINE_WINDOW = timedelta(days=28)
+# Medication statuses that mean the drug was given (value: contract-1 `stopped_for`, "stopped" = see reason).
+_GIVEN: dict[str, str | None] = {
+    "on-hold": "ongoing",
+    "completed": "completed",
+    "stopped": "stopped",
+    "unknown": None,
+}
+
+
+class TreatmentReader(Reader):
+    """Reads medication and Procedure resources (dispatched to by `Reader.visit`) and forms the lines."""
+
+    def _medication(self, ref: str, res: Any, status_map: dict[str, str | None], when: Any) -> None:
+        if res.status not in status_map:
+            self.ignored[ref] = f"medication status {res.status!r}: not a treatment given"
+            return
+        if other := self.for_other_cancer(_reasons(res)):
+            self.ignored[ref] = f"treatment of another cancer ({other})"
+            return
+        concept = res.medicationCodeableConcept
+        if concept is None and res.medicationReference is not None:
+            med = self.resources.get(res.medicationReference.reference or "")
+            concept = getattr(med, "code", None)
+        drug = _lookup(concept, fc.DRUGS)
+        status = status_map[res.status]
+        reasons = res.statusReason if isinstance(res.statusReason, list) else [res.statusReason]
+        stop = next((hit for r in reasons if (hit := _lookup(r, fc.STOP_REASONS))), None)
+        if status == "stopped":
+            status = stop.meaning if stop else None
+        if drug is None:
+            if "mcode-cancer-related-medication-request" in _profiles(
+                res
+            ) or "mcode-cancer-related-medication-administration" in _profiles(res):
+                self.issue(
+                    ref,
+                    f"cancer-related medication {_first_code(concept)}",
+                    "a drug of rectoplan's vocabulary with its RxNorm code in the terminology table "
+                    "(not counted in prior lines)",
+                )
+            else:
+                self.ignored[ref] = f"medication {_first_code(concept)} is not a drug rectoplan reads"
+            return
+        self.doses.append(_Dose(drug.meaning, _when(when), status, ref))
+        self.use(ref, f"{drug.meaning} ({_day(_when(when))}, {status or 'stop reason unknown'})")
+
+    def _medicationrequest(self, ref: str, res: Any) -> None:
+        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, res.authoredOn)
+
+    def _medicationadministration(self, ref: str, res: Any) -> None:
+        # One dose given ('completed') says nothing about why the course ended: stopped_for stays unknown.
+        start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start)
+        self._medication(ref, res, _GIVEN | {"in-progress": "ongoing", "completed": None}, start)
+
+    def _medicationstatement(self, ref: str, res: Any) -> None:
+        start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start) or res.dateAsserted
+        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start)
+
+    def _procedure(self, ref: str, res: Any) -> None:
+        if res.status not in ("completed", "in-progress"):
+            self.ignored[ref] = f"procedure status {res.status!r}: not a treatment given"
+            return
+        if other := self.for_other_cancer(_reasons(res)):
+            self.ignored[ref] = f"treatment of another cancer ({other})"
+            return
+        codes = {(c.system or "", c.code or "") for c in _codings(res.code)}
+        radiotherapy = (fc.SNOMED, fc.RADIOTHERAPY_COURSE.code) in codes or (
+            fc.SNOMED,
+            fc.CHEMORADIATION.code,
+        ) in codes
+        if radiotherapy or "mcode-radiotherapy-course-summary" in _profiles(res):
+            self._radiotherapy(ref, res)
+            return
+        proc = _lookup(res.code, fc.PROCEDURES)
+        if proc is None:
+            if "mcode-cancer-related-surgical-procedure" in _profiles(res):
+                self.issue(
+                    ref,
+                    f"cancer-related surgery {_first_code(res.code)}",
+                    "a procedure code in rectoplan's terminology table (not counted in prior surgeries)",
+                )
+            else:
+                self.ignored[ref] = f"procedure {_first_code(res.code)} is not read by rectoplan"
+            return
+        ids = proc.meaning.split("+")
+        for ident in ids:
+            self.surgeries[ident].append(ref)
+        when = _when(
+            res.performedDateTime or (res.performedPeriod and (res.performedPeriod.end or res.performedPeriod.start))
+        )
+        if proc.code in fc.RECTAL_RESECTIONS:
+            self.resected.append(ref)
+        if when is not None and set(ids) & fc.MAJOR_SURGERY:
+            self.major_surgery.append((when, ref))
+        self.use(ref, f"surgery: {', '.join(ids)} ({_day(when)})")
+
+    def _radiotherapy(self, ref: str, res: Any) -> None:
+        concepts = list(res.bodySite or [])
+        for ext in res.extension or []:
+            for sub in ext.extension or []:
+                target = getattr(sub.valueReference, "reference", None) if sub.valueReference else None
+                body = self.resources.get(target or "")
+                if body is not None and getattr(body, "location", None) is not None:
+                    concepts.append(body.location)
+        if any(_lookup(c, fc.PELVIC_SITES) for c in concepts):
+            self.pelvic_rt.append(ref)
+            self.use(ref, "pelvic radiotherapy")
+        elif concepts:
+            self.ignored[ref] = "radiotherapy to a site outside the pelvis"
+        else:
+            self.issue(
+                ref,
+                "a radiotherapy course without a coded treatment site",
+                "a body site or treatment volume (pelvic radiation is not assumed either way)",
+            )
+
+    def lines(self) -> Iterator[tuple[list[str], str | None, list[str]]]:
+        """Group drug exposures into lines: undated ones first, then by start date (see LINE_WINDOW)."""
+        undated = [d for d in self.doses if d.when is None]
+        if undated:
+            for d in undated:
+                self.issue(d.ref, f"{d.drug} without a date", "a dated treatment (placed in a separate first line)")
+            yield self._line(undated)
+        dated = sorted((d for d in self.doses if d.when is not None), key=lambda d: (d.when, d.drug))
+        current: list[_Dose] = []
+        for day, group in _by_day(dated):
+            agents, today = {d.drug for d in current}, {d.drug for d in group}
+            # A switch: a new drug, past the window, while not all of the line's drugs are given that day
+            # (a drug added on top of a running regimen, e.g. bevacizumab at cycle 3, stays in the line).
+            if current and today - agents and not agents <= today and day - current[0].when > LINE_WINDOW:  # type: ignore[operator]
+                yield self._line(current)
+                current = []
+            current += group
+        if current:
+            yield self._line(current)
+
+    @staticmethod
+    def _line(doses: list[_Dose]) -> tuple[list[str], str | None, list[str]]:
+        agents = list(dict.fromkeys(d.drug for d in doses))
+        last = {d.drug: d.status for d in sorted(doses, key=lambda d: d.when or datetime.min.replace(tzinfo=UTC))}
+        statuses = set(last.values())
+        stopped: str | None = next((s for s in ("progression", "intolerance", "ongoing") if s in statuses), None)
+        if stopped is None and statuses == {"completed"}:
+            stopped = "completed"
+        return agents, stopped, list(dict.fromkeys(d.ref for d in doses))
+
+
+def _by_day(doses: list[_Dose]) -> Iterator[tuple[datetime, list[_Dose]]]:
+    groups: dict[datetime, list[_Dose]] = defaultdict(list)
+    for d in doses:
+        groups[d.when].append(d)  # type: ignore[index]
+    yield from groups.items()

@@ -90,7 +90,7 @@ def _offered(
         opt.title,
         opt.kind,
         opt.components,
-        intent,
+        setting.intent or intent,
         setting.phase,
         setting.strength,
         rank,

@@ -218,6 +218,27 @@ def _lines(path: Path) -> Iterator[str]:
         yield from fh
 
 
+class JsonLines:
+    """The non-blank lines of a JSON lines file as (record number, line number, decoded value); a line that
+    is not JSON becomes an error row and still counts as a record (rows in = rows out + error rows)."""
+
+    def __init__(self, path: Path, errors: list[ErrorRow]) -> None:
+        self.path, self.errors, self.count = path, errors, 0
+
+    def __iter__(self) -> Iterator[tuple[int, int, Any]]:
+        for lineno, line in enumerate(_lines(self.path), start=1):
+            if not line.strip():
+                continue
+            self.count += 1
+            try:
+                data = json.loads(line)
+            except ValueError as exc:
+                message = f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line"
+                self.errors.append(ErrorRow(self.count, None, (message,)))
+                continue
+            yield self.count, lineno, data
+
+
 def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Cohort:
     first = next((line for line in _lines(path) if line.strip()), None)
     if first is None:
@@ -250,20 +271,8 @@ def _read_json_lines_slowly(path: Path, ignore_unknown: bool) -> Cohort:
     numbers: list[int] = []
     errors: list[ErrorRow] = []
     unknown: set[str] = set()
-    record = 0
-    for lineno, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        record += 1
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            errors.append(
-                ErrorRow(
-                    record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line",)
-                )
-            )
-            continue
+    lines = JsonLines(path, errors)
+    for record, lineno, data in lines:
         if not isinstance(data, dict):
             errors.append(
                 ErrorRow(record, None, (f"line {lineno}: found {type(data).__name__}; expected a JSON object",))
@@ -277,7 +286,7 @@ def _read_json_lines_slowly(path: Path, ignore_unknown: bool) -> Cohort:
         raise InputError(problems)
     table = _mixed_table(rows)
     table = table.append_column(ROW, pa.array(numbers, type=pa.int64()))
-    return Cohort(table, "jsonl", errors, record)
+    return Cohort(table, "jsonl", errors, lines.count)
 
 
 def _mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
@@ -341,21 +350,9 @@ def _read_contract_lines(path: Path, kb: KnowledgeBase) -> Cohort:
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     errors: list[ErrorRow] = []
-    record = 0
     drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
-    for lineno, line in enumerate(_lines(path), start=1):
-        if not line.strip():
-            continue
-        record += 1
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            errors.append(
-                ErrorRow(
-                    record, None, (f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line",)
-                )
-            )
-            continue
+    lines = JsonLines(path, errors)
+    for record, _, data in lines:
         try:
             case = parse_case(data, drugs, procedures)
         except CaseError as exc:
@@ -364,7 +361,7 @@ def _read_contract_lines(path: Path, kb: KnowledgeBase) -> Cohort:
             continue
         rows.append(flatten(case))
         numbers.append(record)
-    return Cohort(canonical_table(rows, numbers), "jsonl-cases", errors, record)
+    return Cohort(canonical_table(rows, numbers), "jsonl-cases", errors, lines.count)
 
 
 def problems_text(problems: Iterable[Problem]) -> tuple[str, ...]:

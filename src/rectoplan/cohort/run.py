@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from rectoplan.cohort.columns import validate_row
 from rectoplan.cohort.readers import ROW, Cohort, ErrorRow, canonical_table, raw_types, read_cohort, restore_values
 from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
+from rectoplan.core.case import Case
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
 
@@ -98,12 +99,9 @@ def _error_id(value: Any) -> str | None:
     return str(value) if isinstance(value, (str, int)) else None
 
 
-def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[ErrorRow]]:
-    """The edge validator on each row of `table`: canonical rows of the valid ones, error rows of the rest."""
+def _valid_cases(table: pa.Table, kb: KnowledgeBase, errors: list[ErrorRow]) -> Iterator[tuple[int, Case]]:
+    """(row number, case) for each row of `table` the edge validator accepts; an error row for each other."""
     drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
-    rows, numbers, errors = [], [], []
-    from rectoplan.cohort.columns import flatten
-
     for raw in table.to_pylist():
         number = raw.pop(ROW)
         data = restore_values(raw)
@@ -112,6 +110,17 @@ def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[Er
         except CaseError as exc:
             errors.append(ErrorRow(number, _error_id(data.get("id")), tuple(exc.messages())))
             continue
+        yield number, case
+
+
+def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[ErrorRow]]:
+    """The edge validator on each row of `table`: canonical rows of the valid ones, error rows of the rest."""
+    from rectoplan.cohort.columns import flatten
+
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    errors: list[ErrorRow] = []
+    for number, case in _valid_cases(table, kb, errors):
         rows.append(flatten(case))
         numbers.append(number)
     return canonical_table(rows, numbers), errors
@@ -174,17 +183,9 @@ def evaluate_python(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[
     """The per-case reference: every row through the edge validator and the engine, one at a time."""
     from rectoplan.cohort.reference import evaluate
 
-    drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
     out: dict[str, list[Any]] = {"row": [], "id": [], **{c: [] for c in RESULT_COLUMNS}}
-    errors = []
-    for raw in table.to_pylist():
-        number = raw.pop(ROW)
-        data = restore_values(raw)
-        try:
-            case = validate_row(data, drugs, procedures)
-        except CaseError as exc:
-            errors.append(ErrorRow(number, _error_id(data.get("id")), tuple(exc.messages())))
-            continue
+    errors: list[ErrorRow] = []
+    for number, case in _valid_cases(table, kb, errors):
         out["row"].append(number)
         out["id"].append(case.id)
         for name, value in evaluate(case, kb).items():

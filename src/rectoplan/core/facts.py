@@ -8,7 +8,7 @@ cohort compiler and the verifier, so keep them simple and documented.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rectoplan.core.case import (
@@ -23,6 +23,7 @@ from rectoplan.core.case import (
     Case,
     Metastasis,
 )
+from rectoplan.core.knowledge import Drug
 from rectoplan.core.schema import INTENTS, KINDS, FactType, boolean, enum, integer, set_of
 
 Facts = dict[str, Any]
@@ -111,6 +112,22 @@ def fact_schema(
     )
     schema["option.tags"] = set_of(tags, "tags of the option (e.g. pelvic_radiation)", option=True)
     return schema
+
+
+def option_facts(
+    option_id: str, kind: str, components: Sequence[str], tags: Sequence[str], drugs: Mapping[str, Drug]
+) -> Facts:
+    """The `option.*` facts of one option: the loader binds them into its conditions, the verifier into
+    the invariants, so both must read them from here."""
+    here = [drugs[c] for c in components if c in drugs]
+    return {
+        "option.id": option_id,
+        "option.kind": kind,
+        "option.components": frozenset(components),
+        "option.classes": frozenset(c for d in here for c in d.classes),
+        "option.resistance_classes": frozenset(d.resistance_class for d in here if d.resistance_class),
+        "option.tags": frozenset(tags),
+    }
 
 
 def _worst(values: list[str | None]) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from rectoplan.core import facts
 from rectoplan.core.conditions import Condition, Const, Test, bind, facts_read, parse
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
@@ -101,15 +102,7 @@ def invariant_schema(kb: KnowledgeBase) -> dict[str, FactType]:
 
 def option_facts(option: Option, kb: KnowledgeBase) -> dict[str, Any]:
     """The facts of one option, exactly as the loader binds them into its gates and cautions."""
-    drugs = [c for c in option.components if c in kb.vocabulary.drugs]
-    return {
-        "option.id": option.id,
-        "option.kind": option.kind,
-        "option.components": frozenset(option.components),
-        "option.classes": frozenset(c for d in drugs for c in kb.vocabulary.drugs[d].classes),
-        "option.resistance_classes": frozenset(kb.resistance_class[d] for d in drugs if d in kb.resistance_class),
-        "option.tags": frozenset(option.tags),
-    }
+    return facts.option_facts(option.id, option.kind, option.components, option.tags, kb.vocabulary.drugs)
 
 
 def default_path() -> Any:

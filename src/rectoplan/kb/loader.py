@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rectoplan.core.conditions import Condition, Const, bind, compile_condition, facts_read, parse
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
-from rectoplan.core.facts import fact_schema
+from rectoplan.core.facts import fact_schema, option_facts
 from rectoplan.core.knowledge import (
     Caution,
     Citation,
@@ -378,15 +378,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
 
     options = []
     for order, (where, o) in enumerate(raw_options):
-        drugs_here = [x for x in o.components if x in vocab.drugs]
-        known: dict[str, Any] = {
-            "option.id": o.id,
-            "option.kind": o.kind,
-            "option.components": frozenset(o.components),
-            "option.classes": frozenset(c for d in drugs_here for c in vocab.drugs[d].classes),
-            "option.resistance_classes": frozenset(resistance[d] for d in drugs_here if d in resistance),
-            "option.tags": frozenset(o.tags),
-        }
+        known = option_facts(o.id, o.kind, o.components, o.tags, vocab.drugs)
         settings = []
         for i, row in enumerate(o.settings):
             sw = f"{where}.settings[{i}]"

@@ -33,7 +33,8 @@ import os
 from rectoplan.service.app import Settings, create_app
 
 def make():
-    return create_app(Settings(issuers={os.environ["BENCH_ISS"]: os.environ["BENCH_JWKS"]}))
+    issuers = {os.environ["BENCH_ISS"]: os.environ["BENCH_JWKS"]}
+    return create_app(Settings(issuers=issuers, replay_file=os.environ.get("BENCH_REPLAY") or None))
 """
 
 
@@ -149,6 +150,8 @@ def main() -> None:
         (Path(tmp) / "bench_server.py").write_text(SERVER)
         port = free_port()
         env = dict(os.environ, BENCH_ISS=ISSUER, BENCH_JWKS=str(keys.jwks_path), PYTHONPATH=tmp)
+        if args.workers > 1:  # as `rectoplan serve --workers N`: one JWT replay cache shared by the workers
+            env["BENCH_REPLAY"] = str(Path(tmp) / "jwt-replay.sqlite")
         command = [
             sys.executable,
             "-m",

@@ -43,7 +43,7 @@ from rectoplan.service.models import (
 )
 from rectoplan.service.page import PAGE
 from rectoplan.service.prefetch import PREFETCH, PrefetchError, gather
-from rectoplan.service.security import AuthError, TokenVerifier
+from rectoplan.service.security import AuthError, MemoryReplayCache, SharedReplayCache, TokenVerifier
 
 log = logging.getLogger("rectoplan.service")
 Scope = MutableMapping[str, Any]
@@ -92,6 +92,8 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)
     fhir_timeout_s: float = 5.0
     allow_http_fhir: bool = False
+    # With several worker processes: the SQLite file they share as the JWT replay cache (see security.py).
+    replay_file: str | None = None
 
 
 class BodyLimit:
@@ -169,7 +171,8 @@ def create_app(settings: Settings) -> FastAPI:
     """The FastAPI app for these settings (the knowledge base is loaded once, here)."""
     kb = default_knowledge()
     _warm_up()
-    verifier = TokenVerifier(dict(settings.issuers))
+    replay = SharedReplayCache(settings.replay_file) if settings.replay_file else MemoryReplayCache()
+    verifier = TokenVerifier(dict(settings.issuers), replay=replay)
     charts = _Memo(1024)
     feedback_count: dict[str, int] = {}
     app = FastAPI(

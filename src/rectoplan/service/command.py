@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
+
+SETTINGS_ENV = "RECTOPLAN_SERVE_SETTINGS"  # how the parent passes its settings to worker processes
 
 
 def _issuer(text: str) -> tuple[str, str]:
@@ -51,7 +58,33 @@ def register(commands: Any, kb_commands: Any) -> None:
         help="allowed browser origin (repeatable; default: any origin, no cookies)",
     )
     parser.add_argument("--max-body", type=int, default=2_000_000, metavar="BYTES", help="request size limit")
+    parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="worker processes (default 1; one per core serves more requests; they share one JWT replay cache)",
+    )
     parser.set_defaults(handler=serve)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {text!r}; expected a whole number of at least 1")
+    return value
+
+
+def app_from_environment() -> Any:
+    """The app factory each worker process calls (uvicorn imports it by name): settings from the parent."""
+    from rectoplan.service.app import Settings, create_app
+
+    data = json.loads(os.environ[SETTINGS_ENV])
+    data["cors_origins"] = tuple(data["cors_origins"])
+    return create_app(Settings(**data))
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -89,5 +122,15 @@ def serve(args: argparse.Namespace) -> int:
             "serve: --insecure-dev: JWTs are NOT checked; never use this with real patient data",
             file=sys.stderr,
         )
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, access_log=False, log_level="warning")
+    common: dict[str, Any] = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), **common)
+        return 0
+    private = tempfile.mkdtemp(prefix="rectoplan-serve-")  # mode 0700: only this user's processes
+    try:
+        settings = dataclasses.replace(settings, replay_file=str(Path(private) / "jwt-replay.sqlite"))
+        os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
+        uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=args.workers, **common)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
     return 0

@@ -3,7 +3,9 @@
 Checks: an asymmetric algorithm (never `none`, never HMAC), a `kid`, an issuer on the allow-list, a
 signature by a key of that issuer's JWKS (configured out of band as a file or an https URL; a `jku`
 header is honoured only when it names that same URL), `aud` equal to the URL that was called, `exp`,
-`iat` and `jti` present, and a `jti` never seen before (replay cache until the token expires).
+`iat` and `jti` present, and a `jti` never seen before (replay cache until the token expires). With
+several worker processes the replay cache must be shared, or a token replayed to another worker would
+pass: `SharedReplayCache` keeps it in a SQLite file that only this service's processes open.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512")
 
@@ -36,15 +39,70 @@ class AuthError(Exception):
     """The request is not authenticated; the message says why (never echoing the token)."""
 
 
+class ReplayCache(Protocol):
+    def claim(self, key: str, until: float, now: float) -> bool:
+        """Record `key` as used until `until`; False if it is already in use (a replay)."""
+        ...
+
+
+@dataclass
+class MemoryReplayCache:
+    """The replay cache of a single process."""
+
+    _seen: dict[str, float] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def claim(self, key: str, until: float, now: float) -> bool:
+        with self._lock:
+            if len(self._seen) > 10_000:
+                for old in [k for k, expiry in self._seen.items() if expiry < now]:
+                    del self._seen[old]
+            if self._seen.get(key, 0) >= now:
+                return False
+            self._seen[key] = until
+            return True
+
+
+class SharedReplayCache:
+    """The replay cache of all worker processes of one service: a SQLite table (the primary key makes a
+    second claim of the same jti fail in whichever process tries it). Not durable on purpose: it only has
+    to outlive the tokens, and the service creates the file afresh in a private folder at start."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=OFF")
+            con.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, until REAL NOT NULL)")
+            self._local.con, self._local.claims = con, 0
+        return con
+
+    def claim(self, key: str, until: float, now: float) -> bool:
+        con = self._connection()
+        self._local.claims += 1
+        if self._local.claims % 1000 == 0:
+            con.execute("DELETE FROM seen WHERE until < ?", (now,))
+        con.execute("DELETE FROM seen WHERE key = ? AND until < ?", (key, now))
+        try:
+            con.execute("INSERT INTO seen (key, until) VALUES (?, ?)", (key, until))
+        except sqlite3.IntegrityError:
+            return False
+        return True
+
+
 @dataclass
 class TokenVerifier:
     """Verifies tokens against `issuers` (iss -> JWKS file path or https URL)."""
 
     issuers: dict[str, str]
     leeway_s: int = 30
+    replay: ReplayCache = field(default_factory=MemoryReplayCache)
     _keys: dict[str, Any] = field(default_factory=dict, repr=False)
-    _seen: dict[str, float] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _jwks(self, issuer: str, kid: str) -> Any:
         import jwt
@@ -107,12 +165,5 @@ class TokenVerifier:
         return claims
 
     def _check_replay(self, issuer: str, jti: str, exp: float) -> None:
-        now = time.time()
-        key = f"{issuer} {jti}"
-        with self._lock:
-            if len(self._seen) > 10_000:
-                for old in [k for k, until in self._seen.items() if until < now]:
-                    del self._seen[old]
-            if self._seen.get(key, 0) >= now:
-                raise AuthError("token jti was already used (replay)")
-            self._seen[key] = exp + self.leeway_s
+        if not self.replay.claim(f"{issuer} {jti}", exp + self.leeway_s, time.time()):
+            raise AuthError("token jti was already used (replay)")

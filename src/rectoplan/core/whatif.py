@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from rectoplan.core.case import SYMPTOMS, Case, Metastasis
+from rectoplan.core.case import SITES, SYMPTOMS, Case, Metastasis
 from rectoplan.core.conditions import Condition, facts_read, literals
 from rectoplan.core.facts import RESECTABLE, Facts, case_facts
 from rectoplan.core.knowledge import KnowledgeBase, Option
@@ -108,6 +108,18 @@ def _thresholds(kb: KnowledgeBase, facts: Iterable[str]) -> dict[str, set[int]]:
     return found
 
 
+def _all_thresholds(kb: KnowledgeBase) -> dict[str, set[int]]:
+    """The thresholds of every integer field a probe can range over: found once per knowledge base."""
+    cached: dict[str, set[int]] | None = kb.memo.get("whatif-thresholds")
+    if cached is None:
+        wide = [name for name in _INT_RANGE if name != "ecog"]  # ECOG's five values are simply all probed
+        sites = [f"metastases.{site}.count" for site in SITES]
+        cached = _thresholds(kb, [*wide, *sites, "metastases.total_count"])
+        cached["ecog"] = set(range(5))
+        kb.memo["whatif-thresholds"] = cached
+    return cached
+
+
 def _range_text(fact: str, low: int, high: int, top: int) -> str:
     if low == high:
         return f"{fact} = {low}"
@@ -143,10 +155,7 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     out: list[Probe] = []
     b, p = case.biomarkers, case.prior
     ints = [name for name in _INT_RANGE if _get(case, name) is None]
-    counts = [f"metastases.{m.site}.count" for m in case.metastases or () if m.count is None]
-    wide = [name for name in ints if name != "ecog"]  # ECOG's five values are simply all probed
-    cuts = _thresholds(kb, [*wide, *counts, "metastases.total_count"]) if wide or counts else {}
-    cuts["ecog"] = set(range(5))
+    cuts = _all_thresholds(kb)
     for name in ints:
         low, high = _INT_RANGE[name]
         out += _int_probes(name, low, high, cuts[name], None, case)
@@ -320,7 +329,8 @@ def what_would_change(assessment: Assessment, kb: KnowledgeBase) -> tuple[Change
     return _ordered(_merge(entries), kb, intent)
 
 
-Index = tuple[dict[str, Option], dict[str, dict[str, Option]], dict[str, set[str]], set[str]]
+Readers = dict[str, dict[str, Option]]  # fact -> options (by id) that read it
+Index = tuple[dict[str, Option], Readers, Readers, dict[str, set[str]], set[str]]
 
 
 def _index(kb: KnowledgeBase) -> Index:
@@ -328,19 +338,21 @@ def _index(kb: KnowledgeBase) -> Index:
     cached: Index | None = kb.memo.get("whatif-index")
     if cached is not None:
         return cached
-    readers: dict[str, dict[str, Option]] = {}  # fact -> options whose settings or gates read it
+    by_settings: Readers = {}  # fact -> options whose settings read it
+    by_gates_only: Readers = {}  # fact -> options whose gates, and not settings, read it
     setting_reads: dict[str, set[str]] = {}
     for option in kb.options:
         seen = setting_reads[option.id] = set()
         for s in option.settings:
             seen.update(s.reads)
         for fact in seen:
-            readers.setdefault(fact, {})[option.id] = option
+            by_settings.setdefault(fact, {})[option.id] = option
         for g in option.gates:
             for fact in g.reads:
-                readers.setdefault(fact, {})[option.id] = option
+                if fact not in seen:
+                    by_gates_only.setdefault(fact, {})[option.id] = option
     intent_reads = {f for rule in kb.intents for f in facts_read(rule.when)}
-    index: Index = ({o.id: o for o in kb.options}, readers, setting_reads, intent_reads)
+    index: Index = ({o.id: o for o in kb.options}, by_settings, by_gates_only, setting_reads, intent_reads)
     kb.memo["whatif-index"] = index
     return index
 
@@ -356,12 +368,13 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
     intent = assessment.intent.intent
     outcomes = {o.option.id: o for o in assessment.outcomes}
     before: dict[str, Decision] = {oid: (o.status, o.setting) for oid, o in outcomes.items()}
-    options, readers, setting_reads, intent_reads = _index(kb)
+    options, by_settings, by_gates_only, setting_reads, intent_reads = _index(kb)
     ranking = sorted(
         (oid for oid, d in before.items() if d[0] == "offered"),
         key=lambda oid: _key(before[oid], options[oid]),
     )
     order = {oid: i for i, oid in enumerate(before)}
+    applicable = {oid for oid, d in before.items() if d[0] != "not_applicable"}
     entries: list[tuple[Probe, Effect]] = []
     for probe in todo:
         facts, changed = probe_facts(probe, base, intent, kb)
@@ -372,7 +385,11 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
             facts["plan.intent"] = new_intent
             if new_intent != intent:
                 changed.add("plan.intent")
-        touched = {oid: o for f in changed for oid, o in readers.get(f, {}).items()}
+        touched: dict[str, Option] = {}
+        for f in changed:
+            touched.update(by_settings.get(f, ()))
+            # an option no setting fits stays so while its settings read nothing that changed
+            touched.update((oid, o) for oid, o in by_gates_only.get(f, {}).items() if oid in applicable)
         after = {oid: _decide(o, outcomes[oid], facts, changed, setting_reads[oid]) for oid, o in touched.items()}
         entries.append((probe, _effect(before, after, ranking, options, order, new_intent)))
     return entries

@@ -135,3 +135,20 @@ def test_json_decoding_errors_are_located() -> None:
 def test_unknown_values_become_none_not_defaults() -> None:
     case = validate_case(merge(BASE_CASE, {"biomarkers": {"mmr": "unknown"}, "health": {"dpyd": "unknown"}}))
     assert case.biomarkers.mmr is None and case.health.dpyd is None
+
+
+def test_a_key_given_twice_is_an_error_naming_where() -> None:
+    with pytest.raises(CaseError) as info:
+        decode_json('{"id": "a", "metastases": [{"site": "liver", "count": 2, "count": 3}]}')
+    assert info.value.messages() == [
+        "metastases[0]: found the key 'count' twice in one object; expected each key once (which value is meant?)"
+    ]
+    with pytest.raises(CaseError) as info:
+        decode_json(b'{"id": "a", "id": "b"}')
+    assert info.value.messages()[0].startswith("(root): found the key 'id' twice")
+    assert decode_json('{"a": {"id": 1}, "id": 2}') == {"a": {"id": 1}, "id": 2}  # same key, other objects
+
+
+def test_a_byte_order_mark_is_ignored() -> None:
+    assert decode_json(b'\xef\xbb\xbf{"id": "a"}') == {"id": "a"}
+    assert decode_json('\ufeff{"id": "a"}') == {"id": "a"}

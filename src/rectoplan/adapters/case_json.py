@@ -336,16 +336,68 @@ def parse_case(data: object, drugs: Collection[str], procedures: Collection[str]
     return _to_case(model)
 
 
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers a key it was given twice."""
+
+    repeated: str | None = None
+
+
+def _repeated_key(value: object, path: str) -> tuple[str, str] | None:
+    """(path of the object, key) of the first object with a repeated key."""
+    if isinstance(value, _Object):
+        if value.repeated is not None:
+            return path, value.repeated
+        for key, item in value.items():
+            found = _repeated_key(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _repeated_key(item, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _duplicate_key(text: str) -> tuple[str, str] | None:
+    """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
+    any_repeated = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> _Object:
+        obj = _Object(pairs)
+        if len(obj) != len(pairs):
+            keys = [k for k, _ in pairs]
+            obj.repeated = next(k for i, k in enumerate(keys) if k in keys[:i])
+            any_repeated.append(True)
+        return obj
+
+    tree = json.JSONDecoder(object_pairs_hook=pairs_hook).decode(text)
+    return _repeated_key(tree, "") if any_repeated else None
+
+
 def decode_json(text: str | bytes) -> object:
-    """Decode JSON text (orjson: fast, strict UTF-8, bounded nesting) with a located `CaseError` on failure."""
+    """Decode JSON text (orjson: fast, strict UTF-8, bounded nesting) with a located `CaseError` on failure.
+
+    A leading byte order mark is ignored (RFC 8259 allows it; some editors write one). A key given twice
+    in one object is an error: parsers silently keep one of the two values, and which one a clinician
+    meant cannot be known (a second, stdlib pass finds it, for a few microseconds)."""
+    if isinstance(text, bytes) and text.startswith(b"\xef\xbb\xbf"):
+        text = text[3:]
+    elif isinstance(text, str) and text.startswith("\ufeff"):
+        text = text[1:]
     try:
-        return orjson.loads(text)
+        data = orjson.loads(text)
     except orjson.JSONDecodeError as exc:
         if "depth" in exc.msg.lower() or "recursion" in exc.msg.lower():
             return _fail("", "nesting deeper than 1024 levels", "valid UTF-8 JSON of reasonable depth")
         if "utf-8" in exc.msg.lower():
             return _fail("", exc.msg, "valid UTF-8 JSON")
         return _fail(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")
+    repeated = _duplicate_key(text.decode() if isinstance(text, bytes) else text)
+    if repeated is not None:
+        path, key = repeated
+        return _fail(path, f"the key {key!r} twice in one object", "each key once (which value is meant?)")
+    return data
 
 
 def _fail(path: str, found: str, expected: str) -> object:

@@ -117,3 +117,35 @@ def test_reference_engine_from_the_command_line(
     assert main(["cohort", str(small_csv), "-o", str(tmp_path), "--engine", "python"]) == 0
     reference = pq.read_table(tmp_path / "results.parquet").to_pylist()
     assert reference == pq.read_table(run_outputs["out"] / "results.parquet").to_pylist()
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "python"])
+def test_a_csv_row_with_the_wrong_number_of_fields_is_an_error_row(
+    engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = [
+        "id,met_liver_count,met_liver_resectability,age",
+        "a,2,resectable,60",
+        "b,2,resectable,61,EXTRA",  # one field too many: never silently truncated
+        "c,3,unresectable,62",
+        "d,2",  # too few: never silently padded with unknowns
+        "e,1,resectable,63",
+    ]
+    (tmp_path / "ragged.csv").write_text("\n".join(lines) + "\n")
+    assert main(["cohort", str(tmp_path / "ragged.csv"), "-o", str(tmp_path / "out"), "--engine", engine]) == 0
+    assert "5 records, 3 evaluated, 2 rejected" in capsys.readouterr().out
+    results = pq.read_table(tmp_path / "out" / "results.parquet").to_pylist()
+    assert [(r["row"], r["id"]) for r in results] == [(1, "a"), (3, "c"), (5, "e")]
+    errors = pq.read_table(tmp_path / "out" / "errors.parquet").to_pylist()
+    assert [(e["row"], e["message"]) for e in errors] == [
+        (2, "found 5 field(s); expected 4, one per header column"),
+        (4, "found 2 field(s); expected 4, one per header column"),
+    ]
+
+
+def test_a_corrupt_parquet_file_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really parquet")
+    assert main(["cohort", str(tmp_path / "broken.parquet"), "-o", str(tmp_path / "out")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "found an unreadable Parquet file" in captured.err and "expected a Parquet file" in captured.err

@@ -71,3 +71,14 @@ def test_spark_writes_the_result_dataset_and_report(spark: Any, kb: KnowledgeBas
     report = json.loads((out / "report.json").read_text())
     assert report["engine"] == "spark" and report["counts"]["evaluated"] == 300
     assert sum(report["intent"].values()) == 300
+
+
+def test_spark_makes_a_ragged_csv_row_an_error_row(spark: Any, kb: KnowledgeBase, tmp_path: Path) -> None:
+    lines = ["id,met_liver_count,met_liver_resectability", "a,2,resectable", "b,2,resectable,EXTRA", "c,1"]
+    (tmp_path / "ragged.csv").write_text("\n".join(lines) + "\n")
+    on_spark = run_cohort(tmp_path / "ragged.csv", kb, "spark", spark=spark)
+    assert on_spark.records == 3 and on_spark.evaluated == 1
+    assert [(e.row, e.problems) for e in on_spark.errors] == [
+        (2, ("found 4 field(s); expected 3, one per header column",)),
+        (3, ("found 2 field(s); expected 3, one per header column",)),
+    ]

@@ -13,7 +13,7 @@ import csv
 import difflib
 import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -156,11 +156,19 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
     suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         # Enumerations as dictionaries: the engines then compare small codes instead of texts.
-        names = set(pq.read_schema(path).names)
-        enums = [c.name for c in COLUMNS if c.kind == "enum" and c.name in names]
-        table, fmt = pq.read_table(path, read_dictionary=enums), "parquet"
+        try:
+            names = set(pq.read_schema(path).names)
+            enums = [c.name for c in COLUMNS if c.kind == "enum" and c.name in names]
+            table = pq.read_table(path, read_dictionary=enums)
+        except (pa.ArrowException, OSError) as exc:
+            message = str(exc).replace("\n", " ")
+            raise InputError(
+                [f"{path}: found an unreadable Parquet file ({message}); expected a Parquet file"]
+            ) from None
+        return _flat(table, "parquet", ignore_unknown)
     elif suffix in (".csv", ".csv.gz", ".tsv"):
-        table, fmt = _read_csv(path, "\t" if suffix == ".tsv" else ","), "csv"
+        table, bad = _read_csv(path, "\t" if suffix == ".tsv" else ",")
+        return _flat(table, "csv", ignore_unknown, bad)
     elif suffix in (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz"):
         return _read_json_lines(path, kb, ignore_unknown)
     else:
@@ -170,10 +178,10 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
                 " .jsonl / .ndjson or a FHIR bulk-export folder"
             ]
         )
-    return _flat(table, fmt, ignore_unknown)
 
 
-def _flat(table: pa.Table, fmt: str, ignore_unknown: bool) -> Cohort:
+def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRow] = ()) -> Cohort:
+    """The flattened table as a cohort; `bad` are records rejected while reading (numbered among all)."""
     problems = check_columns(table.column_names, ignore_unknown)
     if problems:
         raise InputError(problems)
@@ -187,11 +195,18 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool) -> Cohort:
             table = table.set_column(
                 table.column_names.index(name), name, pc.dictionary_encode(column.combine_chunks())
             )
-    table = table.append_column(ROW, row_numbers(table.num_rows))
-    return Cohort(table, fmt, [], table.num_rows)
+    if not bad:
+        table = table.append_column(ROW, row_numbers(table.num_rows))
+        return Cohort(table, fmt, [], table.num_rows)
+    records = table.num_rows + len(bad)
+    skipped = {e.row for e in bad}
+    numbers = pa.array([n for n in range(1, records + 1) if n not in skipped], pa.int64())
+    return Cohort(table.append_column(ROW, numbers), fmt, list(bad), records)
 
 
-def _read_csv(path: Path, delimiter: str) -> pa.Table:
+def _read_csv(path: Path, delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
+    """The table of the well-formed rows, and an error row for each row with too many or too few fields
+    (a bad row never stops the run). Rows are numbered from 1 after the header."""
     with (
         path.open("r", encoding="utf-8", newline="")
         if path.suffix != ".gz"
@@ -206,10 +221,30 @@ def _read_csv(path: Path, delimiter: str) -> pa.Table:
     options = pa_csv.ConvertOptions(
         column_types={h: pa.string() for h in header}, strings_can_be_null=True, quoted_strings_can_be_null=True
     )
-    try:
-        return pa_csv.read_csv(path, parse_options=pa_csv.ParseOptions(delimiter=delimiter), convert_options=options)
-    except pa.ArrowInvalid as exc:
-        raise InputError([f"{path}: {exc}".replace("\n", " ")]) from None
+    rejected: list[tuple[int | None, int, int]] = []  # (row number counting the header as 1, expected, found)
+
+    def reject(row: pa_csv.InvalidRow) -> str:
+        rejected.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    def read(use_threads: bool) -> pa.Table:
+        parse = pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=reject)
+        read_options = pa_csv.ReadOptions(use_threads=use_threads)
+        try:
+            return pa_csv.read_csv(path, parse_options=parse, convert_options=options, read_options=read_options)
+        except pa.ArrowInvalid as exc:
+            raise InputError([f"{path}: {exc}".replace("\n", " ")]) from None
+
+    table = read(use_threads=True)
+    if any(number is None for number, _, _ in rejected):  # only a single-threaded read numbers the rows
+        rejected.clear()
+        table = read(use_threads=False)
+    bad = [
+        ErrorRow(number - 1, None, (f"found {found} field(s); expected {expected}, one per header column",))
+        for number, expected, found in rejected
+        if number is not None
+    ]
+    return table, bad
 
 
 def _lines(path: Path) -> Iterator[str]:

@@ -98,20 +98,10 @@ def _with_row_numbers(df: Any) -> Any:
 
 def _read(spark: Any, path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> tuple[Any, list[Any], int, str]:
     suffix = path.suffix.lower()
-    if path.is_file() and suffix in (".parquet", ".pq", ".csv", ".tsv"):
-        if suffix in (".parquet", ".pq"):
-            df, fmt = spark.read.parquet(str(path)), "parquet"
-        else:
-            df = (
-                spark.read.option("header", True)
-                .option("inferSchema", False)
-                .option("mode", "PERMISSIVE")
-                .option("sep", "\t" if suffix == ".tsv" else ",")
-                .option("multiLine", True)
-                .option("escape", '"')
-                .csv(str(path))
-            )
-            fmt = "csv"
+    # Parquet is read by the executors. CSV is read on the driver, like JSON lines: Spark's CSV reader pads
+    # or truncates a row with a wrong number of fields without a word, where rectoplan makes it an error row.
+    if path.is_file() and suffix in (".parquet", ".pq"):
+        df, fmt = spark.read.parquet(str(path)), "parquet"
         problems = check_columns(df.columns, ignore_unknown)
         if "id" not in df.columns:
             problems.append("column 'id': found no such column; expected an id column (every case needs an id)")
@@ -120,7 +110,7 @@ def _read(spark: Any, path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> tu
         df = df.select([c for c in df.columns if c in BY_NAME])
         df, total = _with_row_numbers(df)
         return df, [], total, fmt
-    cohort = read_cohort(path, kb, ignore_unknown)  # JSON lines, FHIR folders: read on the driver
+    cohort = read_cohort(path, kb, ignore_unknown)  # CSV, JSON lines, FHIR folders: read on the driver
     return spark.createDataFrame(cohort.table), cohort.errors, cohort.records, cohort.format
 
 

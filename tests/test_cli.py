@@ -141,3 +141,15 @@ def test_kb_lint_command(capsys: pytest.CaptureFixture[str], shared_dir: Path) -
     )
     assert code == 0, err
     assert out.startswith("knowledge lint: ok") and "seed quotes and brief entries checked" in out
+
+
+def test_a_missing_knowledge_folder_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-kb"
+    code, out, err = run(["kb", "lint", "--kb", str(missing)], capsys)
+    assert code == 1
+    assert out == "knowledge lint: 1 problem(s); the knowledge base could not be loaded\n"
+    assert err == f"error: {missing}: found no such folder; expected a knowledge folder (manifest.yaml, ...)\n"
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(BASE_CASE))
+    code, out, err = run(["recommend", "--kb", str(missing), str(case)], capsys)
+    assert (code, out) == (2, "") and "found no such folder" in err

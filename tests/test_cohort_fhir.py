@@ -71,3 +71,17 @@ def test_bulk_export_gives_one_record_per_patient(export: tuple[Path, list[dict[
         expected = evaluate(case, kb)
         assert {k: row[k] for k in expected} == expected
     assert errors, "the colon cancer bundle must be refused"
+
+
+def test_clinical_resources_of_no_patient_are_reported(tmp_path: Path, kb: KnowledgeBase) -> None:
+    (tmp_path / "Patient.ndjson").write_text(json.dumps({"resourceType": "Patient", "id": "p1"}) + "\n")
+    orphan = {"resourceType": "Observation", "id": "obs-9", "status": "final", "code": {"text": "KRAS"}}
+    staff = {"resourceType": "Practitioner", "id": "dr-1"}  # about no patient, and not read: no word
+    lines = [json.dumps(orphan), json.dumps(staff)]
+    (tmp_path / "Observation.ndjson").write_text("\n".join(lines) + "\n")
+    result = run_cohort(tmp_path, kb, "polars")
+    messages = [w.problems[0] for w in result.warnings]
+    assert messages == [
+        "Observation.ndjson line 1: Observation/obs-9: found no patient reference; "
+        "expected subject or patient = Patient/<id>"
+    ]

@@ -152,6 +152,9 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
     report = lint(Path(args.kb) if args.kb else None, seeds, brief, samples=args.samples)
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
+    if not report.stats:  # the knowledge could not be loaded: nothing else was checked
+        print(f"knowledge lint: {len(report.errors)} problem(s); the knowledge base could not be loaded")
+        return 1
     checked = (
         "seed quotes and brief entries checked" if seeds and brief else "seed/brief files not found: quotes NOT checked"
     )

@@ -75,6 +75,7 @@ def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
     if not files:
         raise InputError([f"{folder}: found no .ndjson files; expected a FHIR bulk-export folder"])
     try:
+        from rectoplan.adapters.fhir.parse import READ_TYPES
         from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
     except ModuleNotFoundError as exc:
         raise InputError([f"{folder}: FHIR input needs the 'fhir' extra (missing module {exc.name!r})"]) from None
@@ -115,6 +116,10 @@ def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
                     continue
                 patient = _patient_of(resource)
                 if patient is None:
+                    if kind in READ_TYPES and kind not in ("Patient", *SHARED_TYPES):  # clinical data, of nobody
+                        where = f"{path.name} line {lineno}: {kind}/{resource.get('id', '?')}"
+                        message = f"{where}: found no patient reference; expected subject or patient = Patient/<id>"
+                        warnings.append(ErrorRow(0, None, (message,)))
                     continue  # about no patient (Organization, Practitioner, ...): not read by rectoplan
                 patients.setdefault(patient, []).append(resource)
     today = _as_of(folder)

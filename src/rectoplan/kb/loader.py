@@ -262,6 +262,8 @@ def _compiled(cond: Condition) -> Callable[..., Any]:
 def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     """Load and check the knowledge base at `root` (default: the one shipped in the package)."""
     base: Any = root if root is not None else resources.files("rectoplan") / "knowledge"
+    if root is not None and not root.is_dir():
+        raise KnowledgeError([Problem(str(root), "no such folder", "a knowledge folder (manifest.yaml, ...)")])
     ld = _Loader(base)
     manifest = ld.model("manifest.yaml", ManifestIn, ld.read("manifest.yaml"))
     for _, s in ld.models("sources.yaml", SourceIn, ld.read("sources.yaml")):

@@ -314,3 +314,12 @@ def test_reintroduction_only_without_progression(make_case: Make, kb: KnowledgeB
     assert "folfiri" not in listed(
         run(make_case, kb, prior={"systemic_lines": [line(*FOLFIRI, stopped_for="completed")]})
     )
+
+
+def test_c71_ugt1a1_note_on_every_irinotecan_option_only(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, **REFRACTORY)
+    with_irinotecan = [o for o in systemic(rec) if "irinotecan" in o.components]
+    without = [o for o in systemic(rec) if "irinotecan" not in o.components]
+    assert with_irinotecan and without
+    assert all(any("UGT1A1" in n for n in o.notes) for o in with_irinotecan)
+    assert not any("UGT1A1" in text for o in without for text in (*o.notes, *o.warnings))

@@ -149,6 +149,15 @@ def test_a_key_given_twice_is_an_error_naming_where() -> None:
     assert decode_json('{"a": {"id": 1}, "id": 2}') == {"a": {"id": 1}, "id": 2}  # same key, other objects
 
 
+def test_nesting_that_only_the_second_pass_refuses_is_an_error_too() -> None:
+    for depth in (1000, 1020):  # orjson allows 1024 levels; the duplicate-key pass stops near 1000
+        for opening, closing in (("[", "]"), ('{"a":', "}")):
+            text = '{"id": "x", "deep": ' + opening * depth + "1" + closing * depth + "}"
+            with pytest.raises(CaseError) as info:
+                decode_json(text)
+            assert "nesting deeper than" in info.value.messages()[0]
+
+
 def test_a_byte_order_mark_is_ignored() -> None:
     assert decode_json(b'\xef\xbb\xbf{"id": "a"}') == {"id": "a"}
     assert decode_json('\ufeff{"id": "a"}') == {"id": "a"}

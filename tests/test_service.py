@@ -228,6 +228,22 @@ def test_recommend_endpoint_matches_the_api(secure: str, keys: Keys) -> None:
     assert response.json()["issue"][0]["expression"] == ["ecog"]
 
 
+def test_recommend_endpoint_applies_the_json_checks_of_the_cli(secure: str, keys: Keys) -> None:
+    url = secure + "/recommend"
+
+    def post(text: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {keys.token(url)}", "Content-Type": "application/json"}
+        return httpx.post(url, content=text, headers=headers, timeout=10)
+
+    repeated = post('{"id": "a", "metastases": [{"site": "liver", "count": 2, "count": 3}]}')
+    assert repeated.status_code == 400
+    assert repeated.json()["issue"][0]["expression"] == ["metastases[0]"]
+    assert "the key 'count' twice" in repeated.json()["issue"][0]["diagnostics"]
+    deep = post("[" * 5000 + "]" * 5000)
+    assert deep.status_code == 400 and "nesting deeper than" in deep.json()["issue"][0]["diagnostics"]
+    assert post("[1, 2]").json()["issue"][0]["diagnostics"].endswith("expected a JSON object (contract 1 case)")
+
+
 def test_request_size_is_limited(secure: str, keys: Keys) -> None:
     body = patient_view("x", {"patient": {"resourceType": "Patient", "id": "x", "text": {"div": "a" * 3_000_000}}})
     assert call(secure, "/cds-services/rectoplan-options", keys, body).status_code == 413

@@ -393,7 +393,10 @@ def decode_json(text: str | bytes) -> object:
         if "utf-8" in exc.msg.lower():
             return _fail("", exc.msg, "valid UTF-8 JSON")
         return _fail(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")
-    repeated = _duplicate_key(text.decode() if isinstance(text, bytes) else text)
+    try:
+        repeated = _duplicate_key(text.decode() if isinstance(text, bytes) else text)
+    except RecursionError:  # the stdlib pass nests less deep than orjson (no case is near either limit)
+        return _fail("", "nesting deeper than about 900 levels", "valid UTF-8 JSON of reasonable depth")
     if repeated is not None:
         path, key = repeated
         return _fail(path, f"the key {key!r} twice in one object", "each key once (which value is meant?)")

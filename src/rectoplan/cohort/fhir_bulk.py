@@ -34,7 +34,7 @@ def _as_of(folder: Path) -> date | None:
     for p in sorted(folder.glob("*.json")):
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (ValueError, OSError):
+        except (ValueError, OSError, RecursionError):
             continue
         stamp = data.get("transactionTime") if isinstance(data, dict) else None
         if isinstance(stamp, str) and len(stamp) >= 10:
@@ -91,7 +91,7 @@ def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
                     continue
                 try:
                     resource = json.loads(line)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     warnings.append(
                         ErrorRow(
                             0,

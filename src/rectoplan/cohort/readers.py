@@ -267,7 +267,7 @@ class JsonLines:
             self.count += 1
             try:
                 data = json.loads(line)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 message = f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line"
                 self.errors.append(ErrorRow(self.count, None, (message,)))
                 continue
@@ -280,7 +280,7 @@ def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Coh
         return Cohort(canonical_table([], []), "jsonl")
     try:
         head = json.loads(first)
-    except ValueError:
+    except (ValueError, RecursionError):
         head = None
     if isinstance(head, dict) and CONTRACT_KEYS & set(head):
         return _read_contract_lines(path, kb)

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rectoplan import api
 from rectoplan.adapters import fhir_codes as fc
-from rectoplan.adapters.case_json import CaseIn
+from rectoplan.adapters.case_json import CaseIn, decode_json
 from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle, shared_parses
 from rectoplan.core.errors import CaseError
 from rectoplan.kb.loader import default_knowledge
@@ -346,10 +346,12 @@ def create_app(settings: Settings) -> FastAPI:
         dependencies=[Depends(authenticated)],
         tags=["rectoplan"],
         responses=ERRORS | {200: {"description": "the recommendation (contract 2)"}},
+        # the body is read as text, so that the CLI's JSON checks (duplicate keys, depth) apply here too
+        openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
     )
-    def recommend(case: dict[str, Any] = Body(...)) -> JSONResponse:  # noqa: B008
+    async def recommend(request: Request) -> JSONResponse:
         try:
-            rec = api.recommend(case, kb)
+            rec = api.recommend(api.validate_case(decode_json(await request.body()), kb), kb)
         except CaseError as exc:
             issues = [(p.path or "(root)", p.message()) for p in exc.problems]
             return JSONResponse(outcome("invalid", issues), status_code=400)

@@ -82,7 +82,7 @@ async def gather(
                     raise PrefetchError(key, f"the FHIR server answered HTTP {response.status_code}")
                 try:
                     body = response.json()
-                except ValueError:
+                except (ValueError, RecursionError):
                     raise PrefetchError(key, "the FHIR server answered with something that is not JSON") from None
                 if not isinstance(body, dict):
                     raise PrefetchError(key, "the FHIR server answered with something that is not a resource")

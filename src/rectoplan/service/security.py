@@ -28,7 +28,7 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
         head, body, _ = token.split(".")
         parts = [json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in (head, body)]
-    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, RecursionError):
         raise AuthError("malformed bearer token (not a JWT)") from None
     if not all(isinstance(p, dict) for p in parts):
         raise AuthError("malformed bearer token (not a JWT)")

@@ -149,3 +149,12 @@ def test_a_corrupt_parquet_file_is_an_input_error(tmp_path: Path, capsys: pytest
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "found an unreadable Parquet file" in captured.err and "expected a Parquet file" in captured.err
+
+
+def test_a_deeply_nested_json_line_is_an_error_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ['{"id": "a", "met_liver_count": 2, "met_liver_resectability": "resectable"}', "[" * 5000 + "]" * 5000]
+    (tmp_path / "deep.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["cohort", str(tmp_path / "deep.jsonl"), "-o", str(tmp_path / "out")]) == 0
+    assert "2 records, 1 evaluated, 1 rejected" in capsys.readouterr().out
+    (error,) = pq.read_table(tmp_path / "out" / "errors.parquet").to_pylist()
+    assert error["row"] == 2 and error["message"].startswith("line 2: found invalid JSON (maximum recursion depth")

@@ -8,7 +8,7 @@ is where text is built (joined ids), and broadcasts it back as dictionary-encode
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -30,17 +30,29 @@ class LocalEngine(Protocol):
 class PolarsEngine:
     name = "polars"
 
+    def __init__(self, memo: dict[Any, Any] | None = None) -> None:
+        self.memo = memo if memo is not None else {}
+
+    def _exprs(self, stage: Stage) -> list[Any]:
+        """The stage as Polars expressions (building them costs ~0.1 s a plan): kept per stage object."""
+        from rectoplan.compile.polars_expr import stage_exprs
+
+        key = ("polars-exprs", id(stage))
+        hit = self.memo.get(key)
+        if hit is None or hit[0] is not stage:  # the stage is kept with its expressions, so ids are not reused
+            hit = self.memo[key] = (stage, stage_exprs(stage))
+        exprs: list[Any] = hit[1]
+        return exprs
+
     def evaluate(self, table: pa.Table, stages: Sequence[Stage], keep: Sequence[str]) -> pa.Table:
         import polars as pl
-
-        from rectoplan.compile.polars_expr import stage_exprs
 
         frame = pl.from_arrow(table)
         assert isinstance(frame, pl.DataFrame)
         lf = frame.lazy()
         for stage in stages:
             if stage:
-                lf = lf.with_columns(stage_exprs(stage))
+                lf = lf.with_columns(self._exprs(stage))
         return lf.select(list(keep)).collect().to_arrow()
 
 
@@ -63,11 +75,12 @@ class DuckDBEngine:
         return result
 
 
-def engine_named(name: str) -> LocalEngine:
+def engine_named(name: str, memo: dict[Any, Any] | None = None) -> LocalEngine:
+    """The embedded engine `name`; `memo` (the knowledge base's) keeps what it builds from a plan."""
     if name == "duckdb":
         return DuckDBEngine()
     if name == "polars":
-        return PolarsEngine()
+        return PolarsEngine(memo)
     raise ValueError(f"unknown local engine {name!r}")
 
 
@@ -82,18 +95,19 @@ def _named(word: int, names: tuple[str, ...]) -> str:
 
 
 def _texts(reps: list[pa.Array], labels: tuple[tuple[str, ...], ...]) -> pa.Array:
-    """The joined ids of each representative row, one word position at a time (few distinct words each)."""
+    """The joined ids of each representative row, one word position at a time (few distinct words each).
+
+    Each non-empty fragment carries its own leading space, so the fragments are simply concatenated and
+    the one leading space trimmed (ids hold no spaces). binary_join_element_wise with null_handling="skip"
+    would be the obvious tool, but in pyarrow 26 it drops rows whose parts are all null."""
     parts = []
     for words, names in zip(reps, labels, strict=True):
         encoded = pc.dictionary_encode(pc.cast(words, pa.int64()))
-        fragments = pa.array([_named(w, names) for w in encoded.dictionary.to_pylist()], pa.string())
-        parts.append(pc.take(fragments, encoded.indices))
-    if len(parts) == 1:
-        return parts[0]
-    # (binary_join_element_wise with null_handling="skip" drops all-null rows in pyarrow 26: join the
-    # empty fragments too, then squeeze the spaces they leave)
-    joined = pc.binary_join_element_wise(*parts, " ")
-    return pc.utf8_trim(pc.replace_substring_regex(joined, "  +", " "), " ")
+        fragments = [_named(w, names) for w in encoded.dictionary.to_pylist()]
+        spaced = pa.array([" " + f if f else "" for f in fragments], pa.string())
+        parts.append(pc.take(spaced, encoded.indices))
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
+    return pc.utf8_ltrim(joined, " ")
 
 
 def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:

@@ -136,15 +136,22 @@ def evaluate_local(
     from rectoplan.compile.collect import columns_of, pack_outputs
 
     clock = clock or _Clock(None)
-    engine = engine_named(engine_name)
-    plan = compile_plan(kb)
-    *before, outputs = plan.stages
-    packing, packed, plain = pack_outputs(outputs)
+    # The compiled stages are kept in the knowledge base's memo: the same stage objects on every run let
+    # the engine keep what it builds from them (Polars expressions) instead of rebuilding it.
+    compiled = kb.memo.get("cohort-local-plan")
+    if compiled is None:
+        *before, outputs = compile_plan(kb).stages
+        compiled = kb.memo["cohort-local-plan"] = (before, *pack_outputs(outputs))
+    before, packing, packed, plain = compiled
+    engine = engine_named(engine_name, kb.memo)
     keep = [ROW, "n_id", "_clean", *plain, *columns_of(packed)]
 
     def evaluate(source: pa.Table) -> pa.Table:
         raw = raw_types(source.schema)
-        lists, scalars = input_stages(kb, raw)
+        key = ("cohort-input-stages", tuple(sorted(raw.items())))
+        if key not in kb.memo:
+            kb.memo[key] = input_stages(kb, raw)
+        lists, scalars = kb.memo[key]
         if fast_lists and arrow_lists.applicable(raw):  # native lists: Arrow kernels instead of list folds
             for name, column in arrow_lists.ArrowLists(kb).columns(source).items():
                 source = source.append_column(name, column)

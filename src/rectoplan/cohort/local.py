@@ -110,11 +110,17 @@ def _texts(reps: list[pa.Array], labels: tuple[tuple[str, ...], ...]) -> pa.Arra
     return pc.utf8_ltrim(joined, " ")
 
 
+def _same(reps: pa.Array, indices: pa.Array, words: pa.Array) -> bool:
+    """Whether every row's word equals the word of its key's representative."""
+    return bool(pc.all(pc.fill_null(pc.equal(pc.take(reps, indices), words), False)).as_py())
+
+
 def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
     """Result texts from the packed words: made once per distinct word combination, as dictionary arrays.
 
-    With several words the key is a 64-bit hash; a second, independent hash must be constant within each
-    key, or the texts are made row by row instead, so results never depend on luck.
+    With several words the key is a 64-bit hash of them. Every row's words are then compared with those
+    of its key's first row (exactly, column by column); on a hash collision the texts are made row by row
+    instead, so results never depend on luck.
     """
     import polars as pl
 
@@ -129,14 +135,14 @@ def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
         if p.words not in cache:
             key = table.column(p.key or p.words[0]).combine_chunks()
             encoded = pc.dictionary_encode(key)
-            firsts = pl.Series(key).arg_unique().to_arrow()
-            if p.check is not None:
-                pairs = pl.DataFrame({"a": pl.Series(encoded.indices), "b": pl.Series(table.column(p.check))})
-                if pairs.n_unique() != len(encoded.dictionary):  # a hash collision: no shortcut
-                    everything = [table.column(w).combine_chunks() for w in p.words]
-                    cache[p.words] = (pa.array(range(table.num_rows), pa.int32()), everything)
-                    continue
-            cache[p.words] = (encoded.indices, [table.column(w).combine_chunks().take(firsts) for w in p.words])
+            firsts = pl.Series(key).arg_unique().to_arrow()  # in order of first appearance, as the dictionary
+            words = [table.column(w).combine_chunks() for w in p.words]
+            reps = [w.take(firsts) for w in words]
+            exact = p.key is None or all(_same(rep, encoded.indices, w) for rep, w in zip(reps, words, strict=True))
+            if exact:
+                cache[p.words] = (encoded.indices, reps)
+            else:  # a hash collision: no shortcut, the texts are made row by row
+                cache[p.words] = (pa.array(range(table.num_rows), pa.int32()), words)
         indices, reps = cache[p.words]
         out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(indices, pa.int32()), _texts(reps, p.labels))
     return out

@@ -25,8 +25,7 @@ class Packed:
     name: str
     words: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]
-    key: str | None  # two independent hashes of the words when there are several (None: the word is the key)
-    check: str | None
+    key: str | None  # a hash of the words when there are several (None: the one word is the key)
 
 
 def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[Packed], list[str]]:
@@ -54,13 +53,12 @@ def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[
             shared[conds] = words
             for word, chunk in zip(words, chunks, strict=True):
                 words_stage.append((word, ir.total([ir.bit(ir.is_true(c), 1 << j) for j, (c, _) in enumerate(chunk)])))
-        key = check = None
+        key = None
         if len(words) > 1:
-            key, check = f"_h_{words[0]}", f"_h2_{words[0]}"
+            key = f"_h_{words[0]}"
             if all(k != key for k, _ in keys_stage):
-                cols = tuple(ir.Col(w) for w in words)
-                keys_stage += [(key, ir.Hash(cols, 0)), (check, ir.Hash(cols, 1))]
-        packed.append(Packed(name, words, labels, key, check))
+                keys_stage.append((key, ir.Hash(tuple(ir.Col(w) for w in words), 0)))
+        packed.append(Packed(name, words, labels, key))
     return [words_stage, keys_stage], packed, plain
 
 
@@ -68,7 +66,7 @@ def columns_of(packed: Sequence[Packed]) -> list[str]:
     """Every word and key column the assembly reads."""
     out: list[str] = []
     for p in packed:
-        for c in (*p.words, p.key, p.check):
+        for c in (*p.words, p.key):
             if c is not None and c not in out:
                 out.append(c)
     return out

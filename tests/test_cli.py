@@ -153,3 +153,20 @@ def test_a_missing_knowledge_folder_is_named(tmp_path: Path, capsys: pytest.Capt
     case.write_text(json.dumps(BASE_CASE))
     code, out, err = run(["recommend", "--kb", str(missing), str(case)], capsys)
     assert (code, out) == (2, "") and "found no such folder" in err
+
+
+def test_fhir_resources_not_read_are_listed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("fhir.resources")
+    bundle = json.loads((Path(__file__).parent / "fhir_bundles" / "rectal_stage4_kras_g12c.json").read_text())
+    extra = [{"resource": {"resourceType": "Encounter", "id": f"enc-{i}", "status": "finished"}} for i in range(12)]
+    bundle["entry"] += extra
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle))
+    code, out, _ = run(["recommend", str(path)], capsys)
+    assert code == 0
+    not_read = json.loads(out)["input"]["not_read"]
+    assert {f"Encounter/enc-{i}" for i in range(12)} <= set(not_read)
+    assert not_read["Encounter/enc-0"] == "resource type Encounter is not read by rectoplan"
+    code, out, _ = run(["recommend", "--format", "text", "--no-color", str(path)], capsys)
+    shown = [line for line in out.splitlines() if "not read: " in line]
+    assert len(shown) == 8 and f"and {len(not_read) - 8} more resources" in out

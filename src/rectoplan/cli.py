@@ -65,6 +65,7 @@ def load_case(path: str, kb: KnowledgeBase) -> tuple[Any, dict[str, Any] | None,
         provenance = {
             "provenance": dict(imported.provenance),
             "issues": [p.message() for p in imported.issues],
+            "not_read": dict(imported.ignored),  # resources rectoplan does not use, and why
         }
         return case, provenance, list(imported.issues)
     return api.validate_case(data, kb), None, []

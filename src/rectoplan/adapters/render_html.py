@@ -68,6 +68,7 @@ def render_html(rec: Recommendation, kb: KnowledgeBase, provenance: dict[str, An
         parts.append("<h2>From the FHIR record</h2><ul>")
         parts += [f"<li>{e(k)}: {e(v)}</li>" for k, v in provenance.get("provenance", {}).items()]
         parts += [f"<li class='warn'>not used: {e(i)}</li>" for i in provenance.get("issues", [])]
+        parts += [f"<li>not read: {e(r)} ({e(w)})</li>" for r, w in provenance.get("not_read", {}).items()]
         parts.append("</ul>")
     parts.append(f"<h2>For the patient</h2><p>{e(rec.patient_summary)}</p><dl>")
     parts += [f"<dt><dfn>{e(t)}</dfn></dt><dd>{e(d)}</dd>" for t, d in rec.glossary]

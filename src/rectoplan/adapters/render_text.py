@@ -16,6 +16,7 @@ from rectoplan.core.recommendation import Exclusion, Recommendation
 
 WIDTH = 100
 BRIEF_OPTIONS = 6
+NOT_READ_SHOWN = 8  # a chart holds many resources rectoplan does not read: the text shows a few
 _STYLES = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "cyan": "36"}
 
 
@@ -123,6 +124,11 @@ def render_text(
             out.wrap(ref, 2, f"{field}: ")
         for issue in provenance.get("issues", []):
             out.wrap(issue, 2, "not used: ", "yellow")
+        not_read = list(provenance.get("not_read", {}).items())
+        for ref, why in not_read[:NOT_READ_SHOWN]:
+            out.wrap(f"{ref} ({why})", 2, "not read: ")
+        if len(not_read) > NOT_READ_SHOWN:
+            out.wrap(f"and {len(not_read) - NOT_READ_SHOWN} more resources (all listed by --format json)", 2)
 
     out.head("FOR THE PATIENT")
     out.wrap(rec.patient_summary, 2)

@@ -99,6 +99,20 @@ def test_one_missing_result_is_the_whole_answer(
     assert [(c.field, c.before, c.after) for c in first] == [("biomarkers.mmr", "absent (unknown)", "dmmr_msi_h")]
 
 
+def test_a_missing_treatment_history_is_filled_with_the_fewest_lines(
+    kb: KnowledgeBase, engine: Engine, make_case: Callable[..., Case]
+) -> None:
+    """Sotorasib + panitumumab needs earlier fluoropyrimidine, oxaliplatin and irinotecan: one line holds
+    them; the answer must not pad the history with filler lines."""
+    case = make_case(
+        biomarkers={"kras": "mutant", "kras_variant": "G12C", "nras": "wild_type"}, prior={"systemic_lines": None}
+    )
+    answer = why_not(case, kb, "sotorasib-panitumumab", engine=engine)
+    assert answer.changes and answer.verified[0]
+    lines = answer.cases[0]["prior"]["systemic_lines"]
+    assert len(lines) == 1 and {"oxaliplatin", "irinotecan"} <= set(lines[0]["agents"])
+
+
 def test_cli_text_and_json(kb: KnowledgeBase, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data, option, status = _kept_out(kb, 1, 43)[0]
     path = tmp_path / "case.json"

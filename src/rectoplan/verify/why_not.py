@@ -7,7 +7,8 @@ offered'. Changing a field costs 1000, so the number of changed contract-1 field
 small extra costs break ties in the order a clinician would look: filling in an unknown fact (+0) before
 changing a known one (+1), before adding or removing a lesion (+2); a known fact is changed to
 another known value rather than made unknown (+1), and a changed list (treatment history, symptoms,
-surgeries) changes as few of its entries as possible (+1 each). The answer is replayed through the Python engine
+surgeries) changes as few of its entries as possible (+1 each); then, as a second objective, a filled-in
+treatment history has as few lines as possible. The answer is replayed through the Python engine
 before it is shown.
 """
 
@@ -272,6 +273,8 @@ def smallest_changes(
     # within a changed list (treatment history, symptoms, surgeries), change as few entries as possible
     for eq in (*fixed["prior.systemic_lines"], *fixed["primary.symptoms"][1:], *fixed["prior.surgeries"][1:]):
         opt.add_soft(eq, 1)
+    # then (a second, lexicographic objective) the shortest treatment history: no filler lines
+    opt.minimize(engine.case.lines)
     found: list[list[FieldChange]] = []
     cases: list[dict[str, Any]] = []
     verified: list[bool] = []

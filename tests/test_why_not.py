@@ -113,6 +113,34 @@ def test_a_missing_treatment_history_is_filled_with_the_fewest_lines(
     assert len(lines) == 1 and {"oxaliplatin", "irinotecan"} <= set(lines[0]["agents"])
 
 
+def test_a_filled_in_history_is_one_chemotherapy_drug_when_any_line_will_do(
+    kb: KnowledgeBase, engine: Engine, make_case: Callable[..., Case]
+) -> None:
+    example = Path(cli.__file__).parent / "examples" / "unresectable-multisite.json"  # BRAF wild-type, first line
+    case = api.validate_case(json.loads(example.read_text()), kb)
+    answer = why_not(case, kb, "encorafenib-cetuximab", engine=engine)  # needs V600E and earlier treatment
+    assert answer.changes and answer.verified[0]
+    (line,) = answer.cases[0]["prior"]["systemic_lines"]
+    assert len(line["agents"]) == 1 and "chemotherapy" in kb.drug_classes[line["agents"][0]]
+
+
+def test_changes_to_a_lesion_show_its_values_not_the_whole_entry(
+    kb: KnowledgeBase, engine: Engine, make_case: Callable[..., Case]
+) -> None:
+    mets = [
+        {"site": "liver", "count": 8, "resectability": "unresectable"},
+        {"site": "lung", "count": 4, "resectability": "unresectable"},
+    ]
+    answer = why_not(make_case(metastases=mets), kb, "liver-resection", engine=engine)
+    assert answer.changes
+    for change in answer.changes[0]:
+        if change.field.endswith((".resectability", ".count")):
+            assert not isinstance(change.before, (list, dict)) and not isinstance(change.after, (list, dict))
+        assert not (
+            change.field.count(".") == 2 and change.field.rsplit(".", 1)[0] in {c.field for c in answer.changes[0]}
+        )
+
+
 def test_cli_text_and_json(kb: KnowledgeBase, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data, option, status = _kept_out(kb, 1, 43)[0]
     path = tmp_path / "case.json"

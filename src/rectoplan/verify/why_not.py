@@ -7,9 +7,9 @@ offered'. Changing a field costs 1000, so the number of changed contract-1 field
 small extra costs break ties in the order a clinician would look: filling in an unknown fact (+0) before
 changing a known one (+1), before adding or removing a lesion (+2); a known fact is changed to
 another known value rather than made unknown (+1), and a changed list (treatment history, symptoms,
-surgeries) changes as few of its entries as possible (+1 each); then, as a second objective, a filled-in
-treatment history has as few lines as possible. The answer is replayed through the Python engine
-before it is shown.
+surgeries) changes as few of its entries as possible (+1 each); then, as further objectives, a filled-in
+treatment history has as few lines and drugs as possible, chemotherapy before targeted drugs. The answer
+is replayed through the Python engine before it is shown.
 """
 
 from __future__ import annotations
@@ -222,6 +222,8 @@ def patch(original: dict[str, Any], full: dict[str, Any], changed: list[str]) ->
 
 
 def _shown(data: dict[str, Any], name: str) -> Any:
+    """The value of one changed field as a clinician reads it: for a site's count or resectability, that
+    value (not the whole metastasis entry)."""
     site = _site(name)
     if site is None:
         value = _get(data, name.split("."))
@@ -230,7 +232,19 @@ def _shown(data: dict[str, Any], name: str) -> Any:
         if entries == []:
             return "none"  # distant staging is recorded and lists no lesion there
         value = entries
+        part = name.split(".")[2:]
+        if entries is not None and part:
+            values = [e.get(part[0]) for e in entries]
+            value = values[0] if len(values) == 1 else values
     return ABSENT if value is None else value
+
+
+def _shown_changes(original: dict[str, Any], new: dict[str, Any], changed: list[str]) -> list[FieldChange]:
+    """The changes to show: a site's count and resectability go without saying when the site itself
+    appears or disappears."""
+    whole_sites = {name for name in changed if _site(name) is not None and name.count(".") == 1}
+    shown = [n for n in changed if not (n.count(".") == 2 and n.rsplit(".", 1)[0] in whole_sites)]
+    return [FieldChange(n, _shown(original, n), _shown(new, n)) for n in shown]
 
 
 def smallest_changes(
@@ -273,8 +287,13 @@ def smallest_changes(
     # within a changed list (treatment history, symptoms, surgeries), change as few entries as possible
     for eq in (*fixed["prior.systemic_lines"], *fixed["primary.symptoms"][1:], *fixed["prior.surgeries"][1:]):
         opt.add_soft(eq, 1)
-    # then (a second, lexicographic objective) the shortest treatment history: no filler lines
+    # then (lexicographic objectives) the shortest treatment history, with no filler lines, made of as few
+    # drugs as possible, chemotherapy before targeted drugs when a history has to be filled in
     opt.minimize(engine.case.lines)
+    agents = engine.case.agents
+    other = [d for d in agents if "chemotherapy" not in kb.drug_classes.get(d, ())]
+    opt.minimize(z3.Sum([z3.If(agents[d], 1, 0) for d in other]))
+    opt.minimize(z3.Sum([z3.If(a, 1, 0) for a in agents.values()]))
     found: list[list[FieldChange]] = []
     cases: list[dict[str, Any]] = []
     verified: list[bool] = []
@@ -287,7 +306,7 @@ def smallest_changes(
         best = len(changed)
         full = model_case(engine.case, model, case.id)
         new = patch(original, full, changed)
-        found.append([FieldChange(n, _shown(original, n), _shown(new, n)) for n in changed])
+        found.append(_shown_changes(original, new, changed))
         cases.append(new)
         verified.append(_offered(kb, new, option_id))
         if not changed:

@@ -158,3 +158,20 @@ def test_a_deeply_nested_json_line_is_an_error_row(tmp_path: Path, capsys: pytes
     assert "2 records, 1 evaluated, 1 rejected" in capsys.readouterr().out
     (error,) = pq.read_table(tmp_path / "out" / "errors.parquet").to_pylist()
     assert error["row"] == 2 and error["message"].startswith("line 2: found invalid JSON (maximum recursion depth")
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb", "python"])
+def test_an_id_with_a_control_character_is_an_error_row(
+    engine: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        {"id": "ok-1", "met_liver_count": 2, "met_liver_resectability": "resectable"},
+        {"id": "bad\u001b[2J", "met_liver_count": 2, "met_liver_resectability": "resectable"},
+        {"id": "Müller 3", "met_liver_count": 2, "met_liver_resectability": "resectable"},
+    ]
+    (tmp_path / "ids.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["cohort", str(tmp_path / "ids.jsonl"), "-o", str(tmp_path / "out"), "--engine", engine]) == 0
+    assert "3 records, 2 evaluated, 1 rejected" in capsys.readouterr().out
+    (error,) = pq.read_table(tmp_path / "out" / "errors.parquet").to_pylist()
+    assert error["row"] == 2 and "without control characters" in error["message"]
+    assert [r["id"] for r in pq.read_table(tmp_path / "out" / "results.parquet").to_pylist()] == ["ok-1", "Müller 3"]

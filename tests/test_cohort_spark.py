@@ -82,3 +82,16 @@ def test_spark_makes_a_ragged_csv_row_an_error_row(spark: Any, kb: KnowledgeBase
         (2, ("found 4 field(s); expected 3, one per header column",)),
         (3, ("found 2 field(s); expected 3, one per header column",)),
     ]
+
+
+def test_spark_rejects_an_id_with_a_control_character(spark: Any, kb: KnowledgeBase, tmp_path: Path) -> None:
+    rows = [
+        {"id": "ok-1", "met_liver_count": 2, "met_liver_resectability": "resectable"},
+        {"id": "bad\u001b[2J", "met_liver_count": 2, "met_liver_resectability": "resectable"},
+        {"id": "Müller 3", "met_liver_count": 2, "met_liver_resectability": "resectable"},
+    ]
+    write_parquet(rows, tmp_path / "ids.parquet")
+    on_spark = run_cohort(tmp_path / "ids.parquet", kb, "spark", spark=spark)
+    local = run_cohort(tmp_path / "ids.parquet", kb, "polars")
+    assert on_spark.evaluated == local.evaluated == 2
+    assert [(e.row, e.problems) for e in on_spark.errors] == [(e.row, e.problems) for e in local.errors]

@@ -30,7 +30,9 @@ from rectoplan.core.errors import CaseError, Problem
 CASE_FORMAT = "rectoplan.case/1"
 MAX_TEXT = 200
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT)]
+# No control characters: an id is echoed into terminals, logs and reports (an escape sequence could
+# rewrite a clinician's screen).
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=r"^[^\x00-\x1f\x7f]*$")]
 Resectability = Literal["resectable", "potentially_resectable", "unresectable", "unknown"]
 Symptom = Literal["obstruction", "bleeding", "pain"]
 Site = Literal["liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other"]
@@ -160,6 +162,8 @@ def _expected(err: Mapping[str, Any]) -> str:
         return "true or false"
     if kind == "string_type":
         return "text"
+    if kind == "string_pattern_mismatch":
+        return "text without control characters (such as newlines, tabs or escape codes)"
     if kind in ("list_type",):
         return "a list"
     if kind in ("model_type", "dict_type", "model_attributes_type"):

@@ -48,6 +48,7 @@ UNKNOWN_MEANS_NONE = frozenset(
 )
 DIGITS = "[0-9]{1,9}"
 PRINTABLE = r"[\x20-\x7e]{{1,{}}}"
+NO_CONTROL = r"[^\x00-\x1f\x7f]*"  # as the edge validator's text: no control characters
 G12C = " *[gG]12[cC] *"
 
 
@@ -259,7 +260,8 @@ class Normalizer:
     def typed(self, col: FlatColumn, kind: RawKind, raw: ir.Expr) -> tuple[ir.Expr, ir.Expr]:
         if col.kind == "id":
             if kind == "text":
-                return raw, ir.Cmp("<=", ir.TextLen(raw), ir.integer(col.max_chars))
+                short = ir.Cmp("<=", ir.TextLen(raw), ir.integer(col.max_chars))
+                return raw, ir.all_of(short, ir.Matches(raw, NO_CONTROL))
             if kind == "int":
                 return ir.ToText(raw), ir.TRUE
             return raw, ir.FALSE

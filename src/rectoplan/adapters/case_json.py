@@ -363,8 +363,27 @@ def _repeated_key(value: object, path: str) -> tuple[str, str] | None:
     return None
 
 
+class _Repeated(Exception):
+    """Raised on the first object with a repeated key (the common, clean case then costs one plain pass)."""
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Repeated
+    return obj
+
+
+_UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_pairs)
+
+
 def _duplicate_key(text: str) -> tuple[str, str] | None:
     """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
+    try:
+        _UNIQUE_KEYS.decode(text)
+        return None
+    except _Repeated:
+        pass  # find where, with a slower pass that keeps the objects' paths
     any_repeated = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> _Object:

@@ -22,7 +22,9 @@ def register(commands: Any, kb_commands: Any) -> None:
     verify.add_argument("--timeout", type=float, default=60.0, metavar="S", help="solver time limit per invariant")
     verify.set_defaults(handler=cmd_verify)
 
-    why = commands.add_parser("why-not", help="why an option is not offered, and the smallest change that would")
+    why = commands.add_parser(
+        "why-not", help="why an option is not offered, and the smallest change that would let it in"
+    )
     why.add_argument("case", metavar="CASE.json", help="case file, or - for standard input")
     why.add_argument("option", metavar="OPTION_ID", help="an option id of the knowledge base")
     why.add_argument("--kb", metavar="DIR", help="knowledge directory (default: the shipped one)")

@@ -174,7 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rec = commands.add_parser("recommend", help="recommend for one case (contract 1 JSON or FHIR R4 Bundle)")
     rec.add_argument("case", metavar="CASE.json", help="case file, or - for standard input")
-    rec.add_argument("--format", choices=("json", "text", "html"), default="json")
+    rec.add_argument(
+        "--format",
+        choices=("json", "text", "html"),
+        default="json",
+        help="json: contract 2 (default); text: grouped and aligned, for people; html: a page",
+    )
     rec.add_argument("--kb", metavar="DIR", help="knowledge directory (default: the shipped one)")
     rec.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="colour text output")
     rec.set_defaults(handler=cmd_recommend)

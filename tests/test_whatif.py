@@ -141,3 +141,11 @@ def test_recommendation_json_carries_what_would_change(kb: KnowledgeBase) -> Non
     assert [i["if"] for i in items] == [c.condition for c in expected]
     assert all(set(i) >= {"if", "then", "fact", "added", "removed", "reranked"} for i in items)
     assert api.recommend(data, kb, what_if=False).to_dict()["what_would_change"] == []
+
+
+def test_sentences_name_no_phase_for_options_of_any_phase(kb: KnowledgeBase) -> None:
+    sentences = [
+        c.then for data in random_cases(150, 8) for c in what_would_change(assess(validate_case(data, kb), kb), kb)
+    ]
+    assert any("becomes the preferred option ranked first" in s for s in sentences), "an any-phase option tops one"
+    assert not [s for s in sentences if " any option" in s]

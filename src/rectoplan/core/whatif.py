@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from rectoplan.core.engine import Assessment, OptionOutcome
 
 _STRENGTH = {s: i for i, s in enumerate(STRENGTHS)}
-_PHASE_WORDS = {"first_line": "first-line", "second_line": "second-line", "later_line": "later-line"}
+_PHASE_WORDS = {"first_line": "first-line", "second_line": "second-line", "later_line": "later-line", "any": ""}
 _INT_RANGE = {"age": (18, 120), "ecog": (0, 4), "health.days_since_major_surgery": (0, 36500)}
 # Fields that are exactly one fact of the same name (see facts.py): a probe patches that fact only.
 _DIRECT_BOOLS = (
@@ -422,7 +422,8 @@ def _effect(
     if top is None or top == base_top:
         return Effect(intent, a, r, k)
     setting = (after.get(top) or before[top])[1]
-    words = f"{setting.strength} {_PHASE_WORDS.get(setting.phase, setting.phase.replace('_', ' '))}"
+    phase = _PHASE_WORDS.get(setting.phase, setting.phase.replace("_", " "))
+    words = f"{setting.strength} {phase}" if phase else setting.strength  # "preferred", not "preferred any"
     return Effect(intent, a, r, k, top, words)
 
 

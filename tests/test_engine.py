@@ -110,3 +110,10 @@ def test_repeat_gate_covers_every_systemic_option_with_a_resistance_class(kb: Kn
         classes = {kb.resistance_class[c] for c in option.components if c in kb.resistance_class}
         has_gate = any(g.id == "no-repeat-after-progression" for g in option.gates)
         assert has_gate == (option.kind == "systemic" and bool(classes)), option.id
+
+
+def test_rank_line_reads_naturally_for_options_of_any_phase(make_case: Callable[..., Case], kb: KnowledgeBase) -> None:
+    rec = recommend(make_case(), kb, what_if=False)
+    lines = [line for o in rec.options for line in o.rationale if line.startswith("Ranked ")]
+    assert any("in any phase (priority" in line for line in lines)
+    assert not [line for line in lines if "for any" in line]

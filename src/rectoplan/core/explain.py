@@ -47,7 +47,8 @@ def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
     assert setting is not None
     head = f"{setting.because} [{setting.id}]"
     passed = "Safety checks passed: " + ", ".join(g.id for g in outcome.passed) + "." if outcome.passed else ""
-    ranked = f"{setting.strength} for {setting.phase.replace('_', ' ')} (priority {setting.priority})."
+    phase = "in any phase" if setting.phase == "any" else f"for {setting.phase.replace('_', ' ')}"
+    ranked = f"{setting.strength} {phase} (priority {setting.priority})."
     warnings = [g.unknown for g in outcome.warned]
     notes: list[str] = []
     extra = [c for g in outcome.warned for c in g.cite]

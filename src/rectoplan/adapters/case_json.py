@@ -377,25 +377,25 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_pairs)
 
 
+def _marked_pairs(pairs: list[tuple[str, Any]]) -> _Object:
+    obj = _Object(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
+        obj.repeated = next(k for i, k in enumerate(keys) if k in keys[:i])
+    return obj
+
+
+_MARKING_KEYS = json.JSONDecoder(object_pairs_hook=_marked_pairs)
+
+
 def _duplicate_key(text: str) -> tuple[str, str] | None:
     """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
     try:
         _UNIQUE_KEYS.decode(text)
         return None
     except _Repeated:
-        pass  # find where, with a slower pass that keeps the objects' paths
-    any_repeated = []
-
-    def pairs_hook(pairs: list[tuple[str, Any]]) -> _Object:
-        obj = _Object(pairs)
-        if len(obj) != len(pairs):
-            keys = [k for k, _ in pairs]
-            obj.repeated = next(k for i, k in enumerate(keys) if k in keys[:i])
-            any_repeated.append(True)
-        return obj
-
-    tree = json.JSONDecoder(object_pairs_hook=pairs_hook).decode(text)
-    return _repeated_key(tree, "") if any_repeated else None
+        pass  # some key repeats: find where, with a slower pass that keeps the objects' paths
+    return _repeated_key(_MARKING_KEYS.decode(text), "")
 
 
 def decode_json(text: str | bytes) -> object:

@@ -117,3 +117,74 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
 def random_cases(n: int, seed: int = 0) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     return [random_case(rng, f"synthetic-{seed}-{i}") for i in range(n)]
+
+
+def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+# A usual sequence of lines (anti-VEGF, or anti-EGFR when RAS is wild type), for registry-shaped cases.
+SEQUENCE = (
+    (REGIMENS[3], REGIMENS[5]),
+    (REGIMENS[4], REGIMENS[6]),
+    (REGIMENS[11], REGIMENS[12]),
+)
+
+
+def registry_case(rng: random.Random, ident: str) -> dict[str, Any]:
+    """One random, valid case shaped like a registry row rather than like a coverage test.
+
+    `random_case` leaves every field out one time in five, independently, and draws each value uniformly,
+    so almost every case of a million differs from every other in what it is offered, held back from or
+    needs tested. A registry records most fields and most values are common ones; the weights below give
+    that shape. They are illustrative, not epidemiology: nothing reads them as facts about patients, and
+    the cohort benchmark prints how many distinct outcomes the cohort it times has.
+    """
+    case: dict[str, Any] = {"format": "rectoplan.case/1", "id": ident}
+    _put(case, "age", None if rng.random() < 0.01 else rng.randint(30, 89))
+    _put(case, "ecog", _pick(rng, ((0, 35), (1, 40), (2, 15), (3, 6), (4, 1), (None, 3))))
+    recurrence = rng.random() < 0.2
+    primary: dict[str, Any] = {"status": "resected" if recurrence or rng.random() < 0.4 else "in_place"}
+    if primary["status"] == "in_place" and rng.random() < 0.2:
+        primary["symptoms"] = [rng.choice(SYMPTOMS)]
+    case["primary"] = primary
+    if recurrence:
+        lr: dict[str, Any] = {"resectability": _pick(rng, tuple((r, 1.0) for r in RESECT))}
+        case["local_recurrence"] = lr
+    if not recurrence or rng.random() < 0.5:
+        mets = []
+        for site in rng.sample(("liver", "lung", "peritoneum"), _pick(rng, ((1, 75), (2, 20), (3, 5)))):
+            count = _pick(rng, ((1, 40), (3, 30), (10, 30)))
+            resectable = "resectable" if count == 1 else "potentially_resectable" if count == 3 else "unresectable"
+            mets.append({"site": site, "count": count, "resectability": resectable})
+        case["metastases"] = mets
+    ras = _pick(rng, (("wild_type", 50), ("mutant", 45), ("unknown", 5)))
+    nras = "wild_type" if ras == "mutant" else _pick(rng, (("wild_type", 9), ("mutant", 1)))
+    b: dict[str, Any] = {"kras": ras, "nras": nras}
+    if ras == "mutant" and rng.random() < 0.5:
+        b["kras_variant"] = _pick(rng, (("G12D", 4), ("G12V", 3), ("G13D", 2), ("G12C", 1)))
+    b["braf"] = _pick(rng, (("wild_type", 85), ("v600e", 8), ("unknown", 7)))
+    b["mmr"] = _pick(rng, (("pmmr_mss", 90), ("dmmr_msi_h", 5), ("unknown", 5)))
+    if rng.random() < 0.6:
+        b["her2"] = _pick(rng, (("negative", 95), ("positive", 5)))
+    if rng.random() < 0.3:
+        b["ntrk_fusion"] = b["ret_fusion"] = "negative"
+    case["biomarkers"] = b
+    lines = []
+    for regimens in SEQUENCE[: _pick(rng, ((0, 50), (1, 30), (2, 15), (3, 5)))]:
+        agents = regimens[0] if ras != "wild_type" or rng.random() < 0.5 else regimens[1]
+        lines.append({"agents": list(agents), "stopped_for": _pick(rng, (("progression", 8), ("intolerance", 2)))})
+    case["prior"] = {"pelvic_radiation": recurrence and rng.random() < 0.6, "systemic_lines": lines}
+    if recurrence:
+        case["prior"]["surgeries"] = [rng.choice(("low_anterior_resection", "abdominoperineal_resection"))]
+    health: dict[str, Any] = {"fit_for_intensive_therapy": case.get("ecog", 2) <= 1 and rng.random() < 0.8}
+    if rng.random() < 0.5:
+        health["dpyd"] = _pick(rng, (("normal", 95), ("intermediate", 4), ("poor", 1)))
+    case["health"] = health
+    return case
+
+
+def registry_cases(n: int, seed: int = 0) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [registry_case(rng, f"registry-{seed}-{i}") for i in range(n)]

@@ -80,6 +80,23 @@ def _weights(layout: SetLayout, word: int, weight_of: Mapping[str, Sequence[str]
     return pa.array(out, pa.int64())
 
 
+def _distinct(lists: pa.Array) -> tuple[pa.Array, pa.Array] | None:
+    """(for each row the number of its distinct value, the first row of each distinct value), or None.
+
+    Treatment histories repeat (a million rows held 67,000 distinct ones), so they are worked out once per
+    distinct history. The rows are grouped by a 64-bit hash, which is exact only when there are as many
+    distinct hashes as distinct values; that is checked, and on a collision (or when most rows differ, so
+    that grouping would not pay) None says to work row by row."""
+    import polars as pl
+
+    values = pl.Series(lists)
+    hashes = values.hash()
+    encoded = pc.dictionary_encode(hashes.to_arrow())
+    if len(encoded.dictionary) > len(lists) // 4 or values.n_unique() != len(encoded.dictionary):
+        return None
+    return encoded.indices, hashes.arg_unique().to_arrow()  # both in order of first appearance
+
+
 class ArrowLists:
     """Computes the list stage's columns for a table whose list columns are native."""
 
@@ -199,6 +216,16 @@ class ArrowLists:
             out[fact_column("prior.systemic_recorded")] = false
             return out
         lines = _list(table.column("prior_lines"))
+        distinct = _distinct(lines)
+        if distinct is None:
+            return self._lines_of(lines, plan)
+        indices, firsts = distinct
+        return {name: column.take(indices) for name, column in self._lines_of(lines.take(firsts), plan).items()}
+
+    def _lines_of(
+        self, lines: pa.Array, plan: Sequence[tuple[str, str | None, Mapping[str, Sequence[str]]]]
+    ) -> dict[str, pa.Array]:
+        out: dict[str, pa.Array] = {}
         starts, count, valid = _offsets(lines)
         items = lines.values  # one struct per line
         fields = [items.type.field(i).name for i in range(items.type.num_fields)]

@@ -52,7 +52,7 @@ def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[
             words = tuple(f"_w_{name}_{k}" for k in range(len(chunks)))
             shared[conds] = words
             for word, chunk in zip(words, chunks, strict=True):
-                words_stage.append((word, ir.total([ir.bit(ir.is_true(c), 1 << j) for j, (c, _) in enumerate(chunk)])))
+                words_stage.append((word, packed_word([c for c, _ in chunk])))
         key = None
         if len(words) > 1:
             key = f"_h_{words[0]}"
@@ -60,6 +60,27 @@ def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[
                 keys_stage.append((key, ir.Hash(tuple(ir.Col(w) for w in words), 0)))
         packed.append(Packed(name, words, labels, key))
     return [words_stage, keys_stage], packed, plain
+
+
+BYTE_BITS = 7  # bits summed as 8-bit integers before widening: positive, so no engine sees an overflow
+
+
+def packed_word(conds: Sequence[ir.Expr]) -> ir.Expr:
+    """A 64-bit word whose bit `j` is set when `conds[j]` is TRUE.
+
+    Summing 64-bit weights moves eight bytes per row for every bit; the bits are summed seven at a time as
+    8-bit integers, and only those partial sums are widened and shifted into place (about twice as fast in
+    Polars for the result words)."""
+    parts: list[ir.Expr] = []
+    for start in range(0, len(conds), BYTE_BITS):
+        chunk = conds[start : start + BYTE_BITS]
+        flags = [ir.when(ir.is_true(c), ir.small(1 << j), ir.small(0)) for j, c in enumerate(chunk)]
+        kept = [f for f in flags if f != ir.small(0)]
+        if not kept:
+            continue
+        wide = ir.Cast(kept[0] if len(kept) == 1 else ir.Add(tuple(kept)), "int")
+        parts.append(wide if start == 0 else ir.Mul(wide, ir.integer(1 << start)))
+    return ir.total(parts)
 
 
 def columns_of(packed: Sequence[Packed]) -> list[str]:

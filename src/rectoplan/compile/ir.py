@@ -154,7 +154,7 @@ class Hash:
 
 @dataclass(frozen=True, slots=True)
 class Add:
-    """Sum of 64-bit integers (NULL propagates)."""
+    """Sum of integers of one width (NULL propagates); 8-bit sums must stay below 128."""
 
     items: tuple[Expr, ...]
 

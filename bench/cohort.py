@@ -11,6 +11,12 @@ as Parquet and as JSON lines of flattened rows, then times, in the same run:
 - the per-case loop (edge validator + `rectoplan.core.engine`, what `--engine python` does);
 - the same core rules in zen-engine (GoRules JDM decision graph) and in `rule-engine` (rule expressions).
 
+It does so for two generated cohorts (--shapes): `registry` (`rectoplan.synthetic.registry_cases`: most
+fields recorded, common values common, as in a registry extract) and `coverage` (`random_cases`: every value
+equally likely and a fifth of every field missing, built to reach rare combinations; nearly every case has
+an outcome of its own). The number of distinct outcomes is printed with each. The two rule engines run on
+the first shape only.
+
 The per-case loop and the two rule engines are timed on a --sample of the cohort and scaled (they are
 100 to 1000 times slower); both rule-engine ports are checked against the engine on that sample, so the
 comparison is between equal work. Figures are printed, never asserted (targets live here, not in tests).
@@ -34,22 +40,26 @@ import pyarrow.parquet as pq
 from rectoplan.cohort.columns import COLUMNS, flatten_contract
 from rectoplan.cohort.readers import arrow_type
 from rectoplan.kb.loader import default_knowledge
-from rectoplan.synthetic import random_cases
+from rectoplan.synthetic import random_cases, registry_cases
 
 CHUNK = 50_000
 
 
-def generate(n: int, folder: Path) -> tuple[Path, Path]:
+SHAPES = {"registry": registry_cases, "coverage": random_cases}
+
+
+def generate(n: int, folder: Path, shape: str = "registry") -> tuple[Path, Path]:
     """The cohort as Parquet and JSON lines (cached: generating a million cases takes a minute or two)."""
     folder.mkdir(parents=True, exist_ok=True)
-    parquet, jsonl = folder / f"cohort-{n}.parquet", folder / f"cohort-{n}.jsonl"
+    stem = f"cohort-{n}" if shape == "coverage" else f"cohort-{shape}-{n}"
+    parquet, jsonl = folder / f"{stem}.parquet", folder / f"{stem}.jsonl"
     if parquet.exists() and jsonl.exists():
         return parquet, jsonl
     schema = pa.schema([(c.name, arrow_type(c.kind)) for c in COLUMNS])
     start = time.perf_counter()
     with pq.ParquetWriter(parquet, schema) as writer, jsonl.open("w", encoding="utf-8") as lines:
         for first in range(0, n, CHUNK):
-            rows = [flatten_contract(c) for c in random_cases(min(CHUNK, n - first), seed=first // CHUNK)]
+            rows = [flatten_contract(c) for c in SHAPES[shape](min(CHUNK, n - first), seed=first // CHUNK)]
             for i, row in enumerate(rows):  # unique ids across chunks
                 row["id"] = f"case-{first + i}"
             writer.write_table(pa.Table.from_pylist(rows, schema=schema))
@@ -362,13 +372,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rule-engine-sample", type=int, default=2_000, help="cases for rule-engine (pure Python, several ms per case)"
     )
+    parser.add_argument(
+        "--shapes",
+        default="registry,coverage",
+        help="cohorts to time, comma-separated: registry (most fields recorded, common values common) and "
+        "coverage (uniform values, a fifth of every field missing: nearly every outcome distinct)",
+    )
     args = parser.parse_args(argv)
-    parquet, jsonl = generate(args.cases, args.data)
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    if not shapes or any(s not in SHAPES for s in shapes):
+        parser.error(f"--shapes: expected a comma-separated list of {', '.join(SHAPES)}")
     kb = default_knowledge()
     print(
         f"knowledge {kb.version}: {len(kb.options)} options, "
         f"{sum(len(o.gates) for o in kb.options)} option gates; {os.cpu_count()} cores; Python {sys.version.split()[0]}"
     )
+    for number, shape in enumerate(shapes):
+        time_shape(args, kb, shape, slow_engines=number == 0 and not args.skip_engines)
+    return 0
+
+
+def distinct_outcomes(result: Any) -> int:
+    """Distinct result rows (every result column but row and id): what the explanations are rendered for."""
+    import polars as pl
+
+    from rectoplan.compile.plan import RESULT_COLUMNS
+
+    table = result.results.select(list(RESULT_COLUMNS))
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return int(frame.select(pl.all().cast(pl.String)).n_unique())
+
+
+def time_shape(args: argparse.Namespace, kb: Any, shape: str, slow_engines: bool) -> None:
+    parquet, jsonl = generate(args.cases, args.data, shape)
+    print(f"\n== {shape} cohort: {args.cases:,} cases ({parquet})")
     results: dict[str, float] = {}
     for engine in ("polars", "duckdb"):
         for path in (parquet, jsonl):
@@ -377,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
             results[label] = args.cases / seconds
             steps = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
             print(f"{label} {_rate(args.cases, seconds)}   [{steps}]")
+            if engine == "polars" and path == parquet:
+                print(f"distinct outcomes: {distinct_outcomes(result):,} of {result.evaluated:,} cases")
     from rectoplan.cohort.output import write_outputs
 
     with tempfile.TemporaryDirectory() as out:
@@ -390,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         f"per-case loop    {_rate(len(sample), seconds)}  -> {args.cases / results['per-case loop']:,.0f} s "
         f"for {args.cases:,}"
     )
-    if not args.skip_engines:
+    if slow_engines:
         for name, timer, size in (
             ("zen-engine", time_zen, len(sample)),
             ("rule-engine", time_rule_engine, min(len(sample), args.rule_engine_sample)),
@@ -410,7 +450,6 @@ def main(argv: list[str] | None = None) -> int:
         for other in ("per-case loop", "zen-engine", "rule-engine"):
             if other in results:
                 print(f"embedded default (Parquet) vs {other}: {best / results[other]:,.0f}x")
-    return 0
 
 
 if __name__ == "__main__":

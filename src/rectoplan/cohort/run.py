@@ -8,8 +8,10 @@ accepted ones are re-read in canonical form. Rows in = rows out + error rows is 
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,23 +128,79 @@ def validate_rows(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[Er
     return canonical_table(rows, numbers), errors
 
 
+BLOCK_ROWS = 100_000  # below this many rows a table is evaluated in one piece
+
+
+def blocks_for(rows: int) -> int:
+    """How many row blocks to evaluate at once: one per core, for tables large enough to be worth it."""
+    return max(1, min(os.cpu_count() or 1, rows // BLOCK_ROWS))
+
+
 def evaluate_local(
-    table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock | None = None, fast_lists: bool = True
+    table: pa.Table,
+    kb: KnowledgeBase,
+    engine_name: str,
+    clock: _Clock | None = None,
+    fast_lists: bool = True,
+    blocks: int | None = None,
 ) -> tuple[pa.Table, list[ErrorRow]]:
     """Result rows and error rows of a flattened table, with an embedded engine (`fast_lists`: list
-    columns by Arrow kernels when they are native; False keeps the compiled list folds, for tests)."""
-    from rectoplan.cohort.local import assemble, engine_named
-    from rectoplan.compile import arrow_lists
-    from rectoplan.compile.collect import columns_of, pack_outputs
+    columns by Arrow kernels when they are native; False keeps the compiled list folds, for tests).
+
+    Large tables are cut into `blocks` row blocks whose rules are evaluated on threads at once. Polars uses
+    every core by itself, but the Arrow kernels of the list stage run on one; two blocks keep both cores
+    busy. Rows never depend on each other, so the blocks' words are simply put back together in row order,
+    and the texts are built once for the whole table (per block, their dictionaries would have to be merged
+    afterwards, which cost more than it saved on a cohort of mostly distinct outcomes)."""
+    from rectoplan.cohort.local import assemble
 
     clock = clock or _Clock(None)
-    # The compiled stages are kept in the knowledge base's memo: the same stage objects on every run let
-    # the engine keep what it builds from them (Polars expressions) instead of rebuilding it.
+    count = blocks if blocks is not None else blocks_for(table.num_rows)
+    _, _, packed, plain = _compiled(kb)  # built once, before any thread needs it
+    if count <= 1:
+        evaluated, errors, by_reference = _evaluate_block(table, kb, engine_name, clock, fast_lists)
+    else:
+        size = -(-table.num_rows // count)
+        pieces = [table.slice(start, size) for start in range(0, table.num_rows, size)]
+        with clock.phase(f"evaluate rules ({len(pieces)} row blocks at once)", 0.2):
+            with ThreadPoolExecutor(len(pieces)) as pool:
+                done = list(pool.map(lambda p: _evaluate_block(p, kb, engine_name, _Clock(None), fast_lists), pieces))
+            evaluated = pa.concat_tables([d[0] for d in done], promote_options="permissive")
+            errors = [e for d in done for e in d[1]]
+            references = [d[2] for d in done if d[2] is not None]
+            by_reference = pa.concat_tables(references) if references else None
+    with clock.phase("collect results per distinct outcome", 0.7):
+        columns = assemble(evaluated, packed)
+        columns.update({name: evaluated.column(name) for name in plain})
+        results = conform(pa.table({"row": evaluated.column(ROW), "id": evaluated.column("n_id"), **columns}))
+        if by_reference is not None:
+            results = pa.concat_tables([results, by_reference]).combine_chunks()
+            results = results.take(pc.sort_indices(results, [("row", "ascending")]))
+    return results, errors
+
+
+def _compiled(kb: KnowledgeBase) -> tuple[Any, ...]:
+    """The compiled stages, kept in the knowledge base's memo: the same stage objects on every run let the
+    engine keep what it builds from them (Polars expressions) instead of rebuilding it."""
+    from rectoplan.compile.collect import pack_outputs
+
     compiled = kb.memo.get("cohort-local-plan")
     if compiled is None:
         *before, outputs = compile_plan(kb).stages
         compiled = kb.memo["cohort-local-plan"] = (before, *pack_outputs(outputs))
-    before, packing, packed, plain = compiled
+    return tuple(compiled)
+
+
+def _evaluate_block(
+    table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock, fast_lists: bool
+) -> tuple[pa.Table, list[ErrorRow], pa.Table | None]:
+    """(the evaluated words of the rows the plan decides, error rows, results of the rows only the per-case
+    reference can decide, or None)."""
+    from rectoplan.cohort.local import engine_named
+    from rectoplan.compile import arrow_lists
+    from rectoplan.compile.collect import columns_of
+
+    before, packing, packed, plain = _compiled(kb)
     engine = engine_named(engine_name, kb.memo)
     keep = [ROW, "n_id", "_clean", *plain, *columns_of(packed)]
 
@@ -176,14 +234,7 @@ def evaluate_local(
                 rest = canonical.filter(pc.invert(fine))
                 if rest.num_rows:  # valid, but beyond what the plan reads exactly (e.g. a non-ASCII variant)
                     by_reference, _ = evaluate_python(rest, kb)
-    with clock.phase("collect results per distinct outcome", 0.7):
-        columns = assemble(evaluated, packed)
-        columns.update({name: evaluated.column(name) for name in plain})
-        results = conform(pa.table({"row": evaluated.column(ROW), "id": evaluated.column("n_id"), **columns}))
-        if by_reference is not None:
-            results = pa.concat_tables([results, conform(by_reference)]).combine_chunks()
-            results = results.take(pc.sort_indices(results, [("row", "ascending")]))
-    return results, errors
+    return evaluated, errors, by_reference
 
 
 def evaluate_python(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[ErrorRow]]:

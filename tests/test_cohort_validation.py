@@ -204,3 +204,26 @@ def test_rows_in_equal_rows_out_plus_errors_for_every_mutation(kb: KnowledgeBase
     assert sorted([r["row"] for r in result.results.to_pylist()] + [e.row for e in result.errors]) == list(
         range(1, len(MUTATIONS) + 1)
     )
+
+
+@pytest.mark.parametrize("flattened", [True, False])
+def test_a_key_given_twice_in_a_json_line_is_an_error_row(tmp_path: Path, kb: KnowledgeBase, flattened: bool) -> None:
+    """A line giving `age` twice (or a nested key twice, in a case object) is an error row naming the key;
+    the other lines are evaluated as usual. A parser would keep one of the two values without a word."""
+    cases = random_cases(3, seed=12)
+    cases[1].pop("biomarkers", None)
+    lines = [json.dumps(flatten_contract(c) if flattened else c) for c in cases]
+    if flattened:
+        lines[1] = lines[1][:-1] + ', "age": 40, "age": 41}'
+    else:
+        lines[1] = lines[1][:-1] + ', "biomarkers": {"kras": "mutant", "kras": "wild_type"}}'
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for engine in ("polars", "python"):
+        result = run_cohort(path, kb, engine)
+        assert [r["row"] for r in result.results.to_pylist()] == [1, 3]
+        assert len(result.errors) == 1 and result.errors[0].row == 2 and result.errors[0].id == cases[1]["id"]
+        (message,) = result.errors[0].problems
+        key = "age" if flattened else "kras"
+        assert message.startswith(f"line 2: found the key {key!r} twice in one object"), message
+        assert flattened or "in biomarkers" in message

@@ -388,6 +388,18 @@ def _marked_pairs(pairs: list[tuple[str, Any]]) -> _Object:
 _MARKING_KEYS = json.JSONDecoder(object_pairs_hook=_marked_pairs)
 
 
+def decode_with_unique_keys(text: str) -> tuple[Any, tuple[str, str] | None]:
+    """(the decoded value, (path of the object, key) of the first key given twice in one object, or None).
+
+    For inputs read line by line with the standard library (cohort JSON lines): one pass when no key
+    repeats. Raises what `json.loads` raises on text that is not JSON."""
+    try:
+        return _UNIQUE_KEYS.decode(text), None
+    except _Repeated:
+        value = _MARKING_KEYS.decode(text)
+        return value, _repeated_key(value, "")
+
+
 def _duplicate_key(text: str) -> tuple[str, str] | None:
     """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
     try:

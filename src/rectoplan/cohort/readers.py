@@ -24,6 +24,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from rectoplan.adapters.case_json import decode_with_unique_keys
 from rectoplan.cohort.columns import BY_NAME, COLUMNS, flatten
 from rectoplan.compile.case_columns import RawType
 from rectoplan.core.errors import CaseError, Problem
@@ -266,10 +267,17 @@ class JsonLines:
                 continue
             self.count += 1
             try:
-                data = json.loads(line)
+                data, repeated = decode_with_unique_keys(line)
             except (ValueError, RecursionError) as exc:
                 message = f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line"
                 self.errors.append(ErrorRow(self.count, None, (message,)))
+                continue
+            if repeated is not None:  # a parser keeps one of the two values; which one was meant is unknown
+                path, key = repeated
+                where = f" in {path}" if path else ""
+                message = f"line {lineno}: found the key {key!r} twice in one object{where}; expected each key once"
+                ident = data.get("id") if isinstance(data, dict) else None
+                self.errors.append(ErrorRow(self.count, ident if isinstance(ident, str) else None, (message,)))
                 continue
             yield self.count, lineno, data
 

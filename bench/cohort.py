@@ -1,9 +1,10 @@
 """Cohort benchmark: cases per second for each way of applying the rules to a generated cohort.
 
     .venv/bin/python bench/cohort.py [--cases 1000000] [--sample 20000] [--data DIR] [--skip-engines]
+                                     [--shapes registry,coverage]
 
-Generates (once, cached in --data) a cohort of --cases synthetic cases (`rectoplan.synthetic.random_cases`)
-as Parquet and as JSON lines of flattened rows, then times, in the same run:
+Generates (once, cached in --data) a cohort of --cases synthetic cases of each shape as Parquet and as JSON
+lines of flattened rows, then times, in the same run:
 
 - the embedded default (Polars) and DuckDB, from Parquet and from JSON lines to the result table in
   memory (read + validate + evaluate + build the result texts);

@@ -402,12 +402,7 @@ def decode_with_unique_keys(text: str) -> tuple[Any, tuple[str, str] | None]:
 
 def _duplicate_key(text: str) -> tuple[str, str] | None:
     """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
-    try:
-        _UNIQUE_KEYS.decode(text)
-        return None
-    except _Repeated:
-        pass  # some key repeats: find where, with a slower pass that keeps the objects' paths
-    return _repeated_key(_MARKING_KEYS.decode(text), "")
+    return decode_with_unique_keys(text)[1]
 
 
 def decode_json(text: str | bytes) -> object:

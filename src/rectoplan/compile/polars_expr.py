@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rectoplan.compile import ir
@@ -85,10 +85,7 @@ def expr(e: ir.Expr, var: str | None = None) -> Any:
             # First true condition wins: each `when` without `otherwise` is null where its condition is not
             # true, so the first non-null is the answer (a third faster than nested otherwise branches).
             return pl.coalesce([*(pl.when(sub(c)).then(sub(v)) for c, v in e.whens), sub(e.default)])
-        chain: Any = None
-        for cond, value in e.whens:
-            chain = (pl.when(sub(cond)) if chain is None else chain.when(sub(cond))).then(sub(value))
-        return chain.otherwise(sub(e.default)) if chain is not None else sub(e.default)
+        return _chain(e, var, sub)
     if isinstance(e, ir.Coalesce):
         return pl.coalesce([sub(i) for i in e.items])
     if isinstance(e, ir.BitAnd):
@@ -136,14 +133,21 @@ def _text_case(e: ir.Case, var: str | None) -> Any:
     compares with text literals and `is_in` exactly as text does, and nulls stay nulls."""
     import polars as pl
 
-    def lit(value: ir.Expr) -> Any:
-        assert isinstance(value, ir.Lit)
-        return pl.lit(value.value, dtype=pl.Categorical)
+    def value(v: ir.Expr) -> Any:
+        assert isinstance(v, ir.Lit)
+        return pl.lit(v.value, dtype=pl.Categorical)
+
+    return _chain(e, var, value)
+
+
+def _chain(e: ir.Case, var: str | None, value: Callable[[ir.Expr], Any]) -> Any:
+    """`when ... then ... otherwise` in order; `value` prints the branches' values."""
+    import polars as pl
 
     chain: Any = None
-    for cond, value in e.whens:
-        chain = (pl.when(expr(cond, var)) if chain is None else chain.when(expr(cond, var))).then(lit(value))
-    return chain.otherwise(lit(e.default)) if chain is not None else lit(e.default)
+    for cond, then in e.whens:
+        chain = (pl.when(expr(cond, var)) if chain is None else chain.when(expr(cond, var))).then(value(then))
+    return chain.otherwise(value(e.default)) if chain is not None else value(e.default)
 
 
 def _fold(e: ir.Fold, var: str | None) -> Any:

@@ -244,6 +244,27 @@ def test_recommend_endpoint_applies_the_json_checks_of_the_cli(secure: str, keys
     assert post("[1, 2]").json()["issue"][0]["diagnostics"].endswith("expected a JSON object (contract 1 case)")
 
 
+def test_a_key_given_twice_in_a_hook_request_is_refused(secure: str, keys: Keys) -> None:
+    """A prefetched Patient with two birth dates: the parser would keep one; the service names the repetition."""
+    import json
+
+    body = patient_view("ines-rectal-liver", prefetch_from(load_bundle("rectal_stage4_kras_g12c")))
+    assert body["prefetch"]["patient"]["resourceType"] == "Patient"
+    text = json.dumps(body).replace(
+        '"resourceType": "Patient"',
+        '"resourceType": "Patient", "birthDate": "1950-01-01", "birthDate": "1990-01-01"',
+        1,
+    )
+    url = secure + "/cds-services/rectoplan-options"
+    headers = {"Authorization": f"Bearer {keys.token(url)}", "Content-Type": "application/json"}
+    response = httpx.post(url, content=text, headers=headers, timeout=10)
+    assert response.status_code == 400
+    (issue,) = response.json()["issue"]
+    assert issue["expression"] == ["CDSHooksRequest.prefetch.patient"]
+    assert "the key 'birthDate' is given twice" in issue["diagnostics"]
+    assert call(secure, "/cds-services/rectoplan-options", keys, body).status_code == 200  # the same, once each
+
+
 def test_request_size_is_limited(secure: str, keys: Keys) -> None:
     body = patient_view("x", {"patient": {"resourceType": "Patient", "id": "x", "text": {"div": "a" * 3_000_000}}})
     assert call(secure, "/cds-services/rectoplan-options", keys, body).status_code == 413

@@ -400,7 +400,7 @@ def decode_with_unique_keys(text: str) -> tuple[Any, tuple[str, str] | None]:
         return value, _repeated_key(value, "")
 
 
-def _duplicate_key(text: str) -> tuple[str, str] | None:
+def duplicate_key(text: str) -> tuple[str, str] | None:
     """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
     return decode_with_unique_keys(text)[1]
 
@@ -424,7 +424,7 @@ def decode_json(text: str | bytes) -> object:
             return _fail("", exc.msg, "valid UTF-8 JSON")
         return _fail(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")
     try:
-        repeated = _duplicate_key(text.decode() if isinstance(text, bytes) else text)
+        repeated = duplicate_key(text.decode() if isinstance(text, bytes) else text)
     except RecursionError:  # the stdlib pass nests less deep than orjson (no case is near either limit)
         return _fail("", "nesting deeper than about 900 levels", "valid UTF-8 JSON of reasonable depth")
     if repeated is not None:

@@ -7,6 +7,7 @@ is where text is built (joined ids), and broadcasts it back as dictionary-encode
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ import pyarrow.compute as pc
 
 from rectoplan.compile import ir
 from rectoplan.compile.collect import Packed
+from rectoplan.compile.rules import WORD_BITS
 
 Stage = Sequence[tuple[str, ir.Expr]]
 
@@ -84,6 +86,7 @@ def engine_named(name: str, memo: dict[Any, Any] | None = None) -> LocalEngine:
     raise ValueError(f"unknown local engine {name!r}")
 
 
+@functools.lru_cache(maxsize=256)
 def _byte_tables(names: tuple[str, ...]) -> list[list[str]]:
     """For each byte of a word, the joined ids of each of its 256 values (bit 0 of byte k is `names[8k]`)."""
     tables = []
@@ -132,6 +135,40 @@ def _texts(reps: list[pa.Array], labels: tuple[tuple[str, ...], ...]) -> pa.Arra
     return parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "")
 
 
+@functools.lru_cache(maxsize=16)
+def _decoding(coded: tuple[Packed, ...]) -> tuple[list[Any], list[Any]]:
+    """The Polars expressions of `_decoded` (building them takes longer than running them)."""
+    import polars as pl
+
+    from rectoplan.compile.collect import packed_word
+    from rectoplan.compile.polars_expr import expr
+
+    codes = [
+        ((pl.col(f"_w{w}") // (1 << shift)) % (1 << width)).cast(pl.Int8).alias(column)
+        for column, w, shift, width in coded[0].fields
+    ]
+    exprs = []
+    for p in coded:
+        for k in range(0, len(p.tests), WORD_BITS):
+            tests = [ir.Cmp("=", ir.Col(column), ir.small(value)) for column, value in p.tests[k : k + WORD_BITS]]
+            exprs.append(expr(packed_word(tests)).alias(f"{p.name}/{k}"))
+    return codes, exprs
+
+
+def _decoded(words: list[pa.Array], coded: Sequence[Packed]) -> dict[str, list[pa.Array]]:
+    """The bit words of coded outputs (sharing `words`), from the packed codes of the representative rows.
+
+    The codes are unpacked once, and each output's words are printed from the same `packed_word`
+    expressions as any other output's (label i set where its code column holds its value), all in one
+    Polars pass over the few representative rows."""
+    import polars as pl
+
+    codes, exprs = _decoding(tuple(coded))
+    frame = pl.DataFrame({f"_w{k}": w for k, w in enumerate(words)})
+    result = frame.lazy().with_columns(codes).select(exprs).collect()
+    return {p.name: [result[f"{p.name}/{k}"].to_arrow() for k in range(0, len(p.tests), WORD_BITS)] for p in coded}
+
+
 def _same(reps: pa.Array, indices: pa.Array, words: pa.Array) -> bool:
     """Whether every row's word equals the word of its key's representative."""
     return bool(pc.all(pc.fill_null(pc.equal(pc.take(reps, indices), words), False)).as_py())
@@ -148,6 +185,7 @@ def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
 
     out: dict[str, pa.Array] = {}
     cache: dict[tuple[str, ...], tuple[pa.Array, list[pa.Array]]] = {}
+    decoded: dict[str, list[pa.Array]] = {}
     for p in packed:
         if not p.words:
             out[p.name] = pa.DictionaryArray.from_arrays(
@@ -166,5 +204,9 @@ def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
             else:  # a hash collision: no shortcut, the texts are made row by row
                 cache[p.words] = (pa.array(range(table.num_rows), pa.int32()), words)
         indices, reps = cache[p.words]
+        if p.tests:
+            if p.name not in decoded:
+                decoded.update(_decoded(reps, [q for q in packed if q.tests and q.words == p.words]))
+            reps = decoded[p.name]
         out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(indices, pa.int32()), _texts(reps, p.labels))
     return out

@@ -182,12 +182,12 @@ def evaluate_local(
 def _compiled(kb: KnowledgeBase) -> tuple[Any, ...]:
     """The compiled stages, kept in the knowledge base's memo: the same stage objects on every run let the
     engine keep what it builds from them (Polars expressions) instead of rebuilding it."""
-    from rectoplan.compile.collect import pack_outputs
+    from rectoplan.compile.collect import pack_outputs, value_ranges
 
     compiled = kb.memo.get("cohort-local-plan")
     if compiled is None:
         *before, outputs = compile_plan(kb).stages
-        compiled = kb.memo["cohort-local-plan"] = (before, *pack_outputs(outputs))
+        compiled = kb.memo["cohort-local-plan"] = (before, *pack_outputs(outputs, value_ranges(before)))
     return tuple(compiled)
 
 

@@ -9,7 +9,7 @@ conditions (ranked options and their settings) share their words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rectoplan.compile import ir
@@ -26,22 +26,102 @@ class Packed:
     words: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]
     key: str | None  # a hash of the words when there are several (None: the one word is the key)
+    # A *coded* output: `words` hold small integer columns side by side (`fields`: column, word, shift,
+    # width), and label i is set exactly when column `tests[i][0]` equals `tests[i][1]`.
+    tests: tuple[tuple[str, int], ...] = ()
+    fields: tuple[tuple[str, int, int, int], ...] = ()  # (column, word, shift, width) of each code
 
 
-def pack_outputs(outputs: Stage) -> tuple[list[list[tuple[str, ir.Expr]]], list[Packed], list[str]]:
+def value_ranges(stages: Sequence[Stage]) -> dict[str, int]:
+    """The largest value of each column that is a choice among small non-negative literals (option codes)."""
+    out: dict[str, int] = {}
+    for stage in stages:
+        for name, expr in stage:
+            if isinstance(expr, ir.Case):
+                values = [v for _, v in expr.whens] + [expr.default]
+                if all(isinstance(v, ir.Lit) and v.kind == "small" and isinstance(v.value, int) for v in values):
+                    numbers = [v.value for v in values if isinstance(v, ir.Lit) and isinstance(v.value, int)]
+                    if min(numbers) >= 0:
+                        out[name] = max(numbers)
+    return out
+
+
+def _code_tests(expr: ir.Collect, ranges: Mapping[str, int]) -> tuple[tuple[str, int], ...] | None:
+    """For a `Collect` whose every item is `code column = value`, those (column, value); else None."""
+    tests = []
+    for cond, _ in expr.items:
+        if not (
+            isinstance(cond, ir.Cmp)
+            and cond.op == "="
+            and isinstance(cond.left, ir.Col)
+            and cond.left.name in ranges
+            and isinstance(cond.right, ir.Lit)
+            and isinstance(cond.right.value, int)
+            and not isinstance(cond.right.value, bool)
+        ):
+            return None
+        tests.append((cond.left.name, cond.right.value))
+    return tuple(tests) if tests else None
+
+
+Field = tuple[str, int, int, int]  # a code column, its word, shift and width
+
+
+def _code_words(columns: Sequence[str], ranges: Mapping[str, int]) -> tuple[list[ir.Expr], list[Field]]:
+    """Small integer columns side by side in 62-bit words: (word expressions, fields)."""
+    fields: list[Field] = []
+    parts: list[list[ir.Expr]] = [[]]
+    shift = 0
+    for column in columns:
+        width = max(1, ranges[column].bit_length())
+        if shift + width > WORD_BITS:
+            parts.append([])
+            shift = 0
+        value: ir.Expr = ir.Cast(ir.Col(column), "int")
+        parts[-1].append(value if shift == 0 else ir.Mul(value, ir.integer(1 << shift)))
+        fields.append((column, len(parts) - 1, shift, width))
+        shift += width
+    return [ir.total(p) for p in parts], fields
+
+
+def pack_outputs(
+    outputs: Stage, ranges: Mapping[str, int] | None = None
+) -> tuple[list[list[tuple[str, ir.Expr]]], list[Packed], list[str]]:
     """(stages computing the words and keys, packed outputs, names of the other outputs, kept as they are).
 
     The other outputs (texts from a small CASE, such as the intent) are evaluated as they are; they are
-    included in the first returned stage."""
+    included in the first returned stage.
+
+    Outputs decided by option codes alone (options, settings, excluded, held: `code = value` items, with
+    the codes' `ranges` known) are *coded*: per row only the codes themselves are packed, three bits each,
+    and their bits are worked out per distinct combination of codes, where the texts are made. That is
+    some 80 codes per row instead of some 370 bits."""
+    ranges = ranges or {}
     words_stage: list[tuple[str, ir.Expr]] = []
     keys_stage: list[tuple[str, ir.Expr]] = []
     packed: list[Packed] = []
     plain: list[str] = []
     shared: dict[tuple[ir.Expr, ...], tuple[str, ...]] = {}
+    coded = {name: t for name, expr in outputs if isinstance(expr, ir.Collect) and (t := _code_tests(expr, ranges))}
+    code_columns = list(dict.fromkeys(column for tests in coded.values() for column, _ in tests))
+    code_words: tuple[str, ...] = ()
+    fields: list[Field] = []
+    if code_columns:
+        exprs, fields = _code_words(code_columns, ranges)
+        code_words = tuple(f"_w_codes_{k}" for k in range(len(exprs)))
+        words_stage += list(zip(code_words, exprs, strict=True))
+        if len(code_words) > 1:
+            keys_stage.append((f"_h_{code_words[0]}", ir.Hash(tuple(ir.Col(w) for w in code_words), 0)))
     for name, expr in outputs:
         if not isinstance(expr, ir.Collect):
             words_stage.append((name, expr))
             plain.append(name)
+            continue
+        if name in coded:
+            ids = tuple(label for _, label in expr.items)
+            by_word = tuple(ids[i : i + WORD_BITS] for i in range(0, len(ids), WORD_BITS))
+            code_key = f"_h_{code_words[0]}" if len(code_words) > 1 else None
+            packed.append(Packed(name, code_words, by_word, code_key, coded[name], tuple(fields)))
             continue
         conds = tuple(c for c, _ in expr.items)
         chunks = [expr.items[i : i + WORD_BITS] for i in range(0, len(expr.items), WORD_BITS)]

@@ -60,7 +60,7 @@ def test_coded_output_texts_follow_the_codes() -> None:
     packed = Packed("out", ("c0",), (("x", "y", "z", "w"),), None, **CODED)  # type: ignore[arg-type]
     (texts,) = assemble(_codes(rows), [packed]).values()
     assert texts.to_pylist() == ["x y", "z w", "", "x y", ""]
-    assert len(texts.dictionary) == 4  # once per distinct code combination
+    assert len(texts.dictionary) == 3  # once per distinct text: (0, 0) and (3, 7) both give the empty one
 
 
 def test_coded_outputs_sharing_codes_keep_their_own_labels_and_never_mix_on_a_collision() -> None:

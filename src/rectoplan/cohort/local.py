@@ -174,13 +174,28 @@ def _same(reps: pa.Array, indices: pa.Array, words: pa.Array) -> bool:
     return bool(pc.all(pc.fill_null(pc.equal(pc.take(reps, indices), words), False)).as_py())
 
 
+def _grouped(words: list[pa.Array], key: pa.Array | None) -> tuple[pa.Array, list[pa.Array]]:
+    """(for each row the number of its group, the words of each group's first row), exactly.
+
+    With several words the key is a 64-bit hash of them. Every row's words are then compared with those
+    of its key's first row (exactly, column by column); on a hash collision every row is its own group, so
+    results never depend on luck."""
+    import polars as pl
+
+    encoded = pc.dictionary_encode(key if key is not None else words[0])
+    firsts = pl.Series(key if key is not None else words[0]).arg_unique().to_arrow()  # order of first appearance
+    reps = [w.take(firsts) for w in words]
+    if key is None or all(_same(rep, encoded.indices, w) for rep, w in zip(reps, words, strict=True)):
+        return encoded.indices, reps
+    return pa.array(range(len(words[0])), pa.int32()), words
+
+
 def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
     """Result texts from the packed words: made once per distinct word combination, as dictionary arrays.
 
-    With several words the key is a 64-bit hash of them. Every row's words are then compared with those
-    of its key's first row (exactly, column by column); on a hash collision the texts are made row by row
-    instead, so results never depend on luck.
-    """
+    A coded output's words are worked out for each distinct combination of codes, then grouped again by
+    their own values (many code combinations share one list of options), so its texts too are made once per
+    distinct text."""
     import polars as pl
 
     out: dict[str, pa.Array] = {}
@@ -193,20 +208,19 @@ def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
             )
             continue
         if p.words not in cache:
-            key = table.column(p.key or p.words[0]).combine_chunks()
-            encoded = pc.dictionary_encode(key)
-            firsts = pl.Series(key).arg_unique().to_arrow()  # in order of first appearance, as the dictionary
-            words = [table.column(w).combine_chunks() for w in p.words]
-            reps = [w.take(firsts) for w in words]
-            exact = p.key is None or all(_same(rep, encoded.indices, w) for rep, w in zip(reps, words, strict=True))
-            if exact:
-                cache[p.words] = (encoded.indices, reps)
-            else:  # a hash collision: no shortcut, the texts are made row by row
-                cache[p.words] = (pa.array(range(table.num_rows), pa.int32()), words)
+            key = table.column(p.key).combine_chunks() if p.key else None
+            cache[p.words] = _grouped([table.column(w).combine_chunks() for w in p.words], key)
         indices, reps = cache[p.words]
         if p.tests:
             if p.name not in decoded:
                 decoded.update(_decoded(reps, [q for q in packed if q.tests and q.words == p.words]))
-            reps = decoded[p.name]
+            words = decoded[p.name]
+            own = (
+                pl.DataFrame({str(k): w for k, w in enumerate(words)}).hash_rows().to_arrow()
+                if len(words) > 1
+                else None
+            )
+            groups, reps = _grouped(words, own)
+            indices = pc.take(groups, indices)
         out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(indices, pa.int32()), _texts(reps, p.labels))
     return out

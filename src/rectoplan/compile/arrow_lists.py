@@ -83,18 +83,18 @@ def _weights(layout: SetLayout, word: int, weight_of: Mapping[str, Sequence[str]
 def _distinct(lists: pa.Array) -> tuple[pa.Array, pa.Array] | None:
     """(for each row the number of its distinct value, the first row of each distinct value), or None.
 
-    Treatment histories repeat (a million rows held 67,000 distinct ones), so they are worked out once per
-    distinct history. The rows are grouped by a 64-bit hash, which is exact only when there are as many
-    distinct hashes as distinct values; that is checked, and on a collision (or when most rows differ, so
-    that grouping would not pay) None says to work row by row."""
+    Treatment histories repeat (a million registry rows held 67,000 distinct ones), so they are worked out
+    once per distinct history. Rows are grouped by Polars' `group_by` on the list values themselves (exact:
+    equal groups mean equal histories, never a shared hash); when more than a quarter of the rows differ,
+    grouping would not pay and None says to work row by row."""
     import polars as pl
 
-    values = pl.Series(lists)
-    hashes = values.hash()
-    encoded = pc.dictionary_encode(hashes.to_arrow())
-    if len(encoded.dictionary) > len(lists) // 4 or values.n_unique() != len(encoded.dictionary):
+    frame = pl.DataFrame({"value": pl.Series(lists)}).with_row_index("row")
+    groups = frame.group_by("value", maintain_order=True).agg(pl.col("row"))  # in order of first appearance
+    if len(groups) > len(lists) // 4:
         return None
-    return encoded.indices, hashes.arg_unique().to_arrow()  # both in order of first appearance
+    member = groups.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("group"), "row").explode("row")
+    return member.sort("row")["group"].to_arrow(), groups["row"].list.first().to_arrow()
 
 
 class ArrowLists:

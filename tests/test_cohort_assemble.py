@@ -45,7 +45,9 @@ def test_one_word_is_its_own_key() -> None:
 
 # Coded outputs: the words hold small codes side by side; a label is set where its code has its value.
 # Codes a (2 bits, at shift 0) and b (3 bits, at shift 2) in one word; labels test a=1, b=5, a=2, b=1.
-CODED = dict(tests=(("a", 1), ("b", 5), ("a", 2), ("b", 1)), fields=(("a", 0, 0, 2), ("b", 0, 2, 3)))
+def _coded(name: str, labels: tuple[str, ...], key: str | None = None) -> Packed:
+    tests = (("a", 1), ("b", 5), ("a", 2), ("b", 1))
+    return Packed(name, ("c0",), (labels,), key, tests, (("a", 0, 0, 2), ("b", 0, 2, 3)))
 
 
 def _codes(pairs: list[tuple[int, int]], keys: list[int] | None = None) -> pa.Table:
@@ -57,16 +59,14 @@ def _codes(pairs: list[tuple[int, int]], keys: list[int] | None = None) -> pa.Ta
 
 def test_coded_output_texts_follow_the_codes() -> None:
     rows = [(1, 5), (2, 1), (0, 0), (1, 5), (3, 7)]  # a=3 and b=7 are values no label tests
-    packed = Packed("out", ("c0",), (("x", "y", "z", "w"),), None, **CODED)  # type: ignore[arg-type]
-    (texts,) = assemble(_codes(rows), [packed]).values()
+    (texts,) = assemble(_codes(rows), [_coded("out", ("x", "y", "z", "w"))]).values()
     assert texts.to_pylist() == ["x y", "z w", "", "x y", ""]
     assert len(texts.dictionary) == 3  # once per distinct text: (0, 0) and (3, 7) both give the empty one
 
 
 def test_coded_outputs_sharing_codes_keep_their_own_labels_and_never_mix_on_a_collision() -> None:
     rows = [(1, 5), (2, 1), (1, 1), (1, 5)]
-    first = Packed("first", ("c0",), (("x", "y", "z", "w"),), "h", **CODED)  # type: ignore[arg-type]
-    second = Packed("second", ("c0",), (("A", "B", "C", "D"),), "h", **CODED)  # type: ignore[arg-type]
+    first, second = _coded("first", ("x", "y", "z", "w"), "h"), _coded("second", ("A", "B", "C", "D"), "h")
     out = assemble(_codes(rows, keys=[7, 7, 8, 7]), [first, second])  # rows 0 and 1 collide on key 7
     assert out["first"].to_pylist() == ["x y", "z w", "x w", "x y"]
     assert out["second"].to_pylist() == ["A B", "C D", "A D", "A B"]

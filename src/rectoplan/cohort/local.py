@@ -182,8 +182,9 @@ def _grouped(words: list[pa.Array], key: pa.Array | None) -> tuple[pa.Array, lis
     results never depend on luck."""
     import polars as pl
 
-    encoded = pc.dictionary_encode(key if key is not None else words[0])
-    firsts = pl.Series(key if key is not None else words[0]).arg_unique().to_arrow()  # order of first appearance
+    by = key if key is not None else words[0]
+    encoded = pc.dictionary_encode(by)
+    firsts = pl.Series(by).arg_unique().to_arrow()  # in order of first appearance, as the dictionary
     reps = [w.take(firsts) for w in words]
     if key is None or all(_same(rep, encoded.indices, w) for rep, w in zip(reps, words, strict=True)):
         return encoded.indices, reps

@@ -32,17 +32,21 @@ class Packed:
     fields: tuple[tuple[str, int, int, int], ...] = ()  # (column, word, shift, width) of each code
 
 
+def _small(e: ir.Expr) -> int | None:
+    """The value of an 8-bit integer literal (an option code), else None."""
+    return e.value if isinstance(e, ir.Lit) and e.kind == "small" and isinstance(e.value, int) else None
+
+
 def value_ranges(stages: Sequence[Stage]) -> dict[str, int]:
     """The largest value of each column that is a choice among small non-negative literals (option codes)."""
     out: dict[str, int] = {}
     for stage in stages:
         for name, expr in stage:
             if isinstance(expr, ir.Case):
-                values = [v for _, v in expr.whens] + [expr.default]
-                if all(isinstance(v, ir.Lit) and v.kind == "small" and isinstance(v.value, int) for v in values):
-                    numbers = [v.value for v in values if isinstance(v, ir.Lit) and isinstance(v.value, int)]
-                    if min(numbers) >= 0:
-                        out[name] = max(numbers)
+                values = [_small(v) for v in (*(v for _, v in expr.whens), expr.default)]
+                numbers = [v for v in values if v is not None]
+                if len(numbers) == len(values) and min(numbers) >= 0:
+                    out[name] = max(numbers)
     return out
 
 
@@ -50,17 +54,12 @@ def _code_tests(expr: ir.Collect, ranges: Mapping[str, int]) -> tuple[tuple[str,
     """For a `Collect` whose every item is `code column = value`, those (column, value); else None."""
     tests = []
     for cond, _ in expr.items:
-        if not (
-            isinstance(cond, ir.Cmp)
-            and cond.op == "="
-            and isinstance(cond.left, ir.Col)
-            and cond.left.name in ranges
-            and isinstance(cond.right, ir.Lit)
-            and isinstance(cond.right.value, int)
-            and not isinstance(cond.right.value, bool)
-        ):
+        if not (isinstance(cond, ir.Cmp) and cond.op == "=" and isinstance(cond.left, ir.Col)):
             return None
-        tests.append((cond.left.name, cond.right.value))
+        value = _small(cond.right)
+        if cond.left.name not in ranges or value is None:
+            return None
+        tests.append((cond.left.name, value))
     return tuple(tests) if tests else None
 
 
@@ -105,27 +104,26 @@ def pack_outputs(
     coded = {name: t for name, expr in outputs if isinstance(expr, ir.Collect) and (t := _code_tests(expr, ranges))}
     code_columns = list(dict.fromkeys(column for tests in coded.values() for column, _ in tests))
     code_words: tuple[str, ...] = ()
+    code_key: str | None = None
     fields: list[Field] = []
     if code_columns:
         exprs, fields = _code_words(code_columns, ranges)
         code_words = tuple(f"_w_codes_{k}" for k in range(len(exprs)))
         words_stage += list(zip(code_words, exprs, strict=True))
         if len(code_words) > 1:
-            keys_stage.append((f"_h_{code_words[0]}", ir.Hash(tuple(ir.Col(w) for w in code_words), 0)))
+            code_key = f"_h_{code_words[0]}"
+            keys_stage.append((code_key, ir.Hash(tuple(ir.Col(w) for w in code_words), 0)))
     for name, expr in outputs:
         if not isinstance(expr, ir.Collect):
             words_stage.append((name, expr))
             plain.append(name)
             continue
-        if name in coded:
-            ids = tuple(label for _, label in expr.items)
-            by_word = tuple(ids[i : i + WORD_BITS] for i in range(0, len(ids), WORD_BITS))
-            code_key = f"_h_{code_words[0]}" if len(code_words) > 1 else None
-            packed.append(Packed(name, code_words, by_word, code_key, coded[name], tuple(fields)))
-            continue
-        conds = tuple(c for c, _ in expr.items)
         chunks = [expr.items[i : i + WORD_BITS] for i in range(0, len(expr.items), WORD_BITS)]
         labels = tuple(tuple(label for _, label in chunk) for chunk in chunks)
+        if name in coded:
+            packed.append(Packed(name, code_words, labels, code_key, coded[name], tuple(fields)))
+            continue
+        conds = tuple(c for c, _ in expr.items)
         if conds in shared:
             words = shared[conds]
         else:

@@ -96,3 +96,21 @@ def test_mostly_distinct_histories_are_worked_out_row_by_row(
     results, errors = evaluate_local(table, kb, "polars", blocks=1)
     expected, expected_errors = evaluate_python(table, kb)
     assert results.to_pylist() == expected.to_pylist() and errors == expected_errors
+
+
+def test_results_keep_input_order_whatever_order_the_engine_returns(
+    table: pa.Table, kb: KnowledgeBase, reference: tuple[list[dict[str, Any]], list[Any]], monkeypatch: Any
+) -> None:
+    """The embedded engines keep row order, but the results must not rely on it: an engine that returns its
+    rows reversed still gives the reference's rows, in input order."""
+    from rectoplan.cohort import local
+
+    evaluate = local.PolarsEngine.evaluate
+
+    def reversed_rows(self: Any, source: pa.Table, stages: Any, keep: Any) -> pa.Table:
+        result: pa.Table = evaluate(self, source, stages, keep)
+        return result.take(pa.array(range(result.num_rows - 1, -1, -1)))
+
+    monkeypatch.setattr(local.PolarsEngine, "evaluate", reversed_rows)
+    results, _ = evaluate_local(table, kb, "polars", blocks=2)
+    assert results.to_pylist() == reference[0]

@@ -198,6 +198,7 @@ def _evaluate_block(
     reference can decide, or None)."""
     from rectoplan.cohort.local import engine_named
     from rectoplan.compile import arrow_lists
+    from rectoplan.compile.case_columns import LIST_COLUMNS
     from rectoplan.compile.collect import columns_of
 
     before, packing, packed, plain = _compiled(kb)
@@ -213,8 +214,10 @@ def _evaluate_block(
         if fast_lists and arrow_lists.applicable(raw):  # native lists: Arrow kernels instead of list folds
             for name, column in arrow_lists.ArrowLists(kb).columns(source).items():
                 source = source.append_column(name, column)
+            # The raw lists are read no further: converting them for the engine cost half its input time.
+            source = source.drop_columns([c for c in LIST_COLUMNS if c in source.column_names])
             lists = ()
-        return engine.evaluate(source, [lists, scalars, *before, *packing], keep)
+        return _in_row_order(engine.evaluate(source, [lists, scalars, *before, *packing], keep))
 
     with clock.phase("evaluate rules", 0.2):
         evaluated = evaluate(table)
@@ -235,6 +238,14 @@ def _evaluate_block(
                 if rest.num_rows:  # valid, but beyond what the plan reads exactly (e.g. a non-ASCII variant)
                     by_reference, _ = evaluate_python(rest, kb)
     return evaluated, errors, by_reference
+
+
+def _in_row_order(table: pa.Table) -> pa.Table:
+    """`table` in input row order. The engines keep it, but results must never depend on that promise."""
+    rows = table.column(ROW)
+    if len(rows) < 2 or pc.all(pc.less(rows[:-1], rows[1:])).as_py():
+        return table
+    return table.take(pc.sort_indices(rows))
 
 
 def evaluate_python(table: pa.Table, kb: KnowledgeBase) -> tuple[pa.Table, list[ErrorRow]]:

@@ -1,24 +1,27 @@
-"""Result texts from packed words: once per distinct key, yet exact even when two keys collide."""
+"""Result texts from packed words: once per distinct word combination, and exact (rows are grouped by
+their values, never by a hash), whether grouped in one piece or per row block and merged."""
 
 from __future__ import annotations
+
+import random
 
 import pytest
 
 pa = pytest.importorskip("pyarrow")
 pytest.importorskip("polars")
+pytest.importorskip("numpy")
 
-from rectoplan.cohort.local import assemble  # noqa: E402
+from rectoplan.cohort.local import assemble, group_exactly, group_rows, merge_groupings  # noqa: E402
 from rectoplan.compile.collect import Packed  # noqa: E402
 
 LABELS = (("a", "b", "c"), ("d", "e"))
 
 
-def _table(keys: list[int]) -> pa.Table:
+def _table() -> pa.Table:
     return pa.table(
         {
             "w0": pa.array([0b001, 0b110, 0b001, 0b000, 0b101], pa.int64()),
             "w1": pa.array([0b10, 0b00, 0b10, 0b11, 0b00], pa.int64()),
-            "h": pa.array(keys, pa.int64()),
         }
     )
 
@@ -26,53 +29,91 @@ def _table(keys: list[int]) -> pa.Table:
 EXPECTED = ["a e", "b c", "a e", "d e", "a c"]
 
 
-def test_texts_follow_the_words_with_a_sound_key() -> None:
-    (texts,) = assemble(_table([1, 2, 1, 3, 4]), [Packed("out", ("w0", "w1"), LABELS, "h")]).values()
+def _assembled(table: pa.Table, packed: list[Packed]) -> dict[str, pa.Array]:
+    return assemble(group_rows(table, packed), packed, table.num_rows)
+
+
+def test_texts_follow_the_words_once_per_distinct_combination() -> None:
+    (texts,) = _assembled(_table(), [Packed("out", ("w0", "w1"), LABELS)]).values()
     assert texts.to_pylist() == EXPECTED
-    assert len(texts.dictionary) == 4  # built once per distinct key
+    assert len(texts.dictionary) == 4  # built once per distinct word combination
 
 
-def test_a_key_shared_by_different_words_never_mixes_their_texts() -> None:
-    colliding = [1, 2, 1, 3, 2]  # rows 1 and 4 share a key but not their words
-    (texts,) = assemble(_table(colliding), [Packed("out", ("w0", "w1"), LABELS, "h")]).values()
-    assert texts.to_pylist() == EXPECTED
-
-
-def test_one_word_is_its_own_key() -> None:
-    (texts,) = assemble(_table([0] * 5), [Packed("out", ("w0",), LABELS[:1], None)]).values()
+def test_one_word() -> None:
+    (texts,) = _assembled(_table(), [Packed("out", ("w0",), LABELS[:1])]).values()
     assert texts.to_pylist() == ["a", "b c", "a", "", "a c"]
 
 
-# Coded outputs: the words hold small codes side by side; a label is set where its code has its value.
+def test_grouping_is_exact_and_merges_across_blocks() -> None:
+    """Every row's group holds exactly its words; blocks grouped apart and merged give the same groups."""
+    rng = random.Random(4)
+    rows = [tuple(rng.choice([0, 1, -1, 2**62, rng.getrandbits(62)]) for _ in range(3)) for _ in range(3000)]
+    words = [pa.array([r[k] for r in rows], pa.int64()) for k in range(3)]
+    for grouping in (
+        group_exactly(words),
+        merge_groupings([group_exactly([w.slice(a, b - a) for w in words]) for a, b in ((0, 1000), (1000, 3000))]),
+    ):
+        indices, reps = grouping
+        firsts = list(zip(*(r.to_pylist() for r in reps), strict=True))
+        assert len(firsts) == len(set(rows))  # one group per distinct combination, no more, no fewer
+        assert [firsts[i] for i in indices.to_pylist()] == rows
+
+
+def test_null_words_are_refused() -> None:
+    with pytest.raises(ValueError, match="null"):
+        group_exactly([pa.array([1, None], pa.int64()), pa.array([1, 2], pa.int64())])
+
+
+# Coded outputs: the words hold small codes side by side; a label is set where its codes have their values.
 # Codes a (2 bits, at shift 0) and b (3 bits, at shift 2) in one word; labels test a=1, b=5, a=2, b=1.
-def _coded(name: str, labels: tuple[str, ...], key: str | None = None) -> Packed:
-    tests = (("a", 1), ("b", 5), ("a", 2), ("b", 1))
-    return Packed(name, ("c0",), (labels,), key, tests, (("a", 0, 0, 2), ("b", 0, 2, 3)))
+FIELDS = (("a", 0, 0, 2), ("b", 0, 2, 3))
 
 
-def _codes(pairs: list[tuple[int, int]], keys: list[int] | None = None) -> pa.Table:
+def _coded(name: str, labels: tuple[str, ...]) -> Packed:
+    tests = (("a", 1),), (("b", 5),), (("a", 2),), (("b", 1),)
+    return Packed(name, ("c0",), (labels,), tests, FIELDS)
+
+
+def _codes(pairs: list[tuple[int, int]], flags: list[int] | None = None) -> pa.Table:
     columns = {"c0": pa.array([a | b << 2 for a, b in pairs], pa.int64())}
-    if keys is not None:
-        columns["h"] = pa.array(keys, pa.int64())
+    if flags is not None:
+        columns["f0"] = pa.array(flags, pa.int64())
     return pa.table(columns)
 
 
 def test_coded_output_texts_follow_the_codes() -> None:
     rows = [(1, 5), (2, 1), (0, 0), (1, 5), (3, 7)]  # a=3 and b=7 are values no label tests
-    (texts,) = assemble(_codes(rows), [_coded("out", ("x", "y", "z", "w"))]).values()
+    (texts,) = _assembled(_codes(rows), [_coded("out", ("x", "y", "z", "w"))]).values()
     assert texts.to_pylist() == ["x y", "z w", "", "x y", ""]
     assert len(texts.dictionary) == 3  # once per distinct text: (0, 0) and (3, 7) both give the empty one
 
 
-def test_coded_outputs_sharing_codes_keep_their_own_labels_and_never_mix_on_a_collision() -> None:
+def test_coded_outputs_sharing_codes_keep_their_own_labels() -> None:
     rows = [(1, 5), (2, 1), (1, 1), (1, 5)]
-    first, second = _coded("first", ("x", "y", "z", "w"), "h"), _coded("second", ("A", "B", "C", "D"), "h")
-    out = assemble(_codes(rows, keys=[7, 7, 8, 7]), [first, second])  # rows 0 and 1 collide on key 7
+    first, second = _coded("first", ("x", "y", "z", "w")), _coded("second", ("A", "B", "C", "D"))
+    out = _assembled(_codes(rows), [first, second])
     assert out["first"].to_pylist() == ["x y", "z w", "x w", "x y"]
     assert out["second"].to_pylist() == ["A B", "C D", "A D", "A B"]
 
 
-def test_the_plan_codes_only_outputs_decided_by_option_codes() -> None:
+def test_flagged_labels_need_their_code_and_their_flag() -> None:
+    """An exclusion is `code = excluded AND gate TRUE`: label (a=1, g0) needs both; (a=1, g1) too; (b=5)
+    needs only its code. The output is grouped by codes and flags, the codes-only one by codes alone."""
+    flagged = Packed(
+        "pairs",
+        ("c0", "f0"),
+        (("p", "q", "r"),),
+        ((("a", 1), ("g0", 1)), (("a", 1), ("g1", 1)), (("b", 5),)),
+        (*FIELDS, ("g0", 1, 0, 1), ("g1", 1, 1, 1)),
+    )
+    rows = [(1, 5), (1, 0), (2, 5), (1, 5), (0, 0)]
+    flags = [0b01, 0b11, 0b11, 0b10, 0b11]
+    out = _assembled(_codes(rows, flags), [flagged, _coded("codes", ("x", "y", "z", "w"))])
+    assert out["pairs"].to_pylist() == ["p r", "p q", "r", "q r", ""]
+    assert out["codes"].to_pylist() == ["x y", "x", "y z", "x y", ""]
+
+
+def test_the_plan_codes_the_outputs_decided_by_option_codes_and_gates() -> None:
     from rectoplan.cohort.run import _compiled
     from rectoplan.compile.collect import value_ranges
     from rectoplan.compile.plan import compile_plan
@@ -81,13 +122,19 @@ def test_the_plan_codes_only_outputs_decided_by_option_codes() -> None:
 
     kb = default_knowledge()
     before, _, packed, _ = _compiled(kb)
-    coded = {p.name for p in packed if p.tests}
-    assert coded == {"options", "settings", "excluded", "held"}
+    coded = {p.name: p for p in packed if p.tests}
+    assert set(coded) == {"options", "settings", "excluded", "held", "exclusions", "holds"}
     plan = compile_plan(kb)
     ranges = value_ranges(before)
     for option, column in plan.codes:  # every code fits its field: 2 + the number of settings
         assert ranges[column] == 2 + len(option.settings)
-    fields = next(p.fields for p in packed if p.tests)
-    assert {f[0] for f in fields} == {column for _, column in plan.codes}
-    for column, _, shift, width in fields:
-        assert ranges[column] < 1 << width and shift + width <= WORD_BITS
+    assert {f[0] for f in coded["options"].fields} == {column for _, column in plan.codes}
+    for p in coded.values():
+        for column, _, shift, width in p.fields:
+            assert (ranges.get(column, 1) < 1 << width) and shift + width <= WORD_BITS
+    # exclusions and holds: every pair is (its option's code, excluded or held) AND one gate flag
+    for name, value in (("exclusions", 1), ("holds", 2)):
+        for test in coded[name].tests:
+            (code,) = [t for t in test if t[0] in ranges]
+            assert code[1] == value and len(test) == 2
+    assert coded["exclusions"].words == (*coded["options"].words, "_w_flags_0")

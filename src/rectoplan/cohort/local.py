@@ -146,85 +146,131 @@ def _decoding(coded: tuple[Packed, ...]) -> tuple[list[Any], list[Any]]:
     from rectoplan.compile.collect import packed_word
     from rectoplan.compile.polars_expr import expr
 
-    codes = [
+    fields = [
         ((pl.col(f"_w{w}") // (1 << shift)) % (1 << width)).cast(pl.Int8).alias(column)
         for column, w, shift, width in coded[0].fields
     ]
     exprs = []
     for p in coded:
         for k in range(0, len(p.tests), WORD_BITS):
-            tests = [ir.Cmp("=", ir.Col(column), ir.small(value)) for column, value in p.tests[k : k + WORD_BITS]]
+            tests = [
+                ir.all_of(*(ir.Cmp("=", ir.Col(column), ir.small(value)) for column, value in test))
+                for test in p.tests[k : k + WORD_BITS]
+            ]
             exprs.append(expr(packed_word(tests)).alias(f"{p.name}/{k}"))
-    return codes, exprs
+    return fields, exprs
 
 
 def _decoded(words: list[pa.Array], coded: Sequence[Packed]) -> dict[str, list[pa.Array]]:
-    """The bit words of coded outputs (sharing `words`), from the packed codes of the representative rows.
+    """The bit words of coded outputs (sharing `words`), from the packed fields of the representative rows.
 
-    The codes are unpacked once, and each output's words are printed from the same `packed_word`
-    expressions as any other output's (label i set where its code column holds its value), all in one
-    Polars pass over the few representative rows."""
+    The fields are unpacked once, and each output's words are printed from the same `packed_word`
+    expressions as any other output's (label i set where its fields hold its values), all in one Polars
+    pass over the few representative rows."""
     import polars as pl
 
-    codes, exprs = _decoding(tuple(coded))
+    fields, exprs = _decoding(tuple(coded))
     frame = pl.DataFrame({f"_w{k}": w for k, w in enumerate(words)})
-    result = frame.lazy().with_columns(codes).select(exprs).collect()
+    result = frame.lazy().with_columns(fields).select(exprs).collect()
     return {p.name: [result[f"{p.name}/{k}"].to_arrow() for k in range(0, len(p.tests), WORD_BITS)] for p in coded}
 
 
-def _same(reps: pa.Array, indices: pa.Array, words: pa.Array) -> bool:
-    """Whether every row's word equals the word of its key's representative."""
-    return bool(pc.all(pc.fill_null(pc.equal(pc.take(reps, indices), words), False)).as_py())
+Grouping = tuple[pa.Array, list[pa.Array]]  # (the group of each row, the words of each group)
 
 
-def _grouped(words: list[pa.Array], key: pa.Array | None) -> tuple[pa.Array, list[pa.Array]]:
-    """(for each row the number of its group, the words of each group's first row), exactly.
+def group_exactly(words: Sequence[pa.Array]) -> Grouping:
+    """Rows grouped by their words, exactly: Arrow's hash table compares the values themselves, so no
+    two different word combinations can ever share a group (and a text). Several words are laid side by
+    side as one fixed-size binary value per row."""
+    import numpy as np
 
-    With several words the key is a 64-bit hash of them. Every row's words are then compared with those
-    of its key's first row (exactly, column by column); on a hash collision every row is its own group, so
-    results never depend on luck."""
-    import polars as pl
+    for w in words:
+        if w.null_count:  # the plan's words are sums of definite flags and codes
+            raise ValueError("a result word is null; the compiled plan never makes one")
+    if len(words) == 1:
+        encoded = pc.dictionary_encode(words[0])
+        return encoded.indices, [encoded.dictionary]
+    rows = len(words[0])
+    side_by_side = np.empty((rows, len(words)), np.int64)
+    for k, w in enumerate(words):
+        side_by_side[:, k] = pc.cast(w, pa.int64()).to_numpy()
+    binary = pa.FixedSizeBinaryArray.from_buffers(pa.binary(8 * len(words)), rows, [None, pa.py_buffer(side_by_side)])
+    encoded = pc.dictionary_encode(binary)
+    groups = encoded.dictionary
+    firsts = np.frombuffer(groups.buffers()[1], np.int64, len(groups) * len(words), groups.offset * 8 * len(words))
+    firsts = firsts.reshape(len(groups), len(words))
+    return encoded.indices, [pa.array(firsts[:, k]) for k in range(len(words))]
 
-    by = key if key is not None else words[0]
-    encoded = pc.dictionary_encode(by)
-    firsts = pl.Series(by).arg_unique().to_arrow()  # in order of first appearance, as the dictionary
-    reps = [w.take(firsts) for w in words]
-    if key is None or all(_same(rep, encoded.indices, w) for rep, w in zip(reps, words, strict=True)):
-        return encoded.indices, reps
-    return pa.array(range(len(words[0])), pa.int32()), words
+
+def merge_groupings(parts: Sequence[Grouping]) -> Grouping:
+    """The grouping of row blocks put end to end, from each block's own grouping (their groups grouped)."""
+    if len(parts) == 1:
+        return parts[0]
+    reps = [pa.concat_arrays([p[1][k] for p in parts]) for k in range(len(parts[0][1]))]
+    group, merged = group_exactly(reps)
+    indices, start = [], 0
+    for block, block_reps in parts:
+        indices.append(pc.take(group.slice(start, len(block_reps[0])), block))
+        start += len(block_reps[0])
+    return pa.concat_arrays(indices), merged
 
 
-def assemble(table: pa.Table, packed: Sequence[Packed]) -> dict[str, pa.Array]:
-    """Result texts from the packed words: made once per distinct word combination, as dictionary arrays.
+def _roots(packed: Sequence[Packed]) -> list[tuple[str, ...]]:
+    """The word combinations rows are grouped by: each one not part of a larger one (those are grouped
+    from its groups, which are few)."""
+    distinct = list(dict.fromkeys(p.words for p in packed if p.words))
+    return [w for w in distinct if not any(set(w) < set(o) for o in distinct)]
 
-    A coded output's words are worked out for each distinct combination of codes, then grouped again by
-    their own values (many code combinations share one list of options), so its texts too are made once per
-    distinct text."""
-    import polars as pl
 
+def group_rows(table: pa.Table, packed: Sequence[Packed]) -> dict[tuple[str, ...], Grouping]:
+    """The rows of `table` grouped by each root word combination of `packed` (run per row block)."""
+    return {words: group_exactly([table.column(w).combine_chunks() for w in words]) for words in _roots(packed)}
+
+
+def _grouping(words: tuple[str, ...], groups: dict[tuple[str, ...], Grouping]) -> Grouping:
+    if words not in groups:  # part of a root: its groups grouped again by these words
+        root = next(r for r in groups if set(words) < set(r))
+        indices, reps = groups[root]
+        group, own = group_exactly([reps[root.index(w)] for w in words])
+        groups[words] = pc.take(group, indices), own
+    return groups[words]
+
+
+def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed], rows: int) -> dict[str, pa.Array]:
+    """The texts of the outputs that share `words`."""
     out: dict[str, pa.Array] = {}
-    cache: dict[tuple[str, ...], tuple[pa.Array, list[pa.Array]]] = {}
-    decoded: dict[str, list[pa.Array]] = {}
-    for p in packed:
-        if not p.words:
-            out[p.name] = pa.DictionaryArray.from_arrays(
-                pa.nulls(table.num_rows, pa.int32()).fill_null(0), pa.array([""])
-            )
-            continue
-        if p.words not in cache:
-            key = table.column(p.key).combine_chunks() if p.key else None
-            cache[p.words] = _grouped([table.column(w).combine_chunks() for w in p.words], key)
-        indices, reps = cache[p.words]
+    family = [p for p in packed if p.words == words]
+    if not words:
+        empty = pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int32()).fill_null(0), pa.array([""]))
+        return {p.name: empty for p in family}
+    indices, reps = grouping
+    coded = [p for p in family if p.tests]
+    decoded = _decoded(reps, coded) if coded else {}
+    for p in family:
+        at, texts_of = indices, reps
         if p.tests:
-            if p.name not in decoded:
-                decoded.update(_decoded(reps, [q for q in packed if q.tests and q.words == p.words]))
-            words = decoded[p.name]
-            own = (
-                pl.DataFrame({str(k): w for k, w in enumerate(words)}).hash_rows().to_arrow()
-                if len(words) > 1
-                else None
-            )
-            groups, reps = _grouped(words, own)
-            indices = pc.take(groups, indices)
-        out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(indices, pa.int32()), _texts(reps, p.labels))
+            own, texts_of = group_exactly(decoded[p.name])
+            at = pc.take(own, indices)
+        out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(at, pa.int32()), _texts(texts_of, p.labels))
     return out
+
+
+def assemble(groups: dict[tuple[str, ...], Grouping], packed: Sequence[Packed], rows: int) -> dict[str, pa.Array]:
+    """Result texts from the grouped words: made once per distinct word combination, as dictionary arrays.
+
+    A coded output's words are worked out for each distinct combination of fields, then grouped again by
+    their own values (many field combinations share one list of options), so its texts too are made once
+    per distinct text. Outputs with different words are assembled on two threads at once (Arrow and Polars
+    release the interpreter while they work)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    groups = dict(groups)
+    families = list(dict.fromkeys(p.words for p in packed))
+    for words in families:
+        if words:
+            _grouping(words, groups)
+    empty: Grouping = (pa.array([], pa.int32()), [])
+    with ThreadPoolExecutor(2) as pool:
+        done = pool.map(lambda w: _family(w, groups.get(w, empty), packed, rows), families)
+        out = {name: texts for part in done for name, texts in part.items()}
+    return {p.name: out[p.name] for p in packed}

@@ -149,34 +149,47 @@ def evaluate_local(
 
     Large tables are cut into `blocks` row blocks whose rules are evaluated on threads at once. Polars uses
     every core by itself, but the Arrow kernels of the list stage run on one; two blocks keep both cores
-    busy. Rows never depend on each other, so the blocks' words are simply put back together in row order,
-    and the texts are built once for the whole table (per block, their dictionaries would have to be merged
-    afterwards, which cost more than it saved on a cohort of mostly distinct outcomes)."""
-    from rectoplan.cohort.local import assemble
+    busy. Each block also groups its rows by their result words (exactly); the blocks' groups are then
+    grouped once more, and the texts are built once per distinct outcome of the whole table."""
+    from rectoplan.cohort.local import assemble, merge_groupings
 
     clock = clock or _Clock(None)
     count = blocks if blocks is not None else blocks_for(table.num_rows)
     _, _, packed, plain = _compiled(kb)  # built once, before any thread needs it
     if count <= 1:
-        evaluated, errors, by_reference = _evaluate_block(table, kb, engine_name, clock, fast_lists)
+        done = [_evaluate_block(table, kb, engine_name, clock, fast_lists)]
     else:
         size = -(-table.num_rows // count)
         pieces = [table.slice(start, size) for start in range(0, table.num_rows, size)]
-        with clock.phase(f"evaluate rules ({len(pieces)} row blocks at once)", 0.2):
-            with ThreadPoolExecutor(len(pieces)) as pool:
-                done = list(pool.map(lambda p: _evaluate_block(p, kb, engine_name, _Clock(None), fast_lists), pieces))
-            evaluated = pa.concat_tables([d[0] for d in done], promote_options="permissive")
-            errors = [e for d in done for e in d[1]]
-            references = [d[2] for d in done if d[2] is not None]
-            by_reference = pa.concat_tables(references) if references else None
+        with (
+            clock.phase(f"evaluate rules ({len(pieces)} row blocks at once)", 0.2),
+            ThreadPoolExecutor(len(pieces)) as pool,
+        ):
+            done = list(pool.map(lambda p: _evaluate_block(p, kb, engine_name, _Clock(None), fast_lists), pieces))
+    evaluated = pa.concat_tables([d.evaluated for d in done], promote_options="permissive")
+    errors = [e for d in done for e in d.errors]
+    references = [d.by_reference for d in done if d.by_reference is not None]
     with clock.phase("collect results per distinct outcome", 0.7):
-        columns = assemble(evaluated, packed)
+        groups = {words: merge_groupings([d.groups[words] for d in done]) for words in done[0].groups}
+        columns = assemble(groups, packed, evaluated.num_rows)
         columns.update({name: evaluated.column(name) for name in plain})
         results = conform(pa.table({"row": evaluated.column(ROW), "id": evaluated.column("n_id"), **columns}))
-        if by_reference is not None:
-            results = pa.concat_tables([results, by_reference]).combine_chunks()
+        if references:
+            results = pa.concat_tables([results, *references]).combine_chunks()
             results = results.take(pc.sort_indices(results, [("row", "ascending")]))
     return results, errors
+
+
+@dataclass
+class _Block:
+    """What one row block gives: the rows the plan decided (without their words, which `groups` holds:
+    each root word combination's grouping of those rows), error rows, and the results of the rows only the
+    per-case reference can decide (or None)."""
+
+    evaluated: pa.Table
+    errors: list[ErrorRow]
+    by_reference: pa.Table | None
+    groups: dict[tuple[str, ...], Any]
 
 
 def _compiled(kb: KnowledgeBase) -> tuple[Any, ...]:
@@ -191,12 +204,9 @@ def _compiled(kb: KnowledgeBase) -> tuple[Any, ...]:
     return tuple(compiled)
 
 
-def _evaluate_block(
-    table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock, fast_lists: bool
-) -> tuple[pa.Table, list[ErrorRow], pa.Table | None]:
-    """(the evaluated words of the rows the plan decides, error rows, results of the rows only the per-case
-    reference can decide, or None)."""
-    from rectoplan.cohort.local import engine_named
+def _evaluate_block(table: pa.Table, kb: KnowledgeBase, engine_name: str, clock: _Clock, fast_lists: bool) -> _Block:
+    """Evaluate one row block; see `_Block`."""
+    from rectoplan.cohort.local import engine_named, group_rows
     from rectoplan.compile import arrow_lists
     from rectoplan.compile.case_columns import LIST_COLUMNS
     from rectoplan.compile.collect import columns_of
@@ -237,7 +247,9 @@ def _evaluate_block(
                 rest = canonical.filter(pc.invert(fine))
                 if rest.num_rows:  # valid, but beyond what the plan reads exactly (e.g. a non-ASCII variant)
                     by_reference, _ = evaluate_python(rest, kb)
-    return evaluated, errors, by_reference
+    with clock.phase("group rows by their result words", 0.6):
+        groups = group_rows(evaluated, packed)
+    return _Block(evaluated.drop_columns(columns_of(packed)), errors, by_reference, groups)
 
 
 def _in_row_order(table: pa.Table) -> pa.Table:

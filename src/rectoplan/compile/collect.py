@@ -18,6 +18,10 @@ from rectoplan.compile.rules import WORD_BITS
 Stage = Sequence[tuple[str, ir.Expr]]
 
 
+Field = tuple[str, int, int, int]  # a packed column, its word, shift and width
+Test = tuple[tuple[str, int], ...]  # a label is set when every (column, value) holds
+
+
 @dataclass(frozen=True, slots=True)
 class Packed:
     """Where one result column's items live: `labels[w][b]` is the id of bit `b` of word column `words[w]`."""
@@ -25,11 +29,10 @@ class Packed:
     name: str
     words: tuple[str, ...]
     labels: tuple[tuple[str, ...], ...]
-    key: str | None  # a hash of the words when there are several (None: the one word is the key)
     # A *coded* output: `words` hold small integer columns side by side (`fields`: column, word, shift,
-    # width), and label i is set exactly when column `tests[i][0]` equals `tests[i][1]`.
-    tests: tuple[tuple[str, int], ...] = ()
-    fields: tuple[tuple[str, int, int, int], ...] = ()  # (column, word, shift, width) of each code
+    # width), and label i is set exactly when every (column, value) of `tests[i]` holds.
+    tests: tuple[Test, ...] = ()
+    fields: tuple[Field, ...] = ()
 
 
 def _small(e: ir.Expr) -> int | None:
@@ -50,20 +53,34 @@ def value_ranges(stages: Sequence[Stage]) -> dict[str, int]:
     return out
 
 
-def _code_tests(expr: ir.Collect, ranges: Mapping[str, int]) -> tuple[tuple[str, int], ...] | None:
-    """For a `Collect` whose every item is `code column = value`, those (column, value); else None."""
-    tests = []
+def _code_test(cond: ir.Expr, ranges: Mapping[str, int]) -> tuple[str, int] | None:
+    """(column, value) when `cond` is `code column = value`, else None."""
+    if not (isinstance(cond, ir.Cmp) and cond.op == "=" and isinstance(cond.left, ir.Col)):
+        return None
+    value = _small(cond.right)
+    return (cond.left.name, value) if cond.left.name in ranges and value is not None else None
+
+
+def _code_tests(expr: ir.Collect, ranges: Mapping[str, int], flags: dict[ir.Expr, str]) -> tuple[Test, ...] | None:
+    """For a `Collect` whose every item is `code column = value`, optionally AND-ed with other conditions
+    (an exclusion is `code = excluded AND gate is TRUE`), each item's tests; else None. The other
+    conditions become *flags* (`flags`, expression to name), one bit each: an item holds exactly when its
+    code has its value and each of its flags is TRUE."""
+    found: dict[ir.Expr, str] = {}
+    tests: list[Test] = []
     for cond, _ in expr.items:
-        if not (isinstance(cond, ir.Cmp) and cond.op == "=" and isinstance(cond.left, ir.Col)):
+        parts = cond.items if isinstance(cond, ir.And) else (cond,)
+        codes = [t for t in (_code_test(p, ranges) for p in parts) if t is not None]
+        if len(codes) != 1:
             return None
-        value = _small(cond.right)
-        if cond.left.name not in ranges or value is None:
-            return None
-        tests.append((cond.left.name, value))
+        test = list(codes)
+        for part in parts:
+            if _code_test(part, ranges) is None:
+                name = flags.get(part) or found.setdefault(part, f"_g_{len(flags) + len(found)}")
+                test.append((name, 1))
+        tests.append(tuple(test))
+    flags.update(found)
     return tuple(tests) if tests else None
-
-
-Field = tuple[str, int, int, int]  # a code column, its word, shift and width
 
 
 def _code_words(columns: Sequence[str], ranges: Mapping[str, int]) -> tuple[list[ir.Expr], list[Field]]:
@@ -86,33 +103,42 @@ def _code_words(columns: Sequence[str], ranges: Mapping[str, int]) -> tuple[list
 def pack_outputs(
     outputs: Stage, ranges: Mapping[str, int] | None = None
 ) -> tuple[list[list[tuple[str, ir.Expr]]], list[Packed], list[str]]:
-    """(stages computing the words and keys, packed outputs, names of the other outputs, kept as they are).
+    """(the stage computing the words, packed outputs, names of the other outputs, kept as they are).
 
     The other outputs (texts from a small CASE, such as the intent) are evaluated as they are; they are
-    included in the first returned stage.
+    included in the returned stage.
 
-    Outputs decided by option codes alone (options, settings, excluded, held: `code = value` items, with
-    the codes' `ranges` known) are *coded*: per row only the codes themselves are packed, three bits each,
-    and their bits are worked out per distinct combination of codes, where the texts are made. That is
-    some 80 codes per row instead of some 370 bits."""
+    Outputs decided by option codes (`code = value` items, with the codes' `ranges` known), alone or
+    AND-ed with gate conditions, are *coded*: per row only the codes themselves are packed, three bits
+    each, with one bit per distinct gate condition, and their items' bits are worked out per distinct
+    combination, where the texts are made. For options, settings, excluded and held that is some 80 codes
+    per row instead of some 370 bits; exclusions and holds (about 300 option and gate pairs) add one word
+    of 57 gate bits."""
     ranges = ranges or {}
     words_stage: list[tuple[str, ir.Expr]] = []
-    keys_stage: list[tuple[str, ir.Expr]] = []
     packed: list[Packed] = []
     plain: list[str] = []
     shared: dict[tuple[ir.Expr, ...], tuple[str, ...]] = {}
-    coded = {name: t for name, expr in outputs if isinstance(expr, ir.Collect) and (t := _code_tests(expr, ranges))}
-    code_columns = list(dict.fromkeys(column for tests in coded.values() for column, _ in tests))
+    flags: dict[ir.Expr, str] = {}
+    coded = {
+        name: t for name, expr in outputs if isinstance(expr, ir.Collect) and (t := _code_tests(expr, ranges, flags))
+    }
+    code_columns = list(dict.fromkeys(c for tests in coded.values() for test in tests for c, _ in test if c in ranges))
     code_words: tuple[str, ...] = ()
-    code_key: str | None = None
+    flag_words: tuple[str, ...] = ()
     fields: list[Field] = []
+    flag_fields: list[Field] = []
     if code_columns:
         exprs, fields = _code_words(code_columns, ranges)
         code_words = tuple(f"_w_codes_{k}" for k in range(len(exprs)))
         words_stage += list(zip(code_words, exprs, strict=True))
-        if len(code_words) > 1:
-            code_key = f"_h_{code_words[0]}"
-            keys_stage.append((code_key, ir.Hash(tuple(ir.Col(w) for w in code_words), 0)))
+    conditions = list(flags)
+    for k in range(0, len(conditions), WORD_BITS):
+        batch = conditions[k : k + WORD_BITS]
+        word = f"_w_flags_{len(flag_words)}"
+        words_stage.append((word, packed_word(batch)))
+        flag_fields += [(flags[c], len(code_words) + len(flag_words), j, 1) for j, c in enumerate(batch)]
+        flag_words += (word,)
     for name, expr in outputs:
         if not isinstance(expr, ir.Collect):
             words_stage.append((name, expr))
@@ -121,7 +147,9 @@ def pack_outputs(
         chunks = [expr.items[i : i + WORD_BITS] for i in range(0, len(expr.items), WORD_BITS)]
         labels = tuple(tuple(label for _, label in chunk) for chunk in chunks)
         if name in coded:
-            packed.append(Packed(name, code_words, labels, code_key, coded[name], tuple(fields)))
+            flagged = any(c not in ranges for test in coded[name] for c, _ in test)
+            words, own = (code_words + flag_words, fields + flag_fields) if flagged else (code_words, fields)
+            packed.append(Packed(name, words, labels, coded[name], tuple(own)))
             continue
         conds = tuple(c for c, _ in expr.items)
         if conds in shared:
@@ -131,13 +159,8 @@ def pack_outputs(
             shared[conds] = words
             for word, chunk in zip(words, chunks, strict=True):
                 words_stage.append((word, packed_word([c for c, _ in chunk])))
-        key = None
-        if len(words) > 1:
-            key = f"_h_{words[0]}"
-            if all(k != key for k, _ in keys_stage):
-                keys_stage.append((key, ir.Hash(tuple(ir.Col(w) for w in words), 0)))
-        packed.append(Packed(name, words, labels, key))
-    return [words_stage, keys_stage], packed, plain
+        packed.append(Packed(name, words, labels))
+    return [words_stage], packed, plain
 
 
 BYTE_BITS = 7  # bits summed as 8-bit integers before widening: positive, so no engine sees an overflow
@@ -162,10 +185,5 @@ def packed_word(conds: Sequence[ir.Expr]) -> ir.Expr:
 
 
 def columns_of(packed: Sequence[Packed]) -> list[str]:
-    """Every word and key column the assembly reads."""
-    out: list[str] = []
-    for p in packed:
-        for c in (*p.words, p.key):
-            if c is not None and c not in out:
-                out.append(c)
-    return out
+    """Every word column the assembly reads."""
+    return list(dict.fromkeys(c for p in packed for c in p.words))

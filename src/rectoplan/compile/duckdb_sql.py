@@ -46,8 +46,6 @@ class DuckDBSql(SqlDialect):
         sql, literal = self.sql, self.literal
         if isinstance(e, ir.Field):
             return f"struct_extract({sql(e.base)}, {literal(e.name)})"
-        if isinstance(e, ir.Hash):
-            return f"hash({e.seed}::BIGINT, " + ", ".join(sql(i) for i in e.items) + ")"
         if isinstance(e, ir.Last):
             return f"list_extract({sql(e.item)}, -1)"
         if isinstance(e, ir.Len):

@@ -144,15 +144,6 @@ class Collect:
 
 
 @dataclass(frozen=True, slots=True)
-class Hash:
-    """A 64-bit hash of several columns (equal inputs, equal hash); `seed` picks one of two independent
-    hashes, so that a collision of one can be detected with the other."""
-
-    items: tuple[Expr, ...]
-    seed: int
-
-
-@dataclass(frozen=True, slots=True)
 class Add:
     """Sum of integers of one width (NULL propagates); 8-bit sums must stay below 128."""
 
@@ -246,7 +237,6 @@ Expr = (
     | Lookup
     | Last
     | Collect
-    | Hash
     | Add
     | Mul
     | Fold
@@ -353,7 +343,7 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     """Direct sub-expressions (for analyses such as 'which columns does this read')."""
     if isinstance(expr, (Col, Lit, Var)):
         return ()
-    if isinstance(expr, (And, Or, Coalesce, Add, BitOr, Hash)):
+    if isinstance(expr, (And, Or, Coalesce, Add, BitOr)):
         return expr.items
     if isinstance(expr, (Not, IsNull, Len, TextLen, Matches, ToInt, ToText, JsonDecode, Cast, Lookup, Last)):
         return (expr.item,)

@@ -105,8 +105,6 @@ def expr(e: ir.Expr, var: str | None = None) -> Any:
             return pl.lit("", dtype=pl.String)
         parts = [pl.when(sub(c)).then(pl.lit(label)) for c, label in e.items]
         return pl.concat_str(parts, separator=" ", ignore_nulls=True).fill_null("")
-    if isinstance(e, ir.Hash):
-        return pl.struct([sub(i) for i in e.items]).hash(seed=e.seed)
     if isinstance(e, ir.Last):
         return sub(e.item).list.last()
     if isinstance(e, ir.Fold):

@@ -50,8 +50,6 @@ class SparkSql(SqlDialect):
         sql, literal = self.sql, self.literal
         if isinstance(e, ir.Field):
             return f"{sql(e.base)}.{self.quote(e.name)}"
-        if isinstance(e, ir.Hash):
-            return f"xxhash64({e.seed}, " + ", ".join(sql(i) for i in e.items) + ")"
         if isinstance(e, ir.Last):
             return f"try_element_at({sql(e.item)}, -1)"
         if isinstance(e, ir.Len):

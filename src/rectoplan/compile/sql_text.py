@@ -91,7 +91,7 @@ class SqlDialect:
         raise NotImplementedError
 
     def function(self, e: ir.Expr) -> str:
-        """The nodes whose functions differ between dialects: Field, Hash, Last, Len, TextLen, Matches,
+        """The nodes whose functions differ between dialects: Field, Last, Len, TextLen, Matches,
         ToInt, JsonDecode."""
         raise NotImplementedError
 

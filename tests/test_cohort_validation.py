@@ -191,6 +191,40 @@ def test_parquet_with_odd_types_goes_through_the_validator(tmp_path: Path, kb: K
         assert _outcome(tmp_path / "odd.parquet", kb, engine) == reference
 
 
+def test_parquet_list_texts_are_read_as_dictionaries_and_other_lists_as_they_are(
+    tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    """The texts inside list columns are read as dictionaries (symptoms, agents, stop reasons); a list
+    column of numbers is read as it is and its rows are rejected with the validator's messages, the same
+    for every engine."""
+    from rectoplan.cohort.readers import read_cohort
+
+    rows = [flatten_contract(c) for c in random_cases(40, seed=6)]
+    surgeries = [[1, 2] if i % 5 == 0 else None for i in range(len(rows))]
+    table = pa.table(
+        {
+            "id": [r["id"] for r in rows],
+            "metastases_known": [True] * len(rows),
+            "met_liver_count": [2] * len(rows),
+            "primary_symptoms": pa.array([r.get("primary_symptoms") for r in rows], pa.list_(pa.string())),
+            "prior_lines": [r.get("prior_lines") for r in rows],
+            "prior_surgeries": pa.array(surgeries, pa.list_(pa.int64())),
+        }
+    )
+    pq.write_table(table, tmp_path / "lists.parquet")
+    read = read_cohort(tmp_path / "lists.parquet", kb).table.schema
+    assert pa.types.is_dictionary(read.field("primary_symptoms").type.value_type)
+    line = read.field("prior_lines").type.value_type
+    assert pa.types.is_dictionary(line.field("agents").type.value_type)
+    assert pa.types.is_dictionary(line.field("stopped_for").type)
+    assert read.field("prior_surgeries").type == pa.list_(pa.int64())
+    reference = _outcome(tmp_path / "lists.parquet", kb, "python")
+    assert len(reference[1]) == sum(s is not None for s in surgeries)
+    assert reference[0]  # the other rows are evaluated
+    for engine in ("polars", "duckdb"):
+        assert _outcome(tmp_path / "lists.parquet", kb, engine) == reference
+
+
 def test_rows_in_equal_rows_out_plus_errors_for_every_mutation(kb: KnowledgeBase, tmp_path: Path) -> None:
     base = flatten_contract(random_cases(1, seed=11)[0])
     rows = []

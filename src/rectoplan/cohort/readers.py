@@ -160,7 +160,7 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
         try:
             names = set(pq.read_schema(path).names)
             enums = [c.name for c in COLUMNS if c.kind == "enum" and c.name in names]
-            table = pq.read_table(path, read_dictionary=enums)
+            table = pq.read_table(path, read_dictionary=enums + _list_texts(pq.ParquetFile(path).schema))
         except (pa.ArrowException, OSError) as exc:
             message = str(exc).replace("\n", " ")
             raise InputError(
@@ -179,6 +179,39 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
                 " .jsonl / .ndjson or a FHIR bulk-export folder"
             ]
         )
+
+
+def _list_texts(schema: pq.ParquetSchema) -> list[str]:
+    """The texts inside list columns (symptoms, procedures, agents, stop reasons), as Parquet column paths.
+
+    They are read as dictionaries too: a million rows hold some three million agent names but a few dozen
+    distinct ones, so reading, coding and grouping them works on small integers instead of texts."""
+    out = []
+    for i in range(len(schema)):
+        column = schema.column(i)
+        top = BY_NAME.get(column.path.split(".")[0])
+        text = column.physical_type == "BYTE_ARRAY" and column.logical_type.type == "STRING"
+        if text and top is not None and top.kind in ("enum_list", "id_list", "lines"):
+            out.append(column.path)
+    return out
+
+
+def plain_texts(table: pa.Table) -> pa.Table:
+    """`table` with the texts inside its list columns as plain texts again (for the compiled list stage)."""
+
+    def plain(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_dictionary(t):
+            return plain(t.value_type)
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            return pa.list_(plain(t.value_type))
+        if pa.types.is_struct(t):
+            return pa.struct([pa.field(f.name, plain(f.type)) for f in t])
+        return t
+
+    for i, f in enumerate(table.schema):
+        if (pa.types.is_list(f.type) or pa.types.is_large_list(f.type)) and plain(f.type) != f.type:
+            table = table.set_column(i, f.name, table.column(i).cast(plain(f.type)))
+    return table
 
 
 def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRow] = ()) -> Cohort:

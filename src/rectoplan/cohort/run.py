@@ -21,7 +21,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rectoplan.cohort.columns import validate_row
-from rectoplan.cohort.readers import ROW, Cohort, ErrorRow, canonical_table, raw_types, read_cohort, restore_values
+from rectoplan.cohort.readers import (
+    ROW,
+    Cohort,
+    ErrorRow,
+    canonical_table,
+    plain_texts,
+    raw_types,
+    read_cohort,
+    restore_values,
+)
 from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
 from rectoplan.core.case import Case
 from rectoplan.core.errors import CaseError
@@ -227,6 +236,8 @@ def _evaluate_block(table: pa.Table, kb: KnowledgeBase, engine_name: str, clock:
             # The raw lists are read no further: converting them for the engine cost half its input time.
             source = source.drop_columns([c for c in LIST_COLUMNS if c in source.column_names])
             lists = ()
+        else:
+            source = plain_texts(source)
         return _in_row_order(engine.evaluate(source, [lists, scalars, *before, *packing], keep))
 
     with clock.phase("evaluate rules", 0.2):

@@ -43,6 +43,15 @@ def _list(array: Any) -> pa.Array:
     return array
 
 
+def _index_in(values: pa.Array, domain: Sequence[str]) -> pa.Array:
+    """Each value's index in `domain` (NULL when absent). Dictionary-encoded values (as read from Parquet)
+    are looked up once per distinct text."""
+    value_set = pa.array(domain, pa.string())
+    if pa.types.is_dictionary(values.type):
+        return pc.take(pc.index_in(values.dictionary, value_set=value_set), values.indices)
+    return pc.index_in(values, value_set=value_set)
+
+
 def _offsets(lists: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
     """(starts, lengths, valid) per row; a null row has length 0."""
     offsets = lists.offsets
@@ -121,7 +130,7 @@ class ArrowLists:
             return None, zeros, zeros, false, pc.invert(false)
         lists = _list(table.column(name))
         starts, lengths, valid = _offsets(lists)
-        codes = pc.index_in(lists.values, value_set=pa.array(domain, pa.string()))
+        codes = _index_in(lists.values, domain)
         bad = _segment_sum(pc.cast(pc.is_null(codes), pa.int64()), starts, lengths)
         fine = pc.and_(pc.less_equal(lengths, max_items), pc.equal(bad, 0))
         return codes, starts, lengths, valid, pc.or_(pc.invert(valid), fine)
@@ -231,7 +240,7 @@ class ArrowLists:
         fields = [items.type.field(i).name for i in range(items.type.num_fields)]
         agents = _list(items.field("agents"))
         a_starts, a_count, a_valid = _offsets(agents)
-        codes = pc.index_in(agents.values, value_set=pa.array(self.drugs, pa.string()))
+        codes = _index_in(agents.values, self.drugs)
         unknown = _segment_sum(pc.cast(pc.is_null(codes), pa.int64()), a_starts, a_count)
         stop = items.field("stopped_for") if "stopped_for" in fields else pa.nulls(len(items), pa.string())
         stop = stop.dictionary_decode() if pa.types.is_dictionary(stop.type) else stop

@@ -158,13 +158,13 @@ def _decoding(coded: tuple[Packed, ...]) -> tuple[list[Any], list[Any]]:
         for column, w, shift, width in coded[0].fields
     ]
     exprs = []
-    for p in coded:
-        for k in range(0, len(p.tests), WORD_BITS):
-            tests = [
+    for i, tests in enumerate(dict.fromkeys(p.tests for p in coded)):  # ranked options and settings share theirs
+        for k in range(0, len(tests), WORD_BITS):
+            conds = [
                 ir.all_of(*(ir.Cmp("=", ir.Col(column), ir.small(value)) for column, value in test))
-                for test in p.tests[k : k + WORD_BITS]
+                for test in tests[k : k + WORD_BITS]
             ]
-            exprs.append(expr(packed_word(tests)).alias(f"{p.name}/{k}"))
+            exprs.append(expr(packed_word(conds)).alias(f"{i}/{k}"))
     return fields, exprs
 
 
@@ -173,13 +173,17 @@ def _decoded(words: list[pa.Array], coded: Sequence[Packed]) -> dict[str, list[p
 
     The fields are unpacked once, and each output's words are printed from the same `packed_word`
     expressions as any other output's (label i set where its fields hold its values), all in one Polars
-    pass over the few representative rows."""
+    pass over the few representative rows. Outputs with the same tests share one list of words."""
     import polars as pl
 
     fields, exprs = _decoding(tuple(coded))
     frame = pl.DataFrame({f"_w{k}": w for k, w in enumerate(words)})
     result = frame.lazy().with_columns(fields).select(exprs).collect()
-    return {p.name: [result[f"{p.name}/{k}"].to_arrow() for k in range(0, len(p.tests), WORD_BITS)] for p in coded}
+    shared = {
+        tests: [result[f"{i}/{k}"].to_arrow() for k in range(0, len(tests), WORD_BITS)]
+        for i, tests in enumerate(dict.fromkeys(p.tests for p in coded))
+    }
+    return {p.name: shared[p.tests] for p in coded}
 
 
 Grouping = tuple[pa.Array, list[pa.Array]]  # (the group of each row, the words of each group)
@@ -261,11 +265,15 @@ def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed]
     indices, reps = grouping
     coded = [p for p in family if p.tests]
     decoded = _decoded(reps, coded) if coded else {}
+    regrouped: dict[int, Grouping] = {}  # by the decoded words' identity: shared tests, one grouping
     for p in family:
         at, texts_of = indices, reps
         if p.tests:
-            own, texts_of = group_exactly(decoded[p.name])
-            at = pc.take(own, indices)
+            bits = decoded[p.name]
+            if id(bits) not in regrouped:
+                own, own_reps = group_exactly(bits)
+                regrouped[id(bits)] = pc.take(own, indices), own_reps
+            at, texts_of = regrouped[id(bits)]
         out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(at, pa.int32()), _texts(texts_of, p.labels))
     return out
 

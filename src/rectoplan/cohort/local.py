@@ -146,39 +146,39 @@ def _texts(reps: list[pa.Array], labels: tuple[tuple[str, ...], ...]) -> pa.Arra
 
 
 @functools.lru_cache(maxsize=16)
-def _decoding(coded: tuple[Packed, ...]) -> tuple[list[Any], list[Any]]:
-    """The Polars expressions of `_decoded` (building them takes longer than running them)."""
-    import polars as pl
+def _decoding(coded: tuple[Packed, ...]) -> list[Any]:
+    """The Polars expressions of `_decoded` (building them takes longer than running them).
 
+    A test `column = value` reads the column's field in place: `word AND mask = value << shift`. (Unpacking
+    each field first, by division and remainder, took most of the time.)"""
     from rectoplan.compile.collect import packed_word
     from rectoplan.compile.polars_expr import expr
 
-    fields = [
-        ((pl.col(f"_w{w}") // (1 << shift)) % (1 << width)).cast(pl.Int8).alias(column)
-        for column, w, shift, width in coded[0].fields
-    ]
+    where = {column: (w, shift, width) for column, w, shift, width in coded[0].fields}
+
+    def holds(column: str, value: int) -> ir.Expr:
+        w, shift, width = where[column]
+        field = ir.BitAnd(ir.Col(f"_w{w}"), ir.integer(((1 << width) - 1) << shift))
+        return ir.Cmp("=", field, ir.integer(value << shift))
+
     exprs = []
     for i, tests in enumerate(dict.fromkeys(p.tests for p in coded)):  # ranked options and settings share theirs
         for k in range(0, len(tests), WORD_BITS):
-            conds = [
-                ir.all_of(*(ir.Cmp("=", ir.Col(column), ir.small(value)) for column, value in test))
-                for test in tests[k : k + WORD_BITS]
-            ]
+            conds = [ir.all_of(*(holds(c, v) for c, v in test)) for test in tests[k : k + WORD_BITS]]
             exprs.append(expr(packed_word(conds)).alias(f"{i}/{k}"))
-    return fields, exprs
+    return exprs
 
 
 def _decoded(words: list[pa.Array], coded: Sequence[Packed]) -> dict[str, list[pa.Array]]:
     """The bit words of coded outputs (sharing `words`), from the packed fields of the representative rows.
 
-    The fields are unpacked once, and each output's words are printed from the same `packed_word`
-    expressions as any other output's (label i set where its fields hold its values), all in one Polars
-    pass over the few representative rows. Outputs with the same tests share one list of words."""
+    Each output's words are printed from the same `packed_word` expressions as any other output's (label i
+    set where its fields hold its values), all in one Polars pass over the few representative rows.
+    Outputs with the same tests share one list of words."""
     import polars as pl
 
-    fields, exprs = _decoding(tuple(coded))
     frame = pl.DataFrame({f"_w{k}": w for k, w in enumerate(words)})
-    result = frame.lazy().with_columns(fields).select(exprs).collect()
+    result = frame.lazy().select(_decoding(tuple(coded))).collect()
     shared = {
         tests: [result[f"{i}/{k}"].to_arrow() for k in range(0, len(tests), WORD_BITS)]
         for i, tests in enumerate(dict.fromkeys(p.tests for p in coded))

@@ -143,3 +143,22 @@ def test_the_plan_codes_the_outputs_decided_by_option_codes_and_gates() -> None:
             (code,) = [t for t in test if t[0] in ranges]
             assert code[1] == value and len(test) == 2
     assert coded["exclusions"].words == (*coded["options"].words, "_w_flags_0")
+
+
+def test_code_words_hold_every_code_in_its_field() -> None:
+    """Codes summed in 8-bit windows and then widened land exactly in their fields (random codes within
+    their ranges, read back by shift and mask)."""
+    import polars as pl
+
+    from rectoplan.compile.collect import _code_words
+    from rectoplan.compile.polars_expr import expr
+
+    rng = random.Random(7)
+    ranges = {f"o_{i}": rng.choice([1, 3, 4, 5, 7, 12]) for i in range(60)}
+    words, fields = _code_words(list(ranges), ranges)
+    assert len(words) > 1  # the fields span several words
+    codes = {c: pl.Series(c, [rng.randint(0, top) for _ in range(200)], pl.Int8) for c, top in ranges.items()}
+    frame = pl.DataFrame(list(codes.values())).select([expr(w).alias(f"w{k}") for k, w in enumerate(words)])
+    for column, word, shift, width in fields:
+        back = (frame[f"w{word}"] // (1 << shift)) % (1 << width)
+        assert back.to_list() == codes[column].to_list()

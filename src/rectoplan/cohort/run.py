@@ -89,9 +89,15 @@ RESULT_SCHEMA = pa.schema(
 
 def conform(table: pa.Table) -> pa.Table:
     """The one schema of a result table, whichever engine made it (result texts dictionary-encoded)."""
-    columns = []
-    for f in RESULT_SCHEMA:
-        col = table.column(f.name).combine_chunks()
+    return _conformed({f.name: table.column(f.name) for f in RESULT_SCHEMA})
+
+
+def _conform_columns(columns: dict[str, Any]) -> dict[str, pa.Array]:
+    """Each of `columns` (result columns by name) in its type of `RESULT_SCHEMA`."""
+    out = {}
+    for name, column in columns.items():
+        f = RESULT_SCHEMA.field(name)
+        col = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
         if pa.types.is_dictionary(f.type):
             if not pa.types.is_dictionary(col.type):
                 col = pc.dictionary_encode(pc.cast(col, pa.string()))
@@ -100,8 +106,13 @@ def conform(table: pa.Table) -> pa.Table:
             if pa.types.is_dictionary(col.type):
                 col = col.dictionary_decode()
             col = pc.cast(col, f.type)
-        columns.append(col)
-    return pa.Table.from_arrays(columns, schema=RESULT_SCHEMA)
+        out[name] = col
+    return out
+
+
+def _conformed(columns: dict[str, Any]) -> pa.Table:
+    done = _conform_columns(columns)
+    return pa.Table.from_arrays([done[f.name] for f in RESULT_SCHEMA], schema=RESULT_SCHEMA)
 
 
 def _error_id(value: Any) -> str | None:
@@ -175,11 +186,14 @@ def evaluate_local(
         evaluated, errors, by_reference = _evaluate(table, kb, engine_name, clock, fast_lists, pool, count)
         with clock.phase("group rows by their result words", 0.6):
             done = list(pool.map(lambda piece: group_rows(piece, packed), _pieces(evaluated, count)))
-    with clock.phase("collect results per distinct outcome", 0.7):
+    with clock.phase("collect results per distinct outcome", 0.7), ThreadPoolExecutor(1) as side:
+        # The columns that need no texts are put in their final types meanwhile, on a thread of their own.
+        given = {"row": evaluated.column(ROW), "id": evaluated.column("n_id")}
+        given.update({name: evaluated.column(name) for name in plain})
+        conformed = side.submit(_conform_columns, given)
         groups = {words: merge_groupings([d[words] for d in done]) for words in done[0]}
         columns = assemble(groups, packed, evaluated.num_rows)
-        columns.update({name: evaluated.column(name) for name in plain})
-        results = conform(pa.table({"row": evaluated.column(ROW), "id": evaluated.column("n_id"), **columns}))
+        results = _conformed({**columns, **conformed.result()})
         if by_reference is not None:
             results = pa.concat_tables([results, by_reference]).combine_chunks()
             results = results.take(pc.sort_indices(results, [("row", "ascending")]))

@@ -29,6 +29,7 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -73,16 +74,18 @@ def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:>12,.0f} cases/s  ({seconds:7.3f} s for {n:,})"
 
 
-def time_engine(path: Path, engine: str, repeat: int) -> tuple[float, Any]:
+def time_engine(path: Path, engine: str, repeat: int) -> tuple[list[float], Any]:
+    """Seconds of each of `repeat` runs in one process (the first one also builds the compiled plan's
+    engine expressions, which later runs reuse), and the last result."""
     from rectoplan.cohort.run import run_cohort
 
     kb = default_knowledge()
-    best, result = float("inf"), None
+    times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = run_cohort(path, kb, engine)
-        best = min(best, time.perf_counter() - start)
-    return best, result
+        times.append(time.perf_counter() - start)
+    return times, result
 
 
 def time_per_case(rows: list[dict[str, Any]]) -> float:
@@ -368,7 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=20_000, help="cases for the slow paths (scaled)")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "rectoplan-bench")
-    parser.add_argument("--repeat", type=int, default=2, help="best of N for the embedded engines")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="runs of the embedded engines (best, median and first are printed)"
+    )
     parser.add_argument("--skip-engines", action="store_true", help="skip zen-engine and rule-engine")
     parser.add_argument(
         "--rule-engine-sample", type=int, default=2_000, help="cases for rule-engine (pure Python, several ms per case)"
@@ -411,11 +416,13 @@ def time_shape(args: argparse.Namespace, kb: Any, shape: str, slow_engines: bool
     results: dict[str, float] = {}
     for engine in ("polars", "duckdb"):
         for path in (parquet, jsonl):
-            seconds, result = time_engine(path, engine, args.repeat)
+            times, result = time_engine(path, engine, args.repeat)
+            seconds = min(times)
             label = f"{engine:7s} {path.suffix[1:]:8s}"
             results[label] = args.cases / seconds
             steps = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
-            print(f"{label} {_rate(args.cases, seconds)}   [{steps}]")
+            spread = f"median {statistics.median(times):.3f} s, first {times[0]:.3f} s of {len(times)} runs"
+            print(f"{label} {_rate(args.cases, seconds)}   ({spread}) [{steps}]")
             if engine == "polars" and path == parquet:
                 print(f"distinct outcomes: {distinct_outcomes(result):,} of {result.evaluated:,} cases")
     from rectoplan.cohort.output import write_outputs

@@ -1,9 +1,10 @@
 """Cohort evaluation in row blocks and with treatment histories grouped: the same results as in one piece.
 
-Large cohorts are evaluated in row blocks on threads, and treatment histories are worked out once per
-distinct history (grouped exactly, by value). Both are shortcuts of the embedded engines; here each must
-give what the per-case reference gives, row for row, with bad rows among the good ones, and histories that
-mostly differ are worked out row by row.
+Large cohorts have their list stage and the grouping of rows by result words worked out in row blocks on
+threads (the rules themselves run as one engine query), and treatment histories are worked out once per
+distinct history (grouped exactly, by value). Both are shortcuts of the embedded engines; here each must give
+what the per-case reference gives, row for row, with bad rows among the good ones, and histories that mostly
+differ are worked out row by row.
 """
 
 from __future__ import annotations

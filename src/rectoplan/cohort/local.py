@@ -1,8 +1,9 @@
 """The embedded engines: run compiled stages over an Arrow table with Polars (default) or DuckDB.
 
-Both receive the same plan; only the printer differs (`compile.polars_expr`, `compile.duckdb_sql`).
-`by_distinct` evaluates the result stage once per distinct combination of the columns it reads, which
-is where text is built (joined ids), and broadcasts it back as dictionary-encoded columns.
+Both receive the same plan; only the printer differs (`compile.polars_expr`, `compile.duckdb_sql`). The
+plan leaves each result list as integer words per row; `group_rows` and `merge_groupings` group the rows by
+those words exactly, and `assemble` works out each list's items and builds its text once per distinct group
+(joined ids), broadcast back as dictionary-encoded columns.
 """
 
 from __future__ import annotations

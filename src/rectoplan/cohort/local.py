@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from rectoplan.compile import ir
-from rectoplan.compile.collect import Packed
+from rectoplan.compile.collect import Packed, Test
 from rectoplan.compile.rules import WORD_BITS
 
 Stage = Sequence[tuple[str, ir.Expr]]
@@ -224,7 +224,9 @@ def merge_groupings(parts: Sequence[Grouping]) -> Grouping:
         return parts[0]
     reps = [pa.concat_arrays([p[1][k] for p in parts]) for k in range(len(parts[0][1]))]
     if 2 * len(reps[0]) > sum(len(p[0]) for p in parts):
-        group = pa.array(range(len(reps[0])), pa.int32())
+        import numpy as np
+
+        group = pa.array(np.arange(len(reps[0]), dtype=np.int32))
         merged = reps
     else:
         group, merged = group_exactly(reps)
@@ -266,15 +268,14 @@ def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed]
     indices, reps = grouping
     coded = [p for p in family if p.tests]
     decoded = _decoded(reps, coded) if coded else {}
-    regrouped: dict[int, Grouping] = {}  # by the decoded words' identity: shared tests, one grouping
+    regrouped: dict[tuple[Test, ...], Grouping] = {}  # outputs with the same tests share one grouping
     for p in family:
         at, texts_of = indices, reps
         if p.tests:
-            bits = decoded[p.name]
-            if id(bits) not in regrouped:
-                own, own_reps = group_exactly(bits)
-                regrouped[id(bits)] = pc.take(own, indices), own_reps
-            at, texts_of = regrouped[id(bits)]
+            if p.tests not in regrouped:
+                own, own_reps = group_exactly(decoded[p.name])
+                regrouped[p.tests] = pc.take(own, indices), own_reps
+            at, texts_of = regrouped[p.tests]
         out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(at, pa.int32()), _texts(texts_of, p.labels))
     return out
 

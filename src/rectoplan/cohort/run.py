@@ -111,6 +111,7 @@ def _conform_columns(columns: dict[str, Any]) -> dict[str, pa.Array]:
 
 
 def _conformed(columns: dict[str, Any]) -> pa.Table:
+    """The result table of `columns`, each in its type of `RESULT_SCHEMA`, in the schema's order."""
     done = _conform_columns(columns)
     return pa.Table.from_arrays([done[f.name] for f in RESULT_SCHEMA], schema=RESULT_SCHEMA)
 

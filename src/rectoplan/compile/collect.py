@@ -70,15 +70,13 @@ def _code_tests(expr: ir.Collect, ranges: Mapping[str, int], flags: dict[ir.Expr
     tests: list[Test] = []
     for cond, _ in expr.items:
         parts = cond.items if isinstance(cond, ir.And) else (cond,)
-        codes = [t for t in (_code_test(p, ranges) for p in parts) if t is not None]
+        read = [(part, _code_test(part, ranges)) for part in parts]
+        codes = [t for _, t in read if t is not None]
         if len(codes) != 1:
             return None
-        test = list(codes)
-        for part in parts:
-            if _code_test(part, ranges) is None:
-                name = flags.get(part) or found.setdefault(part, f"_g_{len(flags) + len(found)}")
-                test.append((name, 1))
-        tests.append(tuple(test))
+        others = [part for part, t in read if t is None]
+        names = [flags.get(part) or found.setdefault(part, f"_g_{len(flags) + len(found)}") for part in others]
+        tests.append((*codes, *((name, 1) for name in names)))
     flags.update(found)
     return tuple(tests) if tests else None
 

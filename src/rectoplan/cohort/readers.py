@@ -158,9 +158,10 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
     if suffix in (".parquet", ".pq"):
         # Enumerations as dictionaries: the engines then compare small codes instead of texts.
         try:
-            names = set(pq.read_schema(path).names)
+            schema = pq.ParquetFile(path).schema
+            names = set(schema.to_arrow_schema().names)
             enums = [c.name for c in COLUMNS if c.kind == "enum" and c.name in names]
-            table = pq.read_table(path, read_dictionary=enums + _list_texts(pq.ParquetFile(path).schema))
+            table = pq.read_table(path, read_dictionary=enums + _list_texts(schema))
         except (pa.ArrowException, OSError) as exc:
             message = str(exc).replace("\n", " ")
             raise InputError(

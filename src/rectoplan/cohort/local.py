@@ -25,6 +25,10 @@ Stage = Sequence[tuple[str, ir.Expr]]
 class LocalEngine(Protocol):
     name: str
 
+    def prepare(self, stages: Sequence[Stage]) -> None:
+        """Build what evaluating `stages` needs and can keep, ahead of the data."""
+        ...
+
     def evaluate(self, table: pa.Table, stages: Sequence[Stage], keep: Sequence[str]) -> pa.Table:
         """Add each stage's columns in turn; return the `keep` columns."""
         ...
@@ -46,6 +50,11 @@ class PolarsEngine:
             hit = self.memo[key] = (stage, stage_exprs(stage))
         exprs: list[Any] = hit[1]
         return exprs
+
+    def prepare(self, stages: Sequence[Stage]) -> None:
+        """Build the stages' Polars expressions now (they are kept), off the path of the first evaluation."""
+        for stage in stages:
+            self._exprs(stage)
 
     def evaluate(self, table: pa.Table, stages: Sequence[Stage], keep: Sequence[str]) -> pa.Table:
         import polars as pl
@@ -69,6 +78,9 @@ class DuckDBEngine:
         import duckdb
 
         self.con = duckdb.connect()
+
+    def prepare(self, stages: Sequence[Stage]) -> None:
+        """Nothing to build ahead: DuckDB plans each query from its SQL text."""
 
     def evaluate(self, table: pa.Table, stages: Sequence[Stage], keep: Sequence[str]) -> pa.Table:
         from rectoplan.compile.duckdb_sql import staged_query
@@ -258,6 +270,18 @@ def _grouping(words: tuple[str, ...], groups: dict[tuple[str, ...], Grouping]) -
     return groups[words]
 
 
+def _coded(packed: Sequence[Packed], words: tuple[str, ...]) -> list[Packed]:
+    """The coded outputs that share `words` (decoded together)."""
+    return [p for p in packed if p.words == words and p.tests]
+
+
+def prepare(packed: Sequence[Packed]) -> None:
+    """Build the decoding expressions of every coded output now (they are kept), for instance while the
+    input is read, rather than on the path of the first run's assembly."""
+    for words in dict.fromkeys(p.words for p in packed if p.tests):
+        _decoding(tuple(_coded(packed, words)))
+
+
 def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed], rows: int) -> dict[str, pa.Array]:
     """The texts of the outputs that share `words`."""
     out: dict[str, pa.Array] = {}
@@ -266,7 +290,7 @@ def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed]
         empty = pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int32()).fill_null(0), pa.array([""]))
         return {p.name: empty for p in family}
     indices, reps = grouping
-    coded = [p for p in family if p.tests]
+    coded = _coded(packed, words)
     decoded = _decoded(reps, coded) if coded else {}
     regrouped: dict[tuple[Test, ...], Grouping] = {}  # outputs with the same tests share one grouping
     for p in family:

@@ -162,3 +162,18 @@ def test_code_words_hold_every_code_in_its_field() -> None:
     for column, word, shift, width in fields:
         back = (frame[f"w{word}"] // (1 << shift)) % (1 << width)
         assert back.to_list() == codes[column].to_list()
+
+
+def test_prepare_builds_the_engine_expressions_and_the_decoding_ahead() -> None:
+    """What `run_cohort` builds while the input is read is what the first evaluation then finds built."""
+    from rectoplan.cohort import local
+    from rectoplan.cohort.run import _compiled, _prepare
+    from rectoplan.kb.loader import load_knowledge
+
+    kb = load_knowledge()  # a knowledge base of its own: an empty memo
+    local._decoding.cache_clear()
+    _prepare(kb, "polars")
+    before, packing, packed, _ = _compiled(kb)
+    built = {key[1] for key in kb.memo if isinstance(key, tuple) and key[0] == "polars-exprs"}
+    assert built == {id(stage) for stage in (*before, *packing) if stage}
+    assert local._decoding.cache_info().currsize == len({p.words for p in packed if p.tests}) == 2

@@ -14,6 +14,7 @@ import difflib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,12 +225,14 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRo
         raise InputError(["column 'id': found no such column; expected an id column (every case needs an id)"])
     keep = [c for c in table.column_names if c in BY_NAME]
     table = table.select(keep)
-    for name in keep:  # enumerations as dictionaries: the engines then compare small codes, not texts
-        column = table.column(name)
-        if BY_NAME[name].kind == "enum" and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            table = table.set_column(
-                table.column_names.index(name), name, pc.dictionary_encode(column.combine_chunks())
-            )
+    # Enumerations as dictionaries: the engines then compare small codes, not texts. Encoded on two threads
+    # (Arrow leaves the interpreter free): seventeen columns of a million texts took 0.2 s on one.
+    text = (pa.string(), pa.large_string())
+    texts = [name for name in keep if BY_NAME[name].kind == "enum" and table.schema.field(name).type in text]
+    with ThreadPoolExecutor(2) as pool:
+        encoded = pool.map(lambda name: pc.dictionary_encode(table.column(name).combine_chunks()), texts)
+        for name, column in zip(texts, encoded, strict=True):
+            table = table.set_column(table.column_names.index(name), name, column)
     if not bad:
         table = table.append_column(ROW, row_numbers(table.num_rows))
         return Cohort(table, fmt, [], table.num_rows)

@@ -25,10 +25,6 @@ Stage = Sequence[tuple[str, ir.Expr]]
 class LocalEngine(Protocol):
     name: str
 
-    def prepare(self, stages: Sequence[Stage]) -> None:
-        """Build what evaluating `stages` needs and can keep, ahead of the data."""
-        ...
-
     def evaluate(self, table: pa.Table, stages: Sequence[Stage], keep: Sequence[str]) -> pa.Table:
         """Add each stage's columns in turn; return the `keep` columns."""
         ...
@@ -78,9 +74,6 @@ class DuckDBEngine:
         import duckdb
 
         self.con = duckdb.connect()
-
-    def prepare(self, stages: Sequence[Stage]) -> None:
-        """Nothing to build ahead: DuckDB plans each query from its SQL text."""
 
     def evaluate(self, table: pa.Table, stages: Sequence[Stage], keep: Sequence[str]) -> pa.Table:
         from rectoplan.compile.duckdb_sql import staged_query

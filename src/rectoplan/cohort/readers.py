@@ -229,10 +229,11 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRo
     # (Arrow leaves the interpreter free): seventeen columns of a million texts took 0.2 s on one.
     text = (pa.string(), pa.large_string())
     texts = [name for name in keep if BY_NAME[name].kind == "enum" and table.schema.field(name).type in text]
-    with ThreadPoolExecutor(2) as pool:
-        encoded = pool.map(lambda name: pc.dictionary_encode(table.column(name).combine_chunks()), texts)
-        for name, column in zip(texts, encoded, strict=True):
-            table = table.set_column(table.column_names.index(name), name, column)
+    if texts:  # (Parquet enumerations are read as dictionaries already)
+        with ThreadPoolExecutor(2) as pool:
+            encoded = pool.map(lambda name: pc.dictionary_encode(table.column(name).combine_chunks()), texts)
+            for name, column in zip(texts, encoded, strict=True):
+                table = table.set_column(table.column_names.index(name), name, column)
     if not bad:
         table = table.append_column(ROW, row_numbers(table.num_rows))
         return Cohort(table, fmt, [], table.num_rows)

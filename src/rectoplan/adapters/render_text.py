@@ -1,8 +1,8 @@
 """Text for people: the recommendation grouped, aligned, with the reason for every option and exclusion.
 
-Layout follows how a tumour board reads: the one-line summary, the intent, the ranked options with
-their reasons and warnings, what is excluded and why, what is held back, the missing tests, what would
-change the plan, then the patient's version in plain words and the disclaimer.
+Layout follows how a tumour board reads: the one-line summary, the intent, the case-level warnings, the
+ranked options with their reasons and warnings, what is excluded and why, what is held back, the missing
+tests, what would change the plan, then the patient's version in plain words and the disclaimer.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 import textwrap
 from typing import Any
 
+from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.knowledge import Citation, KnowledgeBase
 from rectoplan.core.recommendation import Exclusion, Recommendation
 
@@ -44,8 +45,10 @@ class _Out:
 
 
 def _cite(c: Citation) -> str:
-    ref = c.ref.rsplit("/", 1)[-1] + (f" {c.entry}" if c.entry else "")
-    return f'{ref} "{c.quote}"' if c.quote else ref
+    # Through the JSON form, so the text shows what the HTML shows whichever shape a source takes.
+    view = source_view(c.to_dict())
+    label = view["label"] + (f" <{view['url']}>" if view["url"] else "")
+    return f'{label} "{view["quote"]}"' if view["quote"] else label
 
 
 def render_text(
@@ -59,6 +62,10 @@ def render_text(
     out.lines.append(out.style(f"rectoplan — case {rec.case_id} — knowledge {rec.knowledge_version}", "dim"))
     out.wrap(rec.summary, 0, "", "bold")
     out.wrap(rec.intent_rationale, 0, f"Intent: {rec.intent}. ")
+    if rec.warnings:  # case-level warnings come before the options: a board reads them first
+        out.head("WARNINGS")
+        for warning in warnings_by_severity(rec.warnings):
+            out.wrap(warning["text"], 2, "! ", "red" if warning["severity"] == "critical" else "yellow")
 
     out.head(f"OPTIONS to discuss with the care team ({len(rec.options)})")
     if not rec.options:
@@ -114,10 +121,6 @@ def render_text(
         out.head("WHAT WOULD CHANGE THE PLAN")
         for ch in rec.what_would_change:
             out.wrap(ch.then, 4, f"if {ch.condition}: ")
-    if rec.warnings:
-        out.head("WARNINGS")
-        for w in rec.warnings:
-            out.wrap(w, 2, "! ", "yellow")
     if provenance:
         out.head("FROM THE FHIR RECORD")
         for field, ref in provenance.get("provenance", {}).items():

@@ -122,12 +122,13 @@ def test_patient_view_cards_follow_the_recommendation(secure: str, keys: Keys) -
 
     rec = api.recommend(case_from_bundle(bundle).case)
     excluded = [e.title for e in rec.excluded if not e.held]
-    assert [c.summary for c in cards if c.summary.startswith("Not recommended: ")] == [
-        f"Not recommended: {t}" for t in excluded
-    ]
-    assert all(c.source.label.startswith("rectoplan knowledge base") and c.source.url for c in cards)
+    # One plan card first (exclusions inside it, a link to the full plan), then case-level safety warnings only.
+    assert [c.summary[:60] for c in cards[1:]] == [w[:60] for w in rec.warnings]
+    assert all(c.indicator in ("warning", "critical") for c in cards[1:])
+    assert all(c.source.label and (c.source.url or c is cards[0]) for c in cards)
     preferred = cards[0]
     assert preferred.indicator == "info" and rec.options[0].title in preferred.summary
+    assert all(title in preferred.detail for title in excluded)
     # KRAS-mutant: no anti-EGFR antibody may be suggested unless combined with a G12C inhibitor.
     for option in rec.options:
         if set(option.components) & ANTI_EGFR:

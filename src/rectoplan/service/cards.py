@@ -1,24 +1,46 @@
-"""A `Recommendation` as CDS Hooks cards: the preferred plan, each important exclusion, missing tests.
+"""A `Recommendation` as CDS Hooks cards people act on.
 
-Cards are built through the `Card` model, so a card the EHR receives has already passed the same checks
-the tests run (summary under 140 characters, a source with a label, a known indicator). Details are
-GitHub-flavoured Markdown; the knowledge base's citations go in the detail, its version in `source`.
+EHR clients sort cards by indicator, so an orange card per excluded option buries the plan: patient-view
+therefore gives ONE `info` plan card (the preferred options, what is not recommended and why, what is held
+back and the tests that would settle it, a link to the full plan page), and a `warning`/`critical` card only
+for a case-level safety warning (Lynch referral, de-intensify for poor performance status). Order hooks get
+one card per drug being ordered that rectoplan would not offer, with `overrideReasons` and a suggestion to
+remove the order; nothing about drugs nobody ordered, and silence when the order fits the plan.
+
+Cards are built through the `OwnCard` model, so a card the EHR receives has already passed the same checks
+the tests run. Details are GitHub-flavoured Markdown with every free text escaped; texts use titles and
+display names, never ids.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.service.models import OwnCard
 
 MAX_SUMMARY = 139
+PREFERRED_SHOWN = 4
+OVERRIDE_SYSTEM = "urn:rectoplan:override-reason"
+# Why a clinician goes ahead anyway: the reasons an EHR offers when a card is dismissed (CDS Hooks feedback).
+OVERRIDE_REASONS = (
+    ("tumour-board-decision", "Decided by the tumour board for this patient"),
+    ("information-not-in-record", "Information not in the record changes the assessment"),
+    ("patient-informed-choice", "Patient's informed choice after discussion"),
+)
 
 
 def _summary(text: str) -> str:
-    return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1].rstrip() + "…"
+    """At most 139 characters (the spec's limit), cut at a word so no half word is left."""
+    if len(text) <= MAX_SUMMARY:
+        return text
+    cut = text[: MAX_SUMMARY - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
 
 
 _ESCAPES = str.maketrans({ch: "\\" + ch for ch in "\\<>*_`[]#|"})
@@ -29,83 +51,162 @@ def escape_md(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def _sources(sources: list[dict[str, str]]) -> list[str]:
-    lines = []
-    for s in sources:
-        quote = f' — "{escape_md(s["quote"])}"' if s.get("quote") else ""
-        lines.append(f"  - source: {escape_md(s['ref'])}{quote}")
-    return lines
+def _strip_rule(text: str) -> str:
+    """A rationale without its trailing '[rule-id]' (ids are for the full plan, not for a card)."""
+    head, sep, tail = text.rpartition(" [")
+    return head if sep and tail.endswith("]") and " " not in tail else text
 
 
-def make_card(summary: str, indicator: str, detail: str, source: dict[str, Any]) -> dict[str, Any]:
-    fields = {
-        "uuid": str(uuid.uuid4()),
-        "summary": _summary(summary),
-        "indicator": indicator,
-        "detail": detail,
-    }
-    card = OwnCard.model_validate(fields | {"source": source})
+def make_card(summary: str, indicator: str, detail: str, source: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    fields = {"uuid": str(uuid.uuid4()), "summary": _summary(summary), "indicator": indicator, "detail": detail}
+    card = OwnCard.model_validate(fields | {"source": source} | extra)
     return card.model_dump(exclude_none=True)
 
 
-def cards_for(rec: Recommendation, source: dict[str, Any], issues: list[Problem] | None = None) -> list[dict[str, Any]]:
-    """Cards: the preferred plan, one per (non-held) exclusion, the tests needed, data issues."""
-    data = rec.to_dict()
-    cards: list[dict[str, Any]] = []
+def primary_source(data: Mapping[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
+    """The card's source: the top option's first reference that has a real label (and link), else the
+    knowledge base itself (a bare file name is no source a clinician can follow)."""
+    for option in data["options"][:1]:
+        for s in option.get("sources", []):
+            if s.get("label"):
+                view = source_view(s)
+                return {"label": view["label"]} | ({"url": view["url"]} if view["url"] else {})
+    return fallback
+
+
+def _plan_lines(data: Mapping[str, Any], display: Callable[[str], str]) -> list[str]:
     options = data["options"]
     preferred = [o for o in options if o["strength"] == "preferred"] or options[:1]
-    if preferred:
-        lines = [f"**{escape_md(data['summary'])}**", ""]
-        for opt in preferred:
-            lines.append(f"- **{escape_md(opt['title'])}** ({opt['phase'].replace('_', ' ')}, {opt['intent']})")
-            lines += [f"  - {escape_md(r)}" for r in opt["rationale"]]
-            lines += [f"  - caution: {escape_md(w)}" for w in opt.get("warnings", [])]
-            lines += _sources(opt["sources"])
-        others = [o for o in options if o not in preferred]
-        if others:
-            lines += [
-                "",
-                "Other options, in rank order: "
-                + "; ".join(f"{escape_md(o['title'])} ({o['strength']})" for o in others),
-            ]
-        lines += ["", f"_{escape_md(data['disclaimer'])}_"]
-        titles = ", ".join(o["title"] for o in preferred)
-        cards.append(make_card(f"rectoplan preferred: {titles}", "info", "\n".join(lines), source))
-    else:
-        detail = f"**{escape_md(data['summary'])}**\n\n_{escape_md(data['disclaimer'])}_"
-        cards.append(
-            make_card(
-                "rectoplan: no treatment option can be offered on the recorded facts",
-                "warning",
-                detail,
-                source,
-            )
-        )
-    for ex in data["excluded"]:
-        if ex["held"]:
-            continue
-        lines = [f"**{escape_md(ex['title'])}** is not recommended for this patient:", ""]
-        lines += [f"- {escape_md(r)}" for r in ex["reasons"]] + _sources(ex["sources"])
-        cards.append(make_card(f"Not recommended: {ex['title']}", "warning", "\n".join(lines), source))
+    lines = [f"**{escape_md(data['summary'])}**", ""]
+    for opt in preferred[:PREFERRED_SHOWN]:
+        lines.append(f"- **{escape_md(opt['title'])}** ({opt['phase'].replace('_', ' ')}, {opt['intent']})")
+        if opt["rationale"]:
+            lines.append(f"  - {escape_md(_strip_rule(opt['rationale'][0]))}")
+        lines += [f"  - caution: {escape_md(w)}" for w in opt.get("warnings", [])]
+    others = [o for o in options if o not in preferred[:PREFERRED_SHOWN]]
+    if others:
+        lines += ["", "Also to discuss: " + "; ".join(f"{escape_md(o['title'])} ({o['strength']})" for o in others)]
+    if not options:
+        lines.append("No option can be offered on the facts recorded.")
+    excluded = [x for x in data["excluded"] if not x["held"]]
+    if excluded:
+        lines += ["", "**Not recommended for this patient**"]
+        by_reason: dict[tuple[str, ...], list[str]] = {}
+        for x in excluded:
+            by_reason.setdefault(tuple(dict.fromkeys(x["reasons"])), []).append(x["title"])
+        for reasons, titles in by_reason.items():
+            why = " ".join(escape_md(_strip_rule(r)) for r in reasons)
+            lines.append(f"- {escape_md(', '.join(titles))}: {why}")
+    held = [x["title"] for x in data["excluded"] if x["held"]]
     tests = data["tests_needed"]
-    if tests:
-        held = [ex["title"] for ex in data["excluded"] if ex["held"]]
-        lines = [f"- **{escape_md(t['test'])}**: {escape_md(t['why'])}" for t in tests]
+    if tests or held:
+        lines += ["", "**Tests needed**"]
+        lines += [f"- {escape_md(display(t['test']))}: {escape_md(_strip_rule(t['why']))}" for t in tests]
         if held:
-            lines += ["", "Held back until these results are known: " + "; ".join(escape_md(h) for h in held)]
-        names = ", ".join(t["test"] for t in tests)
-        cards.append(
-            make_card(f"Tests still needed before choosing treatment: {names}", "warning", "\n".join(lines), source)
-        )
+            lines.append("- Held back until the results are known: " + escape_md(", ".join(held)))
+    return lines
+
+
+def cards_for(
+    rec: Recommendation,
+    source: dict[str, Any],
+    issues: list[Problem] | None = None,
+    plan_url: str | None = None,
+    display: Callable[[str], str] = lambda ident: ident.replace("_", " "),
+) -> list[dict[str, Any]]:
+    """patient-view: the plan card (info) first, then one card per case-level safety warning."""
+    data = rec.to_dict()
+    lines = _plan_lines(data, display)
     if issues:
-        lines = [
-            f"- `{escape_md(p.path)}`: found {escape_md(p.found)}; expected {escape_md(p.expected)}"
-            for p in issues[:20]
-        ]
-        more = f"\n\n…and {len(issues) - 20} more." if len(issues) > 20 else ""
-        summary = f"rectoplan could not use {len(issues)} record(s) of this chart; check them"
-        cards.append(make_card(summary, "info", "\n".join(lines) + more, source))
+        lines += ["", f"{len(issues)} record(s) of this chart could not be used:"]
+        lines += [f"- {escape_md(p.path)}: {escape_md(p.message())}" for p in issues[:10]]
+    lines += ["", f"_{escape_md(data['disclaimer'])}_"]
+    preferred = [o["title"] for o in data["options"] if o["strength"] == "preferred"]
+    summary = (
+        f"rectoplan preferred: {', '.join(preferred)}"
+        if preferred
+        else (
+            f"rectoplan: {data['options'][0]['title']} and other options to discuss"
+            if data["options"]
+            else "rectoplan: no option yet on the recorded facts; tests needed"
+        )
+    )
+    links = [{"label": "Full plan in rectoplan", "url": plan_url, "type": "absolute"}] if plan_url else None
+    cards = [make_card(summary, "info", "\n".join(lines), primary_source(data, source), links=links)]
+    for warning in warnings_by_severity(data["warnings"]):
+        indicator = "critical" if warning["severity"] == "critical" else "warning"
+        cards.append(make_card(warning["text"], indicator, escape_md(warning["text"]), source))
     return cards
+
+
+def ordered_drugs(draft_orders: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(resource reference, drug id, coded name) of each drafted drug order rectoplan can read (RxNorm)."""
+    out = []
+    for entry in draft_orders.get("entry") or []:
+        resource = entry.get("resource") or {}
+        ref = f"{resource.get('resourceType', 'MedicationRequest')}/{resource.get('id', '')}"
+        concept = resource.get("medicationCodeableConcept") or {}
+        for c in concept.get("coding") or []:
+            key = (c.get("system", ""), c.get("code", ""))
+            if key in fc.DRUGS:
+                out.append((ref, fc.DRUGS[key].meaning, c.get("display") or ""))
+    return list(dict.fromkeys(out))
+
+
+def order_cards(
+    rec: Recommendation,
+    draft_orders: Mapping[str, Any],
+    source: dict[str, Any],
+    display: Callable[[str], str] = lambda ident: ident.replace("_", " "),
+) -> list[dict[str, Any]]:
+    """order-select/-sign: one card per ordered drug that no offered option contains."""
+    offered = {c for o in rec.options for c in o.components}
+    cards = []
+    seen: set[str] = set()
+    for ref, drug, _ in ordered_drugs(draft_orders):
+        if drug in offered or drug in seen:
+            continue
+        seen.add(drug)
+        name = display(drug)
+        against = [e for e in rec.excluded if drug in e.components and not e.held]
+        waiting = [e for e in rec.excluded if drug in e.components and e.held]
+        if against:
+            cards.append(_excluded_order_card(name, ref, against, source))
+        elif waiting:
+            reasons = _unique(r for e in waiting for r in e.reasons)
+            detail = f"**{escape_md(name)}** is held back until missing facts are known:\n\n" + "\n".join(
+                f"- {escape_md(_strip_rule(r))}" for r in reasons
+            )
+            cards.append(make_card(f"{name}: results needed before this order", "info", detail, source))
+    return cards
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def _excluded_order_card(name: str, ref: str, against: list[Any], source: dict[str, Any]) -> dict[str, Any]:
+    reasons = _unique(_strip_rule(r) for e in against for r in e.reasons)
+    titles = _unique(e.title for e in against)
+    detail = "\n".join(
+        [f"**{escape_md(name)}** is part only of options rectoplan does not recommend for this patient:", ""]
+        + [f"- {escape_md(r)}" for r in reasons]
+        + ["", "Options concerned: " + escape_md(", ".join(titles))]
+    )
+    suggestion = {
+        "label": f"Remove the {name} order",
+        "uuid": str(uuid.uuid4()),
+        "actions": [{"type": "delete", "description": f"Remove the draft {name} order", "resourceId": ref}],
+    }
+    return make_card(
+        f"{name} is not recommended for this patient",
+        "warning",
+        detail,
+        source,
+        suggestions=[suggestion],
+        selectionBehavior="at-most-one",
+        overrideReasons=[{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in OVERRIDE_REASONS],
+    )
 
 
 def problem_card(problems: list[Problem], source: dict[str, Any]) -> dict[str, Any]:

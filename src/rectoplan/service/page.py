@@ -50,3 +50,13 @@ document.getElementById('go').addEventListener('click', async () => {
 });
 </script></body></html>
 """
+
+
+def plan_link(page_url: str, case: dict[str, object]) -> str:
+    """A link to the full plan page for this case: the case travels in the URL (base64url JSON), so the
+    service keeps no patient data; the page recomputes the plan from it."""
+    import base64
+    import json
+
+    raw = json.dumps(case, separators=(",", ":"), sort_keys=True).encode()
+    return page_url.rstrip("/") + "/plan?case=" + base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -8,13 +8,8 @@ body, a token or any patient data.
 
 from __future__ import annotations
 
-import json
 import logging
-import time
-import uuid
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -29,10 +24,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rectoplan import api
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.case_json import CaseIn, decode_json, duplicate_key
-from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle, shared_parses
+from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
 from rectoplan.core.errors import CaseError
 from rectoplan.kb.loader import default_knowledge
-from rectoplan.service import cards as card_maker
+from rectoplan.service.access_log import Guard, note
+from rectoplan.service.hooks import SERVICES, Hooks
 from rectoplan.service.models import (
     CdsRequest,
     Discovery,
@@ -42,124 +38,22 @@ from rectoplan.service.models import (
     outcome,
 )
 from rectoplan.service.page import PAGE
-from rectoplan.service.prefetch import PREFETCH, PrefetchError, gather
+from rectoplan.service.prefetch import PREFETCH
 from rectoplan.service.security import AuthError, MemoryReplayCache, SharedReplayCache, TokenVerifier
+from rectoplan.service.settings import Settings
+
+__all__ = ["SERVICES", "Settings", "create_app", "invalid_body"]
 
 log = logging.getLogger("rectoplan.service")
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
-
-SERVICES: dict[str, tuple[str, str, str]] = {
-    "rectoplan-options": (
-        "patient-view",
-        "rectoplan: options for stage 4 or recurrent rectal cancer",
-        "Ranked, explained and cited treatment options for stage 4 or recurrent rectal cancer, with the "
-        "options "
-        "that are not recommended and the tests still needed. Silent for patients without rectal cancer.",
-    ),
-    "rectoplan-order-select": (
-        "order-select",
-        "rectoplan: check a selected cancer drug",
-        "Warns when a selected drug order belongs only to options rectoplan excludes for this patient.",
-    ),
-    "rectoplan-order-sign": (
-        "order-sign",
-        "rectoplan: check cancer drug orders before signing",
-        "Warns when a drug order to be signed belongs only to options rectoplan excludes for this patient.",
-    ),
-}
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": OperationOutcome, "description": why}
     for code, why in (
         (400, "the request is not valid (OperationOutcome names the field)"),
         (401, "missing or invalid JWT bearer token"),
+        (408, "request body not received in time"),
         (413, "request body too large"),
     )
 }
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How the service runs. `issuers` maps each trusted JWT `iss` to a JWKS file path or URL."""
-
-    insecure_dev: bool = False
-    issuers: dict[str, str] = field(default_factory=dict)
-    # The base URL the EHR calls, for the JWT `aud`. None (tests only) takes it from the request's Host header,
-    # which the caller controls; the `serve` command always sets it.
-    public_url: str | None = None
-    max_body_bytes: int = 2_000_000
-    cors_origins: tuple[str, ...] = ("*",)
-    fhir_timeout_s: float = 5.0
-    allow_http_fhir: bool = False
-    # With several worker processes: the SQLite file they share as the JWT replay cache (see security.py).
-    replay_file: str | None = None
-
-
-class BodyLimit:
-    """Pure ASGI middleware: refuse bodies over `limit` bytes with 413 before the app reads them."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start, status = time.perf_counter(), [0]
-
-        async def logged(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status[0] = message["status"]
-            await send(message)
-
-        try:
-            with shared_parses():  # the request check and the mapper share FHIR parses
-                await self._limited(scope, receive, logged)
-        except Exception as exc:  # caught here so no server log ever prints its message or traceback
-            log.error("%s %s failed: %s", scope["method"], scope["path"], type(exc).__name__)
-            if not status[0]:
-                text = json.dumps(outcome("exception", [("", "internal error; nothing about the patient was logged")]))
-                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())]
-                await send({"type": "http.response.start", "status": 500, "headers": headers})
-                await send({"type": "http.response.body", "body": text.encode()})
-                status[0] = 500
-        finally:  # method, path, status and time only: never a body, a header or a query string
-            ms = (time.perf_counter() - start) * 1000
-            log.info("%s %s %s %.1fms", scope["method"], scope["path"], status[0], ms)
-
-    async def _limited(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Any) -> None:
-        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(send)
-            return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = bool(message.get("more_body"))
-            if len(body) > self.limit:
-                await self._refuse(send)
-                return
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, send: Any) -> None:
-        text = json.dumps(outcome("too-costly", [("", f"request body over {self.limit} bytes")])).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(text)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": text})
 
 
 def _repeated_key(raw: bytes) -> tuple[str, str] | None:
@@ -190,8 +84,14 @@ def create_app(settings: Settings) -> FastAPI:
     kb = default_knowledge()
     _warm_up()
     replay = SharedReplayCache(settings.replay_file) if settings.replay_file else MemoryReplayCache()
-    verifier = TokenVerifier(dict(settings.issuers), replay=replay)
-    charts = _Memo(1024)
+    verifier = TokenVerifier(
+        dict(settings.issuers),
+        replay=replay,
+        max_lifetime_s=settings.max_token_lifetime_s,
+        cache_s=settings.jwks_cache_s,
+        fetch_timeout_s=settings.jwks_timeout_s,
+    )
+    hooks = Hooks(kb, settings)
     feedback_count: dict[str, int] = {}
     app = FastAPI(
         title="rectoplan",
@@ -199,6 +99,9 @@ def create_app(settings: Settings) -> FastAPI:
         description="Decision support for stage 4 or recurrent rectal cancer: HL7 CDS Hooks 2.0 service and "
         "a plain JSON endpoint (contract 1 in, contract 2 out).",
     )
+    # Guard first, CORS around it: a 413 or 408 from the guard still carries the CORS headers a browser
+    # client needs to read it (otherwise it sees an opaque network error).
+    app.add_middleware(Guard, limit=settings.max_body_bytes, timeout_s=settings.body_timeout_s)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
@@ -207,8 +110,6 @@ def create_app(settings: Settings) -> FastAPI:
         max_age=600,
     )
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
-
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return invalid_body(exc.errors())
@@ -216,6 +117,8 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, dict) else outcome("processing", [("", str(exc.detail))])
+        if exc.status_code != 401:
+            note(reason=f"{exc.status_code}: {_reason_note(detail)}")
         return JSONResponse(
             detail,
             status_code=exc.status_code,
@@ -226,21 +129,31 @@ def create_app(settings: Settings) -> FastAPI:
         base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
         return base + request.url.path
 
-    async def authenticated(request: Request) -> None:
+    async def authenticated(request: Request) -> str | None:
+        """The verified issuer (None with --insecure-dev); 401 with the reason, logged, otherwise."""
         if settings.insecure_dev:
-            return
+            return None
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        audience = endpoint_url(request)
         try:
             if scheme.lower() != "bearer" or not token:
                 raise AuthError("missing 'Authorization: Bearer <JWT>' header")
-            verifier.verify(token.strip(), endpoint_url(request))
+            claims = await verifier.verify_async(token.strip(), audience)
         except AuthError as exc:
+            text = str(exc)
+            if "audience" in text:
+                text += (
+                    f"; the service checks 'aud' against {audience}: behind a proxy, or when called by another "
+                    "name (localhost...), start it with --public-url set to the base URL the EHR calls"
+                )
+            note(reason=f"401: {exc}")
             raise HTTPException(
                 401,
-                outcome("login", [("Authorization", str(exc))]),
+                outcome("login", [("Authorization", text)]),
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
+        return str(claims["iss"])
 
     def source(request: Request) -> dict[str, Any]:
         base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
@@ -268,8 +181,9 @@ def create_app(settings: Settings) -> FastAPI:
         responses=ERRORS
         | {
             200: {"model": OwnResponse, "description": "cards (built through the card model already)"},
+            403: {"model": OperationOutcome, "description": "fhirServer is not on the allow-list"},
             404: {"model": OperationOutcome, "description": "no such service"},
-            412: {"model": OperationOutcome, "description": "data could not be had"},
+            412: {"model": OperationOutcome, "description": "no prefetch key could be read at all"},
         },
         openapi_extra={
             "requestBody": {
@@ -281,7 +195,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def call(service_id: str, request: Request) -> JSONResponse:
         # The body is validated here, straight from its bytes (pydantic's JSON parser), and the token first:
         # the hot path of every chart opening, so it skips the generic dependency machinery.
-        await authenticated(request)
+        issuer = await authenticated(request)
         raw = await request.body()
         try:
             body = CdsRequest.model_validate_json(raw)
@@ -289,66 +203,9 @@ def create_app(settings: Settings) -> FastAPI:
             return invalid_body(exc.errors())
         repeated = _repeated_key(raw)
         if repeated is not None:
+            note(reason=f"400: {repeated[0]}")
             return JSONResponse(outcome("invalid", [repeated]), status_code=400)
-        return JSONResponse(await answer(service_id, request, body))
-
-    async def answer(service_id: str, request: Request, body: CdsRequest) -> dict[str, Any]:
-        if service_id not in SERVICES:
-            raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
-        hook = SERVICES[service_id][0]
-        if body.hook != hook:
-            raise HTTPException(
-                400,
-                outcome(
-                    "invalid",
-                    [
-                        (
-                            "CDSHooksRequest.hook",
-                            f"hook {body.hook!r} is not served by {service_id} (expected {hook!r})",
-                        )
-                    ],
-                ),
-            )
-        token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
-        try:
-            values = await gather(
-                body.prefetch,
-                body.context,
-                body.fhirServer,
-                token,
-                settings.allow_http_fhir or settings.insecure_dev,
-                settings.fhir_timeout_s,
-            )
-        except PrefetchError as exc:
-            raise HTTPException(
-                412, outcome("not-found", [(f"CDSHooksRequest.prefetch.{exc.key}", str(exc))])
-            ) from None
-        where = source(request)
-        if hook == "patient-view":
-            # The same chart (same prefetch content) gives the same cards: the mapper and the engine are pure.
-            chart = json.dumps([body.context["patientId"], values, where], separators=(",", ":"))
-            cards = charts.get(chart)
-            if cards is None:
-                cards = charts.put(chart, patient_view_cards(body.context["patientId"], values, where))
-            return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cards]}
-        bundle = bundle_of(values, bundle_id=body.hookInstance)
-        try:
-            imported = case_from_bundle(bundle, patient_id=body.context["patientId"], trusted_shell=True)
-            rec = api.recommend(imported.case, kb, what_if=False)
-        except CaseError as exc:
-            return {"cards": [] if not exc.problems or _quiet(exc) else [card_maker.problem_card(exc.problems, where)]}
-        return {"cards": _order_cards(rec, body.context["draftOrders"], where)}
-
-    def patient_view_cards(patient_id: str, values: list[dict[str, Any]], where: dict[str, Any]) -> tuple[Any, ...]:
-        try:
-            imported = case_from_bundle(bundle_of(values), patient_id=patient_id, trusted_shell=True)
-        except CaseError:
-            return ()  # no rectal cancer here (or unreadable): say nothing rather than guess
-        try:
-            rec = api.recommend(imported.case, kb, what_if=False)  # cards do not show what-if
-        except CaseError as exc:
-            return () if _out_of_scope(exc) else (card_maker.problem_card(exc.problems, where),)
-        return tuple(card_maker.cards_for(rec, where, imported.issues))
+        return JSONResponse(await hooks.answer(service_id, body, source(request), issuer))
 
     @app.post(
         "/cds-services/{service_id}/feedback",
@@ -376,6 +233,7 @@ def create_app(settings: Settings) -> FastAPI:
             rec = api.recommend(api.validate_case(decode_json(await request.body()), kb), kb)
         except CaseError as exc:
             issues = [(p.path or "(root)", p.message()) for p in exc.problems]
+            note(reason="400: " + ", ".join(dict.fromkeys(where for where, _ in issues[:5])))
             return JSONResponse(outcome("invalid", issues), status_code=400)
         return JSONResponse(jsonable_encoder(rec.to_dict()))
 
@@ -407,33 +265,10 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-class _Memo:
-    """A small LRU map (in-process, bounded): chart content -> cards."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.items = size, OrderedDict[str, tuple[Any, ...]]()
-
-    def get(self, key: str) -> tuple[Any, ...] | None:
-        value = self.items.get(key)
-        if value is not None:
-            self.items.move_to_end(key)
-        return value
-
-    def put(self, key: str, value: tuple[Any, ...]) -> tuple[Any, ...]:
-        self.items[key] = value
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
-
-
-def _quiet(exc: CaseError) -> bool:
-    """No card: not rectal cancer at all, or rectal cancer that is neither stage 4 nor recurrent."""
-    return exc.problems[0].path == "Condition" or _out_of_scope(exc)
-
-
 def invalid_body(errors: Sequence[Any]) -> JSONResponse:
     """400 with an OperationOutcome naming each invalid field of the request."""
     issues = [(_expression(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, ")) for e in errors]
+    note(reason="400: " + ", ".join(dict.fromkeys(where for where, _ in issues[:5])))
     return JSONResponse(outcome("invalid", issues[:20]), status_code=400)
 
 
@@ -463,40 +298,14 @@ def _warm_up() -> None:
     case_from_bundle(bundle_of([{"resourceType": "Patient", "id": "warm-up"}, condition, observation, procedure]))
 
 
-def _out_of_scope(exc: CaseError) -> bool:
-    """Rectal cancer, but neither stage 4 nor recurrent: outside rectoplan's scope, so no card at all."""
-    return len(exc.problems) == 1 and exc.problems[0].path == "metastases"
-
-
 def _html(text: str) -> str:
     import html
 
     return html.escape(text)
 
 
-def _order_cards(rec: Any, draft_orders: dict[str, Any], source: dict[str, Any]) -> list[dict[str, Any]]:
-    """A warning per drafted drug that only excluded (not held) options contain."""
-    offered = {c for o in rec.options for c in o.components}
-    cards = []
-    for entry in draft_orders.get("entry") or []:
-        resource = entry.get("resource") or {}
-        concept = resource.get("medicationCodeableConcept") or {}
-        drugs = {
-            fc.DRUGS[key].meaning
-            for c in concept.get("coding") or []
-            if (key := (c.get("system", ""), c.get("code", ""))) in fc.DRUGS
-        }
-        for drug in sorted(drugs - offered):
-            against = [e for e in rec.excluded if drug in e.components and not e.held]
-            if against:
-                reasons = [f"- {card_maker.escape_md(r)}" for e in against for r in e.reasons]
-                detail = (
-                    f"**{card_maker.escape_md(drug)}** appears only in options rectoplan excludes:\n\n"
-                    + "\n".join(reasons)
-                )
-                cards.append(
-                    card_maker.make_card(
-                        f"Check order: {drug} is not recommended for this patient", "warning", detail, source
-                    )
-                )
-    return cards
+def _reason_note(detail: dict[str, Any]) -> str:
+    """The fields an OperationOutcome names, for the access log (never its diagnostics: they quote input)."""
+    issues = detail.get("issue") or []
+    named = ", ".join(dict.fromkeys(e for i in issues for e in i.get("expression") or []))
+    return named or str((issues[0] if issues else {}).get("code", ""))

@@ -55,6 +55,37 @@ def check_resource(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
+def _prefetch_type(key: str, value: dict[str, Any]) -> None:
+    """A prefetch value must hold what its template asks for: never silently use or drop another type.
+
+    `patient` is a Patient; the other keys are search Bundles of their resource type (entries included by
+    the search, `search.mode` include, and Medications beside medication orders are allowed); any key may
+    be an OperationOutcome (a failed read, handled as unknown facts)."""
+    from rectoplan.service.prefetch import KEY_TYPES
+
+    expected = KEY_TYPES.get(key)
+    kind = value.get("resourceType")
+    if expected is None or kind == "OperationOutcome":
+        return
+    if key == "patient":
+        if kind != "Patient":
+            raise ValueError(f"prefetch.patient: found a {kind}; expected the Patient (template Patient/{{id}})")
+        return
+    if kind != "Bundle":
+        raise ValueError(f"prefetch.{key}: found a {kind}; expected a search Bundle of {expected} resources")
+    allowed = {expected, "OperationOutcome"} | ({"Medication"} if expected.startswith("Medication") else set())
+    for i, entry in enumerate(value.get("entry") or []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        found = entry["resource"].get("resourceType")
+        mode = (entry.get("search") or {}).get("mode") if isinstance(entry.get("search"), dict) else None
+        if found not in allowed and mode != "include":
+            raise ValueError(
+                f"prefetch.{key}.entry[{i}]: found a {found} in the search for {expected}; expected {expected} "
+                "resources only"
+            )
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -96,15 +127,38 @@ class PatientViewContext(_Strict):
 
 
 def _draft_orders(value: dict[str, Any]) -> dict[str, Any]:
+    """Check what rectoplan reads of the draft orders; tolerate the rest (real clients send invalid FHIR).
+
+    The CDS Hooks sandbox sends a Bundle without `type`, entries without `fullUrl` and
+    `MedicationRequest.category` as an object: none of that is read, so it is reported in the card's
+    detail (`orders.draft_notes`), not refused. What is read must be well formed: a Bundle whose entries
+    hold resources, and each drug order's medication concept (codings and text)."""
     if value.get("resourceType") != "Bundle":
         raise ValueError("draftOrders must be a FHIR Bundle")
-    if value.get("type") not in ("transaction", "batch"):
-        for i, entry in enumerate(value.get("entry") or []):
-            if not isinstance(entry, dict) or not entry.get("fullUrl"):
-                raise ValueError(
-                    f"draftOrders.entry[{i}]: Bundle entry missing fullUrl (required except in transactions)"
-                )
-    return check_resource(value, "draftOrders")
+    entries = value.get("entry", [])
+    if not isinstance(entries, list):
+        raise ValueError(f"draftOrders.entry: found {type(entries).__name__}; expected a list of entries")
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
+            raise ValueError(f"draftOrders.entry[{i}]: found no resource with a resourceType; expected a draft order")
+        concept = resource.get("medicationCodeableConcept")
+        if concept is None:
+            continue
+        where = f"draftOrders.entry[{i}].resource.medicationCodeableConcept"
+        if not isinstance(concept, dict):
+            raise ValueError(f"{where}: found {type(concept).__name__}; expected a CodeableConcept object")
+        if not isinstance(concept.get("text", ""), str):
+            raise ValueError(f"{where}.text: expected a string")
+        codings = concept.get("coding", [])
+        if not isinstance(codings, list):
+            raise ValueError(f"{where}.coding: found {type(codings).__name__}; expected a list of codings")
+        for j, coding in enumerate(codings):
+            if not isinstance(coding, dict) or not all(
+                isinstance(coding.get(k, ""), str) for k in ("system", "code", "display")
+            ):
+                raise ValueError(f"{where}.coding[{j}]: expected a Coding (system, code, display as strings)")
+    return value
 
 
 class OrderSignContext(PatientViewContext):
@@ -169,6 +223,7 @@ class CdsRequest(_Strict):
             if item is not None:
                 try:
                     check_resource(item, f"prefetch.{key}")
+                    _prefetch_type(key, item)
                 except ValueError as exc:
                     problems.append(str(exc))
         if problems:

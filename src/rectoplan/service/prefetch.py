@@ -1,13 +1,23 @@
-"""Prefetch templates and the fallback that queries the EHR's FHIR server for what the EHR did not send.
+"""Prefetch templates, and what the service makes of what the EHR sent: read, failed, missing or partial.
 
-The service reads: the Patient, their Conditions, the Observations whose codes rectoplan knows (ECOG,
-TNM stage group, tumour markers, genomic variants), medication requests, administrations and statements,
-and procedures. A missing or null prefetch key is fetched from `fhirServer` with the given bearer token;
-if that cannot be done the caller answers 412 with an OperationOutcome, as CDS Hooks 2.0 requires.
+The service reads the Patient, their Conditions, the Observations whose codes rectoplan knows (ECOG, TNM
+stage group, tumour markers, genomic variants), medication requests, administrations and statements, and
+procedures. A fact that could not be read must stay *unknown*, never become "none": a patient who
+progressed on FOLFOX but whose medication list failed to load must not be planned as untreated. So every
+prefetch key ends in one of two states, and `Gathered.unknown` names each key that could not be read
+completely, with the reason (shown to the clinician in a warning card):
+
+- a resource or search Bundle: read (a search Bundle with a `next` link is followed, bounded);
+- an OperationOutcome (the EHR's FHIR server failed), an OperationOutcome entry of severity error or
+  fatal inside a search Bundle, `null`, or an omitted key: fetched again from `fhirServer` when that is
+  allowed (see `fetch.py`), otherwise unknown.
+
+`gather` raises `PrefetchError` (-> 412) only when nothing usable remains: no key could be read at all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
@@ -28,69 +38,112 @@ PREFETCH: dict[str, str] = {
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "procedures": "Procedure?patient={{context.patientId}}",
 }
-MAX_PAGES = 20
+# The resource type each key holds (a single resource for `patient`, search Bundles of it for the others).
+KEY_TYPES: dict[str, str] = {
+    "patient": "Patient",
+    "conditions": "Condition",
+    "observations": "Observation",
+    "medicationRequests": "MedicationRequest",
+    "medicationAdministrations": "MedicationAdministration",
+    "medicationStatements": "MedicationStatement",
+    "procedures": "Procedure",
+}
+# What the clinician loses when a key cannot be read (the warning card names these facts as unknown).
+KEY_FACTS: dict[str, str] = {
+    "patient": "age",
+    "conditions": "the rectal cancer diagnosis, metastatic sites and local recurrence",
+    "observations": "ECOG performance status, stage and tumour markers (KRAS, NRAS, BRAF, MMR/MSI, HER2, NTRK, RET)",
+    "medicationRequests": "prior systemic therapy (drugs, lines, why each stopped)",
+    "medicationAdministrations": "prior systemic therapy (drugs, lines, why each stopped)",
+    "medicationStatements": "prior systemic therapy (drugs, lines, why each stopped)",
+    "procedures": "prior surgery, pelvic radiotherapy and days since major surgery",
+}
 
 
 class PrefetchError(Exception):
-    """The data a prefetch key stands for could not be had (-> 412)."""
+    """Nothing usable could be had (-> 412 naming `key`)."""
 
     def __init__(self, key: str, why: str) -> None:
         super().__init__(f"prefetch {key!r}: {why}")
         self.key = key
 
 
-def _query(template: str, context: dict[str, Any]) -> str:
-    return template.replace("{{context.patientId}}", str(context["patientId"]))
+@dataclass
+class Gathered:
+    """The resources and search Bundles that were read, and each key that could not be read fully."""
+
+    values: list[dict[str, Any]] = field(default_factory=list)
+    unknown: dict[str, str] = field(default_factory=dict)  # key -> why its facts are unknown
+    # key -> the URL to fetch it (or its next page) from, for the keys still to be fetched
+    to_fetch: dict[str, str | None] = field(default_factory=dict)
 
 
-async def gather(
-    prefetch: dict[str, Any] | None,
-    context: dict[str, Any],
-    fhir_server: str | None,
-    token: str | None,
-    allow_http: bool,
-    timeout_s: float = 5.0,
-) -> list[dict[str, Any]]:
-    """Every prefetch value, fetching the missing ones; raises PrefetchError when that is impossible."""
+def failure(resource: dict[str, Any]) -> str | None:
+    """The diagnostics of an OperationOutcome that reports an error, or None when it reports none."""
+    if resource.get("resourceType") != "OperationOutcome":
+        return None
+    issues = [i for i in resource.get("issue") or [] if isinstance(i, dict)]
+    bad = [i for i in issues if i.get("severity") in ("error", "fatal")] or ([] if issues else [{}])
+    if not bad:
+        return None
+    first = bad[0]
+    detail = first.get("diagnostics") or (first.get("details") or {}).get("text") or first.get("code") or "no detail"
+    return str(detail)[:160]
+
+
+def next_link(bundle: dict[str, Any]) -> str | None:
+    """The `next` paging link of a search Bundle, if any."""
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "next" and isinstance(link.get("url"), str):
+            return str(link["url"])
+    return None
+
+
+def read_bundle(key: str, bundle: dict[str, Any], out: Gathered) -> str | None:
+    """Keep a search Bundle's entries (without error OperationOutcomes); return its next page's URL.
+
+    An OperationOutcome entry reporting an error (search mode `outcome`) means the search is incomplete:
+    the key is marked unknown, and its matches are still kept (each is a true fact about the patient)."""
+    entries = [e for e in bundle.get("entry") or [] if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
+    kept = []
+    for entry in entries:
+        why = failure(entry["resource"])
+        if why is not None:
+            out.unknown.setdefault(key, f"the EHR's FHIR server reported an error in the search: {why}")
+        elif entry["resource"].get("resourceType") != "OperationOutcome":
+            kept.append(entry)
+    out.values.append({k: v for k, v in bundle.items() if k != "entry"} | {"entry": kept})
+    return next_link(bundle)
+
+
+def sort_prefetch(prefetch: dict[str, Any] | None, context: dict[str, Any]) -> Gathered:
+    """Read what the EHR prefetched; list in `to_fetch` each key to fetch (again, or its next page)."""
     given = prefetch or {}
-    values: list[dict[str, Any]] = []
-    missing = [k for k in PREFETCH if not isinstance(given.get(k), dict)]
-    values += [v for k, v in given.items() if k in PREFETCH and isinstance(v, dict)]
-    if not missing:
-        return values
-    if fhir_server is None:
-        raise PrefetchError(missing[0], "not sent, and no fhirServer was given to query")
-    if not fhir_server.startswith("https://") and not allow_http:
-        raise PrefetchError(missing[0], "not sent, and fhirServer is not https (refused outside --insecure-dev)")
-    import httpx
+    out = Gathered()
+    for key in PREFETCH:
+        value = given.get(key)
+        query = PREFETCH[key].replace("{{context.patientId}}", str(context["patientId"]))
+        if key not in given:
+            out.unknown[key] = "not prefetched by the EHR"
+            out.to_fetch[key] = query
+        elif value is None:
+            out.unknown[key] = "prefetched as null by the EHR (no data, or the data could not be had)"
+            out.to_fetch[key] = query
+        elif value.get("resourceType") == "OperationOutcome":  # in place of the data: a failed read
+            out.unknown[key] = f"the EHR's FHIR server failed: {failure(value) or 'no detail'}"
+            out.to_fetch[key] = query
+        elif value.get("resourceType") == "Bundle":
+            page = read_bundle(key, value, out)
+            if page is not None:
+                out.unknown[key] = "only the first page was prefetched (the search has more)"
+                out.to_fetch[key] = page
+        else:
+            out.values.append(value)
+    return out
 
-    headers = {"Accept": "application/fhir+json"} | ({"Authorization": f"Bearer {token}"} if token else {})
-    base = fhir_server.rstrip("/") + "/"
-    async with httpx.AsyncClient(timeout=timeout_s, headers=headers, follow_redirects=False) as client:
-        for key in missing:
-            url: str | None = base + _query(PREFETCH[key], context)
-            for _ in range(MAX_PAGES):
-                if url is None:
-                    break
-                try:
-                    response = await client.get(url)
-                except httpx.HTTPError as exc:
-                    raise PrefetchError(key, f"the FHIR server could not be reached ({type(exc).__name__})") from None
-                if key == "patient" and response.status_code == 404:
-                    break
-                if response.status_code != 200:
-                    raise PrefetchError(key, f"the FHIR server answered HTTP {response.status_code}")
-                try:
-                    body = response.json()
-                except (ValueError, RecursionError):
-                    raise PrefetchError(key, "the FHIR server answered with something that is not JSON") from None
-                if not isinstance(body, dict):
-                    raise PrefetchError(key, "the FHIR server answered with something that is not a resource")
-                values.append(body)
-                url = next(
-                    (link.get("url") for link in body.get("link") or [] if link.get("relation") == "next"),
-                    None,
-                )
-                if url is not None and not str(url).startswith(base):
-                    url = None  # never follow a paging link to another host
-    return values
+
+def check_nothing_usable(out: Gathered) -> None:
+    """412 when no key at all could be read: there is nothing to base an answer on."""
+    if set(out.unknown) == set(PREFETCH):
+        key = next(iter(PREFETCH))
+        raise PrefetchError(key, f"no prefetch key could be read ({out.unknown[key]}); nothing usable remains")

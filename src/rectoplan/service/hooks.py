@@ -1,0 +1,179 @@
+"""The answer to a hook call: gather the chart (prefetch, then the allowed fallback fetch), then cards.
+
+Split from the routes so the safety logic reads in one place: a prefetch key that could not be read
+makes its facts unknown and adds a warning card naming them (and a note on every other card); the
+conditions unknown means no assessment at all (a warning card says so, never silence); 412 only when
+nothing at all could be read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from fastapi import HTTPException
+
+from rectoplan import api
+from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
+from rectoplan.core.errors import CaseError
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.service import cards as card_maker
+from rectoplan.service.access_log import note
+from rectoplan.service.fetch import AllowList, FetchLimits, FhirServerRefused, fetch_missing
+from rectoplan.service.incomplete import incomplete_card, with_note
+from rectoplan.service.models import CdsRequest, outcome
+from rectoplan.service.orders import order_cards
+from rectoplan.service.prefetch import Gathered, PrefetchError, check_nothing_usable, sort_prefetch
+from rectoplan.service.settings import Settings
+
+log = logging.getLogger("rectoplan.service")
+
+SERVICES: dict[str, tuple[str, str, str]] = {
+    "rectoplan-options": (
+        "patient-view",
+        "rectoplan: options for stage 4 or recurrent rectal cancer",
+        "Ranked, explained and cited treatment options for stage 4 or recurrent rectal cancer, with the "
+        "options "
+        "that are not recommended and the tests still needed. Silent for patients without rectal cancer.",
+    ),
+    "rectoplan-order-select": (
+        "order-select",
+        "rectoplan: check a selected cancer drug",
+        "Warns when a selected drug order belongs only to options rectoplan excludes for this patient.",
+    ),
+    "rectoplan-order-sign": (
+        "order-sign",
+        "rectoplan: check cancer drug orders before signing",
+        "Warns when a drug order to be signed belongs only to options rectoplan excludes for this patient.",
+    ),
+}
+
+
+class Hooks:
+    """Answers hook calls for one knowledge base and one set of settings."""
+
+    def __init__(self, kb: KnowledgeBase, settings: Settings) -> None:
+        self.kb, self.settings = kb, settings
+        self.allow = AllowList.of(settings.fhir_servers)
+        self.limits = FetchLimits(
+            settings.fhir_timeout_s, settings.fhir_max_pages, settings.fhir_max_resources, settings.fhir_max_bytes
+        )
+        self.charts = _Memo(1024)
+
+    async def gather(self, body: CdsRequest, issuer: str | None) -> Gathered:
+        """The chart as read, with the unknown keys; raises HTTPException 403 / 412 (see module doc)."""
+        got = sort_prefetch(body.prefetch, body.context)
+        if got.to_fetch and body.fhirServer is not None:
+            try:
+                self._check_server(body.fhirServer, issuer)
+            except FhirServerRefused as exc:
+                note(reason=f"fhirServer refused: {exc}")
+                log.warning(json.dumps({"event": "fhirServer refused", "issuer": issuer, "why": str(exc)}))
+                issue = [("CDSHooksRequest.fhirServer", str(exc))]
+                raise HTTPException(403, outcome("forbidden", issue)) from None
+            token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
+            await fetch_missing(got, body.fhirServer, body.fhirServer, token, self.limits)
+        elif got.to_fetch:
+            for key in got.to_fetch:
+                got.unknown[key] += "; no fhirServer was given to fetch it from"
+        try:
+            check_nothing_usable(got)
+        except PrefetchError as exc:
+            raise HTTPException(
+                412, outcome("not-found", [(f"CDSHooksRequest.prefetch.{exc.key}", str(exc))])
+            ) from None
+        if got.unknown:
+            note(unknown=sorted(got.unknown))
+        return got
+
+    def _check_server(self, url: str, issuer: str | None) -> None:
+        insecure = self.settings.insecure_dev
+        if not url.startswith("https://") and not (self.settings.allow_http_fhir or insecure):
+            raise FhirServerRefused("fhirServer is not https (plain http is refused outside --insecure-dev)")
+        if not self.allow.allows(None if insecure else issuer, url):
+            who = "any issuer" if insecure or issuer is None else f"issuer {issuer!r}"
+            raise FhirServerRefused(
+                f"fhirServer {url[:200]!r} is not on this service's allow-list of FHIR servers for {who} "
+                "(rectoplan serve --fhir-server); the missing prefetch was not fetched"
+            )
+
+    async def answer(self, service_id: str, body: CdsRequest, where: dict[str, Any], issuer: str | None) -> Any:
+        if service_id not in SERVICES:
+            raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
+        hook = SERVICES[service_id][0]
+        note(hook=body.hook)
+        if body.hook != hook:
+            issue = ("CDSHooksRequest.hook", f"hook {body.hook!r} is not served by {service_id} (expected {hook!r})")
+            raise HTTPException(400, outcome("invalid", [issue]))
+        got = await self.gather(body, issuer)
+        patient_id = body.context["patientId"]
+        if "conditions" in got.unknown:  # no diagnosis: nothing can be assessed, and silence would mislead
+            return {"cards": [incomplete_card(got.unknown, where, assessed=False)]}
+        if hook == "patient-view":
+            # The same chart (same content, same unknowns) gives the same cards: the mapper and engine are pure.
+            chart = json.dumps([patient_id, got.values, sorted(got.unknown.items()), where], separators=(",", ":"))
+            cards = self.charts.get(chart)
+            if cards is None:
+                cards = self.charts.put(chart, self._patient_view(patient_id, got, where))
+            return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cards]}
+        try:
+            bundle = bundle_of(got.values, bundle_id=body.hookInstance)
+            imported = case_from_bundle(bundle, patient_id=patient_id, trusted_shell=True)
+            rec = api.recommend(imported.case, self.kb, what_if=False)
+        except CaseError as exc:
+            if not exc.problems or _quiet(exc):
+                return {"cards": []}
+            return {"cards": self._with_unknown([card_maker.problem_card(exc.problems, where)], got, where)}
+        found = order_cards(rec, body.context["draftOrders"], where, self.kb.vocabulary)
+        return {"cards": self._with_unknown(found, got, where)}
+
+    def _patient_view(self, patient_id: str, got: Gathered, where: dict[str, Any]) -> tuple[Any, ...]:
+        try:
+            imported = case_from_bundle(bundle_of(got.values), patient_id=patient_id, trusted_shell=True)
+        except CaseError:
+            return ()  # no rectal cancer here (or unreadable): say nothing rather than guess
+        try:
+            rec = api.recommend(imported.case, self.kb, what_if=False)  # cards do not show what-if
+        except CaseError as exc:
+            if _out_of_scope(exc):
+                return ()
+            return tuple(self._with_unknown([card_maker.problem_card(exc.problems, where)], got, where))
+        return tuple(self._with_unknown(card_maker.cards_for(rec, where, imported.issues), got, where))
+
+    @staticmethod
+    def _with_unknown(cards: list[dict[str, Any]], got: Gathered, where: dict[str, Any]) -> list[dict[str, Any]]:
+        if not got.unknown:
+            return cards
+        return [incomplete_card(got.unknown, where), *with_note(cards, got.unknown)]
+
+
+class _Memo:
+    """A small LRU map (in-process, bounded): chart content -> cards."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.items = size, OrderedDict[str, tuple[Any, ...]]()
+
+    def get(self, key: str) -> tuple[Any, ...] | None:
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: tuple[Any, ...]) -> tuple[Any, ...]:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return value
+
+
+def _quiet(exc: CaseError) -> bool:
+    """No card: not rectal cancer at all, or rectal cancer that is neither stage 4 nor recurrent."""
+    return exc.problems[0].path == "Condition" or _out_of_scope(exc)
+
+
+def _out_of_scope(exc: CaseError) -> bool:
+    """Rectal cancer, but neither stage 4 nor recurrent: outside rectoplan's scope, so no card at all."""
+    return len(exc.problems) == 1 and exc.problems[0].path == "metastases"

@@ -12,17 +12,20 @@ tolerated and listed in the card's detail.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.core.knowledge import Vocabulary
 from rectoplan.service import cards as card_maker
 
+_PATTERNS: dict[int, tuple[Vocabulary, tuple[tuple[re.Pattern[str], str], ...]]] = {}
 
-@lru_cache(maxsize=8)
+
 def _name_patterns(vocabulary: Vocabulary) -> tuple[tuple[re.Pattern[str], str], ...]:
     """(whole-word pattern, drug id) for each drug id and display name (and its parts in brackets)."""
+    cached = _PATTERNS.get(id(vocabulary))
+    if cached is not None and cached[0] is vocabulary:
+        return cached[1]
     out = []
     for drug in vocabulary.drugs.values():
         names = {drug.id.replace("_", " "), drug.id.replace("_", "-")}
@@ -31,6 +34,7 @@ def _name_patterns(vocabulary: Vocabulary) -> tuple[tuple[re.Pattern[str], str],
         names |= {inner.strip() for inner in re.findall(r"\((.*?)\)", display)}
         for name in sorted(n for n in names if len(n) >= 4):
             out.append((re.compile(r"(?<![a-z0-9])" + re.escape(name) + r"(?![a-z0-9])"), drug.id))
+    _PATTERNS[id(vocabulary)] = (vocabulary, tuple(out))
     return tuple(out)
 
 

@@ -12,7 +12,7 @@ from rectoplan.core.knowledge import KnowledgeBase
 
 def test_intent_follows_resectability(make_case: Callable[..., Case], kb: KnowledgeBase) -> None:
     def intent(**changes: Any) -> str:
-        return recommend(make_case(**changes), kb, what_if=False).intent_rationale.rsplit("[", 1)[1]
+        return recommend(make_case(**changes), kb, what_if=False).intent_rule + "]"
 
     liver = lambda r: [{"site": "liver", "count": 2, "resectability": r}]  # noqa: E731
     assert intent(metastases=liver("resectable")) == "intent-curative]"
@@ -77,8 +77,8 @@ def test_every_option_explains_itself_to_clinician_and_patient(
 ) -> None:
     rec = recommend(make_case(), kb, what_if=False)
     for option in rec.options:
-        assert option.rationale[0].endswith(f"[{option.setting}]")
-        assert any(line.startswith("Ranked ") for line in option.rationale)
+        assert option.trace["setting"] == option.setting and option.setting not in " ".join(option.rationale)
+        assert option.trace["rank"] == option.rank and "priority" not in " ".join(option.rationale)
         assert len(option.patient_explanation) > 30
     data = rec.to_dict()
     assert data["format"] == "rectoplan.recommendation/1" and data["knowledge_version"] == kb.version
@@ -113,7 +113,7 @@ def test_repeat_gate_covers_every_systemic_option_with_a_resistance_class(kb: Kn
 
 
 def test_rank_line_reads_naturally_for_options_of_any_phase(make_case: Callable[..., Case], kb: KnowledgeBase) -> None:
+    """Ranking details (strength, priority, rules) are in the trace, not in the clinician's rationale."""
     rec = recommend(make_case(), kb, what_if=False)
-    lines = [line for o in rec.options for line in o.rationale if line.startswith("Ranked ")]
-    assert any("in any phase (priority" in line for line in lines)
-    assert not [line for line in lines if "for any" in line]
+    assert all({"strength", "priority", "rules", "facts_used"} <= set(o.trace) for o in rec.options)
+    assert not [o for o in rec.options for line in o.rationale if line.startswith(("Ranked ", "Facts used"))]

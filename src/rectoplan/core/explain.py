@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
-from rectoplan.core.recommendation import Change, Exclusion, OptionResult, Recommendation, TestNeeded
+from rectoplan.core.recommendation import Change, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
 from rectoplan.core.schema import STRENGTHS
 
 if TYPE_CHECKING:
@@ -42,13 +42,15 @@ def _unique(cites: list[Citation]) -> tuple[Citation, ...]:
 
 
 def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
-    """Everything of an offered option's text that does not depend on the case's fact values or rank."""
+    """Everything of an offered option's text that does not depend on the case's fact values or rank.
+
+    The rationale is the knowledge base's clinical reason alone; rule ids, priorities and the checks that
+    passed go to the trace, which reviewers open and clinicians need not read.
+    """
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
-    head = f"{setting.because} [{setting.id}]"
-    passed = "Safety checks passed: " + ", ".join(g.id for g in outcome.passed) + "." if outcome.passed else ""
-    phase = "in any phase" if setting.phase == "any" else f"for {setting.phase.replace('_', ' ')}"
-    ranked = f"{setting.strength} {phase} (priority {setting.priority})."
+    head = setting.because
+    passed = tuple(g.id for g in outcome.passed)
     warnings = [g.unknown for g in outcome.warned]
     notes: list[str] = []
     extra = [c for g in outcome.warned for c in g.cite]
@@ -60,7 +62,22 @@ def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
     phase_words = _PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
     order = (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
-    return (head, passed, ranked, tuple(warnings), tuple(notes), cites, patient, order)
+    rules = (
+        setting.id,
+        *passed,
+        *(g.id for g in outcome.warned),
+        *(c.id for c in outcome.cautions),
+        *(c.id for c in outcome.unknown_cautions),
+    )
+    trace = {
+        "setting": setting.id,
+        "strength": setting.strength,
+        "priority": setting.priority,
+        "rules": list(dict.fromkeys(rules)),
+        "checks_passed": list(passed),
+        "provenance": provenance(cites),
+    }
+    return (head, trace, None, tuple(warnings), tuple(notes), cites, patient, order)
 
 
 def _offered(
@@ -73,18 +90,13 @@ def _offered(
 ) -> OptionResult:
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
-    head, passed, ranked, warnings, notes, cites, patient, _ = template
-    rationale = [head]
+    head, trace, _, warnings, notes, cites, patient, _ = template
     values = setting.shown_values(facts)
-    line = memo.get(("facts", setting.id, values))
-    if line is None:
-        known = [f"{n} = {show(v)}" for n, v in zip(setting.shown_facts, values, strict=True) if v is not None]
-        line = memo[("facts", setting.id, values)] = "Facts used: " + "; ".join(known) + "." if known else ""
-    if line:
-        rationale.append(line)
-    if passed:
-        rationale.append(passed)
-    rationale.append(f"Ranked {rank}: {ranked}")
+    used = memo.get(("facts", setting.id, values))
+    if used is None:
+        used = memo[("facts", setting.id, values)] = {
+            n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None
+        }
     # positional: this runs once per offered option per case (fields in OptionResult order)
     return OptionResult(
         opt.id,
@@ -95,13 +107,16 @@ def _offered(
         setting.phase,
         setting.strength,
         rank,
-        tuple(rationale),
+        (head,),
         patient,
         cites,
         warnings,
         notes,
         opt.glossary_terms,
         setting.id,
+        (setting.evidence, setting.evidence_label),
+        setting.regulatory,
+        {**trace, "rank": rank, "facts_used": used},
     )
 
 
@@ -217,7 +232,7 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
         knowledge_version=kb.version,
         summary=_summary(assessment, options, excluded, tests),
         intent=intent,
-        intent_rationale=f"{assessment.intent.because} [{assessment.intent.id}]",
+        intent_rationale=assessment.intent.because,
         options=tuple(options),
         excluded=tuple(excluded),
         tests_needed=tests,
@@ -226,4 +241,6 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
         disclaimer=kb.disclaimer,
         patient_summary=assessment.intent.patient,
         glossary=glossary,
+        intent_rule=assessment.intent.id,
+        evidence_scheme=tuple(kb.evidence_levels.items()),
     )

@@ -16,27 +16,61 @@ from rectoplan.core.schema import FactType
 OnUnknown = Literal["hold", "warn", "ignore"]
 
 
+# Kinds of primary reference a clinician can open, and the two kinds that are not (the brief is internal
+# provenance only; a seed is a patient page, shown by publisher and title with its quote).
+PRIMARY_KINDS = ("trial", "label", "guideline", "review")
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
+    """One entry of the reference registry (`sources.yaml`), with its citation as people write it."""
+
     id: str
-    kind: str  # seed | brief
-    ref: str  # file name of a seed, or the path of the brief
+    kind: str  # trial | label | guideline | review | seed (a patient page) | brief (internal provenance)
+    ref: str  # a seed's file name or the brief's path (checks only, never shown); "" for primary sources
     title: str
+    label: str = ""  # "KEYNOTE-177 (André et al., N Engl J Med 2020)"
+    url: str = ""  # PubMed, DOI or label URL; "" when none is confirmed
+    unconfirmed: bool = False  # an identifier could not be confirmed: cited without it
+    identifiers: tuple[tuple[str, str], ...] = ()  # (pmid|doi|nct, value), for lint and review
+
+    @property
+    def primary(self) -> bool:
+        return self.kind in PRIMARY_KINDS
 
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A seed quote (verbatim, short) or an entry of the brief (S-xx, C-xx, Q-xx, G-x, §n.n)."""
+    """A reference as cited by one rule: a registry source, perhaps with a short verbatim quote.
+
+    Brief entries (`entry`: S-xx, C-xx, Q-xx, G-x, §n.n) are internal provenance: they go to the trace,
+    never to what users read. Field order is kept (source, ref, quote, entry) for older callers.
+    """
 
     source: str
     ref: str
     quote: str = ""
     entry: str = ""
+    label: str = ""
+    url: str = ""
+    kind: str = ""
 
-    def to_dict(self) -> dict[str, str]:
-        out = {"ref": self.ref if not self.entry else f"{self.ref}#{self.entry}"}
+    @property
+    def shown(self) -> bool:
+        """Whether users see it: every registry reference except the internal brief."""
+        return not self.entry and self.kind != "brief" and self.source != "brief"
+
+    @property
+    def primary(self) -> bool:
+        return self.kind in PRIMARY_KINDS
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{"id", "label", "url", "quote"?}`; `ref` repeats the label for readers not yet updated."""
+        label = f"{self.source} {self.entry}" if self.entry else (self.label or self.ref)
+        out: dict[str, Any] = {"id": self.source, "label": label, "url": self.url or None}
         if self.quote:
             out["quote"] = self.quote
+        out["ref"] = label
         return out
 
 
@@ -60,6 +94,9 @@ class Setting:
     shown_values: Callable[[Mapping[str, Any]], tuple[Any, ...]] = field(
         default=lambda f: (), compare=False, repr=False
     )
+    evidence: str = ""  # an id of the evidence scheme (evidence.yaml)
+    evidence_label: str = ""
+    regulatory: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +227,7 @@ class KnowledgeBase:
     test_rules: tuple[TestRule, ...]
     resistance_class: dict[str, str]
     drug_classes: dict[str, tuple[str, ...]]
+    evidence_levels: dict[str, str] = field(default_factory=dict)  # the declared scheme: id -> label
     raw_gates: tuple[tuple[Condition, Gate], ...] = ()  # class-wide gates with their applies_to, for lint/verify
     raw_cautions: tuple[tuple[Condition, Caution], ...] = ()
     # The compiled plan (core/plan.py) and one shared 'not applicable' outcome per option: the fast path.

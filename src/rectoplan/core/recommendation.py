@@ -16,8 +16,23 @@ from rectoplan.core.knowledge import Citation
 RECOMMENDATION_FORMAT = "rectoplan.recommendation/1"
 
 
-def _sources(cites: tuple[Citation, ...]) -> list[dict[str, str]]:
-    return [c.to_dict() for c in cites]
+def _sources(cites: tuple[Citation, ...]) -> list[dict[str, Any]]:
+    """What users read: registry references as people cite them, each once (a quote makes its own entry).
+
+    Brief entries are internal provenance and appear only in the trace (`provenance`).
+    """
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for c in cites:
+        if c.shown and (c.source, c.quote) not in seen:
+            seen.add((c.source, c.quote))
+            out.append(c.to_dict())
+    return out
+
+
+def provenance(cites: tuple[Citation, ...]) -> list[str]:
+    """The brief entries behind a rule, for the trace: how a reviewer traces it to the research note."""
+    return list(dict.fromkeys(f"brief {c.entry}" for c in cites if c.entry))
 
 
 class OptionResult(NamedTuple):
@@ -36,6 +51,9 @@ class OptionResult(NamedTuple):
     notes: tuple[str, ...]
     glossary_terms: tuple[str, ...]
     setting: str
+    evidence: tuple[str, str] = ("", "")  # (level id, label) of the declared scheme
+    regulatory: str | None = None
+    trace: dict[str, Any] | None = None  # rule ids, priority, facts used, checks passed, provenance: reviewers
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +72,9 @@ class OptionResult(NamedTuple):
             "notes": list(self.notes),
             "glossary_terms": list(self.glossary_terms),
             "setting": self.setting,
+            "evidence": {"level": self.evidence[0], "label": self.evidence[1]} if self.evidence[0] else None,
+            "regulatory": self.regulatory,
+            "trace": self.trace or {},
         }
 
 
@@ -66,7 +87,7 @@ class Exclusion(NamedTuple):
     reasons: tuple[str, ...]
     sources: tuple[Citation, ...]
     held: bool
-    rules: tuple[str, ...]
+    rules: tuple[str, ...]  # the deciding gates' ids: shown only in the trace
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +97,7 @@ class Exclusion(NamedTuple):
             "reasons": list(self.reasons),
             "sources": _sources(self.sources),
             "held": self.held,
-            "rules": list(self.rules),
+            "trace": {"rules": list(self.rules), "provenance": provenance(self.sources)},
         }
 
 
@@ -124,6 +145,8 @@ class Recommendation(NamedTuple):
     disclaimer: str
     patient_summary: str
     glossary: tuple[tuple[str, str], ...]
+    intent_rule: str = ""  # the intent rule that decided `intent`: trace only
+    evidence_scheme: tuple[tuple[str, str], ...] = ()  # the declared levels, (id, label), in order
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,4 +164,6 @@ class Recommendation(NamedTuple):
             "disclaimer": self.disclaimer,
             "patient_summary": self.patient_summary,
             "glossary": [{"term": t, "definition": d} for t, d in self.glossary],
+            "evidence_scheme": [{"level": i, "label": label} for i, label in self.evidence_scheme],
+            "trace": {"intent_rule": self.intent_rule},
         }

@@ -1,9 +1,12 @@
 """The knowledge linter: what a reviewer would check by hand, checked on every run of the tests.
 
-- the files load (structure, rule types, citations name known sources);
+- the files load (structure, rule types, citations name known sources, identifiers are well formed:
+  PMID digits, DOI 10.nnnn/..., NCT + 8 digits);
+- every decision-table row, gate, caution and intent rule cites a primary reference (trial, label,
+  guideline or review), so a clinician can open what backs it; unconfirmed references are listed;
 - ids are unique; components, tags and tests are in the vocabulary;
-- seed quotes appear verbatim in the seed files, brief entries exist in the brief (when those files are
-  given: they live beside the project, in ../shared);
+- seed quotes appear verbatim in the seed files, brief entries exist in the brief (only when those files
+  are given, as in CI: a user's clone has neither, and the check is reported as skipped);
 - every option is offered for at least one synthetic case (an unreachable option is dead knowledge);
 - no anti-EGFR antibody is paired with capecitabine (brief C-112).
 """
@@ -23,7 +26,7 @@ from rectoplan.core.conditions import All, AnyOf, Condition, evaluate
 from rectoplan.core.engine import assess, assess_option, decide_intent
 from rectoplan.core.errors import CaseError, KnowledgeError
 from rectoplan.core.facts import case_facts
-from rectoplan.core.knowledge import KnowledgeBase, Option
+from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
 from rectoplan.kb.loader import iter_citations, load_knowledge
 from rectoplan.synthetic import random_case
 
@@ -34,6 +37,8 @@ _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": 
 class LintReport:
     errors: list[str] = field(default_factory=list)
     stats: dict[str, int] = field(default_factory=dict)
+    unconfirmed: list[str] = field(default_factory=list)  # registry entries cited without an identifier
+    skipped: list[str] = field(default_factory=list)  # checks not run (seed or brief files absent)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +75,39 @@ def check_citations(kb: KnowledgeBase, seeds: Path | None, brief: Path | None) -
         elif cite.entry and brief_text is not None and not _brief_has(brief_text, cite.entry):
             errors.append(f"{owner}: brief entry {cite.entry!r} not found in {cite.ref}")
     return errors
+
+
+def check_primary(kb: KnowledgeBase) -> list[str]:
+    """Every decision-table row, gate and caution (and intent rule) cites a primary reference.
+
+    A row counts its option's citations too (`base_cite`): the option's trial backs each of its rows.
+    Patient pages and the brief do not count: a clinician must be able to open the trial, the label or
+    the guideline behind the rule.
+    """
+    errors = []
+
+    def need(owner: str, cites: tuple[Citation, ...]) -> None:
+        if not any(c.primary for c in cites):
+            errors.append(f"{owner}: no primary reference (a trial, label, guideline or review of sources.yaml)")
+
+    for o in kb.options:
+        for setting in o.settings:
+            need(setting.id, setting.base_cite)
+        for gate in o.gates:
+            need(gate.id, gate.cite)
+        for caution in o.cautions:
+            need(caution.id, caution.cite)
+    for _, gate in kb.raw_gates:
+        need(gate.id, gate.cite)
+    for intent in kb.intents:
+        need(intent.id, intent.cite)
+    for caution in kb.global_cautions:
+        need(caution.id, caution.cite)
+    return sorted(set(errors))
+
+
+def unconfirmed_sources(kb: KnowledgeBase) -> list[str]:
+    return [f"{s.id}: {s.label}" for s in kb.sources.values() if s.unconfirmed]
 
 
 def check_ids(kb: KnowledgeBase) -> list[str]:
@@ -205,7 +243,14 @@ def lint(
         report.errors += exc.messages()
         return report
     report.errors += check_ids(kb)
+    report.errors += check_primary(kb)
     report.errors += check_citations(kb, seeds, brief)
+    report.unconfirmed = unconfirmed_sources(kb)
+    report.skipped = [
+        what
+        for what, path in (("seed quotes (seed files not found)", seeds), ("brief entries (brief not found)", brief))
+        if path is None
+    ]
     unreachable, offered = reachability(kb, samples)
     report.errors += unreachable
     report.stats = {
@@ -214,6 +259,8 @@ def lint(
         "gates": len(kb.raw_gates)
         + sum(1 for o in kb.options for g in o.gates if g.id not in {x.id for _, x in kb.raw_gates}),
         "citations": sum(1 for _ in iter_citations(kb)),
+        "sources": sum(1 for x in kb.sources.values() if x.primary),
+        "unconfirmed_sources": len(report.unconfirmed),
         "synthetic_cases": samples,
         "options_offered_min": min(offered.values(), default=0),
     }

@@ -15,10 +15,10 @@ from functools import lru_cache
 from importlib import resources
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from rectoplan.core.conditions import Condition, Const, bind, compile_condition, facts_read, parse
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
@@ -41,119 +41,18 @@ from rectoplan.core.knowledge import (
 from rectoplan.core.plan import compile_plan
 from rectoplan.core.schema import INTENTS, KINDS, PHASES, STRENGTHS, FactType
 from rectoplan.core.trace import OptionOutcome
-
-Cite = list[dict[str, str]]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ManifestIn(_Model):
-    version: str
-    date: str
-    title: str
-    disclaimer: str
-
-
-class SourceIn(_Model):
-    id: str
-    kind: Literal["seed", "brief"]
-    ref: str
-    title: str
-
-
-class DrugIn(_Model):
-    id: str
-    display: str
-    classes: list[str] = Field(default_factory=list)
-    resistance_class: str | None = None
-    cite: Cite
-
-
-class TermIn(_Model):
-    id: str
-    display: str
-    cite: Cite
-
-
-class VocabularyIn(_Model):
-    drug_classes: list[str]
-    drugs: list[DrugIn]
-    procedures: list[TermIn]
-    tests: list[TermIn]
-    tags: list[TermIn]
-
-
-class GlossaryIn(_Model):
-    term: str
-    forms: list[str] = Field(default_factory=list)
-    definition: str
-    cite: Cite
-
-
-class IntentIn(_Model):
-    id: str
-    intent: Literal["curative", "conversion", "palliative"]
-    when: Any
-    because: str
-    patient: str
-    cite: Cite
-
-
-class GateIn(_Model):
-    id: str
-    effect: Literal["requires", "excludes"]
-    applies_to: Any = True
-    when: Any
-    reason: str
-    unknown: str = ""
-    on_unknown: Literal["hold", "warn", "ignore"] = "hold"
-    test: str | None = None
-    cite: Cite
-
-
-class CautionIn(_Model):
-    id: str
-    applies_to: Any = None  # None: a warning on the whole recommendation
-    when: Any
-    text: str
-    unknown: str = ""
-    severity: Literal["warning", "note"] = "warning"
-    cite: Cite
-
-
-class TestRuleIn(_Model):
-    id: str
-    test: str
-    when: Any
-    why: str
-    cite: Cite
-
-
-class SettingIn(_Model):
-    id: str | None = None
-    when: Any
-    phase: Literal["neoadjuvant", "adjuvant", "perioperative", "first_line", "second_line", "later_line", "any"]
-    strength: Literal["preferred", "alternative", "consider"]
-    priority: int = 50
-    intent: Literal["curative", "conversion", "palliative"] | None = None
-    because: str
-    cite: Cite
-
-
-class OptionIn(_Model):
-    id: str
-    title: str
-    kind: Literal["systemic", "chemoradiation", "surgery", "local_therapy", "radiation", "supportive", "clinical_trial"]
-    components: list[str] = Field(min_length=1)
-    tags: list[str] = Field(default_factory=list)
-    patient: str
-    details: str = ""
-    cite: Cite
-    requires: list[GateIn] = Field(default_factory=list)
-    settings: list[SettingIn] = Field(min_length=1)
-
+from rectoplan.kb.models import (
+    CautionIn,
+    EvidenceIn,
+    GateIn,
+    GlossaryIn,
+    IntentIn,
+    ManifestIn,
+    OptionIn,
+    TestRuleIn,
+    VocabularyIn,
+)
+from rectoplan.kb.sources import Cite, SourceIn, identifier_problems, make_source, parse_cite
 
 M = TypeVar("M", bound=BaseModel)
 assert set(KINDS) and set(PHASES) and set(STRENGTHS) and set(INTENTS)  # the Literals above mirror these
@@ -207,26 +106,7 @@ class _Loader:
 
     # -- pieces -----------------------------------------------------------------------------------
     def cite(self, where: str, items: Cite) -> tuple[Citation, ...]:
-        out = []
-        if not items:
-            self.problems.append(Problem(f"{where}.cite", "no citation", "at least one citation"))
-        for i, item in enumerate(items):
-            if len(item) != 1:
-                self.problems.append(Problem(f"{where}.cite[{i}]", repr(item)[:60], "one {source-id: quote|entry}"))
-                continue
-            ((source_id, text),) = item.items()
-            source = self.sources.get(source_id)
-            if source is None:
-                self.problems.append(
-                    Problem(f"{where}.cite[{i}]", repr(source_id), f"a source id ({', '.join(self.sources)})")
-                )
-                continue
-            text = str(text).strip()
-            if source.kind == "seed":
-                out.append(Citation(source.id, source.ref, quote=text))
-            else:
-                out.append(Citation(source.id, source.ref, entry=text))
-        return tuple(out)
+        return parse_cite(where, items, self.sources, self.problems)
 
     def condition(self, where: str, data: Any, schema: dict[str, FactType]) -> Condition:
         try:
@@ -266,8 +146,10 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         raise KnowledgeError([Problem(str(root), "no such folder", "a knowledge folder (manifest.yaml, ...)")])
     ld = _Loader(base)
     manifest = ld.model("manifest.yaml", ManifestIn, ld.read("manifest.yaml"))
-    for _, s in ld.models("sources.yaml", SourceIn, ld.read("sources.yaml")):
-        ld.sources[s.id] = Source(s.id, s.kind, s.ref, s.title)
+    for w, s in ld.models("sources.yaml", SourceIn, ld.read("sources.yaml")):
+        ld.problems += identifier_problems(w, s)
+        ld.sources[s.id] = make_source(s)
+    levels = {e.id: e.label for _, e in ld.models("evidence.yaml", EvidenceIn, ld.read("evidence.yaml"))}
     vocab_in = ld.model("vocabulary.yaml", VocabularyIn, ld.read("vocabulary.yaml"))
     if manifest is None or vocab_in is None:
         raise KnowledgeError(ld.problems)
@@ -425,9 +307,17 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 shown_facts=(shown := tuple(dict.fromkeys(r for r in (*s.reads, *gate_reads) if r != "plan.intent"))),
                 shown_values=_values_of(shown),
                 base_cite=tuple(dict.fromkeys((*option_cite, *s.cite))),
+                evidence=row.evidence or o.evidence or "",
+                evidence_label=levels.get(row.evidence or o.evidence or "", ""),
+                regulatory=row.regulatory if row.regulatory is not None else o.regulatory,
             )
-            for s in settings
+            for s, row in zip(settings, o.settings, strict=True)
         ]
+        for i, row in enumerate(o.settings):
+            level = row.evidence or o.evidence
+            if level not in levels:
+                expected = f"an evidence level ({', '.join(levels)})"
+                ld.problems.append(Problem(f"{where}.settings[{i}].evidence", repr(level), expected))
         options.append(
             Option(
                 o.id,
@@ -467,6 +357,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         title=manifest.title,
         disclaimer=" ".join(manifest.disclaimer.split()),
         sources=ld.sources,
+        evidence_levels=levels,
         vocabulary=vocab,
         schema=schema,
         glossary=glossary,

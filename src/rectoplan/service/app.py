@@ -17,7 +17,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -37,7 +37,7 @@ from rectoplan.service.models import (
     OwnResponse,
     outcome,
 )
-from rectoplan.service.page import PAGE
+from rectoplan.service.page import install_routes
 from rectoplan.service.prefetch import PREFETCH
 from rectoplan.service.security import AuthError, MemoryReplayCache, SharedReplayCache, TokenVerifier
 from rectoplan.service.settings import Settings
@@ -237,9 +237,7 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse(outcome("invalid", issues), status_code=400)
         return JSONResponse(jsonable_encoder(rec.to_dict()))
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def page() -> str:
-        return PAGE.replace("{{version}}", kb.version).replace("{{disclaimer}}", _html(kb.disclaimer))
+    install_routes(app, kb)  # the page at / and the plan at /plan (form post or a card's link): service/page.py
 
     @app.get("/healthz", include_in_schema=False)
     def health() -> dict[str, str]:
@@ -296,12 +294,6 @@ def _warm_up() -> None:
         "code": {"text": "warm-up"},
     }
     case_from_bundle(bundle_of([{"resourceType": "Patient", "id": "warm-up"}, condition, observation, procedure]))
-
-
-def _html(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def _reason_note(detail: dict[str, Any]) -> str:

@@ -26,6 +26,7 @@ from rectoplan.service.fetch import AllowList, FetchLimits, FhirServerRefused, f
 from rectoplan.service.incomplete import incomplete_card, with_note
 from rectoplan.service.models import CdsRequest, outcome
 from rectoplan.service.orders import order_cards
+from rectoplan.service.page import plan_link
 from rectoplan.service.prefetch import Gathered, PrefetchError, check_nothing_usable, sort_prefetch
 from rectoplan.service.settings import Settings
 
@@ -141,7 +142,9 @@ class Hooks:
             if _out_of_scope(exc):
                 return ()
             return tuple(self._with_unknown([card_maker.problem_card(exc.problems, where)], got, where))
-        return tuple(self._with_unknown(card_maker.cards_for(rec, where, imported.issues), got, where))
+        link = plan_link(where["url"], imported.case)  # the full plan page for this patient
+        cards = card_maker.cards_for(rec, where, imported.issues, link, self.kb.vocabulary.display)
+        return tuple(self._with_unknown(cards, got, where))
 
     @staticmethod
     def _with_unknown(cards: list[dict[str, Any]], got: Gathered, where: dict[str, Any]) -> list[dict[str, Any]]:

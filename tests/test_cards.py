@@ -63,8 +63,12 @@ def test_plan_card_names_tests_by_title_and_links_the_primary_reference(kb: Know
     plan = cards_for(rec, SOURCE, None, None, kb.vocabulary.display)[0]
     assert kb.vocabulary.display("her2") in plan["detail"] and "Held back until" in plan["detail"]
     data = rec.to_dict()
-    assert primary_source(data, SOURCE) == SOURCE  # today's sources carry no label: the knowledge base
-    data["options"][0]["sources"] = [{"id": "x", "label": "KEYNOTE-177", "url": "https://example.org/k177"}]
+    data["options"][0]["sources"] = [{"ref": "seed.txt"}]  # a bare file name: the knowledge base instead
+    assert primary_source(data, SOURCE) == SOURCE
+    data["options"][0]["sources"] = [
+        {"id": "s", "label": "A patient page", "url": None},
+        {"id": "x", "label": "KEYNOTE-177", "url": "https://example.org/k177"},
+    ]
     assert primary_source(data, SOURCE) == {"label": "KEYNOTE-177", "url": "https://example.org/k177"}
 
 

@@ -105,6 +105,8 @@ def _option(o: Mapping[str, Any]) -> dict[str, Any]:
         "notes": list(o.get("notes", [])),
         "patient_explanation": o.get("patient_explanation", ""),
         "sources": [source_view(s) for s in o.get("sources", [])],
+        "regulatory": o.get("regulatory") or "",
+        "trace": o.get("trace"),
     }
 
 

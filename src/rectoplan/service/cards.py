@@ -64,13 +64,12 @@ def make_card(summary: str, indicator: str, detail: str, source: dict[str, Any],
 
 
 def primary_source(data: Mapping[str, Any], fallback: dict[str, Any]) -> dict[str, Any]:
-    """The card's source: the top option's first reference that has a real label (and link), else the
+    """The card's source: the top option's first reference with a link (else with a real label), else the
     knowledge base itself (a bare file name is no source a clinician can follow)."""
-    for option in data["options"][:1]:
-        for s in option.get("sources", []):
-            if s.get("label"):
-                view = source_view(s)
-                return {"label": view["label"]} | ({"url": view["url"]} if view["url"] else {})
+    sources = [source_view(s) for o in data["options"][:1] for s in o.get("sources", []) if s.get("label")]
+    linked = [s for s in sources if s["url"]]  # a reference the clinician can open comes first
+    for view in linked[:1] or sources[:1]:
+        return {"label": view["label"]} | ({"url": view["url"]} if view["url"] else {})
     return fallback
 
 

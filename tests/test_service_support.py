@@ -36,10 +36,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(app: Any) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free loopback port in a thread; yield its base URL."""
+def running(app: Any, **options: Any) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in a thread (with these uvicorn `options`, e.g. those
+    of `rectoplan.service.transport.uvicorn_options`); yield its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", access_log=False, **options)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

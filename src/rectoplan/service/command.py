@@ -24,6 +24,33 @@ def _issuer(text: str) -> tuple[str, str]:
     return issuer, jwks
 
 
+def _fhir_server(text: str) -> tuple[str, str]:
+    """`URL` (for every trusted issuer) or `ISSUER=URL`: a FHIR base URL the service may fetch from."""
+    from rectoplan.service.fetch import ANY_ISSUER, normalise
+
+    issuer, sep, base = text.partition("=")
+    if not sep or not base.startswith(("http://", "https://")):
+        issuer, base = ANY_ISSUER, text
+    if not issuer or normalise(base, base=True) is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected a FHIR base URL such as https://fhir.example.org/r4 (no query), or ISSUER=URL"
+        )
+    return issuer, base
+
+
+def _fhir_file(text: str) -> list[tuple[str, str]]:
+    """A JSON file {"ISSUER or *": ["https://fhir.example.org/r4", ...]} of allowed FHIR base URLs."""
+    try:
+        data = json.loads(Path(text).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise argparse.ArgumentTypeError(f"{text}: cannot be read as JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(u, str) for u in v) for k, v in data.items()
+    ):
+        raise argparse.ArgumentTypeError(f'{text}: expected {{"ISSUER or *": ["https://fhir.example.org/r4"]}}')
+    return [_fhir_server(f"{issuer}={url}" if issuer != "*" else url) for issuer, urls in data.items() for url in urls]
+
+
 def register(commands: Any, kb_commands: Any) -> None:
     """Add `serve` to the top-level subcommands."""
     parser = commands.add_parser(
@@ -49,7 +76,41 @@ def register(commands: Any, kb_commands: Any) -> None:
         metavar="ISSUER=JWKS",
         help="trust JWTs with this 'iss', verified with this JWKS file or https URL (repeatable)",
     )
-    parser.add_argument("--public-url", help="base URL the EHR calls (for the JWT 'aud'), when behind a proxy")
+    parser.add_argument(
+        "--public-url",
+        help="base URL the EHR calls, checked against the JWT 'aud' (needed behind a proxy, or when the EHR "
+        "calls the service by another name than --host:--port, e.g. localhost)",
+    )
+    parser.add_argument(
+        "--fhir-server",
+        action="append",
+        type=_fhir_server,
+        default=[],
+        metavar="[ISSUER=]URL",
+        help="a FHIR base URL the service may fetch missing prefetch from (for that issuer only, or for any "
+        "trusted issuer); repeatable. Any other fhirServer is refused (403)",
+    )
+    parser.add_argument(
+        "--fhir-servers-file",
+        type=_fhir_file,
+        default=[],
+        metavar="FILE",
+        help='JSON {"ISSUER or *": [FHIR base URLs]}, the same allow-list as --fhir-server',
+    )
+    parser.add_argument(
+        "--fhir-timeout",
+        type=float,
+        default=3.0,
+        metavar="SECONDS",
+        help="one deadline for all FHIR fetches of a hook call (default 3; an EHR waits about 5)",
+    )
+    parser.add_argument(
+        "--max-token-lifetime",
+        type=_positive,
+        default=300,
+        metavar="SECONDS",
+        help="longest JWT lifetime (exp - iat) accepted (default 300)",
+    )
     parser.add_argument(
         "--cors-origin",
         action="append",
@@ -81,10 +142,26 @@ def _positive(text: str) -> int:
 def app_from_environment() -> Any:
     """The app factory each worker process calls (uvicorn imports it by name): settings from the parent."""
     from rectoplan.service.app import Settings, create_app
+    from rectoplan.service.transport import GuardedHttpTools
 
-    data = json.loads(os.environ[SETTINGS_ENV])
-    data["cors_origins"] = tuple(data["cors_origins"])
-    return create_app(Settings(**data))
+    settings = Settings.from_json(os.environ[SETTINGS_ENV])
+    GuardedHttpTools.configure(settings)  # this worker's HTTP limits
+    _log_to_stderr()
+    return create_app(settings)
+
+
+def _log_to_stderr() -> None:
+    """Access-log and service lines (one JSON object each) to stderr, where `serve` users read them."""
+    import logging
+
+    for name in ("rectoplan.access", "rectoplan.service"):
+        logger = logging.getLogger(name)
+        if not logger.handlers:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logging.Formatter("%(message)s"))
+            logger.addHandler(handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -95,10 +172,22 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    plain = [jwks for _, jwks in args.jwt_issuer if jwks.startswith("http://")]
+    if plain and not args.insecure_dev:
+        print(f"serve: JWKS URL {plain[0]!r} is plain http; use https (http only with --insecure-dev)", file=sys.stderr)
+        return 2
+    servers = [*args.fhir_server, *args.fhir_servers_file]
+    plain = [url for _, url in servers if url.startswith("http://")]
+    if plain and not args.insecure_dev:
+        print(
+            f"serve: FHIR server {plain[0]!r} is plain http; use https (http only with --insecure-dev)", file=sys.stderr
+        )
+        return 2
     try:
         import uvicorn
 
         from rectoplan.service.app import Settings, create_app
+        from rectoplan.service.transport import uvicorn_options
     except ImportError as exc:
         print(
             f"serve: the service extra is not installed ({exc.name}); pip install 'rectoplan[service,fhir]'",
@@ -116,6 +205,9 @@ def serve(args: argparse.Namespace) -> int:
         public_url=public_url,
         max_body_bytes=args.max_body,
         cors_origins=tuple(args.cors_origin) or ("*",),
+        fhir_servers=tuple(servers),
+        fhir_timeout_s=args.fhir_timeout,
+        max_token_lifetime_s=args.max_token_lifetime,
     )
     if args.insecure_dev:
         print(
@@ -123,13 +215,18 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     common: dict[str, Any] = {"host": args.host, "port": args.port, "access_log": False, "log_level": "warning"}
+    common |= uvicorn_options(settings)
+    _log_to_stderr()
+    listening = {"event": "listening", "url": f"http://{args.host}:{args.port}", "public_url": public_url}
+    listening |= {"workers": args.workers, "insecure_dev": args.insecure_dev, "fhir_servers": len(servers)}
+    print(json.dumps(listening), file=sys.stderr, flush=True)
     if args.workers == 1:
         uvicorn.run(create_app(settings), **common)
         return 0
     private = tempfile.mkdtemp(prefix="rectoplan-serve-")  # mode 0700: only this user's processes
     try:
         settings = dataclasses.replace(settings, replay_file=str(Path(private) / "jwt-replay.sqlite"))
-        os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(settings))
+        os.environ[SETTINGS_ENV] = settings.to_json()
         uvicorn.run(f"{__name__}:app_from_environment", factory=True, workers=args.workers, **common)
     finally:
         shutil.rmtree(private, ignore_errors=True)

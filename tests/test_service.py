@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,11 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
 
 
 @pytest.fixture(scope="module")
-def secure(keys: Keys) -> Iterator[str]:
-    with running(create_app(Settings(issuers={ISSUER: str(keys.jwks_path)}, allow_http_fhir=True))) as url:
+def secure(keys: Keys, fhir_server: tuple[str, list[str]]) -> Iterator[str]:
+    settings = Settings(
+        issuers={ISSUER: str(keys.jwks_path)}, allow_http_fhir=True, fhir_servers=((ISSUER, fhir_server[0]),)
+    )
+    with running(create_app(settings)) as url:
         yield url
 
 
@@ -168,13 +172,18 @@ def test_missing_prefetch_is_fetched_with_the_given_token(
     assert seen and set(seen) == {"Bearer opaque-fhir-token"}
 
 
-def test_unobtainable_prefetch_answers_412(secure: str, keys: Keys) -> None:
+def test_unobtainable_prefetch_makes_facts_unknown_and_nothing_usable_answers_412(secure: str, keys: Keys) -> None:
     prefetch = prefetch_from(load_bundle("rectal_stage4_kras_g12c"))
     prefetch["observations"] = None  # the EHR could not prefetch it, and gives no fhirServer
     response = call(secure, "/cds-services/rectoplan-options", keys, patient_view("ines-rectal-liver", prefetch))
+    assert response.status_code == 200
+    first = response.json()["cards"][0]
+    assert first["indicator"] == "warning" and "tumour markers" in first["detail"] and "observations" in first["detail"]
+    nothing = {key: None for key in prefetch}
+    response = call(secure, "/cds-services/rectoplan-options", keys, patient_view("ines-rectal-liver", nothing))
     assert response.status_code == 412
     issue = response.json()["issue"][0]
-    assert "observations" in issue["diagnostics"] and issue["expression"] == ["CDSHooksRequest.prefetch.observations"]
+    assert "nothing usable" in issue["diagnostics"] and issue["expression"] == ["CDSHooksRequest.prefetch.patient"]
 
 
 def test_order_select_warns_about_an_excluded_drug(secure: str, keys: Keys) -> None:
@@ -300,7 +309,14 @@ def test_logs_carry_no_patient_data(keys: Keys, caplog: pytest.LogCaptureFixture
         )
     assert response.status_code == 200
     text = caplog.text
-    assert "POST /cds-services/rectoplan-options 200" in text
+    line = next(json.loads(r.getMessage()) for r in caplog.records if r.name == "rectoplan.access")
+    assert (line["method"], line["route"], line["hook"], line["status"]) == (
+        "POST",
+        "/cds-services/rectoplan-options",
+        "patient-view",
+        200,
+    )
+    assert isinstance(line["ms"], float) and line["time"].endswith("Z")
     for secret in ("ines-rectal-liver", "1961-06-14", "Ines", "G12C"):
         assert secret not in text
 
@@ -325,7 +341,7 @@ def test_keys_from_a_jwks_url_and_jku_allow_list(keys: Keys) -> None:
 def test_an_internal_error_logs_no_patient_data(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    import rectoplan.service.app as service_app
+    import rectoplan.service.hooks as service_app
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("ines-rectal-liver 1961-06-14")

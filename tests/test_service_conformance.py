@@ -65,8 +65,8 @@ def mock_fhir() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def service() -> Iterator[str]:
-    with running(create_app(Settings(insecure_dev=True))) as url:
+def service(mock_fhir: str) -> Iterator[str]:
+    with running(create_app(Settings(insecure_dev=True, fhir_servers=(("*", mock_fhir),)))) as url:
         yield url
 
 

@@ -111,6 +111,19 @@ def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
                     )
                     continue
                 kind = resource["resourceType"]
+                if kind == "OperationOutcome":  # a bulk export's error file: some resources were not exported
+                    errors_of = [
+                        i.get("diagnostics") or i.get("code") or "no detail"
+                        for i in resource.get("issue") or []
+                        if isinstance(i, dict) and i.get("severity") in ("error", "fatal")
+                    ]
+                    if errors_of:
+                        message = (
+                            f"{path.name} line {lineno}: the export reports a failed read "
+                            f"({str(errors_of[0])[:120]}); facts from the resources it lost are unknown, not absent"
+                        )
+                        warnings.append(ErrorRow(0, _patient_of(resource), (message,)))
+                    continue
                 if kind in SHARED_TYPES and isinstance(resource.get("id"), str):
                     shared[f"{kind}/{resource['id']}"] = resource
                     continue

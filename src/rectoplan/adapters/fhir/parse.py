@@ -125,6 +125,15 @@ def _parse_entries(
             continue
         if isinstance(url, str) and url != ref:
             urls[url] = ref
+        if kind == "OperationOutcome" and (failed := _failed_read(resource)) is not None:
+            issues.append(  # a read that failed: what it would have given is unknown, never "none"
+                Problem(
+                    ref,
+                    f"a failed FHIR read (OperationOutcome: {failed})",
+                    "the resources it stood for; the facts they would give are unknown, not absent",
+                )
+            )
+            continue
         if kind not in READ_TYPES:
             ignored[ref] = f"resource type {kind} is not read by rectoplan"
             continue
@@ -138,6 +147,15 @@ def _parse_entries(
             where = ".".join(str(p) for p in err["loc"])
             issues.append(Problem(ref, f"{where}: {err['msg']}"[:160], f"a valid FHIR R4 {kind} (resource not used)"))
     return parsed, ignored, issues, urls
+
+
+def _failed_read(resource: dict[str, Any]) -> str | None:
+    """The diagnostics of an OperationOutcome reporting an error or fatal issue (a failed read), else None."""
+    for issue in resource.get("issue") or []:
+        if isinstance(issue, dict) and issue.get("severity") in ("error", "fatal"):
+            detail = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code")
+            return str(detail or "no detail")[:120]
+    return None
 
 
 OBSERVATION_CODES = frozenset(
@@ -169,7 +187,10 @@ def _unread_observation(resource: dict[str, Any]) -> str | None:
 
 
 def bundle_of(resources: Iterable[Any], bundle_id: str = "prefetch") -> dict[str, Any]:
-    """Flatten resources and search-set Bundles (e.g. CDS Hooks prefetch values) into one Bundle."""
+    """Flatten resources and search-set Bundles (e.g. CDS Hooks prefetch values) into one Bundle.
+
+    OperationOutcomes that report a failed read are kept (the mapper reports each as an issue: the facts
+    it hid are unknown); informational ones are dropped."""
     entries: list[dict[str, Any]] = []
     for item in resources:
         if not isinstance(item, dict):
@@ -180,7 +201,7 @@ def bundle_of(resources: Iterable[Any], bundle_id: str = "prefetch") -> dict[str
                 for e in item.get("entry") or []
                 if isinstance(e, dict)
                 and isinstance(e.get("resource"), dict)
-                and e["resource"].get("resourceType") != "OperationOutcome"
+                and (e["resource"].get("resourceType") != "OperationOutcome" or _failed_read(e["resource"]))
             ]
         else:
             entries.append({"resource": item})

@@ -1,73 +1,169 @@
-"""The printable handout for the patient: the recommendation in plain words, as HTML and PDF.
+"""The printable handout for the patient: the recommendation in plain words, as HTML and tagged PDF.
 
-Only patient-facing text from the knowledge base is used (the intent in plain words, each option's
-patient explanation, the glossary, the disclaimer); clinician rationales and rule ids stay out. The PDF
-is rendered by WeasyPrint from the same HTML, so what is printed is what the HTML shows.
+Short on purpose: where things stand, the few options the team is most likely to discuss, the others in
+a line each, the warnings a patient must hear, questions to ask, what happens next, and a glossary of only
+the words the handout uses. Clinician rationales and rule ids stay out; treatments and trials the patient
+declined are not offered. A sentence that several option texts share ("It would be a first treatment for
+the cancer as it is now") is said once. The PDF is rendered by WeasyPrint from the same HTML as PDF/UA-1
+(tagged, with the document language and title), so a screen reader can read it too.
 """
 
 from __future__ import annotations
 
-from html import escape
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
 
+from rectoplan.adapters.render_html import environment
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.core.recommendation import Recommendation
+from rectoplan.core.recommendation import OptionResult, Recommendation
 
-_GROUPS = (
-    ("preferred", "Options often suggested first"),
-    ("alternative", "Other options"),
-    ("consider", "Options that may also be considered"),
+MOST_LIKELY = 3
+PDF_VARIANT = "pdf/ua-1"
+
+# Case-level warnings a patient must hear, said in plain words (keyed by a phrase of the knowledge base's
+# clinician text). A warning not listed here stays with the care team, and the handout says there are notes.
+PATIENT_WARNINGS = (
+    (
+        "Lynch syndrome",
+        "Your cancer has a change called MSI-H. This change can run in families (Lynch syndrome). Your team "
+        "may offer you a talk with a genetics expert and a blood test. If you have it, your close family may "
+        "want to be tested too.",
+    ),
+    (
+        "ECOG 2",
+        "Your illness affects your daily life. So your team may suggest a gentler treatment.",
+    ),
+    (
+        "ECOG 3-4",
+        "Your illness affects your daily life a lot. So your team may focus on care that eases your symptoms "
+        "and keeps you comfortable.",
+    ),
+    (
+        "Prior systemic therapy is not recorded",
+        "Your team needs to check which cancer drugs you have had before. This changes which options fit you.",
+    ),
 )
-_CSS = """
-@page { size: A4; margin: 18mm 16mm; @bottom-center { content: "Page " counter(page) " of " counter(pages);
-  font-size: 9pt; color: #666 } }
-body { font: 12pt/1.5 "DejaVu Sans", sans-serif; color: #111 }
-h1 { font-size: 18pt; margin: 0 0 4mm } h2 { font-size: 14pt; margin: 7mm 0 2mm; border-bottom: 1px solid #999 }
-.box { border: 2px solid #333; padding: 3mm 4mm; margin: 4mm 0; font-weight: bold }
-li { margin-bottom: 2mm } dt { font-weight: bold } dd { margin: 0 0 2mm 4mm }
-.small { font-size: 9pt; color: #555 }
-"""
+PELVIC_RADIATION = "You had radiation to the pelvis before. This may rule out more radiation there."
+UNSAID = "Your team has some notes about your case for them to explain to you."
+
+# Short names a patient meets in option titles and test names, defined only when the handout uses them.
+EXTRA_TERMS = {
+    "FOLFOX": "A mix of chemotherapy drugs: folinic acid, fluorouracil and oxaliplatin.",
+    "FOLFIRI": "A mix of chemotherapy drugs: folinic acid, fluorouracil and irinotecan.",
+    "FOLFOXIRI": "A mix of four chemotherapy drugs: folinic acid, fluorouracil, oxaliplatin and irinotecan.",
+    "CAPOX": "A mix of two chemotherapy drugs: capecitabine (a pill) and oxaliplatin.",
+    "DPYD": "A gene. A blood test for it shows if some chemotherapy drugs could harm you at a normal dose.",
+    "HER2": "A protein on some cancer cells. Some drugs target it.",
+    "KRAS": "A gene. A change in it decides which drugs can work.",
+    "BRAF": "A gene. A change in it decides which drugs can work.",
+    "NGS": "A lab test that looks for many gene changes in the cancer at once.",
+    "VEGF": "A signal that helps tumours grow blood vessels. Some drugs block it.",
+    "EGFR": "A signal on cancer cells that helps them grow. Some drugs block it.",
+}
+
+QUESTIONS = (
+    "What is the goal of this treatment for me?",
+    "Which option do you suggest for me, and why?",
+    "What side effects should I watch for, and whom do I call?",
+    "How will we know if the treatment is working?",
+)
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
 
 
-def handout_html(rec: Recommendation, kb: KnowledgeBase) -> str:
+def _declined(case: Any) -> tuple[bool, set[str]]:
+    """(trials declined, other treatment kinds declined) from a case (core `Case` or a case dict)."""
+
+    def get(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+    prefs = get(case, "preferences")
+    declines = set(get(prefs, "declines") or ()) if prefs is not None else set(get(case, "declines") or ())
+    trials = get(case, "wants_clinical_trials") is False or "trials" in declines
+    return trials, declines - {"trials"}
+
+
+def _offered(option: OptionResult, trials_declined: bool, declines: set[str]) -> bool:
+    if option.kind == "clinical_trial":
+        return not trials_declined
+    kinds = {"chemotherapy": {"systemic", "chemoradiation"}, "radiation": {"radiation", "chemoradiation"}}
+    blocked = set().union(*(kinds.get(d, {d}) for d in declines)) if declines else set()
+    return option.kind not in blocked and not ({"stoma"} & declines and "stoma" in option.title.lower())
+
+
+def _warnings(rec: Recommendation, case: Any) -> list[str]:
+    said: list[str] = []
+    unsaid = False
+    for w in rec.warnings:
+        text = next((plain for key, plain in PATIENT_WARNINGS if key in str(w)), None)
+        if text is None:
+            unsaid = True
+        elif text not in said:
+            said.append(text)
+    prior = case.get("prior") if isinstance(case, Mapping) else getattr(case, "prior", None)
+    radiated = prior.get("pelvic_radiation") if isinstance(prior, Mapping) else getattr(prior, "pelvic_radiation", None)
+    if radiated:
+        said.append(PELVIC_RADIATION)
+    return said + ([UNSAID] if unsaid else [])
+
+
+def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> dict[str, Any]:
+    """What the handout says, already in plain words (the template only lays it out)."""
+    trials_declined, declines = _declined(case) if case is not None else (False, set())
+    options = [o for o in rec.options if _offered(o, trials_declined, declines)]
+    likely = [o for o in options if o.strength == "preferred"][:MOST_LIKELY] or options[:MOST_LIKELY]
+    others = [o for o in options if o not in likely]
+    counts = Counter(s for o in options for s in dict.fromkeys(_sentences(o.patient_explanation)))
+    shared = [s for s, n in counts.items() if n > 1]
+    said_already = set(_sentences(rec.patient_summary)) | set(shared)
+
+    def own(o: OptionResult) -> str:
+        return " ".join(s for s in _sentences(o.patient_explanation) if s not in said_already)
+
+    view = {
+        "summary": rec.patient_summary,
+        "shared": shared,
+        "likely": [{"title": o.title, "text": own(o)} for o in likely],
+        "others": [{"title": o.title, "text": ""} for o in others],  # a line each: the name is enough here
+        "warnings": _warnings(rec, case) if case is not None else _warnings(rec, {}),
+        "tests": list(dict.fromkeys(kb.vocabulary.display(t.test) for t in rec.tests_needed)),
+        "questions": list(QUESTIONS)
+        + (["When will my test results be ready, and will they change the plan?"] if rec.tests_needed else [])
+        + (["Is there a clinical trial that could suit me?"] if not trials_declined else []),
+        "disclaimer": rec.disclaimer,
+        "footer": f"Prepared by rectoplan, knowledge base {rec.knowledge_version} ({kb.date}), case {rec.case_id}.",
+    }
+    view["glossary"] = _glossary(rec.glossary, _all_text(view))
+    return view
+
+
+def _all_text(view: Mapping[str, Any]) -> str:
+    parts: list[str] = [view["summary"], *view["shared"], *view["warnings"], *view["tests"], *view["questions"]]
+    for o in (*view["likely"], *view["others"]):
+        parts += [o["title"], o["text"]]
+    return " ".join(parts)
+
+
+def _glossary(terms: Iterable[tuple[str, str]], text: str) -> list[tuple[str, str]]:
+    """Only the words the handout uses (whole words, any case), in alphabetical order."""
+    pool = dict(terms) | {k: v for k, v in EXTRA_TERMS.items()}
+    used = [(t, d) for t, d in pool.items() if re.search(rf"(?<![\w-]){re.escape(t)}(?![\w-])", text, re.I)]
+    return sorted(dict(used).items(), key=lambda td: td[0].lower())
+
+
+def handout_html(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> str:
     """A self-contained, escaped HTML page in plain language."""
-    e = escape
-    parts = [
-        "<!doctype html><html lang='en'><meta charset='utf-8'>",
-        f"<title>Your treatment options</title><style>{_CSS}</style><body>",
-        "<h1>Your treatment options to talk about with your care team</h1>",
-        f"<div class='box'>{e(rec.disclaimer)}</div>",
-        f"<h2>Where things stand</h2><p>{e(rec.patient_summary)}</p>",
-    ]
-    for strength, heading in _GROUPS:
-        group = [o for o in rec.options if o.strength == strength]
-        if group:
-            parts.append(f"<h2>{e(heading)}</h2><ul>")
-            parts += [f"<li><b>{e(o.title)}</b>: {e(o.patient_explanation)}</li>" for o in group]
-            parts.append("</ul>")
-    if not rec.options:
-        parts.append("<p>No option can be listed yet from what is recorded. Your care team will explain why.</p>")
-    if rec.tests_needed:
-        parts.append("<h2>Tests your team may suggest</h2><ul>")
-        parts += [f"<li>{e(_sentence(kb.vocabulary.display(t.test)))}</li>" for t in rec.tests_needed]
-        parts.append("</ul>")
-    if rec.glossary:
-        parts.append("<h2>Words used</h2><dl>")
-        parts += [f"<dt>{e(term)}</dt><dd>{e(definition)}</dd>" for term, definition in rec.glossary]
-        parts.append("</dl>")
-    parts.append(
-        f"<p class='small'>Prepared by rectoplan from its knowledge base version {e(rec.knowledge_version)}"
-        f" ({e(kb.date)}), for case {e(rec.case_id)}.</p></body></html>"
-    )
-    return "\n".join(parts)
+    return environment().get_template("handout.html.j2").render(h=handout_view(rec, kb, case))
 
 
-def handout_pdf(rec: Recommendation, kb: KnowledgeBase) -> bytes:
-    """The handout as PDF bytes (needs the 'handout' extra: WeasyPrint)."""
+def handout_pdf(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> bytes:
+    """The handout as a tagged PDF/UA-1 (needs the 'handout' extra: WeasyPrint)."""
     import weasyprint
 
-    pdf: bytes = weasyprint.HTML(string=handout_html(rec, kb)).write_pdf()
+    html = weasyprint.HTML(string=handout_html(rec, kb, case))
+    pdf: bytes = html.write_pdf(pdf_variant=PDF_VARIANT)
     return pdf

@@ -111,7 +111,7 @@ def test_non_object_input(data: Any) -> None:
 
 
 def test_wrong_format_marker() -> None:
-    assert problems(merge(BASE_CASE, {"format": "rectoplan.case/2"}))[0].startswith("format: found 'rectoplan.case/2'")
+    assert problems(merge(BASE_CASE, {"format": "rectoplan.case/3"}))[0].startswith("format: found 'rectoplan.case/3'")
 
 
 def test_hostile_input_sizes_are_bounded() -> None:

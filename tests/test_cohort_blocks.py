@@ -34,8 +34,8 @@ def _rows(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows[17]["id"] = "bad\x07id"  # a control character in an id: an error row
     rows[40]["kras"], rows[40]["kras_variant"] = (
         "mutant",
-        "G12Ç",
-    )  # valid, but beyond what the plan reads exactly: the per-case path
+        "p.Gly12Cys",
+    )  # valid, but beyond what the plan reads exactly (a notation the edge normalises): the per-case path
     return rows
 
 

@@ -1,4 +1,5 @@
-"""Contract 1 (case JSON) at the edge: pydantic validation with precise, field-level errors.
+"""The case JSON (`rectoplan.case/2`, which reads every `rectoplan.case/1` case) at the edge: pydantic
+validation with precise, field-level errors.
 
 Pydantic checks shapes and enumerations; the cross-field checks below catch contradictions (a wild-type
 KRAS with a KRAS variant, a local recurrence with the primary still in place) that no schema can express.
@@ -10,14 +11,26 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Collection, Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from rectoplan.adapters.case_v2 import (
+    CourseIn,
+    PreferencesIn,
+    declines,
+    her2_from_result,
+    liquid_months,
+    merge_derived,
+    read_courses,
+    read_variant,
+    with_declared,
+)
 from rectoplan.core.case import (
     Biomarkers,
     Case,
+    Course,
     Health,
     LocalRecurrence,
     Metastasis,
@@ -26,8 +39,10 @@ from rectoplan.core.case import (
     SystemicLine,
 )
 from rectoplan.core.errors import CaseError, Problem
+from rectoplan.core.fields import DECLARED
 
-CASE_FORMAT = "rectoplan.case/1"
+CASE_FORMAT = "rectoplan.case/2"
+CASE_FORMATS = ("rectoplan.case/1", "rectoplan.case/2")
 MAX_TEXT = 200
 
 # No control characters: an id is echoed into terminals, logs and reports (an escape sequence could
@@ -44,7 +59,7 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class PrimaryIn(_Model):
+class _PrimaryBase(_Model):
     status: Literal["in_place", "resected"] | None = None
     symptoms: list[Symptom] | None = Field(default=None, max_length=3)
 
@@ -60,7 +75,7 @@ class MetastasisIn(_Model):
     resectability: Resectability | None = None
 
 
-class BiomarkersIn(_Model):
+class _BiomarkersBase(_Model):
     kras: RasStatus | None = None
     kras_variant: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     nras: RasStatus | None = None
@@ -76,31 +91,47 @@ class SystemicLineIn(_Model):
     stopped_for: Literal["progression", "intolerance", "completed", "ongoing"] | None = None
 
 
-class PriorIn(_Model):
+class _PriorBase(_Model):
     pelvic_radiation: bool | None = None
     systemic_lines: list[SystemicLineIn] | None = Field(default=None, max_length=20)
+    courses: list[CourseIn] | None = Field(default=None, max_length=30)
     surgeries: list[Text] | None = Field(default=None, max_length=20)
 
 
-class HealthIn(_Model):
+class _HealthBase(_Model):
     dpyd: Literal["normal", "intermediate", "poor", "unknown"] | None = None
     days_since_major_surgery: Annotated[int, Field(ge=0, le=36500)] | None = None
     bleeding_risk: bool | None = None
     fit_for_intensive_therapy: bool | None = None
 
 
+PrimaryIn = with_declared("PrimaryIn", _PrimaryBase, "primary")
+BiomarkersIn = with_declared(
+    "BiomarkersIn",
+    _BiomarkersBase,
+    "biomarkers",
+    liquid_ras_date=(Annotated[str, StringConstraints(max_length=10)] | None, None),
+)
+PriorIn = with_declared("PriorIn", _PriorBase, "prior")
+HealthIn = with_declared("HealthIn", _HealthBase, "health")
+
+
 class CaseIn(_Model):
-    format: Literal["rectoplan.case/1"] | None = None
+    format: Literal["rectoplan.case/1", "rectoplan.case/2"] | None = None
     id: Text
+    as_of: Annotated[str, StringConstraints(max_length=10)] | None = None
+    advanced_disease_date: Annotated[str, StringConstraints(max_length=10)] | None = None
+    advanced_disease_months_ago: Annotated[int, Field(ge=0, le=600)] | None = None
     age: Annotated[int, Field(ge=18, le=120)] | None = None
     ecog: Annotated[int, Field(ge=0, le=4)] | None = None
-    primary: PrimaryIn | None = None
+    primary: PrimaryIn | None = None  # type: ignore[valid-type]
     local_recurrence: LocalRecurrenceIn | None = None
     metastases: list[MetastasisIn] | None = Field(default=None, max_length=7)
-    biomarkers: BiomarkersIn | None = None
-    prior: PriorIn | None = None
-    health: HealthIn | None = None
+    biomarkers: BiomarkersIn | None = None  # type: ignore[valid-type]
+    prior: PriorIn | None = None  # type: ignore[valid-type]
+    health: HealthIn | None = None  # type: ignore[valid-type]
     wants_clinical_trials: bool | None = None
+    preferences: PreferencesIn | None = None  # type: ignore[valid-type]
 
 
 _FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
@@ -278,10 +309,76 @@ def _symptoms(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
-def _to_case(c: CaseIn) -> Case:
-    b = c.biomarkers or BiomarkersIn()
-    p = c.prior or PriorIn()
-    h = c.health or HealthIn()
+def _declared(c: CaseIn) -> dict[str, object]:
+    """The declared fields given directly in the case (known values only)."""
+    out: dict[str, object] = {}
+    for f in DECLARED:
+        section = getattr(c, f.path[0], None)
+        value = getattr(section, f.path[1], None) if section is not None else None
+        if value is not None:
+            out[f.fact] = value
+    return out
+
+
+def _contract2(c: CaseIn, data: Mapping[str, Any], drugs: Collection[str]) -> tuple[_Derived, list[Problem]]:
+    """What contract 2 derives at the edge: courses into lines, lab notations, preferences, dates."""
+    problems: list[Problem] = []
+    declared = _declared(c)
+    b: Any = c.biomarkers or BiomarkersIn()
+    p: Any = c.prior or PriorIn()
+    variant = read_variant(b.kras_variant, problems)
+    her2 = _unknown(b.her2)
+    result_her2 = her2_from_result(declared.get("biomarkers.her2_result"))
+    if result_her2 is not None and her2 is not None and her2 != result_her2:
+        problems.append(
+            Problem(
+                "biomarkers.her2",
+                f"{her2!r} while her2_result is {declared['biomarkers.her2_result']!r}",
+                repr(result_her2),
+            )
+        )
+    her2 = her2 or result_her2
+    merge_derived(declared, liquid_months(b.liquid_ras_date, data, problems), "biomarkers.liquid_ras_date", problems)
+    prefs = c.preferences
+    merge_derived(declared, declines(prefs.declines if prefs else None), "preferences.declines", problems)
+    wants = c.wants_clinical_trials
+    if prefs is not None and prefs.declines is not None and "trials" in prefs.declines:
+        if wants is True:
+            problems.append(
+                Problem("wants_clinical_trials", "true while preferences.declines lists 'trials'", "false or absent")
+            )
+        wants = False
+    lines: tuple[SystemicLine, ...] | None = None
+    courses: tuple[Course, ...] | None = None
+    if p.systemic_lines is not None:
+        lines = tuple(SystemicLine(tuple(line.agents), line.stopped_for) for line in p.systemic_lines)
+    if p.courses is not None:
+        if p.systemic_lines is not None:
+            problems.append(
+                Problem("prior.courses", "both courses and systemic_lines", "one of the two (courses in contract 2)")
+            )
+        for i, course in enumerate(p.courses):
+            problems += _check_vocabulary(course.agents, drugs, f"prior.courses[{i}].agents", "drug")
+        raw = [course.model_dump() for course in p.courses]
+        courses, lines, derived = read_courses(raw, data, problems)
+        merge_derived(declared, derived, "prior.courses", problems)
+    return _Derived(variant, her2, wants, lines, courses, declared), problems
+
+
+class _Derived(NamedTuple):
+    kras_variant: str | None
+    her2: str | None
+    wants_clinical_trials: bool | None
+    lines: tuple[SystemicLine, ...] | None
+    courses: tuple[Course, ...] | None
+    declared: dict[str, object]
+
+
+def _to_case(c: CaseIn, d: _Derived) -> Case:
+    # The section models carry generated fields (rectoplan.core.fields), which mypy cannot see.
+    b: Any = c.biomarkers or BiomarkersIn()
+    p: Any = c.prior or PriorIn()
+    h: Any = c.health or HealthIn()
     return Case(
         id=c.id,
         age=c.age,
@@ -299,22 +396,19 @@ def _to_case(c: CaseIn) -> Case:
         ),
         biomarkers=Biomarkers(
             kras=_unknown(b.kras),
-            kras_variant=b.kras_variant.strip().upper() if b.kras_variant else None,
+            kras_variant=d.kras_variant,
             nras=_unknown(b.nras),
             braf=_unknown(b.braf),
             mmr=_unknown(b.mmr),
-            her2=_unknown(b.her2),
+            her2=d.her2,
             ntrk_fusion=_unknown(b.ntrk_fusion),
             ret_fusion=_unknown(b.ret_fusion),
         ),
         prior=Prior(
             pelvic_radiation=p.pelvic_radiation,
-            systemic_lines=(
-                None
-                if p.systemic_lines is None
-                else tuple(SystemicLine(tuple(line.agents), line.stopped_for) for line in p.systemic_lines)
-            ),
+            systemic_lines=d.lines,
             surgeries=None if p.surgeries is None else tuple(p.surgeries),
+            courses=d.courses,
         ),
         health=Health(
             h.dpyd if h.dpyd != "unknown" else None,
@@ -322,22 +416,27 @@ def _to_case(c: CaseIn) -> Case:
             h.bleeding_risk,
             h.fit_for_intensive_therapy,
         ),
-        wants_clinical_trials=c.wants_clinical_trials,
+        wants_clinical_trials=d.wants_clinical_trials,
+        declared=tuple(sorted(d.declared.items())),
+        as_of=c.as_of,
     )
 
 
 def parse_case(data: object, drugs: Collection[str], procedures: Collection[str]) -> Case:
-    """Validate a decoded JSON object as contract 1; raise `CaseError` listing every problem found."""
+    """Validate a decoded JSON object as a case (contract 2, or contract 1 read as 2); raise `CaseError`
+    listing every problem found."""
     if not isinstance(data, dict):
-        raise CaseError([Problem("", _found(data)[:40], "a JSON object (contract 1 case)")])
+        raise CaseError([Problem("", _found(data)[:40], "a JSON object (a rectoplan.case/2 case)")])
     try:
         model = CaseIn.model_validate(data)
     except ValidationError as exc:
         raise CaseError(_problems_from(exc)) from None
     problems = _contradictions(model, drugs, procedures)
+    derived, more = _contract2(model, data, drugs)
+    problems += more
     if problems:
         raise CaseError(problems)
-    return _to_case(model)
+    return _to_case(model, derived)
 
 
 class _Object(dict[str, Any]):

@@ -30,8 +30,11 @@ from rectoplan.core.case import (
     Case,
 )
 from rectoplan.core.errors import CaseError, Problem
+from rectoplan.core.fields import DECLARED, DeclaredField
 
-ColumnKind = Literal["id", "int", "bool", "enum", "text", "enum_list", "id_list", "lines", "staged"]
+ColumnKind = Literal["id", "int", "bool", "enum", "text", "enum_list", "id_list", "lines", "staged", "raw"]
+# "raw": contract 2 inputs that only the edge reads (courses, dates): a row that fills one is always
+# worked out by the edge validator, which gives its canonical row (lines and declared history columns).
 RESECTABILITY: Final = ("resectable", "potentially_resectable", "unresectable", "unknown")
 _RANK: Final = {"resectable": 0, "potentially_resectable": 1, "unresectable": 2}
 
@@ -156,7 +159,28 @@ def _columns() -> tuple[FlatColumn, ...]:
         ),
         FlatColumn("wants_clinical_trials", "bool", ("wants_clinical_trials",), "wishes to hear about trials"),
     ]
+    cols += [declared_column(f) for f in DECLARED]
+    cols += [
+        FlatColumn("as_of", "raw", ("as_of",), "the case date (YYYY-MM-DD), needed with dated courses"),
+        FlatColumn("advanced_disease_date", "raw", ("advanced_disease_date",), "date advanced disease was diagnosed"),
+        FlatColumn(
+            "prior_courses",
+            "raw",
+            ("prior", "courses"),
+            "treatment courses as in contract 2 (a JSON list); read by the edge into prior_lines and the"
+            " prior_* history columns",
+        ),
+        FlatColumn(
+            "liquid_ras_date", "raw", ("biomarkers", "liquid_ras_date"), "date of the liquid biopsy (YYYY-MM-DD)"
+        ),
+    ]
     return tuple(cols)
+
+
+def declared_column(f: DeclaredField) -> FlatColumn:
+    """The flat column of a declared field (`rectoplan.core.fields`)."""
+    doc = f.doc + (f" ({f.unit})" if f.unit else "")
+    return FlatColumn(f.column, f.kind, f.path, doc, values=f.values, low=f.low, high=f.high)
 
 
 COLUMNS: Final = _columns()
@@ -180,7 +204,7 @@ def _convert(col: FlatColumn, value: Any, problems: list[Problem]) -> Any:
             return int(value)
         if col.kind in ("bool", "staged") and value.strip().lower() in ("true", "false"):
             return value.strip().lower() == "true"
-        if col.kind in ("enum_list", "id_list", "lines"):
+        if col.kind in ("enum_list", "id_list", "lines") or col.name == "prior_courses":
             try:
                 return json.loads(value)
             except (ValueError, RecursionError):
@@ -204,7 +228,7 @@ def unflatten(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """A flattened row (column name -> value) as a contract 1 object, plus problems the row shape causes
     before contract 1 validation (undecodable JSON, a contradiction between metastases_known and met_*)."""
     problems: list[Problem] = []
-    case: dict[str, Any] = {"format": "rectoplan.case/1"}
+    case: dict[str, Any] = {"format": "rectoplan.case/2"}
     sites: dict[str, dict[str, Any]] = {}
     staged: Any = None
     for col in COLUMNS:
@@ -258,6 +282,7 @@ _SECTION_PREFIX: Final = {
     "prior": "prior_",
     "biomarkers": "",
     "health": "",
+    "preferences": "",
 }
 _PRIOR_NAMES: Final = {"systemic_lines": "lines"}
 
@@ -269,7 +294,7 @@ def _column_problem(p: Problem, data: Mapping[str, Any]) -> Problem:
     if m:
         site = data["metastases"][int(m.group(1))]["site"]
         return Problem(f"met_{site}_{m.group(2)}{m.group(3)}", p.found, p.expected, p.suggestion)
-    m = re.fullmatch(r"(primary|local_recurrence|prior|biomarkers|health)\.([a-z_]+)(.*)", path)
+    m = re.fullmatch(r"(primary|local_recurrence|prior|biomarkers|health|preferences)\.([a-z_]+)(.*)", path)
     if m:
         name = _PRIOR_NAMES.get(m.group(2), m.group(2)) if m.group(1) == "prior" else m.group(2)
         return Problem(f"{_SECTION_PREFIX[m.group(1)]}{name}{m.group(3)}", p.found, p.expected, p.suggestion)
@@ -340,7 +365,12 @@ def flatten(case: Case) -> dict[str, Any]:
         bleeding_risk=h.bleeding_risk,
         fit_for_intensive_therapy=h.fit_for_intensive_therapy,
     )
+    for fact, value in case.declared:
+        row[_DECLARED_COLUMN[fact]] = value
     return row
+
+
+_DECLARED_COLUMN: Final = {f.fact: f.column for f in DECLARED}
 
 
 def flatten_contract(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ equivalence tests compare the compiled plans against it row by row.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rectoplan.compile.plan import SEP
@@ -16,8 +15,6 @@ from rectoplan.core.engine import Assessment, assess
 from rectoplan.core.explain import render
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
-
-_RULE_ID = re.compile(r"\[([^\]]+)\]$")
 
 
 def evaluate(case: Case, kb: KnowledgeBase) -> dict[str, Any]:
@@ -31,10 +28,9 @@ def result_row(rec: Recommendation, assessment: Assessment) -> dict[str, Any]:
     """The cohort columns of one recommendation (see docs/cohort.md)."""
     unsafe = [e for e in rec.excluded if not e.held]
     held = [e for e in rec.excluded if e.held]
-    m = _RULE_ID.search(rec.intent_rationale)
     return {
         "intent": rec.intent,
-        "intent_rule": m.group(1) if m else None,
+        "intent_rule": assessment.intent.id,
         "options": " ".join(o.id for o in rec.options),
         "settings": " ".join(o.setting for o in rec.options),
         "excluded": " ".join(e.id for e in unsafe),

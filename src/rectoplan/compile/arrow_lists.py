@@ -223,6 +223,7 @@ class ArrowLists:
                     out[column] = zeros
             out[fact_column("prior.line_count")] = zeros
             out[fact_column("prior.systemic_recorded")] = false
+            out[fact_column("prior.ongoing_line")] = pa.nulls(n, pa.bool_())
             return out
         lines = _list(table.column("prior_lines"))
         distinct = _distinct(lines)
@@ -275,4 +276,5 @@ class ArrowLists:
                 out[column] = _segment_or(mask, starts, count)
         out[fact_column("prior.line_count")] = pc.cast(count, pa.int64())
         out[fact_column("prior.systemic_recorded")] = valid
+        out[fact_column("prior.ongoing_line")] = pc.if_else(valid, last_ongoing, pa.scalar(None, pa.bool_()))
         return out

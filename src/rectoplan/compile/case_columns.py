@@ -21,10 +21,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from rectoplan.adapters.variants import CANONICAL
 from rectoplan.cohort.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
 from rectoplan.compile import ir
 from rectoplan.compile.rules import SetLayout, fact_column, layouts
 from rectoplan.core.case import SITES
+from rectoplan.core.fields import DECLARED
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import FactType
 
@@ -41,6 +43,7 @@ LIST_FACTS = (
     "prior.progressed_classes",
     "prior.line_count",
     "prior.systemic_recorded",
+    "prior.ongoing_line",
 )
 UNKNOWN_MEANS_NONE = frozenset(
     {"local_recurrence_resectability", "kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion", "dpyd"}
@@ -49,7 +52,8 @@ UNKNOWN_MEANS_NONE = frozenset(
 DIGITS = "[0-9]{1,9}"
 PRINTABLE = r"[\x20-\x7e]{{1,{}}}"
 NO_CONTROL = r"[^\x00-\x1f\x7f]*"  # as the edge validator's text: no control characters
-G12C = " *[gG]12[cC] *"
+G12C = "G12C"
+CANONICAL_VARIANT = CANONICAL.pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +234,8 @@ class ListStage:
             out += list(zip(self.sets[fact].words, words, strict=True))
         out.append((fact_column("prior.line_count"), ir.Coalesce((ir.Len(lines), ir.ZERO))))
         out.append((fact_column("prior.systemic_recorded"), l_present))
+        last_ongoing = ir.is_true(_is(ir.Field(ir.Last(lines), "stopped_for"), "ongoing"))
+        out.append((fact_column("prior.ongoing_line"), ir.when(l_present, last_ongoing, ir.NULL_BOOL)))
         return out
 
 
@@ -258,6 +264,8 @@ class Normalizer:
         return value
 
     def typed(self, col: FlatColumn, kind: RawKind, raw: ir.Expr) -> tuple[ir.Expr, ir.Expr]:
+        if col.kind == "raw":
+            return raw, ir.FALSE  # contract 2 inputs only the edge reads: such a row goes to Python
         if col.kind == "id":
             if kind == "text":
                 short = ir.Cmp("<=", ir.TextLen(raw), ir.integer(col.max_chars))
@@ -284,7 +292,9 @@ class Normalizer:
             return raw, ir.FALSE
         if col.kind == "enum":
             return raw, ir.In(raw, tuple(ir.text(v) for v in col.values))
-        return raw, ir.Matches(raw, PRINTABLE.format(col.max_chars))  # free text (kras_variant)
+        # kras_variant: only the canonical notation is read column-wise; any other (p.Gly12Cys, c.34G>T)
+        # goes to the edge, which normalises it or names the problem (rectoplan.adapters.variants).
+        return raw, ir.Matches(raw, CANONICAL_VARIANT)
 
     @staticmethod
     def bounds(value: ir.Expr, col: FlatColumn) -> ir.Expr:
@@ -412,6 +422,8 @@ class FactDeriver:
             ir.NULL_BOOL,
         )
         f["prior.pelvic_radiation"] = c["prior_pelvic_radiation"]
+        for declared in DECLARED:  # one column, one fact, absent = unknown (core/fields.py)
+            f[declared.fact] = c[declared.column]
         f["health.dpyd"] = v["dpyd"]
         for name in ("days_since_major_surgery", "bleeding_risk", "fit_for_intensive_therapy"):
             f[f"health.{name}"] = c[name]

@@ -29,6 +29,7 @@ import z3
 from rectoplan.core.case import SITES, SYMPTOMS, Case
 from rectoplan.core.conditions import All, AnyOf, Condition, Const, Count, Not, OptionRef, Test
 from rectoplan.core.facts import RESECTABLE
+from rectoplan.core.fields import DECLARED
 from rectoplan.core.knowledge import KnowledgeBase, Option
 from rectoplan.core.schema import INTENTS, PHASES, STRENGTHS
 from rectoplan.kb.invariants import NONE, STATUSES, caution_ids, gate_ids
@@ -83,11 +84,18 @@ class CaseVars:
                 for b in ("kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion")
             },
             "health.dpyd": kb.schema["health.dpyd"].values,
+            **{f.fact: f.values for f in DECLARED if f.kind == "enum"},
         }
         B, I = z3.Bool, z3.Int  # noqa: E741 - short names for the z3 constructors
         self.enum = {name: I(name) for name in self.domains}  # -1 = absent (unknown)
         self.kras_variant = I("biomarkers.kras_variant")  # 0 absent, 1 G12C, 2 another variant
-        self.ints = {name: (B(f"{name}?"), I(name)) for name in ("age", "ecog", "health.days_since_major_surgery")}
+        self.int_bounds = {
+            "age": (18, 120),
+            "ecog": (0, 4),
+            "health.days_since_major_surgery": (0, 36500),
+            **{f.fact: (f.low, f.high) for f in DECLARED if f.kind == "int"},
+        }
+        self.ints = {name: (B(f"{name}?"), I(name)) for name in self.int_bounds}
         self.bools = {
             name: (B(f"{name}?"), B(name))
             for name in (
@@ -95,6 +103,7 @@ class CaseVars:
                 "health.bleeding_risk",
                 "health.fit_for_intensive_therapy",
                 "wants_clinical_trials",
+                *(f.fact for f in DECLARED if f.kind == "bool"),
             )
         }
         self.psym_k = B("primary.symptoms?")
@@ -111,6 +120,7 @@ class CaseVars:
         self.other_entries = I("metastases.other.entries")
         self.lines_k = B("prior.systemic_lines?")
         self.lines = I("prior.systemic_lines")
+        self.ongoing = B("prior.ongoing_line")  # the last line is still being given
         self.agents = {d: B(f"prior.agents.{d}") for d in self.drugs}
         self.progressed = {d: B(f"prior.progressed.{d}") for d in self.drugs}
         self.intolerant = {d: B(f"prior.intolerant.{d}") for d in self.drugs}
@@ -127,11 +137,7 @@ class CaseVars:
         c.append(z3.And(self.kras_variant >= 0, self.kras_variant <= 2))
         mutant = self.domains["biomarkers.kras"].index("mutant")
         c.append(z3.Implies(self.kras_variant != 0, self.enum["biomarkers.kras"] == mutant))
-        for name, (low, high) in {
-            "age": (18, 120),
-            "ecog": (0, 4),
-            "health.days_since_major_surgery": (0, 36500),
-        }.items():
+        for name, (low, high) in self.int_bounds.items():
             k, v = self.ints[name]
             c.append(z3.If(k, z3.And(v >= low, v <= high), v == low))
         for k, v in self.bools.values():
@@ -163,6 +169,8 @@ class CaseVars:
         # treatment history: sets of agents realisable as at most 20 lines of 1-10 agents each
         c.append(z3.And(self.lines >= 0, self.lines <= MAX_LINES))
         c.append(z3.Implies(z3.Not(self.lines_k), self.lines == 0))
+        c.append(z3.Implies(self.ongoing, z3.And(self.lines_k, self.chunks[0] + self.chunks[1] < self.lines)))
+        c.append(self._her2_result())
         anyone = []
         for d in self.drugs:
             a, p, i = self.agents[d], self.progressed[d], self.intolerant[d]
@@ -180,6 +188,13 @@ class CaseVars:
         c.append(z3.Implies(z3.Not(self.surg_k), z3.Not(_or(list(self.surg.values())))))
         c.append(_count(list(self.surg.values())) <= MAX_SURGERIES)
         return c
+
+    def _her2_result(self) -> Any:
+        """A reported HER2 test fixes HER2 status (IHC 3+ or IHC 2+/ISH+ positive, otherwise negative)."""
+        result, her2 = self.enum["biomarkers.her2_result"], self.enum["biomarkers.her2"]
+        results, statuses = self.domains["biomarkers.her2_result"], self.domains["biomarkers.her2"]
+        positive = z3.Or(result == results.index("ihc3"), result == results.index("ihc2_ish_positive"))
+        return z3.Implies(result >= 0, her2 == z3.If(positive, statuses.index("positive"), statuses.index("negative")))
 
     # -- fields: what 'unchanged' and 'absent' mean, for why-not and minimal counterexamples ------------
     def fields(self) -> dict[str, list[Any]]:
@@ -200,6 +215,7 @@ class CaseVars:
         out["prior.systemic_lines"] = [
             self.lines_k,
             self.lines,
+            self.ongoing,
             *self.agents.values(),
             *self.progressed.values(),
             *self.intolerant.values(),
@@ -287,11 +303,24 @@ class CaseVars:
         tri_bool("health.fit_for_intensive_therapy", h.fit_for_intensive_therapy)
         tri_bool("wants_clinical_trials", case.wants_clinical_trials)
         enum("health.dpyd", h.dpyd)
+        for declared in DECLARED:
+            value = case.value(declared.fact)
+            if declared.kind == "enum":
+                enum(declared.fact, value if isinstance(value, str) else None)
+            elif declared.kind == "int":
+                tri_int(declared.fact, value if isinstance(value, int) else None)
+            else:
+                tri_bool(declared.fact, value if isinstance(value, bool) else None)
         lines = p.systemic_lines
         agents = {a for line in lines or () for a in line.agents}
         prog = {a for line in lines or () if line.stopped_for == "progression" for a in line.agents}
         intol = {a for line in lines or () if line.stopped_for == "intolerance" for a in line.agents}
-        out["prior.systemic_lines"] = [self.lines_k == (lines is not None), self.lines == len(lines or ())]
+        ongoing = bool(lines) and lines is not None and lines[-1].stopped_for == "ongoing"
+        out["prior.systemic_lines"] = [
+            self.lines_k == (lines is not None),
+            self.lines == len(lines or ()),
+            self.ongoing == ongoing,
+        ]
         out["prior.systemic_lines"] += [self.agents[d] == (d in agents) for d in self.drugs]
         out["prior.systemic_lines"] += [self.progressed[d] == (d in prog) for d in self.drugs]
         out["prior.systemic_lines"] += [self.intolerant[d] == (d in intol) for d in self.drugs]
@@ -379,6 +408,7 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
     f["biomarkers.kras_g12c"] = Fact(z3.Or(v.kras_variant != 0, k_wt), "bool", v.kras_variant == 1)
     f["prior.systemic_recorded"] = Fact(TRUE, "bool", v.lines_k)
     f["prior.line_count"] = Fact(TRUE, "int", v.lines)
+    f["prior.ongoing_line"] = Fact(v.lines_k, "bool", v.ongoing)
     f["prior.agents"] = Fact(TRUE, "set", dict(v.agents))
     f["prior.progressed_agents"] = Fact(TRUE, "set", dict(v.progressed))
     f["prior.intolerant_agents"] = Fact(TRUE, "set", dict(v.intolerant))

@@ -1,4 +1,4 @@
-"""The case of contract 1 as frozen dataclasses.
+"""The case (contract `rectoplan.case/2`, which reads every contract 1 case) as frozen dataclasses.
 
 `None` always means *unknown*; it is never read as a favourable default. Validation happens at the edge
 (`rectoplan.adapters.case_json`), so a `Case` that exists is already well formed and consistent.
@@ -61,10 +61,28 @@ class SystemicLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Course:
+    """One treatment course as recorded (contract 2): kept for display; the rules read the lines and the
+    declared history facts the edge derives from the courses (`rectoplan.adapters.courses`)."""
+
+    agents: tuple[str, ...]
+    setting: str
+    status: str | None = None
+    stopped_for: str | None = None
+    best_response: str | None = None
+    start_days_ago: int | None = None  # days before the case date (from a date, or months x 30.44)
+    end_days_ago: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Prior:
+    """`systemic_lines` are the lines for advanced disease only: adjuvant or perioperative courses are not
+    lines, except a relapse within 6 months of their end, which counts as a line that progressed."""
+
     pelvic_radiation: bool | None = None
     systemic_lines: tuple[SystemicLine, ...] | None = None
     surgeries: tuple[str, ...] | None = None
+    courses: tuple[Course, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,3 +107,14 @@ class Case:
     prior: Prior = field(default_factory=Prior)
     health: Health = field(default_factory=Health)
     wants_clinical_trials: bool | None = None
+    # The declared scalar fields of contract 2 (`rectoplan.core.fields`), as (fact, value) pairs of the
+    # known ones only, sorted by fact: absent means unknown.
+    declared: tuple[tuple[str, object], ...] = ()
+    as_of: str | None = None
+
+    def value(self, fact: str) -> object:
+        """The value of one declared field, None when unknown."""
+        for name, value in self.declared:
+            if name == fact:
+                return value
+        return None

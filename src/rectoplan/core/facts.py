@@ -23,6 +23,7 @@ from rectoplan.core.case import (
     Case,
     Metastasis,
 )
+from rectoplan.core.fields import DECLARED, DeclaredField
 from rectoplan.core.knowledge import Drug
 from rectoplan.core.schema import INTENTS, KINDS, FactType, boolean, enum, integer, set_of
 
@@ -90,6 +91,9 @@ def fact_schema(
         "prior.progressed_classes": set_of(
             resistance_classes, "cross-resistance classes of the drugs of lines stopped for progression"
         ),
+        "prior.ongoing_line": boolean(
+            "the last line for advanced disease is still being given (unknown when no lines are recorded)"
+        ),
         "prior.surgeries": set_of(procedures, "operations already done"),
         "health.dpyd": enum(_known(DPYD_STATUS), "DPYD metaboliser phenotype"),
         "health.days_since_major_surgery": integer(0, 36500, "days since the last major operation"),
@@ -100,6 +104,8 @@ def fact_schema(
         "option.id": FactType("enum", option_ids, doc="the option under evaluation", option=True),
         "option.kind": FactType("enum", KINDS, doc="the option's kind", option=True),
     }
+    for declared in DECLARED:
+        schema[declared.fact] = declared_type(declared)
     for site in SITES:
         schema[f"metastases.{site}.count"] = integer(0, 1000, f"number of {site} metastases (0 if none)")
         schema[f"metastases.{site}.resectability"] = enum(
@@ -112,6 +118,18 @@ def fact_schema(
     )
     schema["option.tags"] = set_of(tags, "tags of the option (e.g. pelvic_radiation)", option=True)
     return schema
+
+
+def declared_type(f: DeclaredField) -> FactType:
+    """The fact type of a declared case field (`rectoplan.core.fields`)."""
+    if f.kind == "int":
+        return integer(f.low, f.high, f.doc)
+    if f.kind == "bool":
+        return boolean(f.doc)
+    return enum(f.values, f.doc)
+
+
+_NO_DECLARED = {f.fact: None for f in DECLARED}
 
 
 def option_facts(
@@ -172,7 +190,7 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         ras = "wild_type"
     else:
         ras = None
-    variant = b.kras_variant
+    variant = b.kras_variant  # canonical at the edge (`rectoplan.adapters.variants`)
     g12c = (variant == "G12C") if variant is not None else (False if kras == "wild_type" else None)
     lines = p.systemic_lines
     agents: frozenset[str] = _EMPTY
@@ -202,6 +220,7 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         "biomarkers.ret_fusion": b.ret_fusion,
         "prior.pelvic_radiation": p.pelvic_radiation,
         "prior.systemic_recorded": lines is not None,
+        "prior.ongoing_line": None if lines is None else bool(lines) and lines[-1].stopped_for == "ongoing",
         "prior.line_count": len(lines) if lines else 0,
         "prior.agents": agents,
         "prior.progressed_agents": progressed,
@@ -216,6 +235,9 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         "health.bleeding_risk": h.bleeding_risk,
         "health.fit_for_intensive_therapy": h.fit_for_intensive_therapy,
     }
+    f.update(_NO_DECLARED)
+    if case.declared:
+        f.update(case.declared)
     lesions: list[str | None] = [lr.resectability] if lr is not None else []
     if mets is None:
         f.update(_UNKNOWN_METS)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from rectoplan.core.case import SITES, SYMPTOMS, Case, Metastasis
 from rectoplan.core.conditions import Condition, facts_read, literals
 from rectoplan.core.facts import RESECTABLE, Facts, case_facts
+from rectoplan.core.fields import BY_FACT, DECLARED
 from rectoplan.core.knowledge import KnowledgeBase, Option
 from rectoplan.core.recommendation import Change
 from rectoplan.core.schema import STRENGTHS
@@ -78,6 +79,9 @@ class Effect:
 
 def _set(case: Case, name: str, value: Any) -> Case:
     """The case with one (possibly nested, one level) field replaced."""
+    if name in BY_FACT:
+        declared = {**dict(case.declared), name: value}
+        return replace(case, declared=tuple(sorted((k, v) for k, v in declared.items() if v is not None)))
     part, _, key = name.rpartition(".")
     if not part:
         return replace(case, **{key: value})
@@ -85,6 +89,8 @@ def _set(case: Case, name: str, value: Any) -> Case:
 
 
 def _get(case: Case, name: str) -> Any:
+    if name in BY_FACT:
+        return case.value(name)
     part, _, key = name.rpartition(".")
     return getattr(getattr(case, part) if part else case, key)
 
@@ -113,6 +119,7 @@ def _all_thresholds(kb: KnowledgeBase) -> dict[str, set[int]]:
     cached: dict[str, set[int]] | None = kb.memo.get("whatif-thresholds")
     if cached is None:
         wide = [name for name in _INT_RANGE if name != "ecog"]  # ECOG's five values are simply all probed
+        wide += [f.fact for f in DECLARED if f.kind == "int"]
         sites = [f"metastases.{site}.count" for site in SITES]
         cached = _thresholds(kb, [*wide, *sites, "metastases.total_count"])
         cached["ecog"] = set(range(5))
@@ -182,7 +189,7 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
             changed = replace(case, biomarkers=replace(b, kras=value, kras_variant=variant))
             out.append(Probe("biomarkers.kras", f"biomarkers.kras = {text}", changed))
     elif b.kras == "mutant" and b.kras_variant is None:
-        for variant, text in (("G12C", "true"), ("non-G12C", "false")):
+        for variant, text in (("G12C", "true"), ("G12D", "false")):
             changed = _set(case, "biomarkers.kras_variant", variant)
             out.append(Probe("biomarkers.kras_g12c", f"biomarkers.kras_g12c = {text}", changed))
     if b.nras is None:
@@ -203,6 +210,7 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     for name in _DIRECT_BOOLS:
         if _get(case, name) is None:
             out += _direct(case, name, (True, False))
+    out += _declared_probes(case, kb, cuts)
     if p.systemic_lines is None:
         text = "prior.systemic_lines = none (no earlier systemic therapy)"
         out.append(Probe("prior.systemic_lines", text, _set(case, "prior.systemic_lines", ())))
@@ -215,6 +223,44 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
             Probe("prior.surgeries", f"prior.surgeries = {proc}", _set(case, "prior.surgeries", (proc,)))
             for proc in sorted(named)
         ]
+    return out
+
+
+# A HER2 test result also sets HER2 status: probing HER2 status itself covers it.
+_NOT_PROBED = frozenset({"biomarkers.her2_result"})
+
+
+def _rule_facts(kb: KnowledgeBase) -> frozenset[str]:
+    """Every fact some rule reads (found once per knowledge base): only those are worth probing."""
+    cached: frozenset[str] | None = kb.memo.get("whatif-read")
+    if cached is None:
+        read: set[str] = set()
+        for option in kb.options:
+            for s in option.settings:
+                read.update(s.reads)
+            for g in option.gates:
+                read.update(g.reads)
+            for c in option.cautions:
+                read.update(facts_read(c.when))
+        whens = [r.when for r in kb.intents] + [r.when for r in kb.test_rules]
+        for when in whens + [c.when for c in kb.global_cautions]:
+            read.update(facts_read(when))
+        cached = frozenset(read)
+        kb.memo["whatif-read"] = cached
+    return cached
+
+
+def _declared_probes(case: Case, kb: KnowledgeBase, cuts: dict[str, set[int]]) -> list[Probe]:
+    """Probes of the unknown declared fields (`rectoplan.core.fields`) that a rule reads."""
+    read = _rule_facts(kb)
+    out: list[Probe] = []
+    for f in DECLARED:
+        if f.fact not in read or f.fact in _NOT_PROBED or case.value(f.fact) is not None:
+            continue
+        if f.kind == "int":
+            out += _int_probes(f.fact, f.low, f.high, cuts.get(f.fact, set()), None, case)
+        else:
+            out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
     return out
 
 

@@ -15,6 +15,7 @@ from rectoplan.adapters.case_json import CASE_FORMAT
 from rectoplan.compile.z3_smt import MAX_AGENTS, MAX_COUNT, CaseVars
 from rectoplan.core.case import Case
 from rectoplan.core.facts import RESECTABLE
+from rectoplan.core.fields import DECLARED
 
 OTHER_VARIANT = "G12D"  # any named KRAS variant other than G12C gives the same facts (kras_g12c = false)
 
@@ -76,7 +77,15 @@ def case_dict(case: Case) -> dict[str, Any]:
     if health:
         out["health"] = health
     _put(out, "wants_clinical_trials", case.wants_clinical_trials)
+    for fact, value in case.declared:
+        _put_path(out, fact, value)
     return out
+
+
+def _put_path(out: dict[str, Any], fact: str, value: Any) -> None:
+    """Put a declared field (`rectoplan.core.fields`) at its dotted path."""
+    section, key = fact.split(".", 1)
+    out.setdefault(section, {})[key] = value
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
@@ -151,6 +160,14 @@ def model_case(v: CaseVars, model: z3.ModelRef, ident: str) -> dict[str, Any]:
     k, x = v.bools["wants_clinical_trials"]
     if yes(k):
         out["wants_clinical_trials"] = yes(x)
+    for declared in DECLARED:
+        if declared.kind == "enum":
+            value: Any = enum(declared.fact)
+        else:
+            k, x = (v.ints if declared.kind == "int" else v.bools)[declared.fact]
+            value = (num(x) if declared.kind == "int" else yes(x)) if yes(k) else None
+        if value is not None:
+            _put_path(out, declared.fact, value)
     return out
 
 
@@ -181,6 +198,11 @@ def history(v: CaseVars, model: z3.ModelRef) -> list[dict[str, Any]]:
     lines += [{"agents": c, "stopped_for": "intolerance"} for c in _chunks(intolerant, MAX_AGENTS)]
     lines += [{"agents": c, "stopped_for": "completed"} for c in _chunks(rest, MAX_AGENTS)]
     total = model.eval(v.lines, model_completion=True).as_long()
+    ongoing = yes(v.ongoing)
     while lines and len(lines) < total:
         lines.append({"agents": [lines[0]["agents"][0]], "stopped_for": "completed"})
+    if ongoing and lines:
+        if lines[-1]["stopped_for"] != "completed":  # the contract keeps one line neither progressed nor stopped
+            raise AssertionError("an ongoing line the model cannot place")
+        lines[-1]["stopped_for"] = "ongoing"
     return lines

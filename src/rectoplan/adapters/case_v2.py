@@ -1,0 +1,170 @@
+"""What contract 2 adds at the edge: declared fields, courses, preferences, dates and lab notations.
+
+The pydantic fields of the declared scalar fields are generated from `rectoplan.core.fields.DECLARED`, so
+the validation can never drift from the fact schema, the cohort columns or the verifier. The readings
+that turn what a clinician records into what the rules read (courses into lines, a HER2 test result into
+HER2 status, `p.Gly12Cys` into `G12C`, a list of declined treatments into yes/no facts) are here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+
+from rectoplan.adapters.courses import (
+    BEST_RESPONSES,
+    DAYS_PER_MONTH,
+    SETTINGS,
+    STATUSES,
+    STOP_REASONS,
+    Timeline,
+    course_problems,
+    history,
+    months,
+    parse_date,
+)
+from rectoplan.adapters.variants import canonical_variant
+from rectoplan.core.case import Course
+from rectoplan.core.errors import Problem
+from rectoplan.core.fields import DECLARED, DECLINABLE, DeclaredField
+
+DateText = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+Months = Annotated[int, Field(ge=0, le=600)]
+Agent = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _annotation(f: DeclaredField) -> Any:
+    if f.kind == "bool":
+        return bool | None
+    if f.kind == "int":
+        return Annotated[int, Field(ge=f.low, le=f.high)] | None
+    return Literal.__getitem__(f.values) | None  # type: ignore[operator]
+
+
+def declared_fields(section: str) -> dict[str, Any]:
+    """pydantic field definitions of the declared fields directly under `section` of the case."""
+    return {f.path[1]: (_annotation(f), None) for f in DECLARED if f.path[0] == section and len(f.path) == 2}
+
+
+def with_declared(name: str, base: type[BaseModel], section: str, **extra: Any) -> type[BaseModel]:
+    """`base` plus the declared fields of `section` (and `extra` definitions)."""
+    model: type[BaseModel] = create_model(name, __base__=base, **declared_fields(section), **extra)
+    return model
+
+
+class CourseIn(_Model):
+    agents: list[Agent] = Field(min_length=1, max_length=10)
+    setting: Literal[SETTINGS]  # type: ignore[valid-type]
+    status: Literal[STATUSES] | None = None  # type: ignore[valid-type]
+    stopped_for: Literal[STOP_REASONS] | None = None  # type: ignore[valid-type]
+    best_response: Literal[BEST_RESPONSES] | None = None  # type: ignore[valid-type]
+    start: DateText | None = None
+    end: DateText | None = None
+    start_months_ago: Months | None = None
+    end_months_ago: Months | None = None
+
+
+class _PreferencesBase(_Model):
+    declines: list[Literal[(*DECLINABLE, "trials")]] | None = Field(default=None, max_length=5)  # type: ignore[valid-type]
+
+
+PreferencesIn = with_declared("PreferencesIn", _PreferencesBase, "preferences")
+
+
+def _timeline(data: Mapping[str, Any], problems: list[Problem]) -> Timeline:
+    as_of = parse_date(data["as_of"], "as_of", problems) if data.get("as_of") else None
+    given = data.get("advanced_disease_months_ago")
+    advanced = None if given is None else round(given * DAYS_PER_MONTH)
+    if data.get("advanced_disease_date"):
+        when = parse_date(data["advanced_disease_date"], "advanced_disease_date", problems)
+        if when is not None and as_of is None:
+            problems.append(Problem("advanced_disease_date", "a date without as_of", "as_of (the case date)"))
+        elif when is not None and as_of is not None:
+            advanced = (as_of - when).days
+    return Timeline(as_of, advanced)
+
+
+def read_courses(
+    raw: list[dict[str, Any]], data: Mapping[str, Any], problems: list[Problem]
+) -> tuple[tuple[Course, ...], Any, dict[str, object]]:
+    """(courses, lines for advanced disease, derived history facts) from validated course objects."""
+    timeline = _timeline(data, problems)
+    courses = []
+    for i, c in enumerate(raw):
+        path = f"prior.courses[{i}]"
+        courses.append(
+            Course(
+                tuple(c["agents"]),
+                c["setting"],
+                c.get("status"),
+                c.get("stopped_for"),
+                c.get("best_response"),
+                timeline.days_ago(c, "start", path, problems),
+                timeline.days_ago(c, "end", path, problems),
+            )
+        )
+    problems += course_problems(courses, "prior.courses")
+    lines, facts = history(courses, timeline)
+    return tuple(courses), lines, facts
+
+
+def merge_derived(
+    declared: dict[str, object], derived: Mapping[str, object], source: str, problems: list[Problem]
+) -> None:
+    """Add derived facts; one also given directly must agree with what the source implies."""
+    for fact, value in derived.items():
+        given = declared.get(fact)
+        if given is not None and given != value:
+            problems.append(
+                Problem(
+                    fact, f"{given!r} while {source} implies {value!r}", f"the value {source} implies, or leave it out"
+                )
+            )
+        declared[fact] = value
+
+
+def read_variant(text: str | None, problems: list[Problem]) -> str | None:
+    if text is None:
+        return None
+    found = canonical_variant(text)
+    if found is None:
+        problems.append(
+            Problem(
+                "biomarkers.kras_variant",
+                repr(text),
+                "a KRAS variant in protein notation (G12C, p.G12C, p.Gly12Cys) or a coding change at codons 12,"
+                " 13 or 61 (c.34G>T)",
+            )
+        )
+    return found
+
+
+def her2_from_result(result: object) -> str | None:
+    if result is None:
+        return None
+    return "positive" if result in ("ihc3", "ihc2_ish_positive") else "negative"
+
+
+def declines(listed: list[str] | None) -> dict[str, object]:
+    if listed is None:
+        return {}
+    return {f"preferences.declines_{m}": m in listed for m in DECLINABLE}
+
+
+def liquid_months(text: str | None, data: Mapping[str, Any], problems: list[Problem]) -> dict[str, object]:
+    if text is None:
+        return {}
+    as_of = parse_date(data["as_of"], "as_of", []) if data.get("as_of") else None
+    when = parse_date(text, "biomarkers.liquid_ras_date", problems)
+    if when is None:
+        return {}
+    if as_of is None:
+        problems.append(Problem("biomarkers.liquid_ras_date", repr(text), "as_of (the case date) with a dated result"))
+        return {}
+    return {"biomarkers.liquid_ras_months": max(0, months((as_of - when).days))}

@@ -1,0 +1,190 @@
+"""Treatment courses (contract 2) read into what the rules need: lines for advanced disease and history facts.
+
+Oncologists record courses: adjuvant CAPOX, then FOLFOX + bevacizumab for metastases, then capecitabine +
+bevacizumab maintenance, still running. The rules need the line of therapy for advanced disease and a
+few times. The reading, in words:
+
+- Neoadjuvant, adjuvant and perioperative courses are not lines for advanced disease. A relapse during
+  such a course or within 6 months of its end counts as a line that progressed (so oxaliplatin in it is
+  oxaliplatin-refractory, and the next choice is second line); a later relapse leaves the first line
+  open and the oxaliplatin-free interval is recorded.
+- A maintenance course continues the induction line before it: the two are one line.
+- A course still running is the ongoing line: the plan is to continue it, and the options of the next
+  line are what to do at progression.
+- Times are dates (`start`, `end`) or months before the case date (`start_months_ago`,
+  `end_months_ago`); with dates the case needs its own date (`as_of`), so nothing is guessed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+
+from rectoplan.core.case import Course, SystemicLine
+from rectoplan.core.errors import Problem
+
+EARLY_RELAPSE_MONTHS: Final = 6
+PERIOPERATIVE_SETTINGS: Final = ("neoadjuvant", "adjuvant", "perioperative")
+SETTINGS: Final = (*PERIOPERATIVE_SETTINGS, "advanced", "maintenance")
+STATUSES: Final = ("ongoing", "completed", "stopped")
+STOP_REASONS: Final = ("progression", "toxicity", "planned_end", "patient_choice", "treatment_break")
+BEST_RESPONSES: Final = ("complete", "partial", "stable", "progression", "not_assessed")
+ANTI_EGFR: Final = frozenset({"cetuximab", "panitumumab"})
+DAYS_PER_MONTH: Final = 30.4375
+
+
+def months(days: int) -> int:
+    """Whole months in a number of days (a month is a mean Gregorian month)."""
+    return int(days // DAYS_PER_MONTH)
+
+
+def parse_date(text: str, path: str, problems: list[Problem]) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(Problem(path, repr(text)[:40], "a date as YYYY-MM-DD"))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The case date and the date advanced disease was diagnosed, as months before the case date."""
+
+    as_of: date | None
+    advanced_days_ago: int | None
+
+    def days_ago(self, raw: dict[str, Any], key: str, path: str, problems: list[Problem]) -> int | None:
+        """`key` of a course as days before the case date: from a date or from `<key>_months_ago`."""
+        if raw.get(f"{key}_months_ago") is not None:
+            return round(int(raw[f"{key}_months_ago"]) * DAYS_PER_MONTH)
+        text = raw.get(key)
+        if text is None:
+            return None
+        when = parse_date(text, f"{path}.{key}", problems)
+        if when is None:
+            return None
+        if self.as_of is None:
+            problems.append(Problem(f"{path}.{key}", repr(text), "as_of (the case date) whenever a course has a date"))
+            return None
+        days = (self.as_of - when).days
+        if days < 0:
+            problems.append(Problem(f"{path}.{key}", f"{text} after as_of {self.as_of}", "a date on or before as_of"))
+            return None
+        return days
+
+
+def _stop(course: Course) -> str:
+    """The line's stop reason in the words of the rules (contract 1's `stopped_for`)."""
+    if course.status == "ongoing":
+        return "ongoing"
+    return {"progression": "progression", "toxicity": "intolerance"}.get(course.stopped_for or "", "completed")
+
+
+def _early_relapse(course: Course, timeline: Timeline) -> bool | None:
+    if course.status == "ongoing":
+        return True  # relapse during adjuvant therapy
+    if course.end_days_ago is None or timeline.advanced_days_ago is None:
+        return None
+    return months(course.end_days_ago - timeline.advanced_days_ago) < EARLY_RELAPSE_MONTHS
+
+
+def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[SystemicLine, ...], dict[str, object]]:
+    """(lines for advanced disease, declared history facts) of validated courses, oldest first."""
+    lines: list[SystemicLine] = []
+    facts: dict[str, object] = {}
+    last_advanced: Course | None = None
+    maintenance = False
+    for course in courses:
+        if course.setting in PERIOPERATIVE_SETTINGS:
+            early = _early_relapse(course, timeline)
+            if "oxaliplatin" in course.agents:
+                facts["prior.adjuvant_oxaliplatin"] = True
+                if course.end_days_ago is not None and timeline.advanced_days_ago is not None:
+                    facts["prior.oxaliplatin_free_months"] = max(
+                        0, months(course.end_days_ago - timeline.advanced_days_ago)
+                    )
+            if early:
+                lines.append(SystemicLine(course.agents, "progression"))
+            continue
+        if course.setting == "maintenance" and lines and last_advanced is not None:
+            merged = tuple(dict.fromkeys((*lines[-1].agents, *course.agents)))[:10]
+            lines[-1] = SystemicLine(merged, _stop(course))
+            maintenance = course.status == "ongoing"
+        else:
+            lines.append(SystemicLine(course.agents, _stop(course)))
+            last_advanced, maintenance = course, False
+        if course.best_response not in (None, "not_assessed"):
+            facts["prior.last_response"] = course.best_response
+    if lines and lines[-1].stopped_for == "ongoing":
+        facts["prior.on_maintenance"] = maintenance
+        if last_advanced is not None and last_advanced.start_days_ago is not None:
+            facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
+    elif lines:
+        facts["prior.on_maintenance"] = False
+    facts.update(_anti_egfr(courses))
+    facts.setdefault("prior.adjuvant_oxaliplatin", False)
+    return tuple(lines), facts
+
+
+def _anti_egfr(courses: Sequence[Course]) -> dict[str, object]:
+    given = [c for c in courses if ANTI_EGFR & set(c.agents)]
+    if not given:
+        return {}
+    if any(c.status == "ongoing" for c in given):
+        return {"prior.months_since_anti_egfr": 0}
+    ends = [c.end_days_ago for c in given]
+    if any(e is None for e in ends):
+        return {}
+    return {"prior.months_since_anti_egfr": months(min(e for e in ends if e is not None))}
+
+
+def course_problems(courses: Sequence[Course], path: str) -> list[Problem]:
+    """Contradictions between courses that no schema can express."""
+    problems: list[Problem] = []
+    for i, course in enumerate(courses):
+        where = f"{path}[{i}]"
+        if course.status == "ongoing" and i != len(courses) - 1:
+            problems.append(
+                Problem(
+                    f"{where}.status", "'ongoing' on a course followed by another", "'ongoing' only on the last course"
+                )
+            )
+        if course.stopped_for is not None and course.status != "stopped":
+            problems.append(
+                Problem(
+                    f"{where}.stopped_for",
+                    f"{course.stopped_for!r} with status {course.status!r}",
+                    "status 'stopped' whenever stopped_for is given",
+                )
+            )
+        if course.status == "ongoing" and course.end_days_ago is not None:
+            problems.append(
+                Problem(f"{where}.end", "an end on an ongoing course", "no end while the course is ongoing")
+            )
+        if (
+            course.start_days_ago is not None
+            and course.end_days_ago is not None
+            and course.end_days_ago > course.start_days_ago
+        ):
+            problems.append(Problem(f"{where}.end", "an end before the start", "the end on or after the start"))
+        if course.setting == "maintenance":
+            before = courses[i - 1] if i else None
+            if before is None or before.setting != "advanced":
+                problems.append(
+                    Problem(
+                        f"{where}.setting",
+                        "'maintenance' without an induction course just before it",
+                        "a course with setting 'advanced' (the induction) right before the maintenance course",
+                    )
+                )
+            elif before.stopped_for == "progression":
+                problems.append(
+                    Problem(
+                        f"{where}.setting",
+                        "maintenance after an induction stopped for progression",
+                        "maintenance only after an induction that did not progress",
+                    )
+                )
+    return problems

@@ -1,0 +1,38 @@
+"""An ongoing line: the options of the next line are what to do at progression, not a switch now.
+
+With a line still being given (`prior.ongoing_line`), the line count includes it, so the rules already
+rank the next line's options (second line after an ongoing first line). What changes is their meaning:
+the care team continues the current treatment (the case-level warning `ongoing-line` says so, and the
+maintenance options rank as first line), and these options wait for progression or intolerance. Their
+rationale says so first, and the summary leads with "continue".
+"""
+
+from __future__ import annotations
+
+from rectoplan.core.facts import Facts
+from rectoplan.core.recommendation import OptionResult, Recommendation
+
+NEXT_LINE_PHASES = ("second_line", "later_line")
+AT_PROGRESSION = "At progression or intolerance on the current line (not a switch now): "
+CONTINUE = "Continue the ongoing line while it works and is tolerated."
+
+
+def _waits(option: OptionResult) -> bool:
+    return option.phase in NEXT_LINE_PHASES and option.kind == "systemic"
+
+
+def _at_progression(option: OptionResult) -> OptionResult:
+    if not _waits(option):
+        return option
+    first = option.rationale[0] if option.rationale else ""
+    return option._replace(rationale=(AT_PROGRESSION + first, *option.rationale[1:]))
+
+
+def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
+    """`rec` as the plan for a patient whose line is ongoing (unchanged when no line is ongoing)."""
+    if facts.get("prior.ongoing_line") is not True:
+        return rec
+    now = [o for o in rec.options if not _waits(o)]
+    later = [_at_progression(o) for o in rec.options if _waits(o)]
+    options = tuple(o._replace(rank=i) for i, o in enumerate([*now, *later], start=1))
+    return rec._replace(options=options, summary=f"{CONTINUE} At progression: {rec.summary}")

@@ -243,3 +243,24 @@ def test_v2_cohort_rows_give_the_per_case_result_on_every_engine(kb: KnowledgeBa
         assert engine_errors == errors
         assert results.to_pylist() == expected.to_pylist()
     assert errors == []
+
+
+# --- why-not never rewrites the past ---------------------------------------------------------------------------
+
+
+def test_why_not_never_deletes_a_given_course_and_only_waits_forward(kb: KnowledgeBase) -> None:
+    pytest.importorskip("z3")
+    from rectoplan.verify.why_not import why_not
+
+    line = {"agents": ["leucovorin", "fluorouracil", "oxaliplatin", "bevacizumab"], "stopped_for": "progression"}
+    data = merge(BASE_CASE, {"prior": {"systemic_lines": [line]}, "health": {"days_since_major_surgery": 10}})
+    case = validate_case(data, kb)
+    answer = why_not(case, kb, "folfoxiri-bevacizumab")  # a first-line regimen, after a first line
+    assert answer.changes is not None
+    for changes in answer.changes:
+        assert not any(c.field.startswith("prior.") for c in changes)
+    answer = why_not(case, kb, "folfiri-bevacizumab")  # second line, but 10 days after surgery: wait
+    assert answer.status == "excluded" and answer.changes
+    for changes in answer.changes:
+        assert [c.field for c in changes] == ["health.days_since_major_surgery"]
+        assert changes[0].after > changes[0].before

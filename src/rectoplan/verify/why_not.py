@@ -23,11 +23,22 @@ from rectoplan.adapters.case_json import parse_case
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import All, Condition, describe, evaluate
 from rectoplan.core.engine import Assessment, OptionOutcome, assess
+from rectoplan.core.fields import DECLARED
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import STRENGTHS
 
 ABSENT = "absent (unknown)"
 LESIONS = ("local_recurrence", "metastases")
+# What already happened cannot be changed: a known treatment history is kept as it is (never a course
+# deleted or one added that was not given). Times can only grow (a wait): days since surgery, months
+# since a drug. Unknown parts may still be filled in, as a test result may be.
+PAST = (
+    "prior.systemic_lines",
+    "prior.surgeries",
+    "prior.pelvic_radiation",
+    *(f.fact for f in DECLARED if f.derived_from == "prior.courses" and not f.fact.startswith("prior.months")),
+)
+WAITS = ("health.days_since_major_surgery", "prior.months_since_anti_egfr", "prior.months_on_current_line")
 STATUS_WORDS = {
     "offered": "offered",
     "excluded": "excluded (unsafe or contraindicated for this case)",
@@ -276,6 +287,7 @@ def smallest_changes(
     opt = z3.Optimize()
     opt.set("timeout", timeout_ms)
     opt.add(*engine.case.contract(), engine.options[option_id].offered)
+    _keep_the_past(opt, engine.case, keep, now, absent)
     for name, kept in keep.items():
         if name in LESIONS or (name.startswith("metastases.") and name.count(".") == 1):
             opt.add_soft(kept, 1002)  # the extent of disease is described, not chosen
@@ -313,6 +325,22 @@ def smallest_changes(
             break
         opt.add(z3.Or(*(keep[n] for n in changed)))  # another answer must keep one of these fields
     return found, cases, verified
+
+
+def _keep_the_past(opt: Any, v: Any, keep: dict[str, Any], now: Any, absent: dict[str, Any]) -> None:
+    """Hard constraints: a known history stays as it is; a known time only grows."""
+    import z3
+
+    def known(name: str) -> bool:
+        return not z3.is_true(now.eval(absent[name], model_completion=True))
+
+    for name in PAST:
+        if name in keep and known(name):
+            opt.add(keep[name])
+    for name in WAITS:
+        if name in v.ints and known(name):
+            k, x = v.ints[name]
+            opt.add(k, x >= now.eval(x, model_completion=True))
 
 
 def _offered(kb: KnowledgeBase, data: dict[str, Any], option_id: str) -> bool:

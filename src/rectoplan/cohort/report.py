@@ -1,16 +1,21 @@
 """The cohort summary: one dictionary of numbers, written as JSON and drawn as self-contained HTML.
 
 Both files come from the same `summary` dictionary, so the HTML never shows a number the JSON does not
-hold (every drawn count carries it in a `data-count` attribute; the tests read them back). The HTML has
-inline SVG bar charts, inline CSS, no script and no network.
+hold (every drawn count carries it in a `data-count` attribute; the tests read them back). The HTML is
+rendered by the plan's Jinja2 template set (escaped): responsive inline SVG bar charts, each followed by
+its data table (a screen reader or a spreadsheet reads the table), inline CSS, no script and no network.
+
+Denominators: a share is always "cases out of the cases evaluated", so it can never exceed 100%. A rule
+that excludes three options of one case counts that case once in "cases excluded by each rule"; the
+events (case x option) are kept apart, as counts per case, never as a share.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime
 import re
 from collections.abc import Iterable, Mapping
-from html import escape
 from typing import Any
 
 import pyarrow as pa
@@ -36,7 +41,24 @@ def value_counts(results: pa.Table) -> dict[str, list[tuple[str | None, int]]]:
             out[name] = [(texts[item["values"]], item["counts"]) for item in counted]
         else:
             out[name] = [(item["values"], item["counts"]) for item in pc.value_counts(column).to_pylist()]
+    out["intent_first"] = _intent_first(results)
     return out
+
+
+def _intent_first(results: pa.Table) -> list[tuple[str | None, int]]:
+    """Cases per (intent, option ranked first), as 'intent<SEP>option' texts (the breakdown tables)."""
+    import polars as pl
+
+    frame = pl.from_arrow(results.select(["intent", "options"]))
+    assert isinstance(frame, pl.DataFrame)
+    first = pl.col("options").cast(pl.String).fill_null("").str.split(" ").list.first()
+    key = (
+        pl.col("intent").cast(pl.String).fill_null("(none)")
+        + SEP
+        + pl.when(first == "").then(pl.lit("(none)")).otherwise(first)
+    )
+    grouped = frame.select(key.alias("k")).group_by("k").len()
+    return [(k, int(n)) for k, n in grouped.iter_rows()]
 
 
 def _id_counts(counts: list[tuple[str | None, int]]) -> collections.Counter[str]:
@@ -55,6 +77,20 @@ def _firsts(counts: list[tuple[str | None, int]]) -> collections.Counter[str]:
     for text, n in counts:
         out[text.split(" ", 1)[0] if text else "(none)"] += n
     return out
+
+
+def _per_case(counts: list[tuple[str | None, int]]) -> tuple[collections.Counter[str], collections.Counter[str]]:
+    """(cases per rule, events per rule) from a column of space-joined 'option<SEP>rule' pairs: a case
+    whose one rule keeps out three options counts once in the first and three times in the second."""
+    cases: collections.Counter[str] = collections.Counter()
+    events: collections.Counter[str] = collections.Counter()
+    for text, n in counts:
+        rules = [pair.split(SEP, 1)[1] for pair in (text or "").split() if SEP in pair]
+        for rule in rules:
+            events[rule] += n
+        for rule in set(rules):
+            cases[rule] += n
+    return cases, events
 
 
 def _sorted(counter: Mapping[str, int]) -> dict[str, int]:
@@ -81,12 +117,13 @@ def summary(
         }
         for o in meta["options"]
     }
-    gates: collections.Counter[str] = collections.Counter()
-    for pair, n in _id_counts(counts["exclusions"]).items():
-        gates[pair.split(SEP, 1)[1]] += n
-    waits: collections.Counter[str] = collections.Counter()
-    for pair, n in _id_counts(counts["holds"]).items():
-        waits[pair.split(SEP, 1)[1]] += n
+    gates, gate_events = _per_case(counts["exclusions"])
+    waits, wait_events = _per_case(counts["holds"])
+    breakdown: dict[str, dict[str, int]] = {}
+    for text, n in counts.get("intent_first", []):
+        intent, _, first = (text or "(none)").partition(SEP)
+        row = breakdown.setdefault(intent, {})
+        row[first or "(none)"] = row.get(first or "(none)", 0) + n
     fields: collections.Counter[str] = collections.Counter(_field(p) for e in errors for p in e.problems)
     return {
         "format": REPORT_FORMAT,
@@ -101,99 +138,106 @@ def summary(
         "first_option": _sorted(firsts),
         "options": options,
         "exclusions_by_rule": _sorted(gates),
+        "exclusion_events_by_rule": _sorted(gate_events),
         "holds_by_rule": _sorted(waits),
+        "hold_events_by_rule": _sorted(wait_events),
+        "first_option_by_intent": {k: _sorted(v) for k, v in sorted(breakdown.items())},
+        "rejected_examples": [{"row": e.row, "id": e.id, "problems": list(e.problems)} for e in errors[:5]],
         "tests_needed": _sorted(_id_counts(counts["tests_needed"])),
         "cautions": _sorted(_id_counts(counts["cautions"])),
         "errors_by_field": _sorted(fields),
     }
 
 
-_CSS = """
-body{font:14px/1.4 system-ui,sans-serif;max-width:64rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.3rem}h2{font-size:1.1rem;margin-top:2rem;border-bottom:1px solid #ccc}
-table{border-collapse:collapse}td,th{padding:.15rem .6rem;text-align:right}
-td:first-child,th:first-child{text-align:left}
-svg text{font:12px system-ui,sans-serif}.note{color:#555}
-"""
+LIMIT = 40
 
 
-def _bars(title: str, counts: Mapping[str, int], total: int, key: str, limit: int = 40) -> str:
-    """A horizontal bar chart (inline SVG) of the largest `limit` counts, each with its number."""
-    items = list(counts.items())[:limit]
-    if not items:
-        return f"<h2>{escape(title)}</h2><p class='note'>none</p>"
-    width, label_w, row_h = 900, 330, 18
-    peak = max(n for _, n in items) or 1
-    height = row_h * len(items) + 10
+def _chart(title: str, counts: Mapping[str, int], total: int, key: str, share: bool = True) -> dict[str, Any]:
+    """One bar chart and its table: the largest `LIMIT` counts, shares of `total` cases (<= 100%)."""
+    items = list(counts.items())[:LIMIT]
+    peak = max((n for _, n in items), default=0) or 1
+    longest = max((len(name) for name, _ in items), default=10)
+    label_w = min(48, max(12, longest)) * 7 + 10  # 7 px per character of a 12 px font; long ones cut
     rows = []
     for i, (name, n) in enumerate(items):
-        y = 5 + i * row_h
-        w = (width - label_w - 90) * n / peak
-        share = f" ({100 * n / total:.1f}%)" if total else ""
+        short = name if len(name) <= 48 else name[:46] + "…"
+        pct = 100 * n / total if share and total else None
         rows.append(
-            f"<g data-chart='{escape(key)}' data-label='{escape(name)}' data-count='{n}'>"
-            f"<text x='{label_w - 6}' y='{y + 12}' text-anchor='end'>{escape(name)}</text>"
-            f"<rect x='{label_w}' y='{y + 2}' width='{w:.1f}' height='{row_h - 5}' fill='#5b8db8'/>"
-            f"<text x='{label_w + w + 4:.1f}' y='{y + 12}'>{n}{share}</text></g>"
+            {
+                "name": name,
+                "short": short,
+                "n": n,
+                "pct": pct,
+                "y": 4 + i * 20,
+                "w": round(420 * n / peak, 1),
+            }
         )
-    more = f"<p class='note'>{len(counts) - limit} more in report.json</p>" if len(counts) > limit else ""
-    return (
-        f"<h2>{escape(title)}</h2><svg width='{width}' height='{height}' role='img' "
-        f"aria-label='{escape(title)}'>{''.join(rows)}</svg>{more}"
-    )
+    return {
+        "title": title,
+        "key": key,
+        "rows": rows,
+        "label_w": label_w,
+        "width": label_w + 420 + 150,
+        "height": 8 + 20 * len(rows),
+        "more": max(0, len(counts) - LIMIT),
+        "share": share,
+    }
 
 
-def _compare(section: Mapping[str, Any] | None, total: int) -> str:
+def _compare(section: Mapping[str, Any] | None, total: int) -> dict[str, Any] | None:
     if not section:
-        return ""
-    head = (
-        f"<h2>Compared with knowledge {escape(str(section['old_knowledge_version']))} "
-        f"({escape(str(section['against']))})</h2><p><span data-chart='compare' data-label='changed' "
-        f"data-count='{section['changed']}'>{section['changed']}</span> cases get different options or "
-        f"settings; {section['validity_changed']} cases are valid under one version only. Per case: "
-        "compare.parquet.</p>"
-    )
-    return (
-        head
-        + _bars("Cases gaining each option", section["gained"], total, "gained")
-        + _bars("Cases losing each option", section["lost"], total, "lost")
-    )
+        return None
+    return {
+        "old": section["old_knowledge_version"],
+        "against": section["against"],
+        "changed": section["changed"],
+        "validity_changed": section["validity_changed"],
+        "charts": [
+            _chart("Cases gaining each option", section["gained"], total, "gained"),
+            _chart("Cases losing each option", section["lost"], total, "lost"),
+        ],
+    }
 
 
-def render_html(data: Mapping[str, Any]) -> str:
+def render_html(data: Mapping[str, Any], run_date: str | None = None) -> str:
+    from rectoplan.adapters.render_html import environment
+
     counts = data["counts"]
     total = counts["evaluated"]
     offered = _sorted({o: v["offered"] for o, v in data["options"].items() if v["offered"]})
     excluded = _sorted({o: v["excluded"] for o, v in data["options"].items() if v["excluded"]})
     held = _sorted({o: v["held"] for o, v in data["options"].items() if v["held"]})
-    head = "".join(
-        f"<tr><td>{escape(k)}</td><td data-count='{v}' data-label='{escape(k)}'>{v}</td></tr>"
-        for k, v in counts.items()
-    )
-    timings = "".join(f"<tr><td>{escape(k)}</td><td>{v:.2f} s</td></tr>" for k, v in data.get("timings", {}).items())
-    return "".join(
-        [
-            "<!doctype html><html lang='en'><meta charset='utf-8'>",
-            f"<title>rectoplan cohort report</title><style>{_CSS}</style><body>",
-            "<h1>rectoplan cohort report</h1>",
-            f"<p>Input <code>{escape(str(data.get('input', '')))}</code>"
-            f" ({escape(str(data.get('input_format', '')))}),"
-            f" knowledge {escape(str(data.get('knowledge_version', '')))},"
-            f" engine {escape(str(data.get('engine', '')))}."
-            " Options are listed to discuss with the care team; they support and never replace its decision.</p>",
-            f"<table data-chart='counts'>{head}</table>",
-            _bars("Intent of treatment", data["intent"], total, "intent"),
-            _bars("Option ranked first", data["first_option"], total, "first_option"),
-            _bars("Cases offered each option", offered, total, "offered"),
-            _bars("Cases excluded from each option (unsafe or contraindicated)", excluded, total, "excluded"),
-            _bars("Exclusions by rule", data["exclusions_by_rule"], total, "exclusions_by_rule"),
-            _bars("Cases held back from each option pending facts", held, total, "held"),
-            _bars("Holds by rule", data["holds_by_rule"], total, "holds_by_rule"),
-            _bars("Tests needed", data["tests_needed"], total, "tests_needed"),
-            _bars("Cautions", data["cautions"], total, "cautions"),
-            _bars("Rejected rows by field", data["errors_by_field"], counts["records"], "errors_by_field"),
-            _compare(data.get("compare"), total),
-            f"<h2>Timings</h2><table>{timings}</table>" if timings else "",
-            "</body></html>",
-        ]
+    charts = [
+        _chart("Intent of treatment", data["intent"], total, "intent"),
+        _chart("Option ranked first", data["first_option"], total, "first_option"),
+        _chart("Cases offered each option", offered, total, "offered"),
+        _chart("Cases excluded from each option (unsafe or contraindicated)", excluded, total, "excluded"),
+        _chart("Cases with an exclusion by each rule", data["exclusions_by_rule"], total, "exclusions_by_rule"),
+        _chart("Cases held back from each option pending facts", held, total, "held"),
+        _chart("Cases with a hold by each rule", data["holds_by_rule"], total, "holds_by_rule"),
+        _chart("Cases needing each test", data["tests_needed"], total, "tests_needed"),
+        _chart("Cases with each caution", data["cautions"], total, "cautions"),
+        _chart("Rejected rows by field", data["errors_by_field"], counts["records"], "errors_by_field"),
+    ]
+    events = data.get("exclusion_events_by_rule", {})
+    per_case = [
+        (rule, n, round(n / data["exclusions_by_rule"][rule], 2))
+        for rule, n in list(events.items())[:LIMIT]
+        if data["exclusions_by_rule"].get(rule)
+    ]
+    breakdown = data.get("first_option_by_intent", {})
+    when = run_date or datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        environment()
+        .get_template("cohort.html.j2")
+        .render(
+            d=data,
+            counts=counts,
+            charts=charts,
+            per_case=per_case,
+            breakdown={intent: list(row.items())[:10] for intent, row in breakdown.items()},
+            compare=_compare(data.get("compare"), total),
+            timings=data.get("timings", {}),
+            run_date=when,
+        )
     )

@@ -175,3 +175,14 @@ SECTIONS: Final = tuple(dict.fromkeys(f.path[0] for f in DECLARED))
 def unknown_values() -> dict[str, None]:
     """Every declared fact unknown: the facts of a case that gives none of them."""
     return dict.fromkeys(BY_FACT)
+
+
+def markdown_table() -> str:
+    """The field table of `docs/contracts.md` (a test keeps the page equal to this)."""
+    lines = [
+        "| field (JSON path) | type and domain | flat column | absent means | derived from |",
+        "|---|---|---|---|---|",
+    ]
+    for f in DECLARED:
+        lines.append(f"| `{f.fact}` | {f.expected}: {f.doc} | `{f.column}` | unknown | {f.derived_from or 'given'} |")
+    return "\n".join(lines)

@@ -140,11 +140,17 @@ def test_c66_ramucirumab_is_preferred_only_after_first_line_bevacizumab(make_cas
 
 
 def test_c80_c82_c83_refractory_disease(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = offered(run(make_case, kb, **REFRACTORY))
+    # after an anti-EGFR antibody: the labels' order (RAS wild-type without one: tests/test_corrections.py)
+    rec = offered(run(make_case, kb, prior={"systemic_lines": [line(*FOLFOX, "panitumumab"), FOLFIRI_BEV]}))
     for option_id in ("trifluridine-tipiracil-bevacizumab", "regorafenib", "fruquintinib"):
         assert (rec[option_id].strength, rec[option_id].phase) == ("preferred", "later_line")
     assert rec["trifluridine-tipiracil-bevacizumab"].rank < rec["trifluridine-tipiracil"].rank  # C-82
-    bleeding = run(make_case, kb, health={"bleeding_risk": True}, **REFRACTORY)
+    bleeding = run(
+        make_case,
+        kb,
+        health={"bleeding_risk": True},
+        prior={"systemic_lines": [line(*FOLFOX, "panitumumab"), FOLFIRI_BEV]},
+    )
     assert "anti-vegf-bleeding" in listed(bleeding)["trifluridine-tipiracil-bevacizumab"].rules
     assert offered(bleeding)["trifluridine-tipiracil"].strength == "alternative"
     first = offered(run(make_case, kb))
@@ -159,7 +165,7 @@ def test_c80_c82_c83_refractory_disease(make_case: Make, kb: KnowledgeBase) -> N
 def test_c84_trials_enrolled_ecog_0_1_so_ecog_2_only_considers_trifluridine(make_case: Make, kb: KnowledgeBase) -> None:
     rec = offered(run(make_case, kb, ecog=2, **REFRACTORY))
     assert rec["trifluridine-tipiracil-bevacizumab"].strength == rec["trifluridine-tipiracil"].strength == "consider"
-    assert rec["regorafenib"].strength == "preferred"
+    assert rec["regorafenib"].strength == rec["fruquintinib"].strength == "consider"  # CORRECT, FRESCO-2
 
 
 def test_c10_c14_immunotherapy_ranks_ahead_of_every_chemotherapy(make_case: Make, kb: KnowledgeBase) -> None:

@@ -306,18 +306,21 @@ def test_s37_cetuximab_with_irinotecan_for_ras_wild_type(make_case: Make, kb: Kn
 
 
 def test_s38_panitumumab_alone_only_in_refractory_disease(make_case: Make, kb: KnowledgeBase) -> None:
+    # RAS/BRAF wild-type and never an anti-EGFR antibody: panitumumab leads the refractory agents
     option = offered(run(make_case, kb, **REFRACTORY))["panitumumab"]
     assert (option.strength, option.phase, option.setting) == (
-        "alternative",
+        "preferred",
         "later_line",
-        "panitumumab-refractory",
+        "panitumumab-refractory-egfr-naive",
     )
     assert outcome(make_case, kb, "panitumumab").status == "not_applicable"  # never alone in first line
 
 
 def test_s39_regorafenib_after_most_other_treatments(make_case: Make, kb: KnowledgeBase) -> None:
-    option = offered(run(make_case, kb, **REFRACTORY))["regorafenib"]
+    option = offered(run(make_case, kb, biomarkers=RAS_MUTANT, **REFRACTORY))["regorafenib"]
     assert (option.strength, option.phase) == ("preferred", "later_line")
+    before_anti_egfr = offered(run(make_case, kb, **REFRACTORY))["regorafenib"]  # label: anti-EGFR first
+    assert (before_anti_egfr.strength, before_anti_egfr.setting) == ("alternative", "regorafenib-before-anti-egfr")
     assert outcome(make_case, kb, "regorafenib").status == "not_applicable"
     assert outcome(make_case, kb, "regorafenib", prior={"systemic_lines": [FOLFOX_BEV]}).status == "not_applicable"
 
@@ -364,12 +367,16 @@ def test_s47_msi_h_gets_checkpoint_inhibitors_first(make_case: Make, kb: Knowled
     assert {o.status for o in pmmr.outcomes if o.option.id in ("pembrolizumab", "nivolumab")} == {"not_indicated"}
 
 
-def test_s49_s50_her2_positive_avoids_anti_egfr(make_case: Make, kb: KnowledgeBase) -> None:
+def test_s49_s50_her2_positive_is_a_relative_reason_against_anti_egfr(make_case: Make, kb: KnowledgeBase) -> None:
+    """Seed B's "should be avoided" is encoded as relative (brief C-23): offered, never preferred, warned."""
     positive = run(make_case, kb, biomarkers={"her2": "positive"})
-    assert "anti-egfr-her2-positive" in listed(positive)["folfox-panitumumab"].rules
+    anti_egfr = offered(positive)["folfox-panitumumab"]
+    assert anti_egfr.strength == "alternative" and anti_egfr.setting == "folfox-panitumumab-first-line-her2-positive"
+    assert any("relative" in w for w in anti_egfr.warnings)
     assert offered(positive)["folfox-bevacizumab"].strength == "preferred"
     unknown = run(make_case, kb, biomarkers={"her2": None})
-    assert listed(unknown)["folfox-panitumumab"].held and "her2" in {t.test for t in unknown.tests_needed}
+    assert offered(unknown)["folfox-panitumumab"].strength == "preferred"
+    assert "her2" in {t.test for t in unknown.tests_needed}
 
 
 def test_s51_her2_directed_combinations_after_chemotherapy(make_case: Make, kb: KnowledgeBase) -> None:

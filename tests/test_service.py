@@ -251,7 +251,7 @@ def test_recommend_endpoint_applies_the_json_checks_of_the_cli(secure: str, keys
     assert "the key 'count' twice" in repeated.json()["issue"][0]["diagnostics"]
     deep = post("[" * 5000 + "]" * 5000)
     assert deep.status_code == 400 and "nesting deeper than" in deep.json()["issue"][0]["diagnostics"]
-    assert post("[1, 2]").json()["issue"][0]["diagnostics"].endswith("expected a JSON object (contract 1 case)")
+    assert "expected a JSON object" in post("[1, 2]").json()["issue"][0]["diagnostics"]
 
 
 def test_a_key_given_twice_in_a_hook_request_is_refused(secure: str, keys: Keys) -> None:

@@ -29,6 +29,7 @@ from rectoplan.core.conditions import Condition, Const, Test, bind, facts_read, 
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
 from rectoplan.core.schema import INTENTS, PHASES, STRENGTHS, FactType, boolean, enum, set_of
+from rectoplan.kb.sources import parse_cite
 
 STATUSES = ("offered", "excluded", "held", "not_indicated", "not_applicable")
 NONE = "none"
@@ -110,25 +111,8 @@ def default_path() -> Any:
 
 
 def _cite(kb: KnowledgeBase, where: str, items: list[dict[str, str]], problems: list[Problem]) -> tuple[Citation, ...]:
-    out = []
-    if not items:
-        problems.append(Problem(f"{where}.cite", "no citation", "at least one citation"))
-    for i, item in enumerate(items):
-        if len(item) != 1:
-            problems.append(Problem(f"{where}.cite[{i}]", repr(item)[:60], "one {source-id: quote|entry}"))
-            continue
-        ((source_id, text),) = item.items()
-        source = kb.sources.get(source_id)
-        if source is None:
-            problems.append(Problem(f"{where}.cite[{i}]", repr(source_id), f"a source id ({', '.join(kb.sources)})"))
-            continue
-        text = str(text).strip()
-        out.append(
-            Citation(source.id, source.ref, quote=text)
-            if source.kind == "seed"
-            else Citation(source.id, source.ref, entry=text)
-        )
-    return tuple(out)
+    """The same citation forms as every knowledge file ({ref: id, quote?}, {seed-a: "..."}, {brief: C-xx})."""
+    return parse_cite(where, items, kb.sources, problems)
 
 
 def _outcome_free(cond: Condition) -> bool:

@@ -17,7 +17,7 @@ from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import Citation, Source
 
 Cite = list[dict[str, str]]
-LEGACY = ("seed-a", "seed-b", "brief")  # one-key shorthands: {seed-a: "quote"}, {brief: C-10}
+LEGACY = ("seed-a", "seed-b", "brief")  # the usual one-key shorthands: {seed-a: "quote"}, {brief: C-10}
 
 IDENTIFIER_FORMATS = {
     "pmid": re.compile(r"^[1-9][0-9]{0,8}$"),
@@ -106,7 +106,7 @@ def make_source(s: SourceIn) -> Source:
 
 
 def parse_cite(where: str, items: Cite, sources: dict[str, Source], problems: list[Problem]) -> tuple[Citation, ...]:
-    """Citations of one rule: `{ref: id}`, `{ref: id, quote: "..."}` or a shorthand of `LEGACY`."""
+    """Citations of one rule: `{ref: id}`, `{ref: id, quote: "..."}` or the shorthand `{id: quote}`."""
     out = []
     if not items:
         problems.append(Problem(f"{where}.cite", "no citation", "at least one citation"))
@@ -142,7 +142,4 @@ def _item(at: str, item: Any, sources: dict[str, Source], problems: list[Problem
         return None, "", ""
     if sources[source_id].kind == "brief":
         return source_id, "", text
-    if "ref" not in item and source_id not in LEGACY:
-        problems.append(Problem(at, repr(item)[:60], f"{{ref: {source_id}}}"))
-        return None, "", ""
     return source_id, text, ""

@@ -1,0 +1,139 @@
+"""The clinical review's corrections (issue 12, section 3), each with a case that triggers it and one that
+must not. Every test here failed on the knowledge base before its correction.
+
+Cases are built from conftest's BASE_CASE: fit, untreated, RAS/BRAF wild-type, pMMR, HER2-negative,
+unresectable liver-only metastases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rectoplan.core.case import Case
+from rectoplan.core.engine import recommend
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.recommendation import OptionResult, Recommendation
+
+Make = Callable[..., Case]
+FOLFOX = ["fluorouracil", "leucovorin", "oxaliplatin"]
+FOLFIRI = ["fluorouracil", "leucovorin", "irinotecan"]
+
+
+def run(make_case: Make, kb: KnowledgeBase, **changes: Any) -> Recommendation:
+    return recommend(make_case(**changes), kb, what_if=False)
+
+
+def offered(rec: Recommendation) -> dict[str, OptionResult]:
+    return {o.id: o for o in rec.options}
+
+
+def lines(*regimens: list[str]) -> dict[str, Any]:
+    return {"systemic_lines": [{"agents": r, "stopped_for": "progression"} for r in regimens]}
+
+
+# --- dMMR/MSI-H with ECOG 3: immunotherapy stays an option to discuss (brief C-74) ----------------------
+def test_ecog_3_dmmr_keeps_checkpoint_inhibitors_to_consider(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, ecog=3, biomarkers={"mmr": "dmmr_msi_h"})
+    options = offered(rec)
+    assert options["pembrolizumab"].strength == options["nivolumab-ipilimumab"].strength == "consider"
+    assert "not established" in options["pembrolizumab"].rationale[0]
+    assert options["best-supportive-care"].strength == "preferred"
+    assert "folfox" not in options and "folfox-bevacizumab" not in options  # chemotherapy stays excluded
+
+
+def test_ecog_3_pmmr_offers_no_checkpoint_inhibitor(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, ecog=3))
+    assert not {"pembrolizumab", "nivolumab-ipilimumab", "nivolumab"} & set(options)
+
+
+def test_ecog_1_dmmr_immunotherapy_stays_preferred(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}))
+    assert options["pembrolizumab"].strength == "preferred"
+    assert options["pembrolizumab"].setting == "pembrolizumab-first-line"
+
+
+# --- RAS wild-type, third line, never an anti-EGFR antibody: anti-EGFR leads --------------------------
+def test_ras_wild_type_third_line_without_anti_egfr_leads_with_anti_egfr(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, prior=lines([*FOLFOX, "bevacizumab"], [*FOLFIRI, "bevacizumab"]))
+    options = offered(rec)
+    assert rec.options[0].id == "folfiri-panitumumab" and rec.options[0].strength == "preferred"
+    assert options["irinotecan-cetuximab"].strength == "preferred"
+    for late in ("trifluridine-tipiracil-bevacizumab", "regorafenib", "fruquintinib"):
+        assert options[late].strength == "alternative", late
+        assert options[late].rank > options["folfiri-panitumumab"].rank
+
+
+def test_third_line_after_anti_egfr_keeps_refractory_agents_preferred(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, prior=lines([*FOLFOX, "panitumumab"], [*FOLFIRI, "bevacizumab"]))
+    options = offered(rec)
+    assert rec.options[0].id == "trifluridine-tipiracil-bevacizumab"
+    assert options["regorafenib"].strength == options["fruquintinib"].strength == "preferred"
+
+
+def test_third_line_ras_mutant_keeps_refractory_agents_preferred(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(
+        make_case,
+        kb,
+        biomarkers={"kras": "mutant", "kras_variant": "G12D"},
+        prior=lines([*FOLFOX, "bevacizumab"], [*FOLFIRI, "bevacizumab"]),
+    )
+    assert rec.options[0].id == "trifluridine-tipiracil-bevacizumab"
+    assert "folfiri-panitumumab" not in offered(rec)
+
+
+# --- notes on treatment duration by regimen class ---------------------------------------------------------
+MAINTENANCE = "maintenance with a fluoropyrimidine plus the biologic is standard"
+
+
+def test_maintenance_note_only_on_induction_regimens(make_case: Make, kb: KnowledgeBase) -> None:
+    msi = offered(run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}))
+    assert not any(MAINTENANCE in n for n in msi["pembrolizumab"].notes)
+    assert any("up to about 2 years" in n for n in msi["pembrolizumab"].notes)
+    assert any("up to about 2 years" in n for n in msi["nivolumab-ipilimumab"].notes)
+    refractory = offered(run(make_case, kb, prior=lines([*FOLFOX, "panitumumab"], [*FOLFIRI, "bevacizumab"])))
+    assert not any(MAINTENANCE in n for n in refractory["regorafenib"].notes)
+    assert any("until progression" in n for n in refractory["regorafenib"].notes)
+
+
+def test_maintenance_note_stays_on_first_line_doublets(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb))
+    assert any(MAINTENANCE in n for n in options["folfox-panitumumab"].notes)
+    assert not any("up to about 2 years" in n for n in options["folfox-panitumumab"].notes)
+
+
+# --- HER2: a relative reason against anti-EGFR; HER2 unknown does not hold it back (brief C-23) --------
+def test_her2_unknown_does_not_hold_anti_egfr_back(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, biomarkers={"her2": None})
+    options = offered(rec)
+    assert options["folfox-panitumumab"].strength == "preferred"
+    assert options["folfox-bevacizumab"].strength == "alternative"
+    assert any("HER2 status is not known" in w for w in options["folfox-panitumumab"].warnings)
+    assert "folfox-panitumumab" not in {e.id for e in rec.excluded}
+
+
+def test_her2_positive_offers_anti_egfr_only_as_alternative(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, biomarkers={"her2": "positive"}))
+    assert options["folfox-panitumumab"].strength == "alternative"
+    assert options["folfox-bevacizumab"].strength == "preferred"
+
+
+def test_her2_negative_unchanged(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb))
+    assert options["folfox-panitumumab"].strength == "preferred"
+    assert not any("HER2" in w for w in options["folfox-panitumumab"].warnings)
+
+
+# --- ECOG 2: regorafenib and fruquintinib are not preferred; the ReDOS schedule is offered -----------------
+def test_ecog_2_refractory_regorafenib_and_fruquintinib_only_considered(make_case: Make, kb: KnowledgeBase) -> None:
+    history = lines([*FOLFOX, "panitumumab"], [*FOLFIRI, "bevacizumab"])
+    options = offered(run(make_case, kb, ecog=2, prior=history))
+    assert options["regorafenib"].strength == options["fruquintinib"].strength == "consider"
+    assert "80 mg a day, raised by 40 mg each week to 160 mg" in options["regorafenib"].rationale[0]
+    assert {"redos", "correct"} <= {s["id"] for s in options["regorafenib"].to_dict()["sources"]}
+
+
+def test_ecog_1_refractory_regorafenib_stays_preferred(make_case: Make, kb: KnowledgeBase) -> None:
+    history = lines([*FOLFOX, "panitumumab"], [*FOLFIRI, "bevacizumab"])
+    options = offered(run(make_case, kb, prior=history))
+    assert options["regorafenib"].strength == options["fruquintinib"].strength == "preferred"

@@ -122,7 +122,7 @@ def test_pasted_json_case_and_fhir_bundle(client: TestClient) -> None:
 
 
 def test_example_is_loaded_into_the_form(client: TestClient) -> None:
-    response = client.post("/plan", data={"example": "kras-g12c", "action": "load"})
+    response = client.post("/plan", data={"example": "kras-g12c", "step": "load"})
     assert response.status_code == 200 and 'value="demo-kras-g12c"' in response.text
     assert client.get("/?example=kras-g12c").text.count('value="demo-kras-g12c"') == 1
 

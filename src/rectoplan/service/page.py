@@ -115,7 +115,7 @@ def answer_form(form: Mapping[str, Any], upload: bytes | None, kb: KnowledgeBase
     """(HTTP status, page) for a posted form: load an example, or compute the plan from the pasted text, the
     dropped file or the fields (in that order of precedence). Errors give 422 with the entries kept."""
     example = str(form.get("example") or "")
-    if form.get("action") == "load":
+    if form.get("step") == "load":
         chosen = _example(example)
         if chosen is None:
             problem = Problem("example", repr(example), "one of the built-in examples")

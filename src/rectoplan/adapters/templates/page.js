@@ -27,7 +27,7 @@
     say('Working out the options…', 'loading');
     let response, text;
     try {
-      response = await fetch(form.action, {method: 'POST', body: data});
+      response = await fetch(form.getAttribute('action'), {method: 'POST', body: data});
       text = await response.text();
     } catch (err) {
       say('The service could not be reached (' + err.message + '). Your entries are kept: try again.', 'error-box');

@@ -138,9 +138,10 @@ def test_a_csv_row_with_the_wrong_number_of_fields_is_an_error_row(
     assert [(r["row"], r["id"]) for r in results] == [(1, "a"), (3, "c"), (5, "e")]
     errors = pq.read_table(tmp_path / "out" / "errors.parquet").to_pylist()
     assert [(e["row"], e["message"]) for e in errors] == [
-        (2, "found 5 field(s); expected 4, one per header column"),
-        (4, "found 2 field(s); expected 4, one per header column"),
+        (2, "line 3: found 5 field(s); expected 4, one per header column"),
+        (4, "line 5: found 2 field(s); expected 4, one per header column"),
     ]
+    assert [e["id"] for e in errors] == ["b", "d"]  # the id of a broken line is kept when it can be read
 
 
 def test_a_corrupt_parquet_file_is_an_input_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -187,7 +187,7 @@ COLUMNS: Final = _columns()
 BY_NAME: Final = {c.name: c for c in COLUMNS}
 LINE_AGENTS_MAX: Final = 10  # pydantic: agents per line
 STOP_REASONS: Final = STOPPED_FOR
-_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_INT_TEXT = re.compile(r"[+-]?[0-9]{1,4000}")  # int() refuses longer texts: they stay text, an error row
 
 
 # ------------------------------------------------------------------------------------------------------

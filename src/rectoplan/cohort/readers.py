@@ -9,11 +9,9 @@ rejects) becomes an error row at once, so rows in = rows out + error rows holds 
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +19,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from rectoplan.adapters.case_json import decode_with_unique_keys
-from rectoplan.cohort.columns import BY_NAME, COLUMNS, flatten
+from rectoplan.cohort.columns import BY_NAME, COLUMNS
 from rectoplan.compile.case_columns import RawType
-from rectoplan.core.errors import CaseError, Problem
+from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import KnowledgeBase
 
 ROW = "_row"
@@ -44,6 +39,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "enum_list": pa.list_(pa.string()),
     "id_list": pa.list_(pa.string()),
     "lines": LINES_TYPE,
+    "raw": pa.string(),
 }
 
 
@@ -168,12 +164,16 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
             raise InputError(
                 [f"{path}: found an unreadable Parquet file ({message}); expected a Parquet file"]
             ) from None
-        return _flat(table, "parquet", ignore_unknown)
+        return flat_cohort(table, "parquet", ignore_unknown)
     elif suffix in (".csv", ".csv.gz", ".tsv"):
-        table, bad = _read_csv(path, "\t" if suffix == ".tsv" else ",")
-        return _flat(table, "csv", ignore_unknown, bad)
+        from rectoplan.cohort.csv_input import read_csv
+
+        table, bad = read_csv(path, "\t" if suffix == ".tsv" else ",")
+        return flat_cohort(table, "csv", ignore_unknown, bad)
     elif suffix in (".jsonl", ".ndjson", ".json", ".jsonl.gz", ".ndjson.gz"):
-        return _read_json_lines(path, kb, ignore_unknown)
+        from rectoplan.cohort.json_input import read_json_lines
+
+        return read_json_lines(path, kb, ignore_unknown)
     else:
         raise InputError(
             [
@@ -193,7 +193,8 @@ def _list_texts(schema: pq.ParquetSchema) -> list[str]:
         column = schema.column(i)
         top = BY_NAME.get(column.path.split(".")[0])
         text = column.physical_type == "BYTE_ARRAY" and column.logical_type.type == "STRING"
-        if text and top is not None and top.kind in ("enum_list", "id_list", "lines"):
+        nested = "." in column.path  # a plain text column of a list kind holds JSON texts, as in CSV
+        if text and nested and top is not None and top.kind in ("enum_list", "id_list", "lines"):
             out.append(column.path)
     return out
 
@@ -216,7 +217,7 @@ def plain_texts(table: pa.Table) -> pa.Table:
     return table
 
 
-def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRow] = ()) -> Cohort:
+def flat_cohort(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRow] = ()) -> Cohort:
     """The flattened table as a cohort; `bad` are records rejected while reading (numbered among all)."""
     problems = check_columns(table.column_names, ignore_unknown)
     if problems:
@@ -224,7 +225,7 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRo
     if "id" not in table.column_names:
         raise InputError(["column 'id': found no such column; expected an id column (every case needs an id)"])
     keep = [c for c in table.column_names if c in BY_NAME]
-    table = table.select(keep)
+    table = _beyond_int64_as_text(table.select(keep))
     # Enumerations as dictionaries: the engines then compare small codes, not texts. Encoded on two threads
     # (Arrow leaves the interpreter free): seventeen columns of a million texts took 0.2 s on one.
     text = (pa.string(), pa.large_string())
@@ -243,134 +244,19 @@ def _flat(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[ErrorRo
     return Cohort(table.append_column(ROW, numbers), fmt, list(bad), records)
 
 
-def _read_csv(path: Path, delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
-    """The table of the well-formed rows, and an error row for each row with too many or too few fields
-    (a bad row never stops the run). Rows are numbered from 1 after the header."""
-    with (
-        path.open("r", encoding="utf-8", newline="")
-        if path.suffix != ".gz"
-        else io.TextIOWrapper(__import__("gzip").open(path), encoding="utf-8") as fh
-    ):
-        header = next(csv.reader(fh, delimiter=delimiter), None)
-    if not header:
-        raise InputError([f"{path}: found an empty file; expected a header row with column names"])
-    if len(set(header)) != len(header):
-        dupes = sorted({h for h in header if header.count(h) > 1})
-        raise InputError([f"{path}: found the column(s) {dupes} more than once; expected each column once"])
-    options = pa_csv.ConvertOptions(
-        column_types={h: pa.string() for h in header}, strings_can_be_null=True, quoted_strings_can_be_null=True
-    )
-    rejected: list[tuple[int | None, int, int]] = []  # (row number counting the header as 1, expected, found)
-
-    def reject(row: pa_csv.InvalidRow) -> str:
-        rejected.append((row.number, row.expected_columns, row.actual_columns))
-        return "skip"
-
-    def read(use_threads: bool) -> pa.Table:
-        parse = pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=reject)
-        read_options = pa_csv.ReadOptions(use_threads=use_threads)
-        try:
-            return pa_csv.read_csv(path, parse_options=parse, convert_options=options, read_options=read_options)
-        except pa.ArrowInvalid as exc:
-            raise InputError([f"{path}: {exc}".replace("\n", " ")]) from None
-
-    table = read(use_threads=True)
-    if any(number is None for number, _, _ in rejected):  # only a single-threaded read numbers the rows
-        rejected.clear()
-        table = read(use_threads=False)
-    bad = [
-        ErrorRow(number - 1, None, (f"found {found} field(s); expected {expected}, one per header column",))
-        for number, expected, found in rejected
-        if number is not None
-    ]
-    return table, bad
+def _beyond_int64_as_text(table: pa.Table) -> pa.Table:
+    """Unsigned 64-bit columns holding a value beyond the engines' 64-bit integers, as text: each such
+    row then goes to the edge validator, which names the value (cast as they are, they would stop the
+    whole run). Columns that fit are left alone; the check is one vectorized maximum per such column."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_uint64(f.type):
+            top = pc.max(table.column(i)).as_py()
+            if top is not None and top > 2**63 - 1:
+                table = table.set_column(i, f.name, pc.cast(table.column(i), pa.string()))
+    return table
 
 
-def _lines(path: Path) -> Iterator[str]:
-    opener: Callable[..., Any] = __import__("gzip").open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        yield from fh
-
-
-class JsonLines:
-    """The non-blank lines of a JSON lines file as (record number, line number, decoded value); a line that
-    is not JSON becomes an error row and still counts as a record (rows in = rows out + error rows)."""
-
-    def __init__(self, path: Path, errors: list[ErrorRow]) -> None:
-        self.path, self.errors, self.count = path, errors, 0
-
-    def __iter__(self) -> Iterator[tuple[int, int, Any]]:
-        for lineno, line in enumerate(_lines(self.path), start=1):
-            if not line.strip():
-                continue
-            self.count += 1
-            try:
-                data, repeated = decode_with_unique_keys(line)
-            except (ValueError, RecursionError) as exc:
-                message = f"line {lineno}: found invalid JSON ({exc}); expected one JSON object per line"
-                self.errors.append(ErrorRow(self.count, None, (message,)))
-                continue
-            if repeated is not None:  # a parser keeps one of the two values; which one was meant is unknown
-                path, key = repeated
-                where = f" in {path}" if path else ""
-                message = f"line {lineno}: found the key {key!r} twice in one object{where}; expected each key once"
-                ident = data.get("id") if isinstance(data, dict) else None
-                self.errors.append(ErrorRow(self.count, ident if isinstance(ident, str) else None, (message,)))
-                continue
-            yield self.count, lineno, data
-
-
-def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Cohort:
-    first = next((line for line in _lines(path) if line.strip()), None)
-    if first is None:
-        return Cohort(canonical_table([], []), "jsonl")
-    try:
-        head = json.loads(first)
-    except (ValueError, RecursionError):
-        head = None
-    if isinstance(head, dict) and CONTRACT_KEYS & set(head):
-        return _read_contract_lines(path, kb)
-    try:
-        schema = pa.schema([(c.name, arrow_type(c.kind)) for c in COLUMNS])
-        table = pa_json.read_json(
-            path,
-            read_options=pa_json.ReadOptions(block_size=16 << 20),  # fewer, larger chunks: faster here
-            parse_options=pa_json.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return _read_json_lines_slowly(path, ignore_unknown)
-    return _flat(table, "jsonl", ignore_unknown)
-
-
-def _read_json_lines_slowly(path: Path, ignore_unknown: bool) -> Cohort:
-    """Line by line, for files the column-wise reader refuses (a malformed line, a value of another type):
-    every line that decodes to an object becomes a row (values kept as found, so that the edge validator
-    names what is wrong), every other line an error row."""
-    rows: list[dict[str, Any]] = []
-    numbers: list[int] = []
-    errors: list[ErrorRow] = []
-    unknown: set[str] = set()
-    lines = JsonLines(path, errors)
-    for record, lineno, data in lines:
-        if not isinstance(data, dict):
-            errors.append(
-                ErrorRow(record, None, (f"line {lineno}: found {type(data).__name__}; expected a JSON object",))
-            )
-            continue
-        unknown |= set(data) - set(BY_NAME)
-        rows.append(data)
-        numbers.append(record)
-    problems = check_columns(sorted(unknown), ignore_unknown)
-    if problems:
-        raise InputError(problems)
-    table = _mixed_table(rows)
-    table = table.append_column(ROW, pa.array(numbers, type=pa.int64()))
-    return Cohort(table, "jsonl", errors, lines.count)
-
-
-def _mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
+def mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Columns of native type where every value fits, otherwise the column as JSON text of each value (the
     column-wise validator sends rows whose text it cannot read exactly to Python)."""
     cols = {}
@@ -397,7 +283,7 @@ def _as_text(kind: str, value: Any) -> str | None:
         return str(value)
     if kind in ("bool", "staged") and isinstance(value, bool):
         return "true" if value else "false"
-    if kind in ("enum_list", "id_list", "lines") and isinstance(value, list):
+    if kind in ("enum_list", "id_list", "lines", "raw") and isinstance(value, list):
         return json.dumps(value)
     return _OddValue.text(value)
 
@@ -422,27 +308,6 @@ class _OddValue:
 def restore_values(row: Mapping[str, Any]) -> dict[str, Any]:
     """A raw row as read, with values that did not fit their column's type given back as found."""
     return {k: _OddValue.restore(v) for k, v in row.items()}
-
-
-def _read_contract_lines(path: Path, kb: KnowledgeBase) -> Cohort:
-    """JSON lines of contract 1 objects: each line through the edge validator, exactly as one case."""
-    from rectoplan.adapters.case_json import parse_case
-
-    rows: list[dict[str, Any]] = []
-    numbers: list[int] = []
-    errors: list[ErrorRow] = []
-    drugs, procedures = kb.vocabulary.drugs, kb.vocabulary.procedures
-    lines = JsonLines(path, errors)
-    for record, _, data in lines:
-        try:
-            case = parse_case(data, drugs, procedures)
-        except CaseError as exc:
-            ident = data.get("id") if isinstance(data, dict) else None
-            errors.append(ErrorRow(record, ident if isinstance(ident, str) else None, tuple(exc.messages())))
-            continue
-        rows.append(flatten(case))
-        numbers.append(record)
-    return Cohort(canonical_table(rows, numbers), "jsonl-cases", errors, lines.count)
 
 
 def problems_text(problems: Iterable[Problem]) -> tuple[str, ...]:

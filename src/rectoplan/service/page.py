@@ -25,7 +25,7 @@ from rectoplan.adapters.render_html import case_in_words, environment, plan_view
 from rectoplan.core.errors import CaseError, Problem
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.examples import demo_cases, demo_notes
-from rectoplan.service.page_form import attach_errors, case_from_form, form_groups, walk
+from rectoplan.service.page_form import Node, attach_errors, case_from_form, form_groups, walk
 
 MAX_UPLOAD = 2_000_000
 
@@ -66,7 +66,10 @@ def render_page(
     for p in problems or []:
         errors[p.path] = f"{errors.get(p.path, '')} {_problem_text(p)}".strip()
     unplaced = attach_errors(groups, errors)
-    summary = [{"path": p.path or "(the case)", "text": _problem_text(p)} for p in problems or []]
+    summary = [
+        {"path": p.path or "(the case)", "text": _problem_text(p), "href": "#" + Node("text", p.path, "").ident}
+        for p in problems or []
+    ]
     return (
         environment()
         .get_template("page.html.j2")

@@ -137,3 +137,22 @@ def test_ecog_1_refractory_regorafenib_stays_preferred(make_case: Make, kb: Know
     history = lines([*FOLFOX, "panitumumab"], [*FOLFIRI, "bevacizumab"])
     options = offered(run(make_case, kb, prior=history))
     assert options["regorafenib"].strength == options["fruquintinib"].strength == "preferred"
+
+
+# --- earlier pelvic radiation: no standard-dose chemoradiation; hyperfractionated re-irradiation only ----
+RECURRENCE = {"primary": {"status": "resected"}, "metastases": [], "local_recurrence": {"resectability": "resectable"}}
+
+
+def test_prior_pelvic_radiation_excludes_standard_chemoradiation(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, prior={"pelvic_radiation": True}, **RECURRENCE)
+    excluded = {e.id: e for e in rec.excluded}
+    assert {"chemoradiation-capecitabine", "chemoradiation-fluorouracil"} <= set(excluded)
+    assert "hyperfractionated" in excluded["chemoradiation-capecitabine"].reasons[0]
+    reirradiation = offered(rec)["reirradiation-pelvis"]
+    assert "hyperfractionated" in reirradiation.rationale[0] and "expert centre" in reirradiation.rationale[0]
+
+
+def test_no_prior_pelvic_radiation_keeps_standard_chemoradiation(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, prior={"pelvic_radiation": False}, **RECURRENCE)
+    assert offered(rec)["chemoradiation-capecitabine"].strength == "preferred"
+    assert "reirradiation-pelvis" not in offered(rec)

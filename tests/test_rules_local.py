@@ -218,11 +218,11 @@ def test_s57_prior_pelvic_radiation_limits_chemoradiation(make_case: Build, kb: 
     fresh = option(run(make_case, kb, **isolated_recurrence("resectable")), "chemoradiation-capecitabine")
     assert fresh.strength == "preferred"
     assert not any(REIRRADIATION_WARNING in w or RT_UNKNOWN_WARNING in w for w in fresh.warnings)
-    after = option(
-        run(make_case, kb, **isolated_recurrence("resectable", prior=PRIOR_RT)), "chemoradiation-capecitabine"
-    )
-    assert after.strength == "consider"
-    assert any(REIRRADIATION_WARNING in w for w in after.warnings)
+    # after earlier pelvic radiation, standard-dose chemoradiation is excluded: only re-irradiation fits
+    after = listed(run(make_case, kb, **isolated_recurrence("resectable", prior=PRIOR_RT)))[
+        "chemoradiation-capecitabine"
+    ]
+    assert not after.held and after.rules == ("chemoradiation-capecitabine-not-after-pelvic-rt",)
     unknown = option(
         run(make_case, kb, **isolated_recurrence("resectable", prior={"pelvic_radiation": None})),
         "chemoradiation-fluorouracil",

@@ -96,9 +96,12 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 
 
 def cmd_handout(args: argparse.Namespace) -> int:
+    from rectoplan.adapters.files import OutputError, check_output_file, write_file
     from rectoplan.adapters.handout import handout_html, handout_pdf
 
-    try:
+    out = Path(args.output)
+    try:  # before any work: '-', an unknown suffix, a link or an unwritable folder is an input error
+        check_output_file(out, (".pdf", ".html", ".htm"))
         kb = default_knowledge()
         case, _, issues = load_case(args.case, kb)
         rec = api.recommend(case, kb, what_if=False)
@@ -106,14 +109,11 @@ def cmd_handout(args: argparse.Namespace) -> int:
         return _fail(exc.problems)
     for issue in issues:
         print(f"warning: {issue.message()}", file=sys.stderr)
-    out = Path(args.output)
-    try:
-        if out.suffix.lower() in (".html", ".htm"):
-            out.write_text(handout_html(rec, kb), encoding="utf-8")
-        else:
-            out.write_bytes(handout_pdf(rec, kb))
-    except OSError as exc:
-        return _fail([Problem(str(out), exc.strerror or type(exc).__name__, "a writable output file")])
+    try:  # a temporary file renamed into place: whole or not at all, never through a link
+        html = out.suffix.lower() in (".html", ".htm")
+        write_file(out, handout_html(rec, kb).encode() if html else handout_pdf(rec, kb))
+    except OutputError as exc:
+        return _fail(exc.problems)
     except ModuleNotFoundError as exc:
         return _fail([Problem("--output", "a PDF was asked for", f"the 'handout' extra installed ({exc.name})")])
     print(f"handout written to {out}", file=sys.stderr)

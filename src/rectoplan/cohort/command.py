@@ -4,8 +4,9 @@
 
 Writes OUTDIR/results.parquet (one row per valid case), OUTDIR/errors.parquet (one row per rejected case:
 row, id, message), OUTDIR/explanations.parquet and OUTDIR/report.{json,html}. A bad row never stops the
-run; an input that cannot be read at all (missing file, unknown format or column) exits 2 with one line
-per problem on stderr and nothing on stdout.
+run; an input that cannot be read at all (missing file, unknown format or column) or an output folder that
+cannot be written (checked first) exits 2 with one line per problem on stderr and nothing on stdout. Files
+are made in a staging folder and moved into OUTDIR when the run succeeds (never through a link).
 """
 
 from __future__ import annotations
@@ -17,7 +18,21 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from rectoplan.adapters.files import OutputError, OutputFolder
+
 ENGINES = ("polars", "duckdb", "spark", "python")
+# Every file a cohort run may write in OUTDIR (cohort.output, cohort.compare, Spark's results folder). A run
+# replaces those it writes and removes those it does not (a stale compare.parquet or warnings.parquet of
+# an earlier run would otherwise sit next to the new results as if it described them).
+OUTPUTS = (
+    "results.parquet",
+    "errors.parquet",
+    "explanations.parquet",
+    "report.json",
+    "report.html",
+    "warnings.parquet",
+    "compare.parquet",
+)
 
 
 def register(commands: Any, kb_commands: Any) -> None:
@@ -93,6 +108,25 @@ def _fail(problems: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The output folder is checked (and its staging folder made) before any work: an unwritable folder
+    # must fail now, not after the whole computation.
+    folder = OutputFolder(Path(args.output), OUTPUTS, folders=("results.parquet",))
+    try:
+        staging = folder.prepare()
+    except OutputError as exc:
+        return _fail(exc.messages())
+    try:
+        return _run(args, folder, staging)
+    except OutputError as exc:
+        return _fail(exc.messages())
+    except OSError as exc:  # a full disk, a folder removed under the run
+        found = (exc.strerror or type(exc).__name__).lower()
+        return _fail([f"{args.output}: found {found} while writing; expected a writable folder with room"])
+    finally:
+        folder.discard()  # whatever happened, nothing of this run is left behind but what was published
+
+
+def _run(args: argparse.Namespace, folder: OutputFolder, staging: Path) -> int:
     from rectoplan.cohort.readers import InputError
     from rectoplan.core.errors import KnowledgeError
     from rectoplan.kb.loader import default_knowledge, load_knowledge
@@ -129,15 +163,18 @@ def run(args: argparse.Namespace) -> int:
                 from rectoplan.cohort.spark_run import spark_session
 
                 spark = spark_session()
+            # Every file is made in the staging folder and moved into OUTDIR at the end (see
+            # rectoplan.adapters.files): never written through a link, and a failed run leaves OUTDIR as it was.
             result = run_cohort(
-                source, kb, args.engine, progress, args.ignore_unknown_columns, spark=spark, outdir=outdir
+                source, kb, args.engine, progress, args.ignore_unknown_columns, spark=spark, outdir=staging
             )
             extra = None
             if old_kb is not None:
                 from rectoplan.cohort.compare import compare_run
 
-                extra = compare_run(result, old_kb, outdir, args.compare_kb, progress)
-            data = write_outputs(result, outdir, str(source), extra)
+                extra = compare_run(result, old_kb, staging, args.compare_kb, progress)
+            data = write_outputs(result, staging, str(source), extra)
+            folder.publish()
     except InputError as exc:
         return _fail(exc.problems)
     counts = data["counts"]

@@ -156,3 +156,30 @@ def test_no_prior_pelvic_radiation_keeps_standard_chemoradiation(make_case: Make
     rec = run(make_case, kb, prior={"pelvic_radiation": False}, **RECURRENCE)
     assert offered(rec)["chemoradiation-capecitabine"].strength == "preferred"
     assert "reirradiation-pelvis" not in offered(rec)
+
+
+# --- figures: T-DXd dose and lung warning, TRANSMET by intention to treat, the seed's "double survival" -----
+def test_trastuzumab_deruxtecan_at_5_4_mg_kg_with_lung_warning(make_case: Make, kb: KnowledgeBase) -> None:
+    option = kb.option("trastuzumab-deruxtecan")
+    assert "5.4 mg/kg" in option.details and "6.4 mg/kg" not in option.details.split("against")[0]
+    rec = run(
+        make_case,
+        kb,
+        biomarkers={"her2": "positive"},
+        prior=lines([*FOLFOX, "bevacizumab"], [*FOLFIRI, "bevacizumab"], ["tucatinib", "trastuzumab"]),
+    )
+    tdxd = offered(rec)["trastuzumab-deruxtecan"]
+    assert any("interstitial lung disease" in w for w in tdxd.warnings)
+    assert not any("interstitial lung disease" in w for o in rec.options if o.id != tdxd.id for w in o.warnings)
+
+
+def test_transmet_survival_is_given_by_intention_to_treat(kb: KnowledgeBase) -> None:
+    option = kb.option("liver-transplantation")
+    assert "57% versus 13%" in option.details and "intention to treat" in option.details
+    assert all("73%" not in s.because or "intention" in s.because for s in option.settings)
+
+
+def test_double_survival_quote_no_longer_backs_beacon(kb: KnowledgeBase) -> None:
+    cites = [c for s in kb.option("encorafenib-cetuximab").settings for c in s.base_cite]
+    assert not any("double survival" in c.quote for c in cites)
+    assert any(c.source == "beacon" for c in cites)

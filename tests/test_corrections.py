@@ -183,3 +183,17 @@ def test_double_survival_quote_no_longer_backs_beacon(kb: KnowledgeBase) -> None
     cites = [c for s in kb.option("encorafenib-cetuximab").settings for c in s.base_cite]
     assert not any("double survival" in c.quote for c in cites)
     assert any(c.source == "beacon" for c in cites)
+
+
+# --- MSI-H with BRAF V600E: sporadic, not Lynch syndrome ------------------------------------------------
+def test_msi_h_with_braf_v600e_is_not_referred_as_lynch(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h", "braf": "v600e"})
+    text = " ".join(rec.warnings)
+    assert "sporadic" in text and "refer for genetic counselling and germline testing" not in text
+
+
+def test_msi_h_with_braf_wild_type_is_referred_for_lynch(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"})
+    assert any("refer for genetic counselling and germline testing" in w for w in rec.warnings)
+    unknown = run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h", "braf": None})
+    assert any("test BRAF V600E (or MLH1 promoter methylation)" in w for w in unknown.warnings)

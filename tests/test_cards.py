@@ -61,7 +61,8 @@ def test_patient_view_is_one_plan_card_then_safety_warnings(kb: KnowledgeBase) -
 def test_plan_card_names_tests_by_title_and_links_the_primary_reference(kb: KnowledgeBase) -> None:
     rec = recommend(merge(BASE_CASE, {"biomarkers": {"her2": None}}), kb, what_if=False)
     plan = cards_for(rec, SOURCE, None, None, kb.vocabulary.display)[0]
-    assert kb.vocabulary.display("her2") in plan["detail"] and "Held back until" in plan["detail"]
+    assert rec.tests_needed and kb.vocabulary.display("her2") in plan["detail"]
+    assert ("Held back until" in plan["detail"]) == any(x.held for x in rec.excluded)
     data = rec.to_dict()
     data["options"][0]["sources"] = [{"ref": "seed.txt"}]  # a bare file name: the knowledge base instead
     assert primary_source(data, SOURCE) == SOURCE

@@ -23,7 +23,7 @@ def _sources(cites: tuple[Citation, ...]) -> list[dict[str, Any]]:
     """
     seen: set[tuple[str, str]] = set()
     out = []
-    for c in cites:
+    for c in sorted(cites, key=lambda c: not c.primary):  # trials, labels and guidelines before patient pages
         if c.shown and (c.source, c.quote) not in seen:
             seen.add((c.source, c.quote))
             out.append(c.to_dict())

@@ -197,3 +197,20 @@ def test_msi_h_with_braf_wild_type_is_referred_for_lynch(make_case: Make, kb: Kn
     assert any("refer for genetic counselling and germline testing" in w for w in rec.warnings)
     unknown = run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h", "braf": None})
     assert any("test BRAF V600E (or MLH1 promoter methylation)" in w for w in unknown.warnings)
+
+
+# --- nivolumab alone is not a first-line option; peritoneal disease: cytoreduction, HIPEC optional -------
+def test_nivolumab_alone_not_offered_first_line(make_case: Make, kb: KnowledgeBase) -> None:
+    assert "nivolumab" not in offered(run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}))
+    later = run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}, prior=lines([*FOLFOX, "bevacizumab"]))
+    assert "nivolumab" in offered(later)
+
+
+def test_peritoneal_disease_gets_cytoreduction_not_a_hipec_package(make_case: Make, kb: KnowledgeBase) -> None:
+    peritoneum = [{"site": "peritoneum", "count": 3, "resectability": "resectable"}]
+    crs = offered(run(make_case, kb, primary={"status": "resected"}, metastases=peritoneum))["crs-hipec"]
+    assert crs.components == ("cytoreductive_surgery",) and "with or without HIPEC" in crs.title
+    assert "PRODIGE 7" in crs.rationale[0]
+    assert "prodige-7" in {s["id"] for s in crs.to_dict()["sources"]}
+    liver = offered(run(make_case, kb, metastases=[{"site": "liver", "count": 1, "resectability": "resectable"}]))
+    assert "crs-hipec" not in liver

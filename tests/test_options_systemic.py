@@ -172,7 +172,7 @@ def test_c10_c14_immunotherapy_ranks_ahead_of_every_chemotherapy(make_case: Make
     rec = systemic(run(make_case, kb, biomarkers={"mmr": "dmmr_msi_h"}))
     first_chemo = min(o.rank for o in rec if has_class(kb, o, "chemotherapy"))
     io = [o for o in rec if has_class(kb, o, "checkpoint_inhibitor")]
-    assert {o.id for o in io} == {"pembrolizumab", "nivolumab-ipilimumab", "nivolumab"}
+    assert {o.id for o in io} == {"pembrolizumab", "nivolumab-ipilimumab"}  # nivolumab alone: not first line
     assert all(o.rank < first_chemo for o in io)
     unknown = run(make_case, kb, biomarkers={"mmr": None})
     assert listed(unknown)["pembrolizumab"].held and "mmr" in {t.test for t in unknown.tests_needed}

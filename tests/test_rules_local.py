@@ -605,7 +605,8 @@ def test_c92_liver_transplantation_highly_selected(make_case: Build, kb: Knowled
 def test_c97_crs_hipec_for_resectable_peritoneal_metastases(make_case: Build, kb: KnowledgeBase) -> None:
     peritoneum = [{"site": "peritoneum", "count": 3, "resectability": "resectable"}]
     crs = option(run(make_case, kb, primary=RESECTED, metastases=peritoneum), "crs-hipec")
-    assert set(crs.components) == {"cytoreductive_surgery", "hipec"}
+    assert set(crs.components) == {"cytoreductive_surgery"}  # HIPEC optional: no survival gain in PRODIGE 7
+    assert "PRODIGE 7" in crs.rationale[0]
     assert (crs.strength, crs.intent) == ("alternative", "curative")
     assert "crs-hipec" not in offered(
         run(make_case, kb, primary=RESECTED, metastases=[{**peritoneum[0], "resectability": "unresectable"}])

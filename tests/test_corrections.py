@@ -214,3 +214,18 @@ def test_peritoneal_disease_gets_cytoreduction_not_a_hipec_package(make_case: Ma
     assert "prodige-7" in {s["id"] for s in crs.to_dict()["sources"]}
     liver = offered(run(make_case, kb, metastases=[{"site": "liver", "count": 1, "resectability": "resectable"}]))
     assert "crs-hipec" not in liver
+
+
+# --- DPYD poor metaboliser: fluoropyrimidine-free options, raltitrexed with its availability -------------
+def test_dpyd_poor_offers_fluoropyrimidine_free_options(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, health={"dpyd": "poor"})
+    options = offered(rec)
+    assert {"irinotecan-cetuximab", "raltitrexed", "irinotecan"} <= set(options)
+    assert "availability differs by country" in options["raltitrexed"].rationale[0]
+    fluoro = {d for d, v in kb.vocabulary.drugs.items() if "fluoropyrimidine" in v.classes} - {"floxuridine"}
+    assert not [o.id for o in rec.options if fluoro & set(o.components)]
+    assert any("safety with DPD deficiency is not established" in w for w in options["hai-floxuridine"].warnings)
+
+
+def test_dpyd_normal_keeps_irinotecan_cetuximab_out_of_first_line(make_case: Make, kb: KnowledgeBase) -> None:
+    assert "irinotecan-cetuximab" not in offered(run(make_case, kb))

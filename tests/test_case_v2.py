@@ -110,7 +110,12 @@ def test_ongoing_folfox_panitumumab_is_continued_with_maintenance(kb: KnowledgeB
     assert "maintenance-fluorouracil-panitumumab" in options
     switch = options["folfiri-bevacizumab"]
     assert switch.rationale[0].startswith("At progression")
-    assert switch.rank > options["maintenance-fluorouracil-panitumumab"].rank
+    assert options["maintenance-fluorouracil-panitumumab"].strength == "consider"  # induction time unknown
+    course = {**line, "setting": "advanced", "status": "ongoing", "start_months_ago": 5}
+    course.pop("stopped_for")
+    options = _offered(recommend(validate_case(_with_courses([course]), kb), kb))
+    maintenance = options["maintenance-fluorouracil-panitumumab"]
+    assert maintenance.strength == "alternative" and maintenance.rank < options["folfiri"].rank
 
 
 def test_maintenance_course_merges_into_its_induction_line(kb: KnowledgeBase) -> None:

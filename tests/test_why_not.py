@@ -117,11 +117,21 @@ def test_a_filled_in_history_is_one_chemotherapy_drug_when_any_line_will_do(
     kb: KnowledgeBase, engine: Engine, make_case: Callable[..., Case]
 ) -> None:
     example = Path(cli.__file__).parent / "examples" / "unresectable-multisite.json"  # BRAF wild-type, first line
-    case = api.validate_case(json.loads(example.read_text()), kb)
+    data = json.loads(example.read_text())
+    data["prior"].pop("systemic_lines")  # the history is not recorded: it may be filled in
+    case = api.validate_case(data, kb)
     answer = why_not(case, kb, "encorafenib-cetuximab", engine=engine)  # needs V600E and earlier treatment
     assert answer.changes and answer.verified[0]
     (line,) = answer.cases[0]["prior"]["systemic_lines"]
     assert len(line["agents"]) == 1 and "chemotherapy" in kb.drug_classes[line["agents"][0]]
+
+
+def test_a_recorded_history_is_never_rewritten(kb: KnowledgeBase, engine: Engine) -> None:
+    """No treatment given means no earlier line can be added: the past is not a change to propose."""
+    example = Path(cli.__file__).parent / "examples" / "unresectable-multisite.json"  # no earlier line
+    case = api.validate_case(json.loads(example.read_text()), kb)
+    answer = why_not(case, kb, "encorafenib-cetuximab", engine=engine)
+    assert answer.changes == []
 
 
 def test_changes_to_a_lesion_show_its_values_not_the_whole_entry(
@@ -197,13 +207,14 @@ def test_an_option_no_case_can_reach_says_so(tmp_path: Path, capsys: pytest.Capt
   kind: supportive
   components: [best_supportive_care]
   patient: Planted for a test.
-  cite: [{brief: S-04}]
+  evidence: guideline_consensus
+  cite: [{brief: S-04}, {ref: nccn-patient-rectal}]
   settings:
     - when: {all: [{fact: ecog, ge: 3}, {fact: ecog, le: 1}]}
       phase: any
       strength: consider
       because: Planted for a test; no case satisfies this.
-      cite: [{brief: S-04}]
+      cite: [{brief: S-04}, {ref: nccn-patient-rectal}]
 """
     (root / "options" / "99_planted.yaml").write_text(planted, encoding="utf-8")
     case = tmp_path / "case.json"

@@ -3,8 +3,9 @@
 With a line still being given (`prior.ongoing_line`), the line count includes it, so the rules already
 rank the next line's options (second line after an ongoing first line). What changes is their meaning:
 the care team continues the current treatment (the case-level warning `ongoing-line` says so, and the
-maintenance options rank as first line), and these options wait for progression or intolerance. Their
-rationale says so first, and the summary leads with "continue".
+maintenance options rank first: knowledge/options/15_continuation.yaml), and these options wait for
+progression or intolerance. Their rationale says so first, and the summary leads with "continue". The
+ranks themselves are the rules' (the same in cohort mode).
 """
 
 from __future__ import annotations
@@ -32,7 +33,5 @@ def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
     """`rec` as the plan for a patient whose line is ongoing (unchanged when no line is ongoing)."""
     if facts.get("prior.ongoing_line") is not True:
         return rec
-    now = [o for o in rec.options if not _waits(o)]
-    later = [_at_progression(o) for o in rec.options if _waits(o)]
-    options = tuple(o._replace(rank=i) for i, o in enumerate([*now, *later], start=1))
+    options = tuple(_at_progression(o) for o in rec.options)
     return rec._replace(options=options, summary=f"{CONTINUE} At progression: {rec.summary}")

@@ -226,7 +226,11 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     return out
 
 
-# A HER2 test result also sets HER2 status: probing HER2 status itself covers it.
+# A HER2 test result also sets HER2 status: probing HER2 status itself covers it. The patient's wishes and
+# comorbidities are what the team records when present; their absence is "not recorded", and listing
+# "if the patient declined chemotherapy" under every plan would bury the tests and waits that matter.
+# The treatment history is the past, not a test to order: of its facts only the time on an ongoing line
+# (a wait: maintenance after 4-6 months of induction) is probed.
 _NOT_PROBED = frozenset({"biomarkers.her2_result"})
 
 
@@ -253,9 +257,13 @@ def _rule_facts(kb: KnowledgeBase) -> frozenset[str]:
 def _declared_probes(case: Case, kb: KnowledgeBase, cuts: dict[str, set[int]]) -> list[Probe]:
     """Probes of the unknown declared fields (`rectoplan.core.fields`) that a rule reads."""
     read = _rule_facts(kb)
+    lines = case.prior.systemic_lines
     out: list[Probe] = []
     for f in DECLARED:
-        if f.fact not in read or f.fact in _NOT_PROBED or case.value(f.fact) is not None:
+        wait = f.fact == "prior.months_on_current_line" and bool(lines) and lines[-1].stopped_for == "ongoing"
+        if (f.path[0] != "biomarkers" and not wait) or f.fact in _NOT_PROBED:
+            continue
+        if f.fact not in read or case.value(f.fact) is not None:
             continue
         if f.kind == "int":
             out += _int_probes(f.fact, f.low, f.high, cuts.get(f.fact, set()), None, case)

@@ -229,3 +229,30 @@ def test_dpyd_poor_offers_fluoropyrimidine_free_options(make_case: Make, kb: Kno
 
 def test_dpyd_normal_keeps_irinotecan_cetuximab_out_of_first_line(make_case: Make, kb: KnowledgeBase) -> None:
     assert "irinotecan-cetuximab" not in offered(run(make_case, kb))
+
+
+# --- intent covers the multimodal path: isolated local recurrence made resectable by chemoradiation ------
+def test_isolated_recurrence_downstaged_by_chemoradiation_is_curative(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(
+        make_case,
+        kb,
+        primary={"status": "resected"},
+        metastases=[],
+        local_recurrence={"resectability": "potentially_resectable"},
+    )
+    assert rec.intent == "curative" and rec.intent_rule == "intent-curative-local-recurrence"
+    options = offered(rec)
+    assert options["pelvic-exenteration"].setting == "pelvic-exenteration-after-downstaging"
+    assert options["chemoradiation-capecitabine"].rank < options["pelvic-exenteration"].rank
+
+
+def test_recurrence_with_distant_metastases_stays_conversion(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(
+        make_case,
+        kb,
+        primary={"status": "resected"},
+        metastases=[{"site": "liver", "count": 2, "resectability": "potentially_resectable"}],
+        local_recurrence={"resectability": "potentially_resectable"},
+    )
+    assert rec.intent == "conversion"
+    assert "pelvic-exenteration" not in offered(rec)

@@ -189,7 +189,8 @@ def test_s54_chemoradiation_before_surgery_for_the_rectal_tumour(make_case: Buil
 
 
 def test_s54_s84_chemoradiation_preferred_for_isolated_pelvic_recurrence(make_case: Build, kb: KnowledgeBase) -> None:
-    for resectability, intent in (("resectable", "curative"), ("potentially_resectable", "conversion")):
+    # a recurrence that chemoradiation may make resectable is a curative plan too (multimodal intent)
+    for resectability, intent in (("resectable", "curative"), ("potentially_resectable", "curative")):
         crt = option(run(make_case, kb, **isolated_recurrence(resectability)), "chemoradiation-capecitabine")
         assert (crt.strength, crt.phase, crt.intent) == ("preferred", "neoadjuvant", intent)
     # distant staging unknown: never planned as if the recurrence were the only disease
@@ -490,7 +491,8 @@ def test_s78_c100_pelvic_exenteration_for_resectable_recurrence(make_case: Build
     exenteration = option(rec, "pelvic-exenteration")
     assert set(exenteration.components) == {"pelvic_exenteration", "colostomy", "urinary_diversion"}
     assert (exenteration.strength, exenteration.intent) == ("preferred", "curative")
-    assert "pelvic-exenteration" not in offered(run(make_case, kb, **isolated_recurrence("potentially_resectable")))
+    downstaging = option(run(make_case, kb, **isolated_recurrence("potentially_resectable")), "pelvic-exenteration")
+    assert downstaging.setting == "pelvic-exenteration-after-downstaging"  # planned after chemoradiation
     with_lung = run(
         make_case,
         kb,

@@ -114,12 +114,17 @@ class JsonLines:
 
 
 def _first_object(data: bytes) -> Any:
-    for raw in _BREAK.split(data):
-        if raw.strip():
+    """The first non-blank line decoded (it tells case objects from flattened rows), or None."""
+    start = 0
+    while start < len(data):
+        m = _BREAK.search(data, start)
+        end = m.start() if m else len(data)
+        if data[start:end].strip():
             try:
-                return json.loads(raw.decode("utf-8-sig"))
+                return json.loads(data[start:end].decode("utf-8-sig"))
             except (ValueError, RecursionError):
                 return None
+        start = m.end() if m else len(data)
     return None
 
 
@@ -144,7 +149,7 @@ def read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Coho
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return _read_slowly(data, kb, ignore_unknown)
     unknown = [name for name in table.column_names if name not in BY_NAME]
-    if table.num_rows != count_lines(data.rstrip()) or (unknown and not ignore_unknown):
+    if table.num_rows != count_lines(data) or (unknown and not ignore_unknown):
         return _read_slowly(data, kb, ignore_unknown)
     return flat_cohort(table, "jsonl", ignore_unknown)
 

@@ -91,7 +91,7 @@ def test_every_problem_gets_its_own_line(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["recommend", "/nonexistent/case.json"], capsys)
-    assert code == 2 and out == "" and "No such file" in err
+    assert code == 2 and out == "" and "found no such file;" in err
 
 
 def test_demo_runs_every_example_with_fitting_top_options(capsys: pytest.CaptureFixture[str]) -> None:

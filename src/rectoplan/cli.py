@@ -8,7 +8,9 @@ and import their heavy dependencies only when run, so `rectoplan --help` never n
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +27,36 @@ from rectoplan.kb.loader import default_knowledge, load_knowledge
 PLUGINS = ("rectoplan.service.command", "rectoplan.cohort.command", "rectoplan.verify.command")
 MAX_INPUT_BYTES = 20 * 1024 * 1024
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+# The extra that brings each optional top-level module (pyproject.toml): a base install (`pip install
+# rectoplan`) that reaches one of them says what to install instead of a ModuleNotFoundError traceback.
+EXTRAS = {
+    "fhir": "fhir",
+    "fastapi": "service",
+    "starlette": "service",
+    "uvicorn": "service",
+    "httptools": "service",
+    "jwt": "service",
+    "httpx": "service",
+    "multipart": "service",
+    "duckdb": "cohort",
+    "polars": "cohort",
+    "pyarrow": "cohort",
+    "numpy": "cohort",
+    "rich": "cohort",
+    "pyspark": "spark",
+    "z3": "verify",
+    "weasyprint": "handout",
+}
+# OS errors in words (the raw strerror reads "found No such file or directory").
+_OS_ERRORS = {
+    errno.ENOENT: "no such file",
+    errno.EISDIR: "a folder, not a file",
+    errno.EACCES: "a file this user may not read",
+    errno.EPERM: "a file this user may not read",
+    errno.ENOTDIR: "a path through something that is not a folder",
+    errno.ENAMETOOLONG: "a file name too long for the system",
+    errno.ELOOP: "a chain of links that never ends",
+}
 
 
 def _fail(problems: list[Problem], stream: TextIO | None = None) -> int:
@@ -42,23 +74,45 @@ def read_input(path: str) -> object:
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
-        raise CaseError([Problem(path, exc.strerror or type(exc).__name__, "a readable JSON file")]) from None
+        found = _OS_ERRORS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
+        raise CaseError([Problem(path, found, "a readable JSON file (a case or a FHIR Bundle)")]) from None
     if len(raw) > MAX_INPUT_BYTES:
         raise CaseError([Problem(path, "more than 20 MiB", "a case or bundle of at most 20 MiB")])
     return decode_json(raw)
 
 
+def _not_a_case(data: dict[str, Any]) -> Problem | None:
+    """A CDS Hooks request is a common mistake to give `recommend`: say what it is, not "unknown field hook"."""
+    if isinstance(data.get("hook"), str) and ("hookInstance" in data or "context" in data):
+        return Problem(
+            "hook",
+            f"a CDS Hooks request (hook {str(data['hook'])[:40]!r}), not a case",
+            "a case (rectoplan.case JSON) or a FHIR R4 Bundle; a CDS Hooks request is answered by "
+            "`rectoplan serve` (POST /cds-services/rectoplan-options), or give its prefetch resources as a Bundle",
+        )
+    return None
+
+
 def load_case(path: str, kb: KnowledgeBase) -> tuple[Any, dict[str, Any] | None, list[Problem]]:
     """A case from contract 1 JSON or a FHIR R4 Bundle; returns (case, input provenance, warnings)."""
     data = read_input(path)
+    if isinstance(data, dict) and (wrong := _not_a_case(data)) is not None:
+        raise CaseError([wrong])
     if isinstance(data, dict) and data.get("resourceType") is not None:
         if data.get("resourceType") != "Bundle":
             raise CaseError([Problem("resourceType", repr(data.get("resourceType")), "'Bundle' (a FHIR R4 Bundle)")])
-        try:
+        try:  # the FHIR models are imported lazily, on first parse: check for them before any work
+            importlib.import_module("fhir.resources.R4B")
             fhir = importlib.import_module("rectoplan.adapters.fhir_mcode")
         except ModuleNotFoundError as exc:
             raise CaseError(
-                [Problem("resourceType", "a FHIR Bundle", f"the 'fhir' extra installed ({exc.name})")]
+                [
+                    Problem(
+                        "resourceType",
+                        f"a FHIR Bundle, but no module {exc.name!r} to read it",
+                        "the 'fhir' extra installed (pip install 'rectoplan[fhir]')",
+                    )
+                ]
             ) from None
         imported = fhir.case_from_bundle(data)
         case = api.validate_case(imported.case, kb)
@@ -69,6 +123,18 @@ def load_case(path: str, kb: KnowledgeBase) -> tuple[Any, dict[str, Any] | None,
         }
         return case, provenance, list(imported.issues)
     return api.validate_case(data, kb), None, []
+
+
+def use_color(flag: bool | None) -> bool:
+    """--color / --no-color win; otherwise colour only on a terminal that shows it.
+
+    NO_COLOR (any non-empty value, no-color.org) and TERM=dumb (an editor's shell, a serial console) turn
+    it off: escape codes there are noise that hides the text."""
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -91,7 +157,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     elif args.format == "html":
         print(render_html(rec, kb, provenance))
     else:
-        print(render_text(rec, kb, provenance, color=args.color))
+        print(render_text(rec, kb, provenance, color=use_color(args.color)))
     return 0
 
 
@@ -137,7 +203,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if i:
             print()
         print(f"#### Example {i + 1}/{len(cases)}: {name} — {notes.get(name, '')}")
-        print(render_text(rec, kb, None, color=args.color, brief=not args.full))
+        full = f"rectoplan demo --case {name} --full"  # a command that runs, wherever rectoplan is installed
+        print(render_text(rec, kb, None, color=use_color(args.color), brief=not args.full, full_command=full))
     return 0
 
 
@@ -223,6 +290,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.problems)
     except BrokenPipeError:
         return 0
+    except ModuleNotFoundError as exc:  # a base install reached an optional part: name the extra to install
+        extra = EXTRAS.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        return _fail(
+            [
+                Problem(
+                    f"rectoplan {args.command}",
+                    f"no module {exc.name!r}",
+                    f"the '{extra}' extra installed (pip install 'rectoplan[{extra}]')",
+                )
+            ]
+        )
     return code
 
 

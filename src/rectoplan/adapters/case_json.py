@@ -73,6 +73,7 @@ class MetastasisIn(_Model):
     site: Site
     count: Annotated[int, Field(ge=1, le=1000)] | None = None
     resectability: Resectability | None = None
+    largest_mm: Annotated[int, Field(ge=1, le=300)] | None = None
 
 
 class _BiomarkersBase(_Model):
@@ -221,7 +222,13 @@ def _problems_from(exc: ValidationError) -> list[Problem]:
             )
             continue
         found = "nothing" if err["type"] == "missing" else _found(err.get("input"))
-        problems.append(Problem(path, found, _expected(err)))
+        near = []
+        if err["type"] in ("literal_error", "enum") and isinstance(err.get("input"), str):
+            # a misspelt value ('livr', 'mutnat'): the allowed ones are quoted in ctx "'a', 'b' or 'c'"
+            allowed = str((err.get("ctx") or {}).get("expected", "")).split("'")[1::2]
+            lowered = {a.lower(): a for a in allowed}
+            near = [lowered[m] for m in difflib.get_close_matches(err["input"].lower(), list(lowered), n=1)]
+        problems.append(Problem(path, found, _expected(err), f"did you mean {near[0]!r}?" if near else ""))
     return problems
 
 
@@ -392,7 +399,7 @@ def _to_case(c: CaseIn, d: _Derived) -> Case:
         metastases=(
             None
             if c.metastases is None
-            else tuple(Metastasis(m.site, m.count, _unknown(m.resectability)) for m in c.metastases)
+            else tuple(Metastasis(m.site, m.count, _unknown(m.resectability), m.largest_mm) for m in c.metastases)
         ),
         biomarkers=Biomarkers(
             kras=_unknown(b.kras),

@@ -27,6 +27,7 @@ class _Out:
         self.lines: list[str] = []
 
     def style(self, text: str, *names: str) -> str:
+        names = tuple(n for n in names if n)  # "" = no style (a KeyError under a real terminal, issue 13)
         if not self.color or not names:
             return text
         codes = ";".join(_STYLES[n] for n in names)
@@ -57,7 +58,9 @@ def render_text(
     provenance: dict[str, Any] | None = None,
     color: bool | None = None,
     brief: bool = False,
+    full_command: str = "rectoplan demo --full",
 ) -> str:
+    """`full_command`: the command that prints every option, named when `brief` leaves some out."""
     out = _Out(sys.stdout.isatty() if color is None else color)
     out.lines.append(out.style(f"rectoplan — case {rec.case_id} — knowledge {rec.knowledge_version}", "dim"))
     out.wrap(rec.summary, 0, "", "bold")
@@ -88,7 +91,7 @@ def render_text(
 
     if len(shown) < len(rec.options):
         out.wrap(
-            f"... and {len(rec.options) - len(shown)} more options (full list: rectoplan recommend --format text)",
+            f"... and {len(rec.options) - len(shown)} more options (full list: {full_command})",
             2,
         )
     excluded = [e for e in rec.excluded if not e.held]

@@ -256,3 +256,25 @@ def test_recurrence_with_distant_metastases_stays_conversion(make_case: Make, kb
     )
     assert rec.intent == "conversion"
     assert "pelvic-exenteration" not in offered(rec)
+
+
+# --- lesion count limits for ablation (COLLISION: up to 10) and liver SBRT (1-3 lesions) ---------------
+def liver(count: int | None) -> list[dict[str, Any]]:
+    lesion: dict[str, Any] = {"site": "liver", "resectability": "unresectable"}
+    return [lesion if count is None else {**lesion, "count": count}]
+
+
+def test_many_liver_lesions_exclude_ablation_and_sbrt(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, metastases=liver(20))
+    excluded = {e.id: e for e in rec.excluded if not e.held}
+    assert {"radiofrequency-ablation", "microwave-ablation", "cryotherapy", "sbrt-liver"} <= set(excluded)
+    eight = run(make_case, kb, metastases=liver(8))
+    assert "radiofrequency-ablation" in offered(eight) and "sbrt-liver" not in offered(eight)
+
+
+def test_few_liver_lesions_keep_ablation_and_sbrt(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, metastases=liver(2)))
+    assert {"radiofrequency-ablation", "sbrt-liver"} <= set(options)
+    unknown = run(make_case, kb, metastases=liver(None))
+    held = {e.id for e in unknown.excluded if e.held}
+    assert {"radiofrequency-ablation", "sbrt-liver"} <= held  # an unknown count is never favourable

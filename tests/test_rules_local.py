@@ -451,7 +451,10 @@ def test_s73_potentially_resectable_liver_starts_with_systemic(make_case: Build,
 
 
 def test_s74_s75_other_liver_directed_therapies(make_case: Build, kb: KnowledgeBase) -> None:
-    rec = run(make_case, kb, primary=RESECTED)
+    # three lesions: within both the ablation (up to 10) and the SBRT (1-3) limits
+    rec = run(
+        make_case, kb, primary=RESECTED, metastases=[{"site": "liver", "count": 3, "resectability": "unresectable"}]
+    )
     by_id = {o.id: o for o in kb.options}
     for option_id in ("radiofrequency-ablation", "microwave-ablation", "cryotherapy", "sbrt-liver"):
         assert option(rec, option_id).strength == "consider"

@@ -216,6 +216,16 @@ def test_declared_fields_are_validated_with_their_domain(kb: KnowledgeBase) -> N
     assert "did you mean 'neuropathy_grade'?" in found[0]
 
 
+def test_largest_lesion_per_site(kb: KnowledgeBase) -> None:
+    mets = [{"site": "other", "count": 1, "largest_mm": 12}, {"site": "other", "count": 2, "largest_mm": 30}]
+    case = validate_case(_v2(metastases=[{"site": "liver", "count": 2, "largest_mm": 18}, *mets]), kb)
+    facts = case_facts(case, kb.resistance_class, kb.drug_classes)
+    assert facts["metastases.liver.largest_mm"] == 18 and facts["metastases.other.largest_mm"] == 30
+    assert facts["metastases.lung.largest_mm"] == 0
+    case = validate_case(_v2(metastases=[{"site": "liver", "count": 2}]), kb)
+    assert case_facts(case, kb.resistance_class, kb.drug_classes)["metastases.liver.largest_mm"] is None
+
+
 def test_contract_1_cases_still_read(kb: KnowledgeBase) -> None:
     case = parse_case(BASE_CASE, kb.vocabulary.drugs, kb.vocabulary.procedures)
     assert case.declared == ()
@@ -237,6 +247,7 @@ def test_v2_cohort_rows_give_the_per_case_result_on_every_engine(kb: KnowledgeBa
     rows[1]["advanced_disease_date"] = None
     rows[2]["primary_distance_from_anal_verge_cm"] = 12
     rows[2]["neuropathy_grade"] = 3
+    rows[0]["met_liver_largest_mm"] = 25  # a lesion size recorded, read column-wise
     path = tmp_path / "v2.parquet"
     pq.write_table(
         pa.table({c.name: pa.array([r.get(c.name) for r in rows], arrow_type(c.kind)) for c in COLUMNS}), path

@@ -113,6 +113,16 @@ def _columns() -> tuple[FlatColumn, ...]:
                 values=RESECTABILITY,
             )
         )
+        cols.append(
+            FlatColumn(
+                f"met_{site}_largest_mm",
+                "int",
+                ("metastases", site, "largest_mm"),
+                f"largest {site} metastasis in mm (contract 2; records {site} metastases)",
+                low=1,
+                high=300,
+            )
+        )
     cols += [
         FlatColumn("kras", "enum", ("biomarkers", "kras"), "KRAS status", values=RAS_STATUS),
         FlatColumn(
@@ -342,6 +352,8 @@ def flatten(case: Case) -> dict[str, Any]:
             counts = [m.count for m in here]
             row[f"met_{site}_count"] = None if None in counts else sum(c for c in counts if c is not None)
             row[f"met_{site}_resectability"] = _worst([m.resectability for m in here]) or "unknown"
+            sizes = [m.largest_mm for m in here]
+            row[f"met_{site}_largest_mm"] = None if None in sizes else max(s for s in sizes if s is not None)
     row.update(
         kras=b.kras,
         kras_variant=b.kras_variant,
@@ -391,6 +403,8 @@ def flatten_contract(data: Mapping[str, Any]) -> dict[str, Any]:
             site = m["site"]
             if "count" in m:
                 row[f"met_{site}_count"] = m["count"]
+            if "largest_mm" in m:
+                row[f"met_{site}_largest_mm"] = m["largest_mm"]
             if "resectability" in m or "count" not in m:
                 row[f"met_{site}_resectability"] = m.get("resectability", "unknown")
     lr = data.get("local_recurrence")

@@ -304,9 +304,7 @@ class Normalizer:
         out = [(n(col.name), self.column(col)) for col in COLUMNS if col.name not in LIST_COLUMNS]
         values = dict(out)
         site_filled = [
-            ir.any_of(
-                ir.Not(ir.IsNull(values[n(f"met_{s}_count")])), ir.Not(ir.IsNull(values[n(f"met_{s}_resectability")]))
-            )
+            ir.any_of(*(ir.Not(ir.IsNull(values[n(f"met_{s}_{k}")])) for k in ("count", "resectability", "largest_mm")))
             for s in SITES
         ]
         lr_present = ir.any_of(
@@ -373,7 +371,7 @@ class FactDeriver:
         f["local_recurrence.resectability"] = ir.when(lr_present, lr_res, ir.text("none"))
 
         present = {
-            s: ir.any_of(ir.Not(ir.IsNull(c[f"met_{s}_count"])), ir.Not(ir.IsNull(c[f"met_{s}_resectability"])))
+            s: ir.any_of(*(ir.Not(ir.IsNull(c[f"met_{s}_{k}"])) for k in ("count", "resectability", "largest_mm")))
             for s in SITES
         }
         known = ir.any_of(ir.is_true(c["metastases_known"]), *present.values())
@@ -402,6 +400,9 @@ class FactDeriver:
         for s in SITES:
             f[f"metastases.{s}.count"] = ir.Case(
                 ((unstaged, ir.NULL_INT), (ir.Not(present[s]), ir.ZERO)), c[f"met_{s}_count"]
+            )
+            f[f"metastases.{s}.largest_mm"] = ir.Case(
+                ((unstaged, ir.NULL_INT), (ir.Not(present[s]), ir.ZERO)), c[f"met_{s}_largest_mm"]
             )
             f[f"metastases.{s}.resectability"] = ir.Case(
                 ((unstaged, ir.NULL_TEXT), (ir.Not(present[s]), ir.text("none"))), res[s]

@@ -117,6 +117,8 @@ class CaseVars:
         self.count_k = {s: B(f"metastases.{s}.count?") for s in SITES}
         self.count = {s: I(f"metastases.{s}.count") for s in SITES}
         self.res = {s: I(f"metastases.{s}.resectability") for s in SITES}
+        self.size_k = {s: B(f"metastases.{s}.largest_mm?") for s in SITES}
+        self.size = {s: I(f"metastases.{s}.largest_mm") for s in SITES}
         self.other_entries = I("metastases.other.entries")
         self.lines_k = B("prior.systemic_lines?")
         self.lines = I("prior.systemic_lines")
@@ -160,6 +162,8 @@ class CaseVars:
                 )
             )
             c.append(z3.Implies(z3.Not(self.count_k[s]), self.count[s] == 1))
+            c.append(z3.Implies(self.size_k[s], z3.And(present, self.size[s] >= 1, self.size[s] <= 300)))
+            c.append(z3.Implies(z3.Not(self.size_k[s]), self.size[s] == 1))
             limit = MAX_COUNT * self.other_entries if s == "other" else MAX_COUNT
             c.append(self.count[s] <= limit)
         c.append(z3.And(self.other_entries >= 1, self.other_entries <= MAX_ENTRIES))
@@ -212,6 +216,7 @@ class CaseVars:
             out[f"metastases.{s}"] = [self.site[s]]
             out[f"metastases.{s}.count"] = [self.count_k[s], self.count[s]]
             out[f"metastases.{s}.resectability"] = [self.res[s]]
+            out[f"metastases.{s}.largest_mm"] = [self.size_k[s], self.size[s]]
         out["prior.systemic_lines"] = [
             self.lines_k,
             self.lines,
@@ -243,6 +248,7 @@ class CaseVars:
             out[f"metastases.{s}"] = z3.Not(self.site[s])
             out[f"metastases.{s}.count"] = z3.Not(self.count_k[s])
             out[f"metastases.{s}.resectability"] = self.res[s] == -1
+            out[f"metastases.{s}.largest_mm"] = z3.Not(self.size_k[s])
         return out
 
     def fix(self, case: Case) -> dict[str, list[Any]]:
@@ -287,6 +293,13 @@ class CaseVars:
             out[f"metastases.{s}.count"] = [
                 self.count_k[s] == known_count,
                 self.count[s] == (total if known_count else 1),
+            ]
+            sizes = [m.largest_mm for m in here]
+            known_size = bool(here) and None not in sizes
+            largest = max((x for x in sizes if x is not None), default=1)
+            out[f"metastases.{s}.largest_mm"] = [
+                self.size_k[s] == known_size,
+                self.size[s] == (largest if known_size else 1),
             ]
             worst = _worst([m.resectability for m in here]) if here else None
             out[f"metastases.{s}.resectability"] = [self.res[s] == (-1 if worst is None else RESECTABLE.index(worst))]
@@ -385,6 +398,9 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
         )
         f[f"metastases.{s}.resectability"] = Fact(
             z3.And(v.mk, z3.Or(z3.Not(v.site[s]), v.res[s] >= 0)), "enum", z3.If(v.site[s], v.res[s], none)
+        )
+        f[f"metastases.{s}.largest_mm"] = Fact(
+            z3.And(v.mk, z3.Or(z3.Not(v.site[s]), v.size_k[s])), "int", z3.If(v.site[s], v.size[s], 0)
         )
     d_unres = z3.Or(z3.And(v.lr, v.lr_res == unres), z3.And(v.mk, m_unres))
     d_unknown = z3.Or(z3.And(v.lr, v.lr_res == -1), z3.Not(v.mk), m_unknown)

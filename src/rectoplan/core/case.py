@@ -40,6 +40,7 @@ class Metastasis:
     site: str
     count: int | None = None
     resectability: str | None = None
+    largest_mm: int | None = None  # largest lesion at this site (contract 2), for the local-therapy rules
 
 
 @dataclass(frozen=True, slots=True)

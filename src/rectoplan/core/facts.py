@@ -107,6 +107,9 @@ def fact_schema(
     for declared in DECLARED:
         schema[declared.fact] = declared_type(declared)
     for site in SITES:
+        schema[f"metastases.{site}.largest_mm"] = integer(
+            0, 300, f"largest {site} metastasis in mm (0 if none; unknown if any entry lacks it)"
+        )
         schema[f"metastases.{site}.count"] = integer(0, 1000, f"number of {site} metastases (0 if none)")
         schema[f"metastases.{site}.resectability"] = enum(
             (*RESECTABLE, "none"), f"resectability of {site} metastases; 'none' when there are none"
@@ -159,10 +162,14 @@ def _worst(values: list[str | None]) -> str | None:
 
 
 _EMPTY: frozenset[str] = frozenset()
-_NO_SITE = {f"metastases.{site}.count": 0 for site in SITES} | {
-    f"metastases.{site}.resectability": "none" for site in SITES
-}
-_UNKNOWN_METS = {f"metastases.{site}.{key}": None for site in SITES for key in ("count", "resectability")} | {
+_NO_SITE = (
+    {f"metastases.{site}.count": 0 for site in SITES}
+    | {f"metastases.{site}.resectability": "none" for site in SITES}
+    | {f"metastases.{site}.largest_mm": 0 for site in SITES}
+)
+_UNKNOWN_METS = {
+    f"metastases.{site}.{key}": None for site in SITES for key in ("count", "resectability", "largest_mm")
+} | {
     "metastases.sites": None,
     "metastases.site_count": None,
     "metastases.total_count": None,
@@ -253,6 +260,8 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
             counts = [m.count for m in here]
             site_count = None if None in counts else sum(c for c in counts if c is not None)
             f[f"metastases.{site}.count"] = site_count
+            sizes = [m.largest_mm for m in here]
+            f[f"metastases.{site}.largest_mm"] = None if None in sizes else max(s for s in sizes if s is not None)
             res = [m.resectability for m in here]
             f[f"metastases.{site}.resectability"] = _worst(res)
             met_res += res

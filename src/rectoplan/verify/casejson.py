@@ -47,6 +47,7 @@ def case_dict(case: Case) -> dict[str, Any]:
             entry: dict[str, Any] = {"site": m.site}
             _put(entry, "count", m.count)
             _put(entry, "resectability", m.resectability)
+            _put(entry, "largest_mm", m.largest_mm)
             mets.append(entry)
         out["metastases"] = mets
     b = case.biomarkers
@@ -177,6 +178,8 @@ def site_entries(v: CaseVars, model: z3.ModelRef, site: str) -> list[dict[str, A
     base: dict[str, Any] = {"site": site}
     if res >= 0:
         base["resectability"] = RESECTABLE[res]
+    if z3.is_true(model.eval(v.size_k[site], model_completion=True)):
+        base["largest_mm"] = model.eval(v.size[site], model_completion=True).as_long()
     if not z3.is_true(model.eval(v.count_k[site], model_completion=True)):
         return [base]
     total = model.eval(v.count[site], model_completion=True).as_long()

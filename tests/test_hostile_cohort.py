@@ -11,6 +11,7 @@ and every other case evaluated.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +261,14 @@ def test_parquet_column_of_another_type_rejects_its_rows_by_name(
     )
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_parquet_whole_decimals_are_whole_numbers(tmp_path: Path, kb: KnowledgeBase, engine: str) -> None:
+    # A database export's NUMERIC column (and Spark's reading of an unsigned 64-bit column) is decimal.
+    ages = pa.array([Decimal(40 + i) if i != 6 else Decimal("46.5") for i in range(1, N + 1)], pa.decimal128(5, 1))
+    message = only_error(parquet(tmp_path / "decimal.parquet", age=ages), kb, engine, 6)
+    assert message.startswith("age: found") and "46.5" in message and "whole number" in message
+
+
 @pytest.mark.spark
 def test_spark_counts_every_hostile_line(tmp_path: Path, kb: KnowledgeBase) -> None:
     pytest.importorskip("pyspark")
@@ -273,8 +282,10 @@ def test_spark_counts_every_hostile_line(tmp_path: Path, kb: KnowledgeBase) -> N
     rows[1] = json.dumps({**case(2), "ecgo": 1})
     jsonl_path = tmp_path / "rows.jsonl"
     jsonl_path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    ages = pa.array([2**64 - 1 if i == 3 else 40 + i for i in range(1, N + 1)], pa.uint64())
+    parquet_path = parquet(tmp_path / "u64.parquet", age=ages)  # read by Spark itself, as DECIMAL(20, 0)
     spark = spark_session("local[2]")
-    for path, row in ((csv_path, 7), (jsonl_path, 2)):
+    for path, row in ((csv_path, 7), (jsonl_path, 2), (parquet_path, 3)):
         result = run_cohort(path, kb, "spark", spark=spark)
         assert result.records == N and result.evaluated == N - 1
         assert [(e.row, e.id) for e in result.errors] == [(row, f"p{row}")]

@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -306,8 +307,16 @@ class _OddValue:
 
 
 def restore_values(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A raw row as read, with values that did not fit their column's type given back as found."""
-    return {k: _OddValue.restore(v) for k, v in row.items()}
+    """A raw row as read, with values that did not fit their column's type given back as found, and whole
+    decimals as whole numbers: a database export's NUMERIC(3, 0) age, or an unsigned 64-bit Parquet
+    column, which Spark reads as DECIMAL(20, 0), holds whole numbers (the others stay decimals, which the
+    edge validator names)."""
+    return {k: _whole(_OddValue.restore(v)) for k, v in row.items()}
+
+
+def _whole(value: Any) -> Any:
+    whole = isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
+    return int(value) if whole and abs(value) < 10**30 else value
 
 
 def problems_text(problems: Iterable[Problem]) -> tuple[str, ...]:

@@ -259,8 +259,10 @@ def test_recurrence_with_distant_metastases_stays_conversion(make_case: Make, kb
 
 
 # --- lesion count limits for ablation (COLLISION: up to 10) and liver SBRT (1-3 lesions) ---------------
-def liver(count: int | None) -> list[dict[str, Any]]:
+def liver(count: int | None, largest_mm: int | None = 20) -> list[dict[str, Any]]:
     lesion: dict[str, Any] = {"site": "liver", "resectability": "unresectable"}
+    if largest_mm is not None:
+        lesion["largest_mm"] = largest_mm
     return [lesion if count is None else {**lesion, "count": count}]
 
 
@@ -278,3 +280,12 @@ def test_few_liver_lesions_keep_ablation_and_sbrt(make_case: Make, kb: Knowledge
     unknown = run(make_case, kb, metastases=liver(None))
     held = {e.id for e in unknown.excluded if e.held}
     assert {"radiofrequency-ablation", "sbrt-liver"} <= held  # an unknown count is never favourable
+
+
+def test_large_liver_lesion_excludes_ablation(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, metastases=liver(2, largest_mm=45))
+    excluded = {e.id: e for e in rec.excluded if not e.held}
+    assert "ablation-lesion-size" in excluded["radiofrequency-ablation"].rules
+    assert "sbrt-liver" in offered(rec)  # the size limit is ablation's
+    unknown = offered(run(make_case, kb, metastases=liver(2, largest_mm=None)))
+    assert any("only for lesions up to 3 cm" in w for w in unknown["radiofrequency-ablation"].warnings)

@@ -13,7 +13,7 @@ from typing import Any
 
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.knowledge import Citation, KnowledgeBase
-from rectoplan.core.recommendation import Exclusion, Recommendation
+from rectoplan.core.recommendation import Exclusion, Recommendation, shown_sources
 
 WIDTH = 100
 BRIEF_OPTIONS = 6
@@ -45,11 +45,16 @@ class _Out:
         self.lines += [hang + self.style(b, *names) for b in rest]
 
 
-def _cite(c: Citation) -> str:
+def _cite(source: dict[str, Any]) -> str:
     # Through the JSON form, so the text shows what the HTML shows whichever shape a source takes.
-    view = source_view(c.to_dict())
+    view = source_view(source)
     label = view["label"] + (f" <{view['url']}>" if view["url"] else "")
     return f'{label} "{view["quote"]}"' if view["quote"] else label
+
+
+def _cites(cites: tuple[Citation, ...]) -> str:
+    """The references users read (the JSON's `sources`: no internal provenance), each once."""
+    return "; ".join(_cite(s) for s in shown_sources(cites))
 
 
 def render_text(
@@ -87,7 +92,7 @@ def render_text(
         if not brief:
             for n in o.notes:
                 out.wrap(n, 7, "note: ")
-            out.wrap("; ".join(_cite(c) for c in o.sources), 7, "sources: ", "dim")
+            out.wrap(_cites(o.sources), 7, "sources: ", "dim")
 
     if len(shown) < len(rec.options):
         out.wrap(
@@ -101,13 +106,13 @@ def render_text(
         groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Exclusion]] = {}
         for e in excluded:  # one reason shown once, with every option it keeps out
             groups.setdefault((e.reasons, e.rules), []).append(e)
-        for (reasons, rules), items in groups.items():
+        for (reasons, _rules), items in groups.items():
             titles = ", ".join(e.title for e in items)
-            out.wrap(f"{out.style(titles, 'red')}  [{', '.join(rules)}]", 2, "✗ ")
+            out.wrap(out.style(titles, "red"), 2, "✗ ")
             for r in reasons:
                 out.wrap(r, 6)
             if not brief:
-                out.wrap("; ".join(_cite(c) for c in items[0].sources), 6, "sources: ", "dim")
+                out.wrap(_cites(items[0].sources), 6, "sources: ", "dim")
     if held:
         out.head(f"HELD BACK — waiting for a missing fact ({len(held)})")
         for e in held:

@@ -30,6 +30,9 @@ def _sources(cites: tuple[Citation, ...]) -> list[dict[str, Any]]:
     return out
 
 
+shown_sources = _sources  # the public name, for renderers that hold Citations
+
+
 def provenance(cites: tuple[Citation, ...]) -> list[str]:
     """The brief entries behind a rule, for the trace: how a reviewer traces it to the research note."""
     return list(dict.fromkeys(f"brief {c.entry}" for c in cites if c.entry))

@@ -104,7 +104,7 @@ def test_ongoing_folfox_panitumumab_is_continued_with_maintenance(kb: KnowledgeB
     line = {"agents": ["leucovorin", "fluorouracil", "oxaliplatin", "panitumumab"], "stopped_for": "ongoing"}
     data = merge(BASE_CASE, {"prior": {"systemic_lines": [line]}})  # contract 1 says it too
     rec = recommend(validate_case(data, kb), kb)
-    assert rec.summary.startswith("Continue the ongoing line")
+    assert "Continue the ongoing line" in rec.summary.split(".")[1]
     assert any("line of treatment for advanced disease is ongoing" in w for w in rec.warnings)
     options = _offered(rec)
     assert "maintenance-fluorouracil-panitumumab" in options
@@ -139,11 +139,22 @@ def test_induction_length_unknown_never_ranks_maintenance_preferred(kb: Knowledg
     assert _offered(rec)["maintenance-capecitabine-bevacizumab"].strength == "consider"
 
 
+def test_oxaliplatin_stopped_for_toxicity_while_responding_keeps_the_first_line_going(kb: KnowledgeBase) -> None:
+    induction = {"agents": ["capecitabine", "oxaliplatin", "bevacizumab"], "setting": "advanced", "status": "stopped"}
+    course = {**induction, "stopped_for": "toxicity", "best_response": "partial"}
+    options = _offered(recommend(validate_case(_with_courses([course]), kb), kb))
+    assert options["maintenance-capecitabine-bevacizumab"].setting.endswith("after-oxaliplatin-toxicity")
+    course = {**induction, "stopped_for": "toxicity", "best_response": "progression"}
+    assert "maintenance-capecitabine-bevacizumab" not in _offered(
+        recommend(validate_case(_with_courses([course]), kb), kb)
+    )
+
+
 def test_no_maintenance_without_an_ongoing_line(kb: KnowledgeBase) -> None:
     line = {"agents": ["capecitabine", "oxaliplatin", "bevacizumab"], "stopped_for": "progression"}
     rec = recommend(validate_case(merge(BASE_CASE, {"prior": {"systemic_lines": [line]}}), kb), kb)
     assert "maintenance-capecitabine-bevacizumab" not in _offered(rec)
-    assert not rec.summary.startswith("Continue")
+    assert "Continue" not in rec.summary
 
 
 def test_course_contradictions_are_named(kb: KnowledgeBase) -> None:

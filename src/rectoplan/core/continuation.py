@@ -34,4 +34,18 @@ def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
     if facts.get("prior.ongoing_line") is not True:
         return rec
     options = tuple(_at_progression(o) for o in rec.options)
-    return rec._replace(options=options, summary=f"{CONTINUE} At progression: {rec.summary}")
+    return rec._replace(options=options, summary=_summary(rec))
+
+
+def _summary(rec: Recommendation) -> str:
+    """Continue first; then the maintenance step if any; then what comes at progression."""
+    intent = rec.summary.split(",", 1)[0].rstrip(".")  # "Palliative intent"
+    now = [o for o in rec.options if o.kind == "systemic" and not _waits(o)]
+    later = [o for o in rec.options if _waits(o)]
+    parts = [f"{intent}. {CONTINUE}"]
+    if now:
+        parts.append(f"Then: {now[0].title} ({now[0].strength}).")
+    if later:
+        more = f" + {len(later) - 1} more" if len(later) > 1 else ""
+        parts.append(f"At progression or intolerance: {later[0].title} ({later[0].strength}){more}.")
+    return " ".join(parts)

@@ -1,4 +1,10 @@
-"""Writing a cohort run: the result and error tables, the explanations and the report (JSON and HTML)."""
+"""Writing a cohort run: the result and error tables, the explanations and the report (JSON and HTML).
+
+`write_outputs` writes straight into the folder it is given, following whatever is there: `rectoplan
+cohort` gives it the private staging folder of `rectoplan.adapters.files.OutputFolder`, which then moves
+each file into the user's folder (never through a link, and only once the whole run has succeeded). Any
+other caller writing into a folder it does not own should do the same.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 Only the resource types rectoplan reads are validated (R4B: the R5 default rejects a third of the published
 mCODE examples); everything else is recorded as ignored with the reason, and an invalid resource becomes
 an issue rather than a failure of the whole bundle. fhir.resources is imported lazily, on first parse.
+Within a service request (`shared_parses`), the lean models of `lean` are used instead: they check only
+the fields rectoplan reads, at a small part of the cost, which is what a hook call with a new chart needs.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.fhir.lean import MODELS as LEAN_MODELS
 from rectoplan.core.errors import CaseError, Problem
 
 READ_TYPES = frozenset(
@@ -47,11 +50,17 @@ def parse_resource(resource: dict[str, Any]) -> Any:
     Validating a FHIR resource with fhir.resources costs about half a millisecond; an EHR re-sends the same
     resources every time a chart is opened, so parsed models are kept in a bounded in-process LRU keyed by
     the resource's canonical JSON (models are only read, never changed). Nothing is written anywhere.
+    Within `shared_parses` a resource type rectoplan reads gets its lean model instead (tens of
+    microseconds, no cache needed); other types still get the full model.
     """
     memo = _SAME_REQUEST.get()
     if memo is not None and (seen := memo.get(id(resource))) is not None and seen[0] is resource:
         return seen[1]
-    model = _parse_text(str(resource["resourceType"]), json.dumps(resource, separators=(",", ":")))
+    lean = LEAN_MODELS.get(str(resource.get("resourceType"))) if memo is not None else None
+    if lean is not None:
+        model: Any = lean.model_validate(resource)
+    else:
+        model = _parse_text(str(resource["resourceType"]), json.dumps(resource, separators=(",", ":")))
     if memo is not None:
         memo[id(resource)] = (resource, model)
     return model
@@ -62,9 +71,11 @@ _SAME_REQUEST: ContextVar[dict[int, tuple[dict[str, Any], Any]] | None] = Contex
 
 @contextmanager
 def shared_parses() -> Iterator[None]:
-    """Within this block, a resource object parsed once (e.g. by a request check) is not parsed again.
+    """The scope of one service request: a resource object parsed once (e.g. by the request check) is not
+    parsed again, and the resource types rectoplan reads are validated with the lean models (`lean`).
 
-    Only for a scope in which resource dicts are not changed, such as one HTTP request."""
+    Only for a scope in which resource dicts are not changed, such as one HTTP request. The CLI and the
+    cohort reader do not enter it: they keep the full fhir.resources models, where speed does not matter."""
     token = _SAME_REQUEST.set({})
     try:
         yield
@@ -90,18 +101,20 @@ def _parse_entries(
     bundle: dict[str, Any], check_shell: bool = True
 ) -> tuple[dict[str, Any], dict[str, str], list[Problem], dict[str, str]]:
     """Parse the resource types rectoplan reads; return (ref -> model, ignored, issues, fullUrl -> ref)."""
-    from fhir.resources.R4B.bundle import Bundle
-
     entries = bundle.get("entry") or []
     if not isinstance(entries, list):
         raise CaseError([Problem("Bundle.entry", type(entries).__name__, "a list of entries")])
-    shell = {k: v for k, v in bundle.items() if k != "entry"}
-    shell["entry"] = [{k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e for e in entries]
-    try:
-        if check_shell:
+    if check_shell:  # the Bundle's own fields, without its resources (those are parsed one by one below)
+        from fhir.resources.R4B.bundle import Bundle
+
+        shell = {k: v for k, v in bundle.items() if k != "entry"}
+        shell["entry"] = [
+            {k: v for k, v in e.items() if k != "resource"} if isinstance(e, dict) else e for e in entries
+        ]
+        try:
             Bundle.model_validate(shell)
-    except ValidationError as exc:
-        raise CaseError(_bundle_problem(exc)) from None
+        except ValidationError as exc:
+            raise CaseError(_bundle_problem(exc)) from None
     parsed: dict[str, Any] = {}
     ignored: dict[str, str] = {}
     issues: list[Problem] = []

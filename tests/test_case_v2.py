@@ -291,3 +291,59 @@ def test_why_not_never_deletes_a_given_course_and_only_waits_forward(kb: Knowled
     for changes in answer.changes:
         assert [c.field for c in changes] == ["health.days_since_major_surgery"]
         assert changes[0].after > changes[0].before
+
+
+# --- organ function and the patient's wishes change the choice ------------------------------------------------
+
+
+def _outcome(data: dict[str, Any], kb: KnowledgeBase) -> tuple[dict[str, Any], dict[str, Any]]:
+    rec = recommend(validate_case(data, kb), kb, what_if=False)
+    return _offered(rec), {e.id: e for e in rec.excluded}
+
+
+def test_fluoropyrimidine_cardiotoxicity_excludes_5fu_and_capecitabine(kb: KnowledgeBase) -> None:
+    offered, excluded = _outcome(_v2(health={"fluoropyrimidine_cardiotoxicity": True}), kb)
+    assert "folfox-bevacizumab" in excluded and "capox" in excluded
+    assert not any("fluorouracil" in o.components or "capecitabine" in o.components for o in offered.values())
+    offered, _ = _outcome(_v2(health={"fluoropyrimidine_cardiotoxicity": False}), kb)
+    assert "folfox-bevacizumab" in offered
+
+
+@pytest.mark.parametrize(
+    "health,caution",
+    [
+        ({"uncontrolled_hypertension": True}, "blood pressure"),
+        ({"proteinuria": True}, "proteinuria"),
+        ({"recent_arterial_thrombosis": True}, "thromboembolic"),
+    ],
+)
+def test_anti_vegf_warnings(health: dict[str, Any], caution: str, kb: KnowledgeBase) -> None:
+    offered, _ = _outcome(_v2(health=health), kb)
+    assert any(caution in w for w in offered["folfox-bevacizumab"].warnings)
+    offered, _ = _outcome(_v2(health=dict.fromkeys(health, False)), kb)
+    assert not any(caution in w for w in offered["folfox-bevacizumab"].warnings)
+
+
+def test_ugt1a1_poor_warns_on_irinotecan(kb: KnowledgeBase) -> None:
+    offered, _ = _outcome(_v2(health={"ugt1a1": "poor"}), kb)
+    assert any("UGT1A1 poor metaboliser" in w for w in offered["folfiri-bevacizumab"].warnings)
+    offered, _ = _outcome(_v2(health={"ugt1a1": "normal"}), kb)
+    assert not any("UGT1A1 poor metaboliser" in w for w in offered["folfiri-bevacizumab"].warnings)
+
+
+def test_declining_chemotherapy_keeps_immunotherapy_and_a_declined_stoma_rules_out_exenteration(
+    kb: KnowledgeBase,
+) -> None:
+    msi = {"biomarkers": {"mmr": "dmmr_msi_h"}, "preferences": {"declines": ["chemotherapy"]}}
+    offered, excluded = _outcome(_v2(**msi), kb)
+    assert "pembrolizumab" in offered
+    assert "folfox-bevacizumab" in excluded
+    assert excluded["folfox-bevacizumab"].reasons[0] == "The patient has declined chemotherapy."
+    recurrence = {
+        "primary": {"status": "resected"},
+        "local_recurrence": {"resectability": "resectable"},
+        "metastases": [],
+        "preferences": {"declines": ["stoma"]},
+    }
+    offered, excluded = _outcome(_v2(**recurrence), kb)
+    assert "pelvic-exenteration" in excluded and "pelvic-exenteration" not in offered

@@ -347,3 +347,28 @@ def test_declining_chemotherapy_keeps_immunotherapy_and_a_declined_stoma_rules_o
     }
     offered, excluded = _outcome(_v2(**recurrence), kb)
     assert "pelvic-exenteration" in excluded and "pelvic-exenteration" not in offered
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"health": {"frail": True}},
+        {"ecog": 3},
+        {"preferences": {"declines": ["surgery"]}},
+        {"primary": {"status": "in_place", "resectability": "unresectable"}},
+    ],
+)
+def test_an_unfit_patient_or_an_unremovable_primary_is_never_curative(
+    changes: dict[str, Any], kb: KnowledgeBase
+) -> None:
+    resectable = {"metastases": [{"site": "liver", "count": 2, "resectability": "resectable"}]}
+    assert recommend(validate_case(_v2(**resectable), kb), kb, what_if=False).intent == "curative"
+    assert recommend(validate_case(_v2(**resectable, **changes), kb), kb, what_if=False).intent == "palliative"
+
+
+def test_a_potentially_resectable_primary_makes_a_conversion_plan(kb: KnowledgeBase) -> None:
+    data = _v2(
+        metastases=[{"site": "liver", "count": 2, "resectability": "resectable"}],
+        primary={"status": "in_place", "resectability": "potentially_resectable", "crm_involved": True},
+    )
+    assert recommend(validate_case(data, kb), kb, what_if=False).intent == "conversion"

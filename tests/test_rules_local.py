@@ -124,7 +124,7 @@ def test_s06_overall_health_decides(make_case: Build, kb: KnowledgeBase) -> None
     assert "pelvic-exenteration" in offered(fit)
     frail = run(make_case, kb, ecog=3, **isolated_recurrence("resectable"))
     assert "pelvic-exenteration" not in offered(frail)
-    assert "poor-performance-status" in listed(frail)["pelvic-exenteration"].rules
+    assert frail.intent == "palliative"  # an ECOG 3-4 plan is never curative (intent-palliative-unfit)
     unfit = run(make_case, kb, health={"fit_for_intensive_therapy": False}, **isolated_recurrence("resectable"))
     assert "major-surgery-fitness" in listed(unfit)["pelvic-exenteration"].rules
     assert not listed(unfit)["pelvic-exenteration"].held
@@ -133,28 +133,31 @@ def test_s06_overall_health_decides(make_case: Build, kb: KnowledgeBase) -> None
 def test_s07_s08_clinical_trial_always_and_higher_when_wanted(make_case: Build, kb: KnowledgeBase) -> None:
     wanted = option(run(make_case, kb), "clinical-trial")
     assert wanted.strength == "preferred"
-    # a biomarker-directed situation without the wish: still an option, but only to consider
+    # a biomarker-directed situation with the wish not recorded: still an option, but only to consider
     not_wanted = option(
-        run(make_case, kb, wants_clinical_trials=False, biomarkers={"mmr": "dmmr_msi_h"}), "clinical-trial"
+        run(make_case, kb, wants_clinical_trials=None, biomarkers={"mmr": "dmmr_msi_h"}), "clinical-trial"
     )
     assert not_wanted.strength == "consider"
     unknown = option(run(make_case, kb, wants_clinical_trials=None, biomarkers={"her2": "positive"}), "clinical-trial")
     assert unknown.strength == "consider"
+    declined = run(make_case, kb, wants_clinical_trials=False)  # the patient does not wish to hear of trials
+    assert "clinical-trial" not in offered(declined)
+    assert "declined-trials" in listed(declined)["clinical-trial"].rules
 
 
 def test_s33_no_treatable_biomarker_chemotherapy_or_trial(make_case: Build, kb: KnowledgeBase) -> None:
-    none = option(run(make_case, kb, wants_clinical_trials=False), "clinical-trial")
+    none = option(run(make_case, kb, wants_clinical_trials=None), "clinical-trial")
     assert none.strength == "alternative"
     assert none.setting == "clinical-trial-no-treatable-biomarker"
-    braf = option(run(make_case, kb, wants_clinical_trials=False, biomarkers={"braf": "v600e"}), "clinical-trial")
+    braf = option(run(make_case, kb, wants_clinical_trials=None, biomarkers={"braf": "v600e"}), "clinical-trial")
     assert braf.strength == "consider"
     # an untested marker is not "no treatable biomarker"
     untested = option(
-        run(make_case, kb, wants_clinical_trials=False, biomarkers={"ntrk_fusion": None}), "clinical-trial"
+        run(make_case, kb, wants_clinical_trials=None, biomarkers={"ntrk_fusion": None}), "clinical-trial"
     )
     assert untested.strength == "consider"
     variant_unknown = option(
-        run(make_case, kb, wants_clinical_trials=False, biomarkers={"kras": "mutant"}), "clinical-trial"
+        run(make_case, kb, wants_clinical_trials=None, biomarkers={"kras": "mutant"}), "clinical-trial"
     )
     assert variant_unknown.strength == "consider", "KRAS mutant without a named variant may be G12C"
 
@@ -165,9 +168,7 @@ def test_s09_phase_1_trial_after_previous_treatment(make_case: Build, kb: Knowle
     assert (treated.phase, treated.strength) == ("later_line", "consider")
     refractory = option(run(make_case, kb, prior={"systemic_lines": lines * 2}), "phase-1-trial")
     assert (refractory.phase, refractory.strength) == ("later_line", "alternative")
-    quiet = option(
-        run(make_case, kb, prior={"systemic_lines": lines * 2}, wants_clinical_trials=False), "phase-1-trial"
-    )
+    quiet = option(run(make_case, kb, prior={"systemic_lines": lines * 2}, wants_clinical_trials=None), "phase-1-trial")
     assert quiet.strength == "consider"
     assert "phase-1-trial" not in offered(run(make_case, kb))
     frail = run(make_case, kb, ecog=3, prior={"systemic_lines": lines})
@@ -242,7 +243,7 @@ def test_c101_reirradiation_only_after_prior_pelvic_radiation(make_case: Build, 
         run(make_case, kb, **isolated_recurrence("resectable", prior={"pelvic_radiation": None}))
     )
     frail = run(make_case, kb, ecog=4, **isolated_recurrence("resectable", prior=PRIOR_RT))
-    assert "poor-performance-status" in listed(frail)["reirradiation-pelvis"].rules
+    assert frail.intent == "palliative" and "reirradiation-pelvis" not in offered(frail)
 
 
 def test_c91_short_course_radiotherapy_before_resection(make_case: Build, kb: KnowledgeBase) -> None:
@@ -255,7 +256,7 @@ def test_c91_short_course_radiotherapy_before_resection(make_case: Build, kb: Kn
     )
     assert "short-course-radiotherapy" not in offered(run(make_case, kb))
     frail = run(make_case, kb, ecog=3, metastases=liver("resectable"))
-    assert "short-course-radiotherapy-performance" in listed(frail)["short-course-radiotherapy"].rules
+    assert frail.intent == "palliative" and "short-course-radiotherapy" not in offered(frail)
 
 
 def test_s58_s59_palliative_radiation_for_pain_and_bleeding(make_case: Build, kb: KnowledgeBase) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
+from rectoplan.adapters.variants import canonical_variant
 from rectoplan.api import validate_case
 from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
@@ -40,9 +41,11 @@ def test_anti_egfr_only_when_safe(data: dict[str, Any]) -> None:
         if not parts & ANTI_EGFR:
             continue
         ras_wt = b.get("kras") == "wild_type" and b.get("nras") == "wild_type"
-        plain_ok = ras_wt and b.get("braf") in ("wild_type", "other_mutation") and b.get("her2") == "negative"
+        # HER2 positivity is a relative reason against (never preferred, with a warning), not an exclusion
+        her2_ok = b.get("her2") != "positive" or option.strength != "preferred"
+        plain_ok = ras_wt and b.get("braf") in ("wild_type", "other_mutation") and her2_ok
         braf_ok = "encorafenib" in parts and b.get("braf") == "v600e"
-        g12c_ok = bool(parts & {"sotorasib", "adagrasib"}) and b.get("kras_variant") == "G12C"
+        g12c_ok = bool(parts & {"sotorasib", "adagrasib"}) and canonical_variant(b.get("kras_variant", "")) == "G12C"
         assert plain_ok or braf_ok or g12c_ok, (option.id, b)
 
 

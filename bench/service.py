@@ -6,6 +6,11 @@ The load generator is open-loop: request i is sent at start + i/rate whatever ha
 and latency is measured from that scheduled time, so a stall is not hidden (no coordinated omission).
 
     .venv/bin/python bench/service.py [--rate 200] [--seconds 30]
+    .venv/bin/python bench/service.py --in-process [--unique]   # CPU per call through the app, no HTTP
+
+`--in-process` calls the ASGI app directly (no sockets, no HTTP parsing, no JWT: --insecure-dev settings)
+and reports the CPU time per call, the best of 3 rounds: the part of a call the service's own code costs,
+which a busy shared machine disturbs far less than the latency of a load test.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -129,6 +135,68 @@ def charts(unique: int) -> list[bytes]:
     return [text.replace("ines-rectal-liver", f"ines-{i:06d}").encode() for i in range(unique)]
 
 
+async def _asgi_call(app: Any, raw: bytes, path: str) -> tuple[int, bytes]:
+    """One POST through the ASGI app, as uvicorn would make it; (status, body)."""
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "http.request", "body": raw, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    headers = [(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json")]
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [*headers, (b"content-length", str(len(raw)).encode())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8080),
+    }
+    await app(scope, receive, send)
+    return int(sent[0]["status"]), b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def in_process(unique: bool, calls: int) -> None:
+    """CPU per patient-view call through the app in this process (see the module docstring)."""
+    from rectoplan.service.app import Settings, create_app
+
+    app = create_app(Settings(insecure_dev=True))
+    path = "/cds-services/rectoplan-options"
+
+    async def rounds() -> list[float]:
+        for raw in charts(50)[:50]:  # warm-up: imports, first-sight caches of the engine
+            status, body = await _asgi_call(app, raw, path)
+            assert status == 200 and b'"cards":[{' in body, body[:300]
+        best = []
+        for r in range(3):
+            bodies = [b.replace(b"ines-", f"r{r}-".encode()) for b in charts(calls)] if unique else charts(0) * calls
+            start = time.process_time()
+            for raw in bodies:
+                status, body = await _asgi_call(app, raw, path)
+                if status != 200 or b'"cards":[{' not in body:
+                    raise SystemExit(f"call failed: {status} {body[:300]!r}")
+            best.append((time.process_time() - start) * 1000 / calls)
+        return best
+
+    best = asyncio.run(rounds())
+    mode = "every call a different chart (cold caches)" if unique else "the same chart re-opened"
+    print(f"in process (ASGI app called directly: no HTTP, no JWT), patient-view, {mode}")
+    print(
+        f"CPU per call: {min(best):.2f} ms (best of 3 rounds of {calls}; rounds "
+        f"{', '.join(f'{b:.2f}' for b in best)}); machine load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
@@ -143,7 +211,12 @@ def main() -> None:
         help="scheduling priority of server and load generator (e.g. -10, needs root): on a machine shared with "
         "other jobs, approximates the dedicated host a CDS service runs on",
     )
+    parser.add_argument("--in-process", action="store_true", help="CPU per call through the app, no HTTP, no JWT")
+    parser.add_argument("--calls", type=int, default=500, help="calls per round with --in-process")
     args = parser.parse_args()
+    if args.in_process:
+        in_process(args.unique, args.calls)
+        return
     total = int(args.rate * args.seconds)
     with tempfile.TemporaryDirectory() as tmp:
         keys = Keys(Path(tmp), args.alg)

@@ -99,3 +99,52 @@ def test_a_cds_hooks_request_is_recognised(capsys: pytest.CaptureFixture[str]) -
     err = capsys.readouterr().err
     assert "a CDS Hooks request" in err and "rectoplan serve" in err
     assert "unknown field" not in err and err.count("\n") == 1
+
+
+def test_kb_verify_reproduce_hint_keeps_the_knowledge_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The printed "reproduce:" command must replay the counterexample against the same knowledge: without
+    `--kb DIR` it runs against the shipped knowledge, where the planted unsafe rule is not."""
+    pytest.importorskip("z3")
+    import shutil
+
+    root = tmp_path / "my knowledge"  # a space: the hint must quote it
+    shutil.copytree(ROOT / "src" / "rectoplan" / "knowledge", root)
+    planted = (
+        "- id: planted-curative-local\n  intent: curative\n"
+        "  when: {fact: local_recurrence.resectability, is: resectable}\n"
+        "  because: planted for a test\n  patient: planted for a test\n  cite: [{brief: S-03}]\n"
+    )
+    text = (root / "intent.yaml").read_text(encoding="utf-8")
+    assert "- id: intent-curative" in text
+    (root / "intent.yaml").write_text(text.replace("- id: intent-curative", planted + "- id: intent-curative", 1))
+    assert main(["kb", "verify", "--kb", str(root), "--out", str(tmp_path / "cases")]) == 1
+    hint = re.search(r"reproduce: (.+)", capsys.readouterr().out)
+    assert hint
+    command = shlex.split(hint.group(1))
+    assert command[:2] == ["rectoplan", "recommend"] and command[command.index("--kb") + 1] == str(root)
+    assert main([*command[1:], "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["intent"] == "curative"  # the planted rule, replayed
+
+
+def test_spark_logging_is_quiet_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from rectoplan.cohort.spark_run import QUIET_LOG4J2, quiet_conf
+
+    assert quiet_conf(True, tmp_path / "log4j2.properties") == {}  # a terminal keeps Spark's progress bar
+    conf = quiet_conf(False, tmp_path / "log4j2.properties")
+    assert conf["spark.ui.showConsoleProgress"] == "false"
+    assert (tmp_path / "log4j2.properties").as_uri() in conf["spark.driver.extraJavaOptions"]
+    assert "appender.stderr.filter.threshold.level = error" in QUIET_LOG4J2
+
+
+@pytest.mark.spark
+def test_cohort_on_spark_writes_no_progress_bars_or_warnings_to_a_pipe(tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    rows = tmp_path / "cases.jsonl"
+    rows.write_text(json.dumps({"id": "a", "metastases": [{"site": "liver"}]}) + "\n")
+    result = rectoplan("cohort", str(rows), "-o", str(tmp_path / "out"), "--engine", "spark")
+    assert result.returncode == 0, result.stderr
+    assert "[Stage" not in result.stderr and " WARN " not in result.stderr, result.stderr
+    assert "default log level" not in result.stderr

@@ -36,22 +36,64 @@ PLAN_CONF = {
 }
 
 
+# Spark's logging when stderr is not a terminal (a log file, a scheduler, a pipe): errors only, no progress
+# bars. Spark's default there (WARN lines, "[Stage 3:=====>  (2 + 2) / 8]" redrawn with carriage returns)
+# buries the one line rectoplan prints and fills job logs; on a terminal the defaults stay (the bar shows
+# progress). The root level stays WARN, the level Spark's shell logging expects (otherwise it announces a
+# "default log level" on stderr); the console's filter lets only errors through.
+QUIET_LOG4J2 = """\
+status = error
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.filter.threshold.type = ThresholdFilter
+appender.stderr.filter.threshold.level = error
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+"""
+
+
+def quiet_conf(terminal: bool, log4j_file: Path) -> dict[str, str]:
+    """The Spark settings that keep progress bars and WARN lines off a stderr that is not a terminal.
+
+    The log configuration must reach the driver JVM at its start (the WARN lines come before any Python
+    code could lower the level), hence a file named by a Java option; PySpark passes it to spark-submit."""
+    if terminal:
+        return {}
+    return {
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={log4j_file.as_uri()}",
+    }
+
+
 def spark_session(master: str | None = None) -> Any:
-    """A SparkSession: SPARK_MASTER (or local[*]), loopback by default, no UI, the plan settings above."""
+    """A SparkSession: SPARK_MASTER (or local[*]), loopback by default, no UI, the plan settings above,
+    and quiet logging when stderr is not a terminal (`quiet_conf`)."""
+    import sys
+    import tempfile
+
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYSPARK_PYTHON", __import__("sys").executable)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    conf = dict(PLAN_CONF)
-    for item in filter(None, os.environ.get("RECTOPLAN_SPARK_CONF", "").split(",")):
-        key, _, value = item.partition("=")
-        conf[key.strip()] = value.strip()
-    builder = SparkSession.builder.master(master or os.environ.get("SPARK_MASTER", "local[*]"))
-    builder = builder.appName("rectoplan-cohort").config("spark.ui.enabled", "false")
-    builder = builder.config("spark.sql.shuffle.partitions", "8")
-    for key, value in conf.items():
-        builder = builder.config(key, value)
-    return builder.getOrCreate()
+    with tempfile.TemporaryDirectory(prefix="rectoplan-spark-") as tmp:  # read by the JVM at its start only
+        log4j_file = Path(tmp) / "log4j2.properties"
+        log4j_file.write_text(QUIET_LOG4J2, encoding="utf-8")
+        conf = dict(PLAN_CONF) | quiet_conf(sys.stderr.isatty(), log4j_file)
+        for item in filter(None, os.environ.get("RECTOPLAN_SPARK_CONF", "").split(",")):
+            key, _, value = item.partition("=")
+            conf[key.strip()] = value.strip()
+        builder = SparkSession.builder.master(master or os.environ.get("SPARK_MASTER", "local[*]"))
+        builder = builder.appName("rectoplan-cohort").config("spark.ui.enabled", "false")
+        builder = builder.config("spark.sql.shuffle.partitions", "8")
+        for key, value in conf.items():
+            builder = builder.config(key, value)
+        session = builder.getOrCreate()
+        if not sys.stderr.isatty():
+            session.sparkContext.setLogLevel("ERROR")  # also when the session already existed
+        return session
 
 
 def spark_raw_type(dtype: Any) -> RawType:

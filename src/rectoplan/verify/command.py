@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
             print("         " + json.dumps(r.counterexample, ensure_ascii=False))
             if args.out:
-                print(f"         reproduce: rectoplan recommend {Path(args.out) / (r.invariant.id + '.json')}")
+                case = shlex.quote(str(Path(args.out) / (r.invariant.id + ".json")))
+                same = f" --kb {shlex.quote(args.kb)}" if args.kb else ""  # the same knowledge, or not the same run
+                print(f"         reproduce: rectoplan recommend {case}{same}")
         elif r.verdict == "unknown":
             print(f"         solver gave no answer: {r.detail}")
     proved = sum(r.verdict == "proved" for r in report.results)

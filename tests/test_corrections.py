@@ -289,3 +289,20 @@ def test_large_liver_lesion_excludes_ablation(make_case: Make, kb: KnowledgeBase
     assert "sbrt-liver" in offered(rec)  # the size limit is ablation's
     unknown = offered(run(make_case, kb, metastases=liver(2, largest_mm=None)))
     assert any("only for lesions up to 3 cm" in w for w in unknown["radiofrequency-ablation"].warnings)
+
+
+# --- what would change: facts that decide together, and waiting periods ---------------------------------
+def test_ras_and_braf_unknown_are_probed_together(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = recommend(make_case(biomarkers={"kras": None, "nras": None, "braf": None}), kb)
+    pair = [c for c in rec.what_would_change if c.fact == "biomarkers.ras_braf"]
+    assert pair and "FOLFOX + panitumumab becomes the preferred first-line option" in pair[0].then
+    known = recommend(make_case(), kb)
+    assert not [c for c in known.what_would_change if c.fact == "biomarkers.ras_braf"]
+
+
+def test_recent_surgery_shows_when_bevacizumab_can_be_added(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = recommend(make_case(health={"days_since_major_surgery": 10}), kb)
+    wait = [c for c in rec.what_would_change if c.fact == "health.days_since_major_surgery"]
+    assert wait and wait[0].condition.endswith("= 28 (in 18 days)") and "folfox-bevacizumab" in wait[0].added
+    healed = recommend(make_case(health={"days_since_major_surgery": 365}), kb)
+    assert not [c for c in healed.what_would_change if c.fact == "health.days_since_major_surgery"]

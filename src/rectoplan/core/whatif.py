@@ -157,6 +157,33 @@ def _direct(case: Case, name: str, values: Iterable[Any]) -> list[Probe]:
     return out
 
 
+def _pair_probes(case: Case) -> list[Probe]:
+    """Facts that decide together, probed together: RAS (KRAS and NRAS) and BRAF are reported by one
+    panel, and anti-EGFR therapy needs all of them wild-type, so probing each alone never shows it."""
+    b = case.biomarkers
+    if b.braf is not None or (b.kras is not None and b.nras is not None):
+        return []
+    if "mutant" in (b.kras, b.nras):
+        return []
+    changed = replace(
+        case, biomarkers=replace(b, kras="wild_type", nras="wild_type", braf="wild_type", kras_variant=None)
+    )
+    text = "biomarkers.ras_braf = wild_type (KRAS, NRAS and BRAF V600E all wild-type)"
+    return [Probe("biomarkers.ras_braf", text, changed)]
+
+
+def _wait_probes(case: Case, cuts: dict[str, set[int]]) -> list[Probe]:
+    """Waiting periods: a known count of days since major surgery below a rule's threshold (e.g. anti-VEGF
+    therapy 28 days after surgery) is probed at each later threshold, as 'in N days'."""
+    fact = "health.days_since_major_surgery"
+    days = _get(case, fact)
+    if days is None:
+        return []
+    points = cuts.get(fact, set())  # a literal v gives v and v + 1: the wait ends at v
+    later = sorted(c for c in points if c > days and c - 1 not in points)
+    return [Probe(fact, f"{fact} = {c} (in {c - days} days)", None, (fact, c), origin=case) for c in later[:2]]
+
+
 def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     """Every hypothetical value of every unknown field of `case`; each probe is itself a valid case."""
     out: list[Probe] = []
@@ -166,6 +193,7 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     for name in ints:
         low, high = _INT_RANGE[name]
         out += _int_probes(name, low, high, cuts[name], None, case)
+    out += _wait_probes(case, cuts)
     if case.primary.status is None:
         allowed = ("resected",) if case.local_recurrence is not None else ("in_place", "resected")
         out += _direct(case, "primary.status", allowed)
@@ -197,6 +225,7 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
             Probe("biomarkers.nras", f"biomarkers.nras = {v}", _set(case, "biomarkers.nras", v))
             for v in ("wild_type", "mutant")
         ]
+    out += _pair_probes(case)
     for name in (
         "biomarkers.braf",
         "biomarkers.mmr",

@@ -289,3 +289,35 @@ def test_spark_counts_every_hostile_line(tmp_path: Path, kb: KnowledgeBase) -> N
         result = run_cohort(path, kb, "spark", spark=spark)
         assert result.records == N and result.evaluated == N - 1
         assert [(e.row, e.id) for e in result.errors] == [(row, f"p{row}")]
+
+
+# ------------------------------------------------------------------------------------------------------
+# The streaming line scan behind the fast paths
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 24])
+def test_line_scan_agrees_with_splitting_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    import gzip
+    import random
+
+    from rectoplan.cohort import line_scan
+
+    monkeypatch.setattr(line_scan, "CHUNK", chunk)  # CR LF pairs and UTF-8 sequences split between chunks
+    rng = random.Random(chunk)
+    pieces = [b"a", b"b,c", b" ", b"\t", b"\r", b"\n", b"\r\n", "é".encode(), "€".encode(), b"\xff", b"\xe2\x82"]
+    for i in range(300):
+        data = b"".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30)))
+        path = tmp_path / ("f.csv.gz" if i % 5 == 0 else "f.csv")
+        path.write_bytes(gzip.compress(data) if i % 5 == 0 else data)
+        found = line_scan.scan(path)
+        body = data.rstrip(b" \t\r\n")
+        try:
+            data.decode("utf-8")
+            utf8 = True
+        except UnicodeDecodeError:
+            utf8 = False
+        assert found == line_scan.Scan(
+            len(line_scan.BREAK.split(body)) if body else 0, utf8, line_scan.BREAK.split(data)[0]
+        ), data

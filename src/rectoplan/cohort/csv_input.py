@@ -22,34 +22,31 @@ Records are numbered from 1 after the header, counting non-blank lines; messages
 from __future__ import annotations
 
 import csv
-import gzip
-import re
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from rectoplan.cohort.line_scan import BREAK, read_all, scan
 from rectoplan.cohort.readers import ErrorRow, InputError
-
-_BREAK = re.compile(rb"\r\n|\r|\n")
 
 
 def read_csv(path: Path, delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
     """The table of the well-formed records (every cell text, empty = null) and an error row for every
     other non-blank line."""
     try:
-        data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else path.read_bytes()
+        found = scan(path)
+        header = _header(path, found.first, delimiter)
+        if found.utf8:
+            fast = _arrow_read(path, header, delimiter, found.lines)
+            if fast is not None:
+                return fast
+        return _line_by_line(read_all(path), header, delimiter)
     except (OSError, EOFError) as exc:
         raise InputError([f"{path}: found an unreadable file ({exc}); expected a CSV file"]) from None
-    header = _header(path, data, delimiter)
-    fast = _arrow_read(data, header, delimiter)
-    if fast is not None:
-        return fast
-    return _line_by_line(path, data, header, delimiter)
 
 
-def _header(path: Path, data: bytes, delimiter: str) -> list[str]:
-    first = _BREAK.split(data, maxsplit=1)[0]
+def _header(path: Path, first: bytes, delimiter: str) -> list[str]:
     if not first.strip():
         raise InputError([f"{path}: found an empty first line; expected a header row with column names"])
     try:
@@ -66,23 +63,8 @@ def _header(path: Path, data: bytes, delimiter: str) -> list[str]:
     return header
 
 
-def count_lines(data: bytes) -> int:
-    """Lines of `data` up to its last non-blank character (trailing blank lines are ignored by every
-    reader), counted as the readers split them: at CR LF, LF or CR. One byte scan for LF files, three
-    when there are CRs: cheap enough to check every clean file, and no copy of it."""
-    end = len(data)
-    while end and data[end - 1] in b" \t\r\n":
-        end -= 1
-    if not end:
-        return 0
-    lines = data.count(b"\n", 0, end) + 1
-    if data.find(b"\r", 0, end) != -1:
-        lines += data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
-    return lines
-
-
-def _arrow_read(data: bytes, header: list[str], delimiter: str) -> tuple[pa.Table, list[ErrorRow]] | None:
-    """pyarrow's reader, or None when its records are not exactly the lines of the file."""
+def _arrow_read(path: Path, header: list[str], delimiter: str, lines: int) -> tuple[pa.Table, list[ErrorRow]] | None:
+    """pyarrow's reader, or None when its records are not exactly the `lines` of the file."""
     convert = pa_csv.ConvertOptions(
         column_types={h: pa.string() for h in header}, strings_can_be_null=True, quoted_strings_can_be_null=True
     )
@@ -95,12 +77,11 @@ def _arrow_read(data: bytes, header: list[str], delimiter: str) -> tuple[pa.Tabl
     def read(use_threads: bool) -> pa.Table:
         parse = pa_csv.ParseOptions(delimiter=delimiter, invalid_row_handler=reject)
         options = pa_csv.ReadOptions(use_threads=use_threads)
-        source = pa.BufferReader(data)
-        return pa_csv.read_csv(source, parse_options=parse, convert_options=convert, read_options=options)
+        return pa_csv.read_csv(path, parse_options=parse, convert_options=convert, read_options=options)
 
     try:
         table = read(use_threads=True)
-        if table.column_names != header or table.num_rows + len(rejected) != count_lines(data) - 1:
+        if table.column_names != header or table.num_rows + len(rejected) != lines - 1:
             return None
         if any(number is None for number, *_ in rejected):  # only a single-threaded read numbers the rows
             rejected.clear()
@@ -130,7 +111,7 @@ def _fields(found: int, expected: int) -> str:
     return f"found {found} field(s); expected {expected}, one per header column"
 
 
-def _line_by_line(path: Path, data: bytes, header: list[str], delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
+def _line_by_line(data: bytes, header: list[str], delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
     """Each non-blank line parsed on its own: a record never spans lines (see the module docstring)."""
     width = len(header)
     key = header.index("id") if "id" in header else None
@@ -138,7 +119,7 @@ def _line_by_line(path: Path, data: bytes, header: list[str], delimiter: str) ->
     numbers: list[int] = []
     bad: list[ErrorRow] = []
     record = 0
-    for lineno, raw in enumerate(_BREAK.split(data)[1:], start=2):
+    for lineno, raw in enumerate(BREAK.split(data)[1:], start=2):
         if not raw.strip():
             continue
         record += 1

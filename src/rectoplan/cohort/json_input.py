@@ -13,7 +13,6 @@ read line by line, values kept as found so that the edge validator names what is
 from __future__ import annotations
 
 import difflib
-import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ import pyarrow.json as pa_json
 
 from rectoplan.adapters.case_json import decode_with_unique_keys
 from rectoplan.cohort.columns import BY_NAME, COLUMNS, flatten
-from rectoplan.cohort.csv_input import count_lines
+from rectoplan.cohort.line_scan import BREAK, open_binary, read_all, scan
 from rectoplan.cohort.readers import (
     CONTRACT_KEYS,
     ROW,
@@ -40,16 +39,8 @@ from rectoplan.cohort.readers import (
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
 
-_BREAK = re.compile(rb"\r\n|\r|\n")
 # The id of a line that cannot be decoded, for its error row: the first "id" key with a text or number.
 _ID = re.compile(rb'"id"\s*:\s*("(?:[^"\\\r\n]|\\.){0,400}"|-?[0-9]{1,30})')
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else path.read_bytes()
-    except (OSError, EOFError) as exc:
-        raise InputError([f"{path}: found an unreadable file ({exc}); expected a JSON lines file"]) from None
 
 
 def _guess_id(raw: bytes) -> str | None:
@@ -88,7 +79,7 @@ class JsonLines:
         self.errors.append(ErrorRow(self.count, _guess_id(raw), (message,)))
 
     def __iter__(self) -> Iterator[tuple[int, int, Any]]:
-        for lineno, raw in enumerate(_BREAK.split(self.data), start=1):
+        for lineno, raw in enumerate(BREAK.split(self.data), start=1):
             if not raw.strip():
                 continue
             self.count += 1
@@ -113,56 +104,49 @@ class JsonLines:
             yield self.count, lineno, data
 
 
-def _first_object(data: bytes) -> Any:
+def _first_object(path: Path) -> Any:
     """The first non-blank line decoded (it tells case objects from flattened rows), or None."""
-    start = 0
-    while start < len(data):
-        m = _BREAK.search(data, start)
-        end = m.start() if m else len(data)
-        if data[start:end].strip():
-            try:
-                return json.loads(data[start:end].decode("utf-8-sig"))
-            except (ValueError, RecursionError):
-                return None
-        start = m.end() if m else len(data)
+    with open_binary(path) as fh:
+        for raw in fh:
+            if raw.strip():
+                try:
+                    return json.loads(raw.decode("utf-8-sig"))
+                except (ValueError, RecursionError):
+                    return None
     return None
 
 
 def read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Cohort:
-    data = _read(path)
-    if not data.strip():
+    try:
+        return _read_json_lines(path, kb, ignore_unknown)
+    except (OSError, EOFError) as exc:
+        raise InputError([f"{path}: found an unreadable file ({exc}); expected a JSON lines file"]) from None
+
+
+def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Cohort:
+    found = scan(path)
+    if not found.lines:
         return Cohort(canonical_table([], []), "jsonl")
-    head = _first_object(data)
+    head = _first_object(path)
     if isinstance(head, dict) and CONTRACT_KEYS & set(head):
-        return _read_contract_lines(data, kb)
-    if not _utf8(data):  # pyarrow's JSON reader passes invalid UTF-8 on into its texts
-        return _read_slowly(data, kb, ignore_unknown)
+        return _read_contract_lines(read_all(path), kb)
+    if not found.utf8:  # pyarrow's JSON reader passes invalid UTF-8 on into its texts
+        return _read_slowly(read_all(path), kb, ignore_unknown)
     try:
         schema = pa.schema([(c.name, arrow_type(c.kind)) for c in COLUMNS])
         table = pa_json.read_json(
-            pa.BufferReader(data),
+            path,
             read_options=pa_json.ReadOptions(block_size=16 << 20),  # fewer, larger chunks: faster here
             parse_options=pa_json.ParseOptions(
                 explicit_schema=schema, unexpected_field_behavior="infer", newlines_in_values=False
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return _read_slowly(data, kb, ignore_unknown)
+        return _read_slowly(read_all(path), kb, ignore_unknown)
     unknown = [name for name in table.column_names if name not in BY_NAME]
-    if table.num_rows != count_lines(data) or (unknown and not ignore_unknown):
-        return _read_slowly(data, kb, ignore_unknown)
+    if table.num_rows != found.lines or (unknown and not ignore_unknown):
+        return _read_slowly(read_all(path), kb, ignore_unknown)
     return flat_cohort(table, "jsonl", ignore_unknown)
-
-
-def _utf8(data: bytes) -> bool:
-    """Whether `data` is UTF-8 (ASCII files, the usual case, are told by one fast scan)."""
-    if data.isascii():
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _unknown_keys(keys: list[str]) -> list[str]:

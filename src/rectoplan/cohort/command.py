@@ -119,8 +119,14 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, folder, staging)
     except OutputError as exc:
         return _fail(exc.messages())
-    except OSError as exc:  # a full disk, a folder removed under the run
+    except UnicodeDecodeError as exc:  # a safety net: the CSV and JSON lines readers make such a line an error row
+        byte = exc.object[exc.start : exc.start + 1].hex()
+        return _fail([f"{args.input}: found a byte that is not UTF-8 (0x{byte}); expected UTF-8 text"])
+    except OSError as exc:  # a full disk, a folder removed under the run, a file that cannot be opened
         found = (exc.strerror or type(exc).__name__).lower()
+        inside = exc.filename is not None and Path(str(exc.filename)).absolute().is_relative_to(folder.path.absolute())
+        if exc.filename is not None and not inside:
+            return _fail([f"{exc.filename}: found {found}; expected a file rectoplan can read"])
         return _fail([f"{args.output}: found {found} while writing; expected a writable folder with room"])
     finally:
         folder.discard()  # whatever happened, nothing of this run is left behind but what was published

@@ -279,7 +279,15 @@ def test_s58_s59_palliative_radiation_for_pain_and_bleeding(make_case: Build, kb
 def test_c74_poor_performance_keeps_palliative_radiation_and_stent(make_case: Build, kb: KnowledgeBase) -> None:
     rec = run(make_case, kb, ecog=3, primary={"symptoms": ["bleeding", "obstruction"]})
     assert option(rec, "palliative-radiation").strength == "preferred"
+    assert option(rec, "colonic-stent").strength == "consider"  # tumour height not recorded
+    upper = {"symptoms": ["bleeding", "obstruction"], "distance_from_anal_verge_cm": 12}
+    rec = run(make_case, kb, format="rectoplan.case/2", ecog=3, primary=upper)
     assert option(rec, "colonic-stent").strength == "preferred"
+    low = run(make_case, kb, format="rectoplan.case/2", ecog=3, primary={**upper, "distance_from_anal_verge_cm": 3})
+    stent = option(low, "colonic-stent")
+    assert stent.strength == "consider" and any("Low rectal tumour" in w for w in stent.warnings)
+    stoma = run(make_case, kb, format="rectoplan.case/2", ecog=3, primary={**upper, "stoma": True})
+    assert "colonic-stent" not in offered(stoma) and "colonic-stent-no-stoma" in listed(stoma)["colonic-stent"].rules
     assert not {o.kind for o in rec.options} & {"surgery", "local_therapy", "chemoradiation", "systemic"}
 
 
@@ -523,10 +531,13 @@ def test_s80_diverting_colostomy_for_obstruction(make_case: Build, kb: Knowledge
 
 
 def test_s81_c111_stent_only_for_symptomatic_obstruction(make_case: Build, kb: KnowledgeBase) -> None:
-    rec = run(make_case, kb, primary={"symptoms": ["obstruction"]})
+    upper = {"symptoms": ["obstruction"], "distance_from_anal_verge_cm": 11}
+    rec = run(make_case, kb, format="rectoplan.case/2", primary=upper)
     stent = option(rec, "colonic-stent")
     assert (stent.strength, stent.intent) == ("preferred", "palliative")
     assert stent.rank < option(rec, "diverting-colostomy").rank
+    height_unknown = option(run(make_case, kb, primary={"symptoms": ["obstruction"]}), "colonic-stent")
+    assert height_unknown.strength == "consider"
     assert "colonic-stent" not in offered(run(make_case, kb)), "no prophylactic stent"
     assert "colonic-stent" not in offered(run(make_case, kb, primary={"symptoms": None}))
     in_curative_plan = option(
@@ -583,9 +594,16 @@ def test_s85_single_site_with_primary_surgery_after_systemic(make_case: Build, k
 
 def test_c92_liver_transplantation_highly_selected(make_case: Build, kb: KnowledgeBase) -> None:
     chemo = [{"agents": ["fluorouracil", "leucovorin", "oxaliplatin"], "stopped_for": "completed"}]
-    base: dict[str, Any] = {"primary": RESECTED, "prior": {"systemic_lines": chemo}}
+    response: dict[str, Any] = {"systemic_lines": chemo, "last_response": "partial"}
+    base: dict[str, Any] = {"format": "rectoplan.case/2", "primary": RESECTED, "prior": response}
     transplant = option(run(make_case, kb, **base), "liver-transplantation")
     assert transplant.strength == "consider"
+    # TRANSMET: only after response or stable disease on chemotherapy, never after progression
+    progressed = run(make_case, kb, **{**base, "prior": {**response, "last_response": "progression"}})
+    assert "liver-transplantation-response" in listed(progressed)["liver-transplantation"].rules
+    assert not listed(progressed)["liver-transplantation"].held
+    unknown = run(make_case, kb, **{**base, "prior": {"systemic_lines": chemo}})
+    assert listed(unknown)["liver-transplantation"].held
     held = listed(run(make_case, kb, **base, biomarkers={"braf": None}))["liver-transplantation"]
     assert held.held and "liver-transplantation-braf" in held.rules
     assert "braf" in {t.test for t in run(make_case, kb, **base, biomarkers={"braf": None}).tests_needed}
@@ -595,7 +613,7 @@ def test_c92_liver_transplantation_highly_selected(make_case: Build, kb: Knowled
         {"ecog": 2},
         {"biomarkers": {"braf": "other_mutation"}},
         {"primary": {"status": "in_place"}},
-        {"prior": {"systemic_lines": []}},
+        {"prior": {"systemic_lines": [], "last_response": "partial"}},
         {
             "metastases": [
                 *liver("unresectable"),

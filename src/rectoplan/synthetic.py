@@ -1,4 +1,4 @@
-"""Synthetic cases (contract 1 JSON) for tests, benchmarks, the linter and cohort generation.
+"""Synthetic cases (contract 1 and 2 JSON) for tests, benchmarks, the linter and cohort generation.
 
 Values are drawn uniformly over each enumeration, with `None` (absent, unknown) as one more choice, so
 rare combinations (an NTRK fusion after three lines) still appear in a few thousand draws. Every case is
@@ -7,10 +7,13 @@ valid: it has a metastasis or a local recurrence, and no contradictory facts.
 
 from __future__ import annotations
 
+import json
 import random
+import zlib
 from typing import Any
 
 from rectoplan.core.case import SITES, SYMPTOMS
+from rectoplan.core.fields import DECLARED
 
 RESECT = ("resectable", "potentially_resectable", "unresectable", "unknown")
 REGIMENS: tuple[tuple[str, ...], ...] = (
@@ -111,7 +114,36 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
     if health:
         case["health"] = health
     _put(case, "wants_clinical_trials", _maybe(rng, (True, False)))
+    _contract2(case, random.Random(zlib.crc32(json.dumps(case, sort_keys=True).encode())))
     return case
+
+
+def _contract2(case: dict[str, Any], rng: random.Random) -> None:
+    """Half the cases get some of contract 2's declared fields and lesion sizes. A generator of its own
+    (seeded by the case drawn so far) leaves every contract 1 value of a seed as it was."""
+    if rng.random() < 0.5:
+        return
+    case["format"] = "rectoplan.case/2"
+    for f in DECLARED:
+        history = f.path[0] == "prior"  # drawn more often: rules read it with the lines they describe
+        if f.fact == "biomarkers.her2_result" or rng.random() < (0.4 if history else 0.8):
+            continue
+        if history and not case.get("prior", {}).get("systemic_lines"):
+            continue
+        value: Any = (
+            rng.choice((True, False))
+            if f.kind == "bool"
+            else rng.choice(f.values)
+            if f.kind == "enum"
+            else rng.choice(sorted({f.low, min(f.high, f.low + 2), min(f.high, 4), min(f.high, 6), min(f.high, 30)}))
+        )
+        case.setdefault(f.path[0], {})[f.path[1]] = value
+    for m in case.get("metastases", []):
+        if rng.random() < 0.4:
+            m["largest_mm"] = rng.choice((8, 20, 30, 31, 45))
+    lines = case.get("prior", {}).get("systemic_lines")
+    if lines and rng.random() < 0.3:  # a line still running, so maintenance rules meet their cases
+        lines[-1]["stopped_for"] = "ongoing"
 
 
 def random_cases(n: int, seed: int = 0) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from rectoplan.core.conditions import All, AnyOf, Condition, evaluate
 from rectoplan.core.engine import assess, assess_option, decide_intent
 from rectoplan.core.errors import CaseError, KnowledgeError
 from rectoplan.core.facts import case_facts
+from rectoplan.core.fields import DECLARED
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
 from rectoplan.kb.loader import iter_citations, load_knowledge
 from rectoplan.synthetic import random_case
@@ -170,6 +171,7 @@ _PARTS = (
     *(("biomarkers", k) for k in ("kras", "kras_variant", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion")),
     *(("prior", k) for k in ("pelvic_radiation", "systemic_lines", "surgeries")),
     *(("health", k) for k in ("dpyd", "days_since_major_surgery", "bleeding_risk", "fit_for_intensive_therapy")),
+    *(f.path for f in DECLARED),  # contract 2's declared fields (rectoplan.core.fields)
 )
 
 
@@ -224,7 +226,7 @@ def reachability(kb: KnowledgeBase, samples: int, seed: int = 0) -> tuple[list[s
     for option in kb.options:
         if offered[option.id]:
             continue
-        found = any(search_case(kb, option, random.Random(f"{seed}-{option.id}-{r}")) for r in range(4))
+        found = any(search_case(kb, option, random.Random(f"{seed}-{option.id}-{r}")) for r in range(12))
         if found:
             offered[option.id] = 1
         else:

@@ -286,10 +286,11 @@ def _rule_facts(kb: KnowledgeBase) -> frozenset[str]:
 def _declared_probes(case: Case, kb: KnowledgeBase, cuts: dict[str, set[int]]) -> list[Probe]:
     """Probes of the unknown declared fields (`rectoplan.core.fields`) that a rule reads."""
     read = _rule_facts(kb)
-    lines = case.prior.systemic_lines
+    lines = case.prior.systemic_lines or ()
+    ongoing = bool(lines) and lines[-1].stopped_for == "ongoing"
     out: list[Probe] = []
     for f in DECLARED:
-        wait = f.fact == "prior.months_on_current_line" and bool(lines) and lines[-1].stopped_for == "ongoing"
+        wait = f.fact == "prior.months_on_current_line" and ongoing
         if (f.path[0] != "biomarkers" and not wait) or f.fact in _NOT_PROBED:
             continue
         if f.fact not in read or case.value(f.fact) is not None:

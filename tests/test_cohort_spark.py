@@ -79,8 +79,8 @@ def test_spark_makes_a_ragged_csv_row_an_error_row(spark: Any, kb: KnowledgeBase
     on_spark = run_cohort(tmp_path / "ragged.csv", kb, "spark", spark=spark)
     assert on_spark.records == 3 and on_spark.evaluated == 1
     assert [(e.row, e.problems) for e in on_spark.errors] == [
-        (2, ("found 4 field(s); expected 3, one per header column",)),
-        (3, ("found 2 field(s); expected 3, one per header column",)),
+        (2, ("line 3: found 4 field(s); expected 3, one per header column",)),
+        (3, ("line 4: found 2 field(s); expected 3, one per header column",)),
     ]
 
 

@@ -142,7 +142,10 @@ def test_the_plan_codes_the_outputs_decided_by_option_codes_and_gates() -> None:
         for test in coded[name].tests:
             (code,) = [t for t in test if t[0] in ranges]
             assert code[1] == value and len(test) == 2
-    assert coded["exclusions"].words == (*coded["options"].words, "_w_flags_0")
+    words = coded["exclusions"].words  # the option codes, then as many 62-bit words of gate flags as needed
+    flags = words[len(coded["options"].words) :]
+    assert words[: len(coded["options"].words)] == coded["options"].words
+    assert flags == tuple(f"_w_flags_{i}" for i in range(len(flags))) and flags
 
 
 def test_code_words_hold_every_code_in_its_field() -> None:

@@ -36,6 +36,14 @@ SOURCES: Final = {
     "C78.x, C20 and C19 also in interop.md §2.2)",
     "rectum-site": "SNOMED 34402009 'Rectum structure' in fhir.resources' MedicationAdministration example "
     "and in public ICD-O topography maps (C20 -> 34402009)",
+    "mcode-intent": "HL7 mCODE STU4 ProcedureIntentVS (hl7.org/fhir/us/mcode/STU4/ValueSet-mcode-procedure-intent-vs)",
+    "mcode-stop": "HL7 mCODE STU4 TreatmentTerminationReasonVS "
+    "(hl7.org/fhir/us/mcode/ValueSet-mcode-treatment-termination-reason-vs; 182992009 from STU2)",
+    "ichom": "HL7 ICHOM Breast Cancer IG STU1 TherapyIntentVS (hl7.org/fhir/uv/ichom-breast-cancer): not mCODE, "
+    "which has no adjuvant/neoadjuvant code",
+    "hl7-breast": "HL7 Breast Cancer Data IG (2018 draft) HER2byIHCScoreVS, from the LOINC answer list LL4396-9",
+    "gx-tmb": "mCODE STU4 example Observation-gx-genomic-tmb.json (genomics-reporting tmb profile; "
+    "unit 1/1000000{Base}); interop.md §2.1",
 }
 
 
@@ -389,3 +397,43 @@ STOP_REASONS: Final[dict[tuple[str, str], Code]] = {
     **_table(SNOMED, "mcode-vs", {"182992009": "completed", "266721009": "progression"}),
     **_table(SNOMED, "mcode", {"407563006": "intolerance"}),
 }
+
+# --- Contract 2: courses, organ function, HER2 as reported ------------------------------------------------
+# The mCODE extensions on a cancer-related medication (SD_Medications.fsh: TreatmentIntent, TerminationReason).
+PROCEDURE_INTENT_URL: Final = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-procedure-intent"
+TERMINATION_REASON_URL: Final = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-treatment-termination-reason"
+
+# Why a medication was given -> a course `setting`, or "curative" (neoadjuvant or adjuvant: told apart by the
+# date of the rectal resection, see fhir/history.py). Palliative systemic therapy is a line for advanced
+# disease. Supportive, diagnostic and the other ProcedureIntentVS codes say nothing about the setting.
+TREATMENT_INTENTS: Final[dict[tuple[str, str], Code]] = {
+    **_table(SNOMED, "mcode-intent", {"373808002": "curative", "363676003": "advanced"}),
+    **_table(SNOMED, "ichom", {"373846009": "adjuvant", "373847000": "neoadjuvant"}),
+}
+# Termination reasons -> contract 2 (`completed` is a status; the others a `stopped_for`). The VS's other
+# codes (financial problem, moved away, treatment not available, lost to follow-up...) have no contract-2
+# meaning: the course is then stopped for an unknown reason.
+TERMINATION_REASONS: Final[dict[tuple[str, str], Code]] = _table(
+    SNOMED,
+    "mcode-stop",
+    {
+        "182992009": "completed",
+        "266721009": "progression",
+        "407563006": "toxicity",
+        "105480006": "patient_choice",
+    },
+)
+
+TMB_CODE: Final = Code(LOINC, "94076-7", "tumour mutational burden (mutations/Mb)", "gx-tmb")
+TMB_UNITS: Final = frozenset({"1/1000000{Base}"})
+BILIRUBIN_TOTAL: Final = Code(LOINC, "1975-2", "bilirubin, total, serum or plasma", "synthea")
+# HER2 tests by method, among the `her2` MARKER_TESTS: immunohistochemistry and in situ hybridisation.
+HER2_IHC_TESTS: Final = frozenset({(LOINC, "72383-3"), (LOINC, "18474-7")})
+HER2_ISH_TESTS: Final = frozenset({(LOINC, "31150-6"), (LOINC, "49683-6")})
+HER2_IHC_SCORES: Final[dict[tuple[str, str], Code]] = _table(
+    LOINC, "hl7-breast", {"LA6111-4": "0", "LA11841-6": "1+", "LA11842-4": "2+", "LA11843-2": "3+"}
+)
+# Vocabulary procedure ids (PROCEDURES meanings) that leave a stoma. Only a procedure that is a stoma and
+# nothing else sets `primary.stoma` for now: the combined resection codes (e.g. "...+colostomy") are pinned
+# to `primary: {status: resected}` by tests/test_fhir_codes.py, which this change does not own.
+STOMA_PROCEDURES: Final = frozenset({"colostomy", "diverting_colostomy", "ileostomy"})

@@ -13,6 +13,7 @@ from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.conditions import ConditionReader
+from rectoplan.adapters.fhir.history import add_history
 from rectoplan.adapters.fhir.observations import ObservationReader
 from rectoplan.adapters.fhir.parse import _parse_entries
 from rectoplan.adapters.fhir.treatments import TreatmentReader
@@ -169,18 +170,12 @@ def _assemble(m: _Mapper, ref: str, pid: str, patient: Any) -> tuple[dict[str, A
         markers["kras_variant"], prov["biomarkers.kras_variant"] = variant
     if markers:
         case["biomarkers"] = markers
+    _declared(m, case, markers, prov)
     prior: dict[str, Any] = {}
     if m.pelvic_rt:
         prior["pelvic_radiation"] = True
         prov["prior.pelvic_radiation"] = ", ".join(m.pelvic_rt)
-    lines = list(m.lines())
-    if lines:
-        prior["systemic_lines"] = []
-        for i, (agents, stopped, refs) in enumerate(lines):
-            if stopped == "ongoing" and i != len(lines) - 1:
-                stopped = None
-            prior["systemic_lines"].append({"agents": agents} | ({"stopped_for": stopped} if stopped else {}))
-            prov[f"prior.systemic_lines[{i}]"] = ", ".join(refs)
+    add_history(m, case, prior, prov)
     if m.surgeries:
         prior["surgeries"] = list(m.surgeries)
         for i, refs in enumerate(m.surgeries.values()):
@@ -191,6 +186,38 @@ def _assemble(m: _Mapper, ref: str, pid: str, patient: Any) -> tuple[dict[str, A
         when, ref = max(m.major_surgery)
         days = (m.today - when.date()).days
         if days >= 0:
-            case["health"] = {"days_since_major_surgery": days}
+            case.setdefault("health", {})["days_since_major_surgery"] = days
             prov["health.days_since_major_surgery"] = ref
     return case, prov
+
+
+_HER2_RESULT = {"3+": "ihc3", "0": "ihc0_1", "1+": "ihc0_1"}
+
+
+def _declared(m: _Mapper, case: dict[str, Any], markers: dict[str, Any], prov: dict[str, str]) -> None:
+    """Contract 2's declared fields a chart can give: TMB, HER2 as reported, bilirubin, a stoma."""
+    found: dict[tuple[str, str], tuple[Any, str]] = {}
+    if (tmb := m.resolve("tmb", changing=True)) is not None:
+        found["biomarkers", "tmb"] = tmb
+    if (ihc := m.resolve("her2_ihc", changing=True)) is not None:
+        result = _HER2_RESULT.get(ihc[0])
+        if ihc[0] == "2+" and (ish := m.resolve("her2_ish", changing=True)) is not None:
+            result, ihc = f"ihc2_ish_{ish[0]}", (None, f"{ihc[1]}, {ish[1]}")
+        implied = "positive" if result in ("ihc3", "ihc2_ish_positive") else "negative"
+        if result is not None and markers.get("her2", implied) != implied:
+            m.issue(
+                ihc[1].split(", ")[0],
+                f"HER2 result {result} while other results give HER2 {markers['her2']}",
+                "agreeing HER2 results (the reported HER2 result is left out)",
+            )
+        elif result is not None:
+            found["biomarkers", "her2_result"] = (result, ihc[1])
+    if (bili := m.resolve("bilirubin_raised", changing=True)) is not None:
+        found["health", "bilirubin_raised"] = bili
+    if m.stoma:
+        found["primary", "stoma"] = (True, ", ".join(m.stoma))
+    for (section, name), (value, ref) in found.items():
+        case.setdefault(section, {})[name] = value
+        prov[f"{section}.{name}"] = ref
+    if found:
+        case["format"] = "rectoplan.case/2"

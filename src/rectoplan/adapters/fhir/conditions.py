@@ -11,7 +11,7 @@ from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.reader import Reader
-from rectoplan.adapters.fhir.values import _codings, _first_code, _lookup, _profiles
+from rectoplan.adapters.fhir.values import _codings, _first_code, _lookup, _profiles, _when
 
 RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 
@@ -44,6 +44,7 @@ class ConditionReader(Reader):
                     self.ignored[ref] = f"local recurrence recorded as {', '.join(sorted(clinical))}"
                 else:
                     self.local_recurrence.append(ref)
+                    self._advanced_since(ref, res)
                     self.use(ref, "local recurrence of rectal cancer")
             else:
                 self.ignored[ref] = f"cancer condition outside rectoplan's scope ({cancer.meaning})"
@@ -85,4 +86,11 @@ class ConditionReader(Reader):
             )
         else:
             self.sites[meaning].append(ref)
+            self._advanced_since(ref, res)
             self.use(ref, f"metastasis: {meaning}")
+
+    def _advanced_since(self, ref: str, res: Any) -> None:
+        """When this metastasis or recurrence was found: its onset, else the date it was recorded."""
+        onset = res.onsetDateTime or (res.onsetPeriod and res.onsetPeriod.start) or res.recordedDate
+        if (when := _when(onset)) is not None:
+            self.advanced_dates.append((when, ref))

@@ -98,6 +98,33 @@ class Period(_Element):
     end: FhirDateTime | None = None
 
 
+Decimal = Annotated[int, Field(strict=True)] | Annotated[float, Field(strict=True, allow_inf_nan=False)]
+
+
+class Quantity(_Element):
+    value: Decimal | None = None
+    unit: String | None = None
+    system: Uri | None = None
+    code: Code | None = None
+
+
+class ReferenceRange(_Element):
+    low: Quantity | None = None
+    high: Quantity | None = None
+
+
+class Repeat(_Element):
+    boundsPeriod: Period | None = None
+
+
+class Timing(_Element):
+    repeat: Repeat | None = None
+
+
+class Dosage(_Element):
+    timing: Timing | None = None
+
+
 class Meta(_Element):
     profile: list[Uri] | None = None
 
@@ -105,6 +132,7 @@ class Meta(_Element):
 class _InnerExtension(_Element):
     url: Uri
     valueReference: Reference | None = None
+    valueCodeableConcept: CodeableConcept | None = None
 
 
 class Extension(_InnerExtension):
@@ -169,6 +197,9 @@ class Condition(Resource):
     verificationStatus: CodeableConcept | None = None
     code: CodeableConcept | None = None
     subject: Reference
+    onsetDateTime: FhirDateTime | None = None
+    onsetPeriod: Period | None = None
+    recordedDate: FhirDateTime | None = None
 
 
 class Observation(Resource):
@@ -182,6 +213,8 @@ class Observation(Resource):
     valueCodeableConcept: CodeableConcept | None = None
     valueInteger: Integer | None = None
     valueString: String | None = None
+    valueQuantity: Quantity | None = None
+    referenceRange: list[ReferenceRange] | None = None
     interpretation: list[CodeableConcept] | None = None
     component: list[ObservationComponent] | None = None
 
@@ -192,6 +225,7 @@ class _Medication(Resource):
     medicationCodeableConcept: CodeableConcept | None = None
     medicationReference: Reference | None = None
     reasonReference: list[Reference] | None = None
+    reasonCode: list[CodeableConcept] | None = None
 
     @model_validator(mode="after")
     def _medication_given(self) -> _Medication:
@@ -203,10 +237,13 @@ class _Medication(Resource):
 class MedicationRequest(_Medication):
     statusReason: CodeableConcept | None = None
     authoredOn: FhirDateTime | None = None
+    category: list[CodeableConcept] | None = None
+    dosageInstruction: list[Dosage] | None = None
 
 
 class MedicationAdministration(_Medication):
     statusReason: list[CodeableConcept] | None = None
+    category: CodeableConcept | None = None
     effectiveDateTime: FhirDateTime | None = None
     effectivePeriod: Period | None = None
 
@@ -219,6 +256,7 @@ class MedicationAdministration(_Medication):
 
 class MedicationStatement(_Medication):
     statusReason: list[CodeableConcept] | None = None
+    category: CodeableConcept | None = None
     effectiveDateTime: FhirDateTime | None = None
     effectivePeriod: Period | None = None
     dateAsserted: FhirDateTime | None = None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
-from rectoplan.adapters.fhir.reader import Reader
+from rectoplan.adapters.fhir.labs import LabReader
 from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _lookup, _when
 
 _AA = {
@@ -52,7 +52,7 @@ def _hgvs_protein(text: str) -> str | None:
     return f"{one[0]}{pos}{one[1]}" if all(len(a) == 1 for a in one) else None
 
 
-class ObservationReader(Reader):
+class ObservationReader(LabReader):
     """Reads Observation resources (dispatched to by `Reader.visit`) and resolves their findings."""
 
     def _observation(self, ref: str, res: Any) -> None:
@@ -81,9 +81,17 @@ class ObservationReader(Reader):
                 return
             if value.meaning == "IV":
                 self.stage_iv.append(ref)
+                if when is not None:
+                    self.stage_iv_dates.append((when, ref))
             self.use(ref, f"TNM {stage.meaning} stage group {value.meaning} ({_day(when)}): context only")
         elif (test := _lookup(res.code, fc.MARKER_TESTS)) is not None:
+            if test.meaning == "her2" and self._her2_method(ref, res, when, codes):
+                return
             self._marker(ref, res, when, test.meaning)
+        elif (fc.TMB_CODE.system, fc.TMB_CODE.code) in codes:
+            self._tmb(ref, res, when)
+        elif (fc.BILIRUBIN_TOTAL.system, fc.BILIRUBIN_TOTAL.code) in codes:
+            self._bilirubin(ref, res, when)
         elif codes & {
             (fc.SNOMED, fc.HISTORY_OF_METASTASIS.code),
             (fc.SNOMED, fc.HISTORY_OF_LIVER_METASTASIS.code),

@@ -174,7 +174,14 @@ def _failed_read(resource: dict[str, Any]) -> str | None:
 OBSERVATION_CODES = frozenset(
     {
         (c.system, c.code)
-        for c in (fc.ECOG_CODE, fc.GENOMIC_VARIANT, fc.HISTORY_OF_METASTASIS, fc.HISTORY_OF_LIVER_METASTASIS)
+        for c in (
+            fc.ECOG_CODE,
+            fc.GENOMIC_VARIANT,
+            fc.HISTORY_OF_METASTASIS,
+            fc.HISTORY_OF_LIVER_METASTASIS,
+            fc.TMB_CODE,
+            fc.BILIRUBIN_TOTAL,
+        )
     }
     | set(fc.MARKER_TESTS)
     | set(fc.STAGE_GROUP_CODES)

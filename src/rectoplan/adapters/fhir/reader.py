@@ -25,10 +25,16 @@ class _Finding:
 
 @dataclass(frozen=True, slots=True)
 class _Dose:
+    """One drug given: contract 1's stop reason (`status`), and what contract 2's courses need besides."""
+
     drug: str
     when: datetime | None
     status: str | None
     ref: str
+    end: datetime | None = None
+    setting: str | None = None  # TREATMENT_INTENTS meaning, or None when not recorded
+    course_status: str | None = None  # ongoing | completed | stopped | None (unknown)
+    stopped_for: str | None = None  # a contract-2 stop reason, with course_status "stopped"
 
 
 class Reader:
@@ -49,6 +55,10 @@ class Reader:
         self.major_surgery: list[tuple[datetime, str]] = []
         self.pelvic_rt: list[str] = []
         self.stage_iv: list[str] = []
+        self.stage_iv_dates: list[tuple[datetime, str]] = []
+        self.advanced_dates: list[tuple[datetime, str]] = []  # onsets of metastases and local recurrences
+        self.resection_dates: list[tuple[datetime, str]] = []
+        self.stoma: list[str] = []
         self.other_cancers: dict[str, str] = {}  # reference (id or fullUrl) -> meaning, of non-rectal primaries
 
     # -- bookkeeping ---------------------------------------------------------------------------------------

@@ -32,7 +32,15 @@ _GIVEN: dict[str, str | None] = {
 class TreatmentReader(Reader):
     """Reads medication and Procedure resources (dispatched to by `Reader.visit`) and forms the lines."""
 
-    def _medication(self, ref: str, res: Any, status_map: dict[str, str | None], when: Any) -> None:
+    def _medication(
+        self,
+        ref: str,
+        res: Any,
+        status_map: dict[str, str | None],
+        when: Any,
+        end: Any = None,
+        course: dict[str, str | None] | None = None,
+    ) -> None:
         if res.status not in status_map:
             self.ignored[ref] = f"medication status {res.status!r}: not a treatment given"
             return
@@ -62,20 +70,55 @@ class TreatmentReader(Reader):
             else:
                 self.ignored[ref] = f"medication {_first_code(concept)} is not a drug rectoplan reads"
             return
-        self.doses.append(_Dose(drug.meaning, _when(when), status, ref))
+        course_status, stopped_for = _course_status(res, (course or _COURSE).get(res.status), reasons)
+        setting = self._setting(ref, res)
+        self.doses.append(
+            _Dose(drug.meaning, _when(when), status, ref, _when(end), setting, course_status, stopped_for)
+        )
         self.use(ref, f"{drug.meaning} ({_day(_when(when))}, {status or 'stop reason unknown'})")
 
+    def _setting(self, ref: str, res: Any) -> str | None:
+        """The setting the medication says it was given in (mCODE intent extension, category, reasonCode)."""
+        concepts = [e.valueCodeableConcept for e in res.extension or [] if e.url == fc.PROCEDURE_INTENT_URL]
+        category = res.category if isinstance(res.category, list) else [res.category]
+        found = {
+            hit.meaning
+            for c in [*concepts, *category, *(res.reasonCode or [])]
+            if (hit := _lookup(c, fc.TREATMENT_INTENTS))
+        }
+        if len(found - {"curative"}) > 1 or ("advanced" in found and "curative" in found):
+            self.issue(
+                ref,
+                f"treatment intents that disagree ({', '.join(sorted(found))})",
+                "one intent per medication (its setting is left unknown)",
+            )
+            return None
+        specific = found - {"curative"}
+        return next(iter(specific)) if specific else next(iter(found), None)
+
     def _medicationrequest(self, ref: str, res: Any) -> None:
-        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, res.authoredOn)
+        bounds = [
+            d.timing.repeat.boundsPeriod
+            for d in res.dosageInstruction or []
+            if d.timing and d.timing.repeat and d.timing.repeat.boundsPeriod
+        ]
+        starts = [_when(b.start) for b in bounds if b.start]
+        ends = [_when(b.end) for b in bounds if b.end]
+        start = min(w for w in starts if w) if any(starts) else res.authoredOn
+        end = max(w for w in ends if w) if any(ends) and len(ends) == len(bounds) else None
+        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start, end)
 
     def _medicationadministration(self, ref: str, res: Any) -> None:
         # One dose given ('completed') says nothing about why the course ended: stopped_for stays unknown.
         start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start)
-        self._medication(ref, res, _GIVEN | {"in-progress": "ongoing", "completed": None}, start)
+        end = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.end)
+        course = _COURSE | {"in-progress": "ongoing", "completed": None}
+        self._medication(ref, res, _GIVEN | {"in-progress": "ongoing", "completed": None}, start, end, course)
 
     def _medicationstatement(self, ref: str, res: Any) -> None:
         start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start) or res.dateAsserted
-        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start)
+        end = res.effectivePeriod and res.effectivePeriod.end
+        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start, end)
 
     def _procedure(self, ref: str, res: Any) -> None:
         if res.status not in ("completed", "in-progress"):
@@ -111,6 +154,10 @@ class TreatmentReader(Reader):
         )
         if proc.code in fc.RECTAL_RESECTIONS:
             self.resected.append(ref)
+            if when is not None:
+                self.resection_dates.append((when, ref))
+        if set(ids) <= fc.STOMA_PROCEDURES:  # a stoma made on its own (see STOMA_PROCEDURES)
+            self.stoma.append(ref)
         if when is not None and set(ids) & fc.MAJOR_SURGERY:
             self.major_surgery.append((when, ref))
         self.use(ref, f"surgery: {', '.join(ids)} ({_day(when)})")
@@ -142,18 +189,26 @@ class TreatmentReader(Reader):
             for d in undated:
                 self.issue(d.ref, f"{d.drug} without a date", "a dated treatment (placed in a separate first line)")
             yield self._line(undated)
+        for group in self.dated_groups(by_setting=False):
+            yield self._line(group)
+
+    def dated_groups(self, by_setting: bool) -> Iterator[list[_Dose]]:
+        """The dated doses grouped into lines (see LINE_WINDOW); `by_setting` also starts a new group where
+        the recorded setting changes (adjuvant CAPOX and CAPOX again for a relapse are two courses)."""
         dated = sorted((d for d in self.doses if d.when is not None), key=lambda d: (d.when, d.drug))
         current: list[_Dose] = []
         for day, group in _by_day(dated):
             agents, today = {d.drug for d in current}, {d.drug for d in group}
             # A switch: a new drug, past the window, while not all of the line's drugs are given that day
             # (a drug added on top of a running regimen, e.g. bevacizumab at cycle 3, stays in the line).
-            if current and today - agents and not agents <= today and day - current[0].when > LINE_WINDOW:  # type: ignore[operator]
-                yield self._line(current)
+            switch = current and today - agents and not agents <= today and day - current[0].when > LINE_WINDOW  # type: ignore[operator]
+            moved = by_setting and current and {d.setting for d in group} != {current[-1].setting}
+            if switch or moved:
+                yield current
                 current = []
             current += group
         if current:
-            yield self._line(current)
+            yield current
 
     @staticmethod
     def _line(doses: list[_Dose]) -> tuple[list[str], str | None, list[str]]:
@@ -164,6 +219,28 @@ class TreatmentReader(Reader):
         if stopped is None and statuses == {"completed"}:
             stopped = "completed"
         return agents, stopped, list(dict.fromkeys(d.ref for d in doses))
+
+
+# Medication statuses -> a course status (contract 2); MedicationAdministration overrides 'completed'.
+_COURSE: dict[str, str | None] = {
+    "active": "ongoing",
+    "in-progress": "ongoing",
+    "on-hold": "ongoing",
+    "completed": "completed",
+    "stopped": "stopped",
+}
+
+
+def _course_status(res: Any, status: str | None, reasons: list[Any]) -> tuple[str | None, str | None]:
+    """(status, stopped_for) of contract 2 from the resource status and its termination reason (statusReason
+    or the mCODE TreatmentTerminationReason extension). A reason on a running treatment is not read."""
+    concepts = [*reasons, *(e.valueCodeableConcept for e in res.extension or [] if e.url == fc.TERMINATION_REASON_URL)]
+    why = next((hit.meaning for c in concepts if (hit := _lookup(c, fc.TERMINATION_REASONS))), None)
+    if status == "ongoing" or why is None:
+        return status, None
+    if why == "completed":
+        return "completed", None
+    return "stopped", why
 
 
 def _by_day(doses: list[_Dose]) -> Iterator[tuple[datetime, list[_Dose]]]:

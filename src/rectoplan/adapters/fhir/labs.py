@@ -1,0 +1,81 @@
+"""Laboratory values of contract 2: tumour mutational burden, total bilirubin, HER2 by IHC score and ISH.
+
+Why a separate reader: these results are numbers or method-specific scores rather than the coded
+positive/negative answers of `observations`, and each needs its unit or reference range checked before a
+value is believed. A result that cannot be read that way is reported (the field stays unknown), never
+guessed: a bilirubin without an upper reference limit says nothing about "raised".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.fhir.reader import Reader
+from rectoplan.adapters.fhir.values import _day, _lookup
+
+
+class LabReader(Reader):
+    """TMB, bilirubin and HER2 method results (called from `ObservationReader._observation`)."""
+
+    def _her2_method(self, ref: str, res: Any, when: datetime | None, codes: set[tuple[str, str]]) -> bool:
+        """Record an IHC score or an ISH result; True when the IHC score was the whole reading."""
+        if codes & fc.HER2_IHC_TESTS and (score := _lookup(res.valueCodeableConcept, fc.HER2_IHC_SCORES)):
+            self.find("her2_ihc", score.meaning, when, ref, f"HER2 IHC {score.meaning} ({_day(when)})")
+            if score.meaning == "3+":
+                self.find("her2", "positive", when, ref, f"HER2 IHC 3+ ({_day(when)})")
+            elif score.meaning in ("0", "1+"):
+                self.find("her2", "negative", when, ref, f"HER2 IHC {score.meaning} ({_day(when)})")
+            return True  # 2+ is equivocal: HER2 status comes from ISH
+        if codes & fc.HER2_ISH_TESTS:
+            value = _lookup(res.valueCodeableConcept, fc.RESULT_ANSWERS)
+            if value is not None and value.meaning in ("positive", "negative"):
+                self.find("her2_ish", value.meaning, when, ref, f"HER2 ISH {value.meaning} ({_day(when)})")
+        return False
+
+    def _quantity(self, ref: str, res: Any, what: str) -> Any:
+        q = res.valueQuantity
+        if q is None or q.value is None:
+            self.issue(ref, f"{what} without a numeric value", f"{what} as valueQuantity (left unknown)")
+            return None
+        return q
+
+    def _tmb(self, ref: str, res: Any, when: datetime | None) -> None:
+        if (q := self._quantity(ref, res, "tumour mutational burden")) is None:
+            return
+        unit = q.code or q.unit
+        if unit not in fc.TMB_UNITS:
+            self.issue(
+                ref,
+                f"tumour mutational burden in unit {unit!r}",
+                f"mutations per megabase (UCUM {', '.join(sorted(fc.TMB_UNITS))}); TMB left unknown",
+            )
+            return
+        value = round(float(q.value))
+        if not 0 <= value <= 1000:
+            self.issue(ref, f"tumour mutational burden {q.value}", "0-1000 mutations/Mb (left unknown)")
+            return
+        self.find("tmb", value, when, ref, f"TMB {value}/Mb ({_day(when)})")
+
+    def _bilirubin(self, ref: str, res: Any, when: datetime | None) -> None:
+        if (q := self._quantity(ref, res, "total bilirubin")) is None:
+            return
+        highs = [r.high for r in res.referenceRange or [] if r.high is not None and r.high.value is not None]
+        same = [h for h in highs if (h.code or h.unit) == (q.code or q.unit)]
+        if not same:
+            self.issue(
+                ref,
+                f"total bilirubin {q.value} {q.code or q.unit or ''} without an upper reference limit in that unit",
+                "referenceRange.high in the result's unit (bilirubin_raised left unknown)",
+            )
+            return
+        raised = float(q.value) > float(same[0].value)
+        self.find(
+            "bilirubin_raised",
+            raised,
+            when,
+            ref,
+            f"total bilirubin {q.value} ({'above' if raised else 'within'} the upper limit {same[0].value}, "
+            f"{_day(when)})",
+        )

@@ -210,3 +210,18 @@ def test_the_lean_models_are_the_cheap_path() -> None:
         return best
 
     assert cost(True) * 4 < cost(False)
+
+
+CONTRACT2 = ["rectal_adjuvant_capox_relapse", "rectal_ongoing_first_line", "rectal_first_line_progression"]
+
+
+@pytest.mark.parametrize("name", [*CONTRACT2, "rectal_stoma_tmb_her2"])
+def test_contract2_fixtures_read_the_same(name: str) -> None:
+    """Courses, dates and the declared fields (periods, intent and termination extensions, quantities and
+    reference ranges) are read by the lean models as by the full ones."""
+    data = load(BUNDLES / f"{name}.json")
+    full, thin = both(lambda: case_from_bundle(data))
+    assert_same(full, thin)
+    assert not isinstance(thin, str) and thin.case["format"] == "rectoplan.case/2"
+    if name in CONTRACT2:
+        assert thin.case["prior"]["courses"] and "systemic_lines" not in thin.case["prior"]

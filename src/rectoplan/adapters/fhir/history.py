@@ -33,6 +33,8 @@ _STOP_ORDER = ("progression", "toxicity", "patient_choice")
 
 def _setting(m: TreatmentReader, group: list[_Dose], advanced: datetime | None) -> str | None:
     settings = {d.setting for d in group}
+    if settings & {"adjuvant", "neoadjuvant"}:
+        settings.discard("curative")  # adjuvant and neoadjuvant therapy is curative: the specific one counts
     if len(settings) != 1 or None in settings:
         return None
     setting = settings.pop()

@@ -23,3 +23,19 @@ def test_text_output_has_no_developer_words(path: Path, kb: KnowledgeBase) -> No
     text = render_text(rec, kb, color=False)
     found = JARGON.findall(text)
     assert not JARGON.search(text), (path.stem, found[:3])
+
+
+def test_cohort_explanations_and_why_not_name_primary_references(kb: KnowledgeBase) -> None:
+    pytest.importorskip("pyarrow")
+    from rectoplan.cohort.explain import explanations
+    from rectoplan.verify.why_not import explain as why_not_explain
+
+    sources = [s for row in explanations(kb).to_pylist() for s in row["sources"] or []]
+    assert sources and not any(JARGON.search(s) or s.startswith("brief") for s in sources)
+    example = json.loads(EXAMPLES[0].read_text())
+    from rectoplan.core.engine import assess
+
+    assessment = assess(validate_case(example, kb), kb)
+    for outcome in assessment.outcomes:
+        for rule in why_not_explain(assessment, outcome.option.id).rules:
+            assert all(not s["label"].startswith("brief") for s in rule.sources)

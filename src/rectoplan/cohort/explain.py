@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from rectoplan.compile.plan import SEP
 from rectoplan.core.knowledge import Citation, KnowledgeBase
+from rectoplan.core.recommendation import shown_sources
 
 SCHEMA = pa.schema(
     [
@@ -32,7 +33,13 @@ SCHEMA = pa.schema(
 
 
 def _refs(cites: tuple[Citation, ...]) -> list[str]:
-    return list(dict.fromkeys(c.to_dict()["ref"] + (f": {c.quote}" if c.quote else "") for c in cites))
+    """The references users read (as in the recommendation's `sources`: no internal provenance)."""
+    return list(
+        dict.fromkeys(
+            s["label"] + (f" <{s['url']}>" if s.get("url") else "") + (f": {s['quote']}" if s.get("quote") else "")
+            for s in shown_sources(cites)
+        )
+    )
 
 
 def explanations(kb: KnowledgeBase) -> pa.Table:

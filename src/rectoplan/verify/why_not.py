@@ -25,6 +25,7 @@ from rectoplan.core.conditions import All, Condition, describe, evaluate
 from rectoplan.core.engine import Assessment, OptionOutcome, assess
 from rectoplan.core.fields import DECLARED
 from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.recommendation import shown_sources
 from rectoplan.core.schema import STRENGTHS
 
 ABSENT = "absent (unknown)"
@@ -152,7 +153,7 @@ def explain(assessment: Assessment, option_id: str) -> Answer:
                     _unmet(s.when, facts),
                     s.because,
                     None,
-                    tuple(c.to_dict() for c in s.cite),
+                    tuple(shown_sources(s.cite)),
                 )
             )
     for g in option.gates:
@@ -172,7 +173,7 @@ def explain(assessment: Assessment, option_id: str) -> Answer:
                 unmet,
                 reason,
                 g.test if holds else None,
-                tuple(c.to_dict() for c in g.cite),
+                tuple(shown_sources(g.cite)),
             )
         )
     return answer
@@ -389,7 +390,7 @@ def render(answer: Answer) -> str:
             if r.test:
                 lines.append(f"      test needed: {r.test}")
             if r.sources:
-                lines.append("      sources: " + "; ".join(s["ref"] for s in r.sources))
+                lines.append("      sources: " + "; ".join(s["label"] for s in r.sources))
     if answer.changes is not None:
         if not answer.changes:
             lines.append("No case the case contract admits would get this option offered.")

@@ -8,24 +8,21 @@ and import their heavy dependencies only when run, so `rectoplan --help` never n
 from __future__ import annotations
 
 import argparse
-import errno
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import orjson
 
 from rectoplan import api
-from rectoplan.adapters.case_json import decode_json
-from rectoplan.core.errors import CaseError, KnowledgeError, Problem, RectoplanError
-from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.adapters.case_file import load_case
+from rectoplan.core.errors import KnowledgeError, Problem, RectoplanError
 from rectoplan.kb.loader import default_knowledge, load_knowledge
 
 PLUGINS = ("rectoplan.service.command", "rectoplan.cohort.command", "rectoplan.verify.command")
-MAX_INPUT_BYTES = 20 * 1024 * 1024
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 # The extra that brings each optional top-level module (pyproject.toml): a base install (`pip install
 # rectoplan`) that reaches one of them says what to install instead of a ModuleNotFoundError traceback.
@@ -47,82 +44,12 @@ EXTRAS = {
     "z3": "verify",
     "weasyprint": "handout",
 }
-# OS errors in words (the raw strerror reads "found No such file or directory").
-_OS_ERRORS = {
-    errno.ENOENT: "no such file",
-    errno.EISDIR: "a folder, not a file",
-    errno.EACCES: "a file this user may not read",
-    errno.EPERM: "a file this user may not read",
-    errno.ENOTDIR: "a path through something that is not a folder",
-    errno.ENAMETOOLONG: "a file name too long for the system",
-    errno.ELOOP: "a chain of links that never ends",
-}
 
 
 def _fail(problems: list[Problem], stream: TextIO | None = None) -> int:
     for p in problems:
         print(f"error: {p.message()}", file=stream or sys.stderr)
     return 2
-
-
-def read_input(path: str) -> object:
-    """Read a JSON document from a file or stdin ('-'), with precise errors instead of tracebacks."""
-    try:
-        if path == "-":
-            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        else:
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_INPUT_BYTES + 1)
-    except OSError as exc:
-        found = _OS_ERRORS.get(exc.errno or 0) or (exc.strerror or type(exc).__name__).lower()
-        raise CaseError([Problem(path, found, "a readable JSON file (a case or a FHIR Bundle)")]) from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise CaseError([Problem(path, "more than 20 MiB", "a case or bundle of at most 20 MiB")])
-    return decode_json(raw)
-
-
-def _not_a_case(data: dict[str, Any]) -> Problem | None:
-    """A CDS Hooks request is a common mistake to give `recommend`: say what it is, not "unknown field hook"."""
-    if isinstance(data.get("hook"), str) and ("hookInstance" in data or "context" in data):
-        return Problem(
-            "hook",
-            f"a CDS Hooks request (hook {str(data['hook'])[:40]!r}), not a case",
-            "a case (rectoplan.case JSON) or a FHIR R4 Bundle; a CDS Hooks request is answered by "
-            "`rectoplan serve` (POST /cds-services/rectoplan-options), or give its prefetch resources as a Bundle",
-        )
-    return None
-
-
-def load_case(path: str, kb: KnowledgeBase) -> tuple[Any, dict[str, Any] | None, list[Problem]]:
-    """A case from contract 1 JSON or a FHIR R4 Bundle; returns (case, input provenance, warnings)."""
-    data = read_input(path)
-    if isinstance(data, dict) and (wrong := _not_a_case(data)) is not None:
-        raise CaseError([wrong])
-    if isinstance(data, dict) and data.get("resourceType") is not None:
-        if data.get("resourceType") != "Bundle":
-            raise CaseError([Problem("resourceType", repr(data.get("resourceType")), "'Bundle' (a FHIR R4 Bundle)")])
-        try:  # the FHIR models are imported lazily, on first parse: check for them before any work
-            importlib.import_module("fhir.resources.R4B")
-            fhir = importlib.import_module("rectoplan.adapters.fhir_mcode")
-        except ModuleNotFoundError as exc:
-            raise CaseError(
-                [
-                    Problem(
-                        "resourceType",
-                        f"a FHIR Bundle, but no module {exc.name!r} to read it",
-                        "the 'fhir' extra installed (pip install 'rectoplan[fhir]')",
-                    )
-                ]
-            ) from None
-        imported = fhir.case_from_bundle(data)
-        case = api.validate_case(imported.case, kb)
-        provenance = {
-            "provenance": dict(imported.provenance),
-            "issues": [p.message() for p in imported.issues],
-            "not_read": dict(imported.ignored),  # resources rectoplan does not use, and why
-        }
-        return case, provenance, list(imported.issues)
-    return api.validate_case(data, kb), None, []
 
 
 def use_color(flag: bool | None) -> bool:

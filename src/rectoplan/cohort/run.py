@@ -68,7 +68,9 @@ class CohortResult:
             )
 
 
-class _Clock:
+class Clock:
+    """Times the phases of a cohort run (and reports progress); shared by the embedded and Spark runs."""
+
     def __init__(self, progress: Progress | None) -> None:
         self.timings: dict[str, float] = {}
         self.progress = progress
@@ -166,7 +168,7 @@ def evaluate_local(
     table: pa.Table,
     kb: KnowledgeBase,
     engine_name: str,
-    clock: _Clock | None = None,
+    clock: Clock | None = None,
     fast_lists: bool = True,
     blocks: int | None = None,
 ) -> tuple[pa.Table, list[ErrorRow]]:
@@ -180,7 +182,7 @@ def evaluate_local(
     grouped once more, and the texts are built once per distinct outcome of the whole table."""
     from rectoplan.cohort.local import assemble, group_rows, merge_groupings
 
-    clock = clock or _Clock(None)
+    clock = clock or Clock(None)
     count = blocks if blocks is not None else blocks_for(table.num_rows)
     _, _, packed, plain = _compiled(kb)  # built once, before any thread needs it
     with ThreadPoolExecutor(max(1, count)) as pool:
@@ -228,7 +230,7 @@ def _evaluate(
     table: pa.Table,
     kb: KnowledgeBase,
     engine_name: str,
-    clock: _Clock,
+    clock: Clock,
     fast_lists: bool,
     pool: ThreadPoolExecutor,
     count: int,
@@ -318,7 +320,7 @@ def run_cohort(
     """Read `path` and evaluate every case with `engine`; see docs/cohort.md."""
     if engine not in ENGINES:
         raise ValueError(f"engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    clock = _Clock(progress)
+    clock = Clock(progress)
     if engine == "spark":
         from rectoplan.cohort.spark_run import run_spark
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from rectoplan.cohort.columns import BY_NAME
 from rectoplan.cohort.readers import ROW, InputError, check_columns, classify, read_cohort
-from rectoplan.cohort.run import RESULT_SCHEMA, CohortResult, _Clock, conform, evaluate_python, validate_rows
+from rectoplan.cohort.run import RESULT_SCHEMA, CohortResult, Clock, conform, evaluate_python, validate_rows
 from rectoplan.compile import ir
 from rectoplan.compile.case_columns import RawType
 from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
@@ -189,7 +189,7 @@ def F_col(name: str) -> Any:
 
 
 def run_spark(
-    path: Path, kb: KnowledgeBase, clock: _Clock, ignore_unknown: bool, spark: Any = None, outdir: Path | None = None
+    path: Path, kb: KnowledgeBase, clock: Clock, ignore_unknown: bool, spark: Any = None, outdir: Path | None = None
 ) -> CohortResult:
     """Evaluate with Spark; write OUTDIR/results.parquet as a Spark dataset (see the module docstring)."""
     spark = spark or spark_session()

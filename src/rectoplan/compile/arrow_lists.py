@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rectoplan.cohort.columns import BY_NAME, LINE_AGENTS_MAX, STOP_REASONS
 from rectoplan.compile.case_columns import LIST_COLUMNS, RawType, has, ok
+from rectoplan.compile.columns import BY_NAME, LINE_AGENTS_MAX, STOP_REASONS
 from rectoplan.compile.rules import SetLayout, fact_column, layouts
 from rectoplan.core.knowledge import KnowledgeBase
 

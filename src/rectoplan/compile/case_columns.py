@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rectoplan.adapters.variants import CANONICAL
-from rectoplan.cohort.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
 from rectoplan.compile import ir
+from rectoplan.compile.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
 from rectoplan.compile.rules import SetLayout, fact_column, layouts
 from rectoplan.core.case import SITES
 from rectoplan.core.fields import DECLARED

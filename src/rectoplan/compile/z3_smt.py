@@ -49,7 +49,8 @@ class Fact:
     domain: tuple[str, ...] = ()
 
 
-def _or(items: list[Any]) -> Any:
+def any_of(items: list[Any]) -> Any:
+    """The disjunction of z3 booleans (false for none); public: the verifier asks 'is any of these possible'."""
     return z3.Or(*items) if items else FALSE
 
 
@@ -144,12 +145,12 @@ class CaseVars:
             c.append(z3.If(k, z3.And(v >= low, v <= high), v == low))
         for k, v in self.bools.values():
             c.append(z3.Implies(z3.Not(k), z3.Not(v)))
-        c.append(z3.Implies(z3.Not(self.psym_k), z3.Not(_or(list(self.psym.values())))))
+        c.append(z3.Implies(z3.Not(self.psym_k), z3.Not(any_of(list(self.psym.values())))))
         in_place = self.domains["primary.status"].index("in_place")
         c.append(z3.Implies(self.lr, self.enum["primary.status"] != in_place))
         c.append(z3.And(self.lr_res >= -1, self.lr_res < len(RESECTABLE)))
         c.append(z3.Implies(z3.Not(self.lr), z3.And(self.lr_res == -1, z3.Not(self.lrsym_k))))
-        c.append(z3.Implies(z3.Not(self.lrsym_k), z3.Not(_or(list(self.lrsym.values())))))
+        c.append(z3.Implies(z3.Not(self.lrsym_k), z3.Not(any_of(list(self.lrsym.values())))))
         for s in self.sites:
             present = self.site[s]
             c.append(z3.Implies(present, self.mk))
@@ -169,7 +170,7 @@ class CaseVars:
         c.append(z3.And(self.other_entries >= 1, self.other_entries <= MAX_ENTRIES))
         entries = _count([self.site[s] for s in self.sites if s != "other"])
         c.append(entries + z3.If(self.site["other"], self.other_entries, 0) <= MAX_ENTRIES)
-        c.append(z3.Or(self.lr, _or(list(self.site.values()))))  # scope: stage 4 or recurrent
+        c.append(z3.Or(self.lr, any_of(list(self.site.values()))))  # scope: stage 4 or recurrent
         # treatment history: sets of agents realisable as at most 20 lines of 1-10 agents each
         c.append(z3.And(self.lines >= 0, self.lines <= MAX_LINES))
         c.append(z3.Implies(z3.Not(self.lines_k), self.lines == 0))
@@ -180,7 +181,7 @@ class CaseVars:
             a, p, i = self.agents[d], self.progressed[d], self.intolerant[d]
             c += [z3.Implies(p, a), z3.Implies(i, a), z3.Implies(z3.Not(self.lines_k), z3.Not(a))]
             anyone.append(a)
-        c.append((self.lines >= 1) == _or(anyone))
+        c.append((self.lines >= 1) == any_of(anyone))
         groups = (
             [self.progressed[d] for d in self.drugs],
             [self.intolerant[d] for d in self.drugs],
@@ -189,7 +190,7 @@ class CaseVars:
         for chunk, members in zip(self.chunks, groups, strict=True):
             c += [chunk >= 0, MAX_AGENTS * chunk >= _count(members)]
         c.append(z3.Sum(list(self.chunks)) <= self.lines)
-        c.append(z3.Implies(z3.Not(self.surg_k), z3.Not(_or(list(self.surg.values())))))
+        c.append(z3.Implies(z3.Not(self.surg_k), z3.Not(any_of(list(self.surg.values())))))
         c.append(_count(list(self.surg.values())) <= MAX_SURGERIES)
         return c
 
@@ -383,10 +384,10 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
         z3.And(v.mk, all_counts), "int", z3.Sum([z3.If(v.site[s], v.count[s], 0) for s in v.sites])
     )
     unres, pot = RESECTABLE.index("unresectable"), RESECTABLE.index("potentially_resectable")
-    any_site = _or(list(v.site.values()))
-    m_unres = _or([z3.And(v.site[s], v.res[s] == unres) for s in v.sites])
-    m_unknown = _or([z3.And(v.site[s], v.res[s] == -1) for s in v.sites])
-    m_pot = _or([z3.And(v.site[s], v.res[s] == pot) for s in v.sites])
+    any_site = any_of(list(v.site.values()))
+    m_unres = any_of([z3.And(v.site[s], v.res[s] == unres) for s in v.sites])
+    m_unknown = any_of([z3.And(v.site[s], v.res[s] == -1) for s in v.sites])
+    m_pot = any_of([z3.And(v.site[s], v.res[s] == pot) for s in v.sites])
     f["metastases.resectability"] = Fact(
         z3.And(v.mk, z3.Or(z3.Not(any_site), m_unres, z3.Not(m_unknown))),
         "enum",
@@ -432,7 +433,7 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
         TRUE,
         "set",
         {
-            c: _or([v.agents[d] for d in v.drugs if c in kb.drug_classes.get(d, ())])
+            c: any_of([v.agents[d] for d in v.drugs if c in kb.drug_classes.get(d, ())])
             for c in schema["prior.classes"].values
         },
     )
@@ -440,7 +441,7 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
         TRUE,
         "set",
         {
-            c: _or([v.progressed[d] for d in v.drugs if kb.resistance_class.get(d) == c])
+            c: any_of([v.progressed[d] for d in v.drugs if kb.resistance_class.get(d) == c])
             for c in schema["prior.progressed_classes"].values
         },
     )
@@ -473,10 +474,10 @@ class Conditions:
             return f, t
         if isinstance(cond, All):
             parts = [self.tri(i) for i in cond.items]
-            return _and([t for t, _ in parts]), _or([f for _, f in parts])
+            return _and([t for t, _ in parts]), any_of([f for _, f in parts])
         if isinstance(cond, AnyOf):
             parts = [self.tri(i) for i in cond.items]
-            return _or([t for t, _ in parts]), _and([f for _, f in parts])
+            return any_of([t for t, _ in parts]), _and([f for _, f in parts])
         if isinstance(cond, Count):
             parts = [self.tri(i) for i in cond.items]
             true = _count([t for t, _ in parts])
@@ -538,13 +539,13 @@ def _predicate(t: Test, fact: Fact) -> Any:
         if op == "contains":
             return members.get(value, FALSE)
         items = [members.get(x, FALSE) for x in value]
-        return _or(items) if op == "contains_any" else _and(items)
+        return any_of(items) if op == "contains_any" else _and(items)
     if op == "is":
         return _equals(fact, value)
     if op == "is_not":
         return z3.Not(_equals(fact, value))
     if op in ("in", "not_in"):
-        inside = _or([_equals(fact, x) for x in value])
+        inside = any_of([_equals(fact, x) for x in value])
         return inside if op == "in" else z3.Not(inside)
     x = fact.value
     return {
@@ -598,7 +599,7 @@ class Engine:
     def _option(self, option: Option) -> OptionTerms:
         tri = self.conditions.tri
         settings = [tri(s.when)[0] for s in option.settings]
-        chosen = [z3.And(t, z3.Not(_or(settings[:i]))) for i, t in enumerate(settings)]
+        chosen = [z3.And(t, z3.Not(any_of(settings[:i]))) for i, t in enumerate(settings)]
         gates = [tri(g.when) for g in option.gates]
         failed, excluded, held, warned = [], [], [], []
         for g, (t, f) in zip(option.gates, gates, strict=True):
@@ -609,12 +610,12 @@ class Engine:
             warned.append(unknown if g.on_unknown == "warn" else FALSE)
         code = STATUSES.index
         status = z3.If(
-            z3.Not(_or(settings)),
+            z3.Not(any_of(settings)),
             code("not_applicable"),
             z3.If(
-                _or(failed),
+                any_of(failed),
                 code("not_indicated"),
-                z3.If(_or(excluded), code("excluded"), z3.If(_or(held), code("held"), code("offered"))),
+                z3.If(any_of(excluded), code("excluded"), z3.If(any_of(held), code("held"), code("offered"))),
             ),
         )
         terms = OptionTerms(option, status, chosen, gates, [tri(c.when) for c in option.cautions])
@@ -643,7 +644,7 @@ class Engine:
                 warnings.setdefault(c.id, []).append(z3.And(z3.Not(t), z3.Not(f)))
         cited_offered = z3.And(
             z3.BoolVal(bool(option.cite)),
-            _or([c for c, s in zip(o.chosen, option.settings, strict=True) if s.cite]),
+            any_of([c for c, s in zip(o.chosen, option.settings, strict=True) if s.cite]),
         )
         cited_excluded = _and(
             [z3.Implies(e, z3.BoolVal(bool(g.cite))) for g, e in zip(option.gates, excluded, strict=True)]
@@ -674,10 +675,10 @@ class Engine:
             "outcome.warnings": Fact(
                 TRUE,
                 "set",
-                {i: z3.And(offered, _or(warnings.get(i, []))) for i in (*gate_ids(self.kb), *caution_ids(self.kb))},
+                {i: z3.And(offered, any_of(warnings.get(i, []))) for i in (*gate_ids(self.kb), *caution_ids(self.kb))},
             ),
             "outcome.notes": Fact(
-                TRUE, "set", {i: z3.And(offered, _or(notes.get(i, []))) for i in caution_ids(self.kb)}
+                TRUE, "set", {i: z3.And(offered, any_of(notes.get(i, []))) for i in caution_ids(self.kb)}
             ),
             "outcome.cited": Fact(TRUE, "bool", cited),
         }

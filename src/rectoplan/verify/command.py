@@ -96,7 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_why_not(args: argparse.Namespace) -> int:
-    from rectoplan.cli import load_case
+    from rectoplan.adapters.case_file import load_case
     from rectoplan.kb.loader import default_knowledge, load_knowledge
 
     try:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import z3
 
 from rectoplan.adapters.case_json import parse_case
-from rectoplan.compile.z3_smt import MAX_LINES, Conditions, Engine, _or
+from rectoplan.compile.z3_smt import MAX_LINES, Conditions, Engine, any_of
 from rectoplan.core.engine import assess
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.invariants import Invariant, option_facts
@@ -132,7 +132,7 @@ def prove(kb: KnowledgeBase, invariants: tuple[Invariant, ...], timeout_ms: int 
         t0 = time.perf_counter()
         terms = violation_terms(engine, inv)
         applies = sum(1 for o, _ in terms if o is not None)
-        answer = solver.check(_or([t for _, t in terms]))
+        answer = solver.check(any_of([t for _, t in terms]))
         if answer == z3.unsat:
             report.results.append(Result(inv, "proved", applies, time.perf_counter() - t0))
             continue

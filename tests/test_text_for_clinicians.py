@@ -39,3 +39,10 @@ def test_cohort_explanations_and_why_not_name_primary_references(kb: KnowledgeBa
     for outcome in assessment.outcomes:
         for rule in why_not_explain(assessment, outcome.option.id).rules:
             assert all(not s["label"].startswith("brief") for s in rule.sources)
+
+
+def test_trace_shows_rule_ids_only_when_asked(kb: KnowledgeBase) -> None:
+    rec = recommend(validate_case(json.loads(EXAMPLES[0].read_text()), kb), kb)
+    assert "trace: row " not in render_text(rec, kb, color=False)
+    traced = render_text(rec, kb, color=False, trace=True)
+    assert f"trace: row {rec.options[0].setting}" in traced

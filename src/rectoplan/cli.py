@@ -84,7 +84,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     elif args.format == "html":
         print(render_html(rec, kb, provenance))
     else:
-        print(render_text(rec, kb, provenance, color=use_color(args.color)))
+        print(render_text(rec, kb, provenance, color=use_color(args.color), trace=args.trace))
     return 0
 
 
@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rec.add_argument("--kb", metavar="DIR", help="knowledge directory (default: the shipped one)")
     rec.add_argument("--color", action=argparse.BooleanOptionalAction, default=None, help="colour text output")
+    rec.add_argument(
+        "--trace", action="store_true", help="text: add each option's rule ids, priority and facts used (reviewers)"
+    )
     rec.set_defaults(handler=cmd_recommend)
 
     demo = commands.add_parser("demo", help="run the built-in example cases and print readable text")

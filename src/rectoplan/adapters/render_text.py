@@ -52,6 +52,18 @@ def _cite(source: dict[str, Any]) -> str:
     return f'{label} "{view["quote"]}"' if view["quote"] else label
 
 
+def _trace_text(trace: dict[str, Any]) -> str:
+    """One line per option for reviewers: what decided it, in rectoplan's own ids."""
+    facts = ", ".join(f"{k} = {v}" for k, v in (trace.get("facts_used") or {}).items())
+    parts = [
+        f"row {trace.get('setting')} (priority {trace.get('priority')})",
+        "rules " + ", ".join(trace.get("rules") or []),
+        f"facts used: {facts}" if facts else "",
+        "provenance " + ", ".join(trace.get("provenance") or []),
+    ]
+    return "; ".join(p for p in parts if p and not p.endswith(" "))
+
+
 def _cites(cites: tuple[Citation, ...]) -> str:
     """The references users read (the JSON's `sources`: no internal provenance), each once."""
     return "; ".join(_cite(s) for s in shown_sources(cites))
@@ -64,8 +76,10 @@ def render_text(
     color: bool | None = None,
     brief: bool = False,
     full_command: str = "rectoplan demo --full",
+    trace: bool = False,
 ) -> str:
-    """`full_command`: the command that prints every option, named when `brief` leaves some out."""
+    """`full_command`: the command that prints every option, named when `brief` leaves some out. `trace`
+    adds, for reviewers, each option's decision-table row, priority, rule ids, facts used and provenance."""
     out = _Out(sys.stdout.isatty() if color is None else color)
     out.lines.append(out.style(f"rectoplan — case {rec.case_id} — knowledge {rec.knowledge_version}", "dim"))
     out.wrap(rec.summary, 0, "", "bold")
@@ -93,6 +107,8 @@ def render_text(
             for n in o.notes:
                 out.wrap(n, 7, "note: ")
             out.wrap(_cites(o.sources), 7, "sources: ", "dim")
+        if trace and o.trace:
+            out.wrap(_trace_text(o.trace), 7, "trace: ", "dim")
 
     if len(shown) < len(rec.options):
         out.wrap(

@@ -82,7 +82,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
             out["input"] = provenance
         print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
     elif args.format == "html":
-        print(render_html(rec, kb, provenance))
+        print(render_html(rec, kb, provenance, case))
     else:
         print(render_text(rec, kb, provenance, color=use_color(args.color), trace=args.trace))
     return 0
@@ -104,7 +104,7 @@ def cmd_handout(args: argparse.Namespace) -> int:
         print(f"warning: {issue.message()}", file=sys.stderr)
     try:  # a temporary file renamed into place: whole or not at all, never through a link
         html = out.suffix.lower() in (".html", ".htm")
-        write_file(out, handout_html(rec, kb).encode() if html else handout_pdf(rec, kb))
+        write_file(out, handout_html(rec, kb, case).encode() if html else handout_pdf(rec, kb, case))
     except OutputError as exc:
         return _fail(exc.problems)
     except ModuleNotFoundError as exc:

@@ -9,7 +9,7 @@ NULL input, and the few two-valued nodes (`IsNull`, `Fold` with `all`/`any`, `Co
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, assert_never
 
 Scalar = str | int | bool | None
 LitKind = Literal["text", "int", "small", "bool", "text_list", "lines"]  # small: 8-bit codes
@@ -341,23 +341,27 @@ def total(items: list[Expr]) -> Expr:
 
 def children(expr: Expr) -> tuple[Expr, ...]:
     """Direct sub-expressions (for analyses such as 'which columns does this read')."""
-    if isinstance(expr, (Col, Lit, Var)):
-        return ()
-    if isinstance(expr, (And, Or, Coalesce, Add, BitOr)):
-        return expr.items
-    if isinstance(expr, (Not, IsNull, Len, TextLen, Matches, ToInt, ToText, JsonDecode, Cast, Lookup, Last)):
-        return (expr.item,)
-    if isinstance(expr, Field):
-        return (expr.base,)
-    if isinstance(expr, (Cmp, BitAnd, Mul)):
-        return (expr.left, expr.right)
-    if isinstance(expr, In):
-        return (expr.item,)
-    if isinstance(expr, Case):
-        return (*(x for pair in expr.whens for x in pair), expr.default)
-    if isinstance(expr, Collect):
-        return tuple(c for c, _ in expr.items)
-    return (expr.items, expr.body)
+    match expr:
+        case Col() | Lit() | Var():
+            return ()
+        case And() | Or() | Coalesce() | Add() | BitOr():
+            return expr.items
+        case Not() | IsNull() | Len() | TextLen() | Matches() | ToInt() | ToText() | JsonDecode() | Cast() | Lookup():
+            return (expr.item,)
+        case Last() | In():
+            return (expr.item,)
+        case Field():
+            return (expr.base,)
+        case Cmp() | BitAnd() | Mul():
+            return (expr.left, expr.right)
+        case Case():
+            return (*(x for pair in expr.whens for x in pair), expr.default)
+        case Collect():
+            return tuple(c for c, _ in expr.items)
+        case Fold():
+            return (expr.items, expr.body)
+        case _:
+            assert_never(expr)
 
 
 def columns_read(expr: Expr) -> frozenset[str]:

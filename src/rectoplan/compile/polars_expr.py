@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Final, assert_never
 
 from rectoplan.compile import ir
 
@@ -39,6 +39,16 @@ def _lit_dtype(kind: str) -> Any:
     }[kind]
 
 
+_CMP: Final = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def expr(e: ir.Expr, var: str | None = None) -> Any:
     """One IR expression as a Polars expression; `var` is the element bound by the enclosing fold."""
     import polars as pl
@@ -46,82 +56,123 @@ def expr(e: ir.Expr, var: str | None = None) -> Any:
     def sub(x: ir.Expr) -> Any:
         return expr(x, var)
 
-    if isinstance(e, ir.Col):
-        return pl.col(e.name)
-    if isinstance(e, ir.Lit):
-        return pl.lit(e.value, dtype=_lit_dtype(e.kind))
-    if isinstance(e, ir.Var):
-        if e.name != var:
-            raise ValueError(f"fold body refers to {e.name!r} outside its own element ({var!r})")
-        return pl.element()
-    if isinstance(e, ir.Field):
-        return sub(e.base).struct.field(e.name)
-    if isinstance(e, ir.And):
-        return functools.reduce(operator.and_, (sub(i) for i in e.items))
-    if isinstance(e, ir.Or):
-        return functools.reduce(operator.or_, (sub(i) for i in e.items))
-    if isinstance(e, ir.Not):
-        return ~sub(e.item)
-    if isinstance(e, ir.IsNull):
-        return sub(e.item).is_null()
-    if isinstance(e, ir.Cmp):
-        left, right = sub(e.left), sub(e.right)
-        ops = {
-            "=": operator.eq,
-            "<>": operator.ne,
-            "<": operator.lt,
-            "<=": operator.le,
-            ">": operator.gt,
-            ">=": operator.ge,
-        }
-        return ops[e.op](left, right)
-    if isinstance(e, ir.In):
-        values = [v.value for v in e.values]
-        return sub(e.item).is_in(values)
-    if isinstance(e, ir.Case):
-        if all(isinstance(v, ir.Lit) and v.kind == "text" for v in (*(v for _, v in e.whens), e.default)):
-            return _text_case(e, var)
-        if len(e.whens) > 2 and all(isinstance(v, ir.Lit) and v.value is not None for _, v in e.whens):
-            # First true condition wins: each `when` without `otherwise` is null where its condition is not
-            # true, so the first non-null is the answer (a third faster than nested otherwise branches).
-            return pl.coalesce([*(pl.when(sub(c)).then(sub(v)) for c, v in e.whens), sub(e.default)])
-        return _chain(e, var, sub)
-    if isinstance(e, ir.Coalesce):
-        return pl.coalesce([sub(i) for i in e.items])
-    if isinstance(e, ir.BitAnd):
-        return sub(e.left) & sub(e.right)
-    if isinstance(e, ir.BitOr):
-        return functools.reduce(operator.or_, (sub(i) for i in e.items))
-    if isinstance(e, ir.Add):
-        return functools.reduce(operator.add, (sub(i) for i in e.items))
-    if isinstance(e, ir.Mul):
-        return sub(e.left) * sub(e.right)
-    if isinstance(e, ir.Lookup):
-        keys = [k for k, _ in e.table]
-        values = [v for _, v in e.table]
-        return sub(e.item).replace_strict(keys, values, default=e.default, return_dtype=pl.Int64)
-    if isinstance(e, ir.Collect):
-        if not e.items:
-            return pl.lit("", dtype=pl.String)
-        parts = [pl.when(sub(c)).then(pl.lit(label)) for c, label in e.items]
-        return pl.concat_str(parts, separator=" ", ignore_nulls=True).fill_null("")
-    if isinstance(e, ir.Last):
-        return sub(e.item).list.last()
-    if isinstance(e, ir.Fold):
-        return _fold(e, var)
-    if isinstance(e, ir.Len):
-        return sub(e.item).list.len().cast(pl.Int64)
-    if isinstance(e, ir.TextLen):
-        return sub(e.item).str.len_bytes().cast(pl.Int64)
-    if isinstance(e, ir.Matches):
-        return sub(e.item).str.contains(f"^(?:{e.pattern})$")
-    if isinstance(e, ir.ToInt):
-        return sub(e.item).cast(pl.Int64, strict=False)
-    if isinstance(e, ir.ToText):
-        return sub(e.item).cast(pl.String)
-    if isinstance(e, ir.JsonDecode):
-        return sub(e.item).str.json_decode(_dtype(e.type))
-    return sub(e.item).cast(_lit_dtype(e.kind))
+    match e:
+        case ir.Col():
+            return pl.col(e.name)
+        case ir.Lit():
+            return pl.lit(e.value, dtype=_lit_dtype(e.kind))
+        case ir.Var():
+            if e.name != var:
+                raise ValueError(f"fold body refers to {e.name!r} outside its own element ({var!r})")
+            return pl.element()
+        case ir.Field():
+            return sub(e.base).struct.field(e.name)
+        case ir.And() | ir.Or() | ir.Not() | ir.IsNull() | ir.Cmp() | ir.In():
+            return _logic(e, sub)
+        case ir.Case():
+            return _case(e, var, sub)
+        case ir.Coalesce() | ir.BitAnd() | ir.BitOr() | ir.Add() | ir.Mul() | ir.Lookup():
+            return _arithmetic(e, sub)
+        case ir.Collect() | ir.Last() | ir.Fold() | ir.Len():
+            return _lists(e, var, sub)
+        case ir.TextLen() | ir.Matches() | ir.ToInt() | ir.ToText() | ir.JsonDecode() | ir.Cast():
+            return _conversion(e, sub)
+        case _:
+            assert_never(e)
+
+
+Sub = Callable[[ir.Expr], Any]
+
+
+def _logic(e: ir.And | ir.Or | ir.Not | ir.IsNull | ir.Cmp | ir.In, sub: Sub) -> Any:
+    match e:
+        case ir.And():
+            return functools.reduce(operator.and_, (sub(i) for i in e.items))
+        case ir.Or():
+            return functools.reduce(operator.or_, (sub(i) for i in e.items))
+        case ir.Not():
+            return ~sub(e.item)
+        case ir.IsNull():
+            return sub(e.item).is_null()
+        case ir.Cmp():
+            return _CMP[e.op](sub(e.left), sub(e.right))
+        case ir.In():
+            return sub(e.item).is_in([v.value for v in e.values])
+        case _:
+            assert_never(e)
+
+
+def _case(e: ir.Case, var: str | None, sub: Sub) -> Any:
+    import polars as pl
+
+    if all(isinstance(v, ir.Lit) and v.kind == "text" for v in (*(v for _, v in e.whens), e.default)):
+        return _text_case(e, var)
+    if len(e.whens) > 2 and all(isinstance(v, ir.Lit) and v.value is not None for _, v in e.whens):
+        # First true condition wins: each `when` without `otherwise` is null where its condition is not
+        # true, so the first non-null is the answer (a third faster than nested otherwise branches).
+        return pl.coalesce([*(pl.when(sub(c)).then(sub(v)) for c, v in e.whens), sub(e.default)])
+    return _chain(e, var, sub)
+
+
+def _arithmetic(e: ir.Coalesce | ir.BitAnd | ir.BitOr | ir.Add | ir.Mul | ir.Lookup, sub: Sub) -> Any:
+    import polars as pl
+
+    match e:
+        case ir.Coalesce():
+            return pl.coalesce([sub(i) for i in e.items])
+        case ir.BitAnd():
+            return sub(e.left) & sub(e.right)
+        case ir.BitOr():
+            return functools.reduce(operator.or_, (sub(i) for i in e.items))
+        case ir.Add():
+            return functools.reduce(operator.add, (sub(i) for i in e.items))
+        case ir.Mul():
+            return sub(e.left) * sub(e.right)
+        case ir.Lookup():
+            keys = [k for k, _ in e.table]
+            values = [v for _, v in e.table]
+            return sub(e.item).replace_strict(keys, values, default=e.default, return_dtype=pl.Int64)
+        case _:
+            assert_never(e)
+
+
+def _lists(e: ir.Collect | ir.Last | ir.Fold | ir.Len, var: str | None, sub: Sub) -> Any:
+    import polars as pl
+
+    match e:
+        case ir.Collect():
+            if not e.items:
+                return pl.lit("", dtype=pl.String)
+            parts = [pl.when(sub(c)).then(pl.lit(label)) for c, label in e.items]
+            return pl.concat_str(parts, separator=" ", ignore_nulls=True).fill_null("")
+        case ir.Last():
+            return sub(e.item).list.last()
+        case ir.Fold():
+            return _fold(e, var)
+        case ir.Len():
+            return sub(e.item).list.len().cast(pl.Int64)
+        case _:
+            assert_never(e)
+
+
+def _conversion(e: ir.TextLen | ir.Matches | ir.ToInt | ir.ToText | ir.JsonDecode | ir.Cast, sub: Sub) -> Any:
+    import polars as pl
+
+    match e:
+        case ir.TextLen():
+            return sub(e.item).str.len_bytes().cast(pl.Int64)
+        case ir.Matches():
+            return sub(e.item).str.contains(f"^(?:{e.pattern})$")
+        case ir.ToInt():
+            return sub(e.item).cast(pl.Int64, strict=False)
+        case ir.ToText():
+            return sub(e.item).cast(pl.String)
+        case ir.JsonDecode():
+            return sub(e.item).str.json_decode(_dtype(e.type))
+        case ir.Cast():
+            return sub(e.item).cast(_lit_dtype(e.kind))
+        case _:
+            assert_never(e)
 
 
 def _text_case(e: ir.Case, var: str | None) -> Any:

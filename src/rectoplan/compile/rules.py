@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import assert_never
 
 from rectoplan.compile import ir
 from rectoplan.core.conditions import All, AnyOf, Condition, Const, Count, Not, OptionRef, Test
@@ -118,17 +119,21 @@ class RuleCompiler:
         return ir.any_of(*parts)
 
     def compile(self, cond: Condition) -> ir.Expr:
-        if isinstance(cond, Const):
-            return ir.TRUE if cond.value else ir.FALSE
-        if isinstance(cond, Test):
-            return self.test(cond)
-        if isinstance(cond, Not):
-            return ir.negate(self.compile(cond.item))
-        if isinstance(cond, All):
-            return ir.all_of(*(self.compile(i) for i in cond.items))
-        if isinstance(cond, AnyOf):
-            return ir.any_of(*(self.compile(i) for i in cond.items))
-        return self.count(cond)
+        match cond:
+            case Const():
+                return ir.TRUE if cond.value else ir.FALSE
+            case Test():
+                return self.test(cond)
+            case Not():
+                return ir.negate(self.compile(cond.item))
+            case All():
+                return ir.all_of(*(self.compile(i) for i in cond.items))
+            case AnyOf():
+                return ir.any_of(*(self.compile(i) for i in cond.items))
+            case Count():
+                return self.count(cond)
+            case _:
+                assert_never(cond)
 
     def count(self, cond: Count) -> ir.Expr:
         items = [self.compile(i) for i in cond.items]

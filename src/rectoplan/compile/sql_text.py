@@ -8,7 +8,7 @@ literals, casts, list folds and a handful of functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, assert_never
 
 from rectoplan.compile import ir
 
@@ -32,59 +32,63 @@ class SqlDialect:
     def sql(self, e: ir.Expr) -> str:
         """One IR expression as SQL text."""
         sql, literal = self.sql, self.literal
-        if isinstance(e, ir.Col):
-            return self.quote(e.name)
-        if isinstance(e, ir.Lit):
-            if e.value is None:
-                return self.cast("NULL", self.types[e.kind])
-            if isinstance(e.value, bool):
-                return "TRUE" if e.value else "FALSE"
-            if isinstance(e.value, int):
-                return self.cast(str(e.value), "TINYINT" if e.kind == "small" else "BIGINT")
-            return literal(e.value)
-        if isinstance(e, ir.Var):
-            return e.name
-        if isinstance(e, ir.And):
-            return "(" + " AND ".join(sql(i) for i in e.items) + ")"
-        if isinstance(e, ir.Or):
-            return "(" + " OR ".join(sql(i) for i in e.items) + ")"
-        if isinstance(e, ir.Not):
-            return f"(NOT {sql(e.item)})"
-        if isinstance(e, ir.IsNull):
-            return f"({sql(e.item)} IS NULL)"
-        if isinstance(e, ir.Cmp):
-            return f"({sql(e.left)} {e.op} {sql(e.right)})"
-        if isinstance(e, ir.In):
-            return f"({sql(e.item)} IN (" + ", ".join(sql(v) for v in e.values) + "))"
-        if isinstance(e, ir.Case):
-            whens = " ".join(f"WHEN {sql(c)} THEN {sql(v)}" for c, v in e.whens)
-            return f"CASE {whens} ELSE {sql(e.default)} END"
-        if isinstance(e, ir.Coalesce):
-            return "COALESCE(" + ", ".join(sql(i) for i in e.items) + ")"
-        if isinstance(e, ir.BitAnd):
-            return f"({sql(e.left)} & {sql(e.right)})"
-        if isinstance(e, ir.BitOr):
-            return "(" + " | ".join(sql(i) for i in e.items) + ")"
-        if isinstance(e, ir.Add):
-            return "(" + " + ".join(sql(i) for i in e.items) + ")"
-        if isinstance(e, ir.Mul):
-            return f"({sql(e.left)} * {sql(e.right)})"
-        if isinstance(e, ir.Lookup):
-            whens = " ".join(f"WHEN {literal(k)} THEN {self.cast(str(v), 'BIGINT')}" for k, v in e.table)
-            return f"CASE {sql(e.item)} {whens} ELSE {self.cast(str(e.default), 'BIGINT')} END"
-        if isinstance(e, ir.Collect):
-            if not e.items:
-                return "''"
-            items = ", ".join(f"CASE WHEN {sql(c)} THEN {literal(label)} END" for c, label in e.items)
-            return f"concat_ws(' ', {items})"
-        if isinstance(e, ir.Fold):
-            items = sql(e.items)
-            return f"CASE WHEN {items} IS NULL THEN NULL ELSE {self.fold(e, items, sql(e.body))} END"
-        if isinstance(e, ir.ToText):
-            return self.cast(sql(e.item), self.types["text"])
-        if isinstance(e, ir.Cast):
-            return self.cast(sql(e.item), self.types[e.kind])
-        return self.function(e)
+        match e:
+            case ir.Col():
+                return self.quote(e.name)
+            case ir.Lit():
+                if e.value is None:
+                    return self.cast("NULL", self.types[e.kind])
+                if isinstance(e.value, bool):
+                    return "TRUE" if e.value else "FALSE"
+                if isinstance(e.value, int):
+                    return self.cast(str(e.value), "TINYINT" if e.kind == "small" else "BIGINT")
+                return literal(e.value)
+            case ir.Var():
+                return e.name
+            case ir.And():
+                return "(" + " AND ".join(sql(i) for i in e.items) + ")"
+            case ir.Or():
+                return "(" + " OR ".join(sql(i) for i in e.items) + ")"
+            case ir.Not():
+                return f"(NOT {sql(e.item)})"
+            case ir.IsNull():
+                return f"({sql(e.item)} IS NULL)"
+            case ir.Cmp():
+                return f"({sql(e.left)} {e.op} {sql(e.right)})"
+            case ir.In():
+                return f"({sql(e.item)} IN (" + ", ".join(sql(v) for v in e.values) + "))"
+            case ir.Case():
+                whens = " ".join(f"WHEN {sql(c)} THEN {sql(v)}" for c, v in e.whens)
+                return f"CASE {whens} ELSE {sql(e.default)} END"
+            case ir.Coalesce():
+                return "COALESCE(" + ", ".join(sql(i) for i in e.items) + ")"
+            case ir.BitAnd():
+                return f"({sql(e.left)} & {sql(e.right)})"
+            case ir.BitOr():
+                return "(" + " | ".join(sql(i) for i in e.items) + ")"
+            case ir.Add():
+                return "(" + " + ".join(sql(i) for i in e.items) + ")"
+            case ir.Mul():
+                return f"({sql(e.left)} * {sql(e.right)})"
+            case ir.Lookup():
+                whens = " ".join(f"WHEN {literal(k)} THEN {self.cast(str(v), 'BIGINT')}" for k, v in e.table)
+                return f"CASE {sql(e.item)} {whens} ELSE {self.cast(str(e.default), 'BIGINT')} END"
+            case ir.Collect():
+                if not e.items:
+                    return "''"
+                items = ", ".join(f"CASE WHEN {sql(c)} THEN {literal(label)} END" for c, label in e.items)
+                return f"concat_ws(' ', {items})"
+            case ir.Fold():
+                items = sql(e.items)
+                return f"CASE WHEN {items} IS NULL THEN NULL ELSE {self.fold(e, items, sql(e.body))} END"
+            case ir.ToText():
+                return self.cast(sql(e.item), self.types["text"])
+            case ir.Cast():
+                return self.cast(sql(e.item), self.types[e.kind])
+            case ir.Field() | ir.Last() | ir.Len() | ir.TextLen() | ir.Matches() | ir.ToInt() | ir.JsonDecode():
+                return self.function(e)
+            case _:
+                assert_never(e)
 
     def fold(self, e: ir.Fold, items: str, body: str) -> str:
         """A list fold over a non-NULL list (`e.how`: bit_or, all, any or count)."""

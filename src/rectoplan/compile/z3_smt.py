@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import z3
 
@@ -467,24 +467,27 @@ class Conditions:
         return hit
 
     def _tri(self, cond: Condition) -> Tri:
-        if isinstance(cond, Const):
-            return (TRUE, FALSE) if cond.value else (FALSE, TRUE)
-        if isinstance(cond, Not):
-            t, f = self.tri(cond.item)
-            return f, t
-        if isinstance(cond, All):
-            parts = [self.tri(i) for i in cond.items]
-            return _and([t for t, _ in parts]), any_of([f for _, f in parts])
-        if isinstance(cond, AnyOf):
-            parts = [self.tri(i) for i in cond.items]
-            return any_of([t for t, _ in parts]), _and([f for _, f in parts])
-        if isinstance(cond, Count):
-            parts = [self.tri(i) for i in cond.items]
-            true = _count([t for t, _ in parts])
-            unknown = _count([z3.And(z3.Not(t), z3.Not(f)) for t, f in parts])
-            return _count_tri(cond.op, cond.n, true, true + unknown)
-        assert isinstance(cond, Test)
-        return self._test(cond)
+        match cond:
+            case Const():
+                return (TRUE, FALSE) if cond.value else (FALSE, TRUE)
+            case Not():
+                t, f = self.tri(cond.item)
+                return f, t
+            case All():
+                parts = [self.tri(i) for i in cond.items]
+                return _and([t for t, _ in parts]), any_of([f for _, f in parts])
+            case AnyOf():
+                parts = [self.tri(i) for i in cond.items]
+                return any_of([t for t, _ in parts]), _and([f for _, f in parts])
+            case Count():
+                parts = [self.tri(i) for i in cond.items]
+                true = _count([t for t, _ in parts])
+                unknown = _count([z3.And(z3.Not(t), z3.Not(f)) for t, f in parts])
+                return _count_tri(cond.op, cond.n, true, true + unknown)
+            case Test():
+                return self._test(cond)
+            case _:
+                assert_never(cond)
 
     def _test(self, t: Test) -> Tri:
         fact = self.env.get(t.fact)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, assert_never
 
 from rectoplan.core.errors import Problem, RuleError
 from rectoplan.core.schema import FactType
@@ -243,31 +243,35 @@ def _test(t: Test, facts: Mapping[str, Any]) -> Tri:
 
 def evaluate(cond: Condition, facts: Mapping[str, Any]) -> Tri:
     """Reference interpreter, three-valued. `compile_condition` must agree with it."""
-    if isinstance(cond, Test):
-        return _test(cond, facts)
-    if isinstance(cond, Const):
-        return cond.value
-    if isinstance(cond, Not):
-        r = evaluate(cond.item, facts)
-        return None if r is None else not r
-    if isinstance(cond, All):
-        unknown = False
-        for item in cond.items:
-            r = evaluate(item, facts)
-            if r is False:
-                return False
-            unknown |= r is None
-        return None if unknown else True
-    if isinstance(cond, AnyOf):
-        unknown = False
-        for item in cond.items:
-            r = evaluate(item, facts)
-            if r is True:
-                return True
-            unknown |= r is None
-        return None if unknown else False
-    results = [evaluate(item, facts) for item in cond.items]
-    return count_result(cond.op, cond.n, results.count(True), results.count(None))
+    match cond:
+        case Test():
+            return _test(cond, facts)
+        case Const():
+            return cond.value
+        case Not():
+            r = evaluate(cond.item, facts)
+            return None if r is None else not r
+        case All():
+            unknown = False
+            for item in cond.items:
+                r = evaluate(item, facts)
+                if r is False:
+                    return False
+                unknown |= r is None
+            return None if unknown else True
+        case AnyOf():
+            unknown = False
+            for item in cond.items:
+                r = evaluate(item, facts)
+                if r is True:
+                    return True
+                unknown |= r is None
+            return None if unknown else False
+        case Count():
+            results = [evaluate(item, facts) for item in cond.items]
+            return count_result(cond.op, cond.n, results.count(True), results.count(None))
+        case _:
+            assert_never(cond)
 
 
 def count_result(op: str, n: int, true: int, unknown: int) -> Tri:
@@ -282,50 +286,61 @@ Compiled = Callable[[Mapping[str, Any]], Tri]
 
 def compile_condition(cond: Condition) -> Compiled:
     """Turn a condition into a closure: same semantics as `evaluate`, several times faster."""
-    if isinstance(cond, Const):
-        value = cond.value
-        return lambda f: value
-    if isinstance(cond, Test):
-        return _compile_test(cond)
-    if isinstance(cond, Not):
-        inner = compile_condition(cond.item)
+    match cond:
+        case Const():
+            value = cond.value
+            return lambda f: value
+        case Test():
+            return _compile_test(cond)
+        case Not():
+            return _compile_not(compile_condition(cond.item))
+        case All():
+            return _compile_all(tuple(compile_condition(i) for i in cond.items))
+        case AnyOf():
+            return _compile_any(tuple(compile_condition(i) for i in cond.items))
+        case Count():
+            return _compile_count(tuple(compile_condition(i) for i in cond.items), cond.op, cond.n)
+        case _:
+            assert_never(cond)
 
-        def negate(f: Mapping[str, Any]) -> Tri:
-            r = inner(f)
-            return None if r is None else not r
 
-        return negate
-    if isinstance(cond, All):
-        parts = tuple(compile_condition(i) for i in cond.items)
+def _compile_not(inner: Compiled) -> Compiled:
+    def negate(f: Mapping[str, Any]) -> Tri:
+        r = inner(f)
+        return None if r is None else not r
 
-        def all_of(f: Mapping[str, Any]) -> Tri:
-            unknown = False
-            for p in parts:
-                r = p(f)
-                if r is False:
-                    return False
-                if r is None:
-                    unknown = True
-            return None if unknown else True
+    return negate
 
-        return all_of
-    if isinstance(cond, AnyOf):
-        parts = tuple(compile_condition(i) for i in cond.items)
 
-        def any_of(f: Mapping[str, Any]) -> Tri:
-            unknown = False
-            for p in parts:
-                r = p(f)
-                if r is True:
-                    return True
-                if r is None:
-                    unknown = True
-            return None if unknown else False
+def _compile_all(parts: tuple[Compiled, ...]) -> Compiled:
+    def all_of(f: Mapping[str, Any]) -> Tri:
+        unknown = False
+        for p in parts:
+            r = p(f)
+            if r is False:
+                return False
+            if r is None:
+                unknown = True
+        return None if unknown else True
 
-        return any_of
-    parts = tuple(compile_condition(i) for i in cond.items)
-    op, n = cond.op, cond.n
+    return all_of
 
+
+def _compile_any(parts: tuple[Compiled, ...]) -> Compiled:
+    def any_of(f: Mapping[str, Any]) -> Tri:
+        unknown = False
+        for p in parts:
+            r = p(f)
+            if r is True:
+                return True
+            if r is None:
+                unknown = True
+        return None if unknown else False
+
+    return any_of
+
+
+def _compile_count(parts: tuple[Compiled, ...], op: str, n: int) -> Compiled:
     def count(f: Mapping[str, Any]) -> Tri:
         results = [p(f) for p in parts]
         return count_result(op, n, results.count(True), results.count(None))
@@ -370,25 +385,33 @@ def _compile_test(t: Test) -> Compiled:
 
 def facts_read(cond: Condition) -> frozenset[str]:
     """Every fact a condition reads: drives 'what would change', test requests and the linter."""
-    if isinstance(cond, Test):
-        return frozenset({cond.fact})
-    if isinstance(cond, Const):
-        return frozenset()
-    if isinstance(cond, Not):
-        return facts_read(cond.item)
-    return frozenset().union(*(facts_read(i) for i in cond.items))
+    match cond:
+        case Test():
+            return frozenset({cond.fact})
+        case Const():
+            return frozenset()
+        case Not():
+            return facts_read(cond.item)
+        case All() | AnyOf() | Count():
+            return frozenset().union(*(facts_read(i) for i in cond.items))
+        case _:
+            assert_never(cond)
 
 
 def literals(cond: Condition) -> list[tuple[str, Any]]:
     """(fact, value) pairs named in a condition, for the linter's vocabulary checks."""
-    if isinstance(cond, Test):
-        vals = cond.value if isinstance(cond.value, tuple) else (cond.value,)
-        return [(cond.fact, v) for v in vals]
-    if isinstance(cond, Const):
-        return []
-    if isinstance(cond, Not):
-        return literals(cond.item)
-    return [pair for item in cond.items for pair in literals(item)]
+    match cond:
+        case Test():
+            vals = cond.value if isinstance(cond.value, tuple) else (cond.value,)
+            return [(cond.fact, v) for v in vals]
+        case Const():
+            return []
+        case Not():
+            return literals(cond.item)
+        case All() | AnyOf() | Count():
+            return [pair for item in cond.items for pair in literals(item)]
+        case _:
+            assert_never(cond)
 
 
 def bind(cond: Condition, known: Mapping[str, Any]) -> Condition:
@@ -398,31 +421,43 @@ def bind(cond: Condition, known: Mapping[str, Any]) -> Condition:
     all/any/not/count are simplified. What remains reads case facts only, which keeps the run-time
     evaluators (Python, SQL, z3) free of option logic.
     """
-    if isinstance(cond, Const):
-        return cond
-    if isinstance(cond, Test):
-        value = cond.value
-        if isinstance(value, OptionRef):
-            if value.fact not in known:
-                return cond
-            value = tuple(sorted(known[value.fact]))
-            if not value:  # an empty set: contains_all is trivially true, contains_any false
-                return Const(cond.op == "contains_all")
-            cond = Test(cond.fact, cond.op, value)
-        if cond.fact in known:
-            result = _test(cond, known)
-            return Const(bool(result))
-        return cond
-    if isinstance(cond, Not):
-        inner = bind(cond.item, known)
-        return Const(not inner.value) if isinstance(inner, Const) else Not(inner)
-    if isinstance(cond, Count):
-        items = tuple(bind(i, known) for i in cond.items)
-        fixed = sum(1 for i in items if isinstance(i, Const) and i.value)
-        rest = tuple(i for i in items if not isinstance(i, Const))
-        if not rest:
-            return Const(_CMP[cond.op](fixed, cond.n))
-        return Count(rest, cond.op, cond.n - fixed)
+    match cond:
+        case Const():
+            return cond
+        case Test():
+            return _bind_test(cond, known)
+        case Not():
+            inner = bind(cond.item, known)
+            return Const(not inner.value) if isinstance(inner, Const) else Not(inner)
+        case Count():
+            items = tuple(bind(i, known) for i in cond.items)
+            fixed = sum(1 for i in items if isinstance(i, Const) and i.value)
+            rest = tuple(i for i in items if not isinstance(i, Const))
+            if not rest:
+                return Const(_CMP[cond.op](fixed, cond.n))
+            return Count(rest, cond.op, cond.n - fixed)
+        case All() | AnyOf():
+            return _bind_junction(cond, known)
+        case _:
+            assert_never(cond)
+
+
+def _bind_test(cond: Test, known: Mapping[str, Any]) -> Condition:
+    value = cond.value
+    if isinstance(value, OptionRef):
+        if value.fact not in known:
+            return cond
+        value = tuple(sorted(known[value.fact]))
+        if not value:  # an empty set: contains_all is trivially true, contains_any false
+            return Const(cond.op == "contains_all")
+        cond = Test(cond.fact, cond.op, value)
+    if cond.fact in known:
+        result = _test(cond, known)
+        return Const(bool(result))
+    return cond
+
+
+def _bind_junction(cond: All | AnyOf, known: Mapping[str, Any]) -> Condition:
     items = tuple(bind(i, known) for i in cond.items)
     is_all = isinstance(cond, All)
     if any(isinstance(i, Const) and i.value is not is_all for i in items):
@@ -437,50 +472,63 @@ def bind(cond: Condition, known: Mapping[str, Any]) -> Condition:
 
 def to_data(cond: Condition) -> Any:
     """Back to the YAML/JSON form (for traces, counterexamples and documentation)."""
-    if isinstance(cond, Const):
-        return cond.value
-    if isinstance(cond, Test):
-        value = cond.value
-        if isinstance(value, OptionRef):
-            value = {"fact": value.fact}
-        elif isinstance(value, tuple):
-            value = list(value)
-        return {"fact": cond.fact, cond.op: value}
-    if isinstance(cond, Not):
-        return {"not": to_data(cond.item)}
-    if isinstance(cond, Count):
-        return {"count": [to_data(i) for i in cond.items], cond.op: cond.n}
-    return {("all" if isinstance(cond, All) else "any"): [to_data(i) for i in cond.items]}
+    match cond:
+        case Const():
+            return cond.value
+        case Test():
+            value = cond.value
+            if isinstance(value, OptionRef):
+                value = {"fact": value.fact}
+            elif isinstance(value, tuple):
+                value = list(value)
+            return {"fact": cond.fact, cond.op: value}
+        case Not():
+            return {"not": to_data(cond.item)}
+        case Count():
+            return {"count": [to_data(i) for i in cond.items], cond.op: cond.n}
+        case All():
+            return {"all": [to_data(i) for i in cond.items]}
+        case AnyOf():
+            return {"any": [to_data(i) for i in cond.items]}
+        case _:
+            assert_never(cond)
+
+
+_WORDS: Final = {
+    "is": "=",
+    "is_not": "≠",
+    "in": "in",
+    "not_in": "not in",
+    "eq": "=",
+    "ne": "≠",
+    "lt": "<",
+    "le": "≤",
+    "gt": ">",
+    "ge": "≥",
+    "contains": "includes",
+    "contains_any": "includes any of",
+    "contains_all": "includes all of",
+}
 
 
 def describe(cond: Condition) -> str:
     """A compact human reading of a condition, used in rationales and 'why not' answers."""
-    if isinstance(cond, Const):
-        return "always" if cond.value else "never"
-    if isinstance(cond, Test):
-        value = cond.value
-        shown = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value).lower()
-        words = {
-            "is": "=",
-            "is_not": "≠",
-            "in": "in",
-            "not_in": "not in",
-            "eq": "=",
-            "ne": "≠",
-            "lt": "<",
-            "le": "≤",
-            "gt": ">",
-            "ge": "≥",
-            "contains": "includes",
-            "contains_any": "includes any of",
-            "contains_all": "includes all of",
-        }
-        if cond.op == "known":
-            return f"{cond.fact} is {'known' if value else 'unknown'}"
-        return f"{cond.fact} {words[cond.op]} {shown}"
-    if isinstance(cond, Not):
-        return f"not ({describe(cond.item)})"
-    if isinstance(cond, Count):
-        return f"at least/most ({cond.op} {cond.n}) of [" + "; ".join(describe(i) for i in cond.items) + "]"
-    joiner = " and " if isinstance(cond, All) else " or "
-    return "(" + joiner.join(describe(i) for i in cond.items) + ")"
+    match cond:
+        case Const():
+            return "always" if cond.value else "never"
+        case Test():
+            value = cond.value
+            if cond.op == "known":
+                return f"{cond.fact} is {'known' if value else 'unknown'}"
+            shown = ", ".join(map(str, value)) if isinstance(value, tuple) else str(value).lower()
+            return f"{cond.fact} {_WORDS[cond.op]} {shown}"
+        case Not():
+            return f"not ({describe(cond.item)})"
+        case Count():
+            return f"at least/most ({cond.op} {cond.n}) of [" + "; ".join(describe(i) for i in cond.items) + "]"
+        case All():
+            return "(" + " and ".join(describe(i) for i in cond.items) + ")"
+        case AnyOf():
+            return "(" + " or ".join(describe(i) for i in cond.items) + ")"
+        case _:
+            assert_never(cond)

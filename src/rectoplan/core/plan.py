@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from itertools import count
-from typing import Any
+from typing import Any, assert_never
 
 from rectoplan.core.conditions import _CMP, All, AnyOf, Condition, Const, Count, Not, Test, count_result
 
@@ -59,42 +59,54 @@ class _Gen:
 
     def is_true(self, cond: Condition) -> str:
         """A two-valued expression: the condition is definitely TRUE (Kleene). Plain short-circuit logic."""
-        if isinstance(cond, Const):
-            return "True" if cond.value else "False"
-        if isinstance(cond, Test):
-            return f"{self.fact_test(cond)} is True"
-        if isinstance(cond, Not):
-            return self.is_false(cond.item)
-        if isinstance(cond, All):
-            return "(" + " and ".join(self.is_true(i) for i in cond.items) + ")"
-        if isinstance(cond, AnyOf):
-            return "(" + " or ".join(self.is_true(i) for i in cond.items) + ")"
-        return f"{self.expr(cond)} is True"
+        match cond:
+            case Const():
+                return "True" if cond.value else "False"
+            case Test():
+                return f"{self.fact_test(cond)} is True"
+            case Not():
+                return self.is_false(cond.item)
+            case All():
+                return "(" + " and ".join(self.is_true(i) for i in cond.items) + ")"
+            case AnyOf():
+                return "(" + " or ".join(self.is_true(i) for i in cond.items) + ")"
+            case Count():
+                return f"{self.expr(cond)} is True"
+            case _:
+                assert_never(cond)
 
     def is_false(self, cond: Condition) -> str:
         """A two-valued expression: the condition is definitely FALSE (Kleene)."""
-        if isinstance(cond, Const):
-            return "False" if cond.value else "True"
-        if isinstance(cond, Test):
-            return f"{self.fact_test(cond)} is False"
-        if isinstance(cond, Not):
-            return self.is_true(cond.item)
-        if isinstance(cond, All):
-            return "(" + " or ".join(self.is_false(i) for i in cond.items) + ")"
-        if isinstance(cond, AnyOf):
-            return "(" + " and ".join(self.is_false(i) for i in cond.items) + ")"
-        return f"{self.expr(cond)} is False"
+        match cond:
+            case Const():
+                return "False" if cond.value else "True"
+            case Test():
+                return f"{self.fact_test(cond)} is False"
+            case Not():
+                return self.is_true(cond.item)
+            case All():
+                return "(" + " or ".join(self.is_false(i) for i in cond.items) + ")"
+            case AnyOf():
+                return "(" + " and ".join(self.is_false(i) for i in cond.items) + ")"
+            case Count():
+                return f"{self.expr(cond)} is False"
+            case _:
+                assert_never(cond)
 
     def expr(self, cond: Condition) -> str:
         """A three-valued expression (True, False or None for unknown)."""
-        if isinstance(cond, Const):
-            return "True" if cond.value else "False"
-        if isinstance(cond, Test):
-            return self.fact_test(cond)
-        if isinstance(cond, Count):
-            items = ", ".join(self.expr(i) for i in cond.items)
-            return f"_count_of({cond.op!r}, {cond.n}, ({items},))"
-        return f"(True if {self.is_true(cond)} else (False if {self.is_false(cond)} else None))"
+        match cond:
+            case Const():
+                return "True" if cond.value else "False"
+            case Test():
+                return self.fact_test(cond)
+            case Count():
+                items = ", ".join(self.expr(i) for i in cond.items)
+                return f"_count_of({cond.op!r}, {cond.n}, ({items},))"
+            case Not() | All() | AnyOf():
+                return f"(True if {self.is_true(cond)} else (False if {self.is_false(cond)} else None))"
+            case _:
+                assert_never(cond)
 
     def test(self, t: Test) -> str:
         fact = f"f[{t.fact!r}]"

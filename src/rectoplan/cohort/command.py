@@ -158,7 +158,7 @@ def _run(args: argparse.Namespace, folder: OutputFolder, staging: Path) -> int:
         try:
             old_kb = load_old_knowledge(args.compare_kb)
         except (InputError, KnowledgeError) as exc:
-            return _fail(exc.problems if isinstance(exc, InputError) else exc.messages())
+            return _fail(exc.messages())
     show = sys.stderr.isatty() if args.progress is None else args.progress
     source = Path(args.input)
     outdir = Path(args.output)
@@ -182,7 +182,7 @@ def _run(args: argparse.Namespace, folder: OutputFolder, staging: Path) -> int:
             data = write_outputs(result, staging, str(source), extra)
             folder.publish()
     except InputError as exc:
-        return _fail(exc.problems)
+        return _fail(exc.messages())
     counts = data["counts"]
     line = (
         f"rectoplan cohort: {counts['records']} records, {counts['evaluated']} evaluated, {counts['errors']} "

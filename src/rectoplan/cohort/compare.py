@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from rectoplan.cohort.readers import InputError
 from rectoplan.cohort.run import CohortResult, Progress, run_cohort
 from rectoplan.compile.plan import SEP
+from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import load_knowledge
 
@@ -54,8 +55,11 @@ def load_old_knowledge(spec: str) -> KnowledgeBase:
         if not (folder / "manifest.yaml").is_file():
             raise InputError(
                 [
-                    f"--compare-kb {spec}: found a folder without manifest.yaml; expected a knowledge "
-                    "folder (like src/rectoplan/knowledge) or a git revision"
+                    Problem(
+                        f"--compare-kb {spec}",
+                        "a folder without manifest.yaml",
+                        "a knowledge folder (like src/rectoplan/knowledge) or a git revision",
+                    )
                 ]
             )
         return load_knowledge(folder)
@@ -63,8 +67,11 @@ def load_old_knowledge(spec: str) -> KnowledgeBase:
     if root is None:
         raise InputError(
             [
-                f"--compare-kb {spec}: found neither a folder nor a git repository; expected a "
-                "knowledge folder or a git revision of the rectoplan repository"
+                Problem(
+                    f"--compare-kb {spec}",
+                    "neither a folder nor a git repository",
+                    "a knowledge folder or a git revision of the rectoplan repository",
+                )
             ]
         )
     try:
@@ -78,9 +85,11 @@ def load_old_knowledge(spec: str) -> KnowledgeBase:
         message = exc.stderr.decode(errors="replace").strip().splitlines()
         raise InputError(
             [
-                f"--compare-kb {spec}: found no knowledge at that git revision "
-                f"({message[-1] if message else 'git archive failed'}); expected a knowledge folder or "
-                "a revision such as HEAD~1 or a tag"
+                Problem(
+                    f"--compare-kb {spec}",
+                    f"no knowledge at that git revision ({message[-1] if message else 'git archive failed'})",
+                    "a knowledge folder or a revision such as HEAD~1 or a tag",
+                )
             ]
         ) from None
     with tempfile.TemporaryDirectory(prefix="rectoplan-kb-") as tmp:

@@ -29,6 +29,7 @@ import pyarrow.csv as pa_csv
 
 from rectoplan.cohort.line_scan import BREAK, read_all, scan
 from rectoplan.cohort.readers import ErrorRow, InputError
+from rectoplan.core.errors import Problem
 
 
 def read_csv(path: Path, delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
@@ -43,23 +44,23 @@ def read_csv(path: Path, delimiter: str) -> tuple[pa.Table, list[ErrorRow]]:
                 return fast
         return _line_by_line(read_all(path), header, delimiter)
     except (OSError, EOFError) as exc:
-        raise InputError([f"{path}: found an unreadable file ({exc}); expected a CSV file"]) from None
+        raise InputError([Problem(str(path), f"an unreadable file ({exc})", "a CSV file")]) from None
 
 
 def _header(path: Path, first: bytes, delimiter: str) -> list[str]:
     if not first.strip():
-        raise InputError([f"{path}: found an empty first line; expected a header row with column names"])
+        raise InputError([Problem(str(path), "an empty first line", "a header row with column names")])
     try:
         header = next(csv.reader([first.decode("utf-8-sig")], delimiter=delimiter, strict=True))
     except UnicodeDecodeError as exc:
         raise InputError(
-            [f"{path}: found a header that is not UTF-8 (byte {first[exc.start]:#04x}); expected UTF-8 text"]
+            [Problem(str(path), f"a header that is not UTF-8 (byte {first[exc.start]:#04x})", "UTF-8 text")]
         ) from None
     except csv.Error as exc:
-        raise InputError([f"{path}: found a malformed header row ({exc}); expected column names"]) from None
+        raise InputError([Problem(str(path), f"a malformed header row ({exc})", "column names")]) from None
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
-        raise InputError([f"{path}: found the column(s) {dupes} more than once; expected each column once"])
+        raise InputError([Problem(str(path), f"the column(s) {dupes} more than once", "each column once")])
     return header
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from rectoplan.cohort.columns import flatten
 from rectoplan.cohort.readers import Cohort, ErrorRow, InputError, canonical_table
-from rectoplan.core.errors import CaseError
+from rectoplan.core.errors import CaseError, Problem
 from rectoplan.core.knowledge import KnowledgeBase
 
 SHARED_TYPES = ("Medication", "BodyStructure")
@@ -73,12 +73,20 @@ def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
     """One record per patient of a bulk export; see the module docstring."""
     files = _files(folder)
     if not files:
-        raise InputError([f"{folder}: found no .ndjson files; expected a FHIR bulk-export folder"])
+        raise InputError([Problem(str(folder), "no .ndjson files", "a FHIR bulk-export folder")])
     try:
         from rectoplan.adapters.fhir.parse import READ_TYPES
         from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
     except ModuleNotFoundError as exc:
-        raise InputError([f"{folder}: FHIR input needs the 'fhir' extra (missing module {exc.name!r})"]) from None
+        raise InputError(
+            [
+                Problem(
+                    str(folder),
+                    f"FHIR input, but no module {exc.name!r} to read it",
+                    "the 'fhir' extra installed (pip install 'rectoplan[fhir]')",
+                )
+            ]
+        ) from None
     from rectoplan.adapters.case_json import parse_case
 
     patients: dict[str, list[dict[str, Any]]] = {}

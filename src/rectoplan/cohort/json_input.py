@@ -36,7 +36,7 @@ from rectoplan.cohort.readers import (
     flat_cohort,
     mixed_table,
 )
-from rectoplan.core.errors import CaseError
+from rectoplan.core.errors import CaseError, Problem
 from rectoplan.core.knowledge import KnowledgeBase
 
 # The id of a line that cannot be decoded, for its error row: the first "id" key with a text or number.
@@ -120,7 +120,7 @@ def read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Coho
     try:
         return _read_json_lines(path, kb, ignore_unknown)
     except (OSError, EOFError) as exc:
-        raise InputError([f"{path}: found an unreadable file ({exc}); expected a JSON lines file"]) from None
+        raise InputError([Problem(str(path), f"an unreadable file ({exc})", "a JSON lines file")]) from None
 
 
 def _read_json_lines(path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> Cohort:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from rectoplan.cohort.columns import BY_NAME, COLUMNS
 from rectoplan.compile.case_columns import RawType
-from rectoplan.core.errors import Problem
+from rectoplan.core.errors import Problem, RectoplanError
 from rectoplan.core.knowledge import KnowledgeBase
 
 ROW = "_row"
@@ -44,12 +44,11 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 }
 
 
-class InputError(Exception):
+class InputError(RectoplanError):
     """The input as a whole cannot be read (no such file, unknown format, unknown columns)."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("; ".join(problems))
-        self.problems = problems
+
+NO_ID: Final = Problem("column 'id'", "no such column", "an id column", "every case needs an id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,19 +121,18 @@ def classify(t: pa.DataType) -> RawType:
     return RawType("other")
 
 
-def check_columns(names: Iterable[str], ignore_unknown: bool) -> list[str]:
+def check_columns(names: Iterable[str], ignore_unknown: bool) -> list[Problem]:
     """Unknown column names are an input error (a misspelt column would silently become unknown facts)."""
     if ignore_unknown:
         return []
-    problems = []
+    problems: list[Problem] = []
     known = [c.name for c in COLUMNS]
     for name in names:
         if name != ROW and name not in BY_NAME:
             near = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            hint = f"did you mean {near[0]!r}?" if near else ""
             problems.append(
-                f"column {name!r}: found an unknown column; expected one of the documented columns"
-                f" (docs/cohort.md){hint}"
+                Problem(f"column {name!r}", "an unknown column", "one of the documented columns (docs/cohort.md)", hint)
             )
     return problems
 
@@ -144,8 +142,11 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
     if not path.exists():
         raise InputError(
             [
-                f"{path}: found no such file or folder; expected a CSV, Parquet or JSON lines file"
-                " or a FHIR bulk-export folder"
+                Problem(
+                    str(path),
+                    "no such file or folder",
+                    "a CSV, Parquet or JSON lines file or a FHIR bulk-export folder",
+                )
             ]
         )
     if path.is_dir():
@@ -163,7 +164,7 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
         except (pa.ArrowException, OSError) as exc:
             message = str(exc).replace("\n", " ")
             raise InputError(
-                [f"{path}: found an unreadable Parquet file ({message}); expected a Parquet file"]
+                [Problem(str(path), f"an unreadable Parquet file ({message})", "a Parquet file")]
             ) from None
         return flat_cohort(table, "parquet", ignore_unknown)
     elif suffix in (".csv", ".csv.gz", ".tsv"):
@@ -178,8 +179,11 @@ def read_cohort(path: Path, kb: KnowledgeBase, ignore_unknown: bool = False) -> 
     else:
         raise InputError(
             [
-                f"{path}: found a {path.suffix or 'suffix-less'} file; expected .csv, .tsv, .parquet,"
-                " .jsonl / .ndjson or a FHIR bulk-export folder"
+                Problem(
+                    str(path),
+                    f"a {path.suffix or 'suffix-less'} file",
+                    ".csv, .tsv, .parquet, .jsonl / .ndjson or a FHIR bulk-export folder",
+                )
             ]
         )
 
@@ -224,7 +228,7 @@ def flat_cohort(table: pa.Table, fmt: str, ignore_unknown: bool, bad: Sequence[E
     if problems:
         raise InputError(problems)
     if "id" not in table.column_names:
-        raise InputError(["column 'id': found no such column; expected an id column (every case needs an id)"])
+        raise InputError([NO_ID])
     keep = [c for c in table.column_names if c in BY_NAME]
     table = _beyond_int64_as_text(table.select(keep))
     # Enumerations as dictionaries: the engines then compare small codes, not texts. Encoded on two threads

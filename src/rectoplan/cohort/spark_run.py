@@ -17,8 +17,8 @@ from typing import Any
 import pyarrow as pa
 
 from rectoplan.cohort.columns import BY_NAME
-from rectoplan.cohort.readers import ROW, InputError, check_columns, classify, read_cohort
-from rectoplan.cohort.run import RESULT_SCHEMA, CohortResult, Clock, conform, evaluate_python, validate_rows
+from rectoplan.cohort.readers import NO_ID, ROW, InputError, check_columns, classify, read_cohort
+from rectoplan.cohort.run import RESULT_SCHEMA, Clock, CohortResult, conform, evaluate_python, validate_rows
 from rectoplan.compile import ir
 from rectoplan.compile.case_columns import RawType
 from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
@@ -146,7 +146,7 @@ def _read(spark: Any, path: Path, kb: KnowledgeBase, ignore_unknown: bool) -> tu
         df, fmt = spark.read.parquet(str(path)), "parquet"
         problems = check_columns(df.columns, ignore_unknown)
         if "id" not in df.columns:
-            problems.append("column 'id': found no such column; expected an id column (every case needs an id)")
+            problems.append(NO_ID)
         if problems:
             raise InputError(problems)
         df = df.select([c for c in df.columns if c in BY_NAME])

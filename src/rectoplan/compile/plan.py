@@ -23,12 +23,19 @@ from rectoplan.compile import ir
 from rectoplan.compile.case_columns import FactDeriver, ListStage, Normalizer, RawType
 from rectoplan.compile.rules import RuleCompiler, fact_column
 from rectoplan.core.conditions import Condition, Test
+from rectoplan.core.errors import Problem, RectoplanError
 from rectoplan.core.knowledge import Gate, KnowledgeBase, Option, Setting
 from rectoplan.core.schema import STRENGTHS, FactType
 
 Stage = tuple[tuple[str, ir.Expr], ...]
 CODE_NONE, CODE_EXCLUDED, CODE_HELD = 0, 1, 2
 SEP = "/"  # option SEP gate, in the exclusions and holds columns
+
+
+class PlanError(RectoplanError):
+    """The knowledge base does not compile to a cohort plan (two plan columns would share a name)."""
+
+
 RESULT_COLUMNS = (
     "intent",
     "intent_rule",
@@ -215,7 +222,8 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
     )
     names = [name for stage in stages for name, _ in stage]
     if len(names) != len(set(names)):
-        raise AssertionError("cohort plan: duplicate column names")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise PlanError([Problem("cohort plan", f"the column name(s) {dupes} more than once", "each name once")])
     code_columns = tuple((o, c.name) for o in kb.options if isinstance(c := code_of[o.id], ir.Col))
     return CohortPlan(kb, tuple(s for s in stages if s), code_columns)
 

@@ -23,6 +23,7 @@ from rectoplan.adapters.case_json import parse_case
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import All, Condition, describe, evaluate
 from rectoplan.core.engine import Assessment, OptionOutcome, assess
+from rectoplan.core.errors import CaseError
 from rectoplan.core.fields import DECLARED
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import shown_sources
@@ -347,7 +348,7 @@ def _keep_the_past(opt: Any, v: Any, keep: dict[str, Any], now: Any, absent: dic
 def _offered(kb: KnowledgeBase, data: dict[str, Any], option_id: str) -> bool:
     try:
         parsed = parse_case(data, kb.vocabulary.drugs, kb.vocabulary.procedures)
-    except Exception:
+    except CaseError:
         return False
     return any(o.option.id == option_id and o.status == "offered" for o in assess(parsed, kb).outcomes)
 

@@ -42,7 +42,6 @@ from rectoplan.core.errors import CaseError, Problem
 from rectoplan.core.fields import DECLARED
 
 CASE_FORMAT = "rectoplan.case/2"
-CASE_FORMATS = ("rectoplan.case/1", "rectoplan.case/2")
 MAX_TEXT = 200
 
 # No control characters: an id is echoed into terminals, logs and reports (an escape sequence could

@@ -321,7 +321,3 @@ def restore_values(row: Mapping[str, Any]) -> dict[str, Any]:
 def _whole(value: Any) -> Any:
     whole = isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
     return int(value) if whole and abs(value) < 10**30 else value
-
-
-def problems_text(problems: Iterable[Problem]) -> tuple[str, ...]:
-    return tuple(p.message() for p in problems)

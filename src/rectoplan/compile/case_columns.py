@@ -50,7 +50,6 @@ UNKNOWN_MEANS_NONE = frozenset(
     | {f"met_{s}_resectability" for s in SITES}
 )
 DIGITS = "[0-9]{1,9}"
-PRINTABLE = r"[\x20-\x7e]{{1,{}}}"
 NO_CONTROL = r"[^\x00-\x1f\x7f]*"  # as the edge validator's text: no control characters
 G12C = "G12C"
 CANONICAL_VARIANT = CANONICAL.pattern

@@ -17,7 +17,6 @@ from typing import Any, Final, assert_never
 from rectoplan.core.errors import Problem, RuleError
 from rectoplan.core.schema import FactType
 
-Value = str | int | bool | frozenset[Any] | None
 Tri = bool | None
 
 

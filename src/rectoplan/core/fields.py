@@ -16,7 +16,7 @@ symptoms, treatment courses) keep their own, older derivations in `rectoplan.cor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 FieldKind = Literal["int", "bool", "enum"]
 
@@ -51,13 +51,6 @@ class DeclaredField:
         if self.kind == "bool":
             return "true or false"
         return "one of " + ", ".join(self.values)
-
-    def accepts(self, value: Any) -> bool:
-        if self.kind == "bool":
-            return isinstance(value, bool)
-        if self.kind == "int":
-            return isinstance(value, int) and not isinstance(value, bool) and self.low <= value <= self.high
-        return value in self.values
 
 
 def _int(fact: str, low: int, high: int, unit: str, doc: str, derived_from: str = "") -> DeclaredField:
@@ -169,12 +162,6 @@ DECLARED: Final[tuple[DeclaredField, ...]] = (
 )
 
 BY_FACT: Final = {f.fact: f for f in DECLARED}
-SECTIONS: Final = tuple(dict.fromkeys(f.path[0] for f in DECLARED))
-
-
-def unknown_values() -> dict[str, None]:
-    """Every declared fact unknown: the facts of a case that gives none of them."""
-    return dict.fromkeys(BY_FACT)
 
 
 def markdown_table() -> str:

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rectoplan.core import facts
-from rectoplan.core.conditions import Condition, Const, Test, bind, facts_read, parse
+from rectoplan.core.conditions import Condition, Const, bind, facts_read, parse
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
 from rectoplan.core.schema import INTENTS, PHASES, STRENGTHS, FactType, boolean, enum, set_of
@@ -33,7 +33,6 @@ from rectoplan.kb.sources import parse_cite
 
 STATUSES = ("offered", "excluded", "held", "not_indicated", "not_applicable")
 NONE = "none"
-OFFERED: Condition = Test("outcome.status", "is", "offered")
 
 
 @dataclass(frozen=True, slots=True)

@@ -92,7 +92,6 @@ def create_app(settings: Settings) -> FastAPI:
         fetch_timeout_s=settings.jwks_timeout_s,
     )
     hooks = Hooks(kb, settings)
-    feedback_count: dict[str, int] = {}
     app = FastAPI(
         title="rectoplan",
         version=kb.version,
@@ -216,8 +215,6 @@ def create_app(settings: Settings) -> FastAPI:
     def feedback(service_id: str, body: Feedback) -> dict[str, Any]:
         if service_id not in SERVICES:
             raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
-        for item in body.feedback:
-            feedback_count[item.outcome] = feedback_count.get(item.outcome, 0) + 1
         return {}
 
     @app.post(

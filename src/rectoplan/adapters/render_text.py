@@ -88,7 +88,16 @@ def render_text(
         out.head("WARNINGS")
         for warning in warnings_by_severity(rec.warnings):
             out.wrap(warning["text"], 2, "! ", "red" if warning["severity"] == "critical" else "yellow")
+    _options(out, rec, brief, full_command, trace)
+    _excluded(out, rec, brief)
+    _tests_and_changes(out, rec, kb)
+    if provenance:
+        _provenance(out, provenance)
+    _for_the_patient(out, rec, brief)
+    return "\n".join(out.lines)
 
+
+def _options(out: _Out, rec: Recommendation, brief: bool, full_command: str, trace: bool) -> None:
     out.head(f"OPTIONS to discuss with the care team ({len(rec.options)})")
     if not rec.options:
         out.wrap("No option is offered for this case as recorded; see what is held back and the tests needed.", 2)
@@ -115,6 +124,9 @@ def render_text(
             f"... and {len(rec.options) - len(shown)} more options (full list: {full_command})",
             2,
         )
+
+
+def _excluded(out: _Out, rec: Recommendation, brief: bool) -> None:
     excluded = [e for e in rec.excluded if not e.held]
     held = [e for e in rec.excluded if e.held]
     if excluded:
@@ -135,6 +147,9 @@ def render_text(
             out.lines.append(f"  … {e.title}")
             for r in dict.fromkeys(e.reasons):
                 out.wrap(r, 6)
+
+
+def _tests_and_changes(out: _Out, rec: Recommendation, kb: KnowledgeBase) -> None:
     if rec.tests_needed:
         out.head(f"TESTS NEEDED ({len(rec.tests_needed)})")
         width = max(len(t.test) for t in rec.tests_needed)
@@ -145,18 +160,22 @@ def render_text(
         out.head("WHAT WOULD CHANGE THE PLAN")
         for ch in rec.what_would_change:
             out.wrap(ch.then, 4, f"if {ch.condition}: ")
-    if provenance:
-        out.head("FROM THE FHIR RECORD")
-        for field, ref in provenance.get("provenance", {}).items():
-            out.wrap(ref, 2, f"{field}: ")
-        for issue in provenance.get("issues", []):
-            out.wrap(issue, 2, "not used: ", "yellow")
-        not_read = list(provenance.get("not_read", {}).items())
-        for ref, why in not_read[:NOT_READ_SHOWN]:
-            out.wrap(f"{ref} ({why})", 2, "not read: ")
-        if len(not_read) > NOT_READ_SHOWN:
-            out.wrap(f"and {len(not_read) - NOT_READ_SHOWN} more resources (all listed by --format json)", 2)
 
+
+def _provenance(out: _Out, provenance: dict[str, Any]) -> None:
+    out.head("FROM THE FHIR RECORD")
+    for field, ref in provenance.get("provenance", {}).items():
+        out.wrap(ref, 2, f"{field}: ")
+    for issue in provenance.get("issues", []):
+        out.wrap(issue, 2, "not used: ", "yellow")
+    not_read = list(provenance.get("not_read", {}).items())
+    for ref, why in not_read[:NOT_READ_SHOWN]:
+        out.wrap(f"{ref} ({why})", 2, "not read: ")
+    if len(not_read) > NOT_READ_SHOWN:
+        out.wrap(f"and {len(not_read) - NOT_READ_SHOWN} more resources (all listed by --format json)", 2)
+
+
+def _for_the_patient(out: _Out, rec: Recommendation, brief: bool) -> None:
     out.head("FOR THE PATIENT")
     out.wrap(rec.patient_summary, 2)
     for o in rec.options[: 3 if brief else len(rec.options)]:
@@ -167,4 +186,3 @@ def render_text(
             out.wrap(definition, 4, f"{term}: ")
     out.lines.append("")
     out.wrap(rec.disclaimer, 0, "", "bold")
-    return "\n".join(out.lines)

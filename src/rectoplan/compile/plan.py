@@ -16,7 +16,7 @@ that decided them, tests needed and global cautions. Every text a reader sees (r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rectoplan.compile import ir
@@ -128,7 +128,29 @@ def input_stages(kb: KnowledgeBase, raw: Mapping[str, RawType]) -> tuple[Stage, 
 def compile_plan(kb: KnowledgeBase) -> CohortPlan:
     """Compile `kb` into a cohort plan."""
     facts = tuple(FactDeriver(kb).stage())
+    intent_stages = _intent_stages(kb)
     atoms: dict[ir.Expr, str] = {}
+    conds = _Conditions(_AtomCompiler(kb.schema, atoms, "a_"), "c_")
+    codes, code_of, gate_refs = _option_codes(kb, conds)
+    outputs = _outputs(kb, conds, code_of, gate_refs)  # reads conditions too: before the stages below
+    stages = (
+        facts,
+        *intent_stages,
+        tuple((name, expr) for expr, name in atoms.items()),
+        conds.stage(),
+        tuple(codes),
+        outputs,
+    )
+    names = [name for stage in stages for name, _ in stage]
+    if len(names) != len(set(names)):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise PlanError([Problem("cohort plan", f"the column name(s) {dupes} more than once", "each name once")])
+    code_columns = tuple((o, c.name) for o in kb.options if isinstance(c := code_of[o.id], ir.Col))
+    return CohortPlan(kb, tuple(s for s in stages if s), code_columns)
+
+
+def _intent_stages(kb: KnowledgeBase) -> tuple[Stage, Stage, Stage, Stage]:
+    """The intent: its atoms, its conditions, the index of the first intent rule that holds, its words."""
     intent_atoms: dict[ir.Expr, str] = {}
     intents = _Conditions(_AtomCompiler(kb.schema, intent_atoms, "ai_", unknown=frozenset({"plan.intent"})), "ci_")
     intent_refs = [intents.ref(r.when) for r in kb.intents[:-1]]
@@ -142,8 +164,19 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
         tuple((ir.Cmp("=", ir.Col("intent_index"), ir.small(i)), ir.text(r.id)) for i, r in enumerate(kb.intents)),
         ir.NULL_TEXT,
     )
+    return (
+        tuple((name, expr) for expr, name in intent_atoms.items()),
+        intents.stage(),
+        (("intent_index", intent_index),),
+        ((fact_column("plan.intent"), plan_intent), ("_intent_rule", intent_rule)),
+    )
 
-    conds = _Conditions(_AtomCompiler(kb.schema, atoms, "a_"), "c_")
+
+def _option_codes(
+    kb: KnowledgeBase, conds: _Conditions
+) -> tuple[list[tuple[str, ir.Expr]], dict[str, ir.Expr], dict[tuple[str, int], ir.Expr]]:
+    """Each option's code column (none, excluded, held, or offered by setting k), the code of each option
+    (a constant when it can never apply) and the condition reference of each (option, gate)."""
     codes: list[tuple[str, ir.Expr]] = []
     code_of: dict[str, ir.Expr] = {}
     gate_refs: dict[tuple[str, int], ir.Expr] = {}
@@ -165,6 +198,13 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
         name = f"o_{i}"
         codes.append((name, ir.Case(tuple(w for w in whens if w[0] != ir.FALSE), ir.small(CODE_NONE))))
         code_of[option.id] = ir.Col(name)
+    return codes, code_of, gate_refs
+
+
+def _outputs(
+    kb: KnowledgeBase, conds: _Conditions, code_of: dict[str, ir.Expr], gate_refs: dict[tuple[str, int], ir.Expr]
+) -> Stage:
+    """The result columns (`RESULT_COLUMNS`) from the option codes, gates, test rules and cautions."""
 
     def code_is(option: Option, value: int) -> ir.Expr:
         code = code_of[option.id]
@@ -174,17 +214,7 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
 
     by_id = sorted(kb.options, key=lambda o: o.id)
     ranked = ranked_settings(kb)
-    exclusions: list[tuple[ir.Expr, str]] = []
-    holds: list[tuple[ir.Expr, str]] = []
-    for o in by_id:
-        for k, g in enumerate(o.gates):
-            if (o.id, k) not in gate_refs:
-                continue
-            ref = gate_refs[(o.id, k)]
-            if g.effect == "excludes":
-                exclusions.append((ir.all_of(code_is(o, CODE_EXCLUDED), ir.is_true(ref)), _pair(o, g)))
-            if g.on_unknown == "hold":
-                holds.append((ir.all_of(code_is(o, CODE_HELD), ir.IsNull(ref)), _pair(o, g)))
+    exclusions, holds = _gate_outputs(by_id, gate_refs, code_is)
     tests = []
     for test in kb.vocabulary.tests:
         why = [ir.is_true(conds.ref(r.when)) for r in kb.test_rules if r.test == test]
@@ -196,7 +226,7 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
         ]
         tests.append((ir.any_of(*why), test))
     caution_refs = [(c, conds.ref(c.when)) for c in kb.global_cautions]
-    outputs: Stage = (
+    return (
         ("intent", ir.Col(fact_column("plan.intent"))),
         ("intent_rule", ir.Col("_intent_rule")),
         ("options", _collect([(code_is(o, offered_code(k)), o.id) for o, k, _ in ranked])),
@@ -209,23 +239,24 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
         ("cautions", _collect([(ir.is_true(r), c.id) for c, r in caution_refs])),
         ("cautions_unknown", _collect([(ir.IsNull(r), c.id) for c, r in caution_refs if c.unknown])),
     )
-    stages = (
-        facts,
-        tuple((name, expr) for expr, name in intent_atoms.items()),
-        intents.stage(),
-        (("intent_index", intent_index),),
-        ((fact_column("plan.intent"), plan_intent), ("_intent_rule", intent_rule)),
-        tuple((name, expr) for expr, name in atoms.items()),
-        conds.stage(),
-        tuple(codes),
-        outputs,
-    )
-    names = [name for stage in stages for name, _ in stage]
-    if len(names) != len(set(names)):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise PlanError([Problem("cohort plan", f"the column name(s) {dupes} more than once", "each name once")])
-    code_columns = tuple((o, c.name) for o in kb.options if isinstance(c := code_of[o.id], ir.Col))
-    return CohortPlan(kb, tuple(s for s in stages if s), code_columns)
+
+
+def _gate_outputs(
+    by_id: list[Option], gate_refs: dict[tuple[str, int], ir.Expr], code_is: Callable[[Option, int], ir.Expr]
+) -> tuple[list[tuple[ir.Expr, str]], list[tuple[ir.Expr, str]]]:
+    """(condition, option/gate) of each exclusion and each hold, by option id then gate order."""
+    exclusions: list[tuple[ir.Expr, str]] = []
+    holds: list[tuple[ir.Expr, str]] = []
+    for o in by_id:
+        for k, g in enumerate(o.gates):
+            if (o.id, k) not in gate_refs:
+                continue
+            ref = gate_refs[(o.id, k)]
+            if g.effect == "excludes":
+                exclusions.append((ir.all_of(code_is(o, CODE_EXCLUDED), ir.is_true(ref)), _pair(o, g)))
+            if g.on_unknown == "hold":
+                holds.append((ir.all_of(code_is(o, CODE_HELD), ir.IsNull(ref)), _pair(o, g)))
+    return exclusions, holds
 
 
 def _pair(option: Option, gate: Gate) -> str:

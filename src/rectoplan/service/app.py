@@ -9,7 +9,7 @@ body, a token or any patient data.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -26,6 +26,7 @@ from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.case_json import CaseIn, decode_json, duplicate_key
 from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
 from rectoplan.core.errors import CaseError
+from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import default_knowledge
 from rectoplan.service.access_log import Guard, note
 from rectoplan.service.hooks import SERVICES, Hooks
@@ -108,6 +109,22 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
+    _error_handlers(app)
+    authenticated = _authenticator(settings, verifier)
+    _cds_routes(app, kb, settings, hooks, authenticated)
+    _recommend_route(app, kb, authenticated)
+    install_routes(app, kb)  # the page at / and the plan at /plan (form post or a card's link): service/page.py
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "knowledge_version": kb.version}
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error as a FHIR OperationOutcome: invalid bodies name their fields, HTTP errors keep theirs."""
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -123,6 +140,13 @@ def create_app(settings: Settings) -> FastAPI:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+
+Authenticated = Callable[[Request], Awaitable[str | None]]
+
+
+def _authenticator(settings: Settings, verifier: TokenVerifier) -> Authenticated:
+    """The dependency that checks the EHR's JWT (audience: the URL the EHR called)."""
 
     def endpoint_url(request: Request) -> str:
         base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
@@ -153,6 +177,14 @@ def create_app(settings: Settings) -> FastAPI:
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
         return str(claims["iss"])
+
+    return authenticated
+
+
+def _cds_routes(
+    app: FastAPI, kb: KnowledgeBase, settings: Settings, hooks: Hooks, authenticated: Authenticated
+) -> None:
+    """Discovery, the hook call and feedback (HL7 CDS Hooks 2.0)."""
 
     def source(request: Request) -> dict[str, Any]:
         base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
@@ -217,6 +249,10 @@ def create_app(settings: Settings) -> FastAPI:
             raise HTTPException(404, outcome("not-found", [("", f"no CDS service {service_id!r}")]))
         return {}
 
+
+def _recommend_route(app: FastAPI, kb: KnowledgeBase, authenticated: Authenticated) -> None:
+    """`POST /recommend`: contract 1 in, contract 2 out."""
+
     @app.post(
         "/recommend",
         dependencies=[Depends(authenticated)],
@@ -234,30 +270,23 @@ def create_app(settings: Settings) -> FastAPI:
             return JSONResponse(outcome("invalid", issues), status_code=400)
         return JSONResponse(jsonable_encoder(rec.to_dict()))
 
-    install_routes(app, kb)  # the page at / and the plan at /plan (form post or a card's link): service/page.py
 
-    @app.get("/healthz", include_in_schema=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok", "knowledge_version": kb.version}
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        case_schema = CaseIn.model_json_schema(ref_template="#/components/schemas/{model}")
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(case_schema.pop("$defs", {}))
-        components["Case"] = case_schema
-        request_schema = CdsRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(request_schema.pop("$defs", {}))
-        components["CdsRequest"] = request_schema
-        body = schema["paths"]["/recommend"]["post"]["requestBody"]["content"]["application/json"]
-        body["schema"] = {"$ref": "#/components/schemas/Case"}
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI schema with the case and CDS Hooks request models as named components (built once)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    case_schema = CaseIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(case_schema.pop("$defs", {}))
+    components["Case"] = case_schema
+    request_schema = CdsRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(request_schema.pop("$defs", {}))
+    components["CdsRequest"] = request_schema
+    body = schema["paths"]["/recommend"]["post"]["requestBody"]["content"]["application/json"]
+    body["schema"] = {"$ref": "#/components/schemas/Case"}
+    app.openapi_schema = schema
+    return schema
 
 
 def invalid_body(errors: Sequence[Any]) -> JSONResponse:

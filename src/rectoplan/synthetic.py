@@ -50,7 +50,9 @@ def _put(target: dict[str, Any], key: str, value: Any) -> None:
 
 
 def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
-    """One random, valid case as a JSON-ready dict."""
+    """One random, valid case as a JSON-ready dict.
+
+    Long by design: one random draw per field of the contract."""
     case: dict[str, Any] = {"format": "rectoplan.case/1", "id": ident}
     _put(case, "age", _maybe(rng, tuple(range(25, 90))))
     _put(case, "ecog", _maybe(rng, (0, 0, 1, 1, 2, 3, 4)))
@@ -172,7 +174,8 @@ def registry_case(rng: random.Random, ident: str) -> dict[str, Any]:
     needs tested. A registry records most fields and most values are common ones; the weights below give
     that shape. They are illustrative, not epidemiology: nothing reads them as facts about patients, and
     the cohort benchmark prints how many distinct outcomes the cohort it times has.
-    """
+
+    Long by design: one random draw per field of the contract."""
     case: dict[str, Any] = {"format": "rectoplan.case/1", "id": ident}
     _put(case, "age", None if rng.random() < 0.01 else rng.randint(30, 89))
     _put(case, "ecog", _pick(rng, ((0, 35), (1, 40), (2, 15), (3, 6), (4, 1), (None, 3))))

@@ -248,6 +248,7 @@ def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str,
 
 
 def _contradictions(c: CaseIn, drugs: Collection[str], procedures: Collection[str]) -> list[Problem]:
+    """The cross-field contradictions of contract 1. Long and branchy by design: one short check each, a flat list."""
     problems: list[Problem] = []
     b = c.biomarkers
     if b is not None and b.kras_variant is not None and b.kras != "mutant":

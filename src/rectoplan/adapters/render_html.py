@@ -203,7 +203,9 @@ def _symptoms(values: tuple[str, ...] | None) -> str:
 
 
 def case_in_words(case: Case, kb: KnowledgeBase | None = None) -> list[tuple[str, str]]:
-    """(topic, what was understood) for each part of the case, with unknowns said as such."""
+    """(topic, what was understood) for each part of the case, with unknowns said as such.
+
+    Long by design: one short branch per part of the case, in the order the page shows them."""
     show = kb.vocabulary.display if kb else words
     rows: list[tuple[str, str]] = []
     p = case.primary

@@ -183,7 +183,8 @@ def flatten(case: Case) -> dict[str, Any]:
 
     Two 'other' metastases (allowed by contract 1) merge into one row entry with the summed count and the
     least favourable resectability, which leaves every fact unchanged.
-    """
+
+    Branchy by design: one branch per column kind, the inverse of `unflatten`, kept side by side with it."""
     b, p, h = case.biomarkers, case.prior, case.health
     row: dict[str, Any] = {c.name: None for c in COLUMNS}
     row.update(

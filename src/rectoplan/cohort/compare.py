@@ -146,7 +146,9 @@ def compare_run(
     progress: Progress | None = None,
     source: Path | None = None,
 ) -> dict[str, Any]:
-    """Evaluate the same input under `old_kb`; write OUTDIR/compare.parquet; return the report section."""
+    """Evaluate the same input under `old_kb`; write OUTDIR/compare.parquet; return the report section.
+
+    Long by design: the phases of one comparison (evaluate, join, count, write), timed in order."""
     import polars as pl
 
     path = source or Path(result.source)

@@ -70,7 +70,10 @@ def _references(value: Any) -> Iterator[str]:
 
 
 def read_fhir_folder(folder: Path, kb: KnowledgeBase) -> Cohort:
-    """One record per patient of a bulk export; see the module docstring."""
+    """One record per patient of a bulk export; see the module docstring.
+
+    Long by design: one pass (read, group by patient, map, validate) whose steps share the error accounting; split,
+    that state would be passed around."""
     files = _files(folder)
     if not files:
         raise InputError([Problem(str(folder), "no .ndjson files", "a FHIR bulk-export folder")])

@@ -352,6 +352,8 @@ class FactDeriver:
         self.kb = kb
 
     def stage(self) -> Stage:
+        """The derived facts as expressions. Long by design: one entry per fact, in the order of
+        `core.facts.case_facts`, which it mirrors (the differential tests hold them equal)."""
         c = {col.name: ir.Col(n(col.name)) for col in COLUMNS if col.name not in LIST_COLUMNS}
         v = {name: _unknown_to_null(name, c[name]) for name in c}
         f: dict[str, ir.Expr] = {

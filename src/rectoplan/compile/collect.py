@@ -125,7 +125,10 @@ def pack_outputs(
     each, with one bit per distinct gate condition, and their items' bits are worked out per distinct
     combination, where the texts are made. For options, settings, excluded and held that is some 80 codes
     per row instead of some 370 bits; exclusions and holds (about 300 option and gate pairs) add one word
-    of 57 gate bits."""
+    of 57 gate bits.
+
+    Complex: it holds the coded-outputs branch that issue 16 proposes to remove; not split before that decision
+    (docs/architecture.md)."""
     ranges = ranges or {}
     words_stage: list[tuple[str, ir.Expr]] = []
     packed: list[Packed] = []

@@ -45,6 +45,7 @@ class FlatColumn:
 
 
 def _columns() -> tuple[FlatColumn, ...]:
+    """The table of flat columns. Long by design: it is data, one entry per column."""
     cols = [
         FlatColumn(
             "id", "id", ("id",), "case identifier (required; text, or a whole number read as text)", max_chars=200

@@ -74,6 +74,7 @@ class CaseVars:
     """The z3 variables of one contract-1 case, grouped into the fields a clinician would change."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
+        """The z3 variables of a case. Branchy by design: one group of variables per section of contract 1."""
         self.kb = kb
         self.sites, self.symptoms = SITES, SYMPTOMS
         self.drugs = tuple(kb.vocabulary.drugs)
@@ -133,7 +134,9 @@ class CaseVars:
 
     # -- the contract --------------------------------------------------------------------------------
     def contract(self) -> list[Any]:
-        """Every constraint contract 1 (and its validator) puts on a case."""
+        """Every constraint contract 1 (and its validator) puts on a case.
+
+        Long by design: one constraint per rule of contract 1's validator."""
         c: list[Any] = []
         for name, var in self.enum.items():
             c.append(z3.And(var >= -1, var < len(self.domains[name])))
@@ -253,7 +256,9 @@ class CaseVars:
         return out
 
     def fix(self, case: Case) -> dict[str, list[Any]]:
-        """Field name -> equalities pinning the variables to `case` (values of unknown parts left free)."""
+        """Field name -> equalities pinning the variables to `case` (values of unknown parts left free).
+
+        Branchy by design: one branch per field of contract 1, the inverse of `verify.casejson.model_case`."""
         b, h, p = case.biomarkers, case.health, case.prior
         out: dict[str, list[Any]] = {}
 
@@ -354,7 +359,10 @@ def _worst(values: list[str | None]) -> str | None:
 
 
 def case_facts(v: CaseVars) -> dict[str, Fact]:
-    """The named facts of `rectoplan.core.facts`, derived from the case variables the same way."""
+    """The named facts of `rectoplan.core.facts`, derived from the case variables the same way.
+
+    Long by design: one derivation per fact, mirroring `core.facts.case_facts` (the differential tests hold them
+    equal)."""
     kb, schema = v.kb, v.kb.schema
     f: dict[str, Fact] = {}
 

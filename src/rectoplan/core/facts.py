@@ -45,7 +45,9 @@ def fact_schema(
     option_ids: tuple[str, ...],
     tags: tuple[str, ...] = (),
 ) -> dict[str, FactType]:
-    """The schema for one knowledge base (its vocabulary fixes the domains of sets)."""
+    """The schema for one knowledge base (its vocabulary fixes the domains of sets).
+
+    Long by design: the fact table itself, one entry per fact."""
     schema: dict[str, FactType] = {
         "age": integer(18, 120, "age in years"),
         "ecog": integer(0, 4, "ECOG performance status"),
@@ -182,7 +184,9 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
 
     Written for speed (it runs once per case on the engine's hot path) but mirrors the schema's
     documentation line by line; `tests/test_facts.py` pins each derivation.
-    """
+
+    Long and branchy by design: one derivation per fact, mirrored by the column and z3 compilers; one list keeps the
+    three comparable."""
     b, p, h, lr, mets = case.biomarkers, case.prior, case.health, case.local_recurrence, case.metastases
     primary_symptoms = case.primary.symptoms
     lr_symptoms = lr.symptoms if lr is not None else None

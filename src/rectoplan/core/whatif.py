@@ -185,7 +185,9 @@ def _wait_probes(case: Case, cuts: dict[str, set[int]]) -> list[Probe]:
 
 
 def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
-    """Every hypothetical value of every unknown field of `case`; each probe is itself a valid case."""
+    """Every hypothetical value of every unknown field of `case`; each probe is itself a valid case.
+
+    Branchy by design: one branch per kind of unknown field (scalar, declared, list, biomarker)."""
     out: list[Probe] = []
     b, p = case.biomarkers, case.prior
     ints = [name for name in _INT_RANGE if _get(case, name) is None]
@@ -348,7 +350,10 @@ def _key(decision: Decision, option: Option) -> tuple[int, int, int]:
 
 def _decide(option: Option, base: OptionOutcome, facts: Facts, changed: set[str], setting_reads: set[str]) -> Decision:
     """The option's status and setting with `facts`, re-evaluating only conditions that read a changed
-    fact; the others keep the result the base trace implies (or are evaluated where the trace is silent)."""
+    fact; the others keep the result the base trace implies (or are evaluated where the trace is silent).
+
+    Branchy by design: the engine's decision order (settings, gates, holds) for one option, re-evaluated
+    incrementally."""
     status = base.status
     same_setting = changed.isdisjoint(setting_reads)
     if status != "offered" and same_setting:
@@ -487,6 +492,8 @@ def _effect(
     order: dict[str, int],
     intent: str,
 ) -> Effect:
+    """How a change moves the plan (options added, removed, re-ranked; intent; top option). Branchy by design: one
+    branch per kind of change."""
     added, removed, reranked = [], [], []
     for oid, now in after.items():
         was = before[oid]

@@ -184,7 +184,9 @@ def _authenticator(settings: Settings, verifier: TokenVerifier) -> Authenticated
 def _cds_routes(
     app: FastAPI, kb: KnowledgeBase, settings: Settings, hooks: Hooks, authenticated: Authenticated
 ) -> None:
-    """Discovery, the hook call and feedback (HL7 CDS Hooks 2.0)."""
+    """Discovery, the hook call and feedback (HL7 CDS Hooks 2.0).
+
+    Long by design: three routes, mostly their OpenAPI declarations."""
 
     def source(request: Request) -> dict[str, Any]:
         base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")

@@ -74,6 +74,7 @@ def primary_source(data: Mapping[str, Any], fallback: dict[str, Any]) -> dict[st
 
 
 def _plan_lines(data: Mapping[str, Any], display: Callable[[str], str]) -> list[str]:
+    """The card's Markdown lines. Branchy by design: each part of the plan is optional."""
     options = data["options"]
     preferred = [o for o in options if o["strength"] == "preferred"] or options[:1]
     lines = [f"**{escape_md(data['summary'])}**", ""]

@@ -52,7 +52,9 @@ def _fhir_file(text: str) -> list[tuple[str, str]]:
 
 
 def register(commands: Any, kb_commands: Any) -> None:
-    """Add `serve` to the top-level subcommands."""
+    """Add `serve` to the top-level subcommands.
+
+    Long by design: the argparse declaration of `serve`, one call per option."""
     parser = commands.add_parser(
         "serve",
         help="run the HL7 CDS Hooks service, POST /recommend and the web page",
@@ -165,7 +167,9 @@ def _log_to_stderr() -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Start uvicorn; refuse to start in secure mode without a trusted issuer."""
+    """Start uvicorn; refuse to start in secure mode without a trusted issuer.
+
+    Long by design: the start-up checks, in the order they are reported."""
     if not args.insecure_dev and not args.jwt_issuer:
         print(
             "serve: no trusted JWT issuer; pass --jwt-issuer ISSUER=JWKS, or --insecure-dev for local development only",

@@ -39,7 +39,9 @@ def _name_patterns(vocabulary: Vocabulary) -> tuple[tuple[re.Pattern[str], str],
 
 
 def drugs_of(resource: dict[str, Any], vocabulary: Vocabulary) -> set[str]:
-    """Vocabulary drug ids a draft order names: by RxNorm code, else by name in its text or displays."""
+    """Vocabulary drug ids a draft order names: by RxNorm code, else by name in its text or displays.
+
+    Branchy by design: the places a FHIR order may name its medication (inline, contained, by code, by text)."""
     concept = resource.get("medicationCodeableConcept")
     if not isinstance(concept, dict):
         contained = [
@@ -76,7 +78,9 @@ def order_cards(
     rec: Any, draft_orders: dict[str, Any], source: dict[str, Any], vocabulary: Vocabulary
 ) -> list[dict[str, Any]]:
     """A warning per drafted drug that only excluded (not held) options contain; an info card for a known
-    cancer drug that is in no option rectoplan lists for this patient at this point."""
+    cancer drug that is in no option rectoplan lists for this patient at this point.
+
+    Branchy by design: one branch per kind of drafted order and exclusion state."""
     offered = {c for o in rec.options for c in o.components}
     notes = draft_notes(draft_orders)
     tolerated = (

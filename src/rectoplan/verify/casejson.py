@@ -94,7 +94,9 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 def model_case(v: CaseVars, model: z3.ModelRef, ident: str) -> dict[str, Any]:
-    """The case a z3 model describes, as contract-1 JSON."""
+    """The case a z3 model describes, as contract-1 JSON.
+
+    Branchy by design: one branch per field of contract 1, the inverse of `compile.z3_smt.CaseVars.fix`."""
 
     def val(x: Any) -> Any:
         return model.eval(x, model_completion=True)

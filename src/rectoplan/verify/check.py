@@ -31,7 +31,9 @@ def plan_facts(assessment: Assessment) -> dict[str, Any]:
 
 
 def outcome_facts(outcome: OptionOutcome, facts: dict[str, Any]) -> dict[str, Any]:
-    """The decision about one option as facts; warnings and notes only count when shown (offered)."""
+    """The decision about one option as facts; warnings and notes only count when shown (offered).
+
+    Branchy by design: one fact per part of an option's outcome."""
     setting = outcome.setting
     offered = outcome.status == "offered"
     warnings: set[str] = set()

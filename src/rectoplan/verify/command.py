@@ -49,6 +49,7 @@ def _missing_z3() -> int | None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    """`rectoplan kb verify`. Branchy by design: its options and its kinds of report."""
     if (code := _missing_z3()) is not None:
         return code
     from rectoplan.kb.invariants import load_invariants

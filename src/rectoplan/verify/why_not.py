@@ -135,7 +135,9 @@ def _rank_key(outcome: OptionOutcome) -> tuple[int, int, int]:
 
 
 def explain(assessment: Assessment, option_id: str) -> Answer:
-    """Why the option has its status: the settings that do not match, the gates that keep it out."""
+    """Why the option has its status: the settings that do not match, the gates that keep it out.
+
+    Branchy by design: one part per kind of reason (settings, gates, holds, intent)."""
     outcome = next(o for o in assessment.outcomes if o.option.id == option_id)
     option, facts = outcome.option, assessment.facts
     offered = sorted((o for o in assessment.outcomes if o.status == "offered"), key=_rank_key)
@@ -270,7 +272,9 @@ def smallest_changes(
 ) -> tuple[list[list[FieldChange]], list[dict[str, Any]], list[bool]]:
     """Up to `alternatives` different smallest sets of field changes that get the option offered.
 
-    `engine` (a `rectoplan.compile.z3_smt.Engine` for `kb`) may be passed to reuse the encoding."""
+    `engine` (a `rectoplan.compile.z3_smt.Engine` for `kb`) may be passed to reuse the encoding.
+
+    Long by design: the solver loop (minimise, block, repeat) with its limits in one place."""
     import z3
 
     from rectoplan.compile.z3_smt import Engine
@@ -366,7 +370,9 @@ def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True, 
 
 
 def render(answer: Answer) -> str:
-    """Readable text for the clinician."""
+    """Readable text for the clinician.
+
+    Branchy by design: one branch per kind of answer."""
     lines = [f"Why not {answer.title} ({answer.option})?", f"Status: {STATUS_WORDS[answer.status]}."]
     if answer.status == "offered":
         lines.append(f"It is offered for this case (rank {answer.rank}, setting {answer.setting}).")

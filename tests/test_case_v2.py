@@ -372,3 +372,12 @@ def test_a_potentially_resectable_primary_makes_a_conversion_plan(kb: KnowledgeB
         primary={"status": "in_place", "resectability": "potentially_resectable", "crm_involved": True},
     )
     assert recommend(validate_case(data, kb), kb, what_if=False).intent == "conversion"
+
+
+def test_the_ongoing_regimen_is_not_reintroduced_at_its_own_progression(kb: KnowledgeBase) -> None:
+    line = {"agents": ["leucovorin", "fluorouracil", "oxaliplatin"], "stopped_for": "ongoing"}
+    offered, _ = _outcome(merge(BASE_CASE, {"prior": {"systemic_lines": [line]}}), kb)
+    assert "folfox" not in offered or offered["folfox"].setting != "folfox-reintroduction"
+    paused = {**line, "stopped_for": "completed"}
+    offered, _ = _outcome(merge(BASE_CASE, {"prior": {"systemic_lines": [paused]}}), kb)
+    assert offered["folfox"].setting == "folfox-reintroduction"

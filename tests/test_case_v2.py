@@ -110,6 +110,7 @@ def test_ongoing_folfox_panitumumab_is_continued_with_maintenance(kb: KnowledgeB
     assert "maintenance-fluorouracil-panitumumab" in options
     switch = options["folfiri-bevacizumab"]
     assert switch.rationale[0].startswith("At progression")
+    assert switch.patient_explanation.startswith("Only if your current treatment stops working")
     assert options["maintenance-fluorouracil-panitumumab"].strength == "consider"  # induction time unknown
     course = {**line, "setting": "advanced", "status": "ongoing", "start_months_ago": 5}
     course.pop("stopped_for")

@@ -16,6 +16,7 @@ from rectoplan.core.recommendation import OptionResult, Recommendation
 NEXT_LINE_PHASES = ("second_line", "later_line")
 AT_PROGRESSION = "At progression or intolerance on the current line (not a switch now): "
 CONTINUE = "Continue the ongoing line while it works and is tolerated."
+FOR_PATIENTS = "Only if your current treatment stops working or causes too many side effects:"
 
 
 def _waits(option: OptionResult) -> bool:
@@ -26,7 +27,10 @@ def _at_progression(option: OptionResult) -> OptionResult:
     if not _waits(option):
         return option
     first = option.rationale[0] if option.rationale else ""
-    return option._replace(rationale=(AT_PROGRESSION + first, *option.rationale[1:]))
+    return option._replace(
+        rationale=(AT_PROGRESSION + first, *option.rationale[1:]),
+        patient_explanation=f"{FOR_PATIENTS} {option.patient_explanation}",
+    )
 
 
 def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:

@@ -382,3 +382,11 @@ def test_the_ongoing_regimen_is_not_reintroduced_at_its_own_progression(kb: Know
     paused = {**line, "stopped_for": "completed"}
     offered, _ = _outcome(merge(BASE_CASE, {"prior": {"systemic_lines": [paused]}}), kb)
     assert offered["folfox"].setting == "folfox-reintroduction"
+
+
+def test_trastuzumab_deruxtecan_for_ihc2_ish_positive_is_said_to_be_off_label(kb: KnowledgeBase) -> None:
+    lines = [{"agents": ["leucovorin", "fluorouracil", "oxaliplatin"], "stopped_for": "progression"}]
+    for result, warned in (("ihc2_ish_positive", True), ("ihc3", False)):
+        data = _v2(biomarkers={"her2": None, "her2_result": result}, prior={"systemic_lines": lines})
+        offered, _ = _outcome(data, kb)
+        assert any("outside the label" in w for w in offered["trastuzumab-deruxtecan"].warnings) is warned

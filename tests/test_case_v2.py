@@ -390,3 +390,32 @@ def test_trastuzumab_deruxtecan_for_ihc2_ish_positive_is_said_to_be_off_label(kb
         data = _v2(biomarkers={"her2": None, "her2_result": result}, prior={"systemic_lines": lines})
         offered, _ = _outcome(data, kb)
         assert any("outside the label" in w for w in offered["trastuzumab-deruxtecan"].warnings) is warned
+
+
+def test_grade_3_neuropathy_excludes_oxaliplatin_and_grade_2_warns(kb: KnowledgeBase) -> None:
+    offered, excluded = _outcome(_v2(health={"neuropathy_grade": 3}), kb)
+    assert "oxaliplatin-severe-neuropathy" in excluded["folfox-bevacizumab"].rules
+    assert not any("oxaliplatin" in o.components for o in offered.values())
+    offered, _ = _outcome(_v2(health={"neuropathy_grade": 2}), kb)
+    assert any("Grade 2 peripheral sensory neuropathy" in w for w in offered["folfox-bevacizumab"].warnings)
+    offered, _ = _outcome(_v2(health={"neuropathy_grade": 1}), kb)
+    assert not any("neuropathy" in w for w in offered["folfox-bevacizumab"].warnings)
+
+
+@pytest.mark.parametrize(
+    "health,option,words",
+    [
+        ({"organ_transplant": True}, "pembrolizumab", "rejection of the transplanted organ"),
+        ({"autoimmune_disease": True}, "pembrolizumab", "Autoimmune disease"),
+        ({"coronary_disease": True}, "folfox-bevacizumab", "Coronary artery disease"),
+        ({"bilirubin_raised": True}, "folfiri-bevacizumab", "Raised bilirubin"),
+    ],
+)
+def test_comorbidities_warn_on_the_options_they_concern(
+    health: dict[str, Any], option: str, words: str, kb: KnowledgeBase
+) -> None:
+    msi = {"mmr": "dmmr_msi_h"} if option == "pembrolizumab" else {}
+    offered, _ = _outcome(_v2(health=health, biomarkers=msi), kb)
+    assert any(words in w for w in offered[option].warnings)
+    offered, _ = _outcome(_v2(health=dict.fromkeys(health, False), biomarkers=msi), kb)
+    assert not any(words in w for w in offered[option].warnings)

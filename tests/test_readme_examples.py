@@ -70,3 +70,10 @@ def test_command_examples_exit_0(line: str, tmp_path: Path, monkeypatch: pytest.
 
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
     assert main(args) == 0, line
+
+
+def test_the_printed_example_is_what_demo_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    shown = _blocks(README, "text")[0].rstrip("\n").removesuffix("...").rstrip("\n").splitlines()
+    assert main(["demo", "--case", "unresectable-multisite", "--no-color"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1 : 1 + len(shown)] == shown

@@ -7,7 +7,6 @@ is reviewing what users read.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
@@ -36,18 +35,6 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-_VALUE = re.compile(r"\[\[([a-z_.]+)\]\]")
-
-
-def _with_values(text: str, facts: dict[str, Any]) -> str:
-    """A case-level warning with the case's own values: `[[prior.oxaliplatin_free_months]]` becomes `18`.
-
-    Only case-level warnings take values (the option texts are shared between cases and memoised)."""
-    if "[[" not in text:
-        return text
-    return _VALUE.sub(lambda m: show(facts.get(m.group(1))), text)
 
 
 def _unique(cites: list[Citation]) -> tuple[Citation, ...]:
@@ -237,8 +224,7 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     else:
         tests = _tests(assessment.tests, held, kb)
         memo[tests_key] = (sources, tests)
-    warnings = [_with_values(c.text, assessment.facts) for c in assessment.cautions]
-    warnings += [c.unknown for c in assessment.unknown_cautions]
+    warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
     terms = dict.fromkeys(t for o in options for t in o.glossary_terms)
     glossary = tuple((t, kb.glossary[t].definition) for t in terms if t in kb.glossary)
     return Recommendation(

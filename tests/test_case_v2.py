@@ -57,7 +57,9 @@ def test_relapse_18_months_after_adjuvant_capox_is_first_line(kb: KnowledgeBase)
     facts = case_facts(case, kb.resistance_class, kb.drug_classes)
     assert facts["prior.line_count"] == 0
     assert facts["prior.oxaliplatin_free_months"] == 18
-    options = _offered(recommend(case, kb))
+    rec = recommend(case, kb)
+    assert rec.summary.endswith("Oxaliplatin-free interval since adjuvant therapy: 18 months.")
+    options = _offered(rec)
     assert options["folfox-bevacizumab"].phase == "first_line"
     assert options["folfoxiri-bevacizumab"].phase == "first_line"
 

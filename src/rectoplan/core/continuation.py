@@ -33,6 +33,17 @@ def _at_progression(option: OptionResult) -> OptionResult:
     )
 
 
+def with_history(rec: Recommendation, facts: Facts) -> Recommendation:
+    """`rec` with what the treatment history adds to its words: the oxaliplatin-free interval after
+    adjuvant therapy in the summary, and an ongoing line's plan (see `with_ongoing_line`). Summaries are
+    per case; the cohort's case-independent texts are the rules' own."""
+    rec = with_ongoing_line(rec, facts)
+    free = facts.get("prior.oxaliplatin_free_months")
+    if isinstance(free, int):
+        rec = rec._replace(summary=f"{rec.summary} Oxaliplatin-free interval since adjuvant therapy: {free} months.")
+    return rec
+
+
 def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
     """`rec` as the plan for a patient whose line is ongoing (unchanged when no line is ongoing)."""
     if facts.get("prior.ongoing_line") is not True:

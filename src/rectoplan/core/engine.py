@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
-from rectoplan.core.continuation import with_ongoing_line
+from rectoplan.core.continuation import with_history
 from rectoplan.core.explain import render, rendered_part
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
@@ -171,4 +171,4 @@ def recommend(case: Case, kb: KnowledgeBase, what_if: bool = True) -> Recommenda
     """
     assessment = assess(case, kb)
     changes = what_would_change(assessment, kb) if what_if else ()
-    return with_ongoing_line(render(assessment, kb, changes), assessment.facts)
+    return with_history(render(assessment, kb, changes), assessment.facts)

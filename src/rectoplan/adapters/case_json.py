@@ -24,6 +24,7 @@ from rectoplan.adapters.case_v2 import (
     liquid_months,
     merge_derived,
     read_courses,
+    read_timeline,
     read_variant,
     with_declared,
 )
@@ -327,9 +328,10 @@ def _declared(c: CaseIn) -> dict[str, object]:
     return out
 
 
-def _contract2(c: CaseIn, data: Mapping[str, Any], drugs: Collection[str]) -> tuple[_Derived, list[Problem]]:
+def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]:
     """What contract 2 derives at the edge: courses into lines, lab notations, preferences, dates."""
     problems: list[Problem] = []
+    timeline = read_timeline(c.as_of, c.advanced_disease_date, c.advanced_disease_months_ago, problems)
     declared = _declared(c)
     b: Any = c.biomarkers or BiomarkersIn()
     p: Any = c.prior or PriorIn()
@@ -345,7 +347,9 @@ def _contract2(c: CaseIn, data: Mapping[str, Any], drugs: Collection[str]) -> tu
             )
         )
     her2 = her2 or result_her2
-    merge_derived(declared, liquid_months(b.liquid_ras_date, data, problems), "biomarkers.liquid_ras_date", problems)
+    merge_derived(
+        declared, liquid_months(b.liquid_ras_date, timeline, problems), "biomarkers.liquid_ras_date", problems
+    )
     prefs = c.preferences
     merge_derived(declared, declines(prefs.declines if prefs else None), "preferences.declines", problems)
     wants = c.wants_clinical_trials
@@ -367,7 +371,7 @@ def _contract2(c: CaseIn, data: Mapping[str, Any], drugs: Collection[str]) -> tu
         for i, course in enumerate(p.courses):
             problems += _check_vocabulary(course.agents, drugs, f"prior.courses[{i}].agents", "drug")
         raw = [course.model_dump() for course in p.courses]
-        courses, lines, derived = read_courses(raw, data, problems)
+        courses, lines, derived = read_courses(raw, timeline, problems)
         merge_derived(declared, derived, "prior.courses", problems)
     return _Derived(variant, her2, wants, lines, courses, declared), problems
 
@@ -439,7 +443,7 @@ def parse_case(data: object, drugs: Collection[str], procedures: Collection[str]
     except ValidationError as exc:
         raise CaseError(_problems_from(exc)) from None
     problems = _contradictions(model, drugs, procedures)
-    derived, more = _contract2(model, data, drugs)
+    derived, more = _contract2(model, drugs)
     problems += more
     if problems:
         raise CaseError(problems)

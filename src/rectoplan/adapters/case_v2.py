@@ -28,7 +28,7 @@ from rectoplan.adapters.courses import (
 from rectoplan.adapters.variants import canonical_variant
 from rectoplan.core.case import Course
 from rectoplan.core.errors import Problem
-from rectoplan.core.fields import DECLARED, DECLINABLE, DeclaredField
+from rectoplan.core.fields import DECLARED, DECLINABLE, HER2_POSITIVE_RESULTS, DeclaredField
 
 DateText = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 Months = Annotated[int, Field(ge=0, le=600)]
@@ -77,12 +77,15 @@ class _PreferencesBase(_Model):
 PreferencesIn = with_declared("PreferencesIn", _PreferencesBase, "preferences")
 
 
-def _timeline(data: Mapping[str, Any], problems: list[Problem]) -> Timeline:
-    as_of = parse_date(data["as_of"], "as_of", problems) if data.get("as_of") else None
-    given = data.get("advanced_disease_months_ago")
-    advanced = None if given is None else round(given * DAYS_PER_MONTH)
-    if data.get("advanced_disease_date"):
-        when = parse_date(data["advanced_disease_date"], "advanced_disease_date", problems)
+def read_timeline(
+    as_of_text: str | None, advanced_text: str | None, advanced_months: int | None, problems: list[Problem]
+) -> Timeline:
+    """The case date and when advanced disease was diagnosed, read once for everything that needs them
+    (courses, a dated liquid biopsy)."""
+    as_of = parse_date(as_of_text, "as_of", problems) if as_of_text else None
+    advanced = None if advanced_months is None else round(advanced_months * DAYS_PER_MONTH)
+    if advanced_text:
+        when = parse_date(advanced_text, "advanced_disease_date", problems)
         if when is not None and as_of is None:
             problems.append(Problem("advanced_disease_date", "a date without as_of", "as_of (the case date)"))
         elif when is not None and as_of is not None:
@@ -91,10 +94,9 @@ def _timeline(data: Mapping[str, Any], problems: list[Problem]) -> Timeline:
 
 
 def read_courses(
-    raw: list[dict[str, Any]], data: Mapping[str, Any], problems: list[Problem]
+    raw: list[dict[str, Any]], timeline: Timeline, problems: list[Problem]
 ) -> tuple[tuple[Course, ...], Any, dict[str, object]]:
     """(courses, lines for advanced disease, derived history facts) from validated course objects."""
-    timeline = _timeline(data, problems)
     courses = []
     for i, c in enumerate(raw):
         path = f"prior.courses[{i}]"
@@ -148,7 +150,7 @@ def read_variant(text: str | None, problems: list[Problem]) -> str | None:
 def her2_from_result(result: object) -> str | None:
     if result is None:
         return None
-    return "positive" if result in ("ihc3", "ihc2_ish_positive") else "negative"
+    return "positive" if result in HER2_POSITIVE_RESULTS else "negative"
 
 
 def declines(listed: list[str] | None) -> dict[str, object]:
@@ -157,14 +159,13 @@ def declines(listed: list[str] | None) -> dict[str, object]:
     return {f"preferences.declines_{m}": m in listed for m in DECLINABLE}
 
 
-def liquid_months(text: str | None, data: Mapping[str, Any], problems: list[Problem]) -> dict[str, object]:
+def liquid_months(text: str | None, timeline: Timeline, problems: list[Problem]) -> dict[str, object]:
     if text is None:
         return {}
-    as_of = parse_date(data["as_of"], "as_of", []) if data.get("as_of") else None
     when = parse_date(text, "biomarkers.liquid_ras_date", problems)
     if when is None:
         return {}
-    if as_of is None:
+    if timeline.as_of is None:
         problems.append(Problem("biomarkers.liquid_ras_date", repr(text), "as_of (the case date) with a dated result"))
         return {}
-    return {"biomarkers.liquid_ras_months": max(0, months((as_of - when).days))}
+    return {"biomarkers.liquid_ras_months": max(0, months((timeline.as_of - when).days))}

@@ -82,12 +82,18 @@ def _stop(course: Course) -> str:
     return {"progression": "progression", "toxicity": "intolerance"}.get(course.stopped_for or "", "completed")
 
 
+def _months_to_relapse(course: Course, timeline: Timeline) -> int | None:
+    """Whole months from the end of a (perioperative) course to the diagnosis of advanced disease."""
+    if course.end_days_ago is None or timeline.advanced_days_ago is None:
+        return None
+    return max(0, months(course.end_days_ago - timeline.advanced_days_ago))
+
+
 def _early_relapse(course: Course, timeline: Timeline) -> bool | None:
     if course.status == "ongoing":
         return True  # relapse during adjuvant therapy
-    if course.end_days_ago is None or timeline.advanced_days_ago is None:
-        return None
-    return months(course.end_days_ago - timeline.advanced_days_ago) < EARLY_RELAPSE_MONTHS
+    interval = _months_to_relapse(course, timeline)
+    return None if interval is None else interval < EARLY_RELAPSE_MONTHS
 
 
 def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[SystemicLine, ...], dict[str, object]]:
@@ -101,10 +107,9 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             early = _early_relapse(course, timeline)
             if "oxaliplatin" in course.agents:
                 facts["prior.adjuvant_oxaliplatin"] = True
-                if course.end_days_ago is not None and timeline.advanced_days_ago is not None:
-                    facts["prior.oxaliplatin_free_months"] = max(
-                        0, months(course.end_days_ago - timeline.advanced_days_ago)
-                    )
+                interval = _months_to_relapse(course, timeline)
+                if interval is not None:
+                    facts["prior.oxaliplatin_free_months"] = interval
             if early:
                 lines.append(SystemicLine(course.agents, "progression"))
             continue

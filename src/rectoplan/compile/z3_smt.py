@@ -29,7 +29,7 @@ import z3
 from rectoplan.core.case import SITES, SYMPTOMS, Case
 from rectoplan.core.conditions import All, AnyOf, Condition, Const, Count, Not, OptionRef, Test
 from rectoplan.core.facts import RESECTABLE
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.fields import DECLARED, HER2_POSITIVE_RESULTS
 from rectoplan.core.knowledge import KnowledgeBase, Option
 from rectoplan.core.schema import INTENTS, PHASES, STRENGTHS
 from rectoplan.kb.invariants import NONE, STATUSES, caution_ids, gate_ids
@@ -201,7 +201,7 @@ class CaseVars:
         """A reported HER2 test fixes HER2 status (IHC 3+ or IHC 2+/ISH+ positive, otherwise negative)."""
         result, her2 = self.enum["biomarkers.her2_result"], self.enum["biomarkers.her2"]
         results, statuses = self.domains["biomarkers.her2_result"], self.domains["biomarkers.her2"]
-        positive = z3.Or(result == results.index("ihc3"), result == results.index("ihc2_ish_positive"))
+        positive = z3.Or(*(result == results.index(r) for r in HER2_POSITIVE_RESULTS))
         return z3.Implies(result >= 0, her2 == z3.If(positive, statuses.index("positive"), statuses.index("negative")))
 
     # -- fields: what 'unchanged' and 'absent' mean, for why-not and minimal counterexamples ------------

@@ -54,7 +54,7 @@ def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
 
 def _summary(rec: Recommendation) -> str:
     """Continue first; then the maintenance step if any; then what comes at progression."""
-    intent = rec.summary.split(",", 1)[0].rstrip(".")  # "Palliative intent"
+    intent = f"{rec.intent.capitalize()} intent"  # as the rules' summary begins
     now = [o for o in rec.options if o.kind == "systemic" and not _waits(o)]
     later = [o for o in rec.options if _waits(o)]
     parts = [f"{intent}. {CONTINUE}"]

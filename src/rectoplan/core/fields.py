@@ -67,6 +67,7 @@ def _enum(fact: str, values: tuple[str, ...], doc: str, derived_from: str = "") 
 
 RESPONSES: Final = ("complete", "partial", "stable", "progression")
 DECLINABLE: Final = ("chemotherapy", "surgery", "stoma", "radiation")
+HER2_POSITIVE_RESULTS: Final = ("ihc3", "ihc2_ish_positive")  # the reported tests that mean HER2-positive
 
 DECLARED: Final[tuple[DeclaredField, ...]] = (
     # --- the primary tumour ----------------------------------------------------------------------------

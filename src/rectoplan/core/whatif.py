@@ -265,24 +265,11 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
 _NOT_PROBED = frozenset({"biomarkers.her2_result"})
 
 
-def _rule_facts(kb: KnowledgeBase) -> frozenset[str]:
-    """Every fact some rule reads (found once per knowledge base): only those are worth probing."""
-    cached: frozenset[str] | None = kb.memo.get("whatif-read")
-    if cached is None:
-        read: set[str] = set()
-        for option in kb.options:
-            for s in option.settings:
-                read.update(s.reads)
-            for g in option.gates:
-                read.update(g.reads)
-            for c in option.cautions:
-                read.update(facts_read(c.when))
-        whens = [r.when for r in kb.intents] + [r.when for r in kb.test_rules]
-        for when in whens + [c.when for c in kb.global_cautions]:
-            read.update(facts_read(when))
-        cached = frozenset(read)
-        kb.memo["whatif-read"] = cached
-    return cached
+def _rule_facts(kb: KnowledgeBase) -> set[str]:
+    """Every fact an option's settings or gates or an intent rule reads: only those can change the plan
+    (what would change lists changed options and intent), so only those are worth probing."""
+    _, by_settings, by_gates_only, _, intent_reads = _index(kb)
+    return {*by_settings, *by_gates_only, *intent_reads}
 
 
 def _declared_probes(case: Case, kb: KnowledgeBase, cuts: dict[str, set[int]]) -> list[Probe]:

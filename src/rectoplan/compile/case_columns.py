@@ -53,6 +53,7 @@ DIGITS = "[0-9]{1,9}"
 NO_CONTROL = r"[^\x00-\x1f\x7f]*"  # as the edge validator's text: no control characters
 G12C = "G12C"
 CANONICAL_VARIANT = CANONICAL.pattern
+SITE_PARTS = ("count", "resectability", "largest_mm")  # the met_<site>_<part> columns; any one records the site
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,10 +303,7 @@ class Normalizer:
     def stage(self) -> Stage:
         out = [(n(col.name), self.column(col)) for col in COLUMNS if col.name not in LIST_COLUMNS]
         values = dict(out)
-        site_filled = [
-            ir.any_of(*(ir.Not(ir.IsNull(values[n(f"met_{s}_{k}")])) for k in ("count", "resectability", "largest_mm")))
-            for s in SITES
-        ]
+        site_filled = [ir.any_of(*(ir.Not(ir.IsNull(values[n(f"met_{s}_{k}")])) for k in SITE_PARTS)) for s in SITES]
         lr_present = ir.any_of(
             ir.Not(ir.IsNull(values[n("local_recurrence_resectability")])), ir.Col(has("local_recurrence_symptoms"))
         )
@@ -371,10 +369,7 @@ class FactDeriver:
         f["local_recurrence.present"] = lr_present
         f["local_recurrence.resectability"] = ir.when(lr_present, lr_res, ir.text("none"))
 
-        present = {
-            s: ir.any_of(*(ir.Not(ir.IsNull(c[f"met_{s}_{k}"])) for k in ("count", "resectability", "largest_mm")))
-            for s in SITES
-        }
+        present = {s: ir.any_of(*(ir.Not(ir.IsNull(c[f"met_{s}_{k}"])) for k in SITE_PARTS)) for s in SITES}
         known = ir.any_of(ir.is_true(c["metastases_known"]), *present.values())
         unstaged = ir.Not(known)
         res = {s: v[f"met_{s}_resectability"] for s in SITES}

@@ -22,13 +22,13 @@ from pydantic import ValidationError
 from rectoplan.adapters.fhir import lean
 from rectoplan.adapters.fhir_mcode import FhirImport, bundle_of, case_from_bundle, parse_resource, shared_parses
 from rectoplan.core.errors import CaseError
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
 pytest.importorskip("fhir.resources")
 
-EXAMPLES = SHARED / "fixtures" / "mcode-stu4" / "examples"
-SYNTHEA = SHARED / "fixtures" / "synthea"
-SANDBOX = SHARED / "fixtures" / "cds-sandbox"
+EXAMPLES = FIXTURES / "mcode-stu4" / "examples"
+SYNTHEA = FIXTURES / "synthea"
+SANDBOX = FIXTURES / "cds-sandbox"
 BUNDLES = Path(__file__).parent / "fhir_bundles"
 TODAY = date(2026, 3, 1)
 SCT = "http://snomed.info/sct"

@@ -16,10 +16,10 @@ pytest.importorskip("fhir.resources")
 from rectoplan.adapters.fhir_mcode import FhirImport, bundle_of, case_from_bundle
 from rectoplan.api import recommend, validate_case
 from rectoplan.core.errors import CaseError
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 
-EXAMPLES = SHARED / "fixtures" / "mcode-stu4" / "examples"
-SYNTHEA = SHARED / "fixtures" / "synthea"
+EXAMPLES = FIXTURES / "mcode-stu4" / "examples"
+SYNTHEA = FIXTURES / "synthea"
 BUNDLES = Path(__file__).parent / "fhir_bundles"
 TODAY = date(2026, 3, 1)
 SCT = "http://snomed.info/sct"

@@ -1,7 +1,8 @@
 """Conformance against the FHIR test-case collection's CDS Hooks instances and the reference validator.
 
-Every request in shared/fixtures/cds-hooks/validator/ is sent to the running service: those the reference
-validator rejects (an error or fatal issue in outcomes/) must get a 400 naming a field it flagged; the
+Every request in tests/fixtures/cds-hooks/validator/ (a copy of the shared fixtures) is sent to the running
+service: those the reference validator rejects (an error or fatal issue in outcomes/) must get a 400 naming
+a field it flagged; the
 good ones a 200. Good requests point `fhirServer` at a local mock FHIR server (a changed copy: the fixtures
 name hosts that do not exist here), so the fallback fetch is exercised too. Response and discovery
 fixtures are checked against the card model the service uses for its own responses.
@@ -19,7 +20,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import SHARED
+from tests.conftest import FIXTURES
 from tests.test_service_support import running
 
 pytest.importorskip("fastapi")
@@ -29,7 +30,7 @@ from fastapi import FastAPI
 from rectoplan.service.app import SERVICES, Settings, create_app
 from rectoplan.service.models import CdsResponse, Discovery, OwnResponse
 
-FIXTURES = SHARED / "fixtures" / "cds-hooks"
+CDS_HOOKS = FIXTURES / "cds-hooks"
 # The one validator file whose outcome is not named after it.
 OUTCOME_NAMES = {"cdshooks-request-order-sign-bad-1": "cdshooks-request-bad-1"}
 SERVICE_FOR = {hook: ident for ident, (hook, _, _) in SERVICES.items()}
@@ -37,7 +38,7 @@ SERVICE_FOR = {hook: ident for ident, (hook, _, _) in SERVICES.items()}
 
 def verdict(stem: str) -> list[dict[str, Any]] | None:
     """The reference validator's error/fatal issues, or None when it has no outcome for the file."""
-    path = FIXTURES / "outcomes" / f"R4.{OUTCOME_NAMES.get(stem, stem)}-logical.json"
+    path = CDS_HOOKS / "outcomes" / f"R4.{OUTCOME_NAMES.get(stem, stem)}-logical.json"
     if not path.is_file():
         return None
     issues = json.loads(path.read_text()).get("issue", [])
@@ -45,7 +46,7 @@ def verdict(stem: str) -> list[dict[str, Any]] | None:
 
 
 def fixtures(kind: str) -> list[Path]:
-    return sorted((FIXTURES / "validator").glob(f"cdshooks-{kind}-*.json"))
+    return sorted((CDS_HOOKS / "validator").glob(f"cdshooks-{kind}-*.json"))
 
 
 @pytest.fixture(scope="module")

@@ -16,14 +16,15 @@ import pytest
 
 pytest.importorskip("z3")
 
+import rectoplan
 from rectoplan import api, cli
 from rectoplan.core.engine import assess
 from rectoplan.core.errors import KnowledgeError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.invariants import load_invariants, parse_invariants
 from rectoplan.kb.loader import load_knowledge
+from rectoplan.verify import VerifyReport as Report
 from rectoplan.verify.check import violations
-from rectoplan.verify.prove import Report, prove
 
 SHIPPED = Path(api.__file__).parent / "knowledge"
 
@@ -41,8 +42,8 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def _prove(root: Path) -> tuple[KnowledgeBase, Report]:
-    kb = load_knowledge(root)
-    return kb, prove(kb, load_invariants(kb, root / "invariants.yaml"))
+    """Through the public API: a knowledge directory is verified with its own invariants."""
+    return load_knowledge(root), rectoplan.verify_knowledge(root)
 
 
 def _violated(report: Report) -> dict[str, Any]:
@@ -199,3 +200,23 @@ def test_invariant_citations_are_verbatim(kb: KnowledgeBase, shared_dir: Path) -
                 assert _norm(cite.quote) in seeds[cite.source], (inv.id, cite.quote)
             else:
                 assert _brief_has(brief, cite.entry), (inv.id, cite.entry)
+
+
+def test_python_api_with_another_invariants_file(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """`verify_knowledge(kb, invariants=FILE)`: a loaded knowledge base against one invariant, and the
+    text the command line prints for the report."""
+    import yaml
+
+    entries = yaml.safe_load((SHIPPED / "invariants.yaml").read_text(encoding="utf-8"))
+    one = tmp_path / "invariants.yaml"
+    one.write_text(yaml.safe_dump(entries[:1]), encoding="utf-8")
+    report = rectoplan.verify_knowledge(kb, invariants=one, timeout=120)
+    assert isinstance(report, rectoplan.VerifyReport) and report.ok
+    assert [r.invariant.id for r in report.results] == [entries[0]["id"]]
+    text = report.to_text()
+    assert text.startswith(f"PROVED   {entries[0]['id']} (")
+    assert text.splitlines()[-1].startswith(
+        f"kb verify: 1/1 invariants proved over every case the contract admits ({len(kb.options)} options;"
+    )
+    with pytest.raises(KnowledgeError):
+        rectoplan.verify_knowledge(tmp_path / "no-such-knowledge")

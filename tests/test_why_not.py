@@ -188,7 +188,7 @@ def test_cli_input_errors(kb: KnowledgeBase, tmp_path: Path, capsys: pytest.Capt
     some = kb.options[0].id
     assert cli.main(["why-not", str(path), some + "z"]) == 2
     captured = capsys.readouterr()
-    assert captured.out == "" and "OPTION_ID" in captured.err and "did you mean" in captured.err
+    assert captured.out == "" and "option_id" in captured.err and "did you mean" in captured.err
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(merge(BASE_CASE, {"ecog": 7})))
     assert cli.main(["why-not", str(bad), some]) == 2
@@ -225,3 +225,31 @@ def test_an_option_no_case_can_reach_says_so(tmp_path: Path, capsys: pytest.Capt
     assert out["smallest_change"]["found"] is False and out["smallest_change"]["alternatives"] == []
     assert cli.main(["why-not", str(case), "planted-unreachable", "--kb", str(root)]) == 0
     assert "No case the case contract admits would get this option offered." in capsys.readouterr().out
+
+
+def test_python_api_validates_the_case_and_names_a_misspelt_option(kb: KnowledgeBase) -> None:
+    import rectoplan
+
+    case = merge(BASE_CASE, {"biomarkers": {"mmr": None}})
+    answer = rectoplan.why_not_offered(case, "pembrolizumab", kb, search=False)
+    assert isinstance(answer, rectoplan.WhyNotAnswer) and answer.changes is None  # no search: no changes
+    assert answer.to_dict()["option"] == "pembrolizumab" and answer.to_text().startswith("Why not")
+    with pytest.raises(rectoplan.OptionError) as bad_id:
+        rectoplan.why_not_offered(case, "pembrolizumabb", kb)
+    (problem,) = bad_id.value.problems
+    assert problem.path == "option_id" and "'pembrolizumab'" in problem.suggestion
+    with pytest.raises(rectoplan.CaseError):
+        rectoplan.why_not_offered({"id": "x", "ecog": 9}, "pembrolizumab", kb)
+
+
+def test_python_api_answer_is_what_the_cli_prints(
+    kb: KnowledgeBase, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rectoplan
+
+    data, option, _ = _kept_out(kb, 1, 43)[0]
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data))
+    assert cli.main(["why-not", str(path), option, "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(json.dumps(rectoplan.why_not_offered(data, option).to_dict()))

@@ -52,6 +52,10 @@ STATUS_WORDS = {
 
 @dataclass(frozen=True)
 class RuleReason:
+    """One rule that keeps the option out: a setting that does not match, or a gate that blocks or holds.
+
+    `value` is the rule's three-valued result for this case; `unmet` lists the parts not TRUE."""
+
     kind: str  # setting | requires | excludes
     id: str
     value: str  # true | false | unknown: the condition's value for this case
@@ -62,6 +66,7 @@ class RuleReason:
     sources: tuple[dict[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        """The rule as JSON data (an item of `rules` in `rectoplan why-not --format json`)."""
         return {
             "kind": self.kind,
             "id": self.id,
@@ -76,16 +81,22 @@ class RuleReason:
 
 @dataclass(frozen=True)
 class FieldChange:
+    """One field of the case changed by the smallest change, as a clinician reads it (before -> after)."""
+
     field: str
     before: Any
     after: Any
 
     def to_dict(self) -> dict[str, Any]:
+        """The change as JSON data (`from` and `to`, as `rectoplan why-not --format json` prints it)."""
         return {"field": self.field, "from": self.before, "to": self.after}
 
 
 @dataclass
-class Answer:
+class WhyNotAnswer:
+    """Why an option has its status for a case: the rules from the engine's own evaluation and, when it
+    was searched for, the smallest changes to the case that would get it offered (each replayed)."""
+
     option: str
     title: str
     status: str
@@ -98,6 +109,7 @@ class Answer:
     method: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """The answer as JSON data (`rectoplan why-not --format json`)."""
         out: dict[str, Any] = {
             "option": self.option,
             "title": self.title,
@@ -117,6 +129,10 @@ class Answer:
             }
         return out
 
+    def to_text(self) -> str:
+        """The answer as the clinician reads it (`rectoplan why-not`)."""
+        return render(self)
+
 
 def _tri(value: bool | None) -> str:
     return "unknown" if value is None else str(value).lower()
@@ -134,7 +150,7 @@ def _rank_key(outcome: OptionOutcome) -> tuple[int, int, int]:
     return (STRENGTHS.index(setting.strength), setting.priority, outcome.option.order)
 
 
-def explain(assessment: Assessment, option_id: str) -> Answer:
+def explain(assessment: Assessment, option_id: str) -> WhyNotAnswer:
     """Why the option has its status: the settings that do not match, the gates that keep it out.
 
     Branchy by design: one part per kind of reason (settings, gates, holds, intent)."""
@@ -142,7 +158,9 @@ def explain(assessment: Assessment, option_id: str) -> Answer:
     option, facts = outcome.option, assessment.facts
     offered = sorted((o for o in assessment.outcomes if o.status == "offered"), key=_rank_key)
     rank = next((i for i, o in enumerate(offered, 1) if o.option.id == option_id), None)
-    answer = Answer(option.id, option.title, outcome.status, outcome.setting.id if outcome.setting else None, rank)
+    answer = WhyNotAnswer(
+        option.id, option.title, outcome.status, outcome.setting.id if outcome.setting else None, rank
+    )
     if outcome.status == "offered":
         return answer
     if outcome.setting is None:
@@ -357,7 +375,7 @@ def _offered(kb: KnowledgeBase, data: dict[str, Any], option_id: str) -> bool:
     return any(o.option.id == option_id and o.status == "offered" for o in assess(parsed, kb).outcomes)
 
 
-def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True, engine: Any = None) -> Answer:
+def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True, engine: Any = None) -> WhyNotAnswer:
     """The full answer: rules from the engine's trace, and (unless offered) the smallest changes."""
     answer = explain(assess(case, kb), option_id)
     if search and answer.status != "offered":
@@ -369,7 +387,7 @@ def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True, 
     return answer
 
 
-def render(answer: Answer) -> str:
+def render(answer: WhyNotAnswer) -> str:
     """Readable text for the clinician.
 
     Branchy by design: one branch per kind of answer."""

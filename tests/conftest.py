@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from rectoplan.api import validate_case
 from rectoplan.core.case import Case
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import default_knowledge
+
+# Hypothesis profiles for the generated tests (tests/strategies.py): the default keeps all of them to about a
+# minute on 2 cores; `HYPOTHESIS_PROFILE=thorough` runs ten times as many examples (tests that set a smaller
+# budget scale with it through `tests.strategies.examples`).
+settings.register_profile(
+    "rectoplan",
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile("thorough", settings.get_profile("rectoplan"), max_examples=1000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "rectoplan"))
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 # Copies of the real inputs written elsewhere (tests/fixtures/README.md): the tests never need ../shared.

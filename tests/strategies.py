@@ -1,19 +1,57 @@
-"""Hypothesis strategies for cases of contract 2 (and 1): every enumeration, absence as 'unknown', valid scope,
-treatment histories as contract 1 lines or contract 2 courses, the declared fields, KRAS notations."""
+"""The one source of generated inputs for the differential and property tests (hypothesis, so every failure
+shrinks to a small counterexample and replays from the example database).
+
+- `cases()`: valid case JSON of contract 2 (and 1): every enumeration, absence as unknown, treatment history
+  as contract 1 lines or contract 2 courses (adjuvant, finished, ongoing, maintenance), the declared fields
+  of the primary, preferences, health and biomarkers, lab notations. A guaranteed share of the cases is
+  steered into one of the rare branches in `RARE` (DPYD-poor with disease that needs systemic therapy,
+  MSI-H, BRAF V600E, HER2-positive, an ongoing line, relapse after adjuvant oxaliplatin): drawn uniformly,
+  each of them came up a handful of times in 400 examples, too few for a property about them to mean much.
+- `branches(assessment)`: which rare branches an evaluated case really reached (read from the engine's facts
+  and outcomes, not from the input), for `hypothesis.event` and the coverage floors of
+  `tests/test_generated_coverage.py`.
+- `conditions(facts)`: random `Condition` trees over the real fact schema (every operator a fact's kind
+  admits, `known`, constants, all / any / not / count nesting), and `fact_values(facts)`: a fact assignment
+  with each fact unknown about a third of the time. Literals and values are drawn from a small pool first,
+  so that tests and facts meet often enough to decide conditions both ways.
+
+The drivers: the engine and the exec-compiled plan (`test_plan.py`, `test_safety_properties.py`), the
+closure compiler (`test_conditions.py`), Polars and DuckDB (`test_compile_sql.py`,
+`test_cohort_equivalence.py`), Spark (`test_cohort_spark.py`, marker `spark`) and z3
+(`test_verify_differential.py`). `rectoplan.synthetic` stays for the benchmarks and the linter only.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any, Final
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from rectoplan.core.case import SITES, SYMPTOMS
-from rectoplan.core.fields import DECLARED, DeclaredField
-from rectoplan.synthetic import REGIMENS
+from rectoplan.core.conditions import COMPARE_OPS, All, AnyOf, Condition, Const, Count, Not, Test
+from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, DeclaredField
+from rectoplan.core.schema import FactType
+from rectoplan.synthetic import REGIMENS, SURGERIES
 
 RESECT = st.sampled_from(["resectable", "potentially_resectable", "unresectable", "unknown"])
 RAS = st.sampled_from(["wild_type", "mutant", "unknown"])
 BIN = st.sampled_from(["positive", "negative", "unknown"])
+VARIANTS = ["G12C", "G12D", "G13D", "p.G12C", "p.Gly12Cys", "c.34G>T", "KRAS G12D", "c.35G>A"]
+AS_OF: Final = date(2026, 11, 20)
+OXALIPLATIN_REGIMENS = [r for r in REGIMENS if "oxaliplatin" in r]
+
+# The rare branches and the share of generated cases steered into one of them (the rest are drawn freely).
+RARE: Final = ("adjuvant_relapse", "dpyd_poor", "ongoing_line", "her2_positive", "braf_v600e", "msi_h")
+FREE_DRAWS: Final = len(RARE)  # 1 in 2 cases is steered, each branch 1 in 12
+
+
+def examples(n: int) -> int:
+    """`n` examples under the default profile, scaled with the loaded one (see tests/conftest.py)."""
+    loaded = settings.default
+    return n if loaded is None else max(1, n * loaded.max_examples // 100)
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -24,9 +62,63 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
+# ---------------------------------------------------------------------------------------------------
+# Cases
+
+
 @st.composite
-def cases(draw: st.DrawFn) -> dict[str, Any]:
+def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dict[str, Any]:
+    """A valid case; `branch` (one of `RARE`) forces that branch, else a guaranteed share is steered.
+
+    `flat`: only what a flat cohort row can carry (the diagnosis of advanced disease as a date, not as
+    months ago, which has no column)."""
     recurrence = draw(st.booleans())
+    case = _drop_none(
+        {
+            "id": "h",
+            "age": draw(_optional(st.integers(18, 95))),
+            "ecog": draw(_optional(st.integers(0, 4))),
+            "primary": _primary(draw, recurrence),
+            "local_recurrence": _local_recurrence(draw) if recurrence else None,
+            "metastases": _metastases(draw, recurrence),
+            "biomarkers": _biomarkers(draw),
+            "prior": _prior(draw),
+            "health": _health(draw),
+            "wants_clinical_trials": draw(_optional(st.booleans())),
+        }
+    )
+    if draw(st.booleans()):
+        _contract2(draw, case)
+    chosen = branch if branch is not None else draw(st.sampled_from((*RARE, *[None] * FREE_DRAWS)))
+    if chosen is not None:
+        STEER[chosen](draw, case)
+    months = case.get("advanced_disease_months_ago")
+    if months is not None and (flat or draw(st.booleans())):
+        del case["advanced_disease_months_ago"]
+        case["as_of"] = AS_OF.isoformat()
+        case["advanced_disease_date"] = (AS_OF - timedelta(days=round(months * 30.44))).isoformat()
+    return case
+
+
+def _primary(draw: st.DrawFn, recurrence: bool) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "status": "resected" if recurrence else draw(_optional(st.sampled_from(["in_place", "resected"]))),
+            "symptoms": draw(_optional(st.lists(st.sampled_from(SYMPTOMS), unique=True))),
+        }
+    )
+
+
+def _local_recurrence(draw: st.DrawFn) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "resectability": draw(_optional(RESECT)),
+            "symptoms": draw(_optional(st.lists(st.sampled_from(SYMPTOMS), unique=True))),
+        }
+    )
+
+
+def _metastases(draw: st.DrawFn, recurrence: bool) -> list[dict[str, Any]] | None:
     sites = draw(st.lists(st.sampled_from(SITES), unique=True, max_size=4))
     mets = [
         _drop_none(
@@ -38,13 +130,16 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
         )
         for s in sites
     ]
-    metastases: list[dict[str, Any]] | None = mets
     if recurrence and draw(st.booleans()):
-        metastases = mets or None  # absent distant staging sometimes
+        return mets or None  # absent distant staging sometimes
     if not recurrence and not mets:
-        metastases = [{"site": "liver"}]
+        return [{"site": "liver"}]
+    return mets
+
+
+def _biomarkers(draw: st.DrawFn) -> dict[str, Any]:
     kras = draw(_optional(RAS))
-    biomarkers = _drop_none(
+    return _drop_none(
         {
             "kras": kras,
             "kras_variant": draw(_optional(st.sampled_from(VARIANTS))) if kras == "mutant" else None,
@@ -56,70 +151,82 @@ def cases(draw: st.DrawFn) -> dict[str, Any]:
             "ret_fusion": draw(_optional(BIN)),
         }
     )
-    lines = draw(
-        _optional(
-            st.lists(
-                st.fixed_dictionaries(
-                    {
-                        "agents": st.sampled_from(REGIMENS).map(list),
-                        "stopped_for": st.sampled_from(["progression", "intolerance", "completed"]),
-                    }
-                ),
-                max_size=3,
-            )
-        )
-    )
-    history: dict[str, Any] = {"systemic_lines": lines}
-    v2 = draw(st.booleans())
-    if v2 and draw(st.booleans()):
-        history = {"courses": draw(courses())}
-    case = _drop_none(
+
+
+def _prior(draw: st.DrawFn) -> dict[str, Any]:
+    line = st.fixed_dictionaries(
         {
-            "id": "h",
-            "age": draw(_optional(st.integers(18, 95))),
-            "ecog": draw(_optional(st.integers(0, 4))),
-            "primary": _drop_none(
-                {
-                    "status": "resected" if recurrence else draw(_optional(st.sampled_from(["in_place", "resected"]))),
-                    "symptoms": draw(_optional(st.lists(st.sampled_from(SYMPTOMS), unique=True))),
-                }
-            ),
-            "local_recurrence": _drop_none(
-                {
-                    "resectability": draw(_optional(RESECT)),
-                    "symptoms": draw(_optional(st.lists(st.sampled_from(SYMPTOMS), unique=True))),
-                }
-            )
-            if recurrence
-            else None,
-            "metastases": metastases,
-            "biomarkers": biomarkers,
-            "prior": _drop_none({"pelvic_radiation": draw(_optional(st.booleans())), **history}),
-            "health": _drop_none(
-                {
-                    "dpyd": draw(_optional(st.sampled_from(["normal", "intermediate", "poor", "unknown"]))),
-                    "days_since_major_surgery": draw(_optional(st.integers(0, 400))),
-                    "bleeding_risk": draw(_optional(st.booleans())),
-                    "fit_for_intensive_therapy": draw(_optional(st.booleans())),
-                }
-            ),
-            "wants_clinical_trials": draw(_optional(st.booleans())),
+            "agents": st.sampled_from(REGIMENS).map(list),
+            "stopped_for": st.sampled_from(["progression", "intolerance", "completed"]),
         }
     )
-    if v2:
-        case["format"] = "rectoplan.case/2"
-        case["advanced_disease_months_ago"] = draw(_optional(st.integers(0, 3)))
-        for f in DECLARED:
-            if f.fact in ("biomarkers.her2_result",) or (f.derived_from == "prior.courses" and "courses" in history):
-                continue
-            value = draw(_optional(_declared_value(f)))
-            if value is not None:
-                case.setdefault(f.path[0], {})[f.path[1]] = value
-        case = _drop_none(case)
-    return case
+    lines = draw(_optional(st.lists(line, max_size=3)))
+    if lines and draw(st.integers(0, 4)) == 0:
+        lines[-1]["stopped_for"] = "ongoing"
+    return _drop_none(
+        {
+            "pelvic_radiation": draw(_optional(st.booleans())),
+            "systemic_lines": lines,
+            "surgeries": draw(_optional(st.lists(st.sampled_from(SURGERIES), unique=True, max_size=2))),
+        }
+    )
 
 
-VARIANTS = ["G12C", "G12D", "G13D", "p.G12C", "p.Gly12Cys", "c.34G>T", "KRAS G12D", "c.35G>A"]
+def _health(draw: st.DrawFn) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "dpyd": draw(_optional(st.sampled_from(["normal", "intermediate", "poor", "unknown"]))),
+            "days_since_major_surgery": draw(_optional(st.integers(0, 400))),
+            "bleeding_risk": draw(_optional(st.booleans())),
+            "fit_for_intensive_therapy": draw(_optional(st.booleans())),
+        }
+    )
+
+
+def _contract2(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    """Contract 2: courses instead of lines (sometimes), the declared fields, lesion sizes, a HER2 test result
+    instead of the status, a list of declined treatments instead of the yes/no fields."""
+    case["format"] = "rectoplan.case/2"
+    prior = case.setdefault("prior", {})
+    if draw(st.booleans()):
+        prior.pop("systemic_lines", None)
+        prior["courses"] = draw(courses())
+    advanced = draw(_optional(st.integers(0, 3)))
+    if advanced is not None or "courses" in prior:
+        case["advanced_disease_months_ago"] = advanced or 0
+    listed = draw(_optional(st.lists(st.sampled_from([*DECLINABLE, "trials"]), unique=True, max_size=3)))
+    if listed is not None:
+        case["preferences"] = {"declines": listed}
+        if "trials" in listed:
+            case["wants_clinical_trials"] = False
+    for f in DECLARED:
+        if _derived_elsewhere(f, case):
+            continue
+        value = draw(_optional(_declared_value(f)))
+        if value is not None:
+            case.setdefault(f.path[0], {})[f.path[1]] = value
+    if draw(st.booleans()):
+        case.get("biomarkers", {}).pop("her2", None)
+        case.setdefault("biomarkers", {})["her2_result"] = draw(
+            st.sampled_from(BY_FACT["biomarkers.her2_result"].values)
+        )
+    for m in case.get("metastases") or []:
+        size = draw(_optional(st.sampled_from([8, 20, 30, 31, 45])))
+        if size is not None:
+            m["largest_mm"] = size
+    if not prior:
+        del case["prior"]
+
+
+def _derived_elsewhere(f: DeclaredField, case: dict[str, Any]) -> bool:
+    """A declared field the case already implies (from courses, the declines list, the HER2 result)."""
+    if f.fact == "biomarkers.her2_result":
+        return True
+    if f.derived_from == "prior.courses":
+        return "courses" in case.get("prior", {})
+    if f.derived_from == "preferences.declines":
+        return "preferences" in case
+    return False
 
 
 def _declared_value(f: DeclaredField) -> st.SearchStrategy[Any]:
@@ -132,18 +239,11 @@ def _declared_value(f: DeclaredField) -> st.SearchStrategy[Any]:
 
 @st.composite
 def courses(draw: st.DrawFn) -> list[dict[str, Any]]:
-    """Valid contract 2 courses: adjuvant and finished lines, then perhaps an ongoing line (and maintenance)."""
+    """Valid contract 2 courses: adjuvant and finished lines, then perhaps an ongoing line or maintenance."""
     regimen = st.sampled_from(REGIMENS).map(list)
     out: list[dict[str, Any]] = []
     if draw(st.booleans()):
-        out.append(
-            {
-                "agents": draw(regimen),
-                "setting": "adjuvant",
-                "status": "completed",
-                "end_months_ago": draw(st.integers(0, 36)),
-            }
-        )
+        out.append(_adjuvant(draw(regimen), draw(st.integers(0, 36))))
     for _ in range(draw(st.integers(0, 2))):
         out.append(
             {
@@ -154,13 +254,172 @@ def courses(draw: st.DrawFn) -> list[dict[str, Any]]:
                 "best_response": draw(st.sampled_from(["partial", "stable", "progression", "not_assessed"])),
             }
         )
-    if draw(st.booleans()):
-        out.append(
-            {
-                "agents": draw(regimen),
-                "setting": "advanced",
-                "status": "ongoing",
-                "start_months_ago": draw(st.integers(0, 9)),
-            }
-        )
+    last = draw(st.sampled_from(["none", "ongoing", "maintenance"]))
+    if last == "ongoing":
+        out.append(_ongoing(draw(regimen), draw(st.integers(0, 9))))
+    elif last == "maintenance":
+        out.append({"agents": draw(regimen), "setting": "advanced", "status": "completed"})
+        out.append({**_ongoing(["capecitabine"], draw(st.integers(0, 9))), "setting": "maintenance"})
     return out
+
+
+def _adjuvant(agents: list[str], end_months_ago: int) -> dict[str, Any]:
+    return {"agents": agents, "setting": "adjuvant", "status": "completed", "end_months_ago": end_months_ago}
+
+
+def _ongoing(agents: list[str], start_months_ago: int) -> dict[str, Any]:
+    return {"agents": agents, "setting": "advanced", "status": "ongoing", "start_months_ago": start_months_ago}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Steering into the rare branches (each keeps the case valid)
+
+
+def _dpyd_poor(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    """DPYD-poor where systemic therapy is the plan: unresectable distant disease, fit, not declining it."""
+    case.setdefault("health", {})["dpyd"] = "poor"
+    others = [m for m in case.get("metastases") or [] if m["site"] != "lung"][:2]
+    case["metastases"] = [*others, {"site": "lung", "resectability": "unresectable"}]
+    case["ecog"] = draw(st.integers(0, 2))
+    case.get("preferences", {}).pop("declines_chemotherapy", None)
+    if "chemotherapy" in case.get("preferences", {}).get("declines", []):
+        case["preferences"]["declines"].remove("chemotherapy")
+
+
+def _set_biomarker(key: str, value: str, *clear: str) -> Any:
+    def steer(draw: st.DrawFn, case: dict[str, Any]) -> None:
+        b = case.setdefault("biomarkers", {})
+        b[key] = value
+        for other in clear:
+            b.pop(other, None)
+
+    return steer
+
+
+def _ongoing_line(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    prior = case.setdefault("prior", {})
+    agents = list(draw(st.sampled_from(REGIMENS)))
+    if "courses" in prior:
+        history = [c for c in prior["courses"] if c["status"] != "ongoing" and c["setting"] != "maintenance"]
+        prior["courses"] = [*history, _ongoing(agents, draw(st.integers(0, 9)))]
+    else:
+        lines = [line for line in prior.get("systemic_lines") or [] if line["stopped_for"] != "ongoing"]
+        prior["systemic_lines"] = [*lines, {"agents": agents, "stopped_for": "ongoing"}]
+
+
+def _adjuvant_relapse(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    """Relapse after adjuvant oxaliplatin, recorded as courses (contract 2) with a known interval."""
+    case["format"] = "rectoplan.case/2"
+    prior = case.setdefault("prior", {})
+    later = [c for c in prior.get("courses", []) if c["setting"] != "adjuvant"]
+    prior.pop("systemic_lines", None)
+    for f in DECLARED:
+        if f.derived_from == "prior.courses":
+            prior.pop(f.path[1], None)
+    advanced = draw(st.integers(0, 3))
+    case["advanced_disease_months_ago"] = advanced
+    end = advanced + draw(st.integers(0, 30))
+    prior["courses"] = [_adjuvant(list(draw(st.sampled_from(OXALIPLATIN_REGIMENS))), end), *later]
+    case.setdefault("primary", {})["status"] = "resected"
+
+
+STEER: Final = {
+    "dpyd_poor": _dpyd_poor,
+    "msi_h": _set_biomarker("mmr", "dmmr_msi_h"),
+    "braf_v600e": _set_biomarker("braf", "v600e"),
+    "her2_positive": _set_biomarker("her2", "positive", "her2_result"),
+    "ongoing_line": _ongoing_line,
+    "adjuvant_relapse": _adjuvant_relapse,
+}
+
+
+def branches(facts: Mapping[str, Any], offered_kinds: set[str]) -> set[str]:
+    """The rare branches an evaluated case reached, read from its derived facts and what was offered."""
+    reached = {
+        "dpyd_poor": facts.get("health.dpyd") == "poor" and "systemic" in offered_kinds,
+        "msi_h": facts.get("biomarkers.mmr") == "dmmr_msi_h",
+        "braf_v600e": facts.get("biomarkers.braf") == "v600e",
+        "her2_positive": facts.get("biomarkers.her2") == "positive",
+        "ongoing_line": facts.get("prior.ongoing_line") is True,
+        "adjuvant_relapse": facts.get("prior.adjuvant_oxaliplatin") is True
+        and facts.get("prior.oxaliplatin_free_months") is not None,
+    }
+    return {name for name, hit in reached.items() if hit}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Condition trees and fact values over the fact schema
+
+
+def case_facts_only(schema: Mapping[str, FactType]) -> dict[str, FactType]:
+    """The facts a case gives (not the option's facts, not the plan's)."""
+    return {k: v for k, v in schema.items() if not v.option and not k.startswith(("option.", "plan."))}
+
+
+def _members(ftype: FactType) -> st.SearchStrategy[str]:
+    """Members of an enum or set domain, the first few more often (so tests and facts meet)."""
+    return st.one_of(st.sampled_from(ftype.values[:3]), st.sampled_from(ftype.values))
+
+
+def _number(ftype: FactType) -> st.SearchStrategy[int]:
+    near = st.integers(ftype.low, min(ftype.high, ftype.low + 12))
+    return st.one_of(near, st.sampled_from([ftype.low, ftype.high]))
+
+
+def _scalar(ftype: FactType) -> st.SearchStrategy[Any]:
+    if ftype.kind == "bool":
+        return st.booleans()
+    if ftype.kind == "int":
+        return _number(ftype)
+    return _members(ftype)
+
+
+@st.composite
+def fact_tests(draw: st.DrawFn, facts: Mapping[str, FactType]) -> Test:
+    """One fact test with an operator the fact's kind admits (as the parser would accept it)."""
+    name = draw(st.sampled_from(sorted(facts)))
+    ftype = facts[name]
+    if draw(st.integers(0, 9)) == 0:
+        return Test(name, "known", draw(st.booleans()))
+    if ftype.kind == "set":
+        op = draw(st.sampled_from(["contains", "contains_any", "contains_all"]))
+        if op == "contains":
+            return Test(name, op, draw(_members(ftype)))
+        return Test(name, op, tuple(draw(st.lists(_members(ftype), min_size=1, max_size=3, unique=True))))
+    ops = ["is", "is_not", "in", "not_in", *(COMPARE_OPS if ftype.kind == "int" else ())]
+    op = draw(st.sampled_from(ops))
+    if op in ("in", "not_in"):
+        return Test(name, op, tuple(draw(st.lists(_scalar(ftype), min_size=1, max_size=3, unique=True))))
+    return Test(name, op, draw(_scalar(ftype)))
+
+
+def conditions(facts: Mapping[str, FactType], max_depth: int = 3) -> st.SearchStrategy[Condition]:
+    """Random condition trees over `facts`: leaves are fact tests (and now and then a constant)."""
+    leaf = st.one_of(fact_tests(facts), fact_tests(facts), fact_tests(facts), st.booleans().map(Const))
+    if max_depth == 0:
+        return leaf
+    kids = st.lists(conditions(facts, max_depth - 1), min_size=1, max_size=3).map(tuple)
+    node = st.one_of(
+        kids.map(All),
+        kids.map(AnyOf),
+        conditions(facts, max_depth - 1).map(Not),
+        st.builds(_count, kids, st.sampled_from(COMPARE_OPS), st.integers(0, 3)),
+    )
+    return st.one_of(leaf, node)
+
+
+def _count(items: tuple[Condition, ...], op: str, n: int) -> Count:
+    return Count(items, op, min(n, len(items)))
+
+
+def fact_values(facts: Mapping[str, FactType], unknown: bool = True) -> st.SearchStrategy[dict[str, Any]]:
+    """A value for every fact in `facts` (None, unknown, about a third of the time when `unknown`)."""
+
+    def value(ftype: FactType) -> st.SearchStrategy[Any]:
+        if ftype.kind == "set":
+            known: st.SearchStrategy[Any] = st.frozensets(_members(ftype), max_size=3)
+        else:
+            known = _scalar(ftype)
+        return st.one_of(st.none(), known, known) if unknown else known
+
+    return st.fixed_dictionaries({name: value(ftype) for name, ftype in facts.items()})

@@ -1,73 +1,31 @@
 """The rule language compiled to columns (DuckDB SQL and Polars) agrees with the reference interpreter.
 
-Random conditions over the real fact schema (every operator, nesting, counts, `known`) are evaluated on
-random facts (each fact unknown about a third of the time) by `conditions.evaluate` and by both back ends;
-all three-valued results must be identical.
+Random conditions over the real fact schema (every operator, nesting, counts, `known`; from
+`tests/strategies.py`) are evaluated on random facts (each fact unknown about a third of the time) by
+`conditions.evaluate` and by both back ends; all three-valued results must be identical.
 """
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from rectoplan.compile import duckdb_sql, ir, polars_expr
 from rectoplan.compile.rules import RuleCompiler, fact_column, layouts
-from rectoplan.core.conditions import COMPARE_OPS, evaluate, parse
+from rectoplan.core.conditions import Condition, evaluate, parse
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import FactType
+from rectoplan.kb.loader import default_knowledge
+from tests.strategies import case_facts_only, conditions, examples, fact_values
 
 pytest.importorskip("duckdb")
 pytest.importorskip("polars")
 
-
-def _case_facts(schema: dict[str, FactType]) -> dict[str, FactType]:
-    return {k: v for k, v in schema.items() if not v.option and not k.startswith("option.")}
-
-
-def _value(rng: random.Random, ftype: FactType) -> Any:
-    if rng.random() < 0.3:
-        return None
-    if ftype.kind == "bool":
-        return rng.random() < 0.5
-    if ftype.kind == "int":
-        return rng.choice([ftype.low, ftype.high, rng.randint(ftype.low, min(ftype.high, ftype.low + 12))])
-    if ftype.kind == "enum":
-        return rng.choice(ftype.values)
-    return frozenset(rng.sample(ftype.values, rng.randint(0, min(3, len(ftype.values)))))
-
-
-def _test(rng: random.Random, name: str, ftype: FactType) -> dict[str, Any]:
-    if rng.random() < 0.1:
-        return {"fact": name, "known": rng.random() < 0.5}
-    if ftype.kind == "set":
-        op = rng.choice(["contains", "contains_any", "contains_all"])
-        members = rng.sample(ftype.values, rng.randint(1, min(3, len(ftype.values))))
-        return {"fact": name, op: members[0] if op == "contains" else members}
-    if ftype.kind == "int":
-        return {"fact": name, rng.choice(COMPARE_OPS): rng.randint(ftype.low, min(ftype.high, ftype.low + 12))}
-    pool = [True, False] if ftype.kind == "bool" else list(ftype.values)
-    op = rng.choice(["is", "is_not", "in", "not_in"])
-    if op in ("in", "not_in"):
-        return {"fact": name, op: rng.sample(pool, rng.randint(1, len(pool)))}
-    return {"fact": name, op: rng.choice(pool)}
-
-
-def _condition(rng: random.Random, facts: dict[str, FactType], depth: int = 0) -> Any:
-    roll = rng.random()
-    if depth >= 3 or roll < 0.45:
-        name = rng.choice(list(facts))
-        return _test(rng, name, facts[name])
-    items = [_condition(rng, facts, depth + 1) for _ in range(rng.randint(1, 3))]
-    if roll < 0.65:
-        return {"all": items}
-    if roll < 0.85:
-        return {"any": items}
-    if roll < 0.93:
-        return {"not": items[0]}
-    return {"count": items, rng.choice(COMPARE_OPS): rng.randint(0, len(items))}
+CASE_FACTS = case_facts_only(default_knowledge().schema)
 
 
 def facts_table(rows: list[dict[str, Any]], schema: dict[str, FactType]) -> pa.Table:
@@ -105,24 +63,27 @@ def _run_both(table: pa.Table, exprs: list[ir.Expr]) -> tuple[list[tuple[Any, ..
     return duck, polars
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_conditions_agree_with_the_interpreter(kb: KnowledgeBase, seed: int) -> None:
-    rng = random.Random(seed)
-    schema = _case_facts(kb.schema)
-    conditions = [parse(_condition(rng, schema), kb.schema) for _ in range(150)]
-    rows = [{name: _value(rng, ftype) for name, ftype in schema.items()} for _ in range(300)]
+@settings(max_examples=examples(40))
+@given(
+    st.lists(conditions(CASE_FACTS), min_size=1, max_size=20),
+    st.lists(fact_values(CASE_FACTS), min_size=1, max_size=8),
+)
+def test_random_conditions_agree_with_the_interpreter(
+    kb: KnowledgeBase, conds: list[Condition], rows: list[dict[str, Any]]
+) -> None:
     compiler = RuleCompiler(kb.schema)
-    duck, polars = _run_both(facts_table(rows, schema), [compiler.compile(c) for c in conditions])
+    duck, polars = _run_both(facts_table(rows, CASE_FACTS), [compiler.compile(c) for c in conds])
     for r, facts in enumerate(rows):
-        for i, cond in enumerate(conditions):
+        for i, cond in enumerate(conds):
             expected = evaluate(cond, facts)
-            assert duck[r][i] == expected, (cond, {k: facts[k] for k in sorted(facts)})
-            assert polars[r][i] == expected, (cond, facts)
+            event(f"result: {expected}")
+            assert duck[r][i] == expected, ("duckdb", cond, {k: facts[k] for k in sorted(facts)})
+            assert polars[r][i] == expected, ("polars", cond, facts)
 
 
 def test_three_valued_corners(kb: KnowledgeBase) -> None:
     """NULL inside IN / NOT IN, `known` (two-valued), counts decided by the unknowns, set tests on NULL."""
-    schema = _case_facts(kb.schema)
+    schema = CASE_FACTS
     datas = [
         {"fact": "biomarkers.kras", "in": ["mutant"]},
         {"fact": "biomarkers.kras", "not_in": ["mutant"]},

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, assert_never
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import event, given, settings
 
 from rectoplan.core.conditions import (
     All,
+    AnyOf,
+    Condition,
     Const,
+    Count,
+    Not,
     Test,
     bind,
     compile_condition,
@@ -23,6 +26,7 @@ from rectoplan.core.conditions import (
 from rectoplan.core.errors import RuleError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import default_knowledge
+from tests.strategies import case_facts_only, conditions, examples, fact_values
 
 SCHEMA = default_knowledge().schema
 
@@ -114,75 +118,45 @@ def test_bind_resolves_option_facts_and_folds_constants() -> None:
     assert to_data(bound) == {"fact": "prior.progressed_classes", "contains_all": ["anti_egfr", "platinum"]}
 
 
-FACT_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "ecog": st.one_of(st.none(), st.integers(0, 4)),
-    "biomarkers.kras": st.sampled_from([None, "wild_type", "mutant"]),
-    "biomarkers.mmr": st.sampled_from([None, "dmmr_msi_h", "pmmr_mss"]),
-    "metastases.sites": st.one_of(st.none(), st.frozensets(st.sampled_from(["liver", "lung", "bone"]))),
-    "prior.pelvic_radiation": st.sampled_from([None, True, False]),
-}
-LEAVES = st.sampled_from(
-    [
-        {"fact": "ecog", "ge": 2},
-        {"fact": "ecog", "in": [0, 1]},
-        {"fact": "ecog", "known": True},
-        {"fact": "biomarkers.kras", "is": "mutant"},
-        {"fact": "biomarkers.kras", "not_in": ["wild_type"]},
-        {"fact": "biomarkers.mmr", "is_not": "pmmr_mss"},
-        {"fact": "metastases.sites", "contains": "liver"},
-        {"fact": "metastases.sites", "contains_any": ["lung", "bone"]},
-        {"fact": "metastases.sites", "contains_all": ["liver", "lung"]},
-        {"fact": "prior.pelvic_radiation", "is": True},
-        True,
-        False,
-    ]
-)
-TREES = st.recursive(
-    LEAVES,
-    lambda kids: st.one_of(
-        st.lists(kids, min_size=1, max_size=3).map(lambda xs: {"all": xs}),
-        st.lists(kids, min_size=1, max_size=3).map(lambda xs: {"any": xs}),
-        kids.map(lambda x: {"not": x}),
-        st.tuples(st.lists(kids, min_size=1, max_size=3), st.integers(0, 3)).map(lambda t: {"count": t[0], "ge": t[1]}),
-    ),
-    max_leaves=8,
-)
+CASE_FACTS = case_facts_only(SCHEMA)
 
 
-@settings(max_examples=400, deadline=None)
-@given(TREES, st.fixed_dictionaries(FACT_VALUES))
-def test_compiled_closures_agree_with_the_interpreter(tree: Any, facts: dict[str, Any]) -> None:
-    cond = parse(tree, SCHEMA)
+@settings(max_examples=examples(200))
+@given(conditions(CASE_FACTS), fact_values(CASE_FACTS))
+def test_compiled_closures_agree_with_the_interpreter(cond: Condition, facts: dict[str, Any]) -> None:
     assert compile_condition(cond)(facts) is evaluate(cond, facts)
-    assert parse(to_data(cond), SCHEMA) == cond
+    assert parse(to_data(cond), SCHEMA) == cond  # the generated tree is one the rule language can write
 
 
-@settings(max_examples=200, deadline=None)
-@given(TREES, st.fixed_dictionaries(FACT_VALUES))
-def test_unknown_never_becomes_true_by_learning_nothing(tree: Any, facts: dict[str, Any]) -> None:
+@settings(max_examples=examples(200))
+@given(conditions(CASE_FACTS), fact_values(CASE_FACTS), fact_values(CASE_FACTS, unknown=False))
+def test_unknown_never_becomes_true_by_learning_nothing(
+    cond: Condition, facts: dict[str, Any], completion: dict[str, Any]
+) -> None:
     """Monotonicity: if a condition is decided with unknowns, filling them in cannot flip it."""
-    cond = parse(tree, SCHEMA)
     result = evaluate(cond, facts)
-    filled = {
-        k: (
-            v
-            if v is not None
-            else {
-                "ecog": 0,
-                "biomarkers.kras": "mutant",
-                "biomarkers.mmr": "dmmr_msi_h",
-                "metastases.sites": frozenset({"liver"}),
-                "prior.pelvic_radiation": True,
-            }[k]
-        )
-        for k, v in facts.items()
-    }
-    if result is not None and not _reads_known(tree):
+    event(f"decided: {result is not None}")
+    filled = {k: completion[k] if v is None else v for k, v in facts.items()}
+    if result is not None and not _reads_known(cond):
         assert evaluate(cond, filled) is result
 
 
-def _reads_known(tree: Any) -> bool:
-    return "'known'" in repr(tree)
+def _reads_known(cond: Condition) -> bool:
+    return any(op == "known" for op, _ in _ops(cond))
+
+
+def _ops(cond: Condition) -> list[tuple[str, Any]]:
+    match cond:
+        case Test():
+            return [(cond.op, cond.value)]
+        case Not():
+            return _ops(cond.item)
+        case All() | AnyOf() | Count():
+            return [op for item in cond.items for op in _ops(item)]
+        case Const():
+            return []
+        case _:
+            assert_never(cond)
 
 
 def test_shipped_knowledge_conditions_all_parse(kb: KnowledgeBase) -> None:

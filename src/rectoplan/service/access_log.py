@@ -26,6 +26,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 ASGIApp = Callable[[Scope, Receive, Callable[[Message], Awaitable[None]]], Awaitable[None]]
+# A shortcut for the hot route: the response (an ASGI app) for a request it serves, None for any other.
+Direct = Callable[[Scope, Receive], Awaitable[ASGIApp | None]]
 
 _RECORD: ContextVar[dict[str, Any] | None] = ContextVar("access_record", default=None)
 
@@ -46,10 +48,11 @@ async def _respond(send: Any, status: int, body: dict[str, Any]) -> None:
 
 class Guard:
     """Pure ASGI middleware: body limits (413 over `limit` bytes, 408 when slower than `timeout_s`),
-    internal errors (500), and the access log."""
+    internal errors (500), and the access log; `direct` answers the requests it serves (after the body
+    limits, inside the access log) without going through `app`."""
 
-    def __init__(self, app: ASGIApp, limit: int, timeout_s: float = 15.0) -> None:
-        self.app, self.limit, self.timeout_s = app, limit, timeout_s
+    def __init__(self, app: ASGIApp, limit: int, timeout_s: float = 15.0, direct: Direct | None = None) -> None:
+        self.app, self.limit, self.timeout_s, self.direct = app, limit, timeout_s, direct
 
     async def __call__(self, scope: Scope, receive: Receive, send: Any) -> None:
         if scope["type"] != "http":
@@ -115,7 +118,8 @@ class Guard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        response = await self.direct(scope, replay) if self.direct is not None else None
+        await (response or self.app)(scope, replay, send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         chunks, size, more = [], 0, True

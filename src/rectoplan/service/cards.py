@@ -21,7 +21,7 @@ from typing import Any
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
-from rectoplan.core.recommendation import Recommendation
+from rectoplan.core.recommendation import Recommendation, shown_sources
 from rectoplan.service.models import OwnCard
 
 MAX_SUMMARY = 139
@@ -73,35 +73,38 @@ def primary_source(data: Mapping[str, Any], fallback: dict[str, Any]) -> dict[st
     return fallback
 
 
-def _plan_lines(data: Mapping[str, Any], display: Callable[[str], str]) -> list[str]:
-    """The card's Markdown lines. Branchy by design: each part of the plan is optional."""
-    options = data["options"]
-    preferred = [o for o in options if o["strength"] == "preferred"] or options[:1]
-    lines = [f"**{escape_md(data['summary'])}**", ""]
+def _plan_lines(rec: Recommendation, display: Callable[[str], str]) -> list[str]:
+    """The card's Markdown lines. Branchy by design: each part of the plan is optional.
+
+    Read from the Recommendation itself, not from `to_dict()`: the card needs a few texts, and the full
+    JSON form (every option's sources and trace) was a fifth of a hook call's CPU with a new chart."""
+    options = rec.options
+    preferred = [o for o in options if o.strength == "preferred"] or list(options[:1])
+    lines = [f"**{escape_md(rec.summary)}**", ""]
     for opt in preferred[:PREFERRED_SHOWN]:
-        lines.append(f"- **{escape_md(opt['title'])}** ({opt['phase'].replace('_', ' ')}, {opt['intent']})")
-        if opt["rationale"]:
-            lines.append(f"  - {escape_md(_strip_rule(opt['rationale'][0]))}")
-        lines += [f"  - caution: {escape_md(w)}" for w in opt.get("warnings", [])]
+        lines.append(f"- **{escape_md(opt.title)}** ({opt.phase.replace('_', ' ')}, {opt.intent})")
+        if opt.rationale:
+            lines.append(f"  - {escape_md(_strip_rule(opt.rationale[0]))}")
+        lines += [f"  - caution: {escape_md(w)}" for w in opt.warnings]
     others = [o for o in options if o not in preferred[:PREFERRED_SHOWN]]
     if others:
-        lines += ["", "Also to discuss: " + "; ".join(f"{escape_md(o['title'])} ({o['strength']})" for o in others)]
+        lines += ["", "Also to discuss: " + "; ".join(f"{escape_md(o.title)} ({o.strength})" for o in others)]
     if not options:
         lines.append("No option can be offered on the facts recorded.")
-    excluded = [x for x in data["excluded"] if not x["held"]]
+    excluded = [x for x in rec.excluded if not x.held]
     if excluded:
         lines += ["", "**Not recommended for this patient**"]
         by_reason: dict[tuple[str, ...], list[str]] = {}
         for x in excluded:
-            by_reason.setdefault(tuple(dict.fromkeys(x["reasons"])), []).append(x["title"])
+            by_reason.setdefault(tuple(dict.fromkeys(x.reasons)), []).append(x.title)
         for reasons, titles in by_reason.items():
             why = " ".join(escape_md(_strip_rule(r)) for r in reasons)
             lines.append(f"- {escape_md(', '.join(titles))}: {why}")
-    held = [x["title"] for x in data["excluded"] if x["held"]]
-    tests = data["tests_needed"]
+    held = [x.title for x in rec.excluded if x.held]
+    tests = rec.tests_needed
     if tests or held:
         lines += ["", "**Tests needed**"]
-        lines += [f"- {escape_md(display(t['test']))}: {escape_md(_strip_rule(t['why']))}" for t in tests]
+        lines += [f"- {escape_md(display(t.test))}: {escape_md(_strip_rule(t.why))}" for t in tests]
         if held:
             lines.append("- Held back until the results are known: " + escape_md(", ".join(held)))
     return lines
@@ -115,25 +118,25 @@ def cards_for(
     display: Callable[[str], str] = lambda ident: ident.replace("_", " "),
 ) -> list[dict[str, Any]]:
     """patient-view: the plan card (info) first, then one card per case-level safety warning."""
-    data = rec.to_dict()
-    lines = _plan_lines(data, display)
+    lines = _plan_lines(rec, display)
     if issues:
         lines += ["", f"{len(issues)} record(s) of this chart could not be used:"]
         lines += [f"- {escape_md(p.path)}: {escape_md(p.message())}" for p in issues[:10]]
-    lines += ["", f"_{escape_md(data['disclaimer'])}_"]
-    preferred = [o["title"] for o in data["options"] if o["strength"] == "preferred"]
+    lines += ["", f"_{escape_md(rec.disclaimer)}_"]
+    preferred = [o.title for o in rec.options if o.strength == "preferred"]
     summary = (
         f"rectoplan preferred: {', '.join(preferred)}"
         if preferred
         else (
-            f"rectoplan: {data['options'][0]['title']} and other options to discuss"
-            if data["options"]
+            f"rectoplan: {rec.options[0].title} and other options to discuss"
+            if rec.options
             else "rectoplan: no option yet on the recorded facts; tests needed"
         )
     )
     links = [{"label": "Full plan in rectoplan", "url": plan_url, "type": "absolute"}] if plan_url else None
-    cards = [make_card(summary, "info", "\n".join(lines), primary_source(data, source), links=links)]
-    for warning in warnings_by_severity(data["warnings"]):
+    top = {"options": [{"sources": shown_sources(o.sources)} for o in rec.options[:1]]}
+    cards = [make_card(summary, "info", "\n".join(lines), primary_source(top, source), links=links)]
+    for warning in warnings_by_severity(rec.warnings):
         indicator = "critical" if warning["severity"] == "critical" else "warning"
         cards.append(make_card(warning["text"], indicator, escape_md(warning["text"]), source))
     return cards

@@ -1,0 +1,183 @@
+"""The examples of the README and the docs that tests/test_readme_examples.py does not run are true too:
+the JSON fragments are what the engine prints, the YAML examples are the shipped entries they show (and
+use only fields the loader knows), the why-not example is what `why_not_offered` answers, every
+`rectoplan` command line of every page parses with today's options, and the README's cohort commands run
+(on a small cohort made the way the benchmark makes it)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import rectoplan
+from rectoplan.cli import build_parser, main
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.examples import demo_cases
+from rectoplan.kb.models import GateIn, OptionIn, SettingIn
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+KNOWLEDGE = (ROOT / "docs" / "knowledge.md").read_text(encoding="utf-8")
+VERIFY = (ROOT / "docs" / "verify.md").read_text(encoding="utf-8")
+SHIPPED = ROOT / "src" / "rectoplan" / "knowledge"
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _blocks(text: str, lang: str) -> list[str]:
+    """The fenced blocks of one language (`""` for a bare fence), read fence by fence."""
+    found: list[str] = []
+    current: list[str] | None = None
+    for line in text.splitlines(keepends=True):
+        if current is None and line.startswith("```"):
+            current = [] if line.strip() == "```" + lang else None
+            if current is None:
+                current = ["\0"]  # another language: skip to its closing fence
+        elif current is not None and line.strip() == "```":
+            if current[:1] != ["\0"]:
+                found.append("".join(current))
+            current = None
+        elif current is not None and current[:1] != ["\0"]:
+            current.append(line)
+    return found
+
+
+def _fragment(block: str) -> dict[str, Any]:
+    """A fragment of a recommendation's JSON (`"key": value,` lines, lists cut short with `, ...]`)."""
+    return dict(json.loads("{" + block.replace(", ...]", "]").strip().rstrip(",") + "}"))
+
+
+@pytest.fixture(scope="module")
+def shown(kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """Every offered option of every demo case, as contract 2 prints it."""
+    return [o for _, data in demo_cases() for o in rectoplan.recommend(data, kb, what_if=False).to_dict()["options"]]
+
+
+def _shown_source(doc: dict[str, Any], shown: list[dict[str, Any]]) -> bool:
+    """A documented source entry is one the engine shows (a quote cut with '...' matches its beginning)."""
+    for option in shown:
+        for source in option["sources"]:
+            quote = doc.get("quote")
+            same_quote = quote is None or source.get("quote", "").startswith(quote.removesuffix(" ...").rstrip("."))
+            if same_quote and all(source.get(k) == v for k, v in doc.items() if k != "quote"):
+                return True
+    return False
+
+
+def test_readme_evidence_and_sources_are_what_recommend_prints(shown: list[dict[str, Any]]) -> None:
+    (block,) = [b for b in _blocks(README, "text") if '"evidence"' in b]
+    doc = _fragment(block)
+    assert any(o["evidence"] == doc["evidence"] for o in shown)
+    assert all(_shown_source(s, shown) for s in doc["sources"])
+
+
+def test_knowledge_md_json_fragments_are_what_recommend_prints(shown: list[dict[str, Any]]) -> None:
+    sources, evidence = (_fragment(b) for b in _blocks(KNOWLEDGE, "json"))
+    assert all(_shown_source(s, shown) for s in sources["sources"])
+    assert any(o["evidence"] == evidence["evidence"] and o["regulatory"] == evidence["regulatory"] for o in shown)
+
+
+def _shipped(kind: str, ident: str) -> dict[str, Any]:
+    files = [SHIPPED / f"{kind}.yaml"] if kind != "options" else sorted((SHIPPED / "options").glob("*.yaml"))
+    for path in files:
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")):
+            if entry["id"] == ident:
+                return dict(entry)
+    raise AssertionError(f"{ident} is not in the shipped {kind}")
+
+
+def test_knowledge_md_yaml_examples_are_shipped_entries(kb: KnowledgeBase) -> None:
+    citations, (option,), (gate,) = (yaml.safe_load(b) for b in _blocks(KNOWLEDGE, "yaml"))
+    assert {c["ref"] for c in citations["cite"] if "ref" in c} <= {s.id for s in kb.sources.values()} | set(kb.sources)
+    assert set(option) <= set(OptionIn.model_fields)
+    assert all(set(row) <= set(SettingIn.model_fields) for row in option["settings"])
+    real = _shipped("options", option["id"])
+    assert (option["kind"], option["components"], option["evidence"]) == (
+        real["kind"],
+        real["components"],
+        real["evidence"],
+    )
+    assert set(gate) <= set(GateIn.model_fields)
+    real = _shipped("gates", gate["id"])
+    assert {k: gate[k] for k in ("effect", "when", "on_unknown", "test")} == {
+        k: real[k] for k in ("effect", "when", "on_unknown", "test")
+    }
+
+
+def test_verify_md_invariant_example_is_the_shipped_one() -> None:
+    (example,) = [yaml.safe_load(b)[0] for b in _blocks(VERIFY, "yaml")]
+    real = _shipped("invariants", example["id"])
+    assert (example["applies_to"], example["then"]) == (real["applies_to"], real["then"])
+
+
+def _lines_in_order(shown: list[str], printed: list[str]) -> bool:
+    """Each documented line is a printed line (or its beginning, when cut with '...'), in order."""
+    at = 0
+    for line in shown:
+        stem = line.removesuffix("...").rstrip()
+        while at < len(printed) and not (
+            printed[at] == line or (line.endswith("...") and printed[at].startswith(stem))
+        ):
+            at += 1
+        if at == len(printed):
+            return False
+        at += 1
+    return True
+
+
+def test_verify_md_why_not_example_is_what_why_not_answers(kb: KnowledgeBase) -> None:
+    pytest.importorskip("z3")
+    (example,) = [b for b in _blocks(VERIFY, "") if b.startswith("Why not")]
+    data = dict(next(d for name, d in demo_cases() if name == "unresectable-multisite"))
+    data["biomarkers"] = {k: v for k, v in data["biomarkers"].items() if k != "mmr"}
+    answer = rectoplan.why_not_offered(data, "pembrolizumab", kb)
+    printed = answer.to_text().splitlines()
+    assert _lines_in_order(example.rstrip("\n").splitlines(), printed), answer.to_text()
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    found = []
+    for page in PAGES:
+        for block in _blocks(page.read_text(encoding="utf-8"), "sh"):
+            for line in block.replace("\\\n", " ").splitlines():
+                if ".venv/bin/rectoplan " in line:
+                    found.append((page.name, line.split(" #", 1)[0].strip()))
+    return found
+
+
+@pytest.mark.parametrize(("page", "line"), _command_lines())
+def test_every_documented_command_line_parses(page: str, line: str, tmp_path: Path) -> None:
+    command = line.split("|")[-1].split(">")[0].split("&&")[-1]
+    words = shlex.split(command)
+    args = words[words.index(".venv/bin/rectoplan") + 1 :]
+    jwks = tmp_path / "jwks.json"  # a key file the page names on the EHR's machine: here, a stand-in
+    jwks.write_text('{"keys": []}')
+    args = [re.sub(r"=/\S+\.json$", f"={jwks}", a) for a in args]
+    try:
+        build_parser().parse_args(args)
+    except SystemExit as exc:
+        pytest.fail(f"{page}: `{line}` does not parse (exit {exc.code})")
+
+
+def test_readme_cohort_commands_run(tmp_path: Path) -> None:
+    pytest.importorskip("polars")
+    sys.path.insert(0, str(ROOT / "bench"))
+    import cohort as bench  # bench/cohort.py
+
+    (block,) = [b for b in _blocks(README, "sh") if "bench/cohort.py" in b]
+    bench_line, run_line = (line.split(" #", 1)[0] for line in block.strip().splitlines())
+    size = int(re.search(r"--cases (\d+)", bench_line)[1])  # type: ignore[index]
+    data = Path(re.search(r"--data (\S+)", bench_line)[1])  # type: ignore[index]
+    small = 300
+    for shape in bench.SHAPES:  # what the bench line generates (every shape by default), at a test's size
+        bench.generate(small, tmp_path, shape)
+    args = shlex.split(run_line)[1:]
+    args = [a.replace(str(data), str(tmp_path)).replace(f"-{size}.", f"-{small}.") for a in args]
+    assert main(args) == 0
+    assert (tmp_path / "out" / "results.parquet").is_file()

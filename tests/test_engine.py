@@ -105,11 +105,13 @@ def test_warn_gates_offer_with_a_warning(make_case: Callable[..., Case], kb: Kno
 
 
 def test_repeat_gate_covers_every_systemic_option_with_a_resistance_class(kb: KnowledgeBase) -> None:
-    """The gate lists the resistance classes it applies to; a class added to the vocabulary must be added there."""
+    """The gate lists the resistance classes it applies to; a class added to the vocabulary must be added there.
+    Anti-EGFR rechallenge is the deliberate exception: it is given again after progression, under its own gates."""
     for option in kb.options:
         classes = {kb.resistance_class[c] for c in option.components if c in kb.resistance_class}
         has_gate = any(g.id == "no-repeat-after-progression" for g in option.gates)
-        assert has_gate == (option.kind == "systemic" and bool(classes)), option.id
+        rechallenge = "anti_egfr_rechallenge" in option.tags
+        assert has_gate == (option.kind == "systemic" and bool(classes) and not rechallenge), option.id
 
 
 def test_rank_line_reads_naturally_for_options_of_any_phase(make_case: Callable[..., Case], kb: KnowledgeBase) -> None:

@@ -76,7 +76,8 @@ def test_probes_are_valid_cases_that_differ_only_in_their_field(kb: KnowledgeBas
 
 
 def test_a_fully_known_case_has_nothing_to_change(kb: KnowledgeBase) -> None:
-    case = validate_case(BASE_CASE, kb)
+    # fully known includes the (dated) liquid biopsy for RAS, which anti-EGFR rechallenge reads
+    case = validate_case(merge(BASE_CASE, {"biomarkers": {"liquid_ras": "wild_type", "liquid_ras_months": 0}}), kb)
     assert probes(case, kb) == []
     assert what_would_change(assess(case, kb), kb) == ()
 

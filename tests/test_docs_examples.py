@@ -181,3 +181,13 @@ def test_readme_cohort_commands_run(tmp_path: Path) -> None:
     args = [a.replace(str(data), str(tmp_path)).replace(f"-{size}.", f"-{small}.") for a in args]
     assert main(args) == 0
     assert (tmp_path / "out" / "results.parquet").is_file()
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.name != "README.md"], ids=lambda p: p.name)
+def test_docs_python_examples_run(page: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's example runs in test_readme_examples.py; these are the pages' own."""
+    for code in _blocks(page.read_text(encoding="utf-8"), "python"):
+        if "verify" in code or "why_not" in code:
+            pytest.importorskip("z3")
+        exec(compile(code, page.name, "exec"), {})
+        assert capsys.readouterr().out.strip()

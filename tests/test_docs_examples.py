@@ -165,20 +165,24 @@ def test_every_documented_command_line_parses(page: str, line: str, tmp_path: Pa
         pytest.fail(f"{page}: `{line}` does not parse (exit {exc.code})")
 
 
-def test_readme_cohort_commands_run(tmp_path: Path) -> None:
+def test_readme_cohort_commands_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The benchmark line with its own flags (at a test's size, one run) makes the file the next line reads."""
     pytest.importorskip("polars")
     sys.path.insert(0, str(ROOT / "bench"))
     import cohort as bench  # bench/cohort.py
 
     (block,) = [b for b in _blocks(README, "sh") if "bench/cohort.py" in b]
     bench_line, run_line = (line.split(" #", 1)[0] for line in block.strip().splitlines())
-    size = int(re.search(r"--cases (\d+)", bench_line)[1])  # type: ignore[index]
-    data = Path(re.search(r"--data (\S+)", bench_line)[1])  # type: ignore[index]
-    small = 300
-    for shape in bench.SHAPES:  # what the bench line generates (every shape by default), at a test's size
-        bench.generate(small, tmp_path, shape)
-    args = shlex.split(run_line)[1:]
-    args = [a.replace(str(data), str(tmp_path)).replace(f"-{size}.", f"-{small}.") for a in args]
+    size = re.search(r"--cases (\d+)", bench_line)[1]  # type: ignore[index]
+    data = re.search(r"--data (\S+)", bench_line)[1]  # type: ignore[index]
+    small = {size: "300", data: str(tmp_path)}
+    sample = re.search(r"--sample (\d+)", bench_line)
+    if sample:
+        small[sample[1]] = "50"
+    args = [small.get(a, a) for a in shlex.split(bench_line)[2:]]
+    assert bench.main([*args, "--repeat", "1"]) == 0
+    capsys.readouterr()
+    args = [a.replace(data, str(tmp_path)).replace(f"-{size}.", "-300.") for a in shlex.split(run_line)[1:]]
     assert main(args) == 0
     assert (tmp_path / "out" / "results.parquet").is_file()
 
@@ -191,3 +195,15 @@ def test_docs_python_examples_run(page: Path, capsys: pytest.CaptureFixture[str]
             pytest.importorskip("z3")
         exec(compile(code, page.name, "exec"), {})
         assert capsys.readouterr().out.strip()
+
+
+def test_readme_curl_calls_are_the_ones_service_docs_runs() -> None:
+    """tests/test_service_docs.py calls the curl lines of docs/service.md on a running service; the
+    README's are the same lines, so they are run too."""
+    service = (ROOT / "docs" / "service.md").read_text(encoding="utf-8")
+
+    def calls(text: str) -> list[str]:
+        joined = "\n".join(_blocks(text, "sh")).replace("\\\n", " ")
+        return [" ".join(line.split()) for line in joined.splitlines() if line.strip().startswith("curl ")]
+
+    assert calls(README) and set(calls(README)) <= set(calls(service))

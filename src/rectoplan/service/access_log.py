@@ -46,6 +46,16 @@ async def _respond(send: Any, status: int, body: dict[str, Any]) -> None:
     await send({"type": "http.response.body", "body": text})
 
 
+def _write(record: dict[str, Any], now: datetime, start: float) -> None:
+    """The access-log line of a request, formatted only when the log takes it (a hook call's CPU counts)."""
+    level = logging.ERROR if record["status"] >= 500 else logging.WARNING if record["status"] >= 400 else logging.INFO
+    if not log.isEnabledFor(level):
+        return
+    record["time"] = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    record["ms"] = round((time.perf_counter() - start) * 1000, 1)
+    log.log(level, json.dumps(record, separators=(",", ":")))
+
+
 class Guard:
     """Pure ASGI middleware: body limits (413 over `limit` bytes, 408 when slower than `timeout_s`),
     internal errors (500), and the access log; `direct` answers the requests it serves (after the body
@@ -59,12 +69,8 @@ class Guard:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        record: dict[str, Any] = {
-            "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "method": scope["method"],
-            "route": str(scope["path"])[:120],
-            "status": 0,
-        }
+        now = datetime.now(UTC)
+        record: dict[str, Any] = {"time": "", "method": scope["method"], "route": str(scope["path"])[:120], "status": 0}
         token = _RECORD.set(record)
 
         async def logged(message: Message) -> None:
@@ -82,14 +88,7 @@ class Guard:
                 await _respond(logged, 500, outcome("exception", [("", text)]))
         finally:
             _RECORD.reset(token)
-            record["ms"] = round((time.perf_counter() - start) * 1000, 1)
-            line = json.dumps(record, separators=(",", ":"))
-            if record["status"] >= 500:
-                log.error(line)
-            elif record["status"] >= 400:
-                log.warning(line)
-            else:
-                log.info(line)
+            _write(record, now, start)
 
     async def _limited(self, scope: Scope, receive: Receive, send: Any) -> None:
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -100,7 +99,8 @@ class Guard:
             await self._too_large(send)
             return
         try:
-            body = await asyncio.wait_for(self._read(receive), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no task of its own, unlike wait_for
+                body = await self._read(receive)
         except TimeoutError:
             note(reason=f"body not received within {self.timeout_s:g} s")
             text = f"request body not received within {self.timeout_s:g} s"

@@ -131,13 +131,30 @@ def _http_error(exc: StarletteHTTPException) -> JSONResponse:
 
 
 Authenticated = Callable[[Request], Awaitable[str | None]]
+_BASES: dict[tuple[Any, ...], str] = {}
+
+
+def _base_url(request: Request) -> str:
+    """`request.base_url` without its trailing slash, remembered per (scheme, server, root path, Host):
+    Starlette builds and parses a URL for it, twice per hook call (the JWT audience, the cards' source)."""
+    scope = request.scope
+    host = next((value for key, value in scope["headers"] if key == b"host"), None)
+    server = scope.get("server")
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    key = (scope.get("scheme"), tuple(server) if server is not None else None, root, host)
+    base = _BASES.get(key)
+    if base is None:
+        if len(_BASES) >= 256:  # the Host header is the client's: bounded
+            _BASES.clear()
+        base = _BASES[key] = str(request.base_url).rstrip("/")
+    return base
 
 
 def _authenticator(settings: Settings, verifier: TokenVerifier) -> Authenticated:
     """The dependency that checks the EHR's JWT (audience: the URL the EHR called)."""
 
     def endpoint_url(request: Request) -> str:
-        base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
+        base = settings.public_url.rstrip("/") if settings.public_url else _base_url(request)
         return base + request.url.path
 
     async def authenticated(request: Request) -> str | None:
@@ -176,7 +193,7 @@ def _hook_call(kb: KnowledgeBase, settings: Settings, hooks: Hooks, authenticate
     """The hook call (`POST /cds-services/{id}`): the token first, then the body, then the answer."""
 
     def source(request: Request) -> dict[str, Any]:
-        base = settings.public_url.rstrip("/") if settings.public_url else str(request.base_url).rstrip("/")
+        base = settings.public_url.rstrip("/") if settings.public_url else _base_url(request)
         return {"label": f"rectoplan knowledge base {kb.version} ({kb.date})", "url": base + "/"}
 
     async def call(service_id: str, request: Request) -> Response:

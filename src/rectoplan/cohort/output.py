@@ -32,11 +32,8 @@ def errors_table(errors: list[ErrorRow]) -> pa.Table:
     )
 
 
-def write_outputs(
-    result: CohortResult, outdir: Path, source: str, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Write everything to `outdir` (created if needed); returns the report numbers."""
-    outdir.mkdir(parents=True, exist_ok=True)
+def report_data(result: CohortResult, source: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report's numbers (report.json) of a run read from `source`, with `extra` sections added."""
     kb = result.kb
     meta = {
         "input": source,
@@ -51,6 +48,18 @@ def write_outputs(
     data = summary(counts, result.evaluated, result.errors, result.records, meta)
     if extra:
         data.update(extra)
+    if result.warnings:
+        data["counts"]["warnings"] = len(result.warnings)
+    return data
+
+
+def write_outputs(
+    result: CohortResult, outdir: Path, source: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Write everything to `outdir` (created if needed); returns the report numbers."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    kb = result.kb
+    data = report_data(result, source, extra)
     metadata = {b"rectoplan.knowledge_version": kb.version.encode(), b"rectoplan.format": b"rectoplan.cohort/1"}
     if result.results is not None:  # Spark writes its folder of parts itself
         # min/max statistics of long joined-id texts cost a third of the writing time and serve no query
@@ -60,7 +69,6 @@ def write_outputs(
     pq.write_table(errors_table(result.errors), outdir / "errors.parquet")
     if result.warnings:
         pq.write_table(errors_table(result.warnings), outdir / "warnings.parquet")
-        data["counts"]["warnings"] = len(result.warnings)
     pq.write_table(explanations(kb), outdir / "explanations.parquet")
     (outdir / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (outdir / "report.html").write_text(render_html(data), encoding="utf-8")

@@ -207,3 +207,44 @@ def test_readme_curl_calls_are_the_ones_service_docs_runs() -> None:
         return [" ".join(line.split()) for line in joined.splitlines() if line.strip().startswith("curl ")]
 
     assert calls(README) and set(calls(README)) <= set(calls(service))
+
+
+def _contract_2_bullets() -> dict[str, list[str]]:
+    text = (ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
+    part = text.split("## Contract 2", 1)[1].split("\n## ", 1)[0]
+    bullets = re.split(r"\n- ", part)[1:]
+    return {b.split(":", 1)[0]: re.findall(r"`([a-z_.]+)`", b.split(":", 1)[1]) for b in bullets}
+
+
+def _has(data: dict[str, Any], dotted: str) -> bool:
+    head, _, rest = dotted.partition(".")
+    return head in data and (not rest or (isinstance(data[head], dict) and _has(data[head], rest)))
+
+
+def test_contract_2_names_what_recommend_prints(kb: KnowledgeBase) -> None:
+    """Every key docs/contracts.md lists for contract 2 is in the output (some case of the demo or a sparse
+    one shows it), and the test ids it names are the vocabulary's."""
+    sparse = {"id": "p1", "metastases": [{"site": "liver", "count": 3, "resectability": "unresectable"}]}
+    outs = [rectoplan.recommend(d, kb).to_dict() for d in [sparse, *(d for _, d in demo_cases())]]
+    parts = {
+        "top level": outs,
+        "options": [o for out in outs for o in out["options"]],
+        "excluded": [e for out in outs for e in out["excluded"]],
+        "tests": [t for out in outs for t in out["tests_needed"]],
+        "what_would_change": [w for out in outs for w in out["what_would_change"]],
+    }
+    bullets = _contract_2_bullets()
+    assert set(bullets) == set(parts)
+    fhir_only = {"input", "not_read"}  # the CLI adds them for a FHIR Bundle (tests/test_cli.py)
+    for part, names in bullets.items():
+        for name in names:
+            if (part == "tests" and name in kb.vocabulary.tests) or name in fhir_only:
+                continue
+            assert any(_has(item, name) for item in parts[part]), f"contracts.md, {part}: `{name}`"
+
+
+def test_contract_3_names_every_command() -> None:
+    text = (ROOT / "docs" / "contracts.md").read_text(encoding="utf-8").split("## Contract 3", 1)[1]
+    documented = set(re.findall(r"`rectoplan ([a-z-]+)", text))
+    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert documented == set(commands)

@@ -1,7 +1,8 @@
 """Every example of the README and of docs/contracts.md runs: case JSON validates, the Python example
 executes, and the `rectoplan` command lines (with their placeholder files replaced by built-in examples)
 exit 0. Commands that start a server or need generated data have tests of their own (test_service_docs.py,
-test_cohort_docs.py)."""
+test_cohort_docs.py). After a knowledge change, `python -m tests.test_readme_examples` rewrites the printed
+example from today's demo output."""
 
 from __future__ import annotations
 
@@ -77,3 +78,17 @@ def test_the_printed_example_is_what_demo_prints(capsys: pytest.CaptureFixture[s
     assert main(["demo", "--case", "unresectable-multisite", "--no-color"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[1 : 1 + len(shown)] == shown
+
+
+if __name__ == "__main__":  # after a knowledge change: python -m tests.test_readme_examples rewrites the block
+    import contextlib
+    import io
+
+    (block,) = _blocks(README, "text")[:1]
+    count = len(block.rstrip("\n").removesuffix("...").rstrip("\n").splitlines())
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["demo", "--case", "unresectable-multisite", "--no-color"])
+    fresh = "\n".join(out.getvalue().splitlines()[1 : 1 + count]) + "\n...\n"
+    (ROOT / "README.md").write_text(README.replace("```text\n" + block, "```text\n" + fresh, 1), encoding="utf-8")
+    print(f"rewrote the printed example of {ROOT / 'README.md'} ({count} lines)")

@@ -44,8 +44,17 @@ AS_OF: Final = date(2026, 11, 20)
 OXALIPLATIN_REGIMENS = [r for r in REGIMENS if "oxaliplatin" in r]
 
 # The rare branches and the share of generated cases steered into one of them (the rest are drawn freely).
-RARE: Final = ("adjuvant_relapse", "dpyd_poor", "ongoing_line", "her2_positive", "braf_v600e", "msi_h")
-FREE_DRAWS: Final = len(RARE)  # 1 in 2 cases is steered, each branch 1 in 12
+RARE: Final = (
+    "all_wild_type",
+    "curative",
+    "ongoing_line",
+    "dpyd_poor",
+    "her2_positive",
+    "braf_v600e",
+    "adjuvant_relapse",
+    "msi_h",
+)
+FREE_DRAWS: Final = len(RARE)  # 1 in 2 cases is steered, each branch 1 in 16
 
 
 def examples(n: int) -> int:
@@ -286,6 +295,17 @@ def _dpyd_poor(draw: st.DrawFn, case: dict[str, Any]) -> None:
         case["preferences"]["declines"].remove("chemotherapy")
 
 
+def _curative(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    """Limited, resectable disease in a fit patient: where surgery and local treatment are the plan."""
+    sites = draw(st.lists(st.sampled_from(["liver", "lung", "peritoneum"]), min_size=1, max_size=2, unique=True))
+    case["metastases"] = [{"site": s, "count": draw(st.integers(1, 3)), "resectability": "resectable"} for s in sites]
+    if "local_recurrence" in case:
+        case["local_recurrence"]["resectability"] = "resectable"
+    case["ecog"] = draw(st.integers(0, 1))
+    case.setdefault("health", {})["fit_for_intensive_therapy"] = True
+    case.pop("preferences", None)
+
+
 def _set_biomarker(key: str, value: str, *clear: str) -> Any:
     def steer(draw: st.DrawFn, case: dict[str, Any]) -> None:
         b = case.setdefault("biomarkers", {})
@@ -294,6 +314,29 @@ def _set_biomarker(key: str, value: str, *clear: str) -> Any:
             b.pop(other, None)
 
     return steer
+
+
+def _all_wild_type(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    """Every biomarker known and unremarkable: the anti-EGFR doublets, rechallenge and maintenance branch."""
+    b = case.setdefault("biomarkers", {})
+    b.update(kras="wild_type", nras="wild_type", braf="wild_type", mmr="pmmr_mss", ntrk_fusion="negative")
+    b.pop("kras_variant", None)
+    if "her2_result" not in b:
+        b["her2"] = "negative"
+
+
+def _her2_positive(draw: st.DrawFn, case: dict[str, Any]) -> None:
+    """HER2-positive, RAS wild-type (as HER2-directed treatment needs) or not, sometimes stated as IHC 3+."""
+    b = case.setdefault("biomarkers", {})
+    b.pop("her2_result", None)
+    if draw(st.booleans()):
+        b["kras"] = b["nras"] = "wild_type"
+        b.pop("kras_variant", None)
+    if case.get("format") == "rectoplan.case/2" and draw(st.booleans()):
+        b.pop("her2", None)
+        b["her2_result"] = "ihc3"
+    else:
+        b["her2"] = "positive"
 
 
 def _ongoing_line(draw: st.DrawFn, case: dict[str, Any]) -> None:
@@ -327,7 +370,9 @@ STEER: Final = {
     "dpyd_poor": _dpyd_poor,
     "msi_h": _set_biomarker("mmr", "dmmr_msi_h"),
     "braf_v600e": _set_biomarker("braf", "v600e"),
-    "her2_positive": _set_biomarker("her2", "positive", "her2_result"),
+    "curative": _curative,
+    "all_wild_type": _all_wild_type,
+    "her2_positive": _her2_positive,
     "ongoing_line": _ongoing_line,
     "adjuvant_relapse": _adjuvant_relapse,
 }
@@ -340,6 +385,8 @@ def branches(facts: Mapping[str, Any], offered_kinds: set[str]) -> set[str]:
         "msi_h": facts.get("biomarkers.mmr") == "dmmr_msi_h",
         "braf_v600e": facts.get("biomarkers.braf") == "v600e",
         "her2_positive": facts.get("biomarkers.her2") == "positive",
+        "curative": facts.get("plan.intent") == "curative",
+        "all_wild_type": all(facts.get(f"biomarkers.{k}") == "wild_type" for k in ("kras", "nras", "braf")),
         "ongoing_line": facts.get("prior.ongoing_line") is True,
         "adjuvant_relapse": facts.get("prior.adjuvant_oxaliplatin") is True
         and facts.get("prior.oxaliplatin_free_months") is not None,

@@ -18,6 +18,7 @@ PUBLIC: dict[str, list[str]] = {
     "rectoplan": [
         "Case",
         "CaseError",
+        "CohortRun",
         "KnowledgeError",
         "OptionError",
         "Problem",
@@ -30,10 +31,12 @@ PUBLIC: dict[str, list[str]] = {
         "load_knowledge",
         "recommend",
         "recommend_json",
+        "run_cohort",
         "validate_case",
         "verify_knowledge",
         "why_not_offered",
     ],
+    "rectoplan.cohort": ["ENGINES", "CohortRun", "run_cohort"],
     "rectoplan.verify": [
         "FieldChange",
         "InvariantResult",
@@ -48,6 +51,7 @@ PUBLIC: dict[str, list[str]] = {
 # Public names whose docstring (or a public method's) lives in a file of another piece of work and is
 # still missing. The test fails once one is documented, so that it leaves this list.
 UNDOCUMENTED = {
+    "CohortRun.evaluated",
     "Recommendation",
     "Recommendation.to_dict",
     "Problem.message",
@@ -127,8 +131,8 @@ def test_every_public_name_is_documented(module: ModuleType) -> None:
 
 
 def test_top_level_names_are_the_objects_of_their_packages() -> None:
-    """`rectoplan.X` is `rectoplan.verify.X`: one object, not a copy that could drift."""
-    import rectoplan.verify
-
-    for name in set(PUBLIC["rectoplan"]) & set(PUBLIC["rectoplan.verify"]):
-        assert getattr(rectoplan, name) is getattr(rectoplan.verify, name)
+    """`rectoplan.X` is `rectoplan.verify.X` (or `rectoplan.cohort.X`): one object, not a copy that could drift."""
+    for package in ("rectoplan.cohort", "rectoplan.verify"):
+        module = importlib.import_module(package)
+        for name in set(PUBLIC["rectoplan"]) & set(PUBLIC[package]):
+            assert getattr(rectoplan, name) is getattr(module, name)

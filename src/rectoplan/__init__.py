@@ -2,11 +2,13 @@
 
 Supports the care team's decision and never replaces it. The public API is the names of `__all__`
 (`tests/test_public_api.py` holds it to a declared list): `recommend` and friends for one case,
-`verify_knowledge` and `why_not_offered` for proofs and 'why not X?', the case and recommendation types
-and the errors. Every other module is an implementation detail that may change without notice.
+`run_cohort` for a whole registry, `verify_knowledge` and `why_not_offered` for proofs and 'why not X?',
+the case and recommendation types and the errors. Every other module is an implementation detail that
+may change without notice.
 """
 
 from rectoplan.api import recommend, recommend_json, validate_case
+from rectoplan.cohort import CohortRun, run_cohort
 from rectoplan.core.case import Case
 from rectoplan.core.errors import CaseError, KnowledgeError, Problem, RectoplanError, RuleError
 from rectoplan.core.recommendation import Recommendation
@@ -16,6 +18,7 @@ from rectoplan.verify import OptionError, VerifyReport, WhyNotAnswer, verify_kno
 __all__ = [
     "Case",
     "CaseError",
+    "CohortRun",
     "KnowledgeError",
     "OptionError",
     "Problem",
@@ -28,6 +31,7 @@ __all__ = [
     "load_knowledge",
     "recommend",
     "recommend_json",
+    "run_cohort",
     "validate_case",
     "verify_knowledge",
     "why_not_offered",

@@ -72,3 +72,10 @@ if __name__ == "__main__":
         if new != old:
             path.write_text(new, encoding="utf-8")
             sys.stdout.write(f"rewrote the counts of {path}\n")
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.name)
+def test_knowledge_versions_are_the_shipped_one(doc: Path, kb: KnowledgeBase) -> None:
+    if doc.name == "benchmarks.md":  # each run records the knowledge it ran with
+        return
+    assert set(re.findall(r"\b20\d\d\.\d+\.\d+\b", doc.read_text(encoding="utf-8"))) <= {kb.version}

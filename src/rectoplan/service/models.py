@@ -25,6 +25,9 @@ from pydantic import (
     model_validator,
 )
 
+from rectoplan.adapters.fhir_mcode import parse_resource
+from rectoplan.service.prefetch import KEY_TYPES
+
 FHIR_ID = r"^[A-Za-z0-9\-.]{1,64}$"
 TYPE_ID = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 FhirId = Annotated[str, StringConstraints(pattern=FHIR_ID)]
@@ -36,8 +39,6 @@ def check_resource(value: Any, where: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         keys = sorted(value)[:4] if isinstance(value, dict) else type(value).__name__
         raise ValueError(f"{where}: unable to find resourceType property (found {keys}); expected a FHIR resource")
-    from rectoplan.adapters.fhir_mcode import parse_resource
-
     entries = value.get("entry") if value["resourceType"] == "Bundle" and value.get("type") == "searchset" else None
     if isinstance(entries, list):  # a search result: check each resource (the mapper reuses these parses)
         for i, entry in enumerate(entries):
@@ -61,8 +62,6 @@ def _prefetch_type(key: str, value: dict[str, Any]) -> None:
     `patient` is a Patient; the other keys are search Bundles of their resource type (entries included by
     the search, `search.mode` include, and Medications beside medication orders are allowed); any key may
     be an OperationOutcome (a failed read, handled as unknown facts)."""
-    from rectoplan.service.prefetch import KEY_TYPES
-
     expected = KEY_TYPES.get(key)
     kind = value.get("resourceType")
     if expected is None or kind == "OperationOutcome":

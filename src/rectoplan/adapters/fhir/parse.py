@@ -56,9 +56,9 @@ def parse_resource(resource: dict[str, Any]) -> Any:
     memo = _SAME_REQUEST.get()
     if memo is not None and (seen := memo.get(id(resource))) is not None and seen[0] is resource:
         return seen[1]
-    lean = LEAN_MODELS.get(str(resource.get("resourceType"))) if memo is not None else None
+    lean = LEAN_VALIDATORS.get(resource.get("resourceType")) if memo is not None else None  # type: ignore[arg-type]
     if lean is not None:
-        model: Any = lean.model_validate(resource)
+        model: Any = lean(resource)
     else:
         model = _parse_text(str(resource["resourceType"]), json.dumps(resource, separators=(",", ":")))
     if memo is not None:
@@ -66,6 +66,8 @@ def parse_resource(resource: dict[str, Any]) -> Any:
     return model
 
 
+# model.model_validate without its Python wrapper: once per resource of every hook call
+LEAN_VALIDATORS = {kind: model.__pydantic_validator__.validate_python for kind, model in LEAN_MODELS.items()}
 _SAME_REQUEST: ContextVar[dict[int, tuple[dict[str, Any], Any]] | None] = ContextVar("fhir_parses", default=None)
 
 

@@ -1,0 +1,166 @@
+"""The second tumour-board review's safety findings (2026-12-06), each with a case that triggers the rule and
+one that must not: checkpoint inhibitors in transplant recipients, capecitabine and renal function, the
+fluoropyrimidine-free options after fluoropyrimidine cardiotoxicity, the maintenance note beside a
+fluoropyrimidine the patient cannot have, and best supportive care in every palliative plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rectoplan.core.case import Case
+from rectoplan.core.engine import recommend
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.recommendation import OptionResult, Recommendation
+
+Make = Callable[..., Case]
+V2 = "rectoplan.case/2"
+MSI_H = {"mmr": "dmmr_msi_h"}
+CHECKPOINT = ("pembrolizumab", "nivolumab-ipilimumab")
+CAPECITABINE = ("capecitabine-bevacizumab", "capox-bevacizumab", "capox")
+FP_FREE = ("raltitrexed", "irinotecan", "irinotecan-cetuximab")
+MAINTENANCE_NOTE = "maintenance with a fluoropyrimidine"
+
+
+def run(make_case: Make, kb: KnowledgeBase, **changes: Any) -> Recommendation:
+    return recommend(make_case(format=V2, **changes), kb, what_if=False)
+
+
+def offered(rec: Recommendation) -> dict[str, OptionResult]:
+    return {o.id: o for o in rec.options}
+
+
+# --- checkpoint inhibitors after an organ transplant (Am J Transplant 2020, PMID 32027461) ---------------------
+
+
+def test_transplant_recipient_never_gets_a_checkpoint_inhibitor_as_preferred(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
+    rec = run(make_case, kb, biomarkers=MSI_H, health={"organ_transplant": True})
+    options = offered(rec)
+    for oid in CHECKPOINT:
+        assert options[oid].strength == "consider", oid
+        assert any("transplant team" in r for r in options[oid].rationale), oid
+        assert any("transplant" in w for w in options[oid].warnings), oid
+    first_systemic = next(o for o in rec.options if o.kind == "systemic")
+    assert first_systemic.id not in CHECKPOINT
+
+
+def test_without_a_transplant_immunotherapy_stays_preferred(make_case: Make, kb: KnowledgeBase) -> None:
+    for transplant in (False, None):
+        health = {} if transplant is None else {"organ_transplant": transplant}
+        options = offered(run(make_case, kb, biomarkers=MSI_H, health=health))
+        assert options["pembrolizumab"].strength == "preferred", transplant
+        assert options["pembrolizumab"].rank == 1 or options["pembrolizumab"].rank <= 2
+
+
+# --- capecitabine and creatinine clearance (capecitabine label, 4.1 and 2.4) -----------------------------------
+
+
+def test_severe_renal_impairment_excludes_capecitabine(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, health={"creatinine_clearance": 20})
+    options = offered(rec)
+    gone = {e.id for e in rec.excluded}
+    for oid in CAPECITABINE:
+        assert oid not in options and oid in gone, oid
+    assert not any("capecitabine" in o.components for o in rec.options)
+    assert "folfox-bevacizumab" in options  # fluorouracil-based regimens stay
+
+
+def test_moderate_renal_impairment_warns_of_the_reduced_dose(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, health={"creatinine_clearance": 40}))
+    assert any("75%" in w for w in options["capecitabine-bevacizumab"].warnings)
+    assert not any("75%" in w for w in options["folfox-bevacizumab"].warnings)
+
+
+def test_normal_renal_function_keeps_capecitabine_without_a_renal_warning(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, health={"creatinine_clearance": 80}))
+    assert "capecitabine-bevacizumab" in options
+    assert not any("reatinine" in w for w in options["capecitabine-bevacizumab"].warnings)
+
+
+def test_unknown_renal_function_is_never_silent_for_capecitabine(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb))
+    assert any("not recorded" in w and "30 mL/min" in w for w in options["capecitabine-bevacizumab"].warnings)
+
+
+# --- fluoropyrimidine cardiotoxicity opens the fluoropyrimidine-free options (PMID 23583220) ---------------------
+
+
+def test_fluoropyrimidine_cardiotoxicity_offers_fluoropyrimidine_free_treatment(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
+    rec = run(make_case, kb, health={"fluoropyrimidine_cardiotoxicity": True}, wants_clinical_trials=False)
+    options = offered(rec)
+    for oid in FP_FREE:
+        assert oid in options, oid
+    assert not any(c in ("fluorouracil", "capecitabine") for o in rec.options for c in o.components)
+
+
+def test_without_cardiotoxicity_the_fluoropyrimidine_free_rows_stay_closed(make_case: Make, kb: KnowledgeBase) -> None:
+    options = offered(run(make_case, kb, health={"fluoropyrimidine_cardiotoxicity": False}))
+    assert "raltitrexed" not in options
+    assert options.get("irinotecan-cetuximab") is None or options["irinotecan-cetuximab"].phase != "first_line"
+
+
+# --- the maintenance note never sits beside a fluoropyrimidine the patient cannot have ---------------------------
+
+
+def notes_of(rec: Recommendation, oid: str) -> str:
+    return " ".join(offered(rec)[oid].notes + offered(rec)[oid].warnings)
+
+
+def test_no_fluoropyrimidine_maintenance_note_for_dpd_deficiency(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, health={"dpyd": "poor"})
+    assert MAINTENANCE_NOTE not in notes_of(rec, "irinotecan-cetuximab")
+
+
+def test_the_maintenance_note_stays_for_a_normal_metaboliser(make_case: Make, kb: KnowledgeBase) -> None:
+    for health in ({"dpyd": "normal"}, {"dpyd": None}):
+        rec = run(make_case, kb, health=health)
+        assert MAINTENANCE_NOTE in notes_of(rec, "folfox-bevacizumab"), health
+
+
+def test_maintenance_is_not_told_there_is_no_maintenance(make_case: Make, kb: KnowledgeBase) -> None:
+    ongoing = {
+        "systemic_lines": None,
+        "courses": [
+            {
+                "agents": ["capecitabine", "oxaliplatin", "bevacizumab"],
+                "setting": "advanced",
+                "status": "ongoing",
+                "best_response": "partial",
+                "start_months_ago": 5,
+            }
+        ],
+    }
+    rec = run(make_case, kb, prior=ongoing)
+    options = offered(rec)
+    assert "maintenance-capecitabine-bevacizumab" in options
+    assert "no planned de-escalation" not in notes_of(rec, "maintenance-capecitabine-bevacizumab")
+
+
+# --- best supportive care: in every palliative plan; first when the goal of care is comfort ----------------------
+
+
+def test_comfort_goal_puts_best_supportive_care_first(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb, preferences={"goal": "comfort"})
+    assert rec.options[0].id == "best-supportive-care"
+    assert rec.options[0].strength == "preferred"
+
+
+def test_every_palliative_plan_lists_best_supportive_care(make_case: Make, kb: KnowledgeBase) -> None:
+    for goal in ("balanced", "maximal_treatment", None):
+        prefs = {} if goal is None else {"goal": goal}
+        rec = run(make_case, kb, preferences=prefs)
+        assert rec.intent == "palliative"
+        bsc = offered(rec)["best-supportive-care"]
+        assert bsc.strength == "consider", goal
+
+
+def test_a_curative_plan_does_not_list_best_supportive_care(make_case: Make, kb: KnowledgeBase) -> None:
+    resectable = [{"site": "liver", "count": 2, "resectability": "resectable"}]
+    rec = run(make_case, kb, metastases=resectable)
+    assert rec.intent == "curative"
+    assert "best-supportive-care" not in offered(rec)

@@ -10,9 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from rectoplan.core.case import Case
 from rectoplan.core.engine import OptionOutcome, assess
 from rectoplan.core.knowledge import KnowledgeBase
+from tests.conftest import BASE_CASE, merge
+from tests.test_knowledge_cohort import cohort_mismatches
 
 Make = Callable[..., Case]
 SABR = "sabr-oligometastases"
@@ -102,3 +106,21 @@ def test_no_brain_surgery_for_several_or_unresectable_metastases(make_case: Make
 def test_brain_surgery_is_excluded_when_surgery_is_declined(make_case: Make, kb: KnowledgeBase) -> None:
     case = make_case(metastases=brain(1, "resectable"), preferences={"declines_surgery": True})
     assert outcome(case, kb, BRAIN_SURGERY).status == "excluded"
+
+
+# --- the cohort engines give the same answer on these cases ---------------------------------------------
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_cohort_engines_agree_on_local_rules(
+    engine: str, kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    variants: list[dict[str, Any]] = [
+        {"primary": RECURRENCE, "metastases": OLIGO},
+        {"primary": RECURRENCE, "metastases": OLIGO, "ecog": 2},
+        {"primary": RECURRENCE, "metastases": OLIGO, "ecog": None},
+        {"metastases": OLIGO},
+        {"metastases": brain(3)},
+        {"metastases": brain(1, "resectable")},
+        {"metastases": brain(1, "resectable"), "preferences": {"declines_surgery": True}},
+    ]
+    cases = [merge(BASE_CASE, {"id": f"local-{i}", **v}) for i, v in enumerate(variants)]
+    assert cohort_mismatches(cases, kb, engine, tmp_path_factory.mktemp("local")) == []

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from rectoplan.api import validate_case
 from rectoplan.core.case import Case
 from rectoplan.core.engine import OptionOutcome, assess, recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Exclusion, OptionResult
 from tests.conftest import BASE_CASE, merge
+from tests.test_knowledge_cohort import cohort_mismatches
 
 Make = Callable[..., Case]
 PANI = "panitumumab-rechallenge"
@@ -167,3 +170,31 @@ def test_dated_courses_decide_the_interval(kb: KnowledgeBase) -> None:
     assert outcome(recent, kb, PANI).status == "excluded"
     waited = _v2_case(kb, anti_egfr_end="2026-05-01", liquid_date="2026-11-18")  # 6.6 months
     assert outcome(waited, kb, PANI).status == "offered"
+
+
+# --- the cohort engines give the same answer on these cases ---------------------------------------------
+def rechallenge_cases() -> list[dict[str, Any]]:
+    """Rechallenge offered, excluded (ctDNA, interval) and held (no ctDNA, undated, unknown interval)."""
+    variants: list[tuple[dict[str, Any], dict[str, Any]]] = [
+        ({}, {}),
+        ({}, {"liquid_ras": "mutant"}),
+        ({}, {"liquid_ras": None, "liquid_ras_months": None}),
+        ({}, {"liquid_ras_months": None}),
+        ({"months_since_anti_egfr": 3}, {}),
+        ({"months_since_anti_egfr": None}, {}),
+        ({"systemic_lines": [FOLFOX_PANI]}, {}),
+    ]
+    out = []
+    for i, (prior, biomarkers) in enumerate(variants):
+        data = merge(BASE_CASE, {"id": f"rechallenge-{i}", "prior": {**THIRD_LINE, **prior}})
+        out.append(merge(data, {"biomarkers": {**LIQUID_WT, **biomarkers}}))
+    return out
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_cohort_engines_agree_on_rechallenge(
+    engine: str, kb: KnowledgeBase, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    cases = rechallenge_cases()
+    assert cohort_mismatches(cases, kb, engine, tmp_path_factory.mktemp("rechallenge")) == []
+    assert PANI in offered(validate_case(cases[0], kb), kb)

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from rectoplan.core.case import SITES, SYMPTOMS
 from rectoplan.core.conditions import COMPARE_OPS, All, AnyOf, Condition, Const, Count, Not, Test
-from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, DeclaredField
+from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, HER2_POSITIVE_RESULTS, DeclaredField
 from rectoplan.core.schema import FactType
 from rectoplan.synthetic import REGIMENS, SURGERIES
 
@@ -80,7 +80,7 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
     """A valid case; `branch` (one of `RARE`) forces that branch, else a guaranteed share is steered.
 
     `flat`: only what a flat cohort row can carry (the diagnosis of advanced disease as a date, not as
-    months ago, which has no column)."""
+    months ago, and declined treatments as yes/no fields, not as a list: neither has a column)."""
     recurrence = draw(st.booleans())
     case = _drop_none(
         {
@@ -97,16 +97,26 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
         }
     )
     if draw(st.booleans()):
-        _contract2(draw, case)
+        _contract2(draw, case, flat)
     chosen = branch if branch is not None else draw(st.sampled_from((*RARE, *[None] * FREE_DRAWS)))
     if chosen is not None:
         STEER[chosen](draw, case)
+    if flat:
+        _her2_as_status(case)
     months = case.get("advanced_disease_months_ago")
     if months is not None and (flat or draw(st.booleans())):
         del case["advanced_disease_months_ago"]
         case["as_of"] = AS_OF.isoformat()
         case["advanced_disease_date"] = (AS_OF - timedelta(days=round(months * 30.44))).isoformat()
     return case
+
+
+def _her2_as_status(case: dict[str, Any]) -> None:
+    """Known gap (tests/test_cohort_equivalence.py, strict xfail): the cohort engines do not derive HER2 status
+    from `biomarkers.her2_result`, so flat cohorts state the status the result implies instead."""
+    b = case.get("biomarkers", {})
+    if "her2_result" in b:
+        b["her2"] = "positive" if b.pop("her2_result") in HER2_POSITIVE_RESULTS else "negative"
 
 
 def _primary(draw: st.DrawFn, recurrence: bool) -> dict[str, Any]:
@@ -192,9 +202,10 @@ def _health(draw: st.DrawFn) -> dict[str, Any]:
     )
 
 
-def _contract2(draw: st.DrawFn, case: dict[str, Any]) -> None:
+def _contract2(draw: st.DrawFn, case: dict[str, Any], flat: bool) -> None:
     """Contract 2: courses instead of lines (sometimes), the declared fields, lesion sizes, a HER2 test result
-    instead of the status, a list of declined treatments instead of the yes/no fields."""
+    instead of the status, a list of declined treatments instead of the yes/no fields (not in a flat row,
+    which has only the yes/no columns)."""
     case["format"] = "rectoplan.case/2"
     prior = case.setdefault("prior", {})
     if draw(st.booleans()):
@@ -203,7 +214,9 @@ def _contract2(draw: st.DrawFn, case: dict[str, Any]) -> None:
     advanced = draw(_optional(st.integers(0, 3)))
     if advanced is not None or "courses" in prior:
         case["advanced_disease_months_ago"] = advanced or 0
-    listed = draw(_optional(st.lists(st.sampled_from([*DECLINABLE, "trials"]), unique=True, max_size=3)))
+    listed = (
+        None if flat else draw(_optional(st.lists(st.sampled_from([*DECLINABLE, "trials"]), unique=True, max_size=3)))
+    )
     if listed is not None:
         case["preferences"] = {"declines": listed}
         if "trials" in listed:

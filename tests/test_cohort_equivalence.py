@@ -1,4 +1,7 @@
-"""The compiled cohort plan gives what the per-case engine gives, case by case, on a generated cohort.
+"""The compiled cohort plan gives what the per-case engine gives, case by case, on generated cohorts.
+
+Cohorts are lists of cases from `tests/strategies.py` (only what a flat row can carry); how much of the
+knowledge base those cases reach is counted in `tests/test_safety_properties.py`.
 
 For every generated case, the recommendation of `rectoplan.core.engine.recommend(case, kb, what_if=False)`
 is the reference: option ids in rank order with their strength and phase, exclusions with their reasons
@@ -12,17 +15,20 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rectoplan.api import validate_case
 from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.synthetic import random_cases
+from tests.strategies import cases, examples
 
 pytest.importorskip("polars")
 pytest.importorskip("duckdb")
@@ -32,8 +38,6 @@ from rectoplan.cohort.explain import explanations
 from rectoplan.cohort.readers import arrow_type
 from rectoplan.cohort.run import run_cohort
 from rectoplan.compile.plan import SEP
-
-N = 4000
 
 
 def write_parquet(rows: list[dict[str, Any]], path: Path) -> None:
@@ -98,52 +102,72 @@ def cohort_row(row: dict[str, Any], kb: KnowledgeBase, texts: dict[tuple[str, st
     }
 
 
-@pytest.fixture(scope="module")
-def cohort(tmp_path_factory: pytest.TempPathFactory, kb: KnowledgeBase) -> dict[str, Any]:
-    cases = random_cases(N, seed=2024)
-    rows = [flatten_contract(c) for c in cases]
-    folder = tmp_path_factory.mktemp("cohort")
-    write_parquet(rows, folder / "cases.parquet")
-    write_csv(rows, folder / "cases.csv")
-    return {"cases": cases, "folder": folder, "expected": [expected_row(c, kb) for c in cases]}
+def cohort_rows(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Generated cases as flat rows (unique ids; courses as the JSON text of their column)."""
+    rows = []
+    for i, case in enumerate(cases):
+        row = flatten_contract({**case, "id": f"g{i}"})
+        if "prior_courses" in row:
+            row["prior_courses"] = json.dumps(row["prior_courses"])
+        rows.append(row)
+    return rows
+
+
+COHORTS = st.lists(cases(flat=True), min_size=1, max_size=30)
 
 
 @pytest.mark.parametrize("engine", ["polars", "duckdb"])
-@pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_compiled_plan_equals_the_per_case_engine(
-    cohort: dict[str, Any], kb: KnowledgeBase, engine: str, fmt: str
-) -> None:
-    result = run_cohort(cohort["folder"] / f"cases.{fmt}", kb, engine)
-    assert result.errors == []
-    rows = result.results.to_pylist()
-    assert [r["row"] for r in rows] == list(range(1, N + 1))
+def test_compiled_plan_equals_the_per_case_engine(kb: KnowledgeBase, engine: str) -> None:
     texts = {(r["kind"], r["id"]): r["text"] for r in explanations(kb).to_pylist()}
-    mismatches = []
-    for row, case, expected in zip(rows, cohort["cases"], cohort["expected"], strict=True):
-        assert row["id"] == case["id"]
-        got = cohort_row(row, kb, texts)
-        if got != expected:
-            mismatches.append((case["id"], {k: (got[k], expected[k]) for k in got if got[k] != expected[k]}))
-    assert not mismatches, f"{len(mismatches)} of {N} differ, first: {mismatches[0]}"
+
+    @settings(max_examples=examples(3))
+    @given(COHORTS)
+    def check(generated: list[dict[str, Any]]) -> None:
+        rows = cohort_rows(generated)
+        expected = [expected_row({**c, "id": f"g{i}"}, kb) for i, c in enumerate(generated)]
+        with tempfile.TemporaryDirectory() as tmp:
+            write_parquet(rows, Path(tmp) / "cases.parquet")
+            write_csv(rows, Path(tmp) / "cases.csv")
+            for fmt in ("parquet", "csv"):
+                result = run_cohort(Path(tmp) / f"cases.{fmt}", kb, engine)
+                assert result.errors == [] and result.results is not None
+                got = result.results.to_pylist()
+                assert [r["row"] for r in got] == list(range(1, len(rows) + 1))
+                for i, (row, case, want) in enumerate(zip(got, generated, expected, strict=True)):
+                    assert row["id"] == f"g{i}"
+                    seen = cohort_row(row, kb, texts)
+                    assert seen == want, (fmt, case, {k: (seen[k], want[k]) for k in seen if seen[k] != want[k]})
+
+    check()
 
 
-def test_the_cohort_exercises_the_knowledge_base(cohort: dict[str, Any], kb: KnowledgeBase) -> None:
-    """The comparison above means something only if the cohort reaches most options, exclusions and holds."""
-    offered = {o for e in cohort["expected"] for o, *_ in e["options"]}
-    excluded = {o for e in cohort["expected"] for o, *_ in e["excluded"]}
-    held = {o for e in cohort["expected"] for o, *_ in e["held"]}
-    assert len(offered) >= 0.7 * len(kb.options)
-    assert excluded and held
-    assert len({e["intent"] for e in cohort["expected"]}) >= 2
-
-
-def test_arrow_list_kernels_equal_the_compiled_list_folds(cohort: dict[str, Any], kb: KnowledgeBase) -> None:
+@settings(max_examples=examples(3))
+@given(COHORTS)
+def test_arrow_list_kernels_equal_the_compiled_list_folds(kb: KnowledgeBase, generated: list[dict[str, Any]]) -> None:
     """Native list columns are read by Arrow kernels by default; the compiled folds must agree exactly."""
     from rectoplan.cohort.readers import read_cohort
     from rectoplan.cohort.run import evaluate_local
 
-    table = read_cohort(cohort["folder"] / "cases.parquet", kb).table
+    with tempfile.TemporaryDirectory() as tmp:
+        write_parquet(cohort_rows(generated), Path(tmp) / "cases.parquet")
+        table = read_cohort(Path(tmp) / "cases.parquet", kb).table
     fast, fast_errors = evaluate_local(table, kb, "polars")
     folds, fold_errors = evaluate_local(table, kb, "polars", fast_lists=False)
     assert fast.to_pylist() == folds.to_pylist()
     assert fast_errors == fold_errors == []
+
+
+@pytest.mark.xfail(strict=True, reason="the cohort engines do not derive HER2 status from biomarkers.her2_result")
+def test_a_her2_test_result_gives_the_her2_status_in_the_cohort(kb: KnowledgeBase) -> None:
+    """Found by the generated cohorts: with only `her2_result` (contract 2), the per-case engine knows HER2
+    and the compiled plan still asks for the HER2 test. When this passes, drop `_her2_as_status` from
+    tests/strategies.py."""
+    case = {"format": "rectoplan.case/2", "id": "h", "metastases": [{"site": "liver"}]}
+    generated = [{**case, "biomarkers": {"her2_result": r}} for r in ("ihc3", "ihc0_1")]
+    with tempfile.TemporaryDirectory() as tmp:
+        write_parquet(cohort_rows(generated), Path(tmp) / "cases.parquet")
+        result = run_cohort(Path(tmp) / "cases.parquet", kb, "polars")
+    assert result.results is not None
+    texts = {(r["kind"], r["id"]): r["text"] for r in explanations(kb).to_pylist()}
+    for i, row in enumerate(result.results.to_pylist()):
+        assert cohort_row(row, kb, texts)["tests"] == expected_row({**generated[i], "id": f"g{i}"}, kb)["tests"]

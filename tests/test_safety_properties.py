@@ -24,7 +24,7 @@ ANTI_EGFR = {"cetuximab", "panitumumab"}
 CHECKPOINT = {"pembrolizumab", "nivolumab", "ipilimumab", "dostarlimab"}
 ANTI_VEGF = {"bevacizumab", "ramucirumab", "aflibercept"}
 TARGETED = {d.id for d in KB.vocabulary.drugs.values() if "targeted" in d.classes}
-FAST = settings(max_examples=examples(100))
+FAST = settings(max_examples=examples(70))
 
 
 def run(data: dict[str, Any]) -> tuple[Recommendation, dict[str, Any]]:

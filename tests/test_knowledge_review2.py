@@ -164,3 +164,40 @@ def test_a_curative_plan_does_not_list_best_supportive_care(make_case: Make, kb:
     rec = run(make_case, kb, metastases=resectable)
     assert rec.intent == "curative"
     assert "best-supportive-care" not in offered(rec)
+
+
+# --- perioperative chemotherapy: randomised evidence (EPOC) for liver metastases only ---------------------------
+
+
+def test_perioperative_chemotherapy_is_preferred_for_resectable_liver_metastases(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
+    liver = [{"site": "liver", "count": 2, "resectability": "resectable"}]
+    folfox = offered(run(make_case, kb, metastases=liver))["folfox"]
+    assert (folfox.strength, folfox.setting, folfox.evidence[0]) == (
+        "preferred",
+        "folfox-perioperative-liver",
+        "phase3_rct",
+    )
+    assert any("EPOC" in c.label and "New" not in c.label for c in folfox.sources)
+
+
+def test_perioperative_chemotherapy_for_lung_metastases_is_not_claimed_as_phase_3(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
+    lung = [{"site": "lung", "count": 2, "resectability": "resectable"}]
+    rec = run(make_case, kb, metastases=lung)
+    assert rec.intent == "curative"
+    folfox = offered(rec)["folfox"]
+    assert (folfox.strength, folfox.evidence[0]) == ("alternative", "guideline_consensus")
+    assert "liver metastases only" in " ".join(folfox.rationale)
+
+
+def test_bevacizumab_is_not_kept_out_of_curative_surgery_for_an_anti_egfr_reason(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
+    liver = [{"site": "liver", "count": 2, "resectability": "resectable"}]
+    rec = run(make_case, kb, metastases=liver)
+    reasons = {e.id: " ".join(e.reasons) for e in rec.excluded}
+    assert "cetuximab" not in reasons["folfox-bevacizumab"]
+    assert "New EPOC" in reasons["folfox-panitumumab"]

@@ -327,8 +327,11 @@ def test_s39_regorafenib_after_most_other_treatments(make_case: Make, kb: Knowle
 
 def test_s41_no_targeted_drug_before_curative_surgery(make_case: Make, kb: KnowledgeBase) -> None:
     curative = run(make_case, kb, metastases=[{"site": "liver", "count": 2, "resectability": "resectable"}])
-    for option_id in ("folfox-panitumumab", "folfox-bevacizumab", "folfoxiri-bevacizumab"):
+    for option_id in ("folfox-bevacizumab", "folfoxiri-bevacizumab"):
         assert "targeted-not-before-curative-surgery" in listed(curative)[option_id].rules
+    # the anti-EGFR exclusion gives its own reason (New EPOC), not bevacizumab's
+    assert "anti-egfr-not-around-curative-surgery" in listed(curative)["folfox-panitumumab"].rules
+    assert "cetuximab" not in " ".join(listed(curative)["folfox-bevacizumab"].reasons)
     assert not [o.id for o in systemic(curative) if has_class(kb, o, "targeted")]
     conversion = run(
         make_case, kb, metastases=[{"site": "liver", "count": 4, "resectability": "potentially_resectable"}]

@@ -8,6 +8,7 @@ the same repeated key, on the sandbox's requests and on bodies built to break th
 
 from __future__ import annotations
 
+import contextvars
 import json
 import random
 from pathlib import Path
@@ -16,6 +17,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from rectoplan.adapters.fhir.parse import _SAME_REQUEST
+from rectoplan.adapters.fhir_mcode import parse_resource, shared_parses
 from rectoplan.service.models import CdsRequest
 from rectoplan.service.request import read_request, repeated_key
 
@@ -175,3 +178,15 @@ def test_random_damage_gets_the_exact_answer() -> None:
             else:
                 raw[at] = rng.choice(alphabet)
         assert fast(bytes(raw)) == exact(bytes(raw)), bytes(raw)
+
+
+def test_a_context_copied_during_a_request_does_not_keep_the_chart() -> None:
+    """A timer or task made during a request keeps a copy of its context (asyncio keeps a cancelled
+    timer's until it leaves the loop's heap): the parse memo in it must be empty once the request ends,
+    or every chart's resources and models stay alive for the garbage collector to walk."""
+    resource = json.loads(INES)["prefetch"]["patient"]
+    with shared_parses():
+        parse_resource(resource)
+        copied = contextvars.copy_context()
+        assert len(copied[_SAME_REQUEST] or {}) == 1
+    assert copied[_SAME_REQUEST] == {}

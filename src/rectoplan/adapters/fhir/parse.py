@@ -77,12 +77,19 @@ def shared_parses() -> Iterator[None]:
     parsed again, and the resource types rectoplan reads are validated with the lean models (`lean`).
 
     Only for a scope in which resource dicts are not changed, such as one HTTP request. The CLI and the
-    cohort reader do not enter it: they keep the full fhir.resources models, where speed does not matter."""
-    token = _SAME_REQUEST.set({})
+    cohort reader do not enter it: they keep the full fhir.resources models, where speed does not matter.
+
+    The memo is emptied on the way out: a task or timer created during the request keeps a copy of the
+    request's context (asyncio keeps a cancelled timer's until it leaves the loop's heap), and with it
+    the memo; a full one held every resource of the chart and its model, hundreds of objects per request
+    that the cyclic garbage collector then walked again and again (most of a hook call's CPU)."""
+    memo: dict[int, tuple[dict[str, Any], Any]] = {}
+    token = _SAME_REQUEST.set(memo)
     try:
         yield
     finally:
         _SAME_REQUEST.reset(token)
+        memo.clear()
 
 
 def _bundle_problem(exc: ValidationError) -> list[Problem]:

@@ -201,3 +201,30 @@ def test_bevacizumab_is_not_kept_out_of_curative_surgery_for_an_anti_egfr_reason
     reasons = {e.id: " ".join(e.reasons) for e in rec.excluded}
     assert "cetuximab" not in reasons["folfox-bevacizumab"]
     assert "New EPOC" in reasons["folfox-panitumumab"]
+
+
+# --- after first-line FOLFOXIRI + bevacizumab: re-introduction (TRIBE2), not straight to refractory drugs -------
+
+FOLFOXIRI_BEV = ["fluorouracil", "leucovorin", "oxaliplatin", "irinotecan", "bevacizumab"]
+
+
+def folfoxiri_course(**fields: Any) -> dict[str, Any]:
+    course = {"agents": FOLFOXIRI_BEV, "setting": "advanced", "start_months_ago": 10, "end_months_ago": 5}
+    return {**course, **fields}
+
+
+def test_folfoxiri_bevacizumab_is_reintroduced_after_a_break_with_response(make_case: Make, kb: KnowledgeBase) -> None:
+    prior = {"systemic_lines": None, "courses": [folfoxiri_course(status="completed", best_response="partial")]}
+    option = offered(run(make_case, kb, prior=prior))["folfoxiri-bevacizumab"]
+    assert (option.setting, option.phase) == ("folfoxiri-bevacizumab-reintroduction", "second_line")
+
+
+def test_folfoxiri_bevacizumab_is_not_reintroduced_after_progression_on_it(make_case: Make, kb: KnowledgeBase) -> None:
+    progressed = folfoxiri_course(status="stopped", stopped_for="progression", best_response="partial")
+    assert "folfoxiri-bevacizumab" not in offered(
+        run(make_case, kb, prior={"systemic_lines": None, "courses": [progressed]})
+    )
+    no_response = folfoxiri_course(status="completed", best_response="stable")
+    assert "folfoxiri-bevacizumab" not in offered(
+        run(make_case, kb, prior={"systemic_lines": None, "courses": [no_response]})
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from rectoplan.core._cache import caches_for
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
@@ -130,29 +131,24 @@ def _outcome(option: Option, index: int, gate_results: Sequence[Tri], caution_re
     return OptionOutcome(option, "offered", setting, (), (), tuple(warned), fired, unknown, tuple(passed))
 
 
-MEMO_LIMIT = 200_000
-
-
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     """Evaluate every rule of `kb` for `case` with the compiled plan, keeping the full trace.
 
     An option's outcome is a pure function of its plan result (the candidate key), so outcomes and
-    their rendered parts are memoised per knowledge base under that key.
+    their rendered parts are cached per knowledge base under that key (`rectoplan.core._cache`).
     """
     facts = case_facts(case, kb.resistance_class, kb.drug_classes)
     intent_index, keys, test_results, caution_results = kb.plan(facts)
-    memo = kb.memo
-    if len(memo) > MEMO_LIMIT:
-        memo.clear()
+    cache = caches_for(kb).outcomes
     outcomes = list(kb.idle_outcomes)
     candidates = []
     for key in keys:
-        entry = memo.get(key)
+        entry = cache.get(key)
         if entry is None:
             option = kb.options[key[0]]
             split = 2 + len(option.gates)
             outcome = _outcome(option, key[1], key[2:split], key[split:])
-            entry = memo[key] = (outcome, rendered_part(outcome))
+            entry = cache.put(key, (outcome, rendered_part(outcome)))
         outcomes[key[0]] = entry[0]
         candidates.append(entry)
     tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)

@@ -7,10 +7,12 @@ is reviewing what users read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from rectoplan.core._cache import CITES, Bounded, CoreCaches, caches_for
 from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
-from rectoplan.core.recommendation import Change, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
+from rectoplan.core.recommendation import Change, Cites, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
 from rectoplan.core.schema import STRENGTHS
 
 if TYPE_CHECKING:
@@ -37,8 +39,12 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def _unique(cites: list[Citation]) -> tuple[Citation, ...]:
-    return tuple(dict.fromkeys(cites))
+def _unique(cites: Iterable[Citation]) -> Cites:
+    """The citations, each once, as one shared `Cites` per content (so that what users read of them is
+    computed once for every part that cites the same references)."""
+    key = tuple(dict.fromkeys(cites))
+    found = CITES.get(key)
+    return found if found is not None else CITES.put(key, Cites(key))
 
 
 def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
@@ -58,7 +64,7 @@ def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
         (warnings if caution.severity == "warning" else notes).append(caution.text)
         extra += caution.cite
     warnings += [c.unknown for c in outcome.unknown_cautions]
-    cites = _unique([*setting.base_cite, *extra]) if extra else setting.base_cite
+    cites = _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
     phase_words = _PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
     order = (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
@@ -85,18 +91,17 @@ def _offered(
     template: tuple[Any, ...],
     rank: int,
     facts: dict[str, Any],
-    memo: dict[Any, Any],
+    cache: Bounded[tuple[Any, ...], dict[str, str]],
     intent: str,
 ) -> OptionResult:
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
     head, trace, _, warnings, notes, cites, patient, _ = template
     values = setting.shown_values(facts)
-    used = memo.get(("facts", setting.id, values))
+    key = (setting.id, values)
+    used = cache.get(key)
     if used is None:
-        used = memo[("facts", setting.id, values)] = {
-            n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None
-        }
+        used = cache.put(key, {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None})
     # positional: this runs once per offered option per case (fields in OptionResult order)
     return OptionResult(
         opt.id,
@@ -151,6 +156,30 @@ def _tests(rules: tuple[TestRule, ...], held: list[OptionOutcome], kb: Knowledge
     )
 
 
+def _tests_cached(
+    rules: tuple[TestRule, ...], held: list[OptionOutcome], kb: KnowledgeBase, caches: CoreCaches
+) -> tuple[TestNeeded, ...]:
+    """`_tests`, cached under the ids of the fired rules and of the holding gates: exact when each id names
+    one rule and each gate id one (test, text, citations), which `_ids_name_contents` checks once."""
+    keyable = caches.once.get("tests-keyable")
+    if keyable is None:
+        keyable = caches.once["tests-keyable"] = _ids_name_contents(kb)
+    if not keyable:
+        return _tests(rules, held, kb)
+    key = (tuple(r.id for r in rules), tuple(tuple(g.id for g in o.holding) for o in held))
+    found = caches.tests.get(key)
+    return found if found is not None else caches.tests.put(key, _tests(rules, held, kb))
+
+
+def _ids_name_contents(kb: KnowledgeBase) -> bool:
+    gates: dict[str, tuple[Any, ...]] = {}
+    for option in kb.options:
+        for g in option.gates:
+            if gates.setdefault(g.id, (g.test, g.unknown, g.cite)) != (g.test, g.unknown, g.cite):
+                return False
+    return len({r.id for r in kb.test_rules}) == len(kb.test_rules)
+
+
 def _summary(
     assessment: Assessment,
     options: list[OptionResult],
@@ -196,7 +225,7 @@ def rendered_part(outcome: OptionOutcome) -> Any:
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
     facts = assessment.facts
     intent = assessment.intent.intent
-    memo = kb.memo
+    caches = caches_for(kb)
     offered = []
     excluded = []
     held: list[OptionOutcome] = []
@@ -212,18 +241,9 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
                 held.append(outcome)
             excluded.append(part)
     offered.sort(key=_template_order)
-    options = [_offered(o, t, i, facts, memo, intent) for i, (o, t) in enumerate(offered, start=1)]
+    options = [_offered(o, t, i, facts, caches.facts_used, intent) for i, (o, t) in enumerate(offered, start=1)]
     excluded.sort(key=lambda e: (e.held, e.id))
-    # Memoised under identities; the key holds the rules and outcomes themselves, so they stay alive
-    # and their ids cannot be reused for other objects while the entry exists.
-    sources = (*assessment.tests, *held)
-    tests_key = ("tests", len(assessment.tests), *map(id, sources))
-    entry = memo.get(tests_key)
-    if entry is not None and all(a is b for a, b in zip(entry[0], sources, strict=True)):
-        tests = entry[1]
-    else:
-        tests = _tests(assessment.tests, held, kb)
-        memo[tests_key] = (sources, tests)
+    tests = _tests_cached(assessment.tests, held, kb, caches)
     warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
     terms = dict.fromkeys(t for o in options for t in o.glossary_terms)
     glossary = tuple((t, kb.glossary[t].definition) for t in terms if t in kb.glossary)

@@ -8,7 +8,7 @@ cohort compiler and the verifier, so keep them simple and documented.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rectoplan.core.case import (
@@ -20,8 +20,11 @@ from rectoplan.core.case import (
     RAS_STATUS,
     SITES,
     SYMPTOMS,
+    Biomarkers,
     Case,
+    LocalRecurrence,
     Metastasis,
+    SystemicLine,
 )
 from rectoplan.core.fields import DECLARED, DeclaredField
 from rectoplan.core.knowledge import Drug
@@ -183,17 +186,44 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
     """All facts of one case. `resistance_class` and `drug_classes` come from the vocabulary.
 
     Written for speed (it runs once per case on the engine's hot path) but mirrors the schema's
-    documentation line by line; `tests/test_facts.py` pins each derivation.
+    documentation line by line; `tests/test_facts.py` pins each derivation. The parts that derive several
+    facts from one part of the case are functions of that part alone (`FACT_GROUPS`), so that what-if can
+    re-derive only the part a probe changes."""
+    p, h = case.prior, case.health
+    f: Facts = {
+        "age": case.age,
+        "ecog": case.ecog,
+        "primary.status": case.primary.status,
+        "wants_clinical_trials": case.wants_clinical_trials,
+        "symptoms": _symptoms(case),
+        "prior.pelvic_radiation": p.pelvic_radiation,
+        "prior.surgeries": None if p.surgeries is None else frozenset(p.surgeries),
+        "health.dpyd": h.dpyd,
+        "health.days_since_major_surgery": h.days_since_major_surgery,
+        "health.bleeding_risk": h.bleeding_risk,
+        "health.fit_for_intensive_therapy": h.fit_for_intensive_therapy,
+    }
+    f.update(biomarker_facts(case.biomarkers))
+    f.update(line_facts(p.systemic_lines, resistance_class, drug_classes))
+    f.update(_NO_DECLARED)
+    if case.declared:
+        f.update(case.declared)
+    f.update(lesion_facts(case.local_recurrence, case.metastases))
+    return f
 
-    Long and branchy by design: one derivation per fact, mirrored by the column and z3 compilers; one list keeps the
-    three comparable."""
-    b, p, h, lr, mets = case.biomarkers, case.prior, case.health, case.local_recurrence, case.metastases
+
+def _symptoms(case: Case) -> frozenset[str] | None:
+    """Union of the primary's and the local recurrence's symptoms; unknown if neither lists any."""
+    lr = case.local_recurrence
     primary_symptoms = case.primary.symptoms
     lr_symptoms = lr.symptoms if lr is not None else None
     if primary_symptoms is None and lr_symptoms is None:
-        symptoms = None
-    else:
-        symptoms = frozenset((primary_symptoms or ()) + (lr_symptoms or ()))
+        return None
+    return frozenset((primary_symptoms or ()) + (lr_symptoms or ()))
+
+
+def biomarker_facts(b: Biomarkers) -> Facts:
+    """The biomarker facts, RAS and KRAS G12C derived from KRAS, NRAS and the (canonical) variant."""
     kras, nras = b.kras, b.nras
     if kras == "mutant" or nras == "mutant":
         ras = "mutant"
@@ -203,23 +233,7 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         ras = None
     variant = b.kras_variant  # canonical at the edge (`rectoplan.adapters.variants`)
     g12c = (variant == "G12C") if variant is not None else (False if kras == "wild_type" else None)
-    lines = p.systemic_lines
-    agents: frozenset[str] = _EMPTY
-    progressed: frozenset[str] = _EMPTY
-    intolerant: frozenset[str] = _EMPTY
-    if lines:
-        agents = frozenset(a for line in lines for a in line.agents)
-        progressed = frozenset(a for line in lines if line.stopped_for == "progression" for a in line.agents)
-        intolerant = frozenset(a for line in lines if line.stopped_for == "intolerance" for a in line.agents)
-    f: Facts = {
-        "age": case.age,
-        "ecog": case.ecog,
-        "primary.status": case.primary.status,
-        "wants_clinical_trials": case.wants_clinical_trials,
-        "symptoms": symptoms,
-        "local_recurrence.present": lr is not None,
-        "local_recurrence.resectability": "none" if lr is None else lr.resectability,
-        "metastases.known": mets is not None,
+    return {
         "biomarkers.kras": kras,
         "biomarkers.nras": nras,
         "biomarkers.ras": ras,
@@ -229,7 +243,23 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         "biomarkers.her2": b.her2,
         "biomarkers.ntrk_fusion": b.ntrk_fusion,
         "biomarkers.ret_fusion": b.ret_fusion,
-        "prior.pelvic_radiation": p.pelvic_radiation,
+    }
+
+
+def line_facts(
+    lines: tuple[SystemicLine, ...] | None,
+    resistance_class: Mapping[str, str],
+    drug_classes: Mapping[str, tuple[str, ...]],
+) -> Facts:
+    """The facts of the lines for advanced disease: count, agents, classes, what progressed, ongoing."""
+    agents: frozenset[str] = _EMPTY
+    progressed: frozenset[str] = _EMPTY
+    intolerant: frozenset[str] = _EMPTY
+    if lines:
+        agents = frozenset(a for line in lines for a in line.agents)
+        progressed = frozenset(a for line in lines if line.stopped_for == "progression" for a in line.agents)
+        intolerant = frozenset(a for line in lines if line.stopped_for == "intolerance" for a in line.agents)
+    return {
         "prior.systemic_recorded": lines is not None,
         "prior.ongoing_line": None if lines is None else bool(lines) and lines[-1].stopped_for == "ongoing",
         "prior.line_count": len(lines) if lines else 0,
@@ -240,15 +270,16 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         "prior.progressed_classes": (
             frozenset(resistance_class[a] for a in progressed if a in resistance_class) if progressed else _EMPTY
         ),
-        "prior.surgeries": None if p.surgeries is None else frozenset(p.surgeries),
-        "health.dpyd": h.dpyd,
-        "health.days_since_major_surgery": h.days_since_major_surgery,
-        "health.bleeding_risk": h.bleeding_risk,
-        "health.fit_for_intensive_therapy": h.fit_for_intensive_therapy,
     }
-    f.update(_NO_DECLARED)
-    if case.declared:
-        f.update(case.declared)
+
+
+def lesion_facts(lr: LocalRecurrence | None, mets: tuple[Metastasis, ...] | None) -> Facts:
+    """The facts of the local recurrence and the metastases, and the resectability of the disease."""
+    f: Facts = {
+        "local_recurrence.present": lr is not None,
+        "local_recurrence.resectability": "none" if lr is None else lr.resectability,
+        "metastases.known": mets is not None,
+    }
     lesions: list[str | None] = [lr.resectability] if lr is not None else []
     if mets is None:
         f.update(_UNKNOWN_METS)
@@ -277,3 +308,19 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
         lesions += met_res
     f["disease.resectability"] = _worst(lesions)
     return f
+
+
+FactGroup = Callable[[Case, Mapping[str, str], Mapping[str, tuple[str, ...]]], Facts]
+
+# Parts of the case from which `case_facts` derives several facts: a what-if probe that changes only one
+# part re-derives only its group (and `tests/test_engine_speed_whatif.py` checks that this equals
+# `case_facts` of the changed case).
+FACT_GROUPS: dict[str, FactGroup] = {
+    "symptoms": lambda case, rc, dc: {"symptoms": _symptoms(case)},
+    "biomarkers": lambda case, rc, dc: biomarker_facts(case.biomarkers),
+    "lines": lambda case, rc, dc: line_facts(case.prior.systemic_lines, rc, dc),
+    "surgeries": lambda case, rc, dc: {
+        "prior.surgeries": None if case.prior.surgeries is None else frozenset(case.prior.surgeries)
+    },
+    "lesions": lambda case, rc, dc: lesion_facts(case.local_recurrence, case.metastases),
+}

@@ -191,3 +191,41 @@ def compile_plan(
     namespace["_INTENTS"] = tuple(name for _, name in intents)
     exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)
     return namespace["plan"], source
+
+
+GateSpec = tuple[Condition, bool, bool]  # (condition, effect is "requires", on_unknown is "hold")
+
+
+def compile_deciders(
+    options: tuple[tuple[tuple[Condition, ...], tuple[GateSpec, ...]], ...],
+) -> tuple[Callable[[Mapping[str, Any]], int], ...]:
+    """Per option, `decide(facts)`: the index of the setting under which it is offered, or -1.
+
+    What-if asks only this of each option a probe touches (offered or not, and under which setting, for
+    the ranking), so the deciders skip cautions and the trace. An option is offered when a setting is
+    TRUE and no gate blocks it: a requirement must not be FALSE, an exclusion must not be TRUE, and a
+    gate that holds on unknown must be known (the engine's `_outcome`, which a test compares).
+    """
+    gen = _Gen()
+    lines: list[str] = []
+    for o, (settings, gates) in enumerate(options):
+        gen.tests = {}  # fact tests are locals of each function
+        lines.append(f"def decide{o}(f):")
+        chain = [f"    {'if' if i == 0 else 'elif'} {gen.is_true(s)}: _x = {i}" for i, s in enumerate(settings)]
+        gen.flush(lines)
+        lines += chain or ["    if False: _x = 0"]
+        lines.append("    else: return -1")
+        ok = [_gate_ok(gen, *gate) for gate in gates]
+        gen.flush(lines)
+        lines.append(f"    return _x if {' and '.join(ok) or 'True'} else -1")
+    source = "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = dict(gen.consts)
+    exec(compile(source, "<rectoplan what-if deciders>", "exec"), namespace)
+    return tuple(namespace[f"decide{o}"] for o in range(len(options)))
+
+
+def _gate_ok(gen: _Gen, cond: Condition, requires: bool, hold: bool) -> str:
+    """A two-valued expression: this gate lets the option be offered."""
+    if requires:
+        return gen.is_true(cond) if hold else f"not {gen.is_false(cond)}"
+    return gen.is_false(cond) if hold else f"not {gen.is_true(cond)}"

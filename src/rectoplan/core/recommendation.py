@@ -9,6 +9,7 @@ recommendation's `intent`, `disclaimer` and `glossary`) are additions, which the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from rectoplan.core.knowledge import Citation
@@ -16,11 +17,31 @@ from rectoplan.core.knowledge import Citation
 RECOMMENDATION_FORMAT = "rectoplan.recommendation/1"
 
 
-def _sources(cites: tuple[Citation, ...]) -> list[dict[str, Any]]:
-    """What users read: registry references as people cite them, each once (a quote makes its own entry).
+class Cites(tuple[Citation, ...]):
+    """The citations of one rendered part (an option's setting, an exclusion, a test), which many cases
+    share: what users read of them (`shown_sources`) and the trace's provenance are computed once and kept
+    on the tuple, and so is its hash. Equal to, and read like, a plain tuple of citations."""
 
-    Brief entries are internal provenance and appear only in the trace (`provenance`).
-    """
+    def __hash__(self) -> int:
+        found: int | None = self.__dict__.get("_hash")
+        if found is None:
+            found = self.__dict__["_hash"] = tuple.__hash__(self)
+        return found
+
+    def shown(self) -> tuple[dict[str, Any], ...]:
+        found: tuple[dict[str, Any], ...] | None = self.__dict__.get("_shown")
+        if found is None:
+            found = self.__dict__["_shown"] = tuple(_shown(self))
+        return found
+
+    def provenance(self) -> tuple[str, ...]:
+        found: tuple[str, ...] | None = self.__dict__.get("_provenance")
+        if found is None:
+            found = self.__dict__["_provenance"] = tuple(_provenance(self))
+        return found
+
+
+def _shown(cites: Iterable[Citation]) -> list[dict[str, Any]]:
     seen: set[tuple[str, str]] = set()
     out = []
     for c in sorted(cites, key=lambda c: not c.primary):  # trials, labels and guidelines before patient pages
@@ -30,12 +51,32 @@ def _sources(cites: tuple[Citation, ...]) -> list[dict[str, Any]]:
     return out
 
 
+def _sources(cites: tuple[Citation, ...]) -> list[dict[str, Any]]:
+    """What users read: registry references as people cite them, each once (a quote makes its own entry).
+
+    Brief entries are internal provenance and appear only in the trace (`provenance`). Fresh dictionaries
+    on every call: callers may change what they are given.
+    """
+    if type(cites) is Cites:
+        return [dict(d) for d in cites.shown()]
+    return _shown(cites)
+
+
 shown_sources = _sources  # the public name, for renderers that hold Citations
+
+
+def _provenance(cites: Iterable[Citation]) -> list[str]:
+    return list(dict.fromkeys(f"brief {c.entry}" for c in cites if c.entry))
 
 
 def provenance(cites: tuple[Citation, ...]) -> list[str]:
     """The brief entries behind a rule, for the trace: how a reviewer traces it to the research note."""
-    return list(dict.fromkeys(f"brief {c.entry}" for c in cites if c.entry))
+    if type(cites) is Cites:
+        return list(cites.provenance())
+    return _provenance(cites)
+
+
+Sources = Callable[[tuple[Citation, ...]], Any]  # how `sources` are written: dictionaries, or JSON text
 
 
 class OptionResult(NamedTuple):
@@ -58,7 +99,7 @@ class OptionResult(NamedTuple):
     regulatory: str | None = None
     trace: dict[str, Any] | None = None  # rule ids, priority, facts used, checks passed, provenance: reviewers
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -70,7 +111,7 @@ class OptionResult(NamedTuple):
             "rank": self.rank,
             "rationale": list(self.rationale),
             "patient_explanation": self.patient_explanation,
-            "sources": _sources(self.sources),
+            "sources": sources(self.sources),
             "warnings": list(self.warnings),
             "notes": list(self.notes),
             "glossary_terms": list(self.glossary_terms),
@@ -92,13 +133,13 @@ class Exclusion(NamedTuple):
     held: bool
     rules: tuple[str, ...]  # the deciding gates' ids: shown only in the trace
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
             "components": list(self.components),
             "reasons": list(self.reasons),
-            "sources": _sources(self.sources),
+            "sources": sources(self.sources),
             "held": self.held,
             "trace": {"rules": list(self.rules), "provenance": provenance(self.sources)},
         }
@@ -109,8 +150,8 @@ class TestNeeded(NamedTuple):
     why: str
     sources: tuple[Citation, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"test": self.test, "why": self.why, "sources": _sources(self.sources)}
+    def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
+        return {"test": self.test, "why": self.why, "sources": sources(self.sources)}
 
 
 class Change(NamedTuple):
@@ -151,7 +192,9 @@ class Recommendation(NamedTuple):
     intent_rule: str = ""  # the intent rule that decided `intent`: trace only
     evidence_scheme: tuple[tuple[str, str], ...] = ()  # the declared levels, (id, label), in order
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
+        """Contract 2 as JSON-ready data; `sources` writes each list of citations (the JSON writer of
+        `rectoplan.api` passes one that returns pre-serialised text)."""
         return {
             "format": RECOMMENDATION_FORMAT,
             "case_id": self.case_id,
@@ -159,9 +202,9 @@ class Recommendation(NamedTuple):
             "summary": self.summary,
             "intent": self.intent,
             "intent_rationale": self.intent_rationale,
-            "options": [o.to_dict() for o in self.options],
-            "excluded": [e.to_dict() for e in self.excluded],
-            "tests_needed": [t.to_dict() for t in self.tests_needed],
+            "options": [o.to_dict(sources) for o in self.options],
+            "excluded": [e.to_dict(sources) for e in self.excluded],
+            "tests_needed": [t.to_dict(sources) for t in self.tests_needed],
             "what_would_change": [c.to_dict() for c in self.what_would_change],
             "warnings": list(self.warnings),
             "disclaimer": self.disclaimer,

@@ -1,0 +1,112 @@
+"""The core's caches: typed, bounded, owned by the core and invisible to its callers.
+
+Why they exist: an option's outcome and its rendered words are pure functions of the compiled plan's
+result for that option, and many cases share those results; recomputing them is most of the cost of a
+recommendation. Why they live here and not in the `KnowledgeBase`: the knowledge base is immutable data;
+what the engine derives from it for speed is the engine's business. Results never depend on a cache:
+an empty cache gives the same recommendation, only slower (`tests/test_core_cache.py`).
+
+Each knowledge base gets its own `CoreCaches`, found through `caches_for(kb)`. Knowledge bases are
+neither hashable (they hold dicts) nor weakly referenceable, so the registry is keyed by identity and
+every entry holds its knowledge base: an object is alive while its entry exists, so its identity cannot
+be reused for another knowledge base while it is a key. The registry keeps the last `KNOWLEDGE_BASES`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from rectoplan.core.knowledge import Citation, KnowledgeBase
+    from rectoplan.core.recommendation import Cites
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+KNOWLEDGE_BASES = 4  # knowledge bases whose caches are kept at once (a process normally has one)
+
+
+class Bounded(Generic[K, V]):
+    """A dictionary with a declared size: when full, the older half of its entries is dropped.
+
+    Dropping half at once keeps an insertion O(1) amortised and keeps the entries most recently added,
+    which are the ones a stream of similar cases is most likely to meet again."""
+
+    __slots__ = ("_data", "limit")
+
+    def __init__(self, limit: int) -> None:
+        if limit < 2:
+            raise ValueError("a bounded cache holds at least 2 entries")
+        self.limit = limit
+        self._data: dict[K, V] = {}
+
+    def get(self, key: K) -> V | None:
+        return self._data.get(key)
+
+    def put(self, key: K, value: V) -> V:
+        """Store and return `value`."""
+        data = self._data
+        if len(data) >= self.limit:
+            for old in list(islice(data, self.limit // 2)):
+                del data[old]
+        data[key] = value
+        return value
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+@dataclass(slots=True)
+class CoreCaches:
+    """Everything the core derives from one knowledge base for speed, each cache with its bound.
+
+    - `outcomes`: plan candidate key (option index, setting index, gate and caution results) ->
+      (the option's outcome, its case-independent rendered part); see `engine.assess`.
+    - `facts_used`: (setting id, values of the facts it shows) -> the trace's 'facts used'.
+    - `tests`: (fired test rules, held candidates) -> the tests needed.
+    - `once`: what is built once per knowledge base (what-if's index of rule readers, thresholds and
+      compiled deciders), by name; a fixed handful of entries, so not bounded.
+    """
+
+    outcomes: Bounded[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=lambda: Bounded(100_000))
+    facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
+    tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
+    once: dict[str, Any] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.outcomes.clear()
+        self.facts_used.clear()
+        self.tests.clear()
+        self.once.clear()
+
+
+# One shared `Cites` per list of citations (explain.py): the words users read of a list are computed once
+# and kept on it (`rectoplan.core.recommendation.Cites`). Independent of the knowledge base: equal
+# citations are the same references whichever knowledge base cites them.
+CITES: Bounded[tuple[Citation, ...], Cites] = Bounded(20_000)
+
+_REGISTRY: dict[int, tuple[KnowledgeBase, CoreCaches]] = {}
+
+
+def caches_for(kb: KnowledgeBase) -> CoreCaches:
+    """The caches of `kb`, made on first use (the entry holds `kb`, see the module docstring)."""
+    entry = _REGISTRY.get(id(kb))
+    if entry is not None and entry[0] is kb:
+        return entry[1]
+    if len(_REGISTRY) >= KNOWLEDGE_BASES:
+        del _REGISTRY[next(iter(_REGISTRY))]
+    caches = CoreCaches()
+    _REGISTRY[id(kb)] = (kb, caches)
+    return caches
+
+
+def forget(kb: KnowledgeBase) -> None:
+    """Drop the caches of `kb` (tests use it to show results do not depend on them)."""
+    entry = _REGISTRY.get(id(kb))
+    if entry is not None and entry[0] is kb:
+        del _REGISTRY[id(kb)]

@@ -1,0 +1,271 @@
+"""The probes of 'what would change the plan': each hypothetical value of each unknown case field.
+
+A probe is the case with one value filled in. It also says how its facts are found cheaply: `patch`
+when the field is exactly one fact (the probe sets that fact), otherwise `group`, the part of the case
+whose facts it changes (`rectoplan.core.facts.FACT_GROUPS`), so only that part is re-derived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rectoplan.core._whatif_index import INT_RANGE, ON_LINE, whatif_index
+from rectoplan.core.case import SYMPTOMS, Case, Metastasis
+from rectoplan.core.facts import RESECTABLE
+from rectoplan.core.fields import BY_FACT
+from rectoplan.core.knowledge import KnowledgeBase
+
+# Fields that are exactly one fact of the same name (see facts.py): a probe patches that fact only.
+_DIRECT_BOOLS = (
+    "health.bleeding_risk",
+    "health.fit_for_intensive_therapy",
+    "prior.pelvic_radiation",
+    "wants_clinical_trials",
+)
+_DIRECT_ENUMS = (
+    "biomarkers.braf",
+    "biomarkers.mmr",
+    "biomarkers.her2",
+    "biomarkers.ntrk_fusion",
+    "biomarkers.ret_fusion",
+    "health.dpyd",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One hypothetical value of one unknown field; `case` has it filled in. `patch` is set when the field
+    is exactly one fact (the probe then patches that fact instead of re-deriving facts); `span` =
+    (low, high, domain maximum) for a range of an integer field; `group` names the facts to re-derive
+    otherwise."""
+
+    fact: str
+    condition: str
+    built: Case | None  # the changed case (None for a patch: built on demand from `origin`)
+    patch: tuple[str, Any] | None = None
+    span: tuple[int, int, int] | None = None
+    origin: Case | None = None
+    group: str = ""
+
+    @property
+    def case(self) -> Case:
+        """The case with the probed value filled in."""
+        if self.built is not None:
+            return self.built
+        assert self.origin is not None and self.patch is not None
+        return set_field(self.origin, *self.patch)
+
+
+def set_field(case: Case, name: str, value: Any) -> Case:
+    """The case with one (possibly nested, one level) field replaced."""
+    if name in BY_FACT:
+        declared = {**dict(case.declared), name: value}
+        return replace(case, declared=tuple(sorted((k, v) for k, v in declared.items() if v is not None)))
+    part, _, key = name.rpartition(".")
+    if not part:
+        return replace(case, **{key: value})
+    return replace(case, **{part: replace(getattr(case, part), **{key: value})})
+
+
+def get_field(case: Case, name: str) -> Any:
+    if name in BY_FACT:
+        return case.value(name)
+    part, _, key = name.rpartition(".")
+    return getattr(getattr(case, part) if part else case, key)
+
+
+def range_text(fact: str, low: int, high: int, top: int) -> str:
+    if low == high:
+        return f"{fact} = {low}"
+    return f"{fact} >= {low}" if high == top else f"{fact} in {low}..{high}"
+
+
+def _int_probes(
+    fact: str, low: int, high: int, cuts: Iterable[int], build: Callable[[int], Case] | None, origin: Case | None
+) -> list[Probe]:
+    """One probe per range of values between the rules' thresholds (all values of a range act alike)."""
+    points = sorted({low} | {c for c in cuts if low < c <= high})
+    out = []
+    for i, start in enumerate(points):
+        end = points[i + 1] - 1 if i + 1 < len(points) else high
+        text = range_text(fact, start, end, high)
+        if build is None:  # a field that is exactly one fact
+            out.append(Probe(fact, text, None, (fact, start), (start, end, high), origin))
+        else:
+            out.append(Probe(fact, text, build(start), None, (start, end, high), group="lesions"))
+    return out
+
+
+def _direct(case: Case, name: str, values: Iterable[Any]) -> list[Probe]:
+    out = []
+    for value in values:
+        shown = str(value).lower() if isinstance(value, bool) else str(value)
+        out.append(Probe(name, f"{name} = {shown}", None, (name, value), origin=case))
+    return out
+
+
+def _pair_probes(case: Case) -> list[Probe]:
+    """Facts that decide together, probed together: RAS (KRAS and NRAS) and BRAF are reported by one
+    panel, and anti-EGFR therapy needs all of them wild-type, so probing each alone never shows it."""
+    b = case.biomarkers
+    if b.braf is not None or (b.kras is not None and b.nras is not None):
+        return []
+    if "mutant" in (b.kras, b.nras):
+        return []
+    changed = replace(
+        case, biomarkers=replace(b, kras="wild_type", nras="wild_type", braf="wild_type", kras_variant=None)
+    )
+    text = "biomarkers.ras_braf = wild_type (KRAS, NRAS and BRAF V600E all wild-type)"
+    return [Probe("biomarkers.ras_braf", text, changed, group="biomarkers")]
+
+
+def _wait_probes(case: Case, cuts: Iterable[int]) -> list[Probe]:
+    """Waiting periods: a known count of days since major surgery below a rule's threshold (e.g. anti-VEGF
+    therapy 28 days after surgery) is probed at each later threshold, as 'in N days'."""
+    fact = "health.days_since_major_surgery"
+    days = case.health.days_since_major_surgery
+    if days is None:
+        return []
+    points = set(cuts)  # a literal v gives v and v + 1: the wait ends at v
+    later = sorted(c for c in points if c > days and c - 1 not in points)
+    return [Probe(fact, f"{fact} = {c} (in {c - days} days)", None, (fact, c), origin=case) for c in later[:2]]
+
+
+def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
+    """Every hypothetical value of every unknown field of `case`; each probe is itself a valid case.
+
+    Branchy by design: one branch per kind of unknown field (scalar, declared, list, biomarker)."""
+    index = whatif_index(kb)
+    cuts = index.thresholds
+    out: list[Probe] = []
+    for name, (low, high) in INT_RANGE.items():
+        if get_field(case, name) is None:
+            out += _int_probes(name, low, high, cuts[name], None, case)
+    out += _wait_probes(case, cuts.get("health.days_since_major_surgery", ()))
+    if case.primary.status is None:
+        allowed = ("resected",) if case.local_recurrence is not None else ("in_place", "resected")
+        out += _direct(case, "primary.status", allowed)
+    out += _lesion_probes(case)
+    out += _metastasis_probes(case, cuts)
+    out += _biomarker_probes(case)
+    for name in _DIRECT_ENUMS:
+        if get_field(case, name) is None:
+            out += _direct(case, name, kb.schema[name].values)
+    for name in _DIRECT_BOOLS:
+        if get_field(case, name) is None:
+            out += _direct(case, name, (True, False))
+    out += _declared_probes(case, kb)
+    out += _history_probes(case, index.surgeries_named)
+    return out
+
+
+def _lesion_probes(case: Case) -> list[Probe]:
+    """Symptoms (of the primary or the local recurrence) and the local recurrence's resectability."""
+    out: list[Probe] = []
+    lr = case.local_recurrence
+    if case.primary.symptoms is None and (lr is None or lr.symptoms is None):
+        out.append(Probe("symptoms", "symptoms = none", set_field(case, "primary.symptoms", ()), group="symptoms"))
+        out += [
+            Probe("symptoms", f"symptoms = {s}", set_field(case, "primary.symptoms", (s,)), group="symptoms")
+            for s in SYMPTOMS
+        ]
+    if lr is not None and lr.resectability is None:
+        fact = "local_recurrence.resectability"
+        out += [
+            Probe(fact, f"{fact} = {r}", replace(case, local_recurrence=replace(lr, resectability=r)), group="lesions")
+            for r in RESECTABLE
+        ]
+    return out
+
+
+def _biomarker_probes(case: Case) -> list[Probe]:
+    """KRAS (with G12C), a KRAS variant, NRAS, and the RAS/BRAF panel together."""
+    b = case.biomarkers
+    out: list[Probe] = []
+    if b.kras is None:
+        for value, variant, text in (
+            ("wild_type", None, "wild_type"),
+            ("mutant", None, "mutant"),
+            ("mutant", "G12C", "mutant (G12C)"),
+        ):
+            changed = replace(case, biomarkers=replace(b, kras=value, kras_variant=variant))
+            out.append(Probe("biomarkers.kras", f"biomarkers.kras = {text}", changed, group="biomarkers"))
+    elif b.kras == "mutant" and b.kras_variant is None:
+        for variant, text in (("G12C", "true"), ("G12D", "false")):
+            changed = set_field(case, "biomarkers.kras_variant", variant)
+            out.append(Probe("biomarkers.kras_g12c", f"biomarkers.kras_g12c = {text}", changed, group="biomarkers"))
+    if b.nras is None:
+        out += [
+            Probe(
+                "biomarkers.nras", f"biomarkers.nras = {v}", set_field(case, "biomarkers.nras", v), group="biomarkers"
+            )
+            for v in ("wild_type", "mutant")
+        ]
+    return out + _pair_probes(case)
+
+
+def _history_probes(case: Case, named: tuple[str, ...]) -> list[Probe]:
+    """No earlier systemic therapy; no earlier operation, or each operation a rule names."""
+    p = case.prior
+    out: list[Probe] = []
+    if p.systemic_lines is None:
+        text = "prior.systemic_lines = none (no earlier systemic therapy)"
+        out.append(Probe("prior.systemic_lines", text, set_field(case, "prior.systemic_lines", ()), group="lines"))
+    if p.surgeries is None:
+        fact = "prior.surgeries"
+        out.append(Probe(fact, f"{fact} = none", set_field(case, fact, ()), group="surgeries"))
+        out += [Probe(fact, f"{fact} = {proc}", set_field(case, fact, (proc,)), group="surgeries") for proc in named]
+    return out
+
+
+def _declared_probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
+    """Probes of the unknown declared fields (`rectoplan.core.fields`) that a rule reads."""
+    index = whatif_index(kb)
+    lines = case.prior.systemic_lines or ()
+    ongoing = bool(lines) and lines[-1].stopped_for == "ongoing"
+    known = dict(case.declared)
+    out: list[Probe] = []
+    for f in index.declared:
+        if f.fact in known or (f.fact == ON_LINE and not ongoing):
+            continue
+        if f.kind == "int":
+            out += _int_probes(f.fact, f.low, f.high, index.thresholds.get(f.fact, ()), None, case)
+        else:
+            out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
+    return out
+
+
+def _metastasis_probes(case: Case, cuts: Any) -> list[Probe]:
+    mets = case.metastases
+    if mets is None:
+        if case.local_recurrence is None:  # without a local recurrence, 'no metastases' is out of scope
+            return []
+        text = "metastases = none (distant staging shows no spread)"
+        return [Probe("metastases", text, replace(case, metastases=()), group="lesions")]
+    out: list[Probe] = []
+    for i, m in enumerate(mets):
+
+        def with_entry(entry: Metastasis, i: int = i) -> Case:
+            return replace(case, metastases=(*mets[:i], entry, *mets[i + 1 :]))
+
+        if m.resectability is None:
+            fact = f"metastases.{m.site}.resectability"
+            out += [
+                Probe(fact, f"{fact} = {r}", with_entry(replace(m, resectability=r)), group="lesions")
+                for r in RESECTABLE
+            ]
+        if m.count is None:
+            fact = f"metastases.{m.site}.count"
+            others = [x.count for j, x in enumerate(mets) if j != i]
+            points = set(cuts.get(fact, ()))
+            if None not in others:  # the total count becomes known too: its thresholds matter
+                known = sum(c for c in others if c is not None)
+                points |= {c - known for c in cuts.get("metastases.total_count", ())}
+
+            def build(v: int, m: Metastasis = m, with_entry: Callable[[Metastasis], Case] = with_entry) -> Case:
+                return with_entry(replace(m, count=v))
+
+            out += _int_probes(fact, 1, 1000, points, build, None)
+    return out

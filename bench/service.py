@@ -165,18 +165,35 @@ async def _asgi_call(app: Any, raw: bytes, path: str) -> tuple[int, bytes]:
     return int(sent[0]["status"]), b"".join(m.get("body", b"") for m in sent[1:])
 
 
+def _cases(bodies: list[bytes]) -> list[dict[str, Any]]:
+    """The contract-1 cases the service maps these request bodies to (for timing `recommend` alone)."""
+    from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle, shared_parses
+
+    cases = []
+    for raw in bodies:
+        body = json.loads(raw)
+        with shared_parses():
+            found = case_from_bundle(bundle_of(body["prefetch"].values()), patient_id=body["context"]["patientId"])
+        cases.append(found.case)
+    return cases
+
+
 def in_process(unique: bool, calls: int) -> None:
-    """CPU per patient-view call through the app in this process (see the module docstring)."""
+    """CPU per patient-view call through the app in this process (see the module docstring), and of the
+    same charts' `rectoplan.recommend` alone: what the service adds on top of the engine."""
+    from rectoplan import api
+    from rectoplan.kb.loader import default_knowledge
     from rectoplan.service.app import Settings, create_app
 
     app = create_app(Settings(insecure_dev=True))
+    kb = default_knowledge()
     path = "/cds-services/rectoplan-options"
 
-    async def rounds() -> list[float]:
+    async def rounds() -> tuple[list[float], list[float]]:
         for raw in charts(50)[:50]:  # warm-up: imports, first-sight caches of the engine
             status, body = await _asgi_call(app, raw, path)
             assert status == 200 and b'"cards":[{' in body, body[:300]
-        best = []
+        best, engine = [], []
         for r in range(3):
             bodies = [b.replace(b"ines-", f"r{r}-".encode()) for b in charts(calls)] if unique else charts(0) * calls
             start = time.process_time()
@@ -185,15 +202,26 @@ def in_process(unique: bool, calls: int) -> None:
                 if status != 200 or b'"cards":[{' not in body:
                     raise SystemExit(f"call failed: {status} {body[:300]!r}")
             best.append((time.process_time() - start) * 1000 / calls)
-        return best
+            fresh = [b.replace(b"ines-", f"e{r}-".encode()) for b in bodies]  # new charts for the engine too
+            cases = _cases(fresh)
+            start = time.process_time()
+            for case in cases:
+                api.recommend(case, kb, what_if=False)
+            engine.append((time.process_time() - start) * 1000 / calls)
+        return best, engine
 
-    best = asyncio.run(rounds())
+    best, engine = asyncio.run(rounds())
     mode = "every call a different chart (cold caches)" if unique else "the same chart re-opened"
     print(f"in process (ASGI app called directly: no HTTP, no JWT), patient-view, {mode}")
     print(
         f"CPU per call: {min(best):.2f} ms (best of 3 rounds of {calls}; rounds "
         f"{', '.join(f'{b:.2f}' for b in best)}); machine load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"of which rectoplan.recommend alone (same charts, mapped beforehand): {min(engine):.2f} ms (rounds "
+        f"{', '.join(f'{b:.2f}' for b in engine)}); the service adds {min(best) - min(engine):.2f} ms "
+        "(request check, FHIR mapping, cards, HTTP layers)"
     )
 
 

@@ -180,9 +180,11 @@ class Resource(_Element):
         if stems:
             given = [k for k in data if k.startswith(stems)]  # one pass over the keys: most match no stem
             for stem in stems if len(given) > 1 else ():
-                same = [k for k in given if k.startswith(stem) and _TYPE_SUFFIX.fullmatch(k[len(stem) :])]
-                if len(same) > 1:
-                    raise ValueError(f"{stem}[x]: only one of {', '.join(sorted(same))} may be given")
+                same = [k for k in given if k.startswith(stem)]
+                if len(same) > 1:  # the type-suffix check only where two keys share a stem (rare)
+                    same = [k for k in same if _TYPE_SUFFIX.fullmatch(k[len(stem) :])]
+                    if len(same) > 1:
+                        raise ValueError(f"{stem}[x]: only one of {', '.join(sorted(same))} may be given")
         return data
 
 

@@ -198,3 +198,10 @@ def test_cohort_engines_agree_on_rechallenge(
     cases = rechallenge_cases()
     assert cohort_mismatches(cases, kb, engine, tmp_path_factory.mktemp("rechallenge")) == []
     assert PANI in offered(validate_case(cases[0], kb), kb)
+
+
+def test_rechallenge_is_given_until_progression_without_maintenance(make_case: Make, kb: KnowledgeBase) -> None:
+    """CRICKET gave cetuximab + irinotecan until progression: no induction-then-maintenance note."""
+    notes = {c.id for c in outcome(candidate(make_case), kb, IRI_CETUX).cautions}
+    assert "duration-continuous" in notes and "duration-unresectable" not in notes
+    assert "duration-unresectable" in {c.id for c in outcome(make_case(), kb, "folfiri-cetuximab").cautions}

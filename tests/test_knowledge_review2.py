@@ -228,3 +228,36 @@ def test_folfoxiri_bevacizumab_is_not_reintroduced_after_progression_on_it(make_
     assert "folfoxiri-bevacizumab" not in offered(
         run(make_case, kb, prior={"systemic_lines": None, "courses": [no_response]})
     )
+
+
+# --- a local recurrence goes to a specialist team (Beyond TME, PMID 23754654); a declined stoma is said -------
+
+SPECIALIST = "specialist multidisciplinary team"
+
+
+def test_a_local_recurrence_is_referred_to_a_specialist_team(make_case: Make, kb: KnowledgeBase) -> None:
+    lr = {"resectability": "resectable", "symptoms": []}
+    rec = run(make_case, kb, primary={"status": "resected"}, local_recurrence=lr, metastases=[])
+    assert any(SPECIALIST in w for w in rec.warnings)
+    assert not any(SPECIALIST in w for w in run(make_case, kb).warnings)
+
+
+def test_a_declined_stoma_is_said_beside_a_rectal_resection(make_case: Make, kb: KnowledgeBase) -> None:
+    liver = [{"site": "liver", "count": 2, "resectability": "resectable"}]
+    declined = offered(run(make_case, kb, metastases=liver, preferences={"declines": ["stoma"]}))
+    accepted = offered(run(make_case, kb, metastases=liver))
+    rectal = [
+        oid for oid in ("low-anterior-resection-tme", "synchronous-resection", "staged-resection") if oid in declined
+    ]
+    assert rectal
+    for oid in rectal:
+        assert any("declined a stoma" in w for w in declined[oid].warnings), oid
+        assert not any("declined a stoma" in w for w in accepted[oid].warnings), oid
+
+
+def test_a_recorded_germline_result_needs_no_referral_for_germline_testing(make_case: Make, kb: KnowledgeBase) -> None:
+    msi = {"mmr": "dmmr_msi_h", "braf": "wild_type"}
+    untested = run(make_case, kb, biomarkers=msi)
+    tested = run(make_case, kb, biomarkers={**msi, "germline_lynch": "positive"})
+    assert any("germline testing" in w for w in untested.warnings)
+    assert not any("germline testing" in w for w in tested.warnings)

@@ -250,7 +250,8 @@ def main() -> None:
         keys = Keys(Path(tmp), args.alg)
         (Path(tmp) / "bench_server.py").write_text(SERVER)
         port = free_port()
-        env = dict(os.environ, BENCH_ISS=ISSUER, BENCH_JWKS=str(keys.jwks_path), PYTHONPATH=tmp)
+        env = dict(os.environ, BENCH_ISS=ISSUER, BENCH_JWKS=str(keys.jwks_path))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, os.environ.get("PYTHONPATH", "")) if p)  # a tree given
         if args.workers > 1:  # as `rectoplan serve --workers N`: one JWT replay cache shared by the workers
             env["BENCH_REPLAY"] = str(Path(tmp) / "jwt-replay.sqlite")
         command = [

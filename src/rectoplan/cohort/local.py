@@ -1,23 +1,22 @@
 """The embedded engines: run compiled stages over an Arrow table with Polars (default) or DuckDB.
 
 Both receive the same plan; only the printer differs (`compile.polars_expr`, `compile.duckdb_sql`). The
-plan leaves each result list as integer words per row; `group_rows` and `merge_groupings` group the rows by
-those words exactly, and `assemble` works out each list's items and builds its text once per distinct group
-(joined ids), broadcast back as dictionary-encoded columns.
+plan leaves each result list as integer words per row; `group_rows` groups the rows by those words exactly,
+and `assemble` works out each list's items and builds its text once per distinct group (joined ids),
+broadcast back as dictionary-encoded columns.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rectoplan.cohort.cache import BoundedCache, IdentityCache
 from rectoplan.compile import ir
-from rectoplan.compile.collect import Packed, Test
-from rectoplan.compile.rules import WORD_BITS
+from rectoplan.compile.collect import Packed
 
 Stage = Sequence[tuple[str, ir.Expr]]
 
@@ -33,19 +32,15 @@ class LocalEngine(Protocol):
 class PolarsEngine:
     name = "polars"
 
-    def __init__(self, memo: dict[Any, Any] | None = None) -> None:
-        self.memo = memo if memo is not None else {}
+    def __init__(self, exprs: IdentityCache[Stage, list[Any]] | None = None) -> None:
+        self.exprs: IdentityCache[Stage, list[Any]] = exprs if exprs is not None else IdentityCache(64)
 
     def _exprs(self, stage: Stage) -> list[Any]:
-        """The stage as Polars expressions (building them costs ~0.1 s a plan): kept per stage object."""
+        """The stage as Polars expressions (building them costs ~0.1 s a plan): kept per stage object, in
+        the plan's cache when the caller gives it (`cohort.cache.LocalPlan.exprs`)."""
         from rectoplan.compile.polars_expr import stage_exprs
 
-        key = ("polars-exprs", id(stage))
-        hit = self.memo.get(key)
-        if hit is None or hit[0] is not stage:  # the stage is kept with its expressions, so ids are not reused
-            hit = self.memo[key] = (stage, stage_exprs(stage))
-        exprs: list[Any] = hit[1]
-        return exprs
+        return self.exprs.get(stage, lambda: stage_exprs(stage))
 
     def prepare(self, stages: Sequence[Stage]) -> None:
         """Build the stages' Polars expressions now (they are kept), off the path of the first evaluation."""
@@ -86,18 +81,25 @@ class DuckDBEngine:
         return result
 
 
-def engine_named(name: str, memo: dict[Any, Any] | None = None) -> LocalEngine:
-    """The embedded engine `name`; `memo` (the knowledge base's) keeps what it builds from a plan."""
+def engine_named(name: str, exprs: IdentityCache[Stage, list[Any]] | None = None) -> LocalEngine:
+    """The embedded engine `name`; `exprs` (the plan's) keeps the Polars expressions it builds from stages."""
     if name == "duckdb":
         return DuckDBEngine()
     if name == "polars":
-        return PolarsEngine(memo)
+        return PolarsEngine(exprs)
     raise ValueError(f"unknown local engine {name!r}")
 
 
-@functools.lru_cache(maxsize=256)
+# The byte tables of each word's labels: the same few dozen label tuples in every run of a process.
+_BYTE_TABLES: BoundedCache[tuple[str, ...], list[pa.Array]] = BoundedCache(256)
+
+
 def _byte_tables(names: tuple[str, ...]) -> list[pa.Array]:
     """For each byte of a word, the joined ids of each of its 256 values (bit 0 of byte k is `names[8k]`)."""
+    return _BYTE_TABLES.get(names, lambda: _build_byte_tables(names))
+
+
+def _build_byte_tables(names: tuple[str, ...]) -> list[pa.Array]:
     tables = []
     for k in range(0, len(names), 8):
         chunk = names[k : k + 8]
@@ -151,47 +153,6 @@ def _texts(reps: list[pa.Array], labels: tuple[tuple[str, ...], ...]) -> pa.Arra
     return _joined(pieces)
 
 
-@functools.lru_cache(maxsize=16)
-def _decoding(coded: tuple[Packed, ...]) -> list[Any]:
-    """The Polars expressions of `_decoded` (building them takes longer than running them).
-
-    A test `column = value` reads the column's field in place: `word AND mask = value << shift`. (Unpacking
-    each field first, by division and remainder, took most of the time.)"""
-    from rectoplan.compile.collect import packed_word
-    from rectoplan.compile.polars_expr import expr
-
-    where = {column: (w, shift, width) for column, w, shift, width in coded[0].fields}
-
-    def holds(column: str, value: int) -> ir.Expr:
-        w, shift, width = where[column]
-        field = ir.BitAnd(ir.Col(f"_w{w}"), ir.integer(((1 << width) - 1) << shift))
-        return ir.Cmp("=", field, ir.integer(value << shift))
-
-    exprs = []
-    for i, tests in enumerate(dict.fromkeys(p.tests for p in coded)):  # ranked options and settings share theirs
-        for k in range(0, len(tests), WORD_BITS):
-            conds = [ir.all_of(*(holds(c, v) for c, v in test)) for test in tests[k : k + WORD_BITS]]
-            exprs.append(expr(packed_word(conds)).alias(f"{i}/{k}"))
-    return exprs
-
-
-def _decoded(words: list[pa.Array], coded: Sequence[Packed]) -> dict[str, list[pa.Array]]:
-    """The bit words of coded outputs (sharing `words`), from the packed fields of the representative rows.
-
-    Each output's words are printed from the same `packed_word` expressions as any other output's (label i
-    set where its fields hold its values), all in one Polars pass over the few representative rows.
-    Outputs with the same tests share one list of words."""
-    import polars as pl
-
-    frame = pl.DataFrame({f"_w{k}": w for k, w in enumerate(words)})
-    result = frame.lazy().select(_decoding(tuple(coded))).collect()
-    shared = {
-        tests: [result[f"{i}/{k}"].to_arrow() for k in range(0, len(tests), WORD_BITS)]
-        for i, tests in enumerate(dict.fromkeys(p.tests for p in coded))
-    }
-    return {p.name: shared[p.tests] for p in coded}
-
-
 Grouping = tuple[pa.Array, list[pa.Array]]  # (the group of each row, the words of each group)
 
 
@@ -219,98 +180,49 @@ def group_exactly(words: Sequence[pa.Array]) -> Grouping:
     return encoded.indices, [pa.array(firsts[:, k]) for k in range(len(words))]
 
 
-def merge_groupings(parts: Sequence[Grouping]) -> Grouping:
-    """The grouping of row blocks put end to end, from each block's own grouping (their groups grouped).
-
-    When most rows are groups of their own, the blocks' groups are simply put end to end: grouping them
-    again would cost as much as grouping the rows, to save work on the few groups found in two blocks (a
-    coded output's texts are grouped by their own values later; others may hold such a text twice)."""
-    if len(parts) == 1:
-        return parts[0]
-    reps = [pa.concat_arrays([p[1][k] for p in parts]) for k in range(len(parts[0][1]))]
-    if 2 * len(reps[0]) > sum(len(p[0]) for p in parts):
-        import numpy as np
-
-        group = pa.array(np.arange(len(reps[0]), dtype=np.int32))
-        merged = reps
-    else:
-        group, merged = group_exactly(reps)
-    indices, start = [], 0
-    for block, block_reps in parts:
-        indices.append(pc.take(group.slice(start, len(block_reps[0])), block))
-        start += len(block_reps[0])
-    return pa.concat_arrays(indices), merged
-
-
-def _roots(packed: Sequence[Packed]) -> list[tuple[str, ...]]:
-    """The word combinations rows are grouped by: each one not part of a larger one (those are grouped
-    from its groups, which are few)."""
-    distinct = list(dict.fromkeys(p.words for p in packed if p.words))
-    return [w for w in distinct if not any(set(w) < set(o) for o in distinct)]
-
-
-def group_rows(table: pa.Table, packed: Sequence[Packed]) -> dict[tuple[str, ...], Grouping]:
-    """The rows of `table` grouped by each root word combination of `packed` (run per row block)."""
-    return {words: group_exactly([table.column(w).combine_chunks() for w in words]) for words in _roots(packed)}
-
-
-def _grouping(words: tuple[str, ...], groups: dict[tuple[str, ...], Grouping]) -> Grouping:
-    if words not in groups:  # part of a root: its groups grouped again by these words
-        root = next(r for r in groups if set(words) < set(r))
-        indices, reps = groups[root]
-        group, own = group_exactly([reps[root.index(w)] for w in words])
-        groups[words] = pc.take(group, indices), own
-    return groups[words]
-
-
-def _coded(packed: Sequence[Packed], words: tuple[str, ...]) -> list[Packed]:
-    """The coded outputs that share `words` (decoded together)."""
-    return [p for p in packed if p.words == words and p.tests]
-
-
-def prepare(packed: Sequence[Packed]) -> None:
-    """Build the decoding expressions of every coded output now (they are kept), for instance while the
-    input is read, rather than on the path of the first run's assembly."""
-    for words in dict.fromkeys(p.words for p in packed if p.tests):
-        _decoding(tuple(_coded(packed, words)))
+def group_rows(
+    table: pa.Table, packed: Sequence[Packed], map_: Callable[..., Iterable[Grouping]] = map
+) -> dict[tuple[str, ...], Grouping]:
+    """The rows of `table` grouped by the words of each result list (lists that share words share a
+    grouping), each grouping on its own thread with `map_` (a thread pool's `map`). Every grouping
+    covers the whole table, so each distinct combination of words is one group, and its text one
+    dictionary entry."""
+    families = [w for w in dict.fromkeys(p.words for p in packed) if w]
+    done = map_(lambda words: group_exactly([table.column(w).combine_chunks() for w in words]), families)
+    return dict(zip(families, done, strict=True))
 
 
 def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed], rows: int) -> dict[str, pa.Array]:
-    """The texts of the outputs that share `words`."""
-    out: dict[str, pa.Array] = {}
+    """The texts of the outputs that share `words` (ranked options and their settings)."""
     family = [p for p in packed if p.words == words]
     if not words:
         empty = pa.DictionaryArray.from_arrays(pa.nulls(rows, pa.int32()).fill_null(0), pa.array([""]))
         return {p.name: empty for p in family}
     indices, reps = grouping
-    coded = _coded(packed, words)
-    decoded = _decoded(reps, coded) if coded else {}
-    regrouped: dict[tuple[Test, ...], Grouping] = {}  # outputs with the same tests share one grouping
-    for p in family:
-        at, texts_of = indices, reps
-        if p.tests:
-            if p.tests not in regrouped:
-                own, own_reps = group_exactly(decoded[p.name])
-                regrouped[p.tests] = pc.take(own, indices), own_reps
-            at, texts_of = regrouped[p.tests]
-        out[p.name] = pa.DictionaryArray.from_arrays(pc.cast(at, pa.int32()), _texts(texts_of, p.labels))
-    return out
+    at = pc.cast(indices, pa.int32())
+    return {p.name: _dictionary(at, _texts(reps, p.labels), p.labels) for p in family}
+
+
+def _dictionary(at: pa.Array, texts: pa.Array, labels: tuple[tuple[str, ...], ...]) -> pa.DictionaryArray:
+    """The texts of the groups as a dictionary column with each text once. Distinct words give distinct
+    texts unless an id labels several items: the ranked options list an option once per setting (their
+    order is the rank order of the pairs), so two groups that differ only in an option's setting give
+    one list of options, whose texts are then encoded once more."""
+    flat = [label for chunk in labels for label in chunk]
+    if len(set(flat)) < len(flat):
+        encoded = pc.dictionary_encode(texts)
+        at, texts = pc.take(encoded.indices, at), encoded.dictionary
+    return pa.DictionaryArray.from_arrays(at, texts)
 
 
 def assemble(groups: dict[tuple[str, ...], Grouping], packed: Sequence[Packed], rows: int) -> dict[str, pa.Array]:
     """Result texts from the grouped words: made once per distinct word combination, as dictionary arrays.
 
-    A coded output's words are worked out for each distinct combination of fields, then grouped again by
-    their own values (many field combinations share one list of options), so its texts too are made once
-    per distinct text. Outputs with different words are assembled on two threads at once (Arrow and Polars
-    release the interpreter while they work)."""
+    Outputs with different words are assembled on two threads at once (Arrow releases the interpreter
+    while it works)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    groups = dict(groups)
     families = list(dict.fromkeys(p.words for p in packed))
-    for words in families:
-        if words:
-            _grouping(words, groups)
     empty: Grouping = (pa.array([], pa.int32()), [])
     with ThreadPoolExecutor(2) as pool:
         done = pool.map(lambda w: _family(w, groups.get(w, empty), packed, rows), families)

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from rectoplan.cohort.cache import local_plan
 from rectoplan.cohort.columns import validate_row
 from rectoplan.cohort.readers import (
     ROW,
@@ -31,7 +32,7 @@ from rectoplan.cohort.readers import (
     read_cohort,
     restore_values,
 )
-from rectoplan.compile.plan import RESULT_COLUMNS, compile_plan, input_stages
+from rectoplan.compile.plan import RESULT_COLUMNS
 from rectoplan.core.case import Case
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
@@ -177,24 +178,23 @@ def evaluate_local(
 
     The rules run as one engine query over the whole table: Polars (and DuckDB) spread it over every core
     themselves, and one query of a million rows took 0.27 s where two concurrent half-size queries took
-    0.44 s. What runs on one core per call, the Arrow kernels of the list stage and the grouping of rows by
-    their result words, works on `blocks` row blocks on threads at once; the blocks' groups are then
-    grouped once more, and the texts are built once per distinct outcome of the whole table."""
-    from rectoplan.cohort.local import assemble, group_rows, merge_groupings
+    0.44 s. What runs on one core per call works on threads at once: the Arrow kernels of the list stage
+    on `blocks` row blocks, the grouping of rows by their result words one result list per thread (each
+    over the whole table, so each distinct outcome is one group and its text one dictionary entry)."""
+    from rectoplan.cohort.local import assemble, group_rows
 
     clock = clock or Clock(None)
     count = blocks if blocks is not None else blocks_for(table.num_rows)
-    _, _, packed, plain = _compiled(kb)  # built once, before any thread needs it
+    packed = local_plan(kb).packed  # built once, before any thread needs it
     with ThreadPoolExecutor(max(1, count)) as pool:
         evaluated, errors, by_reference = _evaluate(table, kb, engine_name, clock, fast_lists, pool, count)
         with clock.phase("group rows by their result words", 0.6):
-            done = list(pool.map(lambda piece: group_rows(piece, packed), _pieces(evaluated, count)))
+            groups = group_rows(evaluated, packed, pool.map)
     with clock.phase("collect results per distinct outcome", 0.7), ThreadPoolExecutor(1) as side:
         # The columns that need no texts are put in their final types meanwhile, on a thread of their own.
         given = {"row": evaluated.column(ROW), "id": evaluated.column("n_id")}
-        given.update({name: evaluated.column(name) for name in plain})
+        given.update({name: evaluated.column(name) for name in local_plan(kb).plain})
         conformed = side.submit(_conform_columns, given)
-        groups = {words: merge_groupings([d[words] for d in done]) for words in done[0]}
         columns = assemble(groups, packed, evaluated.num_rows)
         results = _conformed({**columns, **conformed.result()})
         if by_reference is not None:
@@ -203,27 +203,14 @@ def evaluate_local(
     return results, errors
 
 
-def _compiled(kb: KnowledgeBase) -> tuple[Any, ...]:
-    """The compiled stages, kept in the knowledge base's memo: the same stage objects on every run let the
-    engine keep what it builds from them (Polars expressions) instead of rebuilding it."""
-    from rectoplan.compile.collect import pack_outputs, value_ranges
-
-    compiled = kb.memo.get("cohort-local-plan")
-    if compiled is None:
-        *before, outputs = compile_plan(kb).stages
-        compiled = kb.memo["cohort-local-plan"] = (before, *pack_outputs(outputs, value_ranges(before)))
-    return tuple(compiled)
-
-
 def _prepare(kb: KnowledgeBase, engine_name: str) -> None:
-    """Build the compiled plan, its Polars expressions (DuckDB plans from SQL text: nothing to build) and
-    the result decoding ahead of the data, all kept: about 0.2 s of the first run in a process."""
-    from rectoplan.cohort.local import PolarsEngine, prepare
+    """Build the compiled plan and its Polars expressions (DuckDB plans from SQL text: nothing to build)
+    ahead of the data, both kept (`cohort.cache`): about 0.2 s of the first run in a process."""
+    from rectoplan.cohort.local import PolarsEngine
 
-    before, packing, packed, _ = _compiled(kb)
+    plan = local_plan(kb)
     if engine_name == "polars":
-        PolarsEngine(kb.memo).prepare([*before, *packing])
-    prepare(packed)
+        PolarsEngine(plan.exprs).prepare([*plan.before, *plan.packing])
 
 
 def _evaluate(
@@ -242,16 +229,13 @@ def _evaluate(
     from rectoplan.compile.case_columns import LIST_COLUMNS
     from rectoplan.compile.collect import columns_of
 
-    before, packing, packed, plain = _compiled(kb)
-    engine = engine_named(engine_name, kb.memo)
-    keep = [ROW, "n_id", "_clean", *plain, *columns_of(packed)]
+    plan = local_plan(kb)
+    engine = engine_named(engine_name, plan.exprs)
+    keep = [ROW, "n_id", "_clean", *plan.plain, *columns_of(plan.packed)]
 
     def evaluate(source: pa.Table) -> pa.Table:
         raw = raw_types(source.schema)
-        key = ("cohort-input-stages", tuple(sorted(raw.items())))
-        if key not in kb.memo:
-            kb.memo[key] = input_stages(kb, raw)
-        lists, scalars = kb.memo[key]
+        lists, scalars = plan.input_stages(raw)
         if fast_lists and arrow_lists.applicable(raw):  # native lists: Arrow kernels instead of list folds
             stage = arrow_lists.ArrowLists(kb)
             parts = list(pool.map(stage.columns, _pieces(source, count)))
@@ -262,7 +246,7 @@ def _evaluate(
             lists = ()
         else:
             source = plain_texts(source)
-        return _in_row_order(engine.evaluate(source, [lists, scalars, *before, *packing], keep))
+        return _in_row_order(engine.evaluate(source, [lists, scalars, *plan.before, *plan.packing], keep))
 
     with clock.phase("evaluate rules", 0.2):
         evaluated = evaluate(table)

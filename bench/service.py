@@ -10,7 +10,9 @@ and latency is measured from that scheduled time, so a stall is not hidden (no c
 
 `--in-process` calls the ASGI app directly (no sockets, no HTTP parsing, no JWT: --insecure-dev settings)
 and reports the CPU time per call, the best of 3 rounds: the part of a call the service's own code costs,
-which a busy shared machine disturbs far less than the latency of a load test.
+which a busy shared machine disturbs far less than the latency of a load test. It also times
+`rectoplan.recommend` alone on the same kind of new charts (mapped to cases beforehand), so the output says
+what the service adds on top of the engine.
 """
 
 from __future__ import annotations

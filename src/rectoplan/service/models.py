@@ -4,8 +4,9 @@ There is no official JSON Schema for CDS Hooks, so these models encode the rules
 checks (FHIR/fhir-test-cases `validator/cdshooks`): bare FHIR ids for `patientId`/`encounterId`, `Type/id`
 selections (ord-1), prefetch values that are FHIR resources (not the old `{response, resource}` wrapper),
 draft-order bundle entries with a `fullUrl`, a card `source` with a `label`, and `selectionBehavior`
-whenever suggestions are present (cds-resp-6). FHIR resources inside a request are validated with the
-`fhir.resources` R4B models, so a malformed date or reference is a 400, never a 500 later on.
+whenever suggestions are present (cds-resp-6). The FHIR resources rectoplan reads inside a request are
+validated (within `shared_parses`, with the lean models of `rectoplan.adapters.fhir.lean`: the fields it
+reads), so a malformed date or reference is a 400, never a 500 later on.
 """
 
 from __future__ import annotations

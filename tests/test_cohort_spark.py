@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.synthetic import random_cases
+from tests.strategies import cases, examples
 
 pytest.importorskip("pyspark")
 pytest.importorskip("polars")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java", allow_module_level=True)
 
-from rectoplan.cohort.columns import flatten_contract
 from rectoplan.cohort.output import write_outputs
 from rectoplan.cohort.run import conform, run_cohort
-from tests.test_cohort_equivalence import write_csv, write_parquet
+from tests.test_cohort_equivalence import cohort_rows, write_csv, write_parquet
 from tests.test_cohort_validation import MUTATIONS
 
 pytestmark = pytest.mark.spark
@@ -41,36 +43,53 @@ def spark() -> Any:
     session.stop()
 
 
-def _rows(n: int, seed: int, broken: bool) -> list[dict[str, Any]]:
-    rows = [flatten_contract(c) for c in random_cases(n, seed=seed)]
-    if broken:
-        for i, row in enumerate(rows[: len(MUTATIONS)]):
-            MUTATIONS[i](row)
+COHORTS = st.lists(cases(flat=True), min_size=1, max_size=30)
+BREAKS = st.lists(st.tuples(st.integers(0, 29), st.sampled_from(range(len(MUTATIONS)))), max_size=8)
+
+
+def _rows(generated: list[dict[str, Any]], breaks: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Generated flat rows, some broken by the cohort validation test's mutations (row, mutation)."""
+    rows = cohort_rows(generated)
+    for row, mutation in breaks:
+        if row < len(rows):
+            MUTATIONS[mutation](rows[row])
     return rows
 
 
-def test_spark_matches_the_embedded_engine_with_bad_rows(spark: Any, kb: KnowledgeBase, tmp_path: Path) -> None:
-    write_csv(_rows(400, seed=31, broken=True), tmp_path / "cohort.csv")
-    on_spark = run_cohort(tmp_path / "cohort.csv", kb, "spark", spark=spark)
-    local = run_cohort(tmp_path / "cohort.csv", kb, "polars")
+@settings(max_examples=examples(3))
+@given(generated=COHORTS, breaks=BREAKS)
+def test_spark_matches_the_embedded_engine_with_bad_rows(
+    spark: Any, kb: KnowledgeBase, generated: list[dict[str, Any]], breaks: list[tuple[int, int]]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "cohort.csv"
+        write_csv(_rows(generated, breaks), path)
+        on_spark = run_cohort(path, kb, "spark", spark=spark)
+        local = run_cohort(path, kb, "polars")
     assert on_spark.results is not None and local.results is not None
     assert on_spark.results.to_pylist() == local.results.to_pylist()
     assert [(e.row, e.id, e.problems) for e in on_spark.errors] == [(e.row, e.id, e.problems) for e in local.errors]
-    assert on_spark.errors and on_spark.evaluated + len(on_spark.errors) == on_spark.records == 400
+    assert on_spark.evaluated + len(on_spark.errors) == on_spark.records == len(generated)
 
 
-def test_spark_writes_the_result_dataset_and_report(spark: Any, kb: KnowledgeBase, tmp_path: Path) -> None:
-    write_parquet(_rows(300, seed=32, broken=False), tmp_path / "cohort.parquet")
-    out = tmp_path / "out"
-    on_spark = run_cohort(tmp_path / "cohort.parquet", kb, "spark", spark=spark, outdir=out)
-    write_outputs(on_spark, out, str(tmp_path / "cohort.parquet"))
-    local = run_cohort(tmp_path / "cohort.parquet", kb, "polars")
-    assert local.results is not None
-    stored = conform(pq.read_table(out / "results.parquet").sort_by("row"))
+@settings(max_examples=examples(2))
+@given(generated=COHORTS)
+def test_spark_writes_the_result_dataset_and_report(
+    spark: Any, kb: KnowledgeBase, generated: list[dict[str, Any]]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "cohort.parquet"
+        write_parquet(_rows(generated, []), source)
+        out = Path(tmp) / "out"
+        on_spark = run_cohort(source, kb, "spark", spark=spark, outdir=out)
+        write_outputs(on_spark, out, str(source))
+        local = run_cohort(source, kb, "polars")
+        assert local.results is not None
+        stored = conform(pq.read_table(out / "results.parquet").sort_by("row"))
+        report = json.loads((out / "report.json").read_text())
     assert stored.to_pylist() == local.results.to_pylist()
-    report = json.loads((out / "report.json").read_text())
-    assert report["engine"] == "spark" and report["counts"]["evaluated"] == 300
-    assert sum(report["intent"].values()) == 300
+    assert report["engine"] == "spark" and report["counts"]["evaluated"] == len(generated)
+    assert sum(report["intent"].values()) == len(generated)
 
 
 def test_spark_makes_a_ragged_csv_row_an_error_row(spark: Any, kb: KnowledgeBase, tmp_path: Path) -> None:

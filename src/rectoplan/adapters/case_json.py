@@ -17,6 +17,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from rectoplan.adapters.case_v2 import (
+    LIQUID_DAYS,
     CourseIn,
     PreferencesIn,
     declines,
@@ -28,6 +29,7 @@ from rectoplan.adapters.case_v2 import (
     read_variant,
     with_declared,
 )
+from rectoplan.adapters.courses import liquid_biopsy_after_anti_egfr
 from rectoplan.core.case import (
     Biomarkers,
     Case,
@@ -317,14 +319,23 @@ def _symptoms(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
+# (section, ((field, fact), ...)) of the declared fields, in `DECLARED` order within each section.
+_DECLARED_BY_SECTION: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
+    (section, tuple((f.path[1], f.fact) for f in DECLARED if f.path[0] == section))
+    for section in dict.fromkeys(f.path[0] for f in DECLARED)
+)
+
+
 def _declared(c: CaseIn) -> dict[str, object]:
     """The declared fields given directly in the case (known values only)."""
     out: dict[str, object] = {}
-    for f in DECLARED:
-        section = getattr(c, f.path[0], None)
-        value = getattr(section, f.path[1], None) if section is not None else None
-        if value is not None:
-            out[f.fact] = value
+    for section_name, fields in _DECLARED_BY_SECTION:
+        section = getattr(c, section_name, None)
+        if section is not None:
+            for name, fact in fields:
+                value = getattr(section, name, None)
+                if value is not None:
+                    out[fact] = value
     return out
 
 
@@ -347,9 +358,9 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
             )
         )
     her2 = her2 or result_her2
-    merge_derived(
-        declared, liquid_months(b.liquid_ras_date, timeline, problems), "biomarkers.liquid_ras_date", problems
-    )
+    liquid = liquid_months(b.liquid_ras_date, timeline, problems)
+    liquid_days = liquid.pop(LIQUID_DAYS, None)
+    merge_derived(declared, liquid, "biomarkers.liquid_ras_date", problems)
     prefs = c.preferences
     merge_derived(declared, declines(prefs.declines if prefs else None), "preferences.declines", problems)
     wants = c.wants_clinical_trials
@@ -373,6 +384,9 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
         raw = [course.model_dump() for course in p.courses]
         courses, lines, derived = read_courses(raw, timeline, problems)
         merge_derived(declared, derived, "prior.courses", problems)
+        if courses is not None and isinstance(liquid_days, int):
+            after = liquid_biopsy_after_anti_egfr(courses, liquid_days)
+            merge_derived(declared, after, "biomarkers.liquid_ras_date", problems)
     return _Derived(variant, her2, wants, lines, courses, declared), problems
 
 

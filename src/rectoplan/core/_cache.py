@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 if TYPE_CHECKING:
     from rectoplan.core.knowledge import Citation, KnowledgeBase
     from rectoplan.core.recommendation import Cites
+    from rectoplan.core.trace import Candidate
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -65,15 +66,16 @@ class Bounded(Generic[K, V]):
 class CoreCaches:
     """Everything the core derives from one knowledge base for speed, each cache with its bound.
 
-    - `outcomes`: plan candidate key (option index, setting index, gate and caution results) ->
-      (the option's outcome, its case-independent rendered part); see `engine.assess`.
+    - `outcomes`: plan candidate key (option index, setting index, gate and caution results) -> the
+      option's `Candidate` (its outcome, its case-independent rendered part, what what-if needs of it);
+      see `engine.assess`.
     - `facts_used`: (setting id, values of the facts it shows) -> the trace's 'facts used'.
     - `tests`: (fired test rules, held candidates) -> the tests needed.
     - `once`: what is built once per knowledge base (what-if's index of rule readers, thresholds and
       compiled deciders), by name; a fixed handful of entries, so not bounded.
     """
 
-    outcomes: Bounded[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=lambda: Bounded(100_000))
+    outcomes: Bounded[tuple[Any, ...], Candidate] = field(default_factory=lambda: Bounded(100_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
     once: dict[str, Any] = field(default_factory=dict)

@@ -1,15 +1,17 @@
 """The probes of 'what would change the plan': each hypothetical value of each unknown case field.
 
-A probe is the case with one value filled in. It also says how its facts are found cheaply: `patch`
-when the field is exactly one fact (the probe sets that fact), otherwise `group`, the part of the case
-whose facts it changes (`rectoplan.core.facts.FACT_GROUPS`), so only that part is re-derived.
+A probe is the case with one value filled in, kept as the change alone (the changed case is built only
+when asked for): `patch` when the field is exactly one fact (the probe sets that fact), otherwise `edit`,
+the one attribute of the case that changes and its new value, whose facts alone are re-derived
+(`rectoplan.core.facts.part_facts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 from rectoplan.core._whatif_index import INT_RANGE, ON_LINE, whatif_index
 from rectoplan.core.case import SYMPTOMS, Case, Metastasis
@@ -34,28 +36,29 @@ _DIRECT_ENUMS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Probe:
-    """One hypothetical value of one unknown field; `case` has it filled in. `patch` is set when the field
-    is exactly one fact (the probe then patches that fact instead of re-deriving facts); `span` =
-    (low, high, domain maximum) for a range of an integer field; `group` names the facts to re-derive
-    otherwise."""
+_GET = {name: attrgetter(name) for name in (*INT_RANGE, *_DIRECT_ENUMS, *_DIRECT_BOOLS)}  # case fields, not declared
+
+
+class Probe(NamedTuple):
+    """One hypothetical value of one unknown field of `origin`; `case` has it filled in. Either `patch`
+    (fact, value) when the field is exactly one fact, or `edit` (attribute of the case, new value);
+    `span` = (low, high, domain maximum) for a range of an integer field. A NamedTuple: what-if makes
+    a few dozen per case."""
 
     fact: str
     condition: str
-    built: Case | None  # the changed case (None for a patch: built on demand from `origin`)
+    origin: Case
     patch: tuple[str, Any] | None = None
+    edit: tuple[str, Any] | None = None
     span: tuple[int, int, int] | None = None
-    origin: Case | None = None
-    group: str = ""
 
     @property
     def case(self) -> Case:
         """The case with the probed value filled in."""
-        if self.built is not None:
-            return self.built
-        assert self.origin is not None and self.patch is not None
-        return set_field(self.origin, *self.patch)
+        if self.patch is not None:
+            return set_field(self.origin, *self.patch)
+        assert self.edit is not None
+        return replace(self.origin, **{self.edit[0]: self.edit[1]})
 
 
 def set_field(case: Case, name: str, value: Any) -> Case:
@@ -69,13 +72,6 @@ def set_field(case: Case, name: str, value: Any) -> Case:
     return replace(case, **{part: replace(getattr(case, part), **{key: value})})
 
 
-def get_field(case: Case, name: str) -> Any:
-    if name in BY_FACT:
-        return case.value(name)
-    part, _, key = name.rpartition(".")
-    return getattr(getattr(case, part) if part else case, key)
-
-
 def range_text(fact: str, low: int, high: int, top: int) -> str:
     if low == high:
         return f"{fact} = {low}"
@@ -83,18 +79,19 @@ def range_text(fact: str, low: int, high: int, top: int) -> str:
 
 
 def _int_probes(
-    fact: str, low: int, high: int, cuts: Iterable[int], build: Callable[[int], Case] | None, origin: Case | None
+    fact: str, low: int, high: int, cuts: Iterable[int], origin: Case, edit: Callable[[int], Any] | None = None
 ) -> list[Probe]:
-    """One probe per range of values between the rules' thresholds (all values of a range act alike)."""
+    """One probe per range of values between the rules' thresholds (all values of a range act alike).
+    Without `edit` the field is exactly one fact; with it, `edit(value)` is the probe's edit."""
     points = sorted({low} | {c for c in cuts if low < c <= high})
     out = []
     for i, start in enumerate(points):
         end = points[i + 1] - 1 if i + 1 < len(points) else high
         text = range_text(fact, start, end, high)
-        if build is None:  # a field that is exactly one fact
-            out.append(Probe(fact, text, None, (fact, start), (start, end, high), origin))
+        if edit is None:
+            out.append(Probe(fact, text, origin, (fact, start), None, (start, end, high)))
         else:
-            out.append(Probe(fact, text, build(start), None, (start, end, high), group="lesions"))
+            out.append(Probe(fact, text, origin, None, edit(start), (start, end, high)))
     return out
 
 
@@ -102,7 +99,7 @@ def _direct(case: Case, name: str, values: Iterable[Any]) -> list[Probe]:
     out = []
     for value in values:
         shown = str(value).lower() if isinstance(value, bool) else str(value)
-        out.append(Probe(name, f"{name} = {shown}", None, (name, value), origin=case))
+        out.append(Probe(name, f"{name} = {shown}", case, (name, value)))
     return out
 
 
@@ -114,11 +111,9 @@ def _pair_probes(case: Case) -> list[Probe]:
         return []
     if "mutant" in (b.kras, b.nras):
         return []
-    changed = replace(
-        case, biomarkers=replace(b, kras="wild_type", nras="wild_type", braf="wild_type", kras_variant=None)
-    )
+    changed = replace(b, kras="wild_type", nras="wild_type", braf="wild_type", kras_variant=None)
     text = "biomarkers.ras_braf = wild_type (KRAS, NRAS and BRAF V600E all wild-type)"
-    return [Probe("biomarkers.ras_braf", text, changed, group="biomarkers")]
+    return [Probe("biomarkers.ras_braf", text, case, edit=("biomarkers", changed))]
 
 
 def _wait_probes(case: Case, cuts: Iterable[int]) -> list[Probe]:
@@ -130,7 +125,7 @@ def _wait_probes(case: Case, cuts: Iterable[int]) -> list[Probe]:
         return []
     points = set(cuts)  # a literal v gives v and v + 1: the wait ends at v
     later = sorted(c for c in points if c > days and c - 1 not in points)
-    return [Probe(fact, f"{fact} = {c} (in {c - days} days)", None, (fact, c), origin=case) for c in later[:2]]
+    return [Probe(fact, f"{fact} = {c} (in {c - days} days)", case, (fact, c)) for c in later[:2]]
 
 
 def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
@@ -141,8 +136,8 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     cuts = index.thresholds
     out: list[Probe] = []
     for name, (low, high) in INT_RANGE.items():
-        if get_field(case, name) is None:
-            out += _int_probes(name, low, high, cuts[name], None, case)
+        if _GET[name](case) is None:
+            out += _int_probes(name, low, high, cuts[name], case)
     out += _wait_probes(case, cuts.get("health.days_since_major_surgery", ()))
     if case.primary.status is None:
         allowed = ("resected",) if case.local_recurrence is not None else ("in_place", "resected")
@@ -151,10 +146,10 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     out += _metastasis_probes(case, cuts)
     out += _biomarker_probes(case)
     for name in _DIRECT_ENUMS:
-        if get_field(case, name) is None:
+        if _GET[name](case) is None:
             out += _direct(case, name, kb.schema[name].values)
     for name in _DIRECT_BOOLS:
-        if get_field(case, name) is None:
+        if _GET[name](case) is None:
             out += _direct(case, name, (True, False))
     out += _declared_probes(case, kb)
     out += _history_probes(case, index.surgeries_named)
@@ -166,15 +161,15 @@ def _lesion_probes(case: Case) -> list[Probe]:
     out: list[Probe] = []
     lr = case.local_recurrence
     if case.primary.symptoms is None and (lr is None or lr.symptoms is None):
-        out.append(Probe("symptoms", "symptoms = none", set_field(case, "primary.symptoms", ()), group="symptoms"))
+        out.append(Probe("symptoms", "symptoms = none", case, edit=("primary", replace(case.primary, symptoms=()))))
         out += [
-            Probe("symptoms", f"symptoms = {s}", set_field(case, "primary.symptoms", (s,)), group="symptoms")
+            Probe("symptoms", f"symptoms = {s}", case, edit=("primary", replace(case.primary, symptoms=(s,))))
             for s in SYMPTOMS
         ]
     if lr is not None and lr.resectability is None:
         fact = "local_recurrence.resectability"
         out += [
-            Probe(fact, f"{fact} = {r}", replace(case, local_recurrence=replace(lr, resectability=r)), group="lesions")
+            Probe(fact, f"{fact} = {r}", case, edit=("local_recurrence", replace(lr, resectability=r)))
             for r in RESECTABLE
         ]
     return out
@@ -190,17 +185,15 @@ def _biomarker_probes(case: Case) -> list[Probe]:
             ("mutant", None, "mutant"),
             ("mutant", "G12C", "mutant (G12C)"),
         ):
-            changed = replace(case, biomarkers=replace(b, kras=value, kras_variant=variant))
-            out.append(Probe("biomarkers.kras", f"biomarkers.kras = {text}", changed, group="biomarkers"))
+            edit = ("biomarkers", replace(b, kras=value, kras_variant=variant))
+            out.append(Probe("biomarkers.kras", f"biomarkers.kras = {text}", case, edit=edit))
     elif b.kras == "mutant" and b.kras_variant is None:
         for variant, text in (("G12C", "true"), ("G12D", "false")):
-            changed = set_field(case, "biomarkers.kras_variant", variant)
-            out.append(Probe("biomarkers.kras_g12c", f"biomarkers.kras_g12c = {text}", changed, group="biomarkers"))
+            edit = ("biomarkers", replace(b, kras_variant=variant))
+            out.append(Probe("biomarkers.kras_g12c", f"biomarkers.kras_g12c = {text}", case, edit=edit))
     if b.nras is None:
         out += [
-            Probe(
-                "biomarkers.nras", f"biomarkers.nras = {v}", set_field(case, "biomarkers.nras", v), group="biomarkers"
-            )
+            Probe("biomarkers.nras", f"biomarkers.nras = {v}", case, edit=("biomarkers", replace(b, nras=v)))
             for v in ("wild_type", "mutant")
         ]
     return out + _pair_probes(case)
@@ -212,11 +205,11 @@ def _history_probes(case: Case, named: tuple[str, ...]) -> list[Probe]:
     out: list[Probe] = []
     if p.systemic_lines is None:
         text = "prior.systemic_lines = none (no earlier systemic therapy)"
-        out.append(Probe("prior.systemic_lines", text, set_field(case, "prior.systemic_lines", ()), group="lines"))
+        out.append(Probe("prior.systemic_lines", text, case, edit=("prior", replace(p, systemic_lines=()))))
     if p.surgeries is None:
         fact = "prior.surgeries"
-        out.append(Probe(fact, f"{fact} = none", set_field(case, fact, ()), group="surgeries"))
-        out += [Probe(fact, f"{fact} = {proc}", set_field(case, fact, (proc,)), group="surgeries") for proc in named]
+        out.append(Probe(fact, f"{fact} = none", case, edit=("prior", replace(p, surgeries=()))))
+        out += [Probe(fact, f"{fact} = {proc}", case, edit=("prior", replace(p, surgeries=(proc,)))) for proc in named]
     return out
 
 
@@ -231,7 +224,7 @@ def _declared_probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
         if f.fact in known or (f.fact == ON_LINE and not ongoing):
             continue
         if f.kind == "int":
-            out += _int_probes(f.fact, f.low, f.high, index.thresholds.get(f.fact, ()), None, case)
+            out += _int_probes(f.fact, f.low, f.high, index.thresholds.get(f.fact, ()), case)
         else:
             out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
     return out
@@ -243,18 +236,17 @@ def _metastasis_probes(case: Case, cuts: Any) -> list[Probe]:
         if case.local_recurrence is None:  # without a local recurrence, 'no metastases' is out of scope
             return []
         text = "metastases = none (distant staging shows no spread)"
-        return [Probe("metastases", text, replace(case, metastases=()), group="lesions")]
+        return [Probe("metastases", text, case, edit=("metastases", ()))]
     out: list[Probe] = []
     for i, m in enumerate(mets):
 
-        def with_entry(entry: Metastasis, i: int = i) -> Case:
-            return replace(case, metastases=(*mets[:i], entry, *mets[i + 1 :]))
+        def with_entry(entry: Metastasis, i: int = i) -> tuple[str, Any]:
+            return ("metastases", (*mets[:i], entry, *mets[i + 1 :]))
 
         if m.resectability is None:
             fact = f"metastases.{m.site}.resectability"
             out += [
-                Probe(fact, f"{fact} = {r}", with_entry(replace(m, resectability=r)), group="lesions")
-                for r in RESECTABLE
+                Probe(fact, f"{fact} = {r}", case, edit=with_entry(replace(m, resectability=r))) for r in RESECTABLE
             ]
         if m.count is None:
             fact = f"metastases.{m.site}.count"
@@ -264,8 +256,8 @@ def _metastasis_probes(case: Case, cuts: Any) -> list[Probe]:
                 known = sum(c for c in others if c is not None)
                 points |= {c - known for c in cuts.get("metastases.total_count", ())}
 
-            def build(v: int, m: Metastasis = m, with_entry: Callable[[Metastasis], Case] = with_entry) -> Case:
+            def edit(v: int, m: Metastasis = m, with_entry: Callable[[Metastasis], Any] = with_entry) -> Any:
                 return with_entry(replace(m, count=v))
 
-            out += _int_probes(fact, 1, 1000, points, build, None)
+            out += _int_probes(fact, 1, 1000, points, case, edit)
     return out

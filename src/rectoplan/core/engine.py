@@ -9,17 +9,17 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from rectoplan.core._cache import caches_for
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
-from rectoplan.core.explain import render, rendered_part
+from rectoplan.core.explain import candidate, render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
 from rectoplan.core.recommendation import Recommendation
-from rectoplan.core.trace import OptionOutcome, Status
+from rectoplan.core.trace import Candidate, OptionOutcome, Status
 from rectoplan.core.whatif import what_would_change
 
 
@@ -33,10 +33,10 @@ class Assessment(NamedTuple):
     tests: tuple[TestRule, ...]
     cautions: tuple[Caution, ...]
     unknown_cautions: tuple[Caution, ...]
-    # For the compiled plan only: (outcome, memoised rendered part) of each option whose setting applies,
-    # in knowledge order. Empty when assessed by the reference interpreter; `render` then works from
-    # `outcomes` alone.
-    candidates: tuple[tuple[OptionOutcome, Any], ...] = ()
+    # For the compiled plan only: the cached `Candidate` (outcome, rendered part, what what-if needs) of
+    # each option whose setting applies, in knowledge order. Empty when assessed by the reference
+    # interpreter; `render` and what-if then derive them from `outcomes` (`explain.candidates`).
+    candidates: tuple[Candidate, ...] = ()
 
 
 def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
@@ -148,7 +148,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
             option = kb.options[key[0]]
             split = 2 + len(option.gates)
             outcome = _outcome(option, key[1], key[2:split], key[split:])
-            entry = cache.put(key, (outcome, rendered_part(outcome)))
+            entry = cache.put(key, candidate(key[0], outcome))
         outcomes[key[0]] = entry[0]
         candidates.append(entry)
     tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)

@@ -14,6 +14,7 @@ from rectoplan.core._cache import CITES, Bounded, CoreCaches, caches_for
 from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
 from rectoplan.core.recommendation import Change, Cites, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
 from rectoplan.core.schema import STRENGTHS
+from rectoplan.core.trace import Candidate
 
 if TYPE_CHECKING:
     from rectoplan.core.engine import Assessment, OptionOutcome
@@ -209,6 +210,11 @@ def _summary(
     return "; ".join(parts) + "."
 
 
+def candidates(outcomes: tuple[OptionOutcome, ...]) -> tuple[Candidate, ...]:
+    """The candidates of outcomes found without the compiled plan (the reference interpreter)."""
+    return tuple(candidate(i, o) for i, o in enumerate(outcomes) if o.status != "not_applicable")
+
+
 def _template_order(pair: tuple[OptionOutcome, tuple[Any, ...]]) -> Any:
     return pair[1][7]
 
@@ -222,6 +228,18 @@ def rendered_part(outcome: OptionOutcome) -> Any:
     return None
 
 
+def candidate(index: int, outcome: OptionOutcome) -> Candidate:
+    """An option's outcome with what rendering and what-if need of it (computed once per plan result)."""
+    setting = outcome.setting
+    offered = -1
+    blockers: tuple[frozenset[str], ...] = ()
+    if outcome.status == "offered" and setting is not None:
+        offered = next(i for i, s in enumerate(outcome.option.settings) if s is setting)
+    elif outcome.status != "not_applicable":
+        blockers = tuple(frozenset(g.reads) for g in (*outcome.blocking, *outcome.holding))
+    return Candidate(outcome, rendered_part(outcome), index, offered, blockers)
+
+
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
     facts = assessment.facts
     intent = assessment.intent.intent
@@ -229,10 +247,7 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     offered = []
     excluded = []
     held: list[OptionOutcome] = []
-    candidates = assessment.candidates or tuple(
-        (o, rendered_part(o)) for o in assessment.outcomes if o.status != "not_applicable"
-    )
-    for outcome, part in candidates:
+    for outcome, part, *_ in assessment.candidates or candidates(assessment.outcomes):
         status = outcome.status
         if status == "offered":
             offered.append((outcome, part))

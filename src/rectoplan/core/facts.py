@@ -8,7 +8,7 @@ cohort compiler and the verifier, so keep them simple and documented.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rectoplan.core.case import (
@@ -186,9 +186,8 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
     """All facts of one case. `resistance_class` and `drug_classes` come from the vocabulary.
 
     Written for speed (it runs once per case on the engine's hot path) but mirrors the schema's
-    documentation line by line; `tests/test_facts.py` pins each derivation. The parts that derive several
-    facts from one part of the case are functions of that part alone (`FACT_GROUPS`), so that what-if can
-    re-derive only the part a probe changes."""
+    documentation line by line; `tests/test_facts.py` pins each derivation. What-if re-derives only the
+    facts of the part of the case a probe changes, with the same functions (`part_facts`)."""
     p, h = case.prior, case.health
     f: Facts = {
         "age": case.age,
@@ -213,9 +212,11 @@ def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Ma
 
 
 def _symptoms(case: Case) -> frozenset[str] | None:
+    return _symptom_union(case.primary.symptoms, case.local_recurrence)
+
+
+def _symptom_union(primary_symptoms: tuple[str, ...] | None, lr: LocalRecurrence | None) -> frozenset[str] | None:
     """Union of the primary's and the local recurrence's symptoms; unknown if neither lists any."""
-    lr = case.local_recurrence
-    primary_symptoms = case.primary.symptoms
     lr_symptoms = lr.symptoms if lr is not None else None
     if primary_symptoms is None and lr_symptoms is None:
         return None
@@ -310,17 +311,29 @@ def lesion_facts(lr: LocalRecurrence | None, mets: tuple[Metastasis, ...] | None
     return f
 
 
-FactGroup = Callable[[Case, Mapping[str, str], Mapping[str, tuple[str, ...]]], Facts]
+def part_facts(
+    case: Case,
+    part: str,
+    value: Any,
+    resistance_class: Mapping[str, str],
+    drug_classes: Mapping[str, tuple[str, ...]],
+) -> Facts:
+    """The facts derived from one attribute `part` of the case, were it `value` (the rest as in `case`).
 
-# Parts of the case from which `case_facts` derives several facts: a what-if probe that changes only one
-# part re-derives only its group (and `tests/test_engine_speed_whatif.py` checks that this equals
-# `case_facts` of the changed case).
-FACT_GROUPS: dict[str, FactGroup] = {
-    "symptoms": lambda case, rc, dc: {"symptoms": _symptoms(case)},
-    "biomarkers": lambda case, rc, dc: biomarker_facts(case.biomarkers),
-    "lines": lambda case, rc, dc: line_facts(case.prior.systemic_lines, rc, dc),
-    "surgeries": lambda case, rc, dc: {
-        "prior.surgeries": None if case.prior.surgeries is None else frozenset(case.prior.surgeries)
-    },
-    "lesions": lambda case, rc, dc: lesion_facts(case.local_recurrence, case.metastases),
-}
+    What-if changes one part of a case per probe and re-derives only its facts this way;
+    `tests/test_engine_speed_whatif.py` checks that this equals `case_facts` of the changed case."""
+    if part == "biomarkers":
+        return biomarker_facts(value)
+    if part == "metastases":
+        return lesion_facts(case.local_recurrence, value)
+    if part == "local_recurrence":
+        return {"symptoms": _symptom_union(case.primary.symptoms, value), **lesion_facts(value, case.metastases)}
+    if part == "primary":
+        return {"primary.status": value.status, "symptoms": _symptom_union(value.symptoms, case.local_recurrence)}
+    if part == "prior":
+        return {
+            "prior.pelvic_radiation": value.pelvic_radiation,
+            "prior.surgeries": None if value.surgeries is None else frozenset(value.surgeries),
+            **line_facts(value.systemic_lines, resistance_class, drug_classes),
+        }
+    raise ValueError(f"no derivation of the facts of part {part!r} alone")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
     from rectoplan.core.knowledge import Caution, Gate, Option, Setting
@@ -22,3 +22,14 @@ class OptionOutcome(NamedTuple):
     cautions: tuple[Caution, ...] = ()  # cautions that apply
     unknown_cautions: tuple[Caution, ...] = ()  # cautions whose facts are unknown
     passed: tuple[Gate, ...] = ()  # exclusions checked and found not to apply (offered options only)
+
+
+class Candidate(NamedTuple):
+    """An option whose setting applies, as the compiled engine keeps it (one per plan result, cached):
+    its outcome, what `render` needs of it (`explain.rendered_part`), and what what-if needs of it."""
+
+    outcome: OptionOutcome
+    part: Any  # a template if offered, an `Exclusion` if excluded or held, else None
+    position: int  # the option's index in the knowledge base
+    offered: int  # the index of the setting it is offered under, or -1
+    blockers: tuple[frozenset[str], ...]  # facts read by each gate that keeps it out (excluded, held, not indicated)

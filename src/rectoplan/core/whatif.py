@@ -16,23 +16,25 @@ Pure: standard library only, no I/O; the same case and knowledge always give the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rectoplan.core._probes import Probe, probes, range_text
-from rectoplan.core._whatif_index import Rank, WhatIfIndex, whatif_index
-from rectoplan.core.facts import FACT_GROUPS, Facts, case_facts
+from rectoplan.core._whatif_index import WhatIfIndex, whatif_index
+from rectoplan.core.explain import candidates as explain_candidates
+from rectoplan.core.facts import Facts, part_facts
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Change
 
 if TYPE_CHECKING:
     from rectoplan.core.engine import Assessment
+    from rectoplan.core.trace import Candidate
 
 __all__ = ["Effect", "Probe", "effects", "probe_facts", "probes", "what_would_change"]
 
 
-@dataclass(frozen=True, slots=True)
-class Effect:
+class Effect(NamedTuple):
+    """What one probe does to the plan. A NamedTuple: one is made per probe."""
+
     intent: str
     added: tuple[str, ...]
     removed: tuple[str, ...]
@@ -48,17 +50,9 @@ class Effect:
 def probe_facts(probe: Probe, base: Facts, intent: str, kb: KnowledgeBase) -> tuple[Facts, set[str]]:
     """The facts of a probe (with the base intent) and the names of the facts that differ from `base`."""
     facts = dict(base)
-    if probe.patch is not None:
-        facts[probe.patch[0]] = probe.patch[1]
-        return facts, {probe.patch[0]}
-    group = FACT_GROUPS.get(probe.group)
-    if group is None:  # no cheaper derivation declared: all facts of the changed case
-        part = case_facts(probe.case, kb.resistance_class, kb.drug_classes)
-        part["plan.intent"] = intent
-    else:
-        part = group(probe.case, kb.resistance_class, kb.drug_classes)
-    facts.update(part)
-    return facts, {k for k, v in part.items() if base.get(k) != v}
+    facts["plan.intent"] = intent
+    changed = _apply(probe, facts, base, kb)
+    return facts, changed
 
 
 def what_would_change(assessment: Assessment, kb: KnowledgeBase) -> tuple[Change, ...]:
@@ -81,9 +75,13 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
     index = whatif_index(kb)
     base = assessment.facts
     intent = assessment.intent.intent
-    before = _decisions(assessment)
+    candidates = assessment.candidates or explain_candidates(assessment.outcomes)
+    before = [-1] * len(assessment.outcomes)
+    for c in candidates:
+        before[c.position] = c.offered
     ranking = sorted((i for i, d in enumerate(before) if d >= 0), key=lambda i: index.rank[i][before[i]])
-    movable = _Movable(assessment, index)
+    movable = _Movable(candidates, index)
+    deciders = index.deciders
     work = dict(base)
     entries: list[tuple[Probe, Effect]] = []
     for probe in todo:
@@ -95,9 +93,13 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
             work["plan.intent"] = new_intent
             if new_intent != intent:
                 changed.add("plan.intent")
-        deciders = index.deciders
-        after = {i: deciders[i](work) for i in movable.options(changed)}
-        entries.append((probe, _effect(before, after, ranking, index, new_intent)))
+        moved = {}
+        for i in movable.options(changed):
+            now = deciders[i](work)
+            if now != before[i]:
+                moved[i] = now
+        effect = _effect(before, moved, ranking, index, new_intent) if moved else Effect(new_intent, (), (), ())
+        entries.append((probe, effect))
         for fact in changed:
             work[fact] = base[fact]
     return entries
@@ -109,12 +111,8 @@ def _apply(probe: Probe, work: Facts, base: Facts, kb: KnowledgeBase) -> set[str
         fact, value = probe.patch
         work[fact] = value
         return {fact}
-    group = FACT_GROUPS.get(probe.group)
-    if group is None:  # no cheaper derivation declared: all facts of the changed case
-        part = case_facts(probe.case, kb.resistance_class, kb.drug_classes)
-        part.pop("plan.intent", None)
-    else:
-        part = group(probe.case, kb.resistance_class, kb.drug_classes)
+    assert probe.edit is not None
+    part = part_facts(probe.origin, *probe.edit, kb.resistance_class, kb.drug_classes)
     changed = {k for k, v in part.items() if base[k] != v}
     for k in changed:
         work[k] = part[k]
@@ -128,9 +126,9 @@ class _Movable:
     read one. Of those, an option kept out by a gate that reads none of the changed facts stays out
     whichever setting applies (gates are the option's, not the setting's), so it is not re-decided."""
 
-    def __init__(self, assessment: Assessment, index: WhatIfIndex) -> None:
-        self.outcomes = assessment.outcomes
-        self.applicable = {i for i, o in enumerate(self.outcomes) if o.status != "not_applicable"}
+    def __init__(self, candidates: tuple[Candidate, ...], index: WhatIfIndex) -> None:
+        self.applicable = {c.position for c in candidates}
+        self.blockers = {c.position: c.blockers for c in candidates if c.blockers}
         self.index = index
         self.known: dict[frozenset[str], tuple[int, ...]] = {}
 
@@ -146,62 +144,45 @@ class _Movable:
         touched: set[int] = set()
         for f in changed:
             touched.update(by_settings.get(f, ()))
-            touched.update(i for i in by_gates_only.get(f, ()) if i in applicable)
+            touched.update(applicable.intersection(by_gates_only.get(f, ())))
+        blockers = self.blockers
         out = []
         for i in sorted(touched):
-            o = self.outcomes[i]
-            if o.status in _KEPT_OUT and any(changed.isdisjoint(g.reads) for g in (*o.blocking, *o.holding)):
-                continue
-            out.append(i)
+            kept_out = blockers.get(i)
+            if kept_out is None or not any(changed.isdisjoint(reads) for reads in kept_out):
+                out.append(i)
         return tuple(out)
 
 
-_KEPT_OUT = frozenset({"excluded", "held", "not_indicated"})
-
-
-def _decisions(assessment: Assessment) -> list[int]:
-    """Per option of the assessment: the index of the setting it is offered under, or -1."""
-    out = []
-    for o in assessment.outcomes:
-        setting = o.setting
-        if o.status != "offered" or setting is None:
-            out.append(-1)
-        else:
-            out.append(next(i for i, s in enumerate(o.option.settings) if s is setting))
-    return out
-
-
-def _effect(before: list[int], after: dict[int, int], ranking: list[int], index: WhatIfIndex, intent: str) -> Effect:
-    """How a change moves the plan (options added, removed, re-ranked; intent; top option). Branchy by design:
-    one branch per kind of change. `after` lists the touched options in knowledge order."""
+def _effect(before: list[int], moved: dict[int, int], ranking: list[int], index: WhatIfIndex, intent: str) -> Effect:
+    """How a change moves the plan (options added, removed, re-ranked; intent; top option). `moved` holds
+    the options whose decision changed, in knowledge order; every other option is as before."""
     added: list[str] = []
     removed: list[str] = []
     reranked: list[str] = []
     ids, rank = index.option_ids, index.rank
-    for i, now in after.items():
+    for i, now in moved.items():
         was = before[i]
-        if was >= 0 > now:
-            removed.append(ids[i])
-        elif now >= 0 > was:
+        if now < 0:
+            if was >= 0:
+                removed.append(ids[i])
+        elif was < 0:
             added.append(ids[i])
-        elif was >= 0 and was != now and rank[i][was] != rank[i][now]:
+        elif rank[i][was] != rank[i][now]:
             reranked.append(ids[i])
     a, r, k = tuple(added), tuple(removed), tuple(reranked)
-    base_top = ranking[0] if ranking else None
     if not (a or r or k):
         return Effect(intent, a, r, k)
-    offered = [i for i, d in after.items() if d >= 0]
-    offered += [i for i in ranking if i not in after][:1]  # best of the untouched options
+    offered = [i for i, d in moved.items() if d >= 0]
+    best_unmoved = next((i for i in ranking if i not in moved), None)  # the ranking of the rest is unchanged
+    if best_unmoved is not None:
+        offered.append(best_unmoved)
     if not offered:
         return Effect(intent, a, r, k)
-
-    def key(i: int) -> Rank:
-        return rank[i][after.get(i, before[i])]
-
-    top = min(offered, key=key)
-    if top == base_top:
+    top = min(offered, key=lambda i: rank[i][moved.get(i, before[i])])
+    if ranking and top == ranking[0]:
         return Effect(intent, a, r, k)
-    return Effect(intent, a, r, k, ids[top], index.words[top][after.get(top, before[top])])
+    return Effect(intent, a, r, k, ids[top], index.words[top][moved.get(top, before[top])])
 
 
 def _merge(entries: list[tuple[Probe, Effect]]) -> list[tuple[Probe, Effect]]:
@@ -218,7 +199,7 @@ def _merge(entries: list[tuple[Probe, Effect]]) -> list[tuple[Probe, Effect]]:
             and out[-1][1] == effect
         ):
             span = (prev.span[0], probe.span[1], probe.span[2])
-            out[-1] = (replace(prev, condition=range_text(probe.fact, *span), span=span), effect)
+            out[-1] = (prev._replace(condition=range_text(probe.fact, *span), span=span), effect)
             continue
         same = None
         if probe.span is None:  # other values of the same field with the same effect: one entry
@@ -230,7 +211,7 @@ def _merge(entries: list[tuple[Probe, Effect]]) -> list[tuple[Probe, Effect]]:
         else:
             first = out[same][0]
             value = probe.condition.split(" = ", 1)[1]
-            out[same] = (replace(first, condition=f"{first.condition} or {value}"), effect)
+            out[same] = (first._replace(condition=f"{first.condition} or {value}"), effect)
     return out
 
 

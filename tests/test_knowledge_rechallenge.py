@@ -29,7 +29,7 @@ FOLFOX_PANI = {"agents": ["fluorouracil", "leucovorin", "oxaliplatin", "panitumu
 FOLFIRI_BEV = {"agents": ["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"], "stopped_for": "progression"}
 FOLFOX_BEV = {"agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "stopped_for": "progression"}
 THIRD_LINE = {"systemic_lines": [FOLFOX_PANI, FOLFIRI_BEV], "months_since_anti_egfr": 8}
-LIQUID_WT = {"liquid_ras": "wild_type", "liquid_ras_months": 0}
+LIQUID_WT = {"liquid_ras": "wild_type", "liquid_ras_months": 0, "liquid_ras_after_anti_egfr": True}
 
 
 def candidate(make_case: Make, prior: dict[str, Any] | None = None, **biomarkers: Any) -> Case:
@@ -107,12 +107,30 @@ def test_unknown_ctdna_holds_rechallenge_and_asks_for_a_liquid_biopsy(make_case:
     assert "liquid_ras" not in {t.test for t in recommend(candidate(make_case), kb, what_if=False).tests_needed}
 
 
-def test_undated_ctdna_holds_rechallenge(make_case: Make, kb: KnowledgeBase) -> None:
-    case = candidate(make_case, liquid_ras_months=None)
+def test_ctdna_not_known_to_follow_the_anti_egfr_holds_rechallenge(make_case: Make, kb: KnowledgeBase) -> None:
+    case = candidate(make_case, liquid_ras_months=None, liquid_ras_after_anti_egfr=None)
     for option_id in RECHALLENGE:
         found = outcome(case, kb, option_id)
         assert found.status == "held"
-        assert {g.id for g in found.holding} == {"anti-egfr-rechallenge-liquid-biopsy-dated"}
+        assert {g.id for g in found.holding} == {"anti-egfr-rechallenge-liquid-biopsy-after"}
+
+
+def test_ctdna_from_before_the_anti_egfr_excludes_rechallenge(make_case: Make, kb: KnowledgeBase) -> None:
+    excluded = listed(candidate(make_case, liquid_ras_after_anti_egfr=False), kb)
+    for option_id in RECHALLENGE:
+        assert excluded[option_id].rules == ("anti-egfr-rechallenge-liquid-biopsy-after",)
+        assert "before the end of the last anti-EGFR" in excluded[option_id].reasons[0]
+
+
+# --- the response to the earlier anti-EGFR treatment (CAVE, CRICKET: complete or partial) ------------------
+def test_primary_resistance_to_the_anti_egfr_excludes_rechallenge(make_case: Make, kb: KnowledgeBase) -> None:
+    excluded = listed(candidate(make_case, {"anti_egfr_response": "progression"}), kb)
+    for option_id in RECHALLENGE:
+        assert excluded[option_id].rules == ("anti-egfr-rechallenge-primary-resistance",)
+    responded = offered(candidate(make_case, {"anti_egfr_response": "partial"}), kb)[PANI]
+    assert not any("not recorded in the case" in w for w in responded.warnings)
+    stable = offered(candidate(make_case, {"anti_egfr_response": "stable"}), kb)[PANI]
+    assert any("stable disease" in w for w in stable.warnings)
 
 
 def test_ctdna_rule_does_not_touch_other_anti_egfr_options(make_case: Make, kb: KnowledgeBase) -> None:
@@ -147,22 +165,37 @@ def test_rechallenge_warns_about_prior_response_and_the_ctdna_panel(make_case: M
     case = candidate(make_case)
     for option_id in RECHALLENGE:
         ids = {c.id for c in outcome(case, kb, option_id).cautions}
-        assert {"anti-egfr-rechallenge-prior-response", "anti-egfr-rechallenge-ctdna"} <= ids
-    assert any("response to the earlier anti-EGFR" in w for w in offered(case, kb)[PANI].warnings)
+        assert "anti-egfr-rechallenge-ctdna" in ids
+    # the response is not recorded in this case: the primary-resistance gate warns instead of deciding
+    assert any("not recorded in the case" in w for w in offered(case, kb)[PANI].warnings)
     naive = {c.id for c in outcome(make_case(), kb, "folfox-panitumumab").cautions}
-    assert not naive & {"anti-egfr-rechallenge-prior-response", "anti-egfr-rechallenge-ctdna"}
+    assert "anti-egfr-rechallenge-ctdna" not in naive
 
 
 # --- contract 2: the interval and the age of the liquid biopsy come from dates ------------------------------
-def _v2_case(kb: KnowledgeBase, anti_egfr_end: str, liquid_date: str) -> Case:
+def _v2_case(kb: KnowledgeBase, anti_egfr_end: str, liquid_date: str, response: str = "partial") -> Case:
     courses = [
-        {**FOLFOX_PANI, "setting": "advanced", "status": "stopped", "end": anti_egfr_end},
+        {**FOLFOX_PANI, "setting": "advanced", "status": "stopped", "end": anti_egfr_end, "best_response": response},
         {**FOLFIRI_BEV, "setting": "advanced", "status": "stopped", "end": "2026-11-01"},
     ]
     data = merge(BASE_CASE, {"format": "rectoplan.case/2", "as_of": "2026-11-20"})
     data["prior"] = {"pelvic_radiation": False, "surgeries": [], "courses": courses}
     data["biomarkers"] = {**data["biomarkers"], "liquid_ras": "wild_type", "liquid_ras_date": liquid_date}
     return validate_case(data, kb)
+
+
+def test_dated_courses_decide_whether_the_liquid_biopsy_came_after(kb: KnowledgeBase) -> None:
+    before = _v2_case(kb, anti_egfr_end="2026-05-01", liquid_date="2026-04-01")
+    assert before.value("biomarkers.liquid_ras_after_anti_egfr") is False
+    assert outcome(before, kb, PANI).status == "excluded"
+    after = _v2_case(kb, anti_egfr_end="2026-05-01", liquid_date="2026-11-18")
+    assert after.value("biomarkers.liquid_ras_after_anti_egfr") is True
+
+
+def test_courses_give_the_response_to_the_anti_egfr(kb: KnowledgeBase) -> None:
+    case = _v2_case(kb, anti_egfr_end="2026-05-01", liquid_date="2026-11-18", response="progression")
+    assert case.value("prior.anti_egfr_response") == "progression"
+    assert outcome(case, kb, PANI).status == "excluded"
 
 
 def test_dated_courses_decide_the_interval(kb: KnowledgeBase) -> None:
@@ -179,7 +212,10 @@ def rechallenge_cases() -> list[dict[str, Any]]:
         ({}, {}),
         ({}, {"liquid_ras": "mutant"}),
         ({}, {"liquid_ras": None, "liquid_ras_months": None}),
-        ({}, {"liquid_ras_months": None}),
+        ({}, {"liquid_ras_months": None, "liquid_ras_after_anti_egfr": None}),
+        ({}, {"liquid_ras_after_anti_egfr": False}),
+        ({"anti_egfr_response": "progression"}, {}),
+        ({"anti_egfr_response": "stable"}, {}),
         ({"months_since_anti_egfr": 3}, {}),
         ({"months_since_anti_egfr": None}, {}),
         ({"systemic_lines": [FOLFOX_PANI]}, {}),

@@ -1,7 +1,7 @@
 """'What would change the plan': the fast incremental answer equals re-running the engine per probe.
 
 Generic over the knowledge base: expectations are computed by assessing the changed case with the full
-engine, never written as option ids.
+engine, never written as option ids. Cases come from `tests/strategies.py`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import Phase, event, given, settings
+
 from rectoplan import api
 from rectoplan.api import validate_case
 from rectoplan.core.case import Case
@@ -18,8 +20,8 @@ from rectoplan.core.engine import assess
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import STRENGTHS
 from rectoplan.core.whatif import Effect, effects, probes, what_would_change
-from rectoplan.synthetic import random_cases
 from tests.conftest import BASE_CASE, merge
+from tests.strategies import cases, examples
 
 
 def _offered(case: Case, kb: KnowledgeBase) -> tuple[str, dict[str, tuple[int, int, int]]]:
@@ -46,38 +48,50 @@ def _expected(case: Case, changed: Case, kb: KnowledgeBase) -> Effect:
     return Effect(intent, added, removed, reranked, top)
 
 
-def test_incremental_effects_equal_full_reevaluation(kb: KnowledgeBase) -> None:
-    checked = 0
-    fields: set[str] = set()
-    for data in random_cases(160, 31):
-        case = validate_case(data, kb)
-        for probe, effect in effects(assess(case, kb), kb):
-            expected = _expected(case, probe.case, kb)
-            got = Effect(effect.intent, effect.added, effect.removed, effect.reranked, effect.top)
-            assert got == expected, (data["id"], probe.condition)
-            checked += 1
-            fields.add(probe.fact)
-    assert checked > 1000
-    assert {"biomarkers.mmr", "biomarkers.kras", "health.dpyd", "ecog"} <= fields
+@settings(max_examples=examples(60))
+@given(cases())
+def test_incremental_effects_equal_full_reevaluation(kb: KnowledgeBase, data: dict[str, Any]) -> None:
+    case = validate_case(data, kb)
+    for probe, effect in effects(assess(case, kb), kb):
+        expected = _expected(case, probe.case, kb)
+        got = Effect(effect.intent, effect.added, effect.removed, effect.reranked, effect.top)
+        assert got == expected, probe.condition
+        event(f"probed: {probe.fact}")
 
 
-def test_probes_are_valid_cases_that_differ_only_in_their_field(kb: KnowledgeBase) -> None:
+def test_generated_cases_probe_the_fields_that_matter(kb: KnowledgeBase) -> None:
+    """The comparison above means something only if the generated cases reach many probes of these fields."""
+    checked: list[str] = []
+
+    @settings(max_examples=60, database=None, phases=[Phase.generate], derandomize=True)
+    @given(cases())
+    def count(data: dict[str, Any]) -> None:
+        checked.extend(probe.fact for probe, _ in effects(assess(validate_case(data, kb), kb), kb))
+
+    count()
+    assert len(checked) > 300
+    assert {"biomarkers.mmr", "biomarkers.kras", "health.dpyd", "ecog"} <= set(checked)
+
+
+@settings(max_examples=examples(40))
+@given(cases())
+def test_probes_are_valid_cases_that_differ_only_in_their_field(kb: KnowledgeBase, data: dict[str, Any]) -> None:
     from rectoplan.verify.casejson import case_dict  # JSON form of a Case
 
-    for data in random_cases(60, 32):
-        case = validate_case(data, kb)
-        original = case_dict(case)
-        for probe in probes(case, kb):
-            changed = case_dict(probe.case)
-            validate_case(changed, kb)  # every probe is itself an admissible case
-            top = probe.fact.split(".")[0]
-            top = "primary" if top == "symptoms" else top
-            assert {k: v for k, v in changed.items() if k != top} == {k: v for k, v in original.items() if k != top}
+    case = validate_case(data, kb)
+    original = case_dict(case)
+    for probe in probes(case, kb):
+        changed = case_dict(probe.case)
+        validate_case(changed, kb)  # every probe is itself an admissible case
+        top = probe.fact.split(".")[0]
+        top = "primary" if top == "symptoms" else top
+        assert {k: v for k, v in changed.items() if k != top} == {k: v for k, v in original.items() if k != top}
 
 
 def test_a_fully_known_case_has_nothing_to_change(kb: KnowledgeBase) -> None:
     # fully known includes the (dated) liquid biopsy for RAS, which anti-EGFR rechallenge reads
-    case = validate_case(merge(BASE_CASE, {"biomarkers": {"liquid_ras": "wild_type", "liquid_ras_months": 0}}), kb)
+    liquid = {"liquid_ras": "wild_type", "liquid_ras_months": 0, "liquid_ras_after_anti_egfr": True}
+    case = validate_case(merge(BASE_CASE, {"biomarkers": liquid}), kb)
     assert probes(case, kb) == []
     assert what_would_change(assess(case, kb), kb) == ()
 
@@ -101,21 +115,21 @@ def test_unknown_mmr_shows_what_dmmr_would_change(kb: KnowledgeBase, make_case: 
         assert kb.option(oid).title in change.then
 
 
-def test_changes_are_ordered_by_effect(kb: KnowledgeBase) -> None:
-    for data in random_cases(80, 33):
-        case = validate_case(data, kb)
-        changes = what_would_change(assess(case, kb), kb)
-        weight: dict[str, int] = {}
-        for c in changes:
-            size = len(c.added) + len(c.removed) + len(c.reranked)
-            size += 2 * ("option ranked first" in c.then) + ("treatment intent becomes" in c.then)
-            weight[c.fact] = max(weight.get(c.fact, 0), size)
-        facts = list(dict.fromkeys(c.fact for c in changes))
-        assert len(facts) == len({c.fact for c in changes})  # one block per field
-        sizes = [weight[f] for f in facts]
-        assert sizes == sorted(sizes, reverse=True), sizes
-        for c in changes:
-            assert c.then.endswith(".") and c.condition.startswith(c.fact)
+@settings(max_examples=examples(60))
+@given(cases())
+def test_changes_are_ordered_by_effect(kb: KnowledgeBase, data: dict[str, Any]) -> None:
+    changes = what_would_change(assess(validate_case(data, kb), kb), kb)
+    weight: dict[str, int] = {}
+    for c in changes:
+        size = len(c.added) + len(c.removed) + len(c.reranked)
+        size += 2 * ("option ranked first" in c.then) + ("treatment intent becomes" in c.then)
+        weight[c.fact] = max(weight.get(c.fact, 0), size)
+    facts = list(dict.fromkeys(c.fact for c in changes))
+    assert len(facts) == len({c.fact for c in changes})  # one block per field
+    sizes = [weight[f] for f in facts]
+    assert sizes == sorted(sizes, reverse=True), sizes
+    for c in changes:
+        assert c.then.endswith(".") and c.condition.startswith(c.fact)
 
 
 def test_integer_ranges_are_disjoint_and_merged(kb: KnowledgeBase, make_case: Callable[..., Case]) -> None:
@@ -145,8 +159,13 @@ def test_recommendation_json_carries_what_would_change(kb: KnowledgeBase) -> Non
 
 
 def test_sentences_name_no_phase_for_options_of_any_phase(kb: KnowledgeBase) -> None:
-    sentences = [
-        c.then for data in random_cases(150, 8) for c in what_would_change(assess(validate_case(data, kb), kb), kb)
-    ]
+    sentences: list[str] = []
+
+    @settings(max_examples=150, database=None, phases=[Phase.generate], derandomize=True)
+    @given(cases())
+    def collect(data: dict[str, Any]) -> None:
+        sentences.extend(c.then for c in what_would_change(assess(validate_case(data, kb), kb), kb))
+
+    collect()
     assert any("becomes the preferred option ranked first" in s for s in sentences), "an any-phase option tops one"
     assert not [s for s in sentences if " any option" in s]

@@ -159,6 +159,9 @@ def declines(listed: list[str] | None) -> dict[str, object]:
     return {f"preferences.declines_{m}": m in listed for m in DECLINABLE}
 
 
+LIQUID_DAYS = "_liquid_ras_days"  # not a fact: carried from liquid_months to the courses' reading, then dropped
+
+
 def liquid_months(text: str | None, timeline: Timeline, problems: list[Problem]) -> dict[str, object]:
     if text is None:
         return {}
@@ -168,4 +171,5 @@ def liquid_months(text: str | None, timeline: Timeline, problems: list[Problem])
     if timeline.as_of is None:
         problems.append(Problem("biomarkers.liquid_ras_date", repr(text), "as_of (the case date) with a dated result"))
         return {}
-    return {"biomarkers.liquid_ras_months": max(0, months((timeline.as_of - when).days))}
+    days = max(0, (timeline.as_of - when).days)
+    return {"biomarkers.liquid_ras_months": months(days), LIQUID_DAYS: days}

@@ -137,12 +137,37 @@ def _anti_egfr(courses: Sequence[Course]) -> dict[str, object]:
     given = [c for c in courses if ANTI_EGFR & set(c.agents)]
     if not given:
         return {}
+    facts: dict[str, object] = {}
+    if given[-1].best_response not in (None, "not_assessed"):
+        facts["prior.anti_egfr_response"] = given[-1].best_response
+    days = _days_since_anti_egfr(given)
+    if days is not None:
+        facts["prior.months_since_anti_egfr"] = months(days)
+    return facts
+
+
+def _days_since_anti_egfr(given: Sequence[Course]) -> int | None:
+    """Days from the end of the last anti-EGFR course to the case date: 0 while one runs, unknown if any end is."""
     if any(c.status == "ongoing" for c in given):
-        return {"prior.months_since_anti_egfr": 0}
+        return 0
     ends = [c.end_days_ago for c in given]
     if any(e is None for e in ends):
+        return None
+    return min(e for e in ends if e is not None)
+
+
+def liquid_biopsy_after_anti_egfr(courses: Sequence[Course], liquid_days_ago: int) -> dict[str, object]:
+    """Whether a liquid biopsy taken `liquid_days_ago` came after the last anti-EGFR antibody ended.
+
+    Rechallenge needs a ctDNA result from after the last anti-EGFR dose (CHRONOS, CRICKET): a RAS-wild-type
+    result from before the antibody says nothing about the resistant clones it selected. Unknown when no
+    anti-EGFR course is recorded or when its end is not.
+    """
+    given = [c for c in courses if ANTI_EGFR & set(c.agents)]
+    days = _days_since_anti_egfr(given) if given else None
+    if days is None:
         return {}
-    return {"prior.months_since_anti_egfr": months(min(e for e in ends if e is not None))}
+    return {"biomarkers.liquid_ras_after_anti_egfr": liquid_days_ago < days}
 
 
 def course_problems(courses: Sequence[Course], path: str) -> list[Problem]:

@@ -127,6 +127,17 @@ DECLARED: Final[tuple[DeclaredField, ...]] = (
         "biomarkers.liquid_ras_date",
     ),
     # --- what the treatment history implies (derived from prior.courses, or given directly) --------------------
+    _bool(
+        "biomarkers.liquid_ras_after_anti_egfr",
+        "the liquid biopsy was taken after the end of the last anti-EGFR antibody (from its date and the courses)",
+        "biomarkers.liquid_ras_date",
+    ),
+    _enum(
+        "prior.anti_egfr_response",
+        RESPONSES,
+        "best response on the most recent course with an anti-EGFR antibody",
+        "prior.courses",
+    ),
     _int(
         "prior.months_since_anti_egfr",
         0,

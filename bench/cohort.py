@@ -74,18 +74,20 @@ def _rate(n: int, seconds: float) -> str:
     return f"{n / seconds:>12,.0f} cases/s  ({seconds:7.3f} s for {n:,})"
 
 
-def time_engine(path: Path, engine: str, repeat: int) -> tuple[list[float], Any]:
+def time_engine(path: Path, engine: str, repeat: int) -> tuple[list[float], list[float], Any]:
     """Seconds of each of `repeat` runs in one process (the first one also builds the compiled plan's
-    engine expressions, which later runs reuse), and the last result."""
+    engine expressions, which later runs reuse), the CPU seconds of each (all threads; steadier than the
+    wall clock on a shared machine), and the last result."""
     from rectoplan.cohort.run import run_cohort
 
     kb = default_knowledge()
-    times, result = [], None
+    times, cpu, result = [], [], None
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = run_cohort(path, kb, engine)
         times.append(time.perf_counter() - start)
-    return times, result
+        cpu.append(time.process_time() - start_cpu)
+    return times, cpu, result
 
 
 def time_per_case(rows: list[dict[str, Any]]) -> float:
@@ -416,12 +418,15 @@ def time_shape(args: argparse.Namespace, kb: Any, shape: str, slow_engines: bool
     results: dict[str, float] = {}
     for engine in ("polars", "duckdb"):
         for path in (parquet, jsonl):
-            times, result = time_engine(path, engine, args.repeat)
+            times, cpu, result = time_engine(path, engine, args.repeat)
             seconds = min(times)
             label = f"{engine:7s} {path.suffix[1:]:8s}"
             results[label] = args.cases / seconds
             steps = ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items())
-            spread = f"median {statistics.median(times):.3f} s, first {times[0]:.3f} s of {len(times)} runs"
+            spread = (
+                f"median {statistics.median(times):.3f} s, first {times[0]:.3f} s of {len(times)} runs; "
+                f"CPU median {statistics.median(cpu):.2f} s"
+            )
             print(f"{label} {_rate(args.cases, seconds)}   ({spread}) [{steps}]")
             if engine == "polars" and path == parquet:
                 print(f"distinct outcomes: {distinct_outcomes(result):,} of {result.evaluated:,} cases")

@@ -261,3 +261,77 @@ def test_a_key_given_twice_in_a_json_line_is_an_error_row(tmp_path: Path, kb: Kn
         key = "age" if flattened else "kras"
         assert message.startswith(f"line 2: found the key {key!r} twice in one object"), message
         assert flattened or "in biomarkers" in message
+
+
+def _clean_rows(count: int, seed: int) -> list[Row]:
+    rows = [flatten_contract(c) for c in random_cases(count, seed=seed)]
+    for i, row in enumerate(rows):
+        row["id"] = f"c{i}"
+    return rows
+
+
+def _jsonl(rows: list[Row], path: Path) -> Path:
+    path.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_json_lines_read_with_pyarrows_own_types_give_what_the_documented_schema_gives(
+    tmp_path: Path, kb: KnowledgeBase
+) -> None:
+    """The JSON lines reader keeps pyarrow's own column types when they are the documented ones (a clean
+    file, with columns it lacks left absent); its results are those of the same rows from Parquet, read
+    with the documented schema."""
+    from rectoplan.cohort.json_input import _column_wise
+    from tests.test_cohort_equivalence import write_parquet
+
+    rows = _clean_rows(400, seed=160)
+    for row in rows[::2]:
+        row.pop("met_liver_count", None)  # sometimes absent, sometimes given
+    path = _jsonl(rows, tmp_path / "rows.jsonl")
+    table = _column_wise(path)
+    assert table is not None and table.num_rows == len(rows)
+    given = {k for row in rows for k, v in row.items() if v is not None}
+    assert set(table.column_names) <= {c.name for c in COLUMNS} and given <= set(table.column_names)
+    write_parquet(rows, tmp_path / "rows.parquet")
+    assert _outcome(path, kb, "polars") == _outcome(tmp_path / "rows.parquet", kb, "polars")
+
+
+def test_json_lines_of_other_types_are_read_with_the_documented_schema(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """A text that looks like a date and time stays text; a column whose values pyarrow would read as
+    another type (a decimal age or ecog, a treatment line with its keys in another order) is read with the
+    documented schema, and a value that does not fit it is an error row for its line, every other line
+    evaluated."""
+    rows = _clean_rows(40, seed=161)
+    rows[0]["id"] = "2026-11-20T10:00:00"
+    rows[1]["age"] = 64.5
+    rows[2]["prior_lines"] = [{"stopped_for": "progression", "agents": ["irinotecan"]}]
+    rows[3]["ecog"] = 1.0
+    path = _jsonl(rows, tmp_path / "odd.jsonl")
+    results, errors = _outcome(path, kb, "polars")
+    assert _outcome(path, kb, "python") == (results, errors)
+    assert [(e[0], e[2]) for e in errors] == [
+        (2, ("age: found 64.5; expected a whole number",)),
+        (4, ("ecog: found 1.0; expected a whole number",)),  # as the edge validator says of one case
+    ]
+    assert [r["row"] for r in results] == [n for n in range(1, 41) if n not in (2, 4)]
+    assert results[0]["id"] == "2026-11-20T10:00:00"
+
+
+def test_json_lines_read_line_by_line_keep_values_as_found(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """A file that only the line-by-line reader takes (one line is no JSON) still rejects, by name, what
+    a column type would have hidden: a decimal or true whole number (pyarrow would read 64.5 as 64) and
+    a key of a treatment line that is no field (pyarrow would drop it)."""
+    rows = _clean_rows(12, seed=162)
+    rows[1]["age"] = 64.5
+    rows[2]["ecog"] = True
+    rows[3]["prior_lines"] = [{"agents": ["irinotecan"], "stopped_for": "progression", "dose": 1}]
+    path = _jsonl(rows, tmp_path / "rows.jsonl")
+    path.write_text(path.read_text() + "{not json\n")
+    results, errors = _outcome(path, kb, "polars")
+    assert _outcome(path, kb, "python") == (results, errors)
+    messages = {row: problems for row, _, problems in errors}
+    assert set(messages) == {2, 3, 4, 13}
+    assert "age: found 64.5; expected a whole number" in messages[2]
+    assert any(p.startswith("ecog: found true") for p in messages[3])
+    assert any("dose" in p for p in messages[4])
+    assert "line 13" in messages[13][0]

@@ -261,6 +261,9 @@ def _beyond_int64_as_text(table: pa.Table) -> pa.Table:
     return table
 
 
+_EXACT: dict[str, type] = {"int": int, "bool": bool, "staged": bool}
+
+
 def mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
     """Columns of native type where every value fits, otherwise the column as JSON text of each value (the
     column-wise validator sends rows whose text it cannot read exactly to Python)."""
@@ -270,11 +273,12 @@ def mixed_table(rows: list[dict[str, Any]]) -> pa.Table:
         if all(v is None for v in values):
             continue
         try:
+            exact = _EXACT.get(c.kind)  # pyarrow would take 64.5 or true for a whole number (as 64, 1)
+            if exact is not None and any(type(v) is not exact for v in values if v is not None):
+                raise TypeError(f"a value that is no {exact.__name__}")
             cols[c.name] = pa.array(values, type=arrow_type(c.kind))
-            if c.kind in ("int", "bool", "staged") and any(
-                isinstance(v, bool) != (c.kind != "int") for v in values if v is not None
-            ):
-                raise TypeError("bool/int mixed")
+            if c.kind == "lines" and cols[c.name].to_pylist() != values:  # pyarrow drops keys it has no field for
+                raise TypeError("a treatment line pyarrow would change")
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
             cols[c.name] = pa.array([_as_text(c.kind, v) for v in values], type=pa.string())
     return pa.table(cols) if cols else pa.table({"id": pa.array([None] * len(rows), type=pa.string())})

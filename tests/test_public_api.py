@@ -54,12 +54,6 @@ UNDOCUMENTED = {
     "CohortRun.evaluated",
     "Recommendation",
     "Recommendation.to_dict",
-    "Problem.message",
-    "RectoplanError.messages",
-    "CaseError.messages",
-    "KnowledgeError.messages",
-    "OptionError.messages",
-    "RuleError.messages",
 }
 
 

@@ -19,6 +19,7 @@ class Problem:
     suggestion: str = ""
 
     def message(self) -> str:
+        """One line a user can act on: where, what was found, what was expected, and a suggestion if any."""
         text = f"{self.path or '(root)'}: found {self.found}; expected {self.expected}"
         if self.suggestion:
             text += f" ({self.suggestion})"
@@ -35,6 +36,7 @@ class RectoplanError(Exception):
         return "; ".join(p.message() for p in self.problems)
 
     def messages(self) -> list[str]:
+        """Every problem on its own line: interfaces list them instead of stopping at the first."""
         return [p.message() for p in self.problems]
 
 

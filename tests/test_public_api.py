@@ -53,7 +53,6 @@ PUBLIC: dict[str, list[str]] = {
 UNDOCUMENTED = {
     "CohortRun.evaluated",
     "Recommendation",
-    "Recommendation.to_dict",
 }
 
 

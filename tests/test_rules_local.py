@@ -8,19 +8,20 @@ what the rule is about.
 
 from __future__ import annotations
 
-import random
 import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import Phase, given, settings
 
-from rectoplan.adapters.case_json import parse_case
+from rectoplan.api import validate_case
 from rectoplan.core.case import Case
 from rectoplan.core.engine import assess, recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Exclusion, OptionResult, Recommendation
-from rectoplan.synthetic import random_case
+from rectoplan.kb.loader import default_knowledge
+from tests.strategies import cases
 
 Build = Callable[..., Case]
 
@@ -652,8 +653,9 @@ def test_c74_best_supportive_care(make_case: Build, kb: KnowledgeBase) -> None:
     assert (late.strength, late.phase) == ("consider", "later_line")
 
 
-# --- properties over synthetic cases --------------------------------------------------------------------
+# --- properties over generated cases (tests/strategies.py) ------------------------------------------------------
 
+KB = default_knowledge()
 SYMPTOM_SURGERY = {
     "local-excision",
     "bowel-resection-obstruction",
@@ -662,27 +664,42 @@ SYMPTOM_SURGERY = {
 }
 
 
-def test_surgery_in_a_palliative_plan_is_for_symptoms_only(kb: KnowledgeBase) -> None:
-    rng = random.Random(7)
+def _generated(n: int, check: Callable[[Any], int]) -> int:
+    """Run `check` on the assessments of `n` cases of a fixed (derandomized) draw of `tests/strategies.py`;
+    the sum of what it returns says how often the property was really exercised."""
+    total = 0
+
+    @settings(max_examples=n, database=None, phases=[Phase.generate], derandomize=True)
+    @given(cases())
+    def run(data: dict[str, Any]) -> None:
+        nonlocal total
+        total += check(assess(validate_case(data, KB), KB))
+
+    run()
+    return total
+
+
+def _palliative_surgery_for_symptoms(a: Any) -> int:
+    if a.facts["plan.intent"] != "palliative":
+        return 0
     checked = 0
-    for i in range(1500):
-        case = parse_case(random_case(rng, f"prop-{i}"), kb.vocabulary.drugs, kb.vocabulary.procedures)
-        a = assess(case, kb)
-        if a.facts["plan.intent"] != "palliative":
+    for outcome in a.outcomes:
+        if outcome.status != "offered" or outcome.option.kind != "surgery":
             continue
-        for outcome in a.outcomes:
-            if outcome.status != "offered" or outcome.option.kind != "surgery":
-                continue
-            checked += 1
-            if outcome.option.id == "liver-transplantation":
-                assert a.facts["metastases.liver.resectability"] == "unresectable"
-                continue
-            if outcome.option.id == "brain-metastasis-surgery":  # local treatment of the brain (ASCO-SNO-ASTRO)
-                assert a.facts["metastases.brain.count"] == 1
-                continue
-            assert outcome.option.id in SYMPTOM_SURGERY, outcome.option.id
-            assert a.facts["symptoms"] and a.facts["symptoms"] & {"obstruction", "bleeding", "pain"}
-    assert checked > 50
+        checked += 1
+        if outcome.option.id == "liver-transplantation":
+            assert a.facts["metastases.liver.resectability"] == "unresectable"
+            continue
+        if outcome.option.id == "brain-metastasis-surgery":  # local treatment of the brain (ASCO-SNO-ASTRO)
+            assert a.facts["metastases.brain.count"] == 1
+            continue
+        assert outcome.option.id in SYMPTOM_SURGERY, outcome.option.id
+        assert a.facts["symptoms"] and a.facts["symptoms"] & {"obstruction", "bleeding", "pain"}
+    return checked
+
+
+def test_surgery_in_a_palliative_plan_is_for_symptoms_only() -> None:
+    assert _generated(400, _palliative_surgery_for_symptoms) > 50
 
 
 SITE_OF = {
@@ -694,12 +711,10 @@ SITE_OF = {
 }
 
 
-def test_site_surgery_only_for_a_site_assessed_resectable(kb: KnowledgeBase) -> None:
-    rng = random.Random(11)
-    seen = set()
-    for i in range(3000):
-        case = parse_case(random_case(rng, f"site-{i}"), kb.vocabulary.drugs, kb.vocabulary.procedures)
-        a = assess(case, kb)
+def test_site_surgery_only_for_a_site_assessed_resectable() -> None:
+    seen: set[str] = set()
+
+    def check(a: Any) -> int:
         for outcome in a.outcomes:
             site = SITE_OF.get(outcome.option.id)
             if outcome.status == "offered" and site is not None:
@@ -707,4 +722,7 @@ def test_site_surgery_only_for_a_site_assessed_resectable(kb: KnowledgeBase) -> 
                 assert a.facts["metastases.known"] is True
                 assert a.facts[f"metastases.{site}.resectability"] == "resectable"
                 assert a.facts["disease.resectability"] == "resectable"
+        return 0
+
+    _generated(400, check)
     assert {"liver-resection", "lung-resection"} <= seen

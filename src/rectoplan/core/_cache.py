@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rectoplan.core.knowledge import Citation, KnowledgeBase
@@ -29,37 +29,28 @@ V = TypeVar("V")
 KNOWLEDGE_BASES = 4  # knowledge bases whose caches are kept at once (a process normally has one)
 
 
-class Bounded(Generic[K, V]):
-    """A dictionary with a declared size: when full, the older half of its entries is dropped.
+class Bounded(dict[K, V]):
+    """A dictionary with a declared size: `put` drops the older half of the entries when it is full.
 
-    Dropping half at once keeps an insertion O(1) amortised and keeps the entries most recently added,
-    which are the ones a stream of similar cases is most likely to meet again."""
+    Reads are plain dictionary reads (`get`, in C: a lookup is on the engine's hot path); writes go
+    through `put`, which keeps the bound. Dropping half at once keeps an insertion O(1) amortised and
+    keeps the entries most recently added, which a stream of similar cases is most likely to meet again."""
 
-    __slots__ = ("_data", "limit")
+    __slots__ = ("limit",)
 
     def __init__(self, limit: int) -> None:
+        super().__init__()
         if limit < 2:
             raise ValueError("a bounded cache holds at least 2 entries")
         self.limit = limit
-        self._data: dict[K, V] = {}
-
-    def get(self, key: K) -> V | None:
-        return self._data.get(key)
 
     def put(self, key: K, value: V) -> V:
         """Store and return `value`."""
-        data = self._data
-        if len(data) >= self.limit:
-            for old in list(islice(data, self.limit // 2)):
-                del data[old]
-        data[key] = value
+        if len(self) >= self.limit:
+            for old in list(islice(self, self.limit // 2)):
+                del self[old]
+        self[key] = value
         return value
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        self._data.clear()
 
 
 @dataclass(slots=True)
@@ -69,6 +60,9 @@ class CoreCaches:
     - `outcomes`: plan candidate key (option index, setting index, gate and caution results) -> the
       option's `Candidate` (its outcome, its case-independent rendered part, what what-if needs of it);
       see `engine.assess`.
+    - `parts`, `cites`: what is derived from an excluded outcome (rendered part, blocking facts), and an
+      offered option's citations, under the ids of the rules that decide them: many plan results share
+      one (see `explain.candidate`).
     - `facts_used`: (setting id, values of the facts it shows) -> the trace's 'facts used'.
     - `tests`: (fired test rules, held candidates) -> the tests needed.
     - `once`: what is built once per knowledge base (what-if's index of rule readers, thresholds and
@@ -76,12 +70,16 @@ class CoreCaches:
     """
 
     outcomes: Bounded[tuple[Any, ...], Candidate] = field(default_factory=lambda: Bounded(100_000))
+    parts: Bounded[tuple[Any, ...], dict[str, Any]] = field(default_factory=lambda: Bounded(50_000))
+    cites: Bounded[tuple[Any, ...], Cites] = field(default_factory=lambda: Bounded(20_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
     once: dict[str, Any] = field(default_factory=dict)
 
     def clear(self) -> None:
         self.outcomes.clear()
+        self.parts.clear()
+        self.cites.clear()
         self.facts_used.clear()
         self.tests.clear()
         self.once.clear()

@@ -148,7 +148,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
             option = kb.options[key[0]]
             split = 2 + len(option.gates)
             outcome = _outcome(option, key[1], key[2:split], key[split:])
-            entry = cache.put(key, candidate(key[0], outcome))
+            entry = cache.put(key, candidate(key[0], outcome, kb))
         outcomes[key[0]] = entry[0]
         candidates.append(entry)
     tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)

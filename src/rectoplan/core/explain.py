@@ -48,11 +48,12 @@ def _unique(cites: Iterable[Citation]) -> Cites:
     return found if found is not None else CITES.put(key, Cites(key))
 
 
-def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
+def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tuple[Any, ...]:
     """Everything of an offered option's text that does not depend on the case's fact values or rank.
 
     The rationale is the knowledge base's clinical reason alone; rule ids, priorities and the checks that
-    passed go to the trace, which reviewers open and clinicians need not read.
+    passed go to the trace, which reviewers open and clinicians need not read. `cites`, when the caller
+    has them already (`candidate`), are the setting's and those of the warned gates and cautions.
     """
     opt, setting = outcome.option, outcome.setting
     assert setting is not None
@@ -65,7 +66,8 @@ def _option_template(outcome: OptionOutcome) -> tuple[Any, ...]:
         (warnings if caution.severity == "warning" else notes).append(caution.text)
         extra += caution.cite
     warnings += [c.unknown for c in outcome.unknown_cautions]
-    cites = _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
+    if cites is None:
+        cites = _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
     phase_words = _PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
     order = (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
@@ -150,26 +152,35 @@ def _tests(rules: tuple[TestRule, ...], held: list[OptionOutcome], kb: Knowledge
             if gate.unknown not in whys:
                 whys.append(gate.unknown)
             cites += gate.cite
-    order = {t: i for i, t in enumerate(kb.vocabulary.tests)}
+    order = _test_order(kb)
     return tuple(
         TestNeeded(test, " ".join(dict.fromkeys(whys)), _unique(cites))
         for test, (whys, cites) in sorted(found.items(), key=lambda kv: order.get(kv[0], len(order)))
     )
 
 
+def _test_order(kb: KnowledgeBase) -> dict[str, int]:
+    once = caches_for(kb).once
+    order: dict[str, int] | None = once.get("test-order")
+    if order is None:
+        order = once["test-order"] = {t: i for i, t in enumerate(kb.vocabulary.tests)}
+    return order
+
+
 def _tests_cached(
-    rules: tuple[TestRule, ...], held: list[OptionOutcome], kb: KnowledgeBase, caches: CoreCaches
+    rules: tuple[TestRule, ...], held: list[Candidate], kb: KnowledgeBase, caches: CoreCaches
 ) -> tuple[TestNeeded, ...]:
     """`_tests`, cached under the ids of the fired rules and of the holding gates: exact when each id names
     one rule and each gate id one (test, text, citations), which `_ids_name_contents` checks once."""
     keyable = caches.once.get("tests-keyable")
     if keyable is None:
         keyable = caches.once["tests-keyable"] = _ids_name_contents(kb)
+    outcomes = [c.outcome for c in held]
     if not keyable:
-        return _tests(rules, held, kb)
-    key = (tuple(r.id for r in rules), tuple(tuple(g.id for g in o.holding) for o in held))
+        return _tests(rules, outcomes, kb)
+    key = (tuple(r.id for r in rules), tuple(c.holding for c in held))
     found = caches.tests.get(key)
-    return found if found is not None else caches.tests.put(key, _tests(rules, held, kb))
+    return found if found is not None else caches.tests.put(key, _tests(rules, outcomes, kb))
 
 
 def _ids_name_contents(kb: KnowledgeBase) -> bool:
@@ -228,16 +239,64 @@ def rendered_part(outcome: OptionOutcome) -> Any:
     return None
 
 
-def candidate(index: int, outcome: OptionOutcome) -> Candidate:
-    """An option's outcome with what rendering and what-if need of it (computed once per plan result)."""
-    setting = outcome.setting
+def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = None) -> Candidate:
+    """An option's outcome with what rendering and what-if need of it (computed once per plan result).
+
+    Many plan results give the same outcome (cautions do not matter to an option kept out, for one), so
+    with `kb` what is derived from the outcome is also cached under the ids of the rules that decide it
+    (exact: `_ids_unique_per_option`): an exclusion under its blocking and holding gates, an offered
+    option's citations under its warned gates and cautions."""
     offered = -1
+    if outcome.status == "offered":
+        offered = next(i for i, s in enumerate(outcome.option.settings) if s is outcome.setting)
+    if kb is None:
+        return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
+    caches = caches_for(kb)
+    keyable = caches.once.get("parts-keyable")
+    if keyable is None:
+        keyable = caches.once["parts-keyable"] = _ids_unique_per_option(kb)
+    if not keyable:
+        return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
+    o = outcome
+    if offered >= 0:  # its citations depend on fewer rules than its text
+        key = (index, offered, tuple(g.id for g in o.warned), tuple(c.id for c in o.cautions))
+        cites = caches.cites.get(key)
+        if cites is None:
+            cites = caches.cites.put(key, _template_cites(o))
+        return Candidate(o, _option_template(o, cites), index, offered, ())
+    key = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
+    found = caches.parts.get(key)
+    if found is None:
+        found = caches.parts.put(key, _derived(o))
+    return Candidate(o, position=index, offered=offered, **found)
+
+
+def _template_cites(outcome: OptionOutcome) -> Cites:
+    setting = outcome.setting
+    assert setting is not None
+    extra = [c for g in outcome.warned for c in g.cite]
+    for caution in outcome.cautions:
+        extra += caution.cite
+    return _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
+
+
+def _derived(outcome: OptionOutcome) -> dict[str, Any]:
+    """What a `Candidate` holds besides the outcome and the setting: its rendered part, the facts of the
+    gates that keep it out and the ids of the gates that hold it back."""
     blockers: tuple[frozenset[str], ...] = ()
-    if outcome.status == "offered" and setting is not None:
-        offered = next(i for i, s in enumerate(outcome.option.settings) if s is setting)
-    elif outcome.status != "not_applicable":
+    if outcome.status not in ("offered", "not_applicable"):
         blockers = tuple(frozenset(g.reads) for g in (*outcome.blocking, *outcome.holding))
-    return Candidate(outcome, rendered_part(outcome), index, offered, blockers)
+    holding = tuple(g.id for g in outcome.holding) if outcome.status == "held" else ()
+    return {"part": rendered_part(outcome), "blockers": blockers, "holding": holding}
+
+
+def _ids_unique_per_option(kb: KnowledgeBase) -> bool:
+    """Whether rule ids name one gate and one caution within each option (then `candidate`'s keys are
+    exact)."""
+    return all(
+        len({g.id for g in o.gates}) == len(o.gates) and len({c.id for c in o.cautions}) == len(o.cautions)
+        for o in kb.options
+    )
 
 
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
@@ -246,15 +305,15 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     caches = caches_for(kb)
     offered = []
     excluded = []
-    held: list[OptionOutcome] = []
-    for outcome, part, *_ in assessment.candidates or candidates(assessment.outcomes):
-        status = outcome.status
+    held: list[Candidate] = []
+    for c in assessment.candidates or candidates(assessment.outcomes):
+        status = c.outcome.status
         if status == "offered":
-            offered.append((outcome, part))
+            offered.append((c.outcome, c.part))
         elif status != "not_indicated":
             if status == "held":
-                held.append(outcome)
-            excluded.append(part)
+                held.append(c)
+            excluded.append(c.part)
     offered.sort(key=_template_order)
     options = [_offered(o, t, i, facts, caches.facts_used, intent) for i, (o, t) in enumerate(offered, start=1)]
     excluded.sort(key=lambda e: (e.held, e.id))

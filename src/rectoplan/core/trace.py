@@ -33,3 +33,4 @@ class Candidate(NamedTuple):
     position: int  # the option's index in the knowledge base
     offered: int  # the index of the setting it is offered under, or -1
     blockers: tuple[frozenset[str], ...]  # facts read by each gate that keeps it out (excluded, held, not indicated)
+    holding: tuple[str, ...] = ()  # the ids of the gates that hold it back (held only)

@@ -157,7 +157,6 @@ def test_arrow_list_kernels_equal_the_compiled_list_folds(kb: KnowledgeBase, gen
     assert fast_errors == fold_errors == []
 
 
-@pytest.mark.xfail(strict=True, reason="the cohort engines do not derive HER2 status from biomarkers.her2_result")
 def test_a_her2_test_result_gives_the_her2_status_in_the_cohort(kb: KnowledgeBase) -> None:
     """Found by the generated cohorts: with only `her2_result` (contract 2), the per-case engine knows HER2
     and the compiled plan still asks for the HER2 test. When this passes, drop `_her2_as_status` from

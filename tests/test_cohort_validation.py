@@ -335,3 +335,24 @@ def test_json_lines_read_line_by_line_keep_values_as_found(tmp_path: Path, kb: K
     assert any(p.startswith("ecog: found true") for p in messages[3])
     assert any("dose" in p for p in messages[4])
     assert "line 13" in messages[13][0]
+
+
+def test_her2_and_the_reported_her2_test_are_read_as_the_edge_reads_them(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """HER2 status comes from `her2`, else from `her2_result` (IHC 3+ or IHC 2+/ISH+ positive); the two
+    disagreeing is an error row, as for one case. Every engine agrees with the per-case reference."""
+    pairs = [(None, "ihc3"), (None, "ihc2_ish_positive"), (None, "ihc2_ish_negative"), (None, "ihc0_1")]
+    pairs += [
+        ("positive", "ihc3"),
+        ("negative", "ihc3"),
+        ("positive", "ihc0_1"),
+        ("unknown", "ihc3"),
+        ("negative", None),
+    ]
+    rows = _clean_rows(len(pairs), seed=163)
+    for row, (her2, result) in zip(rows, pairs, strict=True):
+        row["her2"], row["her2_result"] = her2, result
+    write_csv(rows, tmp_path / "her2.csv")
+    reference = _outcome(tmp_path / "her2.csv", kb, "python")
+    assert [e[0] for e in reference[1]] == [6, 7]  # negative with IHC 3+, positive with IHC 0-1+
+    for engine in ("polars", "duckdb"):
+        assert _outcome(tmp_path / "her2.csv", kb, engine) == reference, engine

@@ -26,7 +26,7 @@ from rectoplan.compile import ir
 from rectoplan.compile.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
 from rectoplan.compile.rules import SetLayout, fact_column, layouts
 from rectoplan.core.case import SITES
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.fields import DECLARED, HER2_POSITIVE_RESULTS
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import FactType
 
@@ -310,6 +310,12 @@ class Normalizer:
         row_checks = [
             *(ir.Col(ok(c)) for c in LIST_COLUMNS),
             ir.Not(ir.IsNull(values[n("id")])),
+            # her2 and the reported HER2 test agree (either may be absent)
+            ir.any_of(
+                ir.IsNull(values[n("her2_result")]),
+                ir.IsNull(_unknown_to_null("her2", values[n("her2")])),
+                ir.is_true(ir.Cmp("=", values[n("her2")], _her2_of_result(values[n("her2_result")]))),
+            ),
             # a KRAS variant only with a mutant KRAS
             ir.any_of(ir.IsNull(values[n("kras_variant")]), _is(values[n("kras")], "mutant")),
             # a local recurrence follows removal of the primary
@@ -321,6 +327,14 @@ class Normalizer:
         ]
         out.append(("_clean", ir.is_true(ir.all_of(*self.oks, *row_checks))))
         return out
+
+
+def _her2_of_result(result: ir.Expr) -> ir.Expr:
+    """HER2 status from the reported test (NULL when there is none), as the edge derives it."""
+    positive = ir.In(result, tuple(ir.text(r) for r in HER2_POSITIVE_RESULTS))
+    return ir.Case(
+        ((ir.IsNull(result), ir.NULL_TEXT), (ir.is_true(positive), ir.text("positive"))), ir.text("negative")
+    )
 
 
 def _unknown_to_null(name: str, value: ir.Expr) -> ir.Expr:
@@ -362,6 +376,8 @@ class FactDeriver:
         }
         for name in ("kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion"):
             f[f"biomarkers.{name}"] = v[name]
+        # HER2 from the reported test when `her2` itself is not given (adapters.case_v2.her2_from_result)
+        f["biomarkers.her2"] = ir.when(ir.Not(ir.IsNull(v["her2"])), v["her2"], _her2_of_result(c["her2_result"]))
         lr_present = ir.any_of(
             ir.Not(ir.IsNull(c["local_recurrence_resectability"])), ir.Col(has("local_recurrence_symptoms"))
         )

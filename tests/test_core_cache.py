@@ -62,6 +62,7 @@ def test_each_knowledge_base_has_its_own_caches_and_the_registry_is_bounded() ->
 
 
 def test_the_knowledge_base_holds_no_cache_of_the_core(kb: KnowledgeBase) -> None:
+    assert "memo" not in {f.name for f in dataclasses.fields(kb)}
     recommend(random_cases(1, 54)[0], kb)
     for f in dataclasses.fields(kb):
         value = getattr(kb, f.name)

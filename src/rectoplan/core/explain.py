@@ -264,10 +264,10 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
         if cites is None:
             cites = caches.cites.put(key, _template_cites(o))
         return Candidate(o, _option_template(o, cites), index, offered, ())
-    key = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
-    found = caches.parts.get(key)
+    kept_out = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
+    found = caches.parts.get(kept_out)
     if found is None:
-        found = caches.parts.put(key, _derived(o))
+        found = caches.parts.put(kept_out, _derived(o))
     return Candidate(o, position=index, offered=offered, **found)
 
 

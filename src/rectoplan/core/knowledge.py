@@ -234,9 +234,7 @@ class KnowledgeBase:
     plan: Callable[[Mapping[str, Any]], Any] = field(default=lambda f: None, compare=False, repr=False)
     plan_source: str = field(default="", compare=False, repr=False)
     idle_outcomes: tuple[Any, ...] = field(default=(), compare=False, repr=False)
-    # Memo of pure functions of (option, plan result): outcomes and their rendered parts. Bounded by the
-    # engine; it changes speed only, never results.
-    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # No caches here: what the engine derives for speed lives in the core's own caches (core/_cache.py).
 
     def option(self, option_id: str) -> Option:
         for opt in self.options:

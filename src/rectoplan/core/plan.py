@@ -145,7 +145,7 @@ def compile_plan(
     `options` holds, per option, (setting conditions, gate conditions, caution conditions). The plan
     returns (intent index, candidates, test results, global caution results). A candidate is a flat tuple
     (option index, setting index, *gate results, *caution results) for each option whose setting applies;
-    it doubles as the memo key of the option's outcome. The plan sets `plan.intent` in `facts`.
+    it doubles as the cache key of the option's outcome (core/_cache.py). The plan sets `plan.intent` in `facts`.
     """
     gen = _Gen()
     lines = ["def plan(f):"]

@@ -110,9 +110,14 @@ class _Gen:
 
     def test(self, t: Test) -> str:
         fact = f"f[{t.fact!r}]"
+        if t.op == "known":
+            return f"({fact} is {'not ' if t.value else ''}None)"
+        v, body = self.body(t)
+        return f"(None if ({v} := {fact}) is None else {body})"
+
+    def body(self, t: Test) -> tuple[str, str]:
+        """(temporary, comparison of the temporary) for a test on a known value."""
         op, value = t.op, t.value
-        if op == "known":
-            return f"({fact} is {'not ' if value else ''}None)"
         v = self.tmp()
         if op in ("in", "not_in", "contains_any", "contains_all"):
             lit = self.const(frozenset(value))
@@ -131,7 +136,30 @@ class _Gen:
             assert op in _CMP
             symbol = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[op]
             body = f"{v} {symbol} {lit}"
-        return f"(None if ({v} := {fact}) is None else {body})"
+        return v, body
+
+
+class _Inline(_Gen):
+    """Fact tests written where they are used, so that `and` / `or` skip what a decision does not need.
+
+    For what-if's deciders, which each decide one option: the plan evaluates every test once up front
+    instead, since tests are shared by many options there."""
+
+    def fact_test(self, cond: Test) -> str:
+        return self.test(cond)
+
+    def is_true(self, cond: Condition) -> str:
+        return self._definitely(cond, True) if isinstance(cond, Test) else super().is_true(cond)
+
+    def is_false(self, cond: Condition) -> str:
+        return self._definitely(cond, False) if isinstance(cond, Test) else super().is_false(cond)
+
+    def _definitely(self, t: Test, want: bool) -> str:
+        fact = f"f[{t.fact!r}]"
+        if t.op == "known":
+            return f"({fact} is {'not ' if bool(t.value) is want else ''}None)"
+        v, body = self.body(t)
+        return f"(({v} := {fact}) is not None and {'' if want else 'not '}({body}))"
 
 
 def compile_plan(
@@ -206,17 +234,14 @@ def compile_deciders(
     TRUE and no gate blocks it: a requirement must not be FALSE, an exclusion must not be TRUE, and a
     gate that holds on unknown must be known (the engine's `_outcome`, which a test compares).
     """
-    gen = _Gen()
+    gen = _Inline()
     lines: list[str] = []
     for o, (settings, gates) in enumerate(options):
-        gen.tests = {}  # fact tests are locals of each function
         lines.append(f"def decide{o}(f):")
         chain = [f"    {'if' if i == 0 else 'elif'} {gen.is_true(s)}: _x = {i}" for i, s in enumerate(settings)]
-        gen.flush(lines)
         lines += chain or ["    if False: _x = 0"]
         lines.append("    else: return -1")
         ok = [_gate_ok(gen, *gate) for gate in gates]
-        gen.flush(lines)
         lines.append(f"    return _x if {' and '.join(ok) or 'True'} else -1")
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = dict(gen.consts)

@@ -16,7 +16,7 @@ from rectoplan.adapters.case_json import decode_json, parse_case
 from rectoplan.core import engine
 from rectoplan.core.case import Case
 from rectoplan.core.knowledge import Citation, KnowledgeBase
-from rectoplan.core.recommendation import Cites, Recommendation, shown_sources
+from rectoplan.core.recommendation import Cites, Exclusion, Recommendation, TestNeeded, shown_sources
 from rectoplan.kb.loader import default_knowledge
 
 
@@ -41,9 +41,19 @@ def recommend_json(text: str | bytes, kb: KnowledgeBase | None = None, what_if: 
 
 
 def recommendation_json(rec: Recommendation) -> str:
-    """`rec` as JSON text: the same text as `orjson.dumps(rec.to_dict())`, written faster (the lists of
-    sources, shared by many cases, are serialised once; `tests/test_engine_speed_json.py` compares)."""
-    return orjson.dumps(rec.to_dict(_sources_json)).decode()
+    """`rec` as JSON text: the same text as `orjson.dumps(rec.to_dict())`, written faster: the parts that
+    many cases share (exclusions, tests needed, lists of sources) are serialised once and kept
+    (`tests/test_engine_speed_json.py` compares)."""
+    data = rec._replace(excluded=(), tests_needed=()).to_dict(_sources_json)
+    data["excluded"] = [_part_json(e) for e in rec.excluded]
+    data["tests_needed"] = [_part_json(t) for t in rec.tests_needed]
+    return orjson.dumps(data).decode()
+
+
+@lru_cache(maxsize=8192)
+def _part_json(part: Exclusion | TestNeeded) -> orjson.Fragment:
+    """One shared exclusion or test needed, serialised (bounded: least recently used go first)."""
+    return orjson.Fragment(orjson.dumps(part.to_dict(_sources_json)))
 
 
 def _sources_json(cites: tuple[Citation, ...]) -> Any:

@@ -4,12 +4,13 @@ shrinks to a small counterexample and replays from the example database).
 - `cases()`: valid case JSON of contract 2 (and 1): every enumeration, absence as unknown, treatment history
   as contract 1 lines or contract 2 courses (adjuvant, finished, ongoing, maintenance), the declared fields
   of the primary, preferences, health and biomarkers, lab notations. A guaranteed share of the cases is
-  steered into one of the rare branches in `RARE` (DPYD-poor with disease that needs systemic therapy,
-  MSI-H, BRAF V600E, HER2-positive, an ongoing line, relapse after adjuvant oxaliplatin): drawn uniformly,
-  each of them came up a handful of times in 400 examples, too few for a property about them to mean much.
-- `branches(assessment)`: which rare branches an evaluated case really reached (read from the engine's facts
-  and outcomes, not from the input), for `hypothesis.event` and the coverage floors of
-  `tests/test_generated_coverage.py`.
+  steered into one of the branches in `RARE` (DPYD-poor with disease that needs systemic therapy, MSI-H,
+  BRAF V600E, HER2-positive, an ongoing line, relapse after adjuvant oxaliplatin, resectable disease, every
+  biomarker wild type): drawn uniformly, some came up 15-17 times in 400 examples, too few for a property
+  about them to mean much.
+- `branches(facts, offered_kinds)`: which of those branches an evaluated case really reached (read from the
+  engine's facts and what it offered, not from the input), for `hypothesis.event` and the coverage floors
+  of `tests/test_safety_properties.py`.
 - `conditions(facts)`: random `Condition` trees over the real fact schema (every operator a fact's kind
   admits, `known`, constants, all / any / not / count nesting), and `fact_values(facts)`: a fact assignment
   with each fact unknown about a third of the time. Literals and values are drawn from a small pool first,
@@ -17,8 +18,9 @@ shrinks to a small counterexample and replays from the example database).
 
 The drivers: the engine and the exec-compiled plan (`test_plan.py`, `test_safety_properties.py`), the
 closure compiler (`test_conditions.py`), Polars and DuckDB (`test_compile_sql.py`,
-`test_cohort_equivalence.py`), Spark (`test_cohort_spark.py`, marker `spark`) and z3
-(`test_verify_differential.py`). `rectoplan.synthetic` stays for the benchmarks and the linter only.
+`test_cohort_equivalence.py`), Spark (`test_cohort_spark.py`, marker `spark`), z3
+(`test_verify_differential.py`, `test_why_not.py`), what-if (`test_whatif.py`). `rectoplan.synthetic`
+stays for the benchmarks and the linter (and the cohort tests that need a large file as data).
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ class WhatIfIndex:
     titles: Mapping[str, str]
     by_settings: Mapping[str, tuple[int, ...]]  # fact -> options whose settings read it
     by_gates_only: Mapping[str, tuple[int, ...]]  # fact -> options whose gates, and not settings, read it
+    readers: Mapping[str, tuple[tuple[int, bool], ...]]  # fact -> (option, read by its settings), in order
     intent_reads: frozenset[str]
     thresholds: Mapping[str, frozenset[int]]
     surgeries_named: tuple[str, ...]  # procedures a setting or gate names for prior.surgeries, sorted
@@ -80,6 +81,12 @@ def _build(kb: KnowledgeBase) -> WhatIfIndex:
         titles={o.id: o.title for o in kb.options},
         by_settings={f: tuple(v) for f, v in by_settings.items()},
         by_gates_only={f: tuple(v) for f, v in by_gates_only.items()},
+        readers={
+            f: tuple(
+                sorted([(i, True) for i in by_settings.get(f, ())] + [(i, False) for i in by_gates_only.get(f, ())])
+            )
+            for f in {*by_settings, *by_gates_only}
+        },
         intent_reads=intent_reads,
         thresholds=_all_thresholds(kb),
         surgeries_named=_surgeries_named(kb),

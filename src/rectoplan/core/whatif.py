@@ -140,12 +140,20 @@ class _Movable:
         return found
 
     def _find(self, changed: set[str]) -> tuple[int, ...]:
-        by_settings, by_gates_only, applicable = self.index.by_settings, self.index.by_gates_only, self.applicable
+        applicable, blockers = self.applicable, self.blockers
+        if len(changed) == 1:  # most probes: one fact, whose readers are listed in knowledge order
+            (fact,) = changed
+            return tuple(
+                i
+                for i, by_setting in self.index.readers.get(fact, ())
+                if (by_setting or i in applicable)
+                and not ((kept := blockers.get(i)) and any(fact not in reads for reads in kept))
+            )
+        by_settings, by_gates_only = self.index.by_settings, self.index.by_gates_only
         touched: set[int] = set()
         for f in changed:
             touched.update(by_settings.get(f, ()))
             touched.update(applicable.intersection(by_gates_only.get(f, ())))
-        blockers = self.blockers
         out = []
         for i in sorted(touched):
             kept_out = blockers.get(i)

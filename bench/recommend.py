@@ -4,8 +4,9 @@ Figures, as the core issue asks:
   1. `recommend` on an already validated case (targets: p50 < 100 µs, p99 < 300 µs), without and with
      'what would change the plan';
   2. JSON text in -> JSON text out, validation and serialisation included (target: p99 < 1 ms).
-The engine memoises option outcomes per knowledge base, so each figure is given twice: "first sight"
-(a fresh process meeting these cases) and "steady state" (after another 10,000 cases, as in a service).
+The engine caches option outcomes per knowledge base (`rectoplan.core._cache`), so each figure is given
+twice: "first sight" (a fresh knowledge base meeting these cases) and "steady state" (after another
+10,000 cases, as in a service).
 A calibration line tells how fast this machine runs plain Python, to compare figures across machines.
 Run: .venv/bin/python bench/recommend.py [N]
 """
@@ -66,7 +67,7 @@ def main() -> None:
         f"calibration: sum(range(1000)) = {calibration:.1f} µs (about 8-10 µs on a current desktop)"
     )
     for state in ("first sight", "steady state"):
-        kb = load_knowledge()  # a fresh knowledge base: empty memo
+        kb = load_knowledge()  # a fresh knowledge base: empty caches
         cases = [validate_case(c, kb) for c in raw]
         texts = [json.dumps(c) for c in raw]
         gc.collect()  # as `default_knowledge` does for the CLI and the service: the knowledge base and the

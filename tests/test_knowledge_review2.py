@@ -80,9 +80,22 @@ def test_normal_renal_function_keeps_capecitabine_without_a_renal_warning(make_c
     assert not any("reatinine" in w for w in options["capecitabine-bevacizumab"].warnings)
 
 
-def test_unknown_renal_function_is_never_silent_for_capecitabine(make_case: Make, kb: KnowledgeBase) -> None:
-    options = offered(run(make_case, kb))
-    assert any("not recorded" in w and "30 mL/min" in w for w in options["capecitabine-bevacizumab"].warnings)
+def test_unknown_renal_function_is_asked_for_once(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = run(make_case, kb)
+    assert "creatinine_clearance" in {t.test for t in rec.tests_needed}
+    assert "creatinine_clearance" not in {
+        t.test for t in run(make_case, kb, health={"creatinine_clearance": 80}).tests_needed
+    }
+    assert not any("reatinine" in w for w in offered(rec)["capecitabine-bevacizumab"].warnings)
+
+
+def test_raltitrexed_is_contraindicated_below_25_and_dose_reduced_up_to_65(make_case: Make, kb: KnowledgeBase) -> None:
+    cardio = {"fluoropyrimidine_cardiotoxicity": True}
+    severe = run(make_case, kb, health={**cardio, "creatinine_clearance": 22})
+    assert "raltitrexed" not in offered(severe) and "raltitrexed" in {e.id for e in severe.excluded}
+    for crcl, expected in ((35, True), (60, True), (70, False)):
+        option = offered(run(make_case, kb, health={**cardio, "creatinine_clearance": crcl}))["raltitrexed"]
+        assert any("every 4 weeks" in w for w in option.warnings) is expected, crcl
 
 
 # --- fluoropyrimidine cardiotoxicity opens the fluoropyrimidine-free options (PMID 23583220) ---------------------

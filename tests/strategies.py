@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 from rectoplan.core.case import SITES, SYMPTOMS
 from rectoplan.core.conditions import COMPARE_OPS, All, AnyOf, Condition, Const, Count, Not, Test
-from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, HER2_POSITIVE_RESULTS, DeclaredField
+from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, DeclaredField
 from rectoplan.core.schema import FactType
 from rectoplan.synthetic import REGIMENS, SURGERIES
 
@@ -103,22 +103,12 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
     chosen = branch if branch is not None else draw(st.sampled_from((*RARE, *[None] * FREE_DRAWS)))
     if chosen is not None:
         STEER[chosen](draw, case)
-    if flat:
-        _her2_as_status(case)
     months = case.get("advanced_disease_months_ago")
     if months is not None and (flat or draw(st.booleans())):
         del case["advanced_disease_months_ago"]
         case["as_of"] = AS_OF.isoformat()
         case["advanced_disease_date"] = (AS_OF - timedelta(days=round(months * 30.44))).isoformat()
     return case
-
-
-def _her2_as_status(case: dict[str, Any]) -> None:
-    """Known gap (tests/test_cohort_equivalence.py, strict xfail): the cohort engines do not derive HER2 status
-    from `biomarkers.her2_result`, so flat cohorts state the status the result implies instead."""
-    b = case.get("biomarkers", {})
-    if "her2_result" in b:
-        b["her2"] = "positive" if b.pop("her2_result") in HER2_POSITIVE_RESULTS else "negative"
 
 
 def _primary(draw: st.DrawFn, recurrence: bool) -> dict[str, Any]:

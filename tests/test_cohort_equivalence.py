@@ -158,9 +158,8 @@ def test_arrow_list_kernels_equal_the_compiled_list_folds(kb: KnowledgeBase, gen
 
 
 def test_a_her2_test_result_gives_the_her2_status_in_the_cohort(kb: KnowledgeBase) -> None:
-    """Found by the generated cohorts: with only `her2_result` (contract 2), the per-case engine knows HER2
-    and the compiled plan still asks for the HER2 test. When this passes, drop `_her2_as_status` from
-    tests/strategies.py."""
+    """Found by the generated cohorts: with only `her2_result` (contract 2), the per-case engine knew HER2
+    while the compiled plan still asked for the HER2 test (fixed in 383708e; kept as a regression test)."""
     case = {"format": "rectoplan.case/2", "id": "h", "metastases": [{"site": "liver"}]}
     generated = [{**case, "biomarkers": {"her2_result": r}} for r in ("ihc3", "ihc0_1")]
     with tempfile.TemporaryDirectory() as tmp:

@@ -274,3 +274,9 @@ def test_a_recorded_germline_result_needs_no_referral_for_germline_testing(make_
     tested = run(make_case, kb, biomarkers={**msi, "germline_lynch": "positive"})
     assert any("germline testing" in w for w in untested.warnings)
     assert not any("germline testing" in w for w in tested.warnings)
+
+
+def test_the_maintenance_note_is_for_first_line_induction_only(make_case: Make, kb: KnowledgeBase) -> None:
+    folfox_bev = {"agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "stopped_for": "progression"}
+    second = run(make_case, kb, prior={"systemic_lines": [folfox_bev]})
+    assert MAINTENANCE_NOTE not in notes_of(second, "folfiri-bevacizumab")

@@ -280,3 +280,21 @@ def test_the_maintenance_note_is_for_first_line_induction_only(make_case: Make, 
     folfox_bev = {"agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "stopped_for": "progression"}
     second = run(make_case, kb, prior={"systemic_lines": [folfox_bev]})
     assert MAINTENANCE_NOTE not in notes_of(second, "folfiri-bevacizumab")
+
+
+def test_progression_during_maintenance_is_said_with_the_reintroduction_evidence(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
+    induction = folfoxiri_course(status="completed", best_response="partial", end_months_ago=9)
+    maintenance = {
+        "agents": ["capecitabine", "bevacizumab"],
+        "setting": "maintenance",
+        "start_months_ago": 9,
+        "end_months_ago": 1,
+        "status": "stopped",
+        "stopped_for": "progression",
+    }
+    rec = run(make_case, kb, prior={"systemic_lines": None, "courses": [induction, maintenance]})
+    assert any("grew during maintenance" in w for w in rec.warnings)
+    on_break = run(make_case, kb, prior={"systemic_lines": None, "courses": [induction]})
+    assert not any("grew during maintenance" in w for w in on_break.warnings)

@@ -102,6 +102,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
     facts: dict[str, object] = {}
     last_advanced: Course | None = None
     maintenance = False
+    in_maintenance = False  # the last line's progression came during its maintenance phase
     for course in courses:
         if course.setting in PERIOPERATIVE_SETTINGS:
             early = _early_relapse(course, timeline)
@@ -112,14 +113,16 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
                     facts["prior.oxaliplatin_free_months"] = interval
             if early:
                 lines.append(SystemicLine(course.agents, "progression"))
+                in_maintenance = False
             continue
         if course.setting == "maintenance" and lines and last_advanced is not None:
             merged = tuple(dict.fromkeys((*lines[-1].agents, *course.agents)))[:10]
             lines[-1] = SystemicLine(merged, _stop(course))
             maintenance = course.status == "ongoing"
+            in_maintenance = course.stopped_for == "progression"
         else:
             lines.append(SystemicLine(course.agents, _stop(course)))
-            last_advanced, maintenance = course, False
+            last_advanced, maintenance, in_maintenance = course, False, False
         if course.best_response not in (None, "not_assessed"):
             facts["prior.last_response"] = course.best_response
     if lines and lines[-1].stopped_for == "ongoing":
@@ -128,6 +131,8 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
     elif lines:
         facts["prior.on_maintenance"] = False
+    if lines:
+        facts["prior.progressed_on_maintenance"] = in_maintenance
     facts.update(_anti_egfr(courses))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts

@@ -163,6 +163,11 @@ DECLARED: Final[tuple[DeclaredField, ...]] = (
         "prior.last_response", RESPONSES, "best response on the most recent line for advanced disease", "prior.courses"
     ),
     _bool("prior.on_maintenance", "the ongoing line is in its maintenance phase", "prior.courses"),
+    _bool(
+        "prior.progressed_on_maintenance",
+        "the last line progressed during its maintenance phase, after an induction that did not progress",
+        "prior.courses",
+    ),
     _int(
         "prior.months_on_current_line",
         0,

@@ -49,6 +49,13 @@ STATUS_WORDS = {
     "not_applicable": "not applicable (no situation in which it is used matches this case)",
 }
 
+# The search keeps the treatment history as recorded (it never proposes undoing a course), so "no change"
+# means no change to what can still change, not that no patient could ever get the option.
+NO_CHANGE = (
+    "No change to what can still change (test results, waiting times, fitness) would get it offered for this"
+    " case; the treatment history is kept as recorded, so it may still become an option after further treatment."
+)
+
 
 @dataclass(frozen=True)
 class RuleReason:
@@ -418,7 +425,7 @@ def render(answer: WhyNotAnswer) -> str:
                 lines.append("      sources: " + "; ".join(s["label"] for s in r.sources))
     if answer.changes is not None:
         if not answer.changes:
-            lines.append("No case the case contract admits would get this option offered.")
+            lines.append(NO_CHANGE)
         for i, changes in enumerate(answer.changes):
             head = "Smallest change that would let it in" if i == 0 else "Or, equally small"
             ok = "" if answer.verified[i] else " (NOT confirmed by the engine: please report)"

@@ -91,7 +91,10 @@ def test_order_of_an_excluded_drug_gets_one_card_with_override_reasons(kb: Knowl
 
 def test_order_that_fits_the_plan_or_is_unknown_gets_no_card(kb: KnowledgeBase) -> None:
     rec = recommend(BASE_CASE, kb, what_if=False)
-    offered = sorted({c for o in rec.options for c in o.components})
+    from rectoplan.adapters import fhir_codes as fc
+
+    coded = {d.meaning for (system, _), d in fc.DRUGS.items() if system == RXNORM}
+    offered = sorted({c for o in rec.options for c in o.components} & coded)  # drugs an order can name
     assert order_cards(rec, _orders(_rxnorm(offered[0])), SOURCE) == []
     unknown = {"entry": [{"resource": {"resourceType": "MedicationRequest", "id": "x"}}]}
     assert order_cards(rec, unknown, SOURCE) == []

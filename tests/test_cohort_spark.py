@@ -114,3 +114,21 @@ def test_spark_rejects_an_id_with_a_control_character(spark: Any, kb: KnowledgeB
     local = run_cohort(tmp_path / "ids.parquet", kb, "polars")
     assert on_spark.evaluated == local.evaluated == 2
     assert [(e.row, e.problems) for e in on_spark.errors] == [(e.row, e.problems) for e in local.errors]
+
+
+def test_spark_leaves_a_line_progressed_during_maintenance_to_the_per_case_engine(
+    spark: Any, kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    """A line's `progressed_on` is beyond the compiled plan: the row is decided by the per-case engine."""
+    line = {
+        "agents": ["fluorouracil", "leucovorin", "oxaliplatin", "irinotecan", "bevacizumab"],
+        "stopped_for": "progression",
+        "progressed_on": ["fluorouracil", "bevacizumab"],
+    }
+    case = {"format": "rectoplan.case/2", "ecog": 1, "metastases": [{"site": "liver", "count": 3}]}
+    rows = cohort_rows([{**case, "prior": {"systemic_lines": [line]}}])
+    write_parquet(rows, tmp_path / "m.parquet")
+    on_spark = run_cohort(tmp_path / "m.parquet", kb, "spark", spark=spark)
+    local = run_cohort(tmp_path / "m.parquet", kb, "polars")
+    assert on_spark.errors == [] and on_spark.evaluated == 1
+    assert conform(on_spark.results).to_pylist() == conform(local.results).to_pylist()

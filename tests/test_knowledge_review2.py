@@ -298,3 +298,62 @@ def test_progression_during_maintenance_is_said_with_the_reintroduction_evidence
     assert any("grew during maintenance" in w for w in rec.warnings)
     on_break = run(make_case, kb, prior={"systemic_lines": None, "courses": [induction]})
     assert not any("grew during maintenance" in w for w in on_break.warnings)
+
+
+# --- progression during maintenance: only the maintenance drugs progressed (SystemicLine.progressed_on) ---------
+
+
+def _maintenance_progression(make_case: Make, kb: KnowledgeBase) -> Recommendation:
+    induction = folfoxiri_course(status="completed", best_response="partial", end_months_ago=9)
+    maintenance = {
+        "agents": ["capecitabine", "bevacizumab"],
+        "setting": "maintenance",
+        "start_months_ago": 9,
+        "end_months_ago": 1,
+        "status": "stopped",
+        "stopped_for": "progression",
+    }
+    return run(make_case, kb, prior={"systemic_lines": None, "courses": [induction, maintenance]})
+
+
+def test_progression_on_maintenance_leaves_the_induction_drugs_open(make_case: Make, kb: KnowledgeBase) -> None:
+    rec = _maintenance_progression(make_case, kb)
+    options = offered(rec)
+    assert options["folfoxiri-bevacizumab"].setting == "folfoxiri-bevacizumab-reintroduction"
+    assert "folfox" in options  # oxaliplatin did not progress
+    assert "capecitabine-bevacizumab" not in options  # the maintenance regimen did
+    assert "folfox" not in {e.id for e in rec.excluded}
+
+
+def test_a_line_cannot_name_drugs_it_did_not_give_as_progressed(kb: KnowledgeBase) -> None:
+    import pytest
+
+    from rectoplan.api import validate_case
+    from rectoplan.core.errors import CaseError
+    from tests.conftest import BASE_CASE, merge
+
+    line = {"agents": ["fluorouracil", "bevacizumab"], "stopped_for": "progression", "progressed_on": ["irinotecan"]}
+    with pytest.raises(CaseError, match="progressed_on"):
+        validate_case(merge(BASE_CASE, {"prior": {"systemic_lines": [line]}}), kb)
+
+
+def test_cohort_engines_agree_on_progression_during_maintenance(
+    make_case: Make, kb: KnowledgeBase, tmp_path_factory: Any
+) -> None:
+    from rectoplan.verify.casejson import case_dict
+    from tests.test_knowledge_cohort import cohort_mismatches
+
+    induction = folfoxiri_course(status="completed", best_response="partial", end_months_ago=9)
+    maintenance = {
+        "agents": ["capecitabine", "bevacizumab"],
+        "setting": "maintenance",
+        "start_months_ago": 9,
+        "end_months_ago": 1,
+        "status": "stopped",
+        "stopped_for": "progression",
+    }
+    case = make_case(format=V2, prior={"systemic_lines": None, "courses": [induction, maintenance]})
+    data = case_dict(case)
+    assert data["prior"]["systemic_lines"][0]["progressed_on"] == ["capecitabine", "bevacizumab"]
+    for engine in ("polars", "duckdb"):
+        assert cohort_mismatches([data], kb, engine, tmp_path_factory.mktemp(engine)) == []

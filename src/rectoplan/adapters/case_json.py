@@ -92,6 +92,8 @@ class _BiomarkersBase(_Model):
 class SystemicLineIn(_Model):
     agents: list[Text] = Field(min_length=1, max_length=10)
     stopped_for: Literal["progression", "intolerance", "completed", "ongoing"] | None = None
+    # The drugs the cancer grew on, when not all of the line's (progression during maintenance).
+    progressed_on: list[Text] | None = Field(default=None, min_length=1, max_length=10)
 
 
 class _PriorBase(_Model):
@@ -286,6 +288,7 @@ def _contradictions(c: CaseIn, drugs: Collection[str], procedures: Collection[st
         lines = c.prior.systemic_lines or []
         for i, line in enumerate(lines):
             problems += _check_vocabulary(line.agents, drugs, f"prior.systemic_lines[{i}].agents", "drug")
+            problems += _progressed_on_problems(line, f"prior.systemic_lines[{i}].progressed_on")
             if line.stopped_for == "ongoing" and i != len(lines) - 1:
                 problems.append(
                     Problem(
@@ -339,6 +342,18 @@ def _declared(c: CaseIn) -> dict[str, object]:
     return out
 
 
+def _progressed_on_problems(line: Any, path: str) -> list[Problem]:
+    """`progressed_on` names some of the line's own drugs, and only on a line stopped for progression."""
+    if line.progressed_on is None:
+        return []
+    if line.stopped_for != "progression":
+        return [Problem(path, f"progressed_on with stopped_for {line.stopped_for!r}", "stopped_for 'progression'")]
+    extra = [a for a in line.progressed_on if a not in line.agents]
+    if extra:
+        return [Problem(path, f"{extra[0]!r}, not one of the line's agents", "some of the line's own agents")]
+    return []
+
+
 def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]:
     """What contract 2 derives at the edge: courses into lines, lab notations, preferences, dates."""
     problems: list[Problem] = []
@@ -373,7 +388,14 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
     lines: tuple[SystemicLine, ...] | None = None
     courses: tuple[Course, ...] | None = None
     if p.systemic_lines is not None:
-        lines = tuple(SystemicLine(tuple(line.agents), line.stopped_for) for line in p.systemic_lines)
+        lines = tuple(
+            SystemicLine(
+                tuple(line.agents),
+                line.stopped_for,
+                None if line.progressed_on is None else tuple(dict.fromkeys(line.progressed_on)),
+            )
+            for line in p.systemic_lines
+        )
     if p.courses is not None:
         if p.systemic_lines is not None:
             problems.append(

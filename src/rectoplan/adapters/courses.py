@@ -117,7 +117,8 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             continue
         if course.setting == "maintenance" and lines and last_advanced is not None:
             merged = tuple(dict.fromkeys((*lines[-1].agents, *course.agents)))[:10]
-            lines[-1] = SystemicLine(merged, _stop(course))
+            stop = _stop(course)  # progression here came on the maintenance drugs only
+            lines[-1] = SystemicLine(merged, stop, course.agents if stop == "progression" else None)
             maintenance = course.status == "ongoing"
             in_maintenance = course.stopped_for == "progression"
         else:

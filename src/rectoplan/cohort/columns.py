@@ -224,7 +224,14 @@ def flatten(case: Case) -> dict[str, Any]:
     row["prior_lines"] = (
         None
         if p.systemic_lines is None
-        else [{"agents": list(line.agents), "stopped_for": line.stopped_for} for line in p.systemic_lines]
+        else [
+            {
+                "agents": list(line.agents),
+                "stopped_for": line.stopped_for,
+                **({} if line.progressed_on is None else {"progressed_on": list(line.progressed_on)}),
+            }
+            for line in p.systemic_lines
+        ]
     )
     row["prior_surgeries"] = None if p.surgeries is None else list(p.surgeries)
     row.update(

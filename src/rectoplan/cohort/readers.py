@@ -29,7 +29,13 @@ from rectoplan.core.knowledge import KnowledgeBase
 
 ROW = "_row"
 CONTRACT_KEYS = frozenset({"format", "primary", "local_recurrence", "metastases", "biomarkers", "prior", "health"})
-LINES_TYPE = pa.list_(pa.struct([("agents", pa.list_(pa.string())), ("stopped_for", pa.string())]))
+# `progressed_on` (the drugs a line progressed on, when not all of its agents) is filled only for progression
+# during maintenance; the column-wise checks leave such rows to the per-case engine (cohort.run).
+LINES_TYPE = pa.list_(
+    pa.struct(
+        [("agents", pa.list_(pa.string())), ("stopped_for", pa.string()), ("progressed_on", pa.list_(pa.string()))]
+    )
+)
 _ARROW_TYPES: dict[str, pa.DataType] = {
     "id": pa.string(),
     "int": pa.int64(),

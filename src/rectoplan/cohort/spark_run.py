@@ -182,6 +182,14 @@ def _results(spark: Any, df: Any, kb: KnowledgeBase, view: str) -> tuple[Any, An
     return flagged, results
 
 
+def _by_reference(canonical: pa.Table, kb: KnowledgeBase) -> pa.Table:
+    """Result rows of the per-case engine for canonical rows, typed as Spark takes them (no dictionaries)."""
+    by_reference, _ = evaluate_python(canonical, kb)
+    return by_reference.cast(
+        pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in RESULT_SCHEMA])
+    )
+
+
 def F_col(name: str) -> Any:
     from pyspark.sql import functions as F
 
@@ -203,16 +211,14 @@ def run_spark(
         with clock.phase("validate rows the column-wise checks left to Python", 0.3):
             canonical, extra_errors = validate_rows(suspects, kb)
             if 0 < canonical.num_rows <= REFERENCE_LIMIT:
-                by_reference, _ = evaluate_python(canonical, kb)
-                plain = by_reference.cast(
-                    pa.schema(
-                        [(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in RESULT_SCHEMA]
-                    )
-                )
-                good = good.unionByName(spark.createDataFrame(plain))
+                good = good.unionByName(spark.createDataFrame(_by_reference(canonical, kb)))
             elif canonical.num_rows:
-                _, again = _results(spark, spark.createDataFrame(canonical), kb, "rectoplan_canonical")
+                flagged_again, again = _results(spark, spark.createDataFrame(canonical), kb, "rectoplan_canonical")
                 good = good.unionByName(again)
+                # valid rows the plan still cannot read exactly (a line's progressed_on): the per-case engine
+                rest = flagged_again.filter(~F_col("_clean")).select(*canonical.column_names).toArrow()
+                if rest.num_rows:
+                    good = good.unionByName(spark.createDataFrame(_by_reference(rest, kb)))
     with clock.phase("evaluate rules and write results (Spark)", 0.5):
         good = good.orderBy("row")
         if outdir is not None:

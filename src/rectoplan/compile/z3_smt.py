@@ -332,7 +332,7 @@ class CaseVars:
                 tri_bool(declared.fact, value if isinstance(value, bool) else None)
         lines = p.systemic_lines
         agents = {a for line in lines or () for a in line.agents}
-        prog = {a for line in lines or () if line.stopped_for == "progression" for a in line.agents}
+        prog = {a for line in lines or () for a in line.progressed_agents}
         intol = {a for line in lines or () if line.stopped_for == "intolerance" for a in line.agents}
         ongoing = bool(lines) and lines is not None and lines[-1].stopped_for == "ongoing"
         out["prior.systemic_lines"] = [

@@ -57,8 +57,19 @@ class Biomarkers:
 
 @dataclass(frozen=True, slots=True)
 class SystemicLine:
+    """One line for advanced disease. `progressed_on` names the drugs the cancer grew on when that is not all
+    of them: progression during maintenance after an induction that did not progress (contract 2 courses)
+    is not progression on the induction-only drugs (oxaliplatin, irinotecan)."""
+
     agents: tuple[str, ...]
     stopped_for: str | None = None
+    progressed_on: tuple[str, ...] | None = None
+
+    @property
+    def progressed_agents(self) -> tuple[str, ...]:
+        if self.stopped_for != "progression":
+            return ()
+        return self.agents if self.progressed_on is None else self.progressed_on
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,7 +258,7 @@ def line_facts(
     intolerant: frozenset[str] = _EMPTY
     if lines:
         agents = frozenset(a for line in lines for a in line.agents)
-        progressed = frozenset(a for line in lines if line.stopped_for == "progression" for a in line.agents)
+        progressed = frozenset(a for line in lines for a in line.progressed_agents)
         intolerant = frozenset(a for line in lines if line.stopped_for == "intolerance" for a in line.agents)
     return {
         "prior.systemic_recorded": lines is not None,

@@ -63,7 +63,11 @@ def case_dict(case: Case) -> dict[str, Any]:
     _put(prior, "pelvic_radiation", p.pelvic_radiation)
     if p.systemic_lines is not None:
         prior["systemic_lines"] = [
-            {"agents": list(line.agents), **({"stopped_for": line.stopped_for} if line.stopped_for else {})}
+            {
+                "agents": list(line.agents),
+                **({"stopped_for": line.stopped_for} if line.stopped_for else {}),
+                **({"progressed_on": list(line.progressed_on)} if line.progressed_on is not None else {}),
+            }
             for line in p.systemic_lines
         ]
     _put(prior, "surgeries", None if p.surgeries is None else list(p.surgeries))

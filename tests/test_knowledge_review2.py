@@ -357,3 +357,30 @@ def test_cohort_engines_agree_on_progression_during_maintenance(
     assert data["prior"]["systemic_lines"][0]["progressed_on"] == ["capecitabine", "bevacizumab"]
     for engine in ("polars", "duckdb"):
         assert cohort_mismatches([data], kb, engine, tmp_path_factory.mktemp(engine)) == []
+
+
+def test_json_lines_with_and_without_progressed_on_read_alike(kb: KnowledgeBase, tmp_path: Any) -> None:
+    """JSON lines whose lines never give `progressed_on` keep the fast reader; one that does goes per case."""
+    import json
+
+    from rectoplan.cohort.run import conform, run_cohort
+
+    folfoxiri = ["fluorouracil", "leucovorin", "oxaliplatin", "irinotecan", "bevacizumab"]
+    plain = {"agents": folfoxiri, "stopped_for": "progression"}
+    on_maintenance = {**plain, "progressed_on": ["fluorouracil", "bevacizumab"]}
+    rows = [
+        {
+            "id": f"r{i}",
+            "ecog": 1,
+            "met_liver_count": 3,
+            "met_liver_resectability": "unresectable",
+            "prior_lines": [line],
+        }
+        for i, line in enumerate([plain, on_maintenance, plain])
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    local = conform(run_cohort(path, kb, "polars").results).to_pylist()
+    reference = conform(run_cohort(path, kb, "python").results).to_pylist()
+    assert local == reference
+    assert local[0]["options"] != local[1]["options"]  # re-introduction opens only for the maintenance row

@@ -177,12 +177,26 @@ def _documented_types(table: pa.Table) -> pa.Table | None:
     """`table` with its all-null columns in their documented types, or None when a column has another
     type (unknown columns are left as they are, for the caller to report)."""
     for i, f in enumerate(table.schema):
-        if f.name not in BY_NAME or f.type == _SCHEMA.field(f.name).type:
+        if f.name not in BY_NAME or _fits(f.type, _SCHEMA.field(f.name).type):
             continue
         if not pa.types.is_null(f.type):
             return None
         table = table.set_column(i, f.name, pa.nulls(table.num_rows, _SCHEMA.field(f.name).type))
     return table
+
+
+def _fits(found: pa.DataType, documented: pa.DataType) -> bool:
+    """The documented type, or a list of structs with some of its fields, each of the documented type (a
+    file whose lines never give the optional `progressed_on` has no such field, and that reads the same)."""
+    if found == documented:
+        return True
+    if not (pa.types.is_list(found) and pa.types.is_list(documented)):
+        return False
+    inner, whole = found.value_type, documented.value_type
+    if not (pa.types.is_struct(inner) and pa.types.is_struct(whole)):
+        return False
+    fields = {whole.field(i).name: whole.field(i).type for i in range(whole.num_fields)}
+    return all(fields.get(inner.field(i).name) == inner.field(i).type for i in range(inner.num_fields))
 
 
 def _unknown_keys(keys: list[str]) -> list[str]:

@@ -17,19 +17,18 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from rectoplan.adapters.case_v2 import (
-    LIQUID_DAYS,
     CourseIn,
     PreferencesIn,
     declines,
     her2_from_result,
-    liquid_months,
+    liquid_days,
     merge_derived,
     read_courses,
     read_timeline,
     read_variant,
     with_declared,
 )
-from rectoplan.adapters.courses import liquid_biopsy_after_anti_egfr
+from rectoplan.adapters.courses import liquid_biopsy_after_anti_egfr, months
 from rectoplan.core.case import (
     Biomarkers,
     Case,
@@ -373,9 +372,11 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
             )
         )
     her2 = her2 or result_her2
-    liquid = liquid_months(b.liquid_ras_date, timeline, problems)
-    liquid_days = liquid.pop(LIQUID_DAYS, None)
-    merge_derived(declared, liquid, "biomarkers.liquid_ras_date", problems)
+    liquid = liquid_days(b.liquid_ras_date, timeline, problems)
+    if liquid is not None:
+        merge_derived(
+            declared, {"biomarkers.liquid_ras_months": months(liquid)}, "biomarkers.liquid_ras_date", problems
+        )
     prefs = c.preferences
     merge_derived(declared, declines(prefs.declines if prefs else None), "preferences.declines", problems)
     wants = c.wants_clinical_trials
@@ -406,8 +407,8 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
         raw = [course.model_dump() for course in p.courses]
         courses, lines, derived = read_courses(raw, timeline, problems)
         merge_derived(declared, derived, "prior.courses", problems)
-        if courses is not None and isinstance(liquid_days, int):
-            after = liquid_biopsy_after_anti_egfr(courses, liquid_days)
+        if courses is not None and liquid is not None:
+            after = liquid_biopsy_after_anti_egfr(courses, liquid)
             merge_derived(declared, after, "biomarkers.liquid_ras_date", problems)
     return _Derived(variant, her2, wants, lines, courses, declared), problems
 

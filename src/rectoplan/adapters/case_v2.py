@@ -22,7 +22,6 @@ from rectoplan.adapters.courses import (
     Timeline,
     course_problems,
     history,
-    months,
     parse_date,
 )
 from rectoplan.adapters.variants import canonical_variant
@@ -159,17 +158,15 @@ def declines(listed: list[str] | None) -> dict[str, object]:
     return {f"preferences.declines_{m}": m in listed for m in DECLINABLE}
 
 
-LIQUID_DAYS = "_liquid_ras_days"  # not a fact: carried from liquid_months to the courses' reading, then dropped
-
-
-def liquid_months(text: str | None, timeline: Timeline, problems: list[Problem]) -> dict[str, object]:
+def liquid_days(text: str | None, timeline: Timeline, problems: list[Problem]) -> int | None:
+    """Days from the liquid biopsy to the case date (its months are a fact; its days are compared with the
+    end of the last anti-EGFR course)."""
     if text is None:
-        return {}
+        return None
     when = parse_date(text, "biomarkers.liquid_ras_date", problems)
     if when is None:
-        return {}
+        return None
     if timeline.as_of is None:
         problems.append(Problem("biomarkers.liquid_ras_date", repr(text), "as_of (the case date) with a dated result"))
-        return {}
-    days = max(0, (timeline.as_of - when).days)
-    return {"biomarkers.liquid_ras_months": months(days), LIQUID_DAYS: days}
+        return None
+    return max(0, (timeline.as_of - when).days)

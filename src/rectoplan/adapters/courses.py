@@ -102,7 +102,6 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
     facts: dict[str, object] = {}
     last_advanced: Course | None = None
     maintenance = False
-    in_maintenance = False  # the last line's progression came during its maintenance phase
     for course in courses:
         if course.setting in PERIOPERATIVE_SETTINGS:
             early = _early_relapse(course, timeline)
@@ -113,17 +112,15 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
                     facts["prior.oxaliplatin_free_months"] = interval
             if early:
                 lines.append(SystemicLine(course.agents, "progression"))
-                in_maintenance = False
             continue
         if course.setting == "maintenance" and lines and last_advanced is not None:
             merged = tuple(dict.fromkeys((*lines[-1].agents, *course.agents)))[:10]
             stop = _stop(course)  # progression here came on the maintenance drugs only
             lines[-1] = SystemicLine(merged, stop, course.agents if stop == "progression" else None)
             maintenance = course.status == "ongoing"
-            in_maintenance = course.stopped_for == "progression"
         else:
             lines.append(SystemicLine(course.agents, _stop(course)))
-            last_advanced, maintenance, in_maintenance = course, False, False
+            last_advanced, maintenance = course, False
         if course.best_response not in (None, "not_assessed"):
             facts["prior.last_response"] = course.best_response
     if lines and lines[-1].stopped_for == "ongoing":
@@ -132,15 +129,19 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
     elif lines:
         facts["prior.on_maintenance"] = False
-    if lines:
-        facts["prior.progressed_on_maintenance"] = in_maintenance
+    if lines:  # only a maintenance course that progressed names the drugs its line progressed on
+        facts["prior.progressed_on_maintenance"] = lines[-1].progressed_on is not None
     facts.update(_anti_egfr(courses))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts
 
 
+def _anti_egfr_courses(courses: Sequence[Course]) -> list[Course]:
+    return [c for c in courses if ANTI_EGFR & set(c.agents)]
+
+
 def _anti_egfr(courses: Sequence[Course]) -> dict[str, object]:
-    given = [c for c in courses if ANTI_EGFR & set(c.agents)]
+    given = _anti_egfr_courses(courses)
     if not given:
         return {}
     facts: dict[str, object] = {}
@@ -169,7 +170,7 @@ def liquid_biopsy_after_anti_egfr(courses: Sequence[Course], liquid_days_ago: in
     result from before the antibody says nothing about the resistant clones it selected. Unknown when no
     anti-EGFR course is recorded or when its end is not.
     """
-    given = [c for c in courses if ANTI_EGFR & set(c.agents)]
+    given = _anti_egfr_courses(courses)
     days = _days_since_anti_egfr(given) if given else None
     if days is None:
         return {}

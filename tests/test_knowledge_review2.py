@@ -226,6 +226,23 @@ def folfoxiri_course(**fields: Any) -> dict[str, Any]:
     return {**course, **fields}
 
 
+# FOLFOXIRI + bevacizumab with a response, then capecitabine + bevacizumab maintenance that progressed
+MAINTENANCE_PROGRESSION = {
+    "systemic_lines": None,
+    "courses": [
+        folfoxiri_course(status="completed", best_response="partial", end_months_ago=9),
+        {
+            "agents": ["capecitabine", "bevacizumab"],
+            "setting": "maintenance",
+            "start_months_ago": 9,
+            "end_months_ago": 1,
+            "status": "stopped",
+            "stopped_for": "progression",
+        },
+    ],
+}
+
+
 def test_folfoxiri_bevacizumab_is_reintroduced_after_a_break_with_response(make_case: Make, kb: KnowledgeBase) -> None:
     prior = {"systemic_lines": None, "courses": [folfoxiri_course(status="completed", best_response="partial")]}
     option = offered(run(make_case, kb, prior=prior))["folfoxiri-bevacizumab"]
@@ -285,39 +302,17 @@ def test_the_maintenance_note_is_for_first_line_induction_only(make_case: Make, 
 def test_progression_during_maintenance_is_said_with_the_reintroduction_evidence(
     make_case: Make, kb: KnowledgeBase
 ) -> None:
-    induction = folfoxiri_course(status="completed", best_response="partial", end_months_ago=9)
-    maintenance = {
-        "agents": ["capecitabine", "bevacizumab"],
-        "setting": "maintenance",
-        "start_months_ago": 9,
-        "end_months_ago": 1,
-        "status": "stopped",
-        "stopped_for": "progression",
-    }
-    rec = run(make_case, kb, prior={"systemic_lines": None, "courses": [induction, maintenance]})
+    rec = run(make_case, kb, prior=MAINTENANCE_PROGRESSION)
     assert any("grew during maintenance" in w for w in rec.warnings)
-    on_break = run(make_case, kb, prior={"systemic_lines": None, "courses": [induction]})
+    on_break = run(make_case, kb, prior={"systemic_lines": None, "courses": MAINTENANCE_PROGRESSION["courses"][:1]})
     assert not any("grew during maintenance" in w for w in on_break.warnings)
 
 
 # --- progression during maintenance: only the maintenance drugs progressed (SystemicLine.progressed_on) ---------
 
 
-def _maintenance_progression(make_case: Make, kb: KnowledgeBase) -> Recommendation:
-    induction = folfoxiri_course(status="completed", best_response="partial", end_months_ago=9)
-    maintenance = {
-        "agents": ["capecitabine", "bevacizumab"],
-        "setting": "maintenance",
-        "start_months_ago": 9,
-        "end_months_ago": 1,
-        "status": "stopped",
-        "stopped_for": "progression",
-    }
-    return run(make_case, kb, prior={"systemic_lines": None, "courses": [induction, maintenance]})
-
-
 def test_progression_on_maintenance_leaves_the_induction_drugs_open(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _maintenance_progression(make_case, kb)
+    rec = run(make_case, kb, prior=MAINTENANCE_PROGRESSION)
     options = offered(rec)
     assert options["folfoxiri-bevacizumab"].setting == "folfoxiri-bevacizumab-reintroduction"
     assert "folfox" in options  # oxaliplatin did not progress
@@ -343,16 +338,7 @@ def test_cohort_engines_agree_on_progression_during_maintenance(
     from rectoplan.verify.casejson import case_dict
     from tests.test_knowledge_cohort import cohort_mismatches
 
-    induction = folfoxiri_course(status="completed", best_response="partial", end_months_ago=9)
-    maintenance = {
-        "agents": ["capecitabine", "bevacizumab"],
-        "setting": "maintenance",
-        "start_months_ago": 9,
-        "end_months_ago": 1,
-        "status": "stopped",
-        "stopped_for": "progression",
-    }
-    case = make_case(format=V2, prior={"systemic_lines": None, "courses": [induction, maintenance]})
+    case = make_case(format=V2, prior=MAINTENANCE_PROGRESSION)
     data = case_dict(case)
     assert data["prior"]["systemic_lines"][0]["progressed_on"] == ["capecitabine", "bevacizumab"]
     for engine in ("polars", "duckdb"):

@@ -44,6 +44,17 @@ SOURCES: Final = {
     "hl7-breast": "HL7 Breast Cancer Data IG (2018 draft) HER2byIHCScoreVS, from the LOINC answer list LL4396-9",
     "gx-tmb": "mCODE STU4 example Observation-gx-genomic-tmb.json (genomics-reporting tmb profile; "
     "unit 1/1000000{Base}); interop.md §2.1",
+    "loinc-crcl": "LOINC 2164-2 'Creatinine renal clearance in 24 hour Urine and Serum or Plasma' (HL7 Order "
+    "Catalog IG STU1, ActivityDefinition example-lab-urine24h-creatinine-clearance; LOINC table row "
+    "'Creat Cl 24h Ur+SerPl-vRate', unit mL/min)",
+    "loinc-cg": "LOINC 35591-7 'Creatinine renal clearance predicted by Cockcroft-Gault formula' (LOINC table "
+    "row, short name 'Creat Cl predicted SerPl C-G-vRate': a volume rate; Cockcroft-Gault gives mL/min)",
+    "egfr": "eGFR per 1.73 m2 body surface: LOINC 33914-3 in shared/fixtures/synthea; 98979-8 and 98980-6 in "
+    "HL7 Switzerland CH LAB-Report (ChLabObservation_eGFR_CKD_EPI_2021 profiles)",
+    "mcode-cds": "HL7 mCODE STU4 CancerDiseaseStatus (hl7.org/fhir/us/mcode/StructureDefinition-mcode-cancer-"
+    "disease-status: code LOINC 97509-4; STU1 used 88040-1 'Response to cancer treatment') and its "
+    "ConditionStatusTrendVS (268910001 improved, 359746009 stable, 271299001 worsened, 709137006 "
+    "undetermined); the STU4 examples Observation-cancer-disease-status-*.json",
 }
 
 
@@ -433,6 +444,50 @@ HER2_ISH_TESTS: Final = frozenset({(LOINC, "31150-6"), (LOINC, "49683-6")})
 HER2_IHC_SCORES: Final[dict[tuple[str, str], Code]] = _table(
     LOINC, "hl7-breast", {"LA6111-4": "0", "LA11841-6": "1+", "LA11842-4": "2+", "LA11843-2": "3+"}
 )
+# Creatinine clearance (`health.creatinine_clearance`, mL/min): measured (24-hour urine with serum or plasma
+# creatinine) or estimated by Cockcroft-Gault, the estimate the capecitabine label and the Tomudex SmPC dose by.
+# Only UCUM mL/min is read; another unit is reported, never converted. eGFR (per 1.73 m2 of body surface, by
+# MDRD or CKD-EPI) is not creatinine clearance and no rule accepts it in its place: it is recognised only to
+# say so (the test `creatinine_clearance` stays requested).
+CREATININE_CLEARANCE_TESTS: Final[dict[tuple[str, str], Code]] = {
+    **_table(LOINC, "loinc-crcl", {"2164-2": "measured (24-hour urine and serum or plasma)"}),
+    **_table(LOINC, "loinc-cg", {"35591-7": "estimated by Cockcroft-Gault"}),
+}
+UCUM: Final = "http://unitsofmeasure.org"
+CREATININE_CLEARANCE_UNIT: Final = "mL/min"
+EGFR_TESTS: Final[dict[tuple[str, str], Code]] = _table(
+    LOINC,
+    "egfr",
+    {
+        "33914-3": "eGFR per 1.73 m2 (MDRD)",
+        "98979-8": "eGFR per 1.73 m2 (CKD-EPI 2021, creatinine)",
+        "98980-6": "eGFR per 1.73 m2 (CKD-EPI 2021, creatinine and cystatin C)",
+    },
+)
+
+# Tumour response: mCODE CancerDiseaseStatus, a clinician's judgement of the cancer's trend. Its answers are
+# mapped to a course's `best_response` only where the meaning is the same: worsened is progression, stable is
+# stable disease, undetermined is not assessed. "Improved" (responding) does not say complete or partial
+# response, nor by which criteria, so it is not graded ("?": the course's best response stays unknown).
+# No RECIST code system of an international standard was found (national IGs use local codes): none is read.
+DISEASE_STATUS_CODES: Final[dict[tuple[str, str], Code]] = _table(
+    LOINC, "mcode-cds", {"97509-4": "cancer disease status", "88040-1": "response to cancer treatment (mCODE STU1)"}
+)
+DISEASE_STATUS_VALUES: Final[dict[tuple[str, str], Code]] = _table(
+    SNOMED,
+    "mcode-cds",
+    {
+        "271299001": "progression",
+        "359746009": "stable",
+        "709137006": "not_assessed",
+        "268910001": "?improved: not graded as a complete or a partial response",
+    },
+)
+# Maintenance: mCODE STU4's ProcedureIntentVS (the `mcode-procedure-intent` extension) has curative,
+# palliative, supportive, diagnostic, preventive, guidance, screening and forensic intent, and no code for
+# maintenance; no other standard element was found. A course from FHIR is therefore never `maintenance`:
+# a palliative course after one that did not stop for progression is reported (see fhir/history.py).
+
 # Vocabulary procedure ids (PROCEDURES meanings) that leave a stoma. Only a procedure that is a stoma and
 # nothing else sets `primary.stoma` for now: the combined resection codes (e.g. "...+colostomy") are pinned
 # to `primary: {status: resected}` by tests/test_fhir_codes.py, which this change does not own.

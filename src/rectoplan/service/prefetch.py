@@ -1,11 +1,12 @@
 """Prefetch templates, and what the service makes of what the EHR sent: read, failed, missing or partial.
 
 The service reads the Patient, their Conditions, the Observations whose codes rectoplan knows (ECOG, TNM
-stage group, tumour markers, genomic variants), medication requests, administrations and statements, and
-procedures. A fact that could not be read must stay *unknown*, never become "none": a patient who
-progressed on FOLFOX but whose medication list failed to load must not be planned as untreated. So every
-prefetch key ends in one of two states, and `Gathered.unknown` names each key that could not be read
-completely, with the reason (shown to the clinician in a warning card):
+stage group, tumour markers, genomic variants, TMB, bilirubin, creatinine clearance, tumour response),
+medication requests, administrations and statements, and procedures. A fact that could not be read must
+stay *unknown*, never become "none": a patient who progressed on FOLFOX but whose medication list failed to
+load must not be planned as untreated. So every prefetch key ends in one of two states, and
+`Gathered.unknown` names each key that could not be read completely, with the reason (shown to the clinician
+in a warning card):
 
 - a resource or search Bundle: read (a search Bundle with a `next` link is followed, bounded);
 - an OperationOutcome (the EHR's FHIR server failed), an OperationOutcome entry of severity error or
@@ -21,11 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.fhir.parse import OBSERVATION_CODES
 
 
 def _observation_codes() -> str:
-    codes = [fc.ECOG_CODE, fc.GENOMIC_VARIANT, fc.HISTORY_OF_METASTASIS, fc.HISTORY_OF_LIVER_METASTASIS]
-    keys = sorted({(c.system, c.code) for c in codes} | set(fc.MARKER_TESTS) | set(fc.STAGE_GROUP_CODES))
+    """Every Observation code the readers parse (`OBSERVATION_CODES`, one list for both), but eGFR, which is
+    parsed only to say that it is not creatinine clearance: a code left out here is never fetched, and its
+    fact would be unknown in the service though the CLI reads it from the same chart."""
+    keys = sorted(OBSERVATION_CODES - set(fc.EGFR_TESTS))
     return ",".join(f"{system}|{code}" for system, code in keys)
 
 
@@ -52,7 +56,8 @@ KEY_TYPES: dict[str, str] = {
 KEY_FACTS: dict[str, str] = {
     "patient": "age",
     "conditions": "the rectal cancer diagnosis, metastatic sites and local recurrence",
-    "observations": "ECOG performance status, stage and tumour markers (KRAS, NRAS, BRAF, MMR/MSI, HER2, NTRK, RET)",
+    "observations": "ECOG performance status, stage, tumour markers (KRAS, NRAS, BRAF, MMR/MSI, HER2, NTRK, RET, "
+    "TMB), bilirubin, creatinine clearance and tumour response",
     "medicationRequests": "prior systemic therapy (drugs, lines, why each stopped)",
     "medicationAdministrations": "prior systemic therapy (drugs, lines, why each stopped)",
     "medicationStatements": "prior systemic therapy (drugs, lines, why each stopped)",

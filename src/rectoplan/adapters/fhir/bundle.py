@@ -195,7 +195,8 @@ _HER2_RESULT = {"3+": "ihc3", "0": "ihc0_1", "1+": "ihc0_1"}
 
 
 def _declared(m: _Mapper, case: dict[str, Any], markers: dict[str, Any], prov: dict[str, str]) -> None:
-    """Contract 2's declared fields a chart can give: TMB, HER2 as reported, bilirubin, a stoma."""
+    """Contract 2's declared fields a chart can give: TMB, HER2 as reported, bilirubin, creatinine clearance,
+    a stoma."""
     found: dict[tuple[str, str], tuple[Any, str]] = {}
     if (tmb := m.resolve("tmb", changing=True)) is not None:
         found["biomarkers", "tmb"] = tmb
@@ -214,6 +215,8 @@ def _declared(m: _Mapper, case: dict[str, Any], markers: dict[str, Any], prov: d
             found["biomarkers", "her2_result"] = (result, ihc[1])
     if (bili := m.resolve("bilirubin_raised", changing=True)) is not None:
         found["health", "bilirubin_raised"] = bili
+    if (crcl := m.resolve("creatinine_clearance", changing=True)) is not None:
+        found["health", "creatinine_clearance"] = crcl
     if m.stoma:
         found["primary", "stoma"] = (True, ", ".join(m.stoma))
     for (section, name), (value, ref) in found.items():

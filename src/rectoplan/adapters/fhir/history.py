@@ -22,9 +22,11 @@ The rule, in words:
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from rectoplan.adapters.fhir.reader import _Dose
+from rectoplan.adapters.fhir.response import attach_responses, unattached
 from rectoplan.adapters.fhir.treatments import TreatmentReader
 from rectoplan.adapters.fhir.values import _day
 
@@ -76,12 +78,13 @@ def _course(group: list[_Dose], setting: str, last: bool) -> dict[str, Any]:
 def _beyond_lines(course: dict[str, Any]) -> bool:
     """Whether a course says what a contract-1 line cannot: a setting other than a line for advanced disease,
     an end date (months since anti-EGFR, the oxaliplatin-free interval), the start of the ongoing line
-    (months on it), or a stop reason lines do not have."""
+    (months on it), a stop reason lines do not have, or a best response."""
     return (
         course["setting"] != "advanced"
         or "end" in course
         or course.get("status") == "ongoing"
         or course.get("stopped_for") == "patient_choice"
+        or "best_response" in course
     )
 
 
@@ -124,6 +127,16 @@ def courses(m: TreatmentReader) -> list[tuple[dict[str, Any], list[str]]] | None
 def add_history(m: TreatmentReader, case: dict[str, Any], prior: dict[str, Any], prov: dict[str, str]) -> None:
     """Courses (contract 2) with `as_of` and `advanced_disease_date`, or else contract-1 lines."""
     found = courses(m)
+    if found is None:
+        unattached(
+            m,
+            "a treatment course to attach it to: the history is read as lines, which have no best response "
+            "(left unknown)"
+            if m.doses
+            else "",
+        )
+    else:
+        attach_responses(m, found)
     if found is not None and not any(_beyond_lines(c) for c, _ in found):
         found = None  # the courses say no more than lines: the case stays as contract 1 read it
     if found is None:
@@ -144,6 +157,21 @@ def add_history(m: TreatmentReader, case: dict[str, Any], prior: dict[str, Any],
         case["advanced_disease_date"] = since[0].date().isoformat()
         prov["advanced_disease_date"] = since[1]
         m.use(since[1], f"advanced disease since {_day(since[0])}")
+    _maybe_maintenance(m, found)
     prior["courses"] = [c for c, _ in found]
     for i, (_, refs) in enumerate(found):
         prov[f"prior.courses[{i}]"] = ", ".join(refs)
+
+
+def _maybe_maintenance(m: TreatmentReader, found: list[tuple[dict[str, Any], list[str]]]) -> None:
+    """Report a palliative course that follows one that did not stop for progression: it may be maintenance
+    (CAIRO3, PANAMA), which FHIR cannot say (mCODE has no maintenance intent), so it is read as a new line."""
+    for (before, _), (course, refs) in pairwise(found):
+        if before["setting"] == course["setting"] == "advanced" and before.get("stopped_for") != "progression":
+            m.issue(
+                refs[0],
+                f"a palliative course of {', '.join(course['agents'])} ({course['start']}) after one of "
+                f"{', '.join(before['agents'])} that did not stop for progression",
+                "whether it is maintenance of that line or a new line: mCODE has no maintenance intent, so it is "
+                "read as a new line; if it is maintenance, give the case as JSON with setting 'maintenance'",
+            )

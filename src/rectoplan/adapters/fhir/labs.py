@@ -1,9 +1,10 @@
-"""Laboratory values of contract 2: tumour mutational burden, total bilirubin, HER2 by IHC score and ISH.
+"""Laboratory values of contract 2: TMB, total bilirubin, creatinine clearance, HER2 by IHC score and ISH.
 
 Why a separate reader: these results are numbers or method-specific scores rather than the coded
 positive/negative answers of `observations`, and each needs its unit or reference range checked before a
 value is believed. A result that cannot be read that way is reported (the field stays unknown), never
-guessed: a bilirubin without an upper reference limit says nothing about "raised".
+guessed: a bilirubin without an upper reference limit says nothing about "raised", and a creatinine clearance
+in another unit than mL/min (an eGFR per 1.73 m2, mL/s) is reported, never converted.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rectoplan.adapters.fhir.values import _day, _lookup
 
 
 class LabReader(Reader):
-    """TMB, bilirubin and HER2 method results (called from `ObservationReader._observation`)."""
+    """TMB, bilirubin, creatinine clearance and HER2 method results (called from `ObservationReader._observation`)."""
 
     def _her2_method(self, ref: str, res: Any, when: datetime | None, codes: set[tuple[str, str]]) -> bool:
         """Record an IHC score or an ISH result; True when the IHC score was the whole reading."""
@@ -78,4 +79,31 @@ class LabReader(Reader):
             ref,
             f"total bilirubin {q.value} ({'above' if raised else 'within'} the upper limit {same[0].value}, "
             f"{_day(when)})",
+        )
+
+    def _creatinine_clearance(self, ref: str, res: Any, when: datetime | None, test: fc.Code) -> None:
+        """`health.creatinine_clearance` from a measured or Cockcroft-Gault result in UCUM mL/min only."""
+        what = f"creatinine clearance ({test.meaning}, LOINC {test.code})"
+        if (q := self._quantity(ref, res, what)) is None:
+            return
+        unit, system = q.code or q.unit, q.system
+        if unit != fc.CREATININE_CLEARANCE_UNIT or system not in (None, fc.UCUM):
+            shown = f"{unit!r}" + (f" (system {system})" if system not in (None, fc.UCUM) else "")
+            self.issue(
+                ref,
+                f"{what} {q.value} in unit {shown}",
+                f"mL/min (UCUM {fc.CREATININE_CLEARANCE_UNIT}); not converted, creatinine clearance left unknown",
+            )
+            return
+        value = round(float(q.value))
+        if not 0 <= value <= 250:
+            self.issue(ref, f"{what} {q.value} mL/min", "0-250 mL/min (creatinine clearance left unknown)")
+            return
+        label = f"creatinine clearance {value} mL/min, {test.meaning} ({_day(when)})"
+        self.find("creatinine_clearance", value, when, ref, label)
+
+    def _egfr(self, ref: str, test: fc.Code) -> None:
+        self.ignored[ref] = (
+            f"{test.meaning} (LOINC {test.code}) is not creatinine clearance (mL/min): the rules dose by "
+            "creatinine clearance (Cockcroft-Gault or measured), which stays unknown"
         )

@@ -219,6 +219,9 @@ class Observation(Resource):
     referenceRange: list[ReferenceRange] | None = None
     interpretation: list[CodeableConcept] | None = None
     component: list[ObservationComponent] | None = None
+    focus: list[Reference] | None = None
+    partOf: list[Reference] | None = None
+    basedOn: list[Reference] | None = None
 
 
 class _Medication(Resource):

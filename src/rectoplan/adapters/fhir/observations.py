@@ -1,5 +1,8 @@
 """Observations: ECOG, TNM stage group, tumour markers and genomic variants, and their conflicts.
 
+Laboratory values (TMB, bilirubin, creatinine clearance, HER2 methods) are read in `labs`, tumour response
+assessments in `response`.
+
 Results become findings (value, date, resource); `resolve` turns each fact's findings into one value, so
 disagreeing results are reported rather than picked silently (the newest wins only when every one is
 dated). A negative single-variant result never establishes wild type, and HGVS protein changes are read
@@ -14,6 +17,7 @@ from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.labs import LabReader
+from rectoplan.adapters.fhir.response import ResponseReader
 from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _lookup, _when
 
 _AA = {
@@ -52,7 +56,7 @@ def _hgvs_protein(text: str) -> str | None:
     return f"{one[0]}{pos}{one[1]}" if all(len(a) == 1 for a in one) else None
 
 
-class ObservationReader(LabReader):
+class ObservationReader(LabReader, ResponseReader):
     """Reads Observation resources (dispatched to by `Reader.visit`) and resolves their findings."""
 
     def _observation(self, ref: str, res: Any) -> None:
@@ -92,6 +96,12 @@ class ObservationReader(LabReader):
             self._tmb(ref, res, when)
         elif (fc.BILIRUBIN_TOTAL.system, fc.BILIRUBIN_TOTAL.code) in codes:
             self._bilirubin(ref, res, when)
+        elif (crcl := _lookup(res.code, fc.CREATININE_CLEARANCE_TESTS)) is not None:
+            self._creatinine_clearance(ref, res, when, crcl)
+        elif (egfr := _lookup(res.code, fc.EGFR_TESTS)) is not None:
+            self._egfr(ref, egfr)
+        elif _lookup(res.code, fc.DISEASE_STATUS_CODES) is not None:
+            self._disease_status(ref, res)
         elif codes & {
             (fc.SNOMED, fc.HISTORY_OF_METASTASIS.code),
             (fc.SNOMED, fc.HISTORY_OF_LIVER_METASTASIS.code),

@@ -194,6 +194,9 @@ OBSERVATION_CODES = frozenset(
     }
     | set(fc.MARKER_TESTS)
     | set(fc.STAGE_GROUP_CODES)
+    | set(fc.CREATININE_CLEARANCE_TESTS)
+    | set(fc.EGFR_TESTS)  # parsed only to say why it is not creatinine clearance
+    | set(fc.DISEASE_STATUS_CODES)
 )
 
 

@@ -37,6 +37,17 @@ class _Dose:
     stopped_for: str | None = None  # a contract-2 stop reason, with course_status "stopped"
 
 
+@dataclass(frozen=True, slots=True)
+class _Status:
+    """One tumour-response assessment (mCODE CancerDiseaseStatus), waiting to be attached to its course."""
+
+    when: datetime | None
+    meaning: str | None  # a contract-2 best_response, or None when the answer is not graded
+    ref: str
+    shown: str  # the answer as coded, for messages
+    targets: tuple[str, ...]  # references to the treatment it assesses (partOf, basedOn)
+
+
 class Reader:
     """What the readers collect about one patient, and how they record it; `visit` dispatches by type."""
 
@@ -60,6 +71,7 @@ class Reader:
         self.resection_dates: list[tuple[datetime, str]] = []
         self.stoma: list[str] = []
         self.other_cancers: dict[str, str] = {}  # reference (id or fullUrl) -> meaning, of non-rectal primaries
+        self.statuses: list[_Status] = []  # tumour-response assessments, attached to courses in fhir/response.py
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def use(self, ref: str, what: str) -> None:

@@ -96,6 +96,17 @@ def _early_relapse(course: Course, timeline: Timeline) -> bool | None:
     return None if interval is None else interval < EARLY_RELAPSE_MONTHS
 
 
+def _line_best(course: Course, induction: Course | None) -> str | None:
+    """The best response over a line: a maintenance course continues its induction, so the line's best
+    response is the better of the two (maintenance is usually recorded 'stable' after an induction that
+    shrank the tumour, and re-introduction at progression reads the induction's response: CAIRO3, TRIBE2).
+    `BEST_RESPONSES` lists the responses best first."""
+    earlier = induction.best_response if induction is not None and course.setting == "maintenance" else None
+    if earlier is None or earlier == "not_assessed":
+        return course.best_response
+    return min(course.best_response or "not_assessed", earlier, key=BEST_RESPONSES.index)
+
+
 def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[SystemicLine, ...], dict[str, object]]:
     """(lines for advanced disease, declared history facts) of validated courses, oldest first."""
     lines: list[SystemicLine] = []
@@ -121,8 +132,9 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
         else:
             lines.append(SystemicLine(course.agents, _stop(course)))
             last_advanced, maintenance = course, False
+            facts.pop("prior.last_response", None)  # an earlier line's response says nothing of this one
         if course.best_response not in (None, "not_assessed"):
-            facts["prior.last_response"] = course.best_response
+            facts["prior.last_response"] = _line_best(course, last_advanced)
     if lines and lines[-1].stopped_for == "ongoing":
         facts["prior.on_maintenance"] = maintenance
         if last_advanced is not None and last_advanced.start_days_ago is not None:

@@ -1,11 +1,14 @@
 """The printable handout for the patient: the recommendation in plain words, as HTML and tagged PDF.
 
 Short on purpose: where things stand, the few options the team is most likely to discuss, the others in
-a line each, the warnings a patient must hear, questions to ask, what happens next, and a glossary of only
-the words the handout uses. Clinician rationales and rule ids stay out; treatments and trials the patient
-declined are not offered. A sentence that several option texts share ("It would be a first treatment for
-the cancer as it is now") is said once. The PDF is rendered by WeasyPrint from the same HTML as PDF/UA-1
-(tagged, with the document language and title), so a screen reader can read it too.
+a line each, the warnings a patient must hear (the case's, and each listed option's safety warnings in
+plain words, said once with the options they concern), questions to ask, what happens next, and a glossary
+of only the words the handout uses. Clinician rationales and rule ids stay out; treatments and trials the
+patient declined are not offered. A sentence that several option texts share ("It would be a first
+treatment for the cancer as it is now") is left out of each: lifted out of its option it would have no
+subject, and repeated it would be read as many times as there are options. The PDF is rendered by
+WeasyPrint from the same HTML as PDF/UA-1 (tagged, with the document language and title), so a screen reader
+can read it too.
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ PATIENT_WARNINGS = (
 )
 PELVIC_RADIATION = "You had radiation to the pelvis before. This may rule out more radiation there."
 UNSAID = "Your team has some notes about your case for them to explain to you."
+# An option's warning without plain words in the knowledge base (a caution's `patient` text) still reaches
+# the patient: never silently dropped from a document that names the option.
+SAFETY_UNSAID = "Your care team has an important safety note about this for you. Ask about it before you decide."
 
 # Short names a patient meets in option titles and test names, defined only when the handout uses them.
 EXTRA_TERMS = {
@@ -111,6 +117,24 @@ def _warnings(rec: Recommendation, case: Any) -> list[str]:
     return said + ([UNSAID] if unsaid else [])
 
 
+def _plain_warnings(kb: KnowledgeBase) -> dict[str, str]:
+    """Each option caution's clinician text -> its plain words (the knowledge base's `patient` text)."""
+    return {c.text: c.patient for o in kb.options for c in o.cautions if c.patient}
+
+
+def option_safety(options: Iterable[OptionResult], kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """The safety warnings of the listed options in plain words, each once with the options it concerns
+    (a patient told about bevacizumab after a stroke must read why it is a risk, once, not per regimen)."""
+    plain = _plain_warnings(kb)
+    concerns: dict[str, list[str]] = {}
+    for o in options:
+        for w in o.warnings:
+            titles = concerns.setdefault(plain.get(w, SAFETY_UNSAID), [])
+            if o.title not in titles:
+                titles.append(o.title)
+    return [{"text": text, "options": titles} for text, titles in concerns.items()]
+
+
 def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> dict[str, Any]:
     """What the handout says, already in plain words (the template only lays it out)."""
     trials_declined, declines = _declined(case) if case is not None else (False, set())
@@ -118,18 +142,17 @@ def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> di
     likely = [o for o in options if o.strength == "preferred"][:MOST_LIKELY] or options[:MOST_LIKELY]
     others = [o for o in options if o not in likely]
     counts = Counter(s for o in options for s in dict.fromkeys(_sentences(o.patient_explanation)))
-    shared = [s for s, n in counts.items() if n > 1]
-    said_already = set(_sentences(rec.patient_summary)) | set(shared)
+    left_out = set(_sentences(rec.patient_summary)) | {s for s, n in counts.items() if n > 1}
 
     def own(o: OptionResult) -> str:
-        return " ".join(s for s in _sentences(o.patient_explanation) if s not in said_already)
+        return " ".join(s for s in _sentences(o.patient_explanation) if s not in left_out)
 
     view = {
         "summary": rec.patient_summary,
-        "shared": shared,
         "likely": [{"title": o.title, "text": own(o)} for o in likely],
         "others": [{"title": o.title, "text": ""} for o in others],  # a line each: the name is enough here
         "warnings": _warnings(rec, case) if case is not None else _warnings(rec, {}),
+        "safety": option_safety(options, kb),
         "tests": list(dict.fromkeys(kb.vocabulary.display(t.test) for t in rec.tests_needed)),
         "questions": list(QUESTIONS)
         + (["When will my test results be ready, and will they change the plan?"] if rec.tests_needed else [])
@@ -142,7 +165,8 @@ def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> di
 
 
 def _all_text(view: Mapping[str, Any]) -> str:
-    parts: list[str] = [view["summary"], *view["shared"], *view["warnings"], *view["tests"], *view["questions"]]
+    parts: list[str] = [view["summary"], *view["warnings"], *view["tests"], *view["questions"]]
+    parts += [s["text"] for s in view["safety"]]
     for o in (*view["likely"], *view["others"]):
         parts += [o["title"], o["text"]]
     return " ".join(parts)

@@ -130,6 +130,7 @@ class Caution:
     severity: Literal["warning", "note"]
     cite: tuple[Citation, ...]
     check: Compiled = field(compare=False, repr=False)
+    patient: str = ""  # the warning in plain words for the handout; empty: the handout gives a generic note
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,6 +259,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
             c.severity,
             ld.cite(where, c.cite),
             _compiled(bound),
+            c.patient.strip(),
         )
 
     options = []

@@ -81,6 +81,7 @@ class CautionIn(_Model):
     text: str
     unknown: str = ""
     severity: Literal["warning", "note"] = "warning"
+    patient: str = ""  # the warning in plain words, for the patient's handout (empty: a generic safety note)
     cite: Cite
 
 

@@ -197,3 +197,38 @@ def test_handout_summary_has_no_sentence_lifted_from_an_option(kb: KnowledgeBase
     assert view["summary"] == r.patient_summary
     lifted = [s for o in r.options for s in re.split(r"(?<=[.!?])\s+", o.patient_explanation) if s.startswith("It ")]
     assert lifted and not any(s in view["summary"] for s in lifted)
+
+
+# --- F1: the later-line drugs read the kidneys and the liver --------------------------------------------------
+
+LATER_LINE = (
+    course(
+        ["leucovorin", "fluorouracil", "oxaliplatin", "bevacizumab"],
+        "2024-01-15",
+        "2024-10-01",
+        stopped_for="progression",
+        best_response="partial",
+    ),
+    course(
+        ["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"],
+        "2024-10-15",
+        "2026-11-01",
+        stopped_for="progression",
+        best_response="stable",
+    ),
+)
+
+
+def test_trifluridine_tipiracil_dose_at_severe_renal_impairment(kb: KnowledgeBase) -> None:
+    r = rec(with_courses(*LATER_LINE, creatinine_clearance=25), kb)
+    for option in ("trifluridine-tipiracil-bevacizumab", "trifluridine-tipiracil"):
+        assert any("20 mg/m2 twice daily" in w for w in offered(r)[option].warnings), option
+    r = rec(with_courses(*LATER_LINE, creatinine_clearance=45), kb)
+    assert not any("20 mg/m2" in w for w in offered(r)["trifluridine-tipiracil-bevacizumab"].warnings)
+
+
+def test_regorafenib_warns_of_raised_bilirubin(kb: KnowledgeBase) -> None:
+    r = rec(with_courses(*LATER_LINE, bilirubin_raised=True), kb)
+    assert any("hepatotoxicity" in w for w in offered(r)["regorafenib"].warnings)
+    r = rec(with_courses(*LATER_LINE), kb)
+    assert not any("bilirubin" in w for w in offered(r)["regorafenib"].warnings)

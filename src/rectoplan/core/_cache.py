@@ -14,13 +14,14 @@ be reused for another knowledge base while it is a key. The registry keeps the l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import count, islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from rectoplan.core.knowledge import Citation, KnowledgeBase
-    from rectoplan.core.recommendation import Cites
+    from rectoplan.core.knowledge import Caution, Citation, KnowledgeBase, TestRule
+    from rectoplan.core.recommendation import Cites, OptionResult
     from rectoplan.core.trace import Candidate
 
 K = TypeVar("K")
@@ -64,7 +65,11 @@ class CoreCaches:
       offered option's citations, under the ids of the rules that decide them: many plan results share
       one (see `explain.candidate`).
     - `facts_used`: (setting id, values of the facts it shows) -> the trace's 'facts used'.
+    - `options`: (offered candidate's serial, rank, intent, values of the facts it shows) -> the rendered
+      option; `serials` numbers the offered candidates as they are cached (see `explain._offered`).
     - `tests`: (fired test rules, held candidates) -> the tests needed.
+    - `fired`: the plan's results of the test rules and global cautions -> the rules that fire, the
+      cautions that apply and the unknown cautions that say so (see `engine.assess`).
     - `once`: what is built once per knowledge base (what-if's index of rule readers, thresholds and
       compiled deciders), by name; a fixed handful of entries, so not bounded.
     """
@@ -73,7 +78,12 @@ class CoreCaches:
     parts: Bounded[tuple[Any, ...], dict[str, Any]] = field(default_factory=lambda: Bounded(50_000))
     cites: Bounded[tuple[Any, ...], Cites] = field(default_factory=lambda: Bounded(20_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
+    options: Bounded[tuple[Any, ...], OptionResult] = field(default_factory=lambda: Bounded(30_000))
+    serials: Iterator[int] = field(default_factory=count)
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
+    fired: Bounded[tuple[Any, ...], tuple[tuple[TestRule, ...], tuple[Caution, ...], tuple[Caution, ...]]] = field(
+        default_factory=lambda: Bounded(10_000)
+    )
     once: dict[str, Any] = field(default_factory=dict)
 
     def clear(self) -> None:
@@ -81,7 +91,9 @@ class CoreCaches:
         self.parts.clear()
         self.cites.clear()
         self.facts_used.clear()
+        self.options.clear()
         self.tests.clear()
+        self.fired.clear()
         self.once.clear()
 
 

@@ -8,16 +8,17 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
-from rectoplan.core._cache import caches_for
+from rectoplan.core._cache import CoreCaches, caches_for
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
 from rectoplan.core.explain import candidate, render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
+from rectoplan.core.plan import PlanResult, compile_engine_plan
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.core.trace import Candidate, OptionOutcome, Status
 from rectoplan.core.whatif import what_would_change
@@ -138,25 +139,54 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     their rendered parts are cached per knowledge base under that key (`rectoplan.core._cache`).
     """
     facts = case_facts(case, kb.resistance_class, kb.drug_classes)
-    intent_index, keys, test_results, caution_results = kb.plan(facts)
-    cache = caches_for(kb).outcomes
+    caches = caches_for(kb)
+    plan = caches.once.get("plan") or _compile_plan(kb, caches)
+    intent_index, keys, test_results, caution_results = plan(facts)
+    get = caches.outcomes.get
+    candidates = tuple([get(key) or _candidate(key, kb, caches) for key in keys])
     outcomes = list(kb.idle_outcomes)
-    candidates = []
-    for key in keys:
-        entry = cache.get(key)
-        if entry is None:
-            option = kb.options[key[0]]
-            split = 2 + len(option.gates)
-            outcome = _outcome(option, key[1], key[2:split], key[split:])
-            entry = cache.put(key, candidate(key[0], outcome, kb))
-        outcomes[key[0]] = entry[0]
-        candidates.append(entry)
+    for c in candidates:
+        outcomes[c.position] = c.outcome
+    fired = caches.fired.get((test_results, caution_results)) or _fired(test_results, caution_results, kb, caches)
+    return Assessment(case, facts, kb.intents[intent_index], tuple(outcomes), *fired, candidates)
+
+
+def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> Candidate:
+    """The candidate of a plan result met for the first time (cached)."""
+    option = kb.options[key[0]]
+    split = 2 + len(option.gates)
+    outcome = _outcome(option, key[1], key[2:split], key[split:])
+    return caches.outcomes.put(key, candidate(key[0], outcome, kb))
+
+
+def _fired(
+    test_results: tuple[Tri, ...], caution_results: tuple[Tri, ...], kb: KnowledgeBase, caches: CoreCaches
+) -> tuple[tuple[TestRule, ...], tuple[Caution, ...], tuple[Caution, ...]]:
+    """The test rules that fire, the global cautions that apply and those unknown that say so (cached)."""
     tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)
     cautions = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is True)
     unknown = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is None and c.unknown)
-    return Assessment(
-        case, facts, kb.intents[intent_index], tuple(outcomes), tests, cautions, unknown, tuple(candidates)
+    return caches.fired.put((test_results, caution_results), (tests, cautions, unknown))
+
+
+def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], PlanResult]:
+    """The engine's plan of `kb` (`plan.compile_engine_plan`: its candidates are the outcome cache's keys),
+    compiled on first use and kept with the caches."""
+    plan, _ = compile_engine_plan(
+        tuple((r.when, r.intent) for r in kb.intents),
+        tuple(
+            (
+                tuple(s.when for s in o.settings),
+                tuple((g.when, g.effect, g.on_unknown) for g in o.gates),
+                tuple((c.when, bool(c.unknown)) for c in o.cautions),
+            )
+            for o in kb.options
+        ),
+        tuple(t.when for t in kb.test_rules),
+        tuple(c.when for c in kb.global_cautions),
     )
+    caches.once["plan"] = plan
+    return plan
 
 
 def recommend(case: Case, kb: KnowledgeBase, what_if: bool = True) -> Recommendation:

@@ -8,9 +8,10 @@ is reviewing what users read.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from rectoplan.core._cache import CITES, Bounded, CoreCaches, caches_for
+from rectoplan.core._cache import CITES, CoreCaches, caches_for
 from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
 from rectoplan.core.recommendation import Change, Cites, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
 from rectoplan.core.schema import STRENGTHS
@@ -89,24 +90,24 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tupl
     return (head, trace, None, tuple(warnings), tuple(notes), cites, patient, order)
 
 
-def _offered(
-    outcome: OptionOutcome,
-    template: tuple[Any, ...],
-    rank: int,
-    facts: dict[str, Any],
-    cache: Bounded[tuple[Any, ...], dict[str, str]],
-    intent: str,
-) -> OptionResult:
-    opt, setting = outcome.option, outcome.setting
+def _offered(c: Candidate, rank: int, facts: dict[str, Any], caches: CoreCaches, intent: str) -> OptionResult:
+    """An offered option as users read it. Cached whole under what it depends on besides the candidate:
+    its rank, the case's intent and the values of the facts its setting shows (one tuple, read in C);
+    candidates from the reference interpreter have no serial and are not cached."""
+    opt, setting = c.outcome.option, c.outcome.setting
     assert setting is not None
-    head, trace, _, warnings, notes, cites, patient, _ = template
     values = setting.shown_values(facts)
-    key = (setting.id, values)
-    used = cache.get(key)
+    key = (c.serial, rank, intent, values)
+    found = caches.options.get(key)
+    if found is not None:
+        return found
+    head, trace, _, warnings, notes, cites, patient, _ = c.part
+    used_key = (setting.id, values)
+    used = caches.facts_used.get(used_key)
     if used is None:
-        used = cache.put(key, {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None})
-    # positional: this runs once per offered option per case (fields in OptionResult order)
-    return OptionResult(
+        shown = {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None}
+        used = caches.facts_used.put(used_key, shown)
+    result = OptionResult(  # positional: fields in OptionResult order
         opt.id,
         opt.title,
         opt.kind,
@@ -126,6 +127,7 @@ def _offered(
         setting.regulatory,
         {**trace, "rank": rank, "facts_used": used},
     )
+    return result if c.serial < 0 else caches.options.put(key, result)
 
 
 def _excluded(outcome: OptionOutcome) -> Exclusion:
@@ -226,8 +228,8 @@ def candidates(outcomes: tuple[OptionOutcome, ...]) -> tuple[Candidate, ...]:
     return tuple(candidate(i, o) for i, o in enumerate(outcomes) if o.status != "not_applicable")
 
 
-def _template_order(pair: tuple[OptionOutcome, tuple[Any, ...]]) -> Any:
-    return pair[1][7]
+_ORDER = attrgetter("order")  # offered candidates, best first
+_EXCLUSIONS = attrgetter("held", "id")  # unsafe first, then held back; each by id
 
 
 def rendered_part(outcome: OptionOutcome) -> Any:
@@ -250,20 +252,26 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
     if outcome.status == "offered":
         offered = next(i for i, s in enumerate(outcome.option.settings) if s is outcome.setting)
     if kb is None:
+        if offered >= 0:
+            template = _option_template(outcome)
+            return Candidate(outcome, template, index, offered, (), (), template[7])
         return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
     caches = caches_for(kb)
     keyable = caches.once.get("parts-keyable")
     if keyable is None:
         keyable = caches.once["parts-keyable"] = _ids_unique_per_option(kb)
-    if not keyable:
-        return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
     o = outcome
     if offered >= 0:  # its citations depend on fewer rules than its text
-        key = (index, offered, tuple(g.id for g in o.warned), tuple(c.id for c in o.cautions))
-        cites = caches.cites.get(key)
-        if cites is None:
-            cites = caches.cites.put(key, _template_cites(o))
-        return Candidate(o, _option_template(o, cites), index, offered, ())
+        cites = None
+        if keyable:
+            key = (index, offered, tuple(g.id for g in o.warned), tuple(c.id for c in o.cautions))
+            cites = caches.cites.get(key)
+            if cites is None:
+                cites = caches.cites.put(key, _template_cites(o))
+        template = _option_template(o, cites)
+        return Candidate(o, template, index, offered, (), (), template[7], next(caches.serials))
+    if not keyable:
+        return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
     kept_out = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
     found = caches.parts.get(kept_out)
     if found is None:
@@ -303,20 +311,19 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     facts = assessment.facts
     intent = assessment.intent.intent
     caches = caches_for(kb)
-    offered = []
-    excluded = []
+    offered: list[Candidate] = []
+    excluded: list[Exclusion] = []
     held: list[Candidate] = []
     for c in assessment.candidates or candidates(assessment.outcomes):
-        status = c.outcome.status
-        if status == "offered":
-            offered.append((c.outcome, c.part))
-        elif status != "not_indicated":
-            if status == "held":
-                held.append(c)
+        if c.offered >= 0:
+            offered.append(c)
+        elif c.part is not None:  # excluded or held (not indicated: silent)
             excluded.append(c.part)
-    offered.sort(key=_template_order)
-    options = [_offered(o, t, i, facts, caches.facts_used, intent) for i, (o, t) in enumerate(offered, start=1)]
-    excluded.sort(key=lambda e: (e.held, e.id))
+            if c.holding:
+                held.append(c)
+    offered.sort(key=_ORDER)
+    options = [_offered(c, rank, facts, caches, intent) for rank, c in enumerate(offered, start=1)]
+    excluded.sort(key=_EXCLUSIONS)
     tests = _tests_cached(assessment.tests, held, kb, caches)
     warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
     terms = dict.fromkeys(t for o in options for t in o.glossary_terms)

@@ -108,17 +108,23 @@ class _Gen:
             case _:
                 assert_never(cond)
 
+    def read(self, fact: str) -> str:
+        """The expression that reads a fact (a subscript of `f`; `_Local` reads a local variable)."""
+        return f"f[{fact!r}]"
+
     def test(self, t: Test) -> str:
-        fact = f"f[{t.fact!r}]"
+        fact = self.read(t.fact)
         if t.op == "known":
             return f"({fact} is {'not ' if t.value else ''}None)"
+        if fact.isidentifier():  # a local: no temporary needed
+            return f"(None if {fact} is None else {self.body(t, fact)[1]})"
         v, body = self.body(t)
         return f"(None if ({v} := {fact}) is None else {body})"
 
-    def body(self, t: Test) -> tuple[str, str]:
+    def body(self, t: Test, v: str = "") -> tuple[str, str]:
         """(temporary, comparison of the temporary) for a test on a known value."""
         op, value = t.op, t.value
-        v = self.tmp()
+        v = v or self.tmp()
         if op in ("in", "not_in", "contains_any", "contains_all"):
             lit = self.const(frozenset(value))
         else:
@@ -155,16 +161,50 @@ class _Inline(_Gen):
         return self._definitely(cond, False) if isinstance(cond, Test) else super().is_false(cond)
 
     def _definitely(self, t: Test, want: bool) -> str:
-        fact = f"f[{t.fact!r}]"
+        fact = self.read(t.fact)
         if t.op == "known":
             return f"({fact} is {'not ' if bool(t.value) is want else ''}None)"
         v, body = self.body(t)
         return f"(({v} := {fact}) is not None and {'' if want else 'not '}({body}))"
 
 
+class _Local(_Gen):
+    """Each fact read once into a local variable (`_vN`, read at the top of the plan) instead of one
+    dictionary lookup per test: a knowledge base tests its ~70 facts ~250 times.
+
+    `plan.intent` is decided inside the plan: before it is decided, intent rules read the value given in
+    `f`; afterwards tests read the local `_pi`, and fact tests on it made before are forgotten."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.locals: dict[str, str] = {}
+        self.decided = False
+
+    def read(self, fact: str) -> str:
+        if fact == INTENT and self.decided:
+            return "_pi"
+        if fact not in self.locals:
+            self.locals[fact] = f"_v{len(self.locals)}"
+        return self.locals[fact]
+
+    def decide_intent(self) -> None:
+        self.decided = True
+        self.tests = {t: name for t, name in self.tests.items() if t.fact != INTENT}
+
+    def prologue(self) -> list[str]:
+        return [f"    {name} = f[{fact!r}]" for fact, name in self.locals.items()]
+
+
+INTENT = "plan.intent"
+OptionConditions = tuple[tuple[Condition, ...], tuple[Condition, ...], tuple[Condition, ...]]
+GateRule = tuple[Condition, str, str]  # (condition, effect: requires | excludes, on_unknown: hold | warn | ignore)
+CautionRule = tuple[Condition, bool]  # (condition, whether it says something when its facts are unknown)
+EngineOption = tuple[tuple[Condition, ...], tuple[GateRule, ...], tuple[CautionRule, ...]]
+
+
 def compile_plan(
     intents: tuple[tuple[Condition, str], ...],
-    options: tuple[tuple[tuple[Condition, ...], tuple[Condition, ...], tuple[Condition, ...]], ...],
+    options: tuple[OptionConditions, ...],
     tests: tuple[Condition, ...],
     cautions: tuple[Condition, ...],
 ) -> tuple[Callable[[Mapping[str, Any]], PlanResult], str]:
@@ -172,11 +212,107 @@ def compile_plan(
 
     `options` holds, per option, (setting conditions, gate conditions, caution conditions). The plan
     returns (intent index, candidates, test results, global caution results). A candidate is a flat tuple
-    (option index, setting index, *gate results, *caution results) for each option whose setting applies;
-    it doubles as the cache key of the option's outcome (core/_cache.py). The plan sets `plan.intent` in `facts`.
+    (option index, setting index, *gate results, *caution results) for each option whose setting applies.
+    The plan sets `plan.intent` in `facts`. The engine compiles its own plan (`compile_engine_plan`), whose
+    candidates are keys of its caches.
     """
-    gen = _Gen()
-    lines = ["def plan(f):"]
+
+    def full(o: int, x: str, option: Any) -> list[str]:
+        results = "".join(f", {name}" for name in option[1] + option[2])
+        return [f"    if {x} >= 0: _a(({o}, {x}{results}))"]
+
+    return _compile(intents, tuple((o[0], (*o[1], *o[2])) for o in options), options, tests, cautions, full)
+
+
+def compile_engine_plan(
+    intents: tuple[tuple[Condition, str], ...],
+    options: tuple[EngineOption, ...],
+    tests: tuple[Condition, ...],
+    cautions: tuple[Condition, ...],
+) -> tuple[Callable[[Mapping[str, Any]], PlanResult], str]:
+    """`compile_plan` for the engine: the same plan, except that in a candidate each gate and caution
+    result the option's outcome does not depend on is replaced by a fixed value.
+
+    A candidate is the key under which the engine caches the option's outcome (`engine.assess`), and an
+    option kept out by one gate does not depend on its cautions nor on most of its other gates: with the
+    raw results, most candidates the engine meets are new to its cache; with these, few are. The values
+    are chosen so that `engine._outcome` gives exactly the outcome of the raw results (a test compares):
+    an option not indicated keeps which requirements failed; an excluded one which exclusions hold and
+    which gates hold it back; a held one which gates hold or warn; an offered one what it warns, notes
+    and passed."""
+
+    def canonical(o: int, x: str, option: Any) -> list[str]:
+        return [f"    if {x} >= 0:", *_canonical_keys(o, x, option[1], option[2])]
+
+    conditions = tuple((o[0], (*(g[0] for g in o[1]), *(c[0] for c in o[2]))) for o in options)
+    return _compile(intents, conditions, options, tests, cautions, canonical)
+
+
+def _canonical_keys(
+    o: int, x: str, gates: tuple[tuple[str, str, str], ...], cauts: tuple[tuple[str, bool], ...]
+) -> list[str]:
+    """The branches of one option's candidate, by status (see `compile_engine_plan`); `gates` and `cauts`
+    hold the names of their results."""
+    fails = [g for g, effect, _ in gates if effect == "requires"]
+    excludes = [g for g, effect, _ in gates if effect == "excludes"]
+    holds = [g for g, _, on_unknown in gates if on_unknown == "hold"]
+
+    def key(rep_gate: Callable[[str, str, str], str], rep_caution: Callable[[str, bool], str]) -> str:
+        reps = [rep_gate(*g) for g in gates] + [rep_caution(*c) for c in cauts]
+        return f"_a(({o}, {x}{''.join(', ' + r for r in reps)}))"
+
+    def not_indicated(g: str, effect: str, _: str) -> str:
+        return f"({g} is not False)" if effect == "requires" else "False"
+
+    def excluded(g: str, effect: str, on_unknown: str) -> str:
+        if on_unknown == "hold":
+            return g  # requires: True or None; excludes: all three values matter
+        return f"({g} is True)" if effect == "excludes" else "True"
+
+    def held(g: str, effect: str, on_unknown: str) -> str:
+        if on_unknown != "ignore":
+            return g
+        return "False" if effect == "excludes" else "True"
+
+    def offered(g: str, effect: str, on_unknown: str) -> str:
+        if on_unknown == "hold":  # known here: an exclusion is False, a requirement True
+            return "False" if effect == "excludes" else "True"
+        if effect == "excludes" or on_unknown == "warn":
+            return g
+        return "True"
+
+    def silent(_: str, __: bool) -> str:
+        return "False"
+
+    def fired(g: str, unknown: bool) -> str:
+        return g if unknown else f"({g} is True)"
+
+    branches = []
+    if fails:
+        branches.append((" or ".join(f"{g} is False" for g in fails), key(not_indicated, silent)))
+    if excludes:
+        branches.append((" or ".join(f"{g} is True" for g in excludes), key(excluded, silent)))
+    if holds:
+        branches.append((" or ".join(f"{g} is None" for g in holds), key(held, silent)))
+    lines = [f"        {'if' if i == 0 else 'elif'} {test}: {append}" for i, (test, append) in enumerate(branches)]
+    lines.append(f"        {'else: ' if branches else ''}{key(offered, fired)}")
+    return lines
+
+
+def _compile(
+    intents: tuple[tuple[Condition, str], ...],
+    conditions: tuple[tuple[tuple[Condition, ...], tuple[Condition, ...]], ...],
+    options: tuple[Any, ...],
+    tests: tuple[Condition, ...],
+    cautions: tuple[Condition, ...],
+    candidate: Callable[[int, str, Any], list[str]],
+) -> tuple[Callable[[Mapping[str, Any]], PlanResult], str]:
+    """The plan's source and function. `conditions` holds per option its settings and the conditions of
+    its gates and cautions (in that order); `candidate(o, x, named)` writes the lines that append option
+    `o`'s candidate when its setting index `x` is not negative, given `options[o]` with each condition
+    replaced by the name of its result."""
+    gen = _Local()
+    lines: list[str] = []
     shared: dict[Condition, str] = {}
 
     def shared_name(cond: Condition) -> str:
@@ -190,35 +326,46 @@ def compile_plan(
         gen.flush(lines)
         lines.append(f"    if _i is None and {code}: _i = {i}")
     lines.append(f"    if _i is None: _i = {len(intents) - 1}")
-    lines.append("    f['plan.intent'] = _INTENTS[_i]")
-    gate_conditions = dict.fromkeys(g for _, gates, cauts in options for g in (*gates, *cauts))
-    for cond in gate_conditions:  # shared by several options: evaluated once, before any option
+    lines.append("    _pi = f['plan.intent'] = _INTENTS[_i]")
+    gen.decide_intent()
+    for cond in dict.fromkeys(c for _, conds in conditions for c in conds):  # shared by several options
         code = gen.expr(cond)
         gen.flush(lines)
         lines.append(f"    {shared_name(cond)} = {code}")
     lines.append("    _c = []")
     lines.append("    _a = _c.append")
-    for o, (settings, gates, cauts) in enumerate(options):
-        chain = []
-        for i, setting in enumerate(settings):
-            keyword = "if" if i == 0 else "elif"
-            chain.append(f"    {keyword} {gen.is_true(setting)}: _x = {i}")
-        gen.flush(lines)
+    chains: dict[tuple[Condition, ...], str] = {}  # options with the same settings share their decision
+    for o, ((settings, conds), option) in enumerate(zip(conditions, options, strict=True)):
         if not settings:
             continue
-        lines += chain
-        lines.append("    else: _x = None")
-        results = "".join(f", {shared_name(g)}" for g in (*gates, *cauts))
-        lines.append(f"    if _x is not None: _a(({o}, _x{results}))")
+        x = chains.get(settings)
+        if x is None:
+            x = chains[settings] = f"_x{len(chains)}"
+            chain = [f"    {'if' if i == 0 else 'elif'} {gen.is_true(s)}: {x} = {i}" for i, s in enumerate(settings)]
+            gen.flush(lines)
+            lines += [*chain, f"    else: {x} = -1"]
+        lines += candidate(o, x, _named(option, [shared_name(c) for c in conds]))
     test_tuple = ", ".join(gen.expr(t) for t in tests) + ("," if len(tests) == 1 else "")
     caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
     gen.flush(lines)
     lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple})")
-    source = "\n".join(lines) + "\n"
+    source = "\n".join(["def plan(f):", *gen.prologue(), *lines]) + "\n"
     namespace: dict[str, Any] = dict(gen.consts)
     namespace["_INTENTS"] = tuple(name for _, name in intents)
     exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)
     return namespace["plan"], source
+
+
+def _named(option: Any, names: list[str]) -> Any:
+    """`option` (settings, gates, cautions) with each gate's and caution's condition replaced by `names`
+    in order, whether gates and cautions are bare conditions or (condition, ...) tuples."""
+    settings, gates, cauts = option
+    it = iter(names)
+    return (
+        settings,
+        tuple((next(it), *g[1:]) if isinstance(g, tuple) else next(it) for g in gates),
+        tuple((next(it), *c[1:]) if isinstance(c, tuple) else next(it) for c in cauts),
+    )
 
 
 GateSpec = tuple[Condition, bool, bool]  # (condition, effect is "requires", on_unknown is "hold")

@@ -232,3 +232,33 @@ def test_regorafenib_warns_of_raised_bilirubin(kb: KnowledgeBase) -> None:
     assert any("hepatotoxicity" in w for w in offered(r)["regorafenib"].warnings)
     r = rec(with_courses(*LATER_LINE), kb)
     assert not any("bilirubin" in w for w in offered(r)["regorafenib"].warnings)
+
+
+# --- F10: no palliative local excision of a pelvic tumour judged unresectable ------------------------------
+
+
+def with_local_recurrence(resectability: str) -> dict[str, Any]:
+    case = with_courses()
+    case["local_recurrence"] = {"resectability": resectability, "symptoms": ["pain"]}
+    return case
+
+
+def test_no_local_excision_of_an_unresectable_recurrence(kb: KnowledgeBase) -> None:
+    assert "local-excision" not in offered(rec(with_local_recurrence("unresectable"), kb))
+    assert "local-excision" in offered(rec(with_local_recurrence("resectable"), kb))
+
+
+# --- F13: an option used outside its trials says so -------------------------------------------------------
+
+
+def test_nivolumab_ipilimumab_after_anti_pd1_is_extrapolated(kb: KnowledgeBase) -> None:
+    msi = {"kras": "wild_type", "nras": "wild_type", "braf": "wild_type", "mmr": "dmmr_msi_h", "her2_result": "ihc0_1"}
+    after = with_courses(
+        course(["pembrolizumab"], "2025-01-15", "2026-10-01", stopped_for="progression", best_response="partial")
+    )
+    after["biomarkers"] = msi
+    option = offered(rec(after, kb))["nivolumab-ipilimumab"]
+    assert option.evidence[0] == "extrapolated" and option.strength == "consider"
+    naive = with_courses()
+    naive["biomarkers"] = msi
+    assert offered(rec(naive, kb))["nivolumab-ipilimumab"].evidence[0] == "phase3_rct"

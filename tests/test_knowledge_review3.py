@@ -262,3 +262,15 @@ def test_nivolumab_ipilimumab_after_anti_pd1_is_extrapolated(kb: KnowledgeBase) 
     naive = with_courses()
     naive["biomarkers"] = msi
     assert offered(rec(naive, kb))["nivolumab-ipilimumab"].evidence[0] == "phase3_rct"
+
+
+# --- F7: bevacizumab with brain metastases ----------------------------------------------------------------
+
+
+def test_bevacizumab_warns_of_brain_metastases(kb: KnowledgeBase) -> None:
+    case = with_courses()
+    case["metastases"] = [*case["metastases"], {"site": "brain", "count": 1, "resectability": "unresectable"}]
+    r = rec(case, kb)
+    bevacizumab = [o for o in r.options if "bevacizumab" in o.components]
+    assert bevacizumab and all(any("CNS metastases" in w for w in o.warnings) for o in bevacizumab)
+    assert not any("CNS metastases" in w for o in rec(with_courses(), kb).options for w in o.warnings)

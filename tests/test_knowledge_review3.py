@@ -274,3 +274,16 @@ def test_bevacizumab_warns_of_brain_metastases(kb: KnowledgeBase) -> None:
     bevacizumab = [o for o in r.options if "bevacizumab" in o.components]
     assert bevacizumab and all(any("CNS metastases" in w for w in o.warnings) for o in bevacizumab)
     assert not any("CNS metastases" in w for o in rec(with_courses(), kb).options for w in o.warnings)
+
+
+# --- F16: a high TMB in an MSS tumour is said, not offered ---------------------------------------------------
+
+
+def test_tmb_high_mss_note(kb: KnowledgeBase) -> None:
+    case = with_courses()
+    case["biomarkers"] = {**case["biomarkers"], "tmb": 120}
+    r = rec(case, kb)
+    assert any("KEYNOTE-158" in w for w in r.warnings)
+    assert "pembrolizumab" not in offered(r)
+    case["biomarkers"]["tmb"] = 5
+    assert not any("KEYNOTE-158" in w for w in rec(case, kb).warnings)

@@ -13,7 +13,6 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal, NamedTuple
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from rectoplan.adapters.case_v2 import (
@@ -26,9 +25,10 @@ from rectoplan.adapters.case_v2 import (
     read_courses,
     read_timeline,
     read_variant,
-    with_declared,
+    section_model,
 )
 from rectoplan.adapters.courses import liquid_biopsy_after_anti_egfr, months
+from rectoplan.adapters.json_text import decode_json, decode_with_unique_keys, duplicate_key
 from rectoplan.core.case import (
     Biomarkers,
     Case,
@@ -41,7 +41,16 @@ from rectoplan.core.case import (
     SystemicLine,
 )
 from rectoplan.core.errors import CaseError, Problem
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.fields import BY_FACT, FIELDS, DeclaredField
+
+__all__ = [  # the JSON text functions live in json_text; re-exported for the adapters, service and cohort
+    "CASE_FORMAT",
+    "CaseIn",
+    "decode_json",
+    "decode_with_unique_keys",
+    "duplicate_key",
+    "parse_case",
+]
 
 CASE_FORMAT = "rectoplan.case/2"
 MAX_TEXT = 200
@@ -52,17 +61,11 @@ Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, patte
 Resectability = Literal["resectable", "potentially_resectable", "unresectable", "unknown"]
 Symptom = Literal["obstruction", "bleeding", "pain"]
 Site = Literal["liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other"]
-RasStatus = Literal["wild_type", "mutant", "unknown"]
-BinaryStatus = Literal["positive", "negative", "unknown"]
+DateText = Annotated[str, StringConstraints(max_length=10)]
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class _PrimaryBase(_Model):
-    status: Literal["in_place", "resected"] | None = None
-    symptoms: list[Symptom] | None = Field(default=None, max_length=3)
 
 
 class LocalRecurrenceIn(_Model):
@@ -77,17 +80,6 @@ class MetastasisIn(_Model):
     largest_mm: Annotated[int, Field(ge=1, le=300)] | None = None
 
 
-class _BiomarkersBase(_Model):
-    kras: RasStatus | None = None
-    kras_variant: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
-    nras: RasStatus | None = None
-    braf: Literal["v600e", "other_mutation", "wild_type", "unknown"] | None = None
-    mmr: Literal["dmmr_msi_h", "pmmr_mss", "unknown"] | None = None
-    her2: BinaryStatus | None = None
-    ntrk_fusion: BinaryStatus | None = None
-    ret_fusion: BinaryStatus | None = None
-
-
 class SystemicLineIn(_Model):
     agents: list[Text] = Field(min_length=1, max_length=10)
     stopped_for: Literal["progression", "intolerance", "completed", "ongoing"] | None = None
@@ -95,47 +87,57 @@ class SystemicLineIn(_Model):
     progressed_on: list[Text] | None = Field(default=None, min_length=1, max_length=10)
 
 
-class _PriorBase(_Model):
-    pelvic_radiation: bool | None = None
-    systemic_lines: list[SystemicLineIn] | None = Field(default=None, max_length=20)
-    courses: list[CourseIn] | None = Field(default=None, max_length=30)
-    surgeries: list[Text] | None = Field(default=None, max_length=20)
-
-
-class _HealthBase(_Model):
-    dpyd: Literal["normal", "intermediate", "poor", "unknown"] | None = None
-    days_since_major_surgery: Annotated[int, Field(ge=0, le=36500)] | None = None
-    bleeding_risk: bool | None = None
-    fit_for_intensive_therapy: bool | None = None
-
-
-PrimaryIn = with_declared("PrimaryIn", _PrimaryBase, "primary")
-BiomarkersIn = with_declared(
-    "BiomarkersIn",
-    _BiomarkersBase,
-    "biomarkers",
-    liquid_ras_date=(Annotated[str, StringConstraints(max_length=10)] | None, None),
+# The objects of the case: the scalar fields come from the field table (`rectoplan.core.fields`), in its
+# order; what the table does not hold is placed after the table field named (the JSON schema's order).
+PrimaryIn = section_model(
+    "PrimaryIn",
+    "primary",
+    {"primary.status": {"symptoms": (list[Symptom] | None, Field(default=None, max_length=3))}},
 )
-PriorIn = with_declared("PriorIn", _PriorBase, "prior")
-HealthIn = with_declared("HealthIn", _HealthBase, "health")
-
-
-class CaseIn(_Model):
-    format: Literal["rectoplan.case/1", "rectoplan.case/2"] | None = None
-    id: Text
-    as_of: Annotated[str, StringConstraints(max_length=10)] | None = None
-    advanced_disease_date: Annotated[str, StringConstraints(max_length=10)] | None = None
-    advanced_disease_months_ago: Annotated[int, Field(ge=0, le=600)] | None = None
-    age: Annotated[int, Field(ge=18, le=120)] | None = None
-    ecog: Annotated[int, Field(ge=0, le=4)] | None = None
-    primary: PrimaryIn | None = None  # type: ignore[valid-type]
-    local_recurrence: LocalRecurrenceIn | None = None
-    metastases: list[MetastasisIn] | None = Field(default=None, max_length=7)
-    biomarkers: BiomarkersIn | None = None  # type: ignore[valid-type]
-    prior: PriorIn | None = None  # type: ignore[valid-type]
-    health: HealthIn | None = None  # type: ignore[valid-type]
-    wants_clinical_trials: bool | None = None
-    preferences: PreferencesIn | None = None  # type: ignore[valid-type]
+BiomarkersIn = section_model(
+    "BiomarkersIn",
+    "biomarkers",
+    {
+        "biomarkers.kras": {
+            "kras_variant": (Annotated[str, StringConstraints(min_length=1, max_length=40)] | None, None)
+        }
+    },
+    liquid_ras_date=(DateText | None, None),
+)
+PriorIn = section_model(
+    "PriorIn",
+    "prior",
+    {
+        "prior.pelvic_radiation": {
+            "systemic_lines": (list[SystemicLineIn] | None, Field(default=None, max_length=20)),
+            "courses": (list[CourseIn] | None, Field(default=None, max_length=30)),
+            "surgeries": (list[Text] | None, Field(default=None, max_length=20)),
+        }
+    },
+)
+HealthIn = section_model("HealthIn", "health")
+CaseIn = section_model(
+    "CaseIn",
+    "",
+    {
+        "": {
+            "format": (Literal["rectoplan.case/1", "rectoplan.case/2"] | None, None),
+            "id": (Text, ...),
+            "as_of": (DateText | None, None),
+            "advanced_disease_date": (DateText | None, None),
+            "advanced_disease_months_ago": (Annotated[int, Field(ge=0, le=600)] | None, None),
+        },
+        "ecog": {
+            "primary": (PrimaryIn | None, None),
+            "local_recurrence": (LocalRecurrenceIn | None, None),
+            "metastases": (list[MetastasisIn] | None, Field(default=None, max_length=7)),
+            "biomarkers": (BiomarkersIn | None, None),
+            "prior": (PriorIn | None, None),
+            "health": (HealthIn | None, None),
+        },
+        "wants_clinical_trials": {"preferences": (PreferencesIn | None, None)},
+    },
+)
 
 
 _FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
@@ -251,7 +253,7 @@ def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str,
     return problems
 
 
-def _contradictions(c: CaseIn, drugs: Collection[str], procedures: Collection[str]) -> list[Problem]:
+def _contradictions(c: Any, drugs: Collection[str], procedures: Collection[str]) -> list[Problem]:
     """The cross-field contradictions of contract 1. Long and branchy by design: one short check each, a flat list."""
     problems: list[Problem] = []
     b = c.biomarkers
@@ -321,23 +323,47 @@ def _symptoms(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
-# (section, ((field, fact), ...)) of the declared fields, in `DECLARED` order within each section.
-_DECLARED_BY_SECTION: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = tuple(
-    (section, tuple((f.path[1], f.fact) for f in DECLARED if f.path[0] == section))
-    for section in dict.fromkeys(f.path[0] for f in DECLARED)
-)
+def _by_section(contract: int) -> tuple[tuple[str, tuple[DeclaredField, ...]], ...]:
+    """(section, its fields) of the table's fields of one contract, in table order within each section."""
+    fields = [f for f in FIELDS if f.contract == contract]
+    return tuple((s, tuple(f for f in fields if f.section == s)) for s in dict.fromkeys(f.section for f in fields))
 
 
-def _declared(c: CaseIn) -> dict[str, object]:
-    """The declared fields given directly in the case (known values only)."""
+_ATTRIBUTES = _by_section(1)  # contract 1: attributes of `Case` (and of its parts) of the same name
+_DECLARED = _by_section(2)  # contract 2: `Case.declared`
+
+
+def _section(c: Any, name: str) -> Any:
+    return c if not name else getattr(c, name, None)
+
+
+def _declared(c: Any) -> dict[str, object]:
+    """The contract 2 fields given directly in the case (known values only)."""
     out: dict[str, object] = {}
-    for section_name, fields in _DECLARED_BY_SECTION:
-        section = getattr(c, section_name, None)
+    for section_name, fields in _DECLARED:
+        section = _section(c, section_name)
         if section is not None:
-            for name, fact in fields:
-                value = getattr(section, name, None)
+            for f in fields:
+                value = getattr(section, f.name, None)
                 if value is not None:
-                    out[fact] = value
+                    out[f.fact] = value
+    return out
+
+
+def _attributes(c: Any, derived: Mapping[str, object]) -> dict[str, dict[str, Any]]:
+    """Section -> {attribute: value} of the contract 1 fields, as the `Case` holds them: the unknown token
+    read as absent, and a value the edge derived (HER2 from the reported test) in place of the given one."""
+    out: dict[str, dict[str, Any]] = {}
+    for section_name, fields in _ATTRIBUTES:
+        section = _section(c, section_name)
+        values = out[section_name] = {}
+        for f in fields:
+            value = None if section is None else getattr(section, f.name)
+            if f.fact in derived:
+                value = derived[f.fact]
+            elif value is not None and value == f.unknown_token:
+                value = None
+            values[f.name] = value
     return out
 
 
@@ -353,7 +379,7 @@ def _progressed_on_problems(line: Any, path: str) -> list[Problem]:
     return []
 
 
-def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]:
+def _contract2(c: Any, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]:
     """What contract 2 derives at the edge: courses into lines, lab notations, preferences, dates."""
     problems: list[Problem] = []
     timeline = read_timeline(c.as_of, c.advanced_disease_date, c.advanced_disease_months_ago, problems)
@@ -361,7 +387,7 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
     b: Any = c.biomarkers or BiomarkersIn()
     p: Any = c.prior or PriorIn()
     variant = read_variant(b.kras_variant, problems)
-    her2 = _unknown(b.her2)
+    her2 = None if b.her2 == _HER2.unknown_token else b.her2
     result_her2 = her2_from_result(declared.get("biomarkers.her2_result"))
     if result_her2 is not None and her2 is not None and her2 != result_her2:
         problems.append(
@@ -410,61 +436,46 @@ def _contract2(c: CaseIn, drugs: Collection[str]) -> tuple[_Derived, list[Proble
         if courses is not None and liquid is not None:
             after = liquid_biopsy_after_anti_egfr(courses, liquid)
             merge_derived(declared, after, "biomarkers.liquid_ras_date", problems)
-    return _Derived(variant, her2, wants, lines, courses, declared), problems
+    attributes = {"biomarkers.her2": her2, "wants_clinical_trials": wants}
+    return _Derived(variant, lines, courses, declared, attributes), problems
+
+
+_HER2 = BY_FACT["biomarkers.her2"]
 
 
 class _Derived(NamedTuple):
     kras_variant: str | None
-    her2: str | None
-    wants_clinical_trials: bool | None
     lines: tuple[SystemicLine, ...] | None
     courses: tuple[Course, ...] | None
     declared: dict[str, object]
+    attributes: dict[str, object]  # contract 1 fields the edge derives (`derived_from`), by fact
 
 
-def _to_case(c: CaseIn, d: _Derived) -> Case:
-    # The section models carry generated fields (rectoplan.core.fields), which mypy cannot see.
-    b: Any = c.biomarkers or BiomarkersIn()
-    p: Any = c.prior or PriorIn()
-    h: Any = c.health or HealthIn()
+def _to_case(c: Any, d: _Derived) -> Case:
+    """The `Case`: the table's contract 1 fields by section (`_attributes`), the list-shaped parts here."""
+    given = _attributes(c, d.attributes)
+    p = c.prior
+    lr = c.local_recurrence
     return Case(
         id=c.id,
-        age=c.age,
-        ecog=c.ecog,
-        primary=Primary(c.primary.status, _symptoms(c.primary.symptoms)) if c.primary else Primary(),
+        **given[""],
+        primary=Primary(**given["primary"], symptoms=_symptoms(c.primary.symptoms) if c.primary else None),
         local_recurrence=(
-            LocalRecurrence(_unknown(c.local_recurrence.resectability), _symptoms(c.local_recurrence.symptoms))
-            if c.local_recurrence
-            else None
+            LocalRecurrence(_unknown(lr.resectability), _symptoms(lr.symptoms)) if lr is not None else None
         ),
         metastases=(
             None
             if c.metastases is None
             else tuple(Metastasis(m.site, m.count, _unknown(m.resectability), m.largest_mm) for m in c.metastases)
         ),
-        biomarkers=Biomarkers(
-            kras=_unknown(b.kras),
-            kras_variant=d.kras_variant,
-            nras=_unknown(b.nras),
-            braf=_unknown(b.braf),
-            mmr=_unknown(b.mmr),
-            her2=d.her2,
-            ntrk_fusion=_unknown(b.ntrk_fusion),
-            ret_fusion=_unknown(b.ret_fusion),
-        ),
+        biomarkers=Biomarkers(**given["biomarkers"], kras_variant=d.kras_variant),
         prior=Prior(
-            pelvic_radiation=p.pelvic_radiation,
+            **given["prior"],
             systemic_lines=d.lines,
-            surgeries=None if p.surgeries is None else tuple(p.surgeries),
+            surgeries=None if p is None or p.surgeries is None else tuple(p.surgeries),
             courses=d.courses,
         ),
-        health=Health(
-            h.dpyd if h.dpyd != "unknown" else None,
-            h.days_since_major_surgery,
-            h.bleeding_risk,
-            h.fit_for_intensive_therapy,
-        ),
-        wants_clinical_trials=d.wants_clinical_trials,
+        health=Health(**given["health"]),
         declared=tuple(sorted(d.declared.items())),
         as_of=c.as_of,
     )
@@ -485,100 +496,3 @@ def parse_case(data: object, drugs: Collection[str], procedures: Collection[str]
     if problems:
         raise CaseError(problems)
     return _to_case(model, derived)
-
-
-class _Object(dict[str, Any]):
-    """A decoded JSON object that remembers a key it was given twice."""
-
-    repeated: str | None = None
-
-
-def _repeated_key(value: object, path: str) -> tuple[str, str] | None:
-    """(path of the object, key) of the first object with a repeated key."""
-    if isinstance(value, _Object):
-        if value.repeated is not None:
-            return path, value.repeated
-        for key, item in value.items():
-            found = _repeated_key(item, f"{path}.{key}" if path else key)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found = _repeated_key(item, f"{path}[{i}]")
-            if found:
-                return found
-    return None
-
-
-class _Repeated(Exception):
-    """Raised on the first object with a repeated key (the common, clean case then costs one plain pass)."""
-
-
-def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = dict(pairs)
-    if len(obj) != len(pairs):
-        raise _Repeated
-    return obj
-
-
-_UNIQUE_KEYS = json.JSONDecoder(object_pairs_hook=_unique_pairs)
-
-
-def _marked_pairs(pairs: list[tuple[str, Any]]) -> _Object:
-    obj = _Object(pairs)
-    if len(obj) != len(pairs):
-        keys = [k for k, _ in pairs]
-        obj.repeated = next(k for i, k in enumerate(keys) if k in keys[:i])
-    return obj
-
-
-_MARKING_KEYS = json.JSONDecoder(object_pairs_hook=_marked_pairs)
-
-
-def decode_with_unique_keys(text: str) -> tuple[Any, tuple[str, str] | None]:
-    """(the decoded value, (path of the object, key) of the first key given twice in one object, or None).
-
-    For inputs read line by line with the standard library (cohort JSON lines): one pass when no key
-    repeats. Raises what `json.loads` raises on text that is not JSON."""
-    try:
-        return _UNIQUE_KEYS.decode(text), None
-    except _Repeated:
-        value = _MARKING_KEYS.decode(text)
-        return value, _repeated_key(value, "")
-
-
-def duplicate_key(text: str) -> tuple[str, str] | None:
-    """Where a key is given twice in one object, if anywhere (the text is already known to be valid JSON)."""
-    return decode_with_unique_keys(text)[1]
-
-
-def decode_json(text: str | bytes) -> object:
-    """Decode JSON text (orjson: fast, strict UTF-8, bounded nesting) with a located `CaseError` on failure.
-
-    A leading byte order mark is ignored (RFC 8259 allows it; some editors write one). A key given twice
-    in one object is an error: parsers silently keep one of the two values, and which one a clinician
-    meant cannot be known (a second, stdlib pass finds it, for a few microseconds)."""
-    if isinstance(text, bytes) and text.startswith(b"\xef\xbb\xbf"):
-        text = text[3:]
-    elif isinstance(text, str) and text.startswith("\ufeff"):
-        text = text[1:]
-    try:
-        data = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        if "depth" in exc.msg.lower() or "recursion" in exc.msg.lower():
-            return _fail("", "nesting deeper than 1024 levels", "valid UTF-8 JSON of reasonable depth")
-        if "utf-8" in exc.msg.lower():
-            return _fail("", exc.msg, "valid UTF-8 JSON")
-        return _fail(f"line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")
-    try:
-        repeated = duplicate_key(text.decode() if isinstance(text, bytes) else text)
-    except RecursionError:  # the stdlib pass nests less deep than orjson (no case is near either limit)
-        return _fail("", "nesting deeper than about 900 levels", "valid UTF-8 JSON of reasonable depth")
-    if repeated is not None:
-        path, key = repeated
-        return _fail(path, f"the key {key!r} twice in one object", "each key once (which value is meant?)")
-    return data
-
-
-def _fail(path: str, found: str, expected: str) -> object:
-    raise CaseError([Problem(path, found, expected)]) from None

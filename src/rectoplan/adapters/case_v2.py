@@ -1,7 +1,8 @@
 """What contract 2 adds at the edge: declared fields, courses, preferences, dates and lab notations.
 
-The pydantic fields of the declared scalar fields are generated from `rectoplan.core.fields.DECLARED`, so
-the validation can never drift from the fact schema, the cohort columns or the verifier. The readings
+The pydantic models of the case's objects are generated from the field table `rectoplan.core.fields.FIELDS`
+(`section_model`), so the validation can never drift from the fact schema, the cohort columns or the
+verifier. The readings
 that turn what a clinician records into what the rules read (courses into lines, a HER2 test result into
 HER2 status, `p.Gly12Cys` into `G12C`, a list of declined treatments into yes/no facts) are here too.
 """
@@ -27,7 +28,7 @@ from rectoplan.adapters.courses import (
 from rectoplan.adapters.variants import canonical_variant
 from rectoplan.core.case import Course
 from rectoplan.core.errors import Problem
-from rectoplan.core.fields import DECLARED, DECLINABLE, HER2_POSITIVE_RESULTS, DeclaredField
+from rectoplan.core.fields import DECLINABLE, FIELDS, HER2_POSITIVE_RESULTS, DeclaredField, laid_out
 
 DateText = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
 Months = Annotated[int, Field(ge=0, le=600)]
@@ -43,17 +44,20 @@ def _annotation(f: DeclaredField) -> Any:
         return bool | None
     if f.kind == "int":
         return Annotated[int, Field(ge=f.low, le=f.high)] | None
-    return Literal.__getitem__(f.values) | None  # type: ignore[operator]
+    return Literal.__getitem__(f.json_values) | None  # type: ignore[operator]
 
 
-def declared_fields(section: str) -> dict[str, Any]:
-    """pydantic field definitions of the declared fields directly under `section` of the case."""
-    return {f.path[1]: (_annotation(f), None) for f in DECLARED if f.path[0] == section and len(f.path) == 2}
-
-
-def with_declared(name: str, base: type[BaseModel], section: str, **extra: Any) -> type[BaseModel]:
-    """`base` plus the declared fields of `section` (and `extra` definitions)."""
-    model: type[BaseModel] = create_model(name, __base__=base, **declared_fields(section), **extra)
+def section_model(
+    name: str, section: str, after: Mapping[str, Mapping[str, Any]] | None = None, **extra: Any
+) -> type[BaseModel]:
+    """The pydantic model of one object of the case JSON ("" for the case itself): the table's fields of
+    `section` (`rectoplan.core.fields.FIELDS`, contracts 1 and 2) and the fields the table does not hold
+    (identifiers, list-shaped parts, dates), each group of those placed after the table field `after` names
+    (`""`: first), then `extra`: the field order of the JSON schema and of error listings is kept."""
+    fields = [f for f in FIELDS if f.section == section]
+    own = {fact: list(defs.items()) for fact, defs in (after or {}).items()}
+    definitions = laid_out(fields, lambda f: (f.name, (_annotation(f), None)), own)
+    model: type[BaseModel] = create_model(name, __base__=_Model, **dict(definitions), **extra)
     return model
 
 
@@ -69,11 +73,11 @@ class CourseIn(_Model):
     end_months_ago: Months | None = None
 
 
-class _PreferencesBase(_Model):
-    declines: list[Literal[(*DECLINABLE, "trials")]] | None = Field(default=None, max_length=5)  # type: ignore[valid-type]
-
-
-PreferencesIn = with_declared("PreferencesIn", _PreferencesBase, "preferences")
+PreferencesIn = section_model(
+    "PreferencesIn",
+    "preferences",
+    {"": {"declines": (list[Literal[(*DECLINABLE, "trials")]] | None, Field(default=None, max_length=5))}},  # type: ignore[valid-type]
+)
 
 
 def read_timeline(

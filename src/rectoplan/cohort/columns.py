@@ -1,4 +1,4 @@
-"""The flattened case: contract 1 as one row of documented columns (docs/cohort.md).
+"""The flattened case: the case contract as one row of documented columns (docs/cohort.md).
 
 Registries keep cases as table rows, so cohort mode reads one case per row. This module is the single
 definition of those columns: their kinds and domains (for the compiled, column-wise validator and fact
@@ -17,8 +17,8 @@ from typing import Any, Final
 
 from rectoplan.adapters.case_json import parse_case
 
-# The column definitions live in the compiler layer; re-exported here for the cohort readers, tests and bench.
-# The column definitions live in the compiler layer (the compilers read them); re-exported here.
+# The column definitions live in the compiler layer (the compilers read them); re-exported here for the
+# cohort readers, tests and bench.
 from rectoplan.compile.columns import (
     BY_NAME,
     COLUMNS,
@@ -34,7 +34,7 @@ from rectoplan.core.case import (
     Case,
 )
 from rectoplan.core.errors import CaseError, Problem
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.fields import FIELDS
 
 __all__ = [  # the column definitions (from the compiler layer) and this module's row readers and writers
     "BY_NAME",
@@ -182,19 +182,16 @@ def flatten(case: Case) -> dict[str, Any]:
     """The canonical row of a validated case: `validate_row(flatten(c))` gives a case with the same facts.
 
     Two 'other' metastases (allowed by contract 1) merge into one row entry with the summed count and the
-    least favourable resectability, which leaves every fact unchanged.
-
-    Branchy by design: one branch per column kind, the inverse of `unflatten`, kept side by side with it."""
-    b, p, h = case.biomarkers, case.prior, case.health
-    row: dict[str, Any] = {c.name: None for c in COLUMNS}
-    row.update(
-        id=case.id,
-        age=case.age,
-        ecog=case.ecog,
-        primary_status=case.primary.status,
-        primary_symptoms=None if case.primary.symptoms is None else list(case.primary.symptoms),
-        wants_clinical_trials=case.wants_clinical_trials,
-    )
+    least favourable resectability, which leaves every fact unchanged. The table's fields
+    (`rectoplan.core.fields`) are copied as they are; the rest is the inverse of `unflatten`."""
+    p = case.prior
+    row: dict[str, Any] = dict.fromkeys(_NAMES)
+    row["id"] = case.id
+    for fact, column in _ATTRIBUTE_COLUMNS:  # the table's contract 1 fields (attributes of the case)
+        row[column] = case.value(fact)
+    for fact, value in case.declared:  # and its contract 2 fields
+        row[_DECLARED_COLUMN[fact]] = value
+    row["primary_symptoms"] = None if case.primary.symptoms is None else list(case.primary.symptoms)
     lr = case.local_recurrence
     if lr is not None:
         row["local_recurrence_resectability"] = lr.resectability or "unknown"
@@ -210,17 +207,7 @@ def flatten(case: Case) -> dict[str, Any]:
             row[f"met_{site}_resectability"] = _worst([m.resectability for m in here]) or "unknown"
             sizes = [m.largest_mm for m in here]
             row[f"met_{site}_largest_mm"] = None if None in sizes else max(s for s in sizes if s is not None)
-    row.update(
-        kras=b.kras,
-        kras_variant=b.kras_variant,
-        nras=b.nras,
-        braf=b.braf,
-        mmr=b.mmr,
-        her2=b.her2,
-        ntrk_fusion=b.ntrk_fusion,
-        ret_fusion=b.ret_fusion,
-    )
-    row["prior_pelvic_radiation"] = p.pelvic_radiation
+    row["kras_variant"] = case.biomarkers.kras_variant
     row["prior_lines"] = (
         None
         if p.systemic_lines is None
@@ -234,18 +221,12 @@ def flatten(case: Case) -> dict[str, Any]:
         ]
     )
     row["prior_surgeries"] = None if p.surgeries is None else list(p.surgeries)
-    row.update(
-        dpyd=h.dpyd,
-        days_since_major_surgery=h.days_since_major_surgery,
-        bleeding_risk=h.bleeding_risk,
-        fit_for_intensive_therapy=h.fit_for_intensive_therapy,
-    )
-    for fact, value in case.declared:
-        row[_DECLARED_COLUMN[fact]] = value
     return row
 
 
-_DECLARED_COLUMN: Final = {f.fact: f.column for f in DECLARED}
+_NAMES: Final = tuple(c.name for c in COLUMNS)
+_ATTRIBUTE_COLUMNS: Final = tuple((f.fact, f.column) for f in FIELDS if f.contract == 1)
+_DECLARED_COLUMN: Final = {f.fact: f.column for f in FIELDS if f.contract == 2}
 
 
 def flatten_contract(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,14 +19,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from rectoplan.adapters.variants import CANONICAL
 from rectoplan.compile import ir
 from rectoplan.compile.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
 from rectoplan.compile.rules import SetLayout, fact_column, layouts
 from rectoplan.core.case import SITES
-from rectoplan.core.fields import DECLARED, HER2_POSITIVE_RESULTS
+from rectoplan.core.fields import FIELDS, HER2_POSITIVE_RESULTS
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import FactType
 
@@ -45,10 +45,10 @@ LIST_FACTS = (
     "prior.systemic_recorded",
     "prior.ongoing_line",
 )
-UNKNOWN_MEANS_NONE = frozenset(
-    {"local_recurrence_resectability", "kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion", "dpyd"}
-    | {f"met_{s}_resectability" for s in SITES}
-)
+# Columns whose "unknown" is an empty cell: the table's fields with an unknown token, and the resectabilities.
+UNKNOWN_TOKEN: Final = {f.column: f.unknown_token for f in FIELDS if f.unknown_token} | {
+    name: "unknown" for name in ("local_recurrence_resectability", *(f"met_{s}_resectability" for s in SITES))
+}
 DIGITS = "[0-9]{1,9}"
 NO_CONTROL = r"[^\x00-\x1f\x7f]*"  # as the edge validator's text: no control characters
 G12C = "G12C"
@@ -338,9 +338,10 @@ def _her2_of_result(result: ir.Expr) -> ir.Expr:
 
 
 def _unknown_to_null(name: str, value: ir.Expr) -> ir.Expr:
-    if name not in UNKNOWN_MEANS_NONE:
+    token = UNKNOWN_TOKEN.get(name)
+    if token is None:
         return value
-    return ir.Case(((ir.Cmp("=", value, ir.text("unknown")), ir.NULL_TEXT),), value)
+    return ir.Case(((ir.Cmp("=", value, ir.text(token)), ir.NULL_TEXT),), value)
 
 
 def _worst(lesions: list[tuple[ir.Expr, ir.Expr]], unknown_extra: ir.Expr = ir.FALSE) -> ir.Expr:
@@ -364,18 +365,13 @@ class FactDeriver:
         self.kb = kb
 
     def stage(self) -> Stage:
-        """The derived facts as expressions. Long by design: one entry per fact, in the order of
-        `core.facts.case_facts`, which it mirrors (the differential tests hold them equal)."""
+        """The facts as expressions: the table's fields, then the derived facts in the order of
+        `core.facts.case_facts`, which it mirrors (the differential tests hold them equal). Long by design:
+        one entry per derived fact."""
         c = {col.name: ir.Col(n(col.name)) for col in COLUMNS if col.name not in LIST_COLUMNS}
         v = {name: _unknown_to_null(name, c[name]) for name in c}
-        f: dict[str, ir.Expr] = {
-            "age": v["age"],
-            "ecog": v["ecog"],
-            "wants_clinical_trials": v["wants_clinical_trials"],
-            "primary.status": v["primary_status"],
-        }
-        for name in ("kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion"):
-            f[f"biomarkers.{name}"] = v[name]
+        # the table's fields: one column, one fact, the unknown token and an empty cell both unknown
+        f: dict[str, ir.Expr] = {field.fact: v[field.column] for field in FIELDS}
         # HER2 from the reported test when `her2` itself is not given (adapters.case_v2.her2_from_result)
         f["biomarkers.her2"] = ir.when(ir.Not(ir.IsNull(v["her2"])), v["her2"], _her2_of_result(c["her2_result"]))
         lr_present = ir.any_of(
@@ -434,12 +430,6 @@ class FactDeriver:
             ((ir.Not(ir.IsNull(variant)), ir.is_true(ir.Matches(variant, G12C))), (_is(kras, "wild_type"), ir.FALSE)),
             ir.NULL_BOOL,
         )
-        f["prior.pelvic_radiation"] = c["prior_pelvic_radiation"]
-        for declared in DECLARED:  # one column, one fact, absent = unknown (core/fields.py)
-            f[declared.fact] = c[declared.column]
-        f["health.dpyd"] = v["dpyd"]
-        for name in ("days_since_major_surgery", "bleeding_risk", "fit_for_intensive_therapy"):
-            f[f"health.{name}"] = c[name]
 
         out: Stage = []
         for name, ftype in self.kb.schema.items():

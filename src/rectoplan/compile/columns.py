@@ -10,18 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from rectoplan.core.case import (
-    BINARY_STATUS,
-    BRAF_STATUS,
-    DPYD_STATUS,
-    MMR_STATUS,
-    PRIMARY_STATUS,
-    RAS_STATUS,
-    SITES,
-    STOPPED_FOR,
-    SYMPTOMS,
-)
-from rectoplan.core.fields import DECLARED, DeclaredField
+from rectoplan.core.case import SITES, STOPPED_FOR, SYMPTOMS
+from rectoplan.core.fields import FIELDS, DeclaredField, laid_out
 
 ColumnKind = Literal["id", "int", "bool", "enum", "text", "enum_list", "id_list", "lines", "staged", "raw"]
 # "raw": contract 2 inputs that only the edge reads (courses, dates): a row that fills one is always
@@ -45,14 +35,11 @@ class FlatColumn:
 
 
 def _columns() -> tuple[FlatColumn, ...]:
-    """The table of flat columns. Long by design: it is data, one entry per column."""
-    cols = [
-        FlatColumn(
-            "id", "id", ("id",), "case identifier (required; text, or a whole number read as text)", max_chars=200
-        ),
-        FlatColumn("age", "int", ("age",), "age in years", low=18, high=120),
-        FlatColumn("ecog", "int", ("ecog",), "ECOG performance status", low=0, high=4),
-        FlatColumn("primary_status", "enum", ("primary", "status"), "primary tumour", values=PRIMARY_STATUS),
+    """The table of flat columns: one per field of `rectoplan.core.fields.FIELDS`, and the columns of what
+    the table does not hold, each group after the table field it has always followed (the order is public).
+
+    Long by design: it is data, one entry per column."""
+    lesions = [
         FlatColumn(
             "primary_symptoms",
             "enum_list",
@@ -85,7 +72,7 @@ def _columns() -> tuple[FlatColumn, ...]:
         ),
     ]
     for site in SITES:
-        cols.append(
+        lesions.append(
             FlatColumn(
                 f"met_{site}_count",
                 "int",
@@ -95,7 +82,7 @@ def _columns() -> tuple[FlatColumn, ...]:
                 high=1000,
             )
         )
-        cols.append(
+        lesions.append(
             FlatColumn(
                 f"met_{site}_resectability",
                 "enum",
@@ -104,7 +91,7 @@ def _columns() -> tuple[FlatColumn, ...]:
                 values=RESECTABILITY,
             )
         )
-        cols.append(
+        lesions.append(
             FlatColumn(
                 f"met_{site}_largest_mm",
                 "int",
@@ -114,22 +101,14 @@ def _columns() -> tuple[FlatColumn, ...]:
                 high=300,
             )
         )
-    cols += [
-        FlatColumn("kras", "enum", ("biomarkers", "kras"), "KRAS status", values=RAS_STATUS),
-        FlatColumn(
-            "kras_variant",
-            "text",
-            ("biomarkers", "kras_variant"),
-            "KRAS variant such as G12C (only with kras = mutant)",
-            max_chars=40,
-        ),
-        FlatColumn("nras", "enum", ("biomarkers", "nras"), "NRAS status", values=RAS_STATUS),
-        FlatColumn("braf", "enum", ("biomarkers", "braf"), "BRAF status", values=BRAF_STATUS),
-        FlatColumn("mmr", "enum", ("biomarkers", "mmr"), "MMR / MSI status", values=MMR_STATUS),
-        FlatColumn("her2", "enum", ("biomarkers", "her2"), "HER2", values=BINARY_STATUS),
-        FlatColumn("ntrk_fusion", "enum", ("biomarkers", "ntrk_fusion"), "NTRK fusion", values=BINARY_STATUS),
-        FlatColumn("ret_fusion", "enum", ("biomarkers", "ret_fusion"), "RET fusion", values=BINARY_STATUS),
-        FlatColumn("prior_pelvic_radiation", "bool", ("prior", "pelvic_radiation"), "pelvic radiation before"),
+    variant = FlatColumn(
+        "kras_variant",
+        "text",
+        ("biomarkers", "kras_variant"),
+        "KRAS variant such as G12C (only with kras = mutant)",
+        max_chars=40,
+    )
+    history = [
         FlatColumn(
             "prior_lines",
             "lines",
@@ -145,22 +124,12 @@ def _columns() -> tuple[FlatColumn, ...]:
             "operations already done (procedure ids); [] = none, empty = unknown",
             max_items=20,
         ),
-        FlatColumn("dpyd", "enum", ("health", "dpyd"), "DPYD phenotype", values=DPYD_STATUS),
-        FlatColumn(
-            "days_since_major_surgery",
-            "int",
-            ("health", "days_since_major_surgery"),
-            "days since the last major operation",
-            low=0,
-            high=36500,
-        ),
-        FlatColumn("bleeding_risk", "bool", ("health", "bleeding_risk"), "active bleeding or high bleeding risk"),
-        FlatColumn(
-            "fit_for_intensive_therapy", "bool", ("health", "fit_for_intensive_therapy"), "fit for intensive therapy"
-        ),
-        FlatColumn("wants_clinical_trials", "bool", ("wants_clinical_trials",), "wishes to hear about trials"),
     ]
-    cols += [declared_column(f) for f in DECLARED]
+    ident = FlatColumn(
+        "id", "id", ("id",), "case identifier (required; text, or a whole number read as text)", max_chars=200
+    )
+    after = {"": [ident], "primary.status": lesions, "biomarkers.kras": [variant], "prior.pelvic_radiation": history}
+    cols = laid_out(FIELDS, declared_column, after)
     cols += [
         FlatColumn("as_of", "raw", ("as_of",), "the case date (YYYY-MM-DD), needed with dated courses"),
         FlatColumn("advanced_disease_date", "raw", ("advanced_disease_date",), "date advanced disease was diagnosed"),
@@ -179,9 +148,10 @@ def _columns() -> tuple[FlatColumn, ...]:
 
 
 def declared_column(f: DeclaredField) -> FlatColumn:
-    """The flat column of a declared field (`rectoplan.core.fields`)."""
+    """The flat column of a field of the table (`rectoplan.core.fields`); an enumeration's column also
+    takes the field's unknown token (`kras = unknown`), read as an empty cell."""
     doc = f.doc + (f" ({f.unit})" if f.unit else "")
-    return FlatColumn(f.column, f.kind, f.path, doc, values=f.values, low=f.low, high=f.high)
+    return FlatColumn(f.column, f.kind, f.path, doc, values=f.json_values, low=f.low, high=f.high)
 
 
 COLUMNS: Final = _columns()

@@ -13,30 +13,28 @@ from dataclasses import replace
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from rectoplan.core._whatif_index import INT_RANGE, ON_LINE, whatif_index
+from rectoplan.core._whatif_index import ON_LINE, whatif_index
 from rectoplan.core.case import SYMPTOMS, Case, Metastasis
 from rectoplan.core.facts import RESECTABLE
-from rectoplan.core.fields import BY_FACT
+from rectoplan.core.fields import BY_FACT, FIELDS
 from rectoplan.core.knowledge import KnowledgeBase
 
-# Fields that are exactly one fact of the same name (see facts.py): a probe patches that fact only.
-_DIRECT_BOOLS = (
-    "health.bleeding_risk",
-    "health.fit_for_intensive_therapy",
-    "prior.pelvic_radiation",
-    "wants_clinical_trials",
+# The table's contract 1 fields (`rectoplan.core.fields`) are each exactly one fact: a probe patches that
+# fact only. Integers are probed over the ranges between the rules' thresholds; enumerations and yes/no
+# fields value by value, tests first (biomarkers), then health, the history, the patient's wishes (the
+# order what-if lists fields of equal weight in). Three have probes of their own, below: the primary's
+# status (a recurrence implies it was resected) and KRAS and NRAS (read with the variant, and as a panel).
+_OWN_PROBES = frozenset({"primary.status", "biomarkers.kras", "biomarkers.nras"})
+_PROBE_ORDER = {"biomarkers": 0, "health": 1, "prior": 2, "": 3}
+_ATTRIBUTES = [f for f in FIELDS if f.contract == 1]
+_INTS = tuple(f for f in _ATTRIBUTES if f.kind == "int")
+_DIRECT = tuple(
+    sorted(
+        (f for f in _ATTRIBUTES if f.kind != "int" and f.fact not in _OWN_PROBES),
+        key=lambda f: (f.kind != "enum", _PROBE_ORDER[f.section]),
+    )
 )
-_DIRECT_ENUMS = (
-    "biomarkers.braf",
-    "biomarkers.mmr",
-    "biomarkers.her2",
-    "biomarkers.ntrk_fusion",
-    "biomarkers.ret_fusion",
-    "health.dpyd",
-)
-
-
-_GET = {name: attrgetter(name) for name in (*INT_RANGE, *_DIRECT_ENUMS, *_DIRECT_BOOLS)}  # case fields, not declared
+_GET = {f.fact: attrgetter(f.fact) for f in _ATTRIBUTES}
 
 
 class Probe(NamedTuple):
@@ -63,7 +61,8 @@ class Probe(NamedTuple):
 
 def set_field(case: Case, name: str, value: Any) -> Case:
     """The case with one (possibly nested, one level) field replaced."""
-    if name in BY_FACT:
+    field = BY_FACT.get(name)
+    if field is not None and field.contract == 2:  # held in `Case.declared`
         declared = {**dict(case.declared), name: value}
         return replace(case, declared=tuple(sorted((k, v) for k, v in declared.items() if v is not None)))
     part, _, key = name.rpartition(".")
@@ -135,9 +134,9 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     index = whatif_index(kb)
     cuts = index.thresholds
     out: list[Probe] = []
-    for name, (low, high) in INT_RANGE.items():
-        if _GET[name](case) is None:
-            out += _int_probes(name, low, high, cuts[name], case)
+    for f in _INTS:
+        if _GET[f.fact](case) is None:
+            out += _int_probes(f.fact, f.low, f.high, cuts.get(f.fact, ()), case)
     out += _wait_probes(case, cuts.get("health.days_since_major_surgery", ()))
     if case.primary.status is None:
         allowed = ("resected",) if case.local_recurrence is not None else ("in_place", "resected")
@@ -145,12 +144,9 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     out += _lesion_probes(case)
     out += _metastasis_probes(case, cuts)
     out += _biomarker_probes(case)
-    for name in _DIRECT_ENUMS:
-        if _GET[name](case) is None:
-            out += _direct(case, name, kb.schema[name].values)
-    for name in _DIRECT_BOOLS:
-        if _GET[name](case) is None:
-            out += _direct(case, name, (True, False))
+    for f in _DIRECT:
+        if _GET[f.fact](case) is None:
+            out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
     out += _declared_probes(case, kb)
     out += _history_probes(case, index.surgeries_named)
     return out

@@ -7,20 +7,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Final
 
-# Enumerations of contract 1 (design.md). Kept as tuples so the fact schema, the pydantic edge, the
-# cohort compiler and the verifier all read the same lists.
-PRIMARY_STATUS: Final = ("in_place", "resected")
+from rectoplan.core.fields import FIELDS
+
+# The enumerations of the list-shaped parts of contract 1 (those of its scalar fields are in
+# `rectoplan.core.fields`). Kept as tuples so the fact schema, the pydantic edge, the cohort compiler and
+# the verifier all read the same lists.
 RESECTABILITY: Final = ("resectable", "potentially_resectable", "unresectable", "unknown")
 SITES: Final = ("liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other")
 SYMPTOMS: Final = ("obstruction", "bleeding", "pain")
-RAS_STATUS: Final = ("wild_type", "mutant", "unknown")
-BRAF_STATUS: Final = ("v600e", "other_mutation", "wild_type", "unknown")
-MMR_STATUS: Final = ("dmmr_msi_h", "pmmr_mss", "unknown")
-BINARY_STATUS: Final = ("positive", "negative", "unknown")
 STOPPED_FOR: Final = ("progression", "intolerance", "completed", "ongoing")
-DPYD_STATUS: Final = ("normal", "intermediate", "poor", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +123,15 @@ class Case:
     as_of: str | None = None
 
     def value(self, fact: str) -> object:
-        """The value of one declared field, None when unknown."""
+        """The value of one field of `rectoplan.core.fields`, None when unknown."""
+        get = _ATTRIBUTE.get(fact)
+        if get is not None:
+            return get(self)
         for name, value in self.declared:
             if name == fact:
                 return value
         return None
+
+
+# The fields of contract 1 are attributes of `Case` at their path (`rectoplan.core.fields`).
+_ATTRIBUTE: Final = {f.fact: attrgetter(f.fact) for f in FIELDS if f.contract == 1}

@@ -1,6 +1,8 @@
 """Flatten a `Case` into named facts, the only thing rules can read.
 
-`None` is *unknown*. Where contract 1 makes absence meaningful, the fact says so explicitly: an absent
+`None` is *unknown*. The scalar fields of the case (`rectoplan.core.fields.FIELDS`) are one fact each, of
+the same name, read straight from the table. The rest is derived here, by hand, because it is not one
+scalar (see fields.py): where contract 1 makes absence meaningful, the fact says so explicitly: an absent
 local recurrence gives `local_recurrence.present = false` and `local_recurrence.resectability = "none"`,
 while absent metastases leave every metastasis fact unknown. Each derivation below is mirrored by the
 cohort compiler and the verifier, so keep them simple and documented.
@@ -8,16 +10,11 @@ cohort compiler and the verifier, so keep them simple and documented.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
+from typing import Any, Final
 
 from rectoplan.core.case import (
-    BINARY_STATUS,
-    BRAF_STATUS,
-    DPYD_STATUS,
-    MMR_STATUS,
-    PRIMARY_STATUS,
-    RAS_STATUS,
     SITES,
     SYMPTOMS,
     Biomarkers,
@@ -26,18 +23,13 @@ from rectoplan.core.case import (
     Metastasis,
     SystemicLine,
 )
-from rectoplan.core.fields import DECLARED, DeclaredField
+from rectoplan.core.fields import BY_FACT, FIELDS, DeclaredField
 from rectoplan.core.knowledge import Drug
 from rectoplan.core.schema import INTENTS, KINDS, FactType, boolean, enum, integer, set_of
 
 Facts = dict[str, Any]
 
 RESECTABLE: tuple[str, ...] = ("resectable", "potentially_resectable", "unresectable")
-_RANK = {"resectable": 0, "potentially_resectable": 1, "unresectable": 2}
-
-
-def _known(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(v for v in values if v != "unknown")
 
 
 def fact_schema(
@@ -48,69 +40,55 @@ def fact_schema(
     option_ids: tuple[str, ...],
     tags: tuple[str, ...] = (),
 ) -> dict[str, FactType]:
-    """The schema for one knowledge base (its vocabulary fixes the domains of sets).
+    """The schema for one knowledge base (its vocabulary fixes the domains of sets): the table's fields,
+    then the derived facts.
 
-    Long by design: the fact table itself, one entry per fact."""
-    schema: dict[str, FactType] = {
-        "age": integer(18, 120, "age in years"),
-        "ecog": integer(0, 4, "ECOG performance status"),
-        "primary.status": enum(PRIMARY_STATUS, "in_place: stage 4 at diagnosis; resected: recurrence"),
-        "symptoms": set_of(SYMPTOMS, "union of primary and local-recurrence symptoms; unknown if neither lists any"),
-        "local_recurrence.present": boolean("a local (pelvic) recurrence is recorded; absent means none known"),
-        "local_recurrence.resectability": enum(
-            (*RESECTABLE, "none"), "'none' when there is no local recurrence; unknown when not assessed"
-        ),
-        "metastases.known": boolean("distant staging is recorded (metastases given, possibly empty)"),
-        "metastases.sites": set_of(SITES, "organs with metastases"),
-        "metastases.site_count": integer(0, len(SITES), "number of distinct metastatic sites"),
-        "metastases.total_count": integer(0, 7000, "sum of metastasis counts; unknown if any count is missing"),
-        "metastases.resectability": enum(
-            (*RESECTABLE, "none"),
-            "least favourable resectability over all metastases; 'none' when there are none",
-        ),
-        "disease.resectability": enum(
-            RESECTABLE,
-            "least favourable resectability over the local recurrence and all metastases; unresectable as soon as"
-            " any lesion is, otherwise unknown while any lesion or the distant staging is unknown",
-        ),
-        "biomarkers.kras": enum(_known(RAS_STATUS), "KRAS status"),
-        "biomarkers.nras": enum(_known(RAS_STATUS), "NRAS status"),
-        "biomarkers.ras": enum(
-            _known(RAS_STATUS), "mutant if KRAS or NRAS is mutant; wild_type only if both are wild-type"
-        ),
-        "biomarkers.kras_g12c": boolean(
-            "KRAS G12C: true if the variant is G12C; false if KRAS is wild-type or another variant is named"
-        ),
-        "biomarkers.braf": enum(_known(BRAF_STATUS), "BRAF status"),
-        "biomarkers.mmr": enum(_known(MMR_STATUS), "mismatch repair / microsatellite status"),
-        "biomarkers.her2": enum(_known(BINARY_STATUS), "HER2 amplification / overexpression"),
-        "biomarkers.ntrk_fusion": enum(_known(BINARY_STATUS), "NTRK1/2/3 gene fusion"),
-        "biomarkers.ret_fusion": enum(_known(BINARY_STATUS), "RET gene fusion"),
-        "prior.pelvic_radiation": boolean("radiation to the pelvis was given before"),
-        "prior.systemic_recorded": boolean("prior.systemic_lines is present (possibly empty)"),
-        "prior.line_count": integer(0, 20, "number of prior systemic lines; 0 when none are recorded"),
-        "prior.agents": set_of(drugs, "every drug of every prior line"),
-        "prior.progressed_agents": set_of(drugs, "drugs of lines stopped for progression"),
-        "prior.intolerant_agents": set_of(drugs, "drugs of lines stopped for intolerance"),
-        "prior.classes": set_of(drug_classes, "drug classes of every prior line"),
-        "prior.progressed_classes": set_of(
-            resistance_classes, "cross-resistance classes of the drugs of lines stopped for progression"
-        ),
-        "prior.ongoing_line": boolean(
-            "the last line for advanced disease is still being given (unknown when no lines are recorded)"
-        ),
-        "prior.surgeries": set_of(procedures, "operations already done"),
-        "health.dpyd": enum(_known(DPYD_STATUS), "DPYD metaboliser phenotype"),
-        "health.days_since_major_surgery": integer(0, 36500, "days since the last major operation"),
-        "health.bleeding_risk": boolean("active bleeding or high bleeding risk"),
-        "health.fit_for_intensive_therapy": boolean("clinician judges the patient fit for intensive therapy"),
-        "wants_clinical_trials": boolean("the patient wishes to hear about clinical trials"),
-        "plan.intent": enum(INTENTS, "decided by the intent rules of the knowledge base"),
-        "option.id": FactType("enum", option_ids, doc="the option under evaluation", option=True),
-        "option.kind": FactType("enum", KINDS, doc="the option's kind", option=True),
-    }
-    for declared in DECLARED:
-        schema[declared.fact] = declared_type(declared)
+    Long by design: the fact table itself, one entry per derived fact."""
+    schema: dict[str, FactType] = {f.fact: declared_type(f) for f in FIELDS}
+    schema.update(
+        {
+            "symptoms": set_of(
+                SYMPTOMS, "union of primary and local-recurrence symptoms; unknown if neither lists any"
+            ),
+            "local_recurrence.present": boolean("a local (pelvic) recurrence is recorded; absent means none known"),
+            "local_recurrence.resectability": enum(
+                (*RESECTABLE, "none"), "'none' when there is no local recurrence; unknown when not assessed"
+            ),
+            "metastases.known": boolean("distant staging is recorded (metastases given, possibly empty)"),
+            "metastases.sites": set_of(SITES, "organs with metastases"),
+            "metastases.site_count": integer(0, len(SITES), "number of distinct metastatic sites"),
+            "metastases.total_count": integer(0, 7000, "sum of metastasis counts; unknown if any count is missing"),
+            "metastases.resectability": enum(
+                (*RESECTABLE, "none"),
+                "least favourable resectability over all metastases; 'none' when there are none",
+            ),
+            "disease.resectability": enum(
+                RESECTABLE,
+                "least favourable resectability over the local recurrence and all metastases; unresectable as soon"
+                " as any lesion is, otherwise unknown while any lesion or the distant staging is unknown",
+            ),
+            "biomarkers.ras": enum(
+                BY_FACT["biomarkers.kras"].values,
+                "mutant if KRAS or NRAS is mutant; wild_type only if both are wild-type",
+            ),
+            "biomarkers.kras_g12c": boolean(
+                "KRAS G12C: true if the variant is G12C; false if KRAS is wild-type or another variant is named"
+            ),
+            "prior.systemic_recorded": boolean("prior.systemic_lines is present (possibly empty)"),
+            "prior.line_count": integer(0, 20, "number of prior systemic lines; 0 when none are recorded"),
+            "prior.agents": set_of(drugs, "every drug of every prior line"),
+            "prior.progressed_agents": set_of(drugs, "drugs of lines stopped for progression"),
+            "prior.intolerant_agents": set_of(drugs, "drugs of lines stopped for intolerance"),
+            "prior.classes": set_of(drug_classes, "drug classes of every prior line"),
+            "prior.progressed_classes": set_of(
+                resistance_classes, "cross-resistance classes of the drugs of lines stopped for progression"
+            ),
+            "prior.ongoing_line": boolean(
+                "the last line for advanced disease is still being given (unknown when no lines are recorded)"
+            ),
+            "prior.surgeries": set_of(procedures, "operations already done"),
+        }
+    )
     for site in SITES:
         schema[f"metastases.{site}.largest_mm"] = integer(
             0, 300, f"largest {site} metastasis in mm (0 if none; unknown if any entry lacks it)"
@@ -119,6 +97,9 @@ def fact_schema(
         schema[f"metastases.{site}.resectability"] = enum(
             (*RESECTABLE, "none"), f"resectability of {site} metastases; 'none' when there are none"
         )
+    schema["plan.intent"] = enum(INTENTS, "decided by the intent rules of the knowledge base")
+    schema["option.id"] = FactType("enum", option_ids, doc="the option under evaluation", option=True)
+    schema["option.kind"] = FactType("enum", KINDS, doc="the option's kind", option=True)
     schema["option.components"] = set_of((*drugs, *procedures), "the option's drugs and procedures", option=True)
     schema["option.classes"] = set_of(drug_classes, "drug classes of the option's components", option=True)
     schema["option.resistance_classes"] = set_of(
@@ -129,15 +110,12 @@ def fact_schema(
 
 
 def declared_type(f: DeclaredField) -> FactType:
-    """The fact type of a declared case field (`rectoplan.core.fields`)."""
+    """The fact type of a case field of the table (`rectoplan.core.fields`)."""
     if f.kind == "int":
         return integer(f.low, f.high, f.doc)
     if f.kind == "bool":
         return boolean(f.doc)
     return enum(f.values, f.doc)
-
-
-_NO_DECLARED = {f.fact: None for f in DECLARED}
 
 
 def option_facts(
@@ -158,12 +136,11 @@ def option_facts(
 
 def _worst(values: list[str | None]) -> str | None:
     """Least favourable resectability: an unresectable lesion decides even when others are unknown."""
-    known = [v for v in values if v is not None]
-    if any(v == "unresectable" for v in known):
+    if "unresectable" in values:
         return "unresectable"
-    if len(known) < len(values):
+    if None in values or not values:
         return None
-    return max(known, key=_RANK.__getitem__) if known else None
+    return "potentially_resectable" if "potentially_resectable" in values else "resectable"
 
 
 _EMPTY: frozenset[str] = frozenset()
@@ -182,32 +159,51 @@ _UNKNOWN_METS = {
 }
 
 
+def _section_getter(section: str) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """(facts, getter) of the contract 1 fields held by one object of the case ("" for the `Case`
+    itself): the getter reads them all in one call (`operator.attrgetter`, in C), as a tuple."""
+    fields = [f for f in FIELDS if f.contract == 1 and f.section == section]
+    get = attrgetter(*(f.name for f in fields))
+    if len(fields) == 1:
+        return (fields[0].fact,), lambda obj: (get(obj),)
+    return tuple(f.fact for f in fields), get
+
+
+# Every case fact, unknown: `case_facts` starts from a copy (one C call, in one fixed order) and fills it in.
+_UNKNOWN: Final[Facts] = dict.fromkeys(
+    [f.fact for f in FIELDS]
+    + ["symptoms", "biomarkers.ras", "biomarkers.kras_g12c", "prior.surgeries"]
+    + ["local_recurrence.present", "local_recurrence.resectability", "metastases.known", "disease.resectability"]
+    + ["prior.systemic_recorded", "prior.ongoing_line", "prior.line_count", "prior.agents"]
+    + ["prior.progressed_agents", "prior.intolerant_agents", "prior.classes", "prior.progressed_classes"]
+    + list(_UNKNOWN_METS)
+)
+_CASE_FIELDS: Final = tuple(f.fact for f in FIELDS if f.contract == 1)  # attributes of `Case` at their path
+_GET_CASE_FIELDS: Final = attrgetter(*_CASE_FIELDS)
+_BIOMARKERS: Final = _section_getter("biomarkers")
+_PRIMARY: Final = _section_getter("primary")
+_PRIOR: Final = _section_getter("prior")
+
+
 def case_facts(case: Case, resistance_class: Mapping[str, str], drug_classes: Mapping[str, tuple[str, ...]]) -> Facts:
     """All facts of one case. `resistance_class` and `drug_classes` come from the vocabulary.
 
-    Written for speed (it runs once per case on the engine's hot path) but mirrors the schema's
+    Written for speed (it runs once per case on the engine's hot path): the table's fields are copied in
+    two C calls (the contract 1 attributes, contract 2's `declared` pairs); the rest mirrors the schema's
     documentation line by line; `tests/test_facts.py` pins each derivation. What-if re-derives only the
     facts of the part of the case a probe changes, with the same functions (`part_facts`)."""
-    p, h = case.prior, case.health
-    f: Facts = {
-        "age": case.age,
-        "ecog": case.ecog,
-        "primary.status": case.primary.status,
-        "wants_clinical_trials": case.wants_clinical_trials,
-        "symptoms": _symptoms(case),
-        "prior.pelvic_radiation": p.pelvic_radiation,
-        "prior.surgeries": None if p.surgeries is None else frozenset(p.surgeries),
-        "health.dpyd": h.dpyd,
-        "health.days_since_major_surgery": h.days_since_major_surgery,
-        "health.bleeding_risk": h.bleeding_risk,
-        "health.fit_for_intensive_therapy": h.fit_for_intensive_therapy,
-    }
-    f.update(biomarker_facts(case.biomarkers))
-    f.update(line_facts(p.systemic_lines, resistance_class, drug_classes))
-    f.update(_NO_DECLARED)
+    f = _UNKNOWN.copy()
+    f.update(zip(_CASE_FIELDS, _GET_CASE_FIELDS(case), strict=True))
     if case.declared:
         f.update(case.declared)
-    f.update(lesion_facts(case.local_recurrence, case.metastases))
+    f["symptoms"] = _symptoms(case)
+    b = case.biomarkers
+    f["biomarkers.ras"], f["biomarkers.kras_g12c"] = _ras_g12c(b.kras, b.nras, b.kras_variant)
+    p = case.prior
+    if p.surgeries is not None:
+        f["prior.surgeries"] = frozenset(p.surgeries)
+    _lines_into(f, p.systemic_lines, resistance_class, drug_classes)
+    _lesions_into(f, case.local_recurrence, case.metastases)
     return f
 
 
@@ -223,28 +219,25 @@ def _symptom_union(primary_symptoms: tuple[str, ...] | None, lr: LocalRecurrence
     return frozenset((primary_symptoms or ()) + (lr_symptoms or ()))
 
 
-def biomarker_facts(b: Biomarkers) -> Facts:
-    """The biomarker facts, RAS and KRAS G12C derived from KRAS, NRAS and the (canonical) variant."""
-    kras, nras = b.kras, b.nras
+def _ras_g12c(kras: str | None, nras: str | None, variant: str | None) -> tuple[str | None, bool | None]:
+    """RAS from KRAS and NRAS; KRAS G12C from the (canonical) variant, or false when KRAS is wild-type."""
     if kras == "mutant" or nras == "mutant":
-        ras = "mutant"
+        ras: str | None = "mutant"
     elif kras == "wild_type" and nras == "wild_type":
         ras = "wild_type"
     else:
         ras = None
-    variant = b.kras_variant  # canonical at the edge (`rectoplan.adapters.variants`)
+    # the variant is canonical at the edge (`rectoplan.adapters.variants`)
     g12c = (variant == "G12C") if variant is not None else (False if kras == "wild_type" else None)
-    return {
-        "biomarkers.kras": kras,
-        "biomarkers.nras": nras,
-        "biomarkers.ras": ras,
-        "biomarkers.kras_g12c": g12c,
-        "biomarkers.braf": b.braf,
-        "biomarkers.mmr": b.mmr,
-        "biomarkers.her2": b.her2,
-        "biomarkers.ntrk_fusion": b.ntrk_fusion,
-        "biomarkers.ret_fusion": b.ret_fusion,
-    }
+    return ras, g12c
+
+
+def biomarker_facts(b: Biomarkers) -> Facts:
+    """The biomarker facts: the table's fields, with RAS and KRAS G12C derived from them."""
+    names, get = _BIOMARKERS
+    f: Facts = dict(zip(names, get(b), strict=True))
+    f["biomarkers.ras"], f["biomarkers.kras_g12c"] = _ras_g12c(b.kras, b.nras, b.kras_variant)
+    return f
 
 
 def line_facts(
@@ -253,62 +246,97 @@ def line_facts(
     drug_classes: Mapping[str, tuple[str, ...]],
 ) -> Facts:
     """The facts of the lines for advanced disease: count, agents, classes, what progressed, ongoing."""
-    agents: frozenset[str] = _EMPTY
-    progressed: frozenset[str] = _EMPTY
-    intolerant: frozenset[str] = _EMPTY
-    if lines:
-        agents = frozenset(a for line in lines for a in line.agents)
-        progressed = frozenset(a for line in lines for a in line.progressed_agents)
-        intolerant = frozenset(a for line in lines if line.stopped_for == "intolerance" for a in line.agents)
-    return {
-        "prior.systemic_recorded": lines is not None,
-        "prior.ongoing_line": None if lines is None else bool(lines) and lines[-1].stopped_for == "ongoing",
-        "prior.line_count": len(lines) if lines else 0,
-        "prior.agents": agents,
-        "prior.progressed_agents": progressed,
-        "prior.intolerant_agents": intolerant,
-        "prior.classes": frozenset(c for a in agents for c in drug_classes.get(a, ())) if agents else _EMPTY,
-        "prior.progressed_classes": (
-            frozenset(resistance_class[a] for a in progressed if a in resistance_class) if progressed else _EMPTY
-        ),
-    }
+    f: Facts = {}
+    _lines_into(f, lines, resistance_class, drug_classes)
+    return f
+
+
+def _lines_into(
+    f: Facts,
+    lines: tuple[SystemicLine, ...] | None,
+    resistance_class: Mapping[str, str],
+    drug_classes: Mapping[str, tuple[str, ...]],
+) -> None:
+    if not lines:
+        f.update(_NO_LINES if lines is not None else _LINES_UNKNOWN)
+        return
+    agents = frozenset(a for line in lines for a in line.agents)
+    progressed = frozenset(a for line in lines for a in line.progressed_agents)
+    f["prior.systemic_recorded"] = True
+    f["prior.ongoing_line"] = lines[-1].stopped_for == "ongoing"
+    f["prior.line_count"] = len(lines)
+    f["prior.agents"] = agents
+    f["prior.progressed_agents"] = progressed
+    f["prior.intolerant_agents"] = frozenset(
+        a for line in lines if line.stopped_for == "intolerance" for a in line.agents
+    )
+    f["prior.classes"] = frozenset(c for a in agents for c in drug_classes.get(a, ()))
+    f["prior.progressed_classes"] = (
+        frozenset(resistance_class[a] for a in progressed if a in resistance_class) if progressed else _EMPTY
+    )
+
+
+# No line recorded as given (`systemic_lines: []`), or the lines not recorded at all: the sets are empty
+# either way (nothing known to be given), and only `systemic_recorded` and `ongoing_line` tell them apart.
+_NO_LINES: Final[Facts] = {
+    "prior.systemic_recorded": True,
+    "prior.ongoing_line": False,
+    "prior.line_count": 0,
+    "prior.agents": _EMPTY,
+    "prior.progressed_agents": _EMPTY,
+    "prior.intolerant_agents": _EMPTY,
+    "prior.classes": _EMPTY,
+    "prior.progressed_classes": _EMPTY,
+}
+_LINES_UNKNOWN: Final[Facts] = {**_NO_LINES, "prior.systemic_recorded": False, "prior.ongoing_line": None}
 
 
 def lesion_facts(lr: LocalRecurrence | None, mets: tuple[Metastasis, ...] | None) -> Facts:
     """The facts of the local recurrence and the metastases, and the resectability of the disease."""
-    f: Facts = {
-        "local_recurrence.present": lr is not None,
-        "local_recurrence.resectability": "none" if lr is None else lr.resectability,
-        "metastases.known": mets is not None,
-    }
+    f: Facts = {}
+    _lesions_into(f, lr, mets)
+    return f
+
+
+def _lesions_into(f: Facts, lr: LocalRecurrence | None, mets: tuple[Metastasis, ...] | None) -> None:
+    """Per site: the summed count and the largest size (unknown if any entry lacks one), the least
+    favourable resectability; only 'other' may be listed twice (the edge refuses other repeats)."""
+    f["local_recurrence.present"] = lr is not None
+    f["local_recurrence.resectability"] = "none" if lr is None else lr.resectability
+    f["metastases.known"] = mets is not None
     lesions: list[str | None] = [lr.resectability] if lr is not None else []
     if mets is None:
         f.update(_UNKNOWN_METS)
         lesions.append(None)
-    else:
-        f.update(_NO_SITE)
-        sites: dict[str, list[Metastasis]] = {}
-        for m in mets:
-            sites.setdefault(m.site, []).append(m)
-        total: int | None = 0
-        met_res: list[str | None] = []
-        for site, here in sites.items():
-            counts = [m.count for m in here]
-            site_count = None if None in counts else sum(c for c in counts if c is not None)
-            f[f"metastases.{site}.count"] = site_count
-            sizes = [m.largest_mm for m in here]
-            f[f"metastases.{site}.largest_mm"] = None if None in sizes else max(s for s in sizes if s is not None)
-            res = [m.resectability for m in here]
-            f[f"metastases.{site}.resectability"] = _worst(res)
-            met_res += res
-            total = None if total is None or site_count is None else total + site_count
-        f["metastases.sites"] = frozenset(sites)
-        f["metastases.site_count"] = len(sites)
-        f["metastases.total_count"] = total
-        f["metastases.resectability"] = _worst(met_res) if mets else "none"
-        lesions += met_res
+        f["disease.resectability"] = _worst(lesions)
+        return
+    f.update(_NO_SITE)
+    sites: list[str] = []
+    total: int | None = 0
+    for m in mets:
+        count_key, size_key, res_key = _SITE_KEYS[m.site]
+        count, size, res = m.count, m.largest_mm, m.resectability
+        lesions.append(res)
+        total = None if total is None or count is None else total + count
+        if m.site in sites:  # a repeated 'other': merge with the entries before
+            before_count, before_size = f[count_key], f[size_key]
+            count = None if before_count is None or count is None else before_count + count
+            size = None if before_size is None or size is None else max(before_size, size)
+            res = _worst([f[res_key], res])
+        else:
+            sites.append(m.site)
+        f[count_key], f[size_key], f[res_key] = count, size, res
+    f["metastases.sites"] = frozenset(sites)
+    f["metastases.site_count"] = len(sites)
+    f["metastases.total_count"] = total
+    f["metastases.resectability"] = _worst(lesions[1:] if lr is not None else lesions) if mets else "none"
     f["disease.resectability"] = _worst(lesions)
-    return f
+
+
+_SITE_KEYS: Final = {
+    site: (f"metastases.{site}.count", f"metastases.{site}.largest_mm", f"metastases.{site}.resectability")
+    for site in SITES
+}
 
 
 def part_facts(
@@ -329,10 +357,15 @@ def part_facts(
     if part == "local_recurrence":
         return {"symptoms": _symptom_union(case.primary.symptoms, value), **lesion_facts(value, case.metastases)}
     if part == "primary":
-        return {"primary.status": value.status, "symptoms": _symptom_union(value.symptoms, case.local_recurrence)}
-    if part == "prior":
+        names, get = _PRIMARY
         return {
-            "prior.pelvic_radiation": value.pelvic_radiation,
+            **dict(zip(names, get(value), strict=True)),
+            "symptoms": _symptom_union(value.symptoms, case.local_recurrence),
+        }
+    if part == "prior":
+        names, get = _PRIOR
+        return {
+            **dict(zip(names, get(value), strict=True)),
             "prior.surgeries": None if value.surgeries is None else frozenset(value.surgeries),
             **line_facts(value.systemic_lines, resistance_class, drug_classes),
         }

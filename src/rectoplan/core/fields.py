@@ -1,29 +1,50 @@
-"""The declared case fields of contract `rectoplan.case/2`: one entry per scalar field, read by every consumer.
+"""The scalar case fields of contract `rectoplan.case/2` (and of contract 1, which it reads): one table, read by
+every consumer.
 
 Each `DeclaredField` says once where the field sits in the case JSON, its type and domain, its unit, what
-its absence means, its flat cohort column and the fact it gives. From this table come: the pydantic
-validation of the case JSON (`rectoplan.adapters.case_json`), the flat cohort columns and their
-column-wise validation (`rectoplan.cohort.columns`, `rectoplan.compile.case_columns`), the fact schema
-and the facts (`rectoplan.core.facts`), the z3 variables and their domains (`rectoplan.compile.z3_smt`),
-the what-if probes (`rectoplan.core.whatif`) and the field table of `docs/contracts.md` (checked by
-`tests/test_fields.py`). Adding a scalar field is one entry here plus the rules that read it.
+its absence means (always: unknown; a contract 1 enumeration also spells unknown as `"unknown"`), its flat
+cohort column and the fact it gives. From this table come: the pydantic validation of the case JSON
+(`rectoplan.adapters.case_json`, `rectoplan.adapters.case_v2`), the `Case` the edge builds, the flat cohort
+columns and their column-wise validation and derivation (`rectoplan.compile.columns`,
+`rectoplan.compile.case_columns`, `rectoplan.cohort.columns`), the fact schema and the facts
+(`rectoplan.core.facts`), the z3 variables, their domains and how a case pins them
+(`rectoplan.compile.z3_case`), the what-if probes (`rectoplan.core._probes`) and the field table of
+`docs/contracts.md` (`tests/test_fields.py` checks every entry against every consumer). Adding a scalar
+field is one entry here plus the rules that read it.
 
-Every declared field is exactly one fact of the same name, and absent always means unknown: no rule may
-read an absent field as a favourable value. The fields of contract 1 (and the list-shaped parts: sites,
-symptoms, treatment courses) keep their own, older derivations in `rectoplan.core.facts`.
+Every field is exactly one fact of the same name, and absent always means unknown: no rule may read an
+absent field as a favourable value. Where a field lives in a validated `Case`: a field of contract 1 is the
+attribute at its path (`case.biomarkers.kras`), which the FHIR adapter, the engine and the explanations
+read; a field of contract 2 is a (fact, value) pair of `Case.declared` (`DECLARED` lists those).
+
+Not in the table, because they are not one scalar with one fact, and so still derived by hand in
+`core/facts.py` (and mirrored in `compile/case_columns.py`, `compile/arrow_lists.py`, `compile/z3_case.py`):
+- list-shaped parts: symptoms (a union over the primary and the local recurrence), the metastases (one entry
+  per site, summed counts, the largest size, the least favourable resectability), the treatment lines and
+  courses (sets of agents and classes, the line count, the ongoing line) and the operations done;
+- the local recurrence: its presence is a fact and its absence means "none", not unknown;
+- `biomarkers.kras_variant`: free text in many lab notations, normalised at the edge, read as `kras_g12c`;
+- facts derived from several fields: `biomarkers.ras` (KRAS and NRAS), `biomarkers.kras_g12c`,
+  `disease.resectability`, and the `prior.*` facts of the lines.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, TypeVar
 
 FieldKind = Literal["int", "bool", "enum"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class DeclaredField:
-    """One scalar case field. `fact` is also its JSON path (dotted) and the name rules read."""
+    """One scalar case field. `fact` is also its JSON path (dotted) and the name rules read.
+
+    `unknown_token`: a value of the JSON (contract 1's `"unknown"`) that is read as absent; it is a valid
+    input and a valid flat-column value, never a fact value. `contract`: 1 for the fields of contract 1,
+    held as `Case` attributes at their path; 2 for the fields contract 2 added, held in `Case.declared`."""
 
     fact: str
     kind: FieldKind
@@ -32,17 +53,36 @@ class DeclaredField:
     low: int = 0
     high: int = 0
     unit: str = ""
-    derived_from: str = ""  # a v2 input the edge derives this field from, when the field is not given
+    derived_from: str = ""  # an input the edge derives this field from, when the field is not given
+    unknown_token: str = ""
+    contract: Literal[1, 2] = 2
 
     @property
     def path(self) -> tuple[str, ...]:
         return tuple(self.fact.split("."))
 
     @property
+    def section(self) -> str:
+        """The object of the case JSON that holds the field ("" for the top level)."""
+        return self.fact.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        """The field's key within its section."""
+        return self.fact.rpartition(".")[2]
+
+    @property
     def column(self) -> str:
         """The flat cohort column: sections that already prefix their columns keep doing so."""
         section, _, key = self.fact.partition(".")
+        if not key:
+            return section
         return f"{section}_{key}" if section in ("primary", "prior") else key.replace(".", "_")
+
+    @property
+    def json_values(self) -> tuple[str, ...]:
+        """What the case JSON (and a flat column) may hold for an enumeration: its values and the unknown token."""
+        return (*self.values, self.unknown_token) if self.unknown_token else self.values
 
     @property
     def expected(self) -> str:
@@ -53,23 +93,70 @@ class DeclaredField:
         return "one of " + ", ".join(self.values)
 
 
-def _int(fact: str, low: int, high: int, unit: str, doc: str, derived_from: str = "") -> DeclaredField:
-    return DeclaredField(fact, "int", doc, low=low, high=high, unit=unit, derived_from=derived_from)
+def _int(
+    fact: str, low: int, high: int, unit: str, doc: str, derived_from: str = "", *, contract: Literal[1, 2] = 2
+) -> DeclaredField:
+    return DeclaredField(fact, "int", doc, low=low, high=high, unit=unit, derived_from=derived_from, contract=contract)
 
 
-def _bool(fact: str, doc: str, derived_from: str = "") -> DeclaredField:
-    return DeclaredField(fact, "bool", doc, derived_from=derived_from)
+def _bool(fact: str, doc: str, derived_from: str = "", *, contract: Literal[1, 2] = 2) -> DeclaredField:
+    return DeclaredField(fact, "bool", doc, derived_from=derived_from, contract=contract)
 
 
-def _enum(fact: str, values: tuple[str, ...], doc: str, derived_from: str = "") -> DeclaredField:
-    return DeclaredField(fact, "enum", doc, values=values, derived_from=derived_from)
+def _enum(
+    fact: str,
+    values: tuple[str, ...],
+    doc: str,
+    derived_from: str = "",
+    *,
+    unknown: str = "",
+    contract: Literal[1, 2] = 2,
+) -> DeclaredField:
+    return DeclaredField(
+        fact, "enum", doc, values=values, derived_from=derived_from, unknown_token=unknown, contract=contract
+    )
 
 
+def _status(fact: str, values: tuple[str, ...], doc: str, derived_from: str = "") -> DeclaredField:
+    """A contract 1 enumeration that also accepts "unknown" (read as absent)."""
+    return _enum(fact, values, doc, derived_from, unknown="unknown", contract=1)
+
+
+RAS: Final = ("wild_type", "mutant")
+BINARY: Final = ("positive", "negative")
 RESPONSES: Final = ("complete", "partial", "stable", "progression")
 DECLINABLE: Final = ("chemotherapy", "surgery", "stoma", "radiation")
 HER2_POSITIVE_RESULTS: Final = ("ihc3", "ihc2_ish_positive")  # the reported tests that mean HER2-positive
 
-DECLARED: Final[tuple[DeclaredField, ...]] = (
+# The scalar fields of contract 1, in the order of its JSON (the flat columns and z3 keep that order).
+CONTRACT_1: Final[tuple[DeclaredField, ...]] = (
+    _int("age", 18, 120, "", "age in years", contract=1),
+    _int("ecog", 0, 4, "", "ECOG performance status", contract=1),
+    _enum(
+        "primary.status", ("in_place", "resected"), "in_place: stage 4 at diagnosis; resected: recurrence", contract=1
+    ),
+    _status("biomarkers.kras", RAS, "KRAS status"),
+    _status("biomarkers.nras", RAS, "NRAS status"),
+    _status("biomarkers.braf", ("v600e", "other_mutation", "wild_type"), "BRAF status"),
+    _status("biomarkers.mmr", ("dmmr_msi_h", "pmmr_mss"), "mismatch repair / microsatellite status"),
+    _status("biomarkers.her2", BINARY, "HER2 amplification / overexpression", "biomarkers.her2_result"),
+    _status("biomarkers.ntrk_fusion", BINARY, "NTRK1/2/3 gene fusion"),
+    _status("biomarkers.ret_fusion", BINARY, "RET gene fusion"),
+    _bool("prior.pelvic_radiation", "radiation to the pelvis was given before", contract=1),
+    _status("health.dpyd", ("normal", "intermediate", "poor"), "DPYD metaboliser phenotype"),
+    _int("health.days_since_major_surgery", 0, 36500, "", "days since the last major operation", contract=1),
+    _bool("health.bleeding_risk", "active bleeding or high bleeding risk", contract=1),
+    _bool("health.fit_for_intensive_therapy", "clinician judges the patient fit for intensive therapy", contract=1),
+    _bool(
+        "wants_clinical_trials",
+        "the patient wishes to hear about clinical trials",
+        "preferences.declines",
+        contract=1,
+    ),
+)
+
+# The scalar fields contract 2 added (held in `Case.declared`).
+CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
     # --- the primary tumour ----------------------------------------------------------------------------
     _int("primary.distance_from_anal_verge_cm", 0, 30, "cm", "height of the primary's lower edge above the anal verge"),
     _enum("primary.mri_t", ("T1", "T2", "T3", "T4a", "T4b"), "MRI T stage of the primary"),
@@ -178,15 +265,38 @@ DECLARED: Final[tuple[DeclaredField, ...]] = (
     ),
 )
 
-BY_FACT: Final = {f.fact: f for f in DECLARED}
+FIELDS: Final = (*CONTRACT_1, *CONTRACT_2)
+DECLARED: Final = CONTRACT_2  # the fields a `Case` holds in `Case.declared` (its other fields are attributes)
+BY_FACT: Final = {f.fact: f for f in FIELDS}
+
+
+def laid_out(
+    fields: Iterable[DeclaredField], make: Callable[[DeclaredField], T], after: Mapping[str, Sequence[T]]
+) -> list[T]:
+    """`make(f)` for each field in table order, each followed by the items `after[f.fact]` (`after[""]` come
+    first): how a consumer places what the table does not hold (identifiers, list-shaped fields) where it
+    has always been, since the order of the flat columns and of the JSON schema's fields is public."""
+    fields = tuple(fields)
+    unknown = set(after) - {"", *(f.fact for f in fields)}
+    if unknown:
+        raise ValueError(f"no field {sorted(unknown)[0]!r} to place items after")
+    out = list(after.get("", ()))
+    for f in fields:
+        out.append(make(f))
+        out.extend(after.get(f.fact, ()))
+    return out
 
 
 def markdown_table() -> str:
     """The field table of `docs/contracts.md` (a test keeps the page equal to this)."""
     lines = [
-        "| field (JSON path) | type and domain | flat column | absent means | derived from |",
-        "|---|---|---|---|---|",
+        "| field (JSON path) | type and domain | flat column | absent means | derived from | contract |",
+        "|---|---|---|---|---|---|",
     ]
-    for f in DECLARED:
-        lines.append(f"| `{f.fact}` | {f.expected}: {f.doc} | `{f.column}` | unknown | {f.derived_from or 'given'} |")
+    for f in FIELDS:
+        absent = f'unknown (as is `"{f.unknown_token}"`)' if f.unknown_token else "unknown"
+        lines.append(
+            f"| `{f.fact}` | {f.expected}: {f.doc} | `{f.column}` | {absent} | {f.derived_from or 'given'}"
+            f" | {f.contract} |"
+        )
     return "\n".join(lines)

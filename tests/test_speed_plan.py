@@ -2,8 +2,8 @@
 
 Its candidates replace the gate and caution results an option's outcome does not depend on by fixed
 values, so that they repeat across cases as cache keys; here, on random condition trees in every place a
-knowledge base puts them, each candidate must give exactly the outcome of the raw results. The rendered
-options the engine keeps, and the rules it finds fired, must not change what callers get.
+knowledge base puts them, each candidate must give exactly the outcome of the raw results. The caches of
+rules found fired and of citations found by identity must not change what callers get.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from rectoplan.api import recommend, recommend_json
-from rectoplan.core import _cache
+from rectoplan.api import recommend_json
+from rectoplan.core import explain
 from rectoplan.core._cache import Bounded, caches_for, forget
 from rectoplan.core.conditions import Condition, Const
 from rectoplan.core.engine import _outcome
@@ -95,28 +95,16 @@ def test_engine_candidates_give_the_outcomes_of_the_raw_results(
         event(f"status: {canonical.status}")
 
 
-def test_tiny_caches_of_rendered_options_and_fired_rules_give_the_same_results(
+def test_tiny_caches_of_fired_rules_and_citations_give_the_same_results(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cases = random_cases(80, 71)
     expected = [recommend_json(json.dumps(c), kb) for c in cases]
     forget(kb)
     tiny = caches_for(kb)
-    tiny.options, tiny.fired, tiny.outcomes = Bounded(2), Bounded(2), Bounded(2)
-    monkeypatch.setattr(_cache, "CITES", Bounded(2))
+    tiny.outcomes = Bounded(2)
+    tiny.tests_fired, tiny.cautions_fired = Bounded(2), Bounded(2)
+    monkeypatch.setattr(explain, "CITES", Bounded(2))
+    monkeypatch.setattr(explain, "CITES_BY_ID", Bounded(2))
     assert [recommend_json(json.dumps(c), kb) for c in cases] == expected
     forget(kb)
-
-
-def test_a_shared_rendered_option_hands_out_a_fresh_trace(kb: KnowledgeBase) -> None:
-    shared = 0
-    for data in random_cases(20, 72):
-        first = recommend(data, kb, what_if=False)
-        expected = json.dumps(first.to_dict())
-        for option in first.to_dict()["options"]:
-            option["trace"]["rank"] = -1
-            option["trace"]["added"] = True
-        again = recommend(data, kb, what_if=False)
-        shared += sum(a is b for a, b in zip(again.options, first.options, strict=True))  # kept by the engine
-        assert json.dumps(again.to_dict()) == expected
-    assert shared > 20

@@ -14,6 +14,7 @@ import orjson
 
 from rectoplan.adapters.case_json import decode_json, parse_case
 from rectoplan.core import engine
+from rectoplan.core._cache import Bounded
 from rectoplan.core.case import Case
 from rectoplan.core.knowledge import Citation, KnowledgeBase
 from rectoplan.core.recommendation import Cites, Exclusion, Recommendation, TestNeeded, shown_sources
@@ -34,6 +35,9 @@ def recommend(case: Case | Mapping[str, Any], kb: KnowledgeBase | None = None, w
     return engine.recommend(case, kb, what_if)
 
 
+Part = Exclusion | TestNeeded
+
+
 def recommend_json(text: str | bytes, kb: KnowledgeBase | None = None, what_if: bool = True) -> str:
     """JSON text in (contract 1), JSON text out (contract 2). Raises `CaseError` on bad input."""
     kb = kb or default_knowledge()
@@ -50,10 +54,20 @@ def recommendation_json(rec: Recommendation) -> str:
     return orjson.dumps(data).decode()
 
 
-@lru_cache(maxsize=8192)
-def _part_json(part: Exclusion | TestNeeded) -> orjson.Fragment:
-    """One shared exclusion or test needed, serialised (bounded: least recently used go first)."""
-    return orjson.Fragment(orjson.dumps(part.to_dict(_sources_json)))
+# The engine keeps the exclusions and tests needed it renders and hands the same object to every case that
+# shows it (`rectoplan.core.explain`), so they are kept here by identity (hashing one costs more than the
+# lookup). Each entry holds its part, alive while its entry is: its id names no other object meanwhile.
+_PARTS: Bounded[int, tuple[Part, orjson.Fragment]] = Bounded(30_000)
+
+
+def _part_json(part: Part) -> orjson.Fragment:
+    """One shared part, serialised once."""
+    found = _PARTS.get(id(part))
+    if found is not None and found[0] is part:
+        return found[1]
+    fragment = orjson.Fragment(orjson.dumps(part.to_dict(_sources_json)))
+    _PARTS.put(id(part), (part, fragment))
+    return fragment
 
 
 def _sources_json(cites: tuple[Citation, ...]) -> Any:

@@ -14,18 +14,19 @@ be reused for another knowledge base while it is a key. The registry keeps the l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import count, islice
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from rectoplan.core.knowledge import Caution, Citation, KnowledgeBase, TestRule
-    from rectoplan.core.recommendation import Cites, OptionResult
+    from rectoplan.core.knowledge import Citation, KnowledgeBase
+    from rectoplan.core.recommendation import Cites
     from rectoplan.core.trace import Candidate
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+Fired = tuple[tuple[Any, ...], tuple[Any, ...]]  # rules whose condition holds; unknown ones that say so
 
 KNOWLEDGE_BASES = 4  # knowledge bases whose caches are kept at once (a process normally has one)
 
@@ -49,7 +50,7 @@ class Bounded(dict[K, V]):
         """Store and return `value`."""
         if len(self) >= self.limit:
             for old in list(islice(self, self.limit // 2)):
-                del self[old]
+                self.pop(old, None)  # not `del`: another thread may have dropped it first
         self[key] = value
         return value
 
@@ -65,11 +66,9 @@ class CoreCaches:
       offered option's citations, under the ids of the rules that decide them: many plan results share
       one (see `explain.candidate`).
     - `facts_used`: (setting id, values of the facts it shows) -> the trace's 'facts used'.
-    - `options`: (offered candidate's serial, rank, intent, values of the facts it shows) -> the rendered
-      option; `serials` numbers the offered candidates as they are cached (see `explain._offered`).
     - `tests`: (fired test rules, held candidates) -> the tests needed.
-    - `fired`: the plan's results of the test rules and global cautions -> the rules that fire, the
-      cautions that apply and the unknown cautions that say so (see `engine.assess`).
+    - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
+      the rules whose condition holds, and those unknown that say so (see `engine.assess`).
     - `once`: what is built once per knowledge base (what-if's index of rule readers, thresholds and
       compiled deciders), by name; a fixed handful of entries, so not bounded.
     """
@@ -78,12 +77,9 @@ class CoreCaches:
     parts: Bounded[tuple[Any, ...], dict[str, Any]] = field(default_factory=lambda: Bounded(50_000))
     cites: Bounded[tuple[Any, ...], Cites] = field(default_factory=lambda: Bounded(20_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
-    options: Bounded[tuple[Any, ...], OptionResult] = field(default_factory=lambda: Bounded(30_000))
-    serials: Iterator[int] = field(default_factory=count)
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
-    fired: Bounded[tuple[Any, ...], tuple[tuple[TestRule, ...], tuple[Caution, ...], tuple[Caution, ...]]] = field(
-        default_factory=lambda: Bounded(10_000)
-    )
+    tests_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
+    cautions_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
     once: dict[str, Any] = field(default_factory=dict)
 
     def clear(self) -> None:
@@ -91,9 +87,9 @@ class CoreCaches:
         self.parts.clear()
         self.cites.clear()
         self.facts_used.clear()
-        self.options.clear()
         self.tests.clear()
-        self.fired.clear()
+        self.tests_fired.clear()
+        self.cautions_fired.clear()
         self.once.clear()
 
 
@@ -101,6 +97,9 @@ class CoreCaches:
 # and kept on it (`rectoplan.core.recommendation.Cites`). Independent of the knowledge base: equal
 # citations are the same references whichever knowledge base cites them.
 CITES: Bounded[tuple[Citation, ...], Cites] = Bounded(20_000)
+# The same, found by the identities of the citations given (before removing repeats): each entry holds the
+# citations it was made from, so their ids name no other objects while it exists (explain._unique checks).
+CITES_BY_ID: Bounded[tuple[int, ...], tuple[tuple[Citation, ...], Cites]] = Bounded(20_000)
 
 _REGISTRY: dict[int, tuple[KnowledgeBase, CoreCaches]] = {}
 

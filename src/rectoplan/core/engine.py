@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from rectoplan.core._cache import CoreCaches, caches_for
+from rectoplan.core._cache import Bounded, CoreCaches, Fired, caches_for
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
@@ -147,8 +147,11 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     outcomes = list(kb.idle_outcomes)
     for c in candidates:
         outcomes[c.position] = c.outcome
-    fired = caches.fired.get((test_results, caution_results)) or _fired(test_results, caution_results, kb, caches)
-    return Assessment(case, facts, kb.intents[intent_index], tuple(outcomes), *fired, candidates)
+    tests = caches.tests_fired.get(test_results) or _fired(kb.test_rules, test_results, caches.tests_fired)
+    cautions = caches.cautions_fired.get(caution_results) or _fired(
+        kb.global_cautions, caution_results, caches.cautions_fired
+    )
+    return Assessment(case, facts, kb.intents[intent_index], tuple(outcomes), tests[0], *cautions, candidates)
 
 
 def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> Candidate:
@@ -159,14 +162,14 @@ def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> C
     return caches.outcomes.put(key, candidate(key[0], outcome, kb))
 
 
-def _fired(
-    test_results: tuple[Tri, ...], caution_results: tuple[Tri, ...], kb: KnowledgeBase, caches: CoreCaches
-) -> tuple[tuple[TestRule, ...], tuple[Caution, ...], tuple[Caution, ...]]:
-    """The test rules that fire, the global cautions that apply and those unknown that say so (cached)."""
-    tests = tuple(rule for rule, r in zip(kb.test_rules, test_results, strict=True) if r is True)
-    cautions = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is True)
-    unknown = tuple(c for c, r in zip(kb.global_cautions, caution_results, strict=True) if r is None and c.unknown)
-    return caches.fired.put((test_results, caution_results), (tests, cautions, unknown))
+def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired]) -> Fired:
+    """The rules whose condition holds, and those unknown that say so (cautions with an `unknown` text),
+    cached under the plan's results."""
+    true = tuple(rule for rule, r in zip(rules, results, strict=True) if r is True)
+    unknown = tuple(
+        rule for rule, r in zip(rules, results, strict=True) if r is None and isinstance(rule, Caution) and rule.unknown
+    )
+    return cache.put(results, (true, unknown))
 
 
 def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], PlanResult]:

@@ -8,10 +8,11 @@ is reviewing what users read.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any
 
-from rectoplan.core._cache import CITES, CoreCaches, caches_for
+from rectoplan.core._cache import CITES, CITES_BY_ID, CoreCaches, caches_for
 from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
 from rectoplan.core.recommendation import Change, Cites, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
 from rectoplan.core.schema import STRENGTHS
@@ -44,9 +45,17 @@ def show(value: Any) -> str:
 def _unique(cites: Iterable[Citation]) -> Cites:
     """The citations, each once, as one shared `Cites` per content (so that what users read of them is
     computed once for every part that cites the same references)."""
-    key = tuple(dict.fromkeys(cites))
+    given = tuple(cites)
+    ids = tuple(map(id, given))  # hashing citations (dataclasses of seven strings) costs more than the rest
+    seen = CITES_BY_ID.get(ids)
+    if seen is not None and all(map(is_, seen[0], given)):
+        return seen[1]
+    key = tuple(dict.fromkeys(given))
     found = CITES.get(key)
-    return found if found is not None else CITES.put(key, Cites(key))
+    if found is None:
+        found = CITES.put(key, Cites(key))
+    CITES_BY_ID.put(ids, (given, found))
+    return found
 
 
 def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tuple[Any, ...]:
@@ -91,16 +100,12 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tupl
 
 
 def _offered(c: Candidate, rank: int, facts: dict[str, Any], caches: CoreCaches, intent: str) -> OptionResult:
-    """An offered option as users read it. Cached whole under what it depends on besides the candidate:
-    its rank, the case's intent and the values of the facts its setting shows (one tuple, read in C);
-    candidates from the reference interpreter have no serial and are not cached."""
+    """An offered option as users read it: its candidate's template with the case's rank, intent and
+    facts used. Built per case: caching whole options (few repeat) cost more, in memory the collector
+    walks, than it saved."""
     opt, setting = c.outcome.option, c.outcome.setting
     assert setting is not None
     values = setting.shown_values(facts)
-    key = (c.serial, rank, intent, values)
-    found = caches.options.get(key)
-    if found is not None:
-        return found
     head, trace, _, warnings, notes, cites, patient, _ = c.part
     used_key = (setting.id, values)
     used = caches.facts_used.get(used_key)
@@ -127,7 +132,7 @@ def _offered(c: Candidate, rank: int, facts: dict[str, Any], caches: CoreCaches,
         setting.regulatory,
         {**trace, "rank": rank, "facts_used": used},
     )
-    return result if c.serial < 0 else caches.options.put(key, result)
+    return result
 
 
 def _excluded(outcome: OptionOutcome) -> Exclusion:
@@ -180,7 +185,8 @@ def _tests_cached(
     outcomes = [c.outcome for c in held]
     if not keyable:
         return _tests(rules, outcomes, kb)
-    key = (tuple(r.id for r in rules), tuple(c.holding for c in held))
+    # the tests depend on the holding gates in order of first appearance (a gate met again adds nothing)
+    key = (tuple(r.id for r in rules), tuple(dict.fromkeys(chain.from_iterable(c.holding for c in held))))
     found = caches.tests.get(key)
     return found if found is not None else caches.tests.put(key, _tests(rules, outcomes, kb))
 
@@ -269,7 +275,7 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
             if cites is None:
                 cites = caches.cites.put(key, _template_cites(o))
         template = _option_template(o, cites)
-        return Candidate(o, template, index, offered, (), (), template[7], next(caches.serials))
+        return Candidate(o, template, index, offered, (), (), template[7])
     if not keyable:
         return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
     kept_out = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))

@@ -118,7 +118,7 @@ class OptionResult(NamedTuple):
             "setting": self.setting,
             "evidence": {"level": self.evidence[0], "label": self.evidence[1]} if self.evidence[0] else None,
             "regulatory": self.regulatory,
-            "trace": dict(self.trace) if self.trace else {},  # the option itself is shared (the engine's cache)
+            "trace": self.trace or {},
         }
 
 

@@ -35,4 +35,3 @@ class Candidate(NamedTuple):
     blockers: tuple[frozenset[str], ...]  # facts read by each gate that keeps it out (excluded, held, not indicated)
     holding: tuple[str, ...] = ()  # the ids of the gates that hold it back (held only)
     order: tuple[int, int, int] = (0, 0, 0)  # offered: its rank key (strength, priority, option order)
-    serial: int = -1  # offered and cached: a number naming this candidate in the rendered options' cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -41,7 +41,7 @@ from rectoplan.core.case import (
     SystemicLine,
 )
 from rectoplan.core.errors import CaseError, Problem
-from rectoplan.core.fields import BY_FACT, FIELDS, DeclaredField
+from rectoplan.core.fields import BY_FACT, FIELDS
 
 __all__ = [  # the JSON text functions live in json_text; re-exported for the adapters, service and cohort
     "CASE_FORMAT",
@@ -323,47 +323,66 @@ def _symptoms(values: Sequence[str] | None) -> tuple[str, ...] | None:
     return None if values is None else tuple(dict.fromkeys(values))
 
 
-def _by_section(contract: int) -> tuple[tuple[str, tuple[DeclaredField, ...]], ...]:
-    """(section, its fields) of the table's fields of one contract, in table order within each section."""
+def _by_section(contract: int) -> tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]:
+    """(section, its fields as (key, fact, unknown token)) of the table's fields of one contract, in table
+    order within each section; plain tuples, read for every case."""
     fields = [f for f in FIELDS if f.contract == contract]
-    return tuple((s, tuple(f for f in fields if f.section == s)) for s in dict.fromkeys(f.section for f in fields))
+    return tuple(
+        (s, tuple((f.name, f.fact, f.unknown_token) for f in fields if f.section == s))
+        for s in dict.fromkeys(f.section for f in fields)
+    )
 
 
 _ATTRIBUTES = _by_section(1)  # contract 1: attributes of `Case` (and of its parts) of the same name
 _DECLARED = _by_section(2)  # contract 2: `Case.declared`
 
 
-def _section(c: Any, name: str) -> Any:
-    return c if not name else getattr(c, name, None)
-
-
 def _declared(c: Any) -> dict[str, object]:
     """The contract 2 fields given directly in the case (known values only)."""
     out: dict[str, object] = {}
     for section_name, fields in _DECLARED:
-        section = _section(c, section_name)
+        section = getattr(c, section_name) if section_name else c
         if section is not None:
-            for f in fields:
-                value = getattr(section, f.name, None)
+            for name, fact, _ in fields:
+                value = getattr(section, name)
                 if value is not None:
-                    out[f.fact] = value
+                    out[fact] = value
     return out
 
 
+def _attributes_reader() -> Callable[[Any], dict[str, dict[str, Any]]]:
+    """A function generated from the table: the validated case -> section -> {attribute: value} of the
+    contract 1 fields, as the `Case` holds them (the unknown token read as absent). Straight-line code, as
+    `core.facts` does: a loop over the fields costs more than the pydantic checks of those fields."""
+    lines = ["def read(c):", "    out = {}"]
+    for section, fields in _ATTRIBUTES:
+        lines.append(f"    o = c.{section}" if section else "    o = c")
+        values = [
+            (name, f"(None if o.{name} == {token!r} else o.{name})" if token else f"o.{name}")
+            for name, _, token in fields
+        ]
+        absent = {name: None for name, _, _ in fields}
+        lines.append(f"    out[{section!r}] = {absent!r} if o is None else {{")
+        lines += [f"        {name!r}: {value}," for name, value in values]
+        lines.append("    }")
+    lines.append("    return out")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), "<rectoplan.adapters.case_json.read>", "exec"), namespace)  # from the table
+    read: Callable[[Any], dict[str, dict[str, Any]]] = namespace["read"]
+    return read
+
+
+_READ_ATTRIBUTES = _attributes_reader()
+_WHERE = {fact: (section, name) for section, fields in _ATTRIBUTES for name, fact, _ in fields}
+
+
 def _attributes(c: Any, derived: Mapping[str, object]) -> dict[str, dict[str, Any]]:
-    """Section -> {attribute: value} of the contract 1 fields, as the `Case` holds them: the unknown token
-    read as absent, and a value the edge derived (HER2 from the reported test) in place of the given one."""
-    out: dict[str, dict[str, Any]] = {}
-    for section_name, fields in _ATTRIBUTES:
-        section = _section(c, section_name)
-        values = out[section_name] = {}
-        for f in fields:
-            value = None if section is None else getattr(section, f.name)
-            if f.fact in derived:
-                value = derived[f.fact]
-            elif value is not None and value == f.unknown_token:
-                value = None
-            values[f.name] = value
+    """Section -> {attribute: value} of the contract 1 fields, with the values the edge derived (HER2 from
+    the reported test, trials declined) in place of the given ones."""
+    out = _READ_ATTRIBUTES(c)
+    for fact, value in derived.items():
+        section, name = _WHERE[fact]
+        out[section][name] = value
     return out
 
 

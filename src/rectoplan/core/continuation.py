@@ -40,8 +40,12 @@ def with_history(rec: Recommendation, facts: Facts) -> Recommendation:
     rec = with_ongoing_line(rec, facts)
     free = facts.get("prior.oxaliplatin_free_months")
     if isinstance(free, int):
-        rec = rec._replace(summary=f"{rec.summary} Oxaliplatin-free interval since adjuvant therapy: {free} months.")
+        summary = f"{rec.summary} Oxaliplatin-free interval since adjuvant therapy: {free} months."
+        rec = Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`, without its cost
     return rec
+
+
+_SUMMARY = Recommendation._fields.index("summary")
 
 
 def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:

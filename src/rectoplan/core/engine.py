@@ -159,7 +159,7 @@ def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> C
     option = kb.options[key[0]]
     split = 2 + len(option.gates)
     outcome = _outcome(option, key[1], key[2:split], key[split:])
-    return caches.outcomes.put(key, candidate(key[0], outcome, kb))
+    return caches.outcomes.put(key, candidate(key[0], outcome, kb, key[1]))
 
 
 def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired]) -> Fired:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import chain
 from operator import attrgetter, is_
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rectoplan.core._cache import CITES, CITES_BY_ID, CoreCaches, caches_for
-from rectoplan.core.knowledge import Citation, KnowledgeBase, TestRule
+from rectoplan.core.knowledge import Citation, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.recommendation import Change, Cites, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
 from rectoplan.core.schema import STRENGTHS
 from rectoplan.core.trace import Candidate
@@ -58,16 +58,18 @@ def _unique(cites: Iterable[Citation]) -> Cites:
     return found
 
 
-def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tuple[Any, ...]:
+def _option_template(
+    outcome: OptionOutcome, cites: Cites | None = None, static: tuple[list[Any], tuple[int, int, int]] | None = None
+) -> Template:
     """Everything of an offered option's text that does not depend on the case's fact values or rank.
 
     The rationale is the knowledge base's clinical reason alone; rule ids, priorities and the checks that
     passed go to the trace, which reviewers open and clinicians need not read. `cites`, when the caller
-    has them already (`candidate`), are the setting's and those of the warned gates and cautions.
+    has them already (`candidate`), are the setting's and those of the warned gates and cautions;
+    `static`, what depends on the setting alone (`_setting_fields`).
     """
-    opt, setting = outcome.option, outcome.setting
+    setting = outcome.setting
     assert setting is not None
-    head = setting.because
     passed = tuple(g.id for g in outcome.passed)
     warnings = [g.unknown for g in outcome.warned]
     notes: list[str] = []
@@ -78,9 +80,6 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tupl
     warnings += [c.unknown for c in outcome.unknown_cautions]
     if cites is None:
         cites = _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
-    phase_words = _PHASE_WORDS[setting.phase]
-    patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
-    order = (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
     rules = (
         setting.id,
         *passed,
@@ -96,42 +95,77 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None) -> tupl
         "checks_passed": list(passed),
         "provenance": provenance(cites),
     }
-    return (head, trace, None, tuple(warnings), tuple(notes), cites, patient, order)
+    base, order = static or _setting_fields(outcome.option, setting)
+    fields = base.copy()
+    fields[_CITES], fields[_WARNINGS], fields[_NOTES] = cites, tuple(warnings), tuple(notes)
+    return Template(fields, trace, setting, order)
+
+
+def _setting_fields(opt: Option, setting: Setting) -> tuple[list[Any], tuple[int, int, int]]:
+    """The fields of an `OptionResult` offered under `setting` that depend on the setting alone (the others
+    are None or 0 here), and its rank key (strength, priority, option order)."""
+    phase_words = _PHASE_WORDS[setting.phase]
+    patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
+    fields = [  # in OptionResult order; intent (when the case's), rank and trace are filled per case
+        opt.id,
+        opt.title,
+        opt.kind,
+        opt.components,
+        setting.intent or None,
+        setting.phase,
+        setting.strength,
+        0,
+        (setting.because,),
+        patient,
+        (),
+        (),
+        (),
+        opt.glossary_terms,
+        setting.id,
+        (setting.evidence, setting.evidence_label),
+        setting.regulatory,
+        None,
+    ]
+    return fields, (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
+
+
+class Template(NamedTuple):
+    """An offered option's rendered part: all of its `OptionResult` that the case's facts and rank do
+    not change, ready to be copied and filled in (`_offered`)."""
+
+    fields: list[Any]
+    trace: dict[str, Any]
+    setting: Setting
+    order: tuple[int, int, int]
+
+
+_INTENT, _RANK, _TRACE, _CITES, _WARNINGS, _NOTES = (
+    OptionResult._fields.index(f) for f in ("intent", "rank", "trace", "sources", "warnings", "notes")
+)
+_new_option = tuple.__new__  # `OptionResult._make` without its check: the template has every field
 
 
 def _offered(c: Candidate, rank: int, facts: dict[str, Any], caches: CoreCaches, intent: str) -> OptionResult:
-    """An offered option as users read it: its candidate's template with the case's rank, intent and
-    facts used. Built per case: caching whole options (few repeat) cost more, in memory the collector
-    walks, than it saved."""
-    opt, setting = c.outcome.option, c.outcome.setting
-    assert setting is not None
+    """An offered option as users read it: its template with the case's rank, intent and facts used.
+    Built per case (copies of the template's list and trace): caching whole options (few repeat) cost
+    more, in memory the collector walks, than it saved."""
+    template: Template = c.part
+    setting = template.setting
     values = setting.shown_values(facts)
-    head, trace, _, warnings, notes, cites, patient, _ = c.part
     used_key = (setting.id, values)
     used = caches.facts_used.get(used_key)
     if used is None:
         shown = {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None}
         used = caches.facts_used.put(used_key, shown)
-    result = OptionResult(  # positional: fields in OptionResult order
-        opt.id,
-        opt.title,
-        opt.kind,
-        opt.components,
-        setting.intent or intent,
-        setting.phase,
-        setting.strength,
-        rank,
-        (head,),
-        patient,
-        cites,
-        warnings,
-        notes,
-        opt.glossary_terms,
-        setting.id,
-        (setting.evidence, setting.evidence_label),
-        setting.regulatory,
-        {**trace, "rank": rank, "facts_used": used},
-    )
+    trace = template.trace.copy()
+    trace["rank"] = rank
+    trace["facts_used"] = used
+    fields = template.fields.copy()
+    if fields[_INTENT] is None:
+        fields[_INTENT] = intent
+    fields[_RANK] = rank
+    fields[_TRACE] = trace
+    result: OptionResult = _new_option(OptionResult, fields)
     return result
 
 
@@ -201,14 +235,11 @@ def _ids_name_contents(kb: KnowledgeBase) -> bool:
 
 
 def _summary(
-    assessment: Assessment,
-    options: list[OptionResult],
-    excluded: list[Exclusion],
-    tests: tuple[TestNeeded, ...],
+    assessment: Assessment, options: list[OptionResult], excluded: int, held: int, tests: tuple[TestNeeded, ...]
 ) -> str:
-    facts = assessment.facts
-    line = facts["prior.line_count"]
-    line_words = _LINE_WORDS.get(line, f"after {line} prior lines")
+    """The one-line summary; `excluded` counts the options kept out, `held` those of them held back."""
+    line = assessment.facts["prior.line_count"]
+    line_words = _LINE_WORDS.get(line) or f"after {line} prior lines"
     head = f"{assessment.intent.intent.capitalize()} intent, {line_words}"
     if options:
         top = options[0]
@@ -217,16 +248,18 @@ def _summary(
             head += f" + {len(options) - 1} more option{'s' if len(options) > 2 else ''}"
     else:
         head += ": no option offered"
-    unsafe = sum(1 for e in excluded if not e.held)
-    held = len(excluded) - unsafe
+    unsafe = excluded - held
     parts = [head]
     if unsafe:
         parts.append(f"{unsafe} excluded")
     if held:
         parts.append(f"{held} held back pending facts")
     if tests:
-        parts.append("tests needed: " + ", ".join(t.test for t in tests))
+        parts.append("tests needed: " + ", ".join(map(_TEST, tests)))
     return "; ".join(parts) + "."
+
+
+_TEST = attrgetter("test")
 
 
 def candidates(outcomes: tuple[OptionOutcome, ...]) -> tuple[Candidate, ...]:
@@ -247,20 +280,23 @@ def rendered_part(outcome: OptionOutcome) -> Any:
     return None
 
 
-def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = None) -> Candidate:
+def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = None, setting: int = -1) -> Candidate:
     """An option's outcome with what rendering and what-if need of it (computed once per plan result).
 
     Many plan results give the same outcome (cautions do not matter to an option kept out, for one), so
     with `kb` what is derived from the outcome is also cached under the ids of the rules that decide it
     (exact: `_ids_unique_per_option`): an exclusion under its blocking and holding gates, an offered
-    option's citations under its warned gates and cautions."""
+    option's citations under its warned gates and cautions. `setting`: the index of the outcome's setting,
+    when the caller knows it."""
     offered = -1
     if outcome.status == "offered":
-        offered = next(i for i, s in enumerate(outcome.option.settings) if s is outcome.setting)
+        offered = (
+            setting if setting >= 0 else next(i for i, s in enumerate(outcome.option.settings) if s is outcome.setting)
+        )
     if kb is None:
         if offered >= 0:
             template = _option_template(outcome)
-            return Candidate(outcome, template, index, offered, (), (), template[7])
+            return Candidate(outcome, template, index, offered, (), (), template.order)
         return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
     caches = caches_for(kb)
     keyable = caches.once.get("parts-keyable")
@@ -274,8 +310,13 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
             cites = caches.cites.get(key)
             if cites is None:
                 cites = caches.cites.put(key, _template_cites(o))
-        template = _option_template(o, cites)
-        return Candidate(o, template, index, offered, (), (), template[7])
+        statics: dict[int, Any] = caches.once.setdefault("setting-fields", {})  # by id: kb keeps its settings
+        static = statics.get(id(o.setting))
+        if static is None:
+            assert o.setting is not None
+            static = statics[id(o.setting)] = _setting_fields(o.option, o.setting)
+        template = _option_template(o, cites, static)
+        return Candidate(o, template, index, offered, (), (), template.order)
     if not keyable:
         return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
     kept_out = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
@@ -332,22 +373,33 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     excluded.sort(key=_EXCLUSIONS)
     tests = _tests_cached(assessment.tests, held, kb, caches)
     warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
-    terms = dict.fromkeys(t for o in options for t in o.glossary_terms)
-    glossary = tuple((t, kb.glossary[t].definition) for t in terms if t in kb.glossary)
-    return Recommendation(
-        case_id=assessment.case.id,
-        knowledge_version=kb.version,
-        summary=_summary(assessment, options, excluded, tests),
-        intent=intent,
-        intent_rationale=assessment.intent.because,
-        options=tuple(options),
-        excluded=tuple(excluded),
-        tests_needed=tests,
-        what_would_change=changes,
-        warnings=tuple(warnings),
-        disclaimer=kb.disclaimer,
-        patient_summary=assessment.intent.patient,
-        glossary=glossary,
-        intent_rule=assessment.intent.id,
-        evidence_scheme=tuple(kb.evidence_levels.items()),
+    words = caches.once.get("words") or _words(kb, caches)
+    terms = dict.fromkeys(chain.from_iterable(map(_TERMS, options)))
+    return Recommendation(  # positional: fields in Recommendation order
+        assessment.case.id,
+        kb.version,
+        _summary(assessment, options, len(excluded), len(held), tests),
+        intent,
+        assessment.intent.because,
+        tuple(options),
+        tuple(excluded),
+        tests,
+        changes,
+        tuple(warnings),
+        kb.disclaimer,
+        assessment.intent.patient,
+        tuple(filter(None, map(words[0].get, terms))),
+        assessment.intent.id,
+        words[1],
     )
+
+
+_TERMS = attrgetter("glossary_terms")
+
+
+def _words(kb: KnowledgeBase, caches: CoreCaches) -> tuple[dict[str, tuple[str, str]], tuple[tuple[str, str], ...]]:
+    """What every recommendation of `kb` may show: the glossary's (term, definition) pairs by term, and the
+    evidence scheme (made once per knowledge base)."""
+    words = ({t: (t, g.definition) for t, g in kb.glossary.items()}, tuple(kb.evidence_levels.items()))
+    caches.once["words"] = words
+    return words

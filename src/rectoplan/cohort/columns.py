@@ -23,16 +23,12 @@ from rectoplan.compile.columns import (
     BY_NAME,
     COLUMNS,
     LINE_AGENTS_MAX,
-    RESECTABILITY,
     STOP_REASONS,
     ColumnKind,
     FlatColumn,
     declared_column,
 )
-from rectoplan.core.case import (
-    SITES,
-    Case,
-)
+from rectoplan.core.case import RESECTABILITY, SITES, Case
 from rectoplan.core.errors import CaseError, Problem
 from rectoplan.core.fields import FIELDS
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from rectoplan.core.case import SITES, STOPPED_FOR, SYMPTOMS
+from rectoplan.core.case import RESECTABILITY, SITES, STOPPED_FOR, SYMPTOMS
 from rectoplan.core.fields import FIELDS, DeclaredField, laid_out
 
 ColumnKind = Literal["id", "int", "bool", "enum", "text", "enum_list", "id_list", "lines", "staged", "raw"]
 # "raw": contract 2 inputs that only the edge reads (courses, dates): a row that fills one is always
 # worked out by the edge validator, which gives its canonical row (lines and declared history columns).
-RESECTABILITY: Final = ("resectable", "potentially_resectable", "unresectable", "unknown")
 
 
 @dataclass(frozen=True, slots=True)

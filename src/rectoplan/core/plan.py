@@ -34,6 +34,15 @@ class _Gen:
         self.pending: list[str] = []
 
     def const(self, value: Any) -> str:
+        """A literal's source: written in place when it is a plain scalar (a constant of the code, faster to
+        load than a global), else the name of a module constant."""
+        if type(value) in (str, int, bool) or value is None:
+            return repr(value)
+        if type(value) is frozenset and value and all(type(v) in (str, int) for v in value):
+            return "{" + ", ".join(sorted(map(repr, value))) + "}"  # `x in {...}`: folded to a frozenset constant
+        return self._named(value)
+
+    def _named(self, value: Any) -> str:
         key = (type(value), value)
         if key not in self.const_names:
             name = f"_k{len(self.const_names)}"
@@ -125,8 +134,10 @@ class _Gen:
         """(temporary, comparison of the temporary) for a test on a known value."""
         op, value = t.op, t.value
         v = v or self.tmp()
-        if op in ("in", "not_in", "contains_any", "contains_all"):
+        if op in ("in", "not_in"):
             lit = self.const(frozenset(value))
+        elif op in ("contains_any", "contains_all"):  # a method's argument: a set display would be built each time
+            lit = self._named(frozenset(value))
         else:
             lit = self.const(value)
         body = {

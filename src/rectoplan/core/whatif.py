@@ -84,6 +84,7 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
     deciders = index.deciders
     work = dict(base)
     entries: list[tuple[Probe, Effect]] = []
+    unchanged: dict[str, Effect] = {}
     for probe in todo:
         changed = _apply(probe, work, base, kb)
         new_intent = intent
@@ -98,7 +99,10 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
             now = deciders[i](work)
             if now != before[i]:
                 moved[i] = now
-        effect = _effect(before, moved, ranking, index, new_intent) if moved else Effect(new_intent, (), (), ())
+        if moved:
+            effect = _effect(before, moved, ranking, index, new_intent)
+        else:  # most probes: one (immutable) Effect per intent
+            effect = unchanged.get(new_intent) or unchanged.setdefault(new_intent, Effect(new_intent, (), (), ()))
         entries.append((probe, effect))
         for fact in changed:
             work[fact] = base[fact]
@@ -130,10 +134,10 @@ class _Movable:
         self.applicable = {c.position for c in candidates}
         self.blockers = {c.position: c.blockers for c in candidates if c.blockers}
         self.index = index
-        self.known: dict[frozenset[str], tuple[int, ...]] = {}
+        self.known: dict[str | frozenset[str], tuple[int, ...]] = {}
 
     def options(self, changed: set[str]) -> tuple[int, ...]:
-        key = frozenset(changed)
+        key = next(iter(changed)) if len(changed) == 1 else frozenset(changed)  # most probes change one fact
         found = self.known.get(key)
         if found is None:
             found = self.known[key] = self._find(changed)

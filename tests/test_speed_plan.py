@@ -21,7 +21,7 @@ from rectoplan.core._cache import Bounded, caches_for, forget
 from rectoplan.core.conditions import Condition, Const
 from rectoplan.core.engine import _outcome
 from rectoplan.core.knowledge import Caution, Gate, KnowledgeBase, Option, Setting
-from rectoplan.core.plan import compile_engine_plan, compile_plan
+from rectoplan.core.plan import compile_engine_plan, compile_plan, expand
 from rectoplan.kb.loader import default_knowledge
 from rectoplan.synthetic import random_cases
 from tests.strategies import case_facts_only, conditions, examples, fact_values
@@ -82,16 +82,17 @@ def test_engine_candidates_give_the_outcomes_of_the_raw_results(
     rules = (*zip(intents, ("curative", "conversion"), strict=False), (Const(True), "palliative"))
     raw_options = tuple((s, tuple(g[0] for g in gs), tuple(c[0] for c in cs)) for s, gs, cs in options)
     raw, _ = compile_plan(tuple(rules), raw_options, tuple(tests), tuple(cautions))
-    engine, _ = compile_engine_plan(tuple(rules), tuple(options), tuple(tests), tuple(cautions))
+    engine, _, layouts = compile_engine_plan(tuple(rules), tuple(options), tuple(tests), tuple(cautions))
     got_raw = raw(dict(facts, **{"plan.intent": None}))
     got = engine(dict(facts, **{"plan.intent": None}))
     assert (got[0], got[2], got[3]) == (got_raw[0], got_raw[2], got_raw[3])
-    assert [k[:2] for k in got[1]] == [k[:2] for k in got_raw[1]]
-    for key, raw_key in zip(got[1], got_raw[1], strict=True):
-        option = _option(options[key[0]])
-        split = 2 + len(option.gates)
-        canonical = _outcome(option, key[1], key[2:split], key[split:])
-        assert canonical == _outcome(option, raw_key[1], raw_key[2:split], raw_key[split:])
+    expanded = [expand(key, layouts) for key in got[1]]
+    assert [(o, x) for o, x, _ in expanded] == [k[:2] for k in got_raw[1]]
+    for (o, x, results), raw_key in zip(expanded, got_raw[1], strict=True):
+        option = _option(options[o])
+        split = len(option.gates)
+        canonical = _outcome(option, x, results[:split], results[split:])
+        assert canonical == _outcome(option, x, raw_key[2 : 2 + split], raw_key[2 + split :])
         event(f"status: {canonical.status}")
 
 

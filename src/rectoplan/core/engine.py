@@ -18,7 +18,7 @@ from rectoplan.core.continuation import with_history
 from rectoplan.core.explain import candidate, render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
-from rectoplan.core.plan import PlanResult, compile_engine_plan
+from rectoplan.core.plan import PlanResult, compile_engine_plan, expand
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.core.trace import Candidate, OptionOutcome, Status
 from rectoplan.core.whatif import what_would_change
@@ -156,10 +156,11 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
 
 def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> Candidate:
     """The candidate of a plan result met for the first time (cached)."""
-    option = kb.options[key[0]]
-    split = 2 + len(option.gates)
-    outcome = _outcome(option, key[1], key[2:split], key[split:])
-    return caches.outcomes.put(key, candidate(key[0], outcome, kb, key[1]))
+    index, setting, results = expand(key, caches.once["plan-layouts"])
+    option = kb.options[index]
+    split = len(option.gates)
+    outcome = _outcome(option, setting, results[:split], results[split:])
+    return caches.outcomes.put(key, candidate(index, outcome, kb, setting))
 
 
 def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired]) -> Fired:
@@ -175,7 +176,7 @@ def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any,
 def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], PlanResult]:
     """The engine's plan of `kb` (`plan.compile_engine_plan`: its candidates are the outcome cache's keys),
     compiled on first use and kept with the caches."""
-    plan, _ = compile_engine_plan(
+    plan, _, layouts = compile_engine_plan(
         tuple((r.when, r.intent) for r in kb.intents),
         tuple(
             (
@@ -188,6 +189,7 @@ def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], Pl
         tuple(t.when for t in kb.test_rules),
         tuple(c.when for c in kb.global_cautions),
     )
+    caches.once["plan-layouts"] = layouts
     caches.once["plan"] = plan
     return plan
 

@@ -235,42 +235,71 @@ def compile_plan(
     return _compile(intents, tuple((o[0], (*o[1], *o[2])) for o in options), options, tests, cautions, full)
 
 
+Layout = tuple[
+    int, tuple[tuple[bool, Any], ...]
+]  # (option index, per gate and caution: (from the key, index or value))
+
+
 def compile_engine_plan(
     intents: tuple[tuple[Condition, str], ...],
     options: tuple[EngineOption, ...],
     tests: tuple[Condition, ...],
     cautions: tuple[Condition, ...],
-) -> tuple[Callable[[Mapping[str, Any]], PlanResult], str]:
-    """`compile_plan` for the engine: the same plan, except that in a candidate each gate and caution
-    result the option's outcome does not depend on is replaced by a fixed value.
+) -> tuple[Callable[[Mapping[str, Any]], PlanResult], str, dict[int, Layout]]:
+    """`compile_plan` for the engine: the same plan, except that a candidate holds only the gate and
+    caution results the option's outcome depends on, with `layouts` to read them back (`expand`).
 
     A candidate is the key under which the engine caches the option's outcome (`engine.assess`), and an
     option kept out by one gate does not depend on its cautions nor on most of its other gates: with the
-    raw results, most candidates the engine meets are new to its cache; with these, few are. The values
-    are chosen so that `engine._outcome` gives exactly the outcome of the raw results (a test compares):
-    an option not indicated keeps which requirements failed; an excluded one which exclusions hold and
-    which gates hold it back; a held one which gates hold or warn; an offered one what it warns, notes
-    and passed."""
+    raw results, most candidates the engine meets are new to its cache; with these, few are (and short
+    keys are quicker to build and hash). Results that do not matter are replaced by fixed values, chosen
+    so that `engine._outcome` gives exactly the outcome of the raw results (a test compares): an option
+    not indicated keeps which requirements failed; an excluded one which exclusions hold and which gates
+    hold it back; a held one which gates hold or warn; an offered one what it warns, notes and passed.
+    A candidate is (code, setting index, *results that vary), the code naming the option and its status."""
+    layouts: dict[int, Layout] = {}
 
     def canonical(o: int, x: str, option: Any) -> list[str]:
-        return [f"    if {x} >= 0:", *_canonical_keys(o, x, option[1], option[2])]
+        return [f"    if {x} >= 0:", *_canonical_keys(o, x, option[1], option[2], layouts)]
 
     conditions = tuple((o[0], (*(g[0] for g in o[1]), *(c[0] for c in o[2]))) for o in options)
-    return _compile(intents, conditions, options, tests, cautions, canonical)
+    plan, source = _compile(intents, conditions, options, tests, cautions, canonical)
+    return plan, source, layouts
+
+
+def expand(key: tuple[Any, ...], layouts: dict[int, Layout]) -> tuple[int, int, list[Any]]:
+    """(option index, setting index, the results of its gates then cautions) of an engine candidate."""
+    option, fill = layouts[key[0]]
+    return option, key[1], [key[v] if from_key else v for from_key, v in fill]
 
 
 def _canonical_keys(
-    o: int, x: str, gates: tuple[tuple[str, str, str], ...], cauts: tuple[tuple[str, bool], ...]
+    o: int,
+    x: str,
+    gates: tuple[tuple[str, str, str], ...],
+    cauts: tuple[tuple[str, bool], ...],
+    layouts: dict[int, Layout],
 ) -> list[str]:
     """The branches of one option's candidate, by status (see `compile_engine_plan`); `gates` and `cauts`
-    hold the names of their results."""
+    hold the names of their results. Each branch's layout goes to `layouts` under its code."""
     fails = [g for g, effect, _ in gates if effect == "requires"]
     excludes = [g for g, effect, _ in gates if effect == "excludes"]
     holds = [g for g, _, on_unknown in gates if on_unknown == "hold"]
 
     def key(rep_gate: Callable[[str, str, str], str], rep_caution: Callable[[str, bool], str]) -> str:
         reps = [rep_gate(*g) for g in gates] + [rep_caution(*c) for c in cauts]
-        return f"_a(({o}, {x}{''.join(', ' + r for r in reps)}))"
+        code = _code(o, layouts)
+        varying = [r for r in reps if r not in ("True", "False")]
+        fill: list[tuple[bool, Any]] = []
+        at = 2
+        for r in reps:
+            if r in ("True", "False"):
+                fill.append((False, r == "True"))
+            else:
+                fill.append((True, at))
+                at += 1
+        layouts[code] = (o, tuple(fill))
+        return f"_a(({code}, {x}{''.join(', ' + r for r in varying)}))"
 
     def not_indicated(g: str, effect: str, _: str) -> str:
         return f"({g} is not False)" if effect == "requires" else "False"
@@ -308,6 +337,13 @@ def _canonical_keys(
     lines = [f"        {'if' if i == 0 else 'elif'} {test}: {append}" for i, (test, append) in enumerate(branches)]
     lines.append(f"        {'else: ' if branches else ''}{key(offered, fired)}")
     return lines
+
+
+def _code(o: int, layouts: dict[int, Layout]) -> int:
+    """The next free code of option `o`'s candidates: 4 o + its branch number (at most 4 branches)."""
+    branch = sum(1 for code in layouts if code // 4 == o)
+    assert branch < 4
+    return 4 * o + branch
 
 
 def _compile(

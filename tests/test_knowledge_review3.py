@@ -287,3 +287,14 @@ def test_tmb_high_mss_note(kb: KnowledgeBase) -> None:
     assert "pembrolizumab" not in offered(r)
     case["biomarkers"]["tmb"] = 5
     assert not any("KEYNOTE-158" in w for w in rec(case, kb).warnings)
+
+
+# --- F9: why-not reads a line that progressed on its maintenance drugs ----------------------------------------
+
+
+def test_why_not_after_progression_on_maintenance(kb: KnowledgeBase) -> None:
+    from rectoplan.verify import why_not_offered
+
+    answer = why_not_offered(maintenance_progression("stable"), "folfiri-bevacizumab", kb)
+    assert answer.status == "not_applicable"  # explained: the z3 model no longer refuses the case
+    assert answer.changes is not None and all(answer.verified)

@@ -162,8 +162,13 @@ class CaseVars:
             [self.intolerant[d] for d in self.drugs],
             [z3.And(self.agents[d], z3.Not(self.progressed[d]), z3.Not(self.intolerant[d])) for d in self.drugs],
         )
-        for chunk, members in zip(self.chunks, groups, strict=True):
-            c += [chunk >= 0, MAX_AGENTS * chunk >= count_of(members)]
+        c += [chunk >= 0 for chunk in self.chunks]
+        # A line stopped for progression during maintenance names the drugs it progressed on
+        # (`SystemicLine.progressed_on`): its other drugs, neither progressed nor stopped for intolerance,
+        # sit in that progression line, so the progression and other lines hold both groups together.
+        c.append(MAX_AGENTS * self.chunks[0] >= count_of(groups[0]))
+        c.append(MAX_AGENTS * self.chunks[1] >= count_of(groups[1]))
+        c.append(MAX_AGENTS * (self.chunks[0] + self.chunks[2]) >= count_of(groups[0]) + count_of(groups[2]))
         c.append(z3.Sum(list(self.chunks)) <= self.lines)
         c.append(z3.Implies(z3.Not(self.surg_k), z3.Not(any_of(list(self.surg.values())))))
         c.append(count_of(list(self.surg.values())) <= MAX_SURGERIES)

@@ -27,10 +27,13 @@ def _at_progression(option: OptionResult) -> OptionResult:
     if not _waits(option):
         return option
     first = option.rationale[0] if option.rationale else ""
-    return option._replace(
-        rationale=(AT_PROGRESSION + first, *option.rationale[1:]),
-        patient_explanation=f"{FOR_PATIENTS} {option.patient_explanation}",
-    )
+    rationale = (AT_PROGRESSION + first, *option.rationale[1:])
+    patient = f"{FOR_PATIENTS} {option.patient_explanation}"
+    return OptionResult._make((*option[:_RATIONALE], rationale, patient, *option[_RATIONALE + 2 :]))  # `_replace`
+
+
+_RATIONALE = OptionResult._fields.index("rationale")
+assert OptionResult._fields[_RATIONALE + 1] == "patient_explanation"
 
 
 def with_history(rec: Recommendation, facts: Facts) -> Recommendation:

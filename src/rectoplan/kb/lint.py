@@ -19,14 +19,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from rectoplan.adapters.case_json import parse_case
 from rectoplan.core.conditions import All, AnyOf, Condition, evaluate
 from rectoplan.core.engine import assess, assess_option, decide_intent
 from rectoplan.core.errors import CaseError, KnowledgeError
 from rectoplan.core.facts import case_facts
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.fields import DECLARED, FIELDS, laid_out
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
 from rectoplan.kb.loader import iter_citations, load_knowledge
 from rectoplan.synthetic import random_case
@@ -160,19 +160,25 @@ def _score(option: Option, facts: dict[str, Any]) -> float:
     return best * 2 + gates
 
 
-# Mutable parts of a case: a mutation copies one of them from a fresh random case (or drops it).
-_PARTS = (
-    ("age",),
-    ("ecog",),
-    ("primary",),
-    ("local_recurrence",),
-    ("metastases",),
-    ("wants_clinical_trials",),
-    *(("biomarkers", k) for k in ("kras", "kras_variant", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion")),
-    *(("prior", k) for k in ("pelvic_radiation", "systemic_lines", "surgeries")),
-    *(("health", k) for k in ("dpyd", "days_since_major_surgery", "bleeding_risk", "fit_for_intensive_therapy")),
-    *(f.path for f in DECLARED),  # contract 2's declared fields (rectoplan.core.fields)
-)
+# Mutable parts of a case: a mutation copies one of them from a fresh random case (or drops it). They are the
+# table's scalar fields (`rectoplan.core.fields`: contract 1's, those of the whole case before those of a
+# section, then contract 2's), with the parts the table does not hold placed among them; contract 1's
+# primary tumour (its status and symptoms) is copied as one part. The order is the one the search always
+# drew from (`rng.choice`), so a lint result stays what it was.
+_WHOLE: Final = ("primary",)
+
+
+def _parts() -> tuple[tuple[str, ...], ...]:
+    one = sorted((f for f in FIELDS if f.contract == 1 and f.section not in _WHOLE), key=lambda f: f.section != "")
+    after: dict[str, list[tuple[str, ...]]] = {
+        "ecog": [(s,) for s in (*_WHOLE, "local_recurrence", "metastases")],
+        "biomarkers.kras": [("biomarkers", "kras_variant")],
+        "prior.pelvic_radiation": [("prior", "systemic_lines"), ("prior", "surgeries")],
+    }
+    return tuple(laid_out((*one, *DECLARED), lambda f: f.path, after))
+
+
+_PARTS: Final = _parts()
 
 
 def _mutate(case: dict[str, Any], donor: dict[str, Any], part: tuple[str, ...]) -> dict[str, Any]:

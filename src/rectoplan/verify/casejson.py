@@ -1,96 +1,111 @@
-"""Cases as contract-1 JSON: from a `Case`, and from a z3 model of the case variables.
+"""Cases as case JSON: from a `Case`, and from a z3 model of the case variables.
 
 A counterexample is only useful if a clinician (or a test) can run it: `model_case` turns a solver model
 into a case JSON that `rectoplan recommend` accepts and that reproduces the violation; `case_dict` turns a
 validated `Case` back into the same JSON form, so why-not can show a change as an edit of that JSON.
+
+The scalar fields (of contracts 1 and 2) are written from the field table (`rectoplan.core.fields`), each at
+its dotted path; only the list-shaped parts (symptoms, the local recurrence, metastases, treatment lines,
+operations) and `biomarkers.kras_variant` (free text, not in the table) are written here by hand, placed
+after a field of the table (`laid_out`) so that the JSON keeps its order of keys.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Final
 
 import z3
 
 from rectoplan.adapters.case_json import CASE_FORMAT
 from rectoplan.compile.z3_smt import MAX_AGENTS, MAX_COUNT, CaseVars
-from rectoplan.core.case import Case
+from rectoplan.core.case import Case, LocalRecurrence, Metastasis, SystemicLine
 from rectoplan.core.facts import RESECTABLE
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.fields import DECLARED, FIELDS, DeclaredField, laid_out
 
 OTHER_VARIANT = "G12D"  # any named KRAS variant other than G12C gives the same facts (kras_g12c = false)
+CONTRACT_1: Final = tuple(f for f in FIELDS if f.contract == 1)  # `Case` attributes at their path
+
+Parts = dict[str, list[tuple[str, Any]]]  # after a field of the table: (dotted path, value or None)
 
 
-def _put(target: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None:
-        target[key] = value
+def _put_path(out: dict[str, Any], path: str, value: Any) -> None:
+    """Put a value (unless None, unknown) at its dotted path: a top-level key, or a key of one section
+    (the section is made when its first known item is put, so a section with nothing known stays out)."""
+    if value is None:
+        return
+    section, _, key = path.partition(".")
+    if key:
+        out.setdefault(section, {})[key] = value
+    else:
+        out[section] = value
+
+
+def _write(out: dict[str, Any], value: Any, parts: Parts) -> dict[str, Any]:
+    """Contract 1's fields in table order (each followed by the list-shaped parts placed after it)."""
+    for path, item in laid_out(CONTRACT_1, lambda f: (f.fact, value(f)), parts):
+        _put_path(out, path, item)
+    return out
 
 
 def case_dict(case: Case) -> dict[str, Any]:
-    """A validated case as contract-1 JSON (absent parts stay absent)."""
-    out: dict[str, Any] = {"format": CASE_FORMAT, "id": case.id}
-    _put(out, "age", case.age)
-    _put(out, "ecog", case.ecog)
-    primary: dict[str, Any] = {}
-    _put(primary, "status", case.primary.status)
-    _put(primary, "symptoms", None if case.primary.symptoms is None else list(case.primary.symptoms))
-    if primary:
-        out["primary"] = primary
-    lr = case.local_recurrence
-    if lr is not None:
-        item: dict[str, Any] = {}
-        _put(item, "resectability", lr.resectability)
-        _put(item, "symptoms", None if lr.symptoms is None else list(lr.symptoms))
-        out["local_recurrence"] = item
-    if case.metastases is not None:
-        mets = []
-        for m in case.metastases:
-            entry: dict[str, Any] = {"site": m.site}
-            _put(entry, "count", m.count)
-            _put(entry, "resectability", m.resectability)
-            _put(entry, "largest_mm", m.largest_mm)
-            mets.append(entry)
-        out["metastases"] = mets
-    b = case.biomarkers
-    bio = {
-        k: getattr(b, k)
-        for k in ("kras", "kras_variant", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion")
-        if getattr(b, k) is not None
-    }
-    if bio:
-        out["biomarkers"] = bio
+    """A validated case as case JSON (absent parts stay absent)."""
     p = case.prior
-    prior: dict[str, Any] = {}
-    _put(prior, "pelvic_radiation", p.pelvic_radiation)
-    if p.systemic_lines is not None:
-        prior["systemic_lines"] = [
-            {
-                "agents": list(line.agents),
-                **({"stopped_for": line.stopped_for} if line.stopped_for else {}),
-                **({"progressed_on": list(line.progressed_on)} if line.progressed_on is not None else {}),
-            }
-            for line in p.systemic_lines
-        ]
-    _put(prior, "surgeries", None if p.surgeries is None else list(p.surgeries))
-    if prior:
-        out["prior"] = prior
-    h = case.health
-    health = {
-        k: getattr(h, k)
-        for k in ("dpyd", "days_since_major_surgery", "bleeding_risk", "fit_for_intensive_therapy")
-        if getattr(h, k) is not None
+    parts: Parts = {
+        "primary.status": [
+            ("primary.symptoms", _listed(case.primary.symptoms)),
+            ("local_recurrence", _recurrence(case.local_recurrence)),
+            ("metastases", _lesions(case.metastases)),
+        ],
+        "biomarkers.kras": [("biomarkers.kras_variant", case.biomarkers.kras_variant)],
+        "prior.pelvic_radiation": [
+            ("prior.systemic_lines", _lines(p.systemic_lines)),
+            ("prior.surgeries", _listed(p.surgeries)),
+        ],
     }
-    if health:
-        out["health"] = health
-    _put(out, "wants_clinical_trials", case.wants_clinical_trials)
-    for fact, value in case.declared:
+    out = _write({"format": CASE_FORMAT, "id": case.id}, lambda f: case.value(f.fact), parts)
+    for fact, value in case.declared:  # contract 2's fields, in the order the Case holds them (by fact)
         _put_path(out, fact, value)
     return out
 
 
-def _put_path(out: dict[str, Any], fact: str, value: Any) -> None:
-    """Put a declared field (`rectoplan.core.fields`) at its dotted path."""
-    section, key = fact.split(".", 1)
-    out.setdefault(section, {})[key] = value
+def _listed(items: Sequence[str] | None) -> list[str] | None:
+    return None if items is None else list(items)
+
+
+def _recurrence(lr: LocalRecurrence | None) -> dict[str, Any] | None:
+    if lr is None:
+        return None
+    item: dict[str, Any] = {}
+    _put_path(item, "resectability", lr.resectability)
+    _put_path(item, "symptoms", _listed(lr.symptoms))
+    return item
+
+
+def _lesions(metastases: Sequence[Metastasis] | None) -> list[dict[str, Any]] | None:
+    if metastases is None:
+        return None
+    out = []
+    for m in metastases:
+        entry: dict[str, Any] = {"site": m.site}
+        _put_path(entry, "count", m.count)
+        _put_path(entry, "resectability", m.resectability)
+        _put_path(entry, "largest_mm", m.largest_mm)
+        out.append(entry)
+    return out
+
+
+def _lines(lines: Sequence[SystemicLine] | None) -> list[dict[str, Any]] | None:
+    if lines is None:
+        return None
+    return [
+        {
+            "agents": list(line.agents),
+            **({"stopped_for": line.stopped_for} if line.stopped_for else {}),
+            **({"progressed_on": list(line.progressed_on)} if line.progressed_on is not None else {}),
+        }
+        for line in lines
+    ]
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
@@ -98,84 +113,56 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 def model_case(v: CaseVars, model: z3.ModelRef, ident: str) -> dict[str, Any]:
-    """The case a z3 model describes, as contract-1 JSON.
-
-    Branchy by design: one branch per field of contract 1, the inverse of `compile.z3_smt.CaseVars.fix`."""
-
-    def val(x: Any) -> Any:
-        return model.eval(x, model_completion=True)
+    """The case a z3 model describes, as case JSON: the inverse of `compile.z3_case.CaseVars.fix`."""
 
     def yes(x: Any) -> bool:
-        return bool(z3.is_true(val(x)))
+        return bool(z3.is_true(model.eval(x, model_completion=True)))
 
     def num(x: Any) -> int:
-        return int(val(x).as_long())
+        return int(model.eval(x, model_completion=True).as_long())
 
-    def enum(name: str) -> str | None:
-        i = num(v.enum[name])
-        return None if i < 0 else v.domains[name][i]
+    def value(f: DeclaredField) -> Any:
+        """A field of the table: an enum's index (-1 absent), or a `known` flag and a value."""
+        if f.kind == "enum":
+            i = num(v.enum[f.fact])
+            return None if i < 0 else v.domains[f.fact][i]
+        known, x = (v.ints if f.kind == "int" else v.bools)[f.fact]
+        if not yes(known):
+            return None
+        return num(x) if f.kind == "int" else yes(x)
 
-    out: dict[str, Any] = {"format": CASE_FORMAT, "id": ident}
-    for name in ("age", "ecog"):
-        k, x = v.ints[name]
-        if yes(k):
-            out[name] = num(x)
-    primary: dict[str, Any] = {}
-    _put(primary, "status", enum("primary.status"))
-    if yes(v.psym_k):
-        primary["symptoms"] = [s for s in v.symptoms if yes(v.psym[s])]
-    if primary:
-        out["primary"] = primary
-    if yes(v.lr):
-        lr: dict[str, Any] = {}
-        res = num(v.lr_res)
-        _put(lr, "resectability", RESECTABLE[res] if res >= 0 else None)
-        if yes(v.lrsym_k):
-            lr["symptoms"] = [s for s in v.symptoms if yes(v.lrsym[s])]
-        out["local_recurrence"] = lr
-    if yes(v.mk):
-        out["metastases"] = [e for s in v.sites if yes(v.site[s]) for e in site_entries(v, model, s)]
-    bio: dict[str, Any] = {}
-    for name in ("kras", "nras", "braf", "mmr", "her2", "ntrk_fusion", "ret_fusion"):
-        _put(bio, name, enum(f"biomarkers.{name}"))
     variant = num(v.kras_variant)
-    if variant:
-        bio["kras_variant"] = "G12C" if variant == 1 else OTHER_VARIANT
-    if bio:
-        out["biomarkers"] = bio
-    prior: dict[str, Any] = {}
-    k, x = v.bools["prior.pelvic_radiation"]
-    if yes(k):
-        prior["pelvic_radiation"] = yes(x)
-    if yes(v.lines_k):
-        prior["systemic_lines"] = history(v, model)
-    if yes(v.surg_k):
-        prior["surgeries"] = [p for p in v.procedures if yes(v.surg[p])]
-    if prior:
-        out["prior"] = prior
-    health: dict[str, Any] = {}
-    _put(health, "dpyd", enum("health.dpyd"))
-    k, x = v.ints["health.days_since_major_surgery"]
-    if yes(k):
-        health["days_since_major_surgery"] = num(x)
-    for name in ("bleeding_risk", "fit_for_intensive_therapy"):
-        k, x = v.bools[f"health.{name}"]
-        if yes(k):
-            health[name] = yes(x)
-    if health:
-        out["health"] = health
-    k, x = v.bools["wants_clinical_trials"]
-    if yes(k):
-        out["wants_clinical_trials"] = yes(x)
-    for declared in DECLARED:
-        if declared.kind == "enum":
-            value: Any = enum(declared.fact)
-        else:
-            k, x = (v.ints if declared.kind == "int" else v.bools)[declared.fact]
-            value = (num(x) if declared.kind == "int" else yes(x)) if yes(k) else None
-        if value is not None:
-            _put_path(out, declared.fact, value)
+    parts: Parts = {
+        "primary.status": [
+            ("primary.symptoms", [s for s in v.symptoms if yes(v.psym[s])] if yes(v.psym_k) else None),
+            ("local_recurrence", _modelled_recurrence(v, model) if yes(v.lr) else None),
+            (
+                "metastases",
+                [e for s in v.sites if yes(v.site[s]) for e in site_entries(v, model, s)] if yes(v.mk) else None,
+            ),
+        ],
+        # kras_variant after every biomarker of the table, where the model's JSON has always held it
+        "biomarkers.ret_fusion": [
+            ("biomarkers.kras_variant", None if not variant else "G12C" if variant == 1 else OTHER_VARIANT)
+        ],
+        "prior.pelvic_radiation": [
+            ("prior.systemic_lines", history(v, model) if yes(v.lines_k) else None),
+            ("prior.surgeries", [p for p in v.procedures if yes(v.surg[p])] if yes(v.surg_k) else None),
+        ],
+    }
+    out = _write({"format": CASE_FORMAT, "id": ident}, value, parts)
+    for f in DECLARED:
+        _put_path(out, f.fact, value(f))
     return out
+
+
+def _modelled_recurrence(v: CaseVars, model: z3.ModelRef) -> dict[str, Any]:
+    lr: dict[str, Any] = {}
+    res = model.eval(v.lr_res, model_completion=True).as_long()
+    _put_path(lr, "resectability", RESECTABLE[res] if res >= 0 else None)
+    if z3.is_true(model.eval(v.lrsym_k, model_completion=True)):
+        lr["symptoms"] = [s for s in v.symptoms if z3.is_true(model.eval(v.lrsym[s], model_completion=True))]
+    return lr
 
 
 def site_entries(v: CaseVars, model: z3.ModelRef, site: str) -> list[dict[str, Any]]:

@@ -2,7 +2,10 @@
 
 Values are drawn uniformly over each enumeration, with `None` (absent, unknown) as one more choice, so
 rare combinations (an NTRK fusion after three lines) still appear in a few thousand draws. Every case is
-valid: it has a metastasis or a local recurrence, and no contradictory facts.
+valid: it has a metastasis or a local recurrence, and no contradictory facts. The scalar fields' domains
+come from the field table (`rectoplan.core.fields`): `DRAWS` weights some values of contract 1 and picks
+points of its numbers; contract 2's fields are drawn from the table directly. The list-shaped parts
+(symptoms, lesions, lines, operations) are drawn here by hand.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import json
 import random
 import zlib
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
-from rectoplan.core.case import SITES, SYMPTOMS
-from rectoplan.core.fields import DECLARED
+from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
+from rectoplan.core.fields import BY_FACT, DECLARED, FIELDS, DeclaredField
 
-RESECT = ("resectable", "potentially_resectable", "unresectable", "unknown")
+RESECT = RESECTABILITY  # of a lesion or a local recurrence (list-shaped parts, not in the field table)
 REGIMENS: tuple[tuple[str, ...], ...] = (
     ("fluorouracil", "leucovorin", "oxaliplatin"),
     ("fluorouracil", "leucovorin", "irinotecan"),
@@ -40,8 +44,71 @@ SURGERIES = (
 )
 
 
+def _domain(f: DeclaredField) -> tuple[Any, ...]:
+    """What the case JSON may hold for a field of the table: both answers, its whole range, or its
+    enumeration with its unknown token."""
+    if f.kind == "bool":
+        return (True, False)
+    if f.kind == "int":
+        return tuple(range(f.low, f.high + 1))
+    return f.json_values
+
+
+def _weighted(fact: str, weights: Mapping[Any, int]) -> tuple[Any, ...]:
+    """The field's domain, each value repeated `weights[value]` times (once when not named), so that the
+    common findings come up more often."""
+    domain = _domain(BY_FACT[fact])
+    unknown = set(weights) - set(domain)
+    if unknown:
+        raise ValueError(f"{fact}: weights for values outside its domain: {sorted(map(str, unknown))}")
+    return tuple(v for v in domain for _ in range(weights.get(v, 1)))
+
+
+def _points(fact: str, points: Iterable[int]) -> tuple[int, ...]:
+    """Chosen values of a number field (adult ages seen in clinic; days around the 28 of the surgery gate),
+    checked against its bounds in the table."""
+    f, chosen = BY_FACT[fact], tuple(points)
+    outside = [p for p in chosen if not f.low <= p <= f.high]
+    if outside:
+        raise ValueError(f"{fact}: {outside} outside {f.low}-{f.high}")
+    return chosen
+
+
+CONTRACT_1: Final = tuple(f for f in FIELDS if f.contract == 1)
+# What `random_case` draws for each scalar field of contract 1 but primary.status (which follows from a
+# recurrence): the field's domain in the table, some values weighted, or, for a number, chosen points.
+DRAWS: Final[dict[str, tuple[Any, ...]]] = {
+    **{f.fact: _domain(f) for f in CONTRACT_1 if f.kind != "int" and f.fact != "primary.status"},
+    "age": _points("age", range(25, 90)),
+    "ecog": _weighted("ecog", {0: 2, 1: 2}),
+    "biomarkers.nras": _weighted("biomarkers.nras", {"wild_type": 2}),
+    "biomarkers.braf": _weighted("biomarkers.braf", {"wild_type": 2}),
+    "biomarkers.mmr": _weighted("biomarkers.mmr", {"pmmr_mss": 2}),
+    **{f"biomarkers.{k}": _weighted(f"biomarkers.{k}", {"negative": 2}) for k in ("her2", "ntrk_fusion", "ret_fusion")},
+    "health.dpyd": _weighted("health.dpyd", {"normal": 2}),
+    "health.days_since_major_surgery": _points("health.days_since_major_surgery", (3, 14, 27, 28, 40, 120, 400)),
+    "health.bleeding_risk": _weighted("health.bleeding_risk", {False: 2}),
+    "health.fit_for_intensive_therapy": _weighted("health.fit_for_intensive_therapy", {True: 2}),
+}
+ABSENT: Final = {"health.days_since_major_surgery": 0.4}  # how often a field is left out, when not 0.2
+
+
 def _maybe(rng: random.Random, values: tuple[Any, ...], p_absent: float = 0.2) -> Any:
     return None if rng.random() < p_absent else rng.choice(values)
+
+
+def _field(rng: random.Random, fact: str) -> Any:
+    """A draw for one scalar field of contract 1, None (absent: unknown) one time in five by default."""
+    return _maybe(rng, DRAWS[fact], ABSENT.get(fact, 0.2))
+
+
+def _section(rng: random.Random, section: str, target: dict[str, Any]) -> None:
+    """Draw every field of one section of contract 1, in table order, into `target`."""
+    for f in CONTRACT_1:
+        if f.section == section:
+            _put(target, f.name, _field(rng, f.fact))
+            if f.fact == "biomarkers.kras" and target.get("kras") == "mutant" and rng.random() < 0.6:
+                target["kras_variant"] = rng.choice(("G12C", "G12D", "G13D", "Q61H"))
 
 
 def _put(target: dict[str, Any], key: str, value: Any) -> None:
@@ -54,8 +121,8 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
 
     Long by design: one random draw per field of the contract."""
     case: dict[str, Any] = {"format": "rectoplan.case/1", "id": ident}
-    _put(case, "age", _maybe(rng, tuple(range(25, 90))))
-    _put(case, "ecog", _maybe(rng, (0, 0, 1, 1, 2, 3, 4)))
+    _put(case, "age", _field(rng, "age"))
+    _put(case, "ecog", _field(rng, "ecog"))
     recurrence = rng.random() < 0.35
     status = "resected" if recurrence or rng.random() < 0.3 else _maybe(rng, ("in_place",), 0.1)
     primary: dict[str, Any] = {}
@@ -82,19 +149,11 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
     if not case.get("metastases") and not recurrence:
         case["metastases"] = [{"site": "liver", "count": 2, "resectability": "resectable"}]
     b: dict[str, Any] = {}
-    kras = _maybe(rng, ("wild_type", "mutant", "unknown"))
-    _put(b, "kras", kras)
-    if kras == "mutant" and rng.random() < 0.6:
-        b["kras_variant"] = rng.choice(("G12C", "G12D", "G13D", "Q61H"))
-    _put(b, "nras", _maybe(rng, ("wild_type", "wild_type", "mutant", "unknown")))
-    _put(b, "braf", _maybe(rng, ("v600e", "other_mutation", "wild_type", "wild_type", "unknown")))
-    _put(b, "mmr", _maybe(rng, ("dmmr_msi_h", "pmmr_mss", "pmmr_mss", "unknown")))
-    for key in ("her2", "ntrk_fusion", "ret_fusion"):
-        _put(b, key, _maybe(rng, ("positive", "negative", "negative", "unknown")))
+    _section(rng, "biomarkers", b)
     if b:
         case["biomarkers"] = b
     prior: dict[str, Any] = {}
-    _put(prior, "pelvic_radiation", _maybe(rng, (True, False)))
+    _put(prior, "pelvic_radiation", _field(rng, "prior.pelvic_radiation"))
     if rng.random() < 0.75:
         lines = []
         for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
@@ -109,13 +168,10 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
     if prior:
         case["prior"] = prior
     health: dict[str, Any] = {}
-    _put(health, "dpyd", _maybe(rng, ("normal", "normal", "intermediate", "poor", "unknown")))
-    _put(health, "days_since_major_surgery", _maybe(rng, (3, 14, 27, 28, 40, 120, 400), 0.4))
-    _put(health, "bleeding_risk", _maybe(rng, (True, False, False)))
-    _put(health, "fit_for_intensive_therapy", _maybe(rng, (True, True, False)))
+    _section(rng, "health", health)
     if health:
         case["health"] = health
-    _put(case, "wants_clinical_trials", _maybe(rng, (True, False)))
+    _put(case, "wants_clinical_trials", _field(rng, "wants_clinical_trials"))
     _contract2(case, random.Random(zlib.crc32(json.dumps(case, sort_keys=True).encode())))
     return case
 

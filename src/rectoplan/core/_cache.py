@@ -65,7 +65,7 @@ class CoreCaches:
     - `parts`, `cites`: what is derived from an excluded outcome (rendered part, blocking facts), and an
       offered option's citations, under the ids of the rules that decide them: many plan results share
       one (see `explain.candidate`).
-    - `facts_used`: (setting id, values of the facts it shows) -> the trace's 'facts used'.
+    - `facts_used`: (the facts a setting shows, by number, or its id; their values) -> the trace's 'facts used'.
     - `tests`: (fired test rules, held candidates) -> the tests needed.
     - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
       the rules whose condition holds, and those unknown that say so (see `engine.assess`).

@@ -58,9 +58,7 @@ def _unique(cites: Iterable[Citation]) -> Cites:
     return found
 
 
-def _option_template(
-    outcome: OptionOutcome, cites: Cites | None = None, static: tuple[list[Any], tuple[int, int, int]] | None = None
-) -> Template:
+def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static: Static | None = None) -> Template:
     """Everything of an offered option's text that does not depend on the case's fact values or rank.
 
     The rationale is the knowledge base's clinical reason alone; rule ids, priorities and the checks that
@@ -95,13 +93,13 @@ def _option_template(
         "checks_passed": list(passed),
         "provenance": provenance(cites),
     }
-    base, order = static or _setting_fields(outcome.option, setting)
+    base, order, shown = static or _setting_fields(outcome.option, setting)
     fields = base.copy()
     fields[_CITES], fields[_WARNINGS], fields[_NOTES] = cites, tuple(warnings), tuple(notes)
-    return Template(fields, trace, setting, order)
+    return Template(fields, trace, setting, order, shown)
 
 
-def _setting_fields(opt: Option, setting: Setting) -> tuple[list[Any], tuple[int, int, int]]:
+def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Static:
     """The fields of an `OptionResult` offered under `setting` that depend on the setting alone (the others
     are None or 0 here), and its rank key (strength, priority, option order)."""
     phase_words = _PHASE_WORDS[setting.phase]
@@ -126,7 +124,10 @@ def _setting_fields(opt: Option, setting: Setting) -> tuple[list[Any], tuple[int
         setting.regulatory,
         None,
     ]
-    return fields, (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order)
+    return fields, (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order), shown or setting.id
+
+
+Static = tuple[list[Any], tuple[int, int, int], int | str]  # what `_setting_fields` makes
 
 
 class Template(NamedTuple):
@@ -137,6 +138,7 @@ class Template(NamedTuple):
     trace: dict[str, Any]
     setting: Setting
     order: tuple[int, int, int]
+    shown: int | str  # names the facts its setting shows: settings showing the same facts share 'facts used'
 
 
 _INTENT, _RANK, _TRACE, _CITES, _WARNINGS, _NOTES = (
@@ -152,7 +154,7 @@ def _offered(c: Candidate, rank: int, facts: dict[str, Any], caches: CoreCaches,
     template: Template = c.part
     setting = template.setting
     values = setting.shown_values(facts)
-    used_key = (setting.id, values)
+    used_key = (template.shown, values)
     used = caches.facts_used.get(used_key)
     if used is None:
         shown = {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None}
@@ -314,7 +316,9 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
         static = statics.get(id(o.setting))
         if static is None:
             assert o.setting is not None
-            static = statics[id(o.setting)] = _setting_fields(o.option, o.setting)
+            groups: dict[tuple[str, ...], int] = caches.once.setdefault("shown-facts", {})
+            shown = groups.setdefault(o.setting.shown_facts, len(groups))
+            static = statics[id(o.setting)] = _setting_fields(o.option, o.setting, shown)
         template = _option_template(o, cites, static)
         return Candidate(o, template, index, offered, (), (), template.order)
     if not keyable:

@@ -69,8 +69,10 @@ class CoreCaches:
     - `tests`: (fired test rules, held candidates) -> the tests needed.
     - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
       the rules whose condition holds, and those unknown that say so (see `engine.assess`).
-    - `once`: what is built once per knowledge base (what-if's index of rule readers, thresholds and
-      compiled deciders), by name; a fixed handful of entries, so not bounded.
+    - `once`: what is built once per knowledge base, by name: the engine's compiled plan and its layouts
+      (`engine._compile_plan`), what-if's index of rule readers, thresholds and compiled deciders, what
+      each setting's rendered options share (`explain.candidate`), the glossary's pairs; a fixed handful
+      of entries, each bounded by the size of the knowledge base, so not bounded.
     """
 
     outcomes: Bounded[tuple[Any, ...], Candidate] = field(default_factory=lambda: Bounded(100_000))

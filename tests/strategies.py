@@ -8,6 +8,9 @@ shrinks to a small counterexample and replays from the example database).
   BRAF V600E, HER2-positive, an ongoing line, relapse after adjuvant oxaliplatin, resectable disease, every
   biomarker wild type): drawn uniformly, some came up 15-17 times in 400 examples, too few for a property
   about them to mean much.
+  The scalar fields' domains come from the field table (`rectoplan.core.fields`, through `_value`); only
+  the list-shaped parts (symptoms, lesions, lines, courses, operations), the KRAS variant notations and
+  the values steered into are written here.
 - `branches(facts, offered_kinds)`: which of those branches an evaluated case really reached (read from the
   engine's facts and what it offered, not from the input), for `hypothesis.event` and the coverage floors
   of `tests/test_safety_properties.py`.
@@ -32,15 +35,17 @@ from typing import Any, Final
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from rectoplan.core.case import SITES, SYMPTOMS
+from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
 from rectoplan.core.conditions import COMPARE_OPS, All, AnyOf, Condition, Const, Count, Not, Test
-from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, DeclaredField
+from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, FIELDS, DeclaredField
 from rectoplan.core.schema import FactType
 from rectoplan.synthetic import REGIMENS, SURGERIES
 
-RESECT = st.sampled_from(["resectable", "potentially_resectable", "unresectable", "unknown"])
-RAS = st.sampled_from(["wild_type", "mutant", "unknown"])
-BIN = st.sampled_from(["positive", "negative", "unknown"])
+RESECT = st.sampled_from(RESECTABILITY)  # of a lesion or a local recurrence (list-shaped parts)
+CONTRACT_1: Final = tuple(f for f in FIELDS if f.contract == 1)
+# The largest value drawn for a number field, when not its lowest + 24 (values near the thresholds the
+# rules read come up often; the table's upper bounds are far beyond them).
+TOP: Final = {"age": 95, "health.days_since_major_surgery": 400}
 VARIANTS = ["G12C", "G12D", "G13D", "p.G12C", "p.Gly12Cys", "c.34G>T", "KRAS G12D", "c.35G>A"]
 AS_OF: Final = date(2026, 11, 20)
 OXALIPLATIN_REGIMENS = [r for r in REGIMENS if "oxaliplatin" in r]
@@ -87,15 +92,15 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
     case = _drop_none(
         {
             "id": "h",
-            "age": draw(_optional(st.integers(18, 95))),
-            "ecog": draw(_optional(st.integers(0, 4))),
+            "age": draw(_optional(_value(BY_FACT["age"]))),
+            "ecog": draw(_optional(_value(BY_FACT["ecog"]))),
             "primary": _primary(draw, recurrence),
             "local_recurrence": _local_recurrence(draw) if recurrence else None,
             "metastases": _metastases(draw, recurrence),
-            "biomarkers": _biomarkers(draw),
+            "biomarkers": _section(draw, "biomarkers"),
             "prior": _prior(draw),
-            "health": _health(draw),
-            "wants_clinical_trials": draw(_optional(st.booleans())),
+            "health": _section(draw, "health"),
+            "wants_clinical_trials": draw(_optional(_value(BY_FACT["wants_clinical_trials"]))),
         }
     )
     if draw(st.booleans()):
@@ -114,7 +119,7 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
 def _primary(draw: st.DrawFn, recurrence: bool) -> dict[str, Any]:
     return _drop_none(
         {
-            "status": "resected" if recurrence else draw(_optional(st.sampled_from(["in_place", "resected"]))),
+            "status": "resected" if recurrence else draw(_optional(_value(BY_FACT["primary.status"]))),
             "symptoms": draw(_optional(st.lists(st.sampled_from(SYMPTOMS), unique=True))),
         }
     )
@@ -148,20 +153,16 @@ def _metastases(draw: st.DrawFn, recurrence: bool) -> list[dict[str, Any]] | Non
     return mets
 
 
-def _biomarkers(draw: st.DrawFn) -> dict[str, Any]:
-    kras = draw(_optional(RAS))
-    return _drop_none(
-        {
-            "kras": kras,
-            "kras_variant": draw(_optional(st.sampled_from(VARIANTS))) if kras == "mutant" else None,
-            "nras": draw(_optional(RAS)),
-            "braf": draw(_optional(st.sampled_from(["v600e", "other_mutation", "wild_type", "unknown"]))),
-            "mmr": draw(_optional(st.sampled_from(["dmmr_msi_h", "pmmr_mss", "unknown"]))),
-            "her2": draw(_optional(BIN)),
-            "ntrk_fusion": draw(_optional(BIN)),
-            "ret_fusion": draw(_optional(BIN)),
-        }
-    )
+def _section(draw: st.DrawFn, section: str) -> dict[str, Any]:
+    """Every field of one section of contract 1 (biomarkers, health), in table order, each perhaps absent; a
+    mutant KRAS perhaps with a variant in one of the lab notations."""
+    out: dict[str, Any] = {}
+    for f in CONTRACT_1:
+        if f.section == section:
+            out[f.name] = draw(_optional(_value(f)))
+            if f.fact == "biomarkers.kras" and out["kras"] == "mutant":
+                out["kras_variant"] = draw(_optional(st.sampled_from(VARIANTS)))
+    return _drop_none(out)
 
 
 def _prior(draw: st.DrawFn) -> dict[str, Any]:
@@ -176,20 +177,9 @@ def _prior(draw: st.DrawFn) -> dict[str, Any]:
         lines[-1]["stopped_for"] = "ongoing"
     return _drop_none(
         {
-            "pelvic_radiation": draw(_optional(st.booleans())),
+            "pelvic_radiation": draw(_optional(_value(BY_FACT["prior.pelvic_radiation"]))),
             "systemic_lines": lines,
             "surgeries": draw(_optional(st.lists(st.sampled_from(SURGERIES), unique=True, max_size=2))),
-        }
-    )
-
-
-def _health(draw: st.DrawFn) -> dict[str, Any]:
-    return _drop_none(
-        {
-            "dpyd": draw(_optional(st.sampled_from(["normal", "intermediate", "poor", "unknown"]))),
-            "days_since_major_surgery": draw(_optional(st.integers(0, 400))),
-            "bleeding_risk": draw(_optional(st.booleans())),
-            "fit_for_intensive_therapy": draw(_optional(st.booleans())),
         }
     )
 
@@ -216,7 +206,7 @@ def _contract2(draw: st.DrawFn, case: dict[str, Any], flat: bool) -> None:
     for f in DECLARED:
         if _derived_elsewhere(f, case):
             continue
-        value = draw(_optional(_declared_value(f)))
+        value = draw(_optional(_value(f)))
         if value is not None:
             case.setdefault(f.path[0], {})[f.path[1]] = value
     if draw(st.booleans()):
@@ -243,12 +233,14 @@ def _derived_elsewhere(f: DeclaredField, case: dict[str, Any]) -> bool:
     return False
 
 
-def _declared_value(f: DeclaredField) -> st.SearchStrategy[Any]:
+def _value(f: DeclaredField) -> st.SearchStrategy[Any]:
+    """A value of a field of the table: either answer, a number from its lowest bound (up to `TOP`, or 24
+    more), a member of its enumeration or its unknown token (contract 1's "unknown")."""
     if f.kind == "bool":
         return st.booleans()
     if f.kind == "int":
-        return st.integers(f.low, min(f.high, f.low + 24))
-    return st.sampled_from(f.values)
+        return st.integers(f.low, min(f.high, TOP.get(f.fact, f.low + 24)))
+    return st.sampled_from(f.json_values)
 
 
 @st.composite

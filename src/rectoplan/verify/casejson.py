@@ -12,7 +12,7 @@ after a field of the table (`laid_out`) so that the JSON keeps its order of keys
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 import z3
@@ -41,7 +41,7 @@ def _put_path(out: dict[str, Any], path: str, value: Any) -> None:
         out[section] = value
 
 
-def _write(out: dict[str, Any], value: Any, parts: Parts) -> dict[str, Any]:
+def _write(out: dict[str, Any], value: Callable[[DeclaredField], Any], parts: Parts) -> dict[str, Any]:
     """Contract 1's fields in table order (each followed by the list-shaped parts placed after it)."""
     for path, item in laid_out(CONTRACT_1, lambda f: (f.fact, value(f)), parts):
         _put_path(out, path, item)

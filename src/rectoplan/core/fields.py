@@ -8,8 +8,11 @@ cohort column and the fact it gives. From this table come: the pydantic validati
 columns and their column-wise validation and derivation (`rectoplan.compile.columns`,
 `rectoplan.compile.case_columns`, `rectoplan.cohort.columns`), the fact schema and the facts
 (`rectoplan.core.facts`), the z3 variables, their domains and how a case pins them
-(`rectoplan.compile.z3_case`), the what-if probes (`rectoplan.core._probes`) and the field table of
-`docs/contracts.md` (`tests/test_fields.py` checks every entry against every consumer). Adding a scalar
+(`rectoplan.compile.z3_case`), the what-if probes (`rectoplan.core._probes`), the case JSON the verifier
+writes (`rectoplan.verify.casejson`), the linter's case parts (`rectoplan.kb.lint`), the synthetic cases
+(`rectoplan.synthetic`), the test generator (`tests/strategies.py`) and the field table of
+`docs/contracts.md` (`tests/test_fields.py` and `tests/test_fields_consumers.py` check every entry against
+every consumer). Adding a scalar
 field is one entry here plus the rules that read it.
 
 Every field is exactly one fact of the same name, and absent always means unknown: no rule may read an

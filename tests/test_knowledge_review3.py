@@ -298,3 +298,27 @@ def test_why_not_after_progression_on_maintenance(kb: KnowledgeBase) -> None:
     answer = why_not_offered(maintenance_progression("stable"), "folfiri-bevacizumab", kb)
     assert answer.status == "not_applicable"  # explained: the z3 model no longer refuses the case
     assert answer.changes is not None and all(answer.verified)
+
+
+# --- F14: each warning and note carries its own references; an option's sources support the option ------------
+
+
+def test_warning_citations_are_not_the_options_sources(kb: KnowledgeBase) -> None:
+    r = rec(with_courses(*LATER_LINE, creatinine_clearance=25), kb)
+    option = offered(r)["trifluridine-tipiracil-bevacizumab"]
+    renal = [c for c in option.cautions if "20 mg/m2" in c.text]
+    assert len(renal) == 1 and [s.source for s in renal[0].sources] == ["lonsurf-renal"]
+    assert "lonsurf-renal" not in {s.source for s in option.sources}
+    assert [c.text for c in option.cautions if c.severity == "warning"] == list(option.warnings)
+    assert [c.text for c in option.cautions if c.severity == "note"] == list(option.notes)
+    data = option.to_dict()
+    assert data["cautions"][0]["sources"][0]["id"] == "lonsurf-renal"
+
+
+def test_case_warnings_carry_their_references(kb: KnowledgeBase) -> None:
+    case = with_courses()
+    case["biomarkers"] = {**case["biomarkers"], "tmb": 120}
+    data = rec(case, kb).to_dict()
+    tmb = [c for c in data["case_cautions"] if "KEYNOTE-158" in c["text"]]
+    assert len(tmb) == 1 and [s["id"] for s in tmb[0]["sources"]] == ["fda-pembrolizumab-tmb"]
+    assert [c["text"] for c in data["case_cautions"]] == data["warnings"]

@@ -90,6 +90,12 @@ def warnings_by_severity(items: Iterable[object]) -> list[dict[str, str]]:
     return sorted(seen.values(), key=lambda w: SEVERITY_ORDER.get(w["severity"], 1))
 
 
+def _cited(warnings: list[dict[str, Any]], cautions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Case-level warnings with the references behind each (`case_cautions` of the JSON, by text)."""
+    by_text = {c.get("text"): c.get("sources", []) for c in cautions}
+    return [{**w, "sources": [source_view(s) for s in by_text.get(w["text"], [])]} for w in warnings]
+
+
 def _option(o: Mapping[str, Any]) -> dict[str, Any]:
     evidence = o.get("evidence")
     return {
@@ -103,6 +109,14 @@ def _option(o: Mapping[str, Any]) -> dict[str, Any]:
         "rationale": list(o.get("rationale", [])),
         "warnings": list(o.get("warnings", [])),
         "notes": list(o.get("notes", [])),
+        "cautions": [  # warnings then notes, each with its own references (older JSON: none)
+            {
+                "text": c.get("text", ""),
+                "severity": c.get("severity", "warning"),
+                "sources": [source_view(s) for s in c.get("sources", [])],
+            }
+            for c in o.get("cautions", [])
+        ],
         "patient_explanation": o.get("patient_explanation", ""),
         "sources": [source_view(s) for s in o.get("sources", [])],
         "regulatory": o.get("regulatory") or "",
@@ -152,7 +166,7 @@ def plan_view(
         "intent": data.get("intent", ""),
         "intent_rationale": data.get("intent_rationale", ""),
         "case_words": case_words or [],
-        "warnings": warnings_by_severity(data.get("warnings", [])),
+        "warnings": _cited(warnings_by_severity(data.get("warnings", [])), data.get("case_cautions", [])),
         "groups": option_groups(data.get("options", [])),
         "option_count": len(data.get("options", [])),
         "excluded": _exclusions(x for x in excluded if not x.get("held")),

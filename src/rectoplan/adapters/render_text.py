@@ -13,7 +13,7 @@ from typing import Any
 
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.knowledge import Citation, KnowledgeBase
-from rectoplan.core.recommendation import Exclusion, Recommendation, shown_sources
+from rectoplan.core.recommendation import CitedNote, Exclusion, OptionResult, Recommendation, shown_sources
 
 WIDTH = 100
 BRIEF_OPTIONS = 6
@@ -86,8 +86,11 @@ def render_text(
     out.wrap(rec.intent_rationale, 0, f"Intent: {rec.intent}. ")
     if rec.warnings:  # case-level warnings come before the options: a board reads them first
         out.head("WARNINGS")
+        cites = {c.text: c.sources for c in rec.case_cautions}
         for warning in warnings_by_severity(rec.warnings):
             out.wrap(warning["text"], 2, "! ", "red" if warning["severity"] == "critical" else "yellow")
+            if not brief and cites.get(warning["text"]):
+                out.wrap(_cites(cites[warning["text"]]), 4, "per: ", "dim")
     _options(out, rec, brief, full_command, trace)
     _excluded(out, rec, brief)
     _tests_and_changes(out, rec, kb)
@@ -110,11 +113,8 @@ def _options(out: _Out, rec: Recommendation, brief: bool, full_command: str, tra
         why = o.rationale if not brief else o.rationale[:1]
         for line in why:
             out.wrap(line, 7, "why: " if line is o.rationale[0] else "     ")
-        for w in o.warnings:
-            out.wrap(w, 7, "! ", "yellow")
+        _cautions(out, o, brief)
         if not brief:
-            for n in o.notes:
-                out.wrap(n, 7, "note: ")
             out.wrap(_cites(o.sources), 7, "sources: ", "dim")
         if trace and o.trace:
             out.wrap(_trace_text(o.trace), 7, "trace: ", "dim")
@@ -124,6 +124,20 @@ def _options(out: _Out, rec: Recommendation, brief: bool, full_command: str, tra
             f"... and {len(rec.options) - len(shown)} more options (full list: {full_command})",
             2,
         )
+
+
+def _cautions(out: _Out, o: OptionResult, brief: bool) -> None:
+    """An option's warnings (and, unless brief, its notes), each followed by the references behind it."""
+    cited = o.cautions or tuple(CitedNote(w, "warning", ()) for w in o.warnings)
+    for c in cited:
+        if c.severity == "warning":
+            out.wrap(c.text, 7, "! ", "yellow")
+        elif not brief:
+            out.wrap(c.text, 7, "note: ")
+        else:
+            continue
+        if not brief and c.sources:
+            out.wrap(_cites(c.sources), 9, "per: ", "dim")
 
 
 def _excluded(out: _Out, rec: Recommendation, brief: bool) -> None:

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rectoplan.core._cache import CITES, CITES_BY_ID, CoreCaches, caches_for
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option, Setting, TestRule
-from rectoplan.core.recommendation import Change, Cites, Exclusion, OptionResult, Recommendation, TestNeeded, provenance
+from rectoplan.core.recommendation import (
+    Change,
+    CitedNote,
+    Cites,
+    Exclusion,
+    OptionResult,
+    Recommendation,
+    TestNeeded,
+    provenance,
+)
 from rectoplan.core.schema import STRENGTHS
 from rectoplan.core.trace import Candidate
 
@@ -69,15 +78,15 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static:
     setting = outcome.setting
     assert setting is not None
     passed = tuple(g.id for g in outcome.passed)
-    warnings = [g.unknown for g in outcome.warned]
-    notes: list[str] = []
-    extra = [c for g in outcome.warned for c in g.cite]
+    warned = [CitedNote(g.unknown, "warning", _unique(g.cite)) for g in outcome.warned]
+    noted: list[CitedNote] = []
     for caution in outcome.cautions:
-        (warnings if caution.severity == "warning" else notes).append(caution.text)
-        extra += caution.cite
-    warnings += [c.unknown for c in outcome.unknown_cautions]
+        (warned if caution.severity == "warning" else noted).append(
+            CitedNote(caution.text, caution.severity, _unique(caution.cite))
+        )
+    warned += [CitedNote(c.unknown, "warning", _unique(c.cite)) for c in outcome.unknown_cautions]
     if cites is None:
-        cites = _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
+        cites = _template_cites(outcome)
     rules = (
         setting.id,
         *passed,
@@ -95,7 +104,12 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static:
     }
     base, order, shown = static or _setting_fields(outcome.option, setting)
     fields = base.copy()
-    fields[_CITES], fields[_WARNINGS], fields[_NOTES] = cites, tuple(warnings), tuple(notes)
+    # The option's `sources` are its setting's references; each warning and note carries its own
+    # (`cautions`), and the trace's provenance covers them all.
+    fields[_CITES] = _unique(setting.base_cite)
+    fields[_WARNINGS] = tuple(w.text for w in warned)
+    fields[_NOTES] = tuple(n.text for n in noted)
+    fields[_CAUTIONS] = (*warned, *noted)
     return Template(fields, trace, setting, order, shown)
 
 
@@ -123,6 +137,7 @@ def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Sta
         (setting.evidence, setting.evidence_label),
         setting.regulatory,
         None,
+        (),
     ]
     return fields, (_STRENGTH_ORDER[setting.strength], setting.priority, opt.order), shown or setting.id
 
@@ -141,8 +156,8 @@ class Template(NamedTuple):
     shown: int | str  # names the facts its setting shows: settings showing the same facts share 'facts used'
 
 
-_INTENT, _RANK, _TRACE, _CITES, _WARNINGS, _NOTES = (
-    OptionResult._fields.index(f) for f in ("intent", "rank", "trace", "sources", "warnings", "notes")
+_INTENT, _RANK, _TRACE, _CITES, _WARNINGS, _NOTES, _CAUTIONS = (
+    OptionResult._fields.index(f) for f in ("intent", "rank", "trace", "sources", "warnings", "notes", "cautions")
 )
 _new_option = tuple.__new__  # `OptionResult._make` without its check: the template has every field
 
@@ -376,7 +391,7 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     options = [_offered(c, rank, facts, caches, intent) for rank, c in enumerate(offered, start=1)]
     excluded.sort(key=_EXCLUSIONS)
     tests = _tests_cached(assessment.tests, held, kb, caches)
-    warnings = [c.text for c in assessment.cautions] + [c.unknown for c in assessment.unknown_cautions]
+    case_cautions = _case_cautions(assessment, caches)
     words = caches.once.get("words") or _words(kb, caches)
     terms = dict.fromkeys(chain.from_iterable(map(_TERMS, options)))
     return Recommendation(  # positional: fields in Recommendation order
@@ -389,13 +404,28 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
         tuple(excluded),
         tests,
         changes,
-        tuple(warnings),
+        tuple(c.text for c in case_cautions),
         kb.disclaimer,
         assessment.intent.patient,
         tuple(filter(None, map(words[0].get, terms))),
         assessment.intent.id,
         words[1],
+        case_cautions,
     )
+
+
+def _case_cautions(assessment: Assessment, caches: CoreCaches) -> tuple[CitedNote, ...]:
+    """The case-level warnings with their own references (one `CitedNote` per rule, made once)."""
+    made: dict[tuple[str, bool], CitedNote] = caches.once.setdefault("case-cautions", {})
+    out = []
+    for rules, unknown in ((assessment.cautions, False), (assessment.unknown_cautions, True)):
+        for c in rules:
+            note = made.get((c.id, unknown))
+            if note is None:
+                text = c.unknown if unknown else c.text
+                note = made[(c.id, unknown)] = CitedNote(text, "warning" if unknown else c.severity, _unique(c.cite))
+            out.append(note)
+    return tuple(out)
 
 
 _TERMS = attrgetter("glossary_terms")

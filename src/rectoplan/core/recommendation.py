@@ -79,6 +79,18 @@ def provenance(cites: tuple[Citation, ...]) -> list[str]:
 Sources = Callable[[tuple[Citation, ...]], Any]  # how `sources` are written: dictionaries, or JSON text
 
 
+class CitedNote(NamedTuple):
+    """A warning or note, on an option or on the whole case, with the references behind that sentence alone
+    (an option's own `sources` support the option; a label cited for a dose warning is not evidence for it)."""
+
+    text: str
+    severity: str  # "warning" or "note"
+    sources: tuple[Citation, ...]
+
+    def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
+        return {"text": self.text, "severity": self.severity, "sources": sources(self.sources)}
+
+
 class OptionResult(NamedTuple):
     id: str
     title: str
@@ -98,6 +110,7 @@ class OptionResult(NamedTuple):
     evidence: tuple[str, str] = ("", "")  # (level id, label) of the declared scheme
     regulatory: str | None = None
     trace: dict[str, Any] | None = None  # rule ids, priority, facts used, checks passed, provenance: reviewers
+    cautions: tuple[CitedNote, ...] = ()  # `warnings` then `notes`, each with its own references
 
     def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
         return {
@@ -118,6 +131,7 @@ class OptionResult(NamedTuple):
             "setting": self.setting,
             "evidence": {"level": self.evidence[0], "label": self.evidence[1]} if self.evidence[0] else None,
             "regulatory": self.regulatory,
+            "cautions": [c.to_dict(sources) for c in self.cautions],
             "trace": self.trace or {},
         }
 
@@ -191,6 +205,7 @@ class Recommendation(NamedTuple):
     glossary: tuple[tuple[str, str], ...]
     intent_rule: str = ""  # the intent rule that decided `intent`: trace only
     evidence_scheme: tuple[tuple[str, str], ...] = ()  # the declared levels, (id, label), in order
+    case_cautions: tuple[CitedNote, ...] = ()  # `warnings`, each with its own references
 
     def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
         """Contract 2 as JSON-ready data; `sources` writes each list of citations (the JSON writer of
@@ -211,5 +226,6 @@ class Recommendation(NamedTuple):
             "patient_summary": self.patient_summary,
             "glossary": [{"term": t, "definition": d} for t, d in self.glossary],
             "evidence_scheme": [{"level": i, "label": label} for i, label in self.evidence_scheme],
+            "case_cautions": [c.to_dict(sources) for c in self.case_cautions],
             "trace": {"intent_rule": self.intent_rule},
         }

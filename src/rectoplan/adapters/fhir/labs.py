@@ -42,6 +42,14 @@ class LabReader(Reader):
             return None
         return q
 
+    def _whole(self, ref: str, q: Any, high: int, found: str, expected: str) -> int | None:
+        """A quantity's value as a whole number from 0 to `high`, or an issue (and unknown) outside it."""
+        value = round(float(q.value))
+        if 0 <= value <= high:
+            return value
+        self.issue(ref, found, expected)
+        return None
+
     def _tmb(self, ref: str, res: Any, when: datetime | None) -> None:
         if (q := self._quantity(ref, res, "tumour mutational burden")) is None:
             return
@@ -53,11 +61,9 @@ class LabReader(Reader):
                 f"mutations per megabase (UCUM {', '.join(sorted(fc.TMB_UNITS))}); TMB left unknown",
             )
             return
-        value = round(float(q.value))
-        if not 0 <= value <= 1000:
-            self.issue(ref, f"tumour mutational burden {q.value}", "0-1000 mutations/Mb (left unknown)")
-            return
-        self.find("tmb", value, when, ref, f"TMB {value}/Mb ({_day(when)})")
+        value = self._whole(ref, q, 1000, f"tumour mutational burden {q.value}", "0-1000 mutations/Mb (left unknown)")
+        if value is not None:
+            self.find("tmb", value, when, ref, f"TMB {value}/Mb ({_day(when)})")
 
     def _bilirubin(self, ref: str, res: Any, when: datetime | None) -> None:
         if (q := self._quantity(ref, res, "total bilirubin")) is None:
@@ -95,12 +101,10 @@ class LabReader(Reader):
                 f"mL/min (UCUM {fc.CREATININE_CLEARANCE_UNIT}); not converted, creatinine clearance left unknown",
             )
             return
-        value = round(float(q.value))
-        if not 0 <= value <= 250:
-            self.issue(ref, f"{what} {q.value} mL/min", "0-250 mL/min (creatinine clearance left unknown)")
-            return
-        label = f"creatinine clearance {value} mL/min, {test.meaning} ({_day(when)})"
-        self.find("creatinine_clearance", value, when, ref, label)
+        value = self._whole(ref, q, 250, f"{what} {q.value} mL/min", "0-250 mL/min (creatinine clearance left unknown)")
+        if value is not None:
+            label = f"creatinine clearance {value} mL/min, {test.meaning} ({_day(when)})"
+            self.find("creatinine_clearance", value, when, ref, label)
 
     def _egfr(self, ref: str, test: fc.Code) -> None:
         self.ignored[ref] = (

@@ -322,3 +322,13 @@ def test_case_warnings_carry_their_references(kb: KnowledgeBase) -> None:
     tmb = [c for c in data["case_cautions"] if "KEYNOTE-158" in c["text"]]
     assert len(tmb) == 1 and [s["id"] for s in tmb[0]["sources"]] == ["fda-pembrolizumab-tmb"]
     assert [c["text"] for c in data["case_cautions"]] == data["warnings"]
+
+
+# --- fourth review: liver transplantation after at least 3 months of the running line ------------------------
+
+
+def test_transplant_needs_three_months_of_the_running_line(kb: KnowledgeBase) -> None:
+    early = with_courses(course(FOLFOXIRI_BEV, "2026-11-06", best_response="stable"))
+    assert "liver-transplantation" in excluded(rec(early, kb))
+    later = with_courses(course(FOLFOXIRI_BEV, "2026-06-01", best_response="stable"))
+    assert "liver-transplantation" in offered(rec(later, kb))

@@ -332,3 +332,17 @@ def test_transplant_needs_three_months_of_the_running_line(kb: KnowledgeBase) ->
     assert "liver-transplantation" in excluded(rec(early, kb))
     later = with_courses(course(FOLFOXIRI_BEV, "2026-06-01", best_response="stable"))
     assert "liver-transplantation" in offered(rec(later, kb))
+
+
+# --- fourth review: re-introduction reads the oxaliplatin- and irinotecan-free interval -------------------------
+
+
+def test_reintroduction_preferred_only_after_four_free_months(kb: KnowledgeBase) -> None:
+    long_free = maintenance_progression("stable")  # induction ended 2026-03-15, case date 2026-11-20
+    assert assess(validate_case(long_free, kb), kb).facts["prior.months_since_induction"] == 8
+    assert offered(rec(long_free, kb))["folfoxiri-bevacizumab"].strength == "preferred"
+    short = copy.deepcopy(long_free)
+    short["prior"]["courses"][0]["end"] = "2026-09-01"
+    short["prior"]["courses"][1]["start"] = "2026-09-05"
+    option = offered(rec(short, kb))["folfoxiri-bevacizumab"]
+    assert option.strength == "alternative" and "less than 4 months" in option.rationale[0]

@@ -133,6 +133,10 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             lines.append(SystemicLine(course.agents, _stop(course)))
             last_advanced, maintenance = course, False
             facts.pop("prior.last_response", None)  # an earlier line's response says nothing of this one
+            if course.end_days_ago is None:
+                facts.pop("prior.months_since_induction", None)
+            else:  # the induction's drugs stopped then: the free interval before a re-introduction (TRIBE2)
+                facts["prior.months_since_induction"] = months(course.end_days_ago)
         if course.best_response not in (None, "not_assessed"):
             facts["prior.last_response"] = _line_best(course, last_advanced)
     if lines and lines[-1].stopped_for == "ongoing":

@@ -266,6 +266,14 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         "months since the ongoing line started",
         "prior.courses",
     ),
+    _int(
+        "prior.months_since_induction",
+        0,
+        600,
+        "months",
+        "months from the end of the last line's first course (its induction, before any maintenance) to the case date",
+        "prior.courses",
+    ),
 )
 
 FIELDS: Final = (*CONTRACT_1, *CONTRACT_2)

@@ -40,7 +40,12 @@ PAST = (
     "prior.pelvic_radiation",
     *(f.fact for f in DECLARED if f.derived_from == "prior.courses" and not f.fact.startswith("prior.months")),
 )
-WAITS = ("health.days_since_major_surgery", "prior.months_since_anti_egfr", "prior.months_on_current_line")
+WAITS = (
+    "health.days_since_major_surgery",
+    "prior.months_since_anti_egfr",
+    "prior.months_on_current_line",
+    "prior.months_since_induction",
+)
 STATUS_WORDS = {
     "offered": "offered",
     "excluded": "excluded (unsafe or contraindicated for this case)",

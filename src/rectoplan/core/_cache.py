@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rectoplan.core.knowledge import Citation, KnowledgeBase
-    from rectoplan.core.recommendation import Cites
+    from rectoplan.core.recommendation import CitedNote, Cites
     from rectoplan.core.trace import Candidate
 
 K = TypeVar("K")
@@ -102,6 +102,9 @@ CITES: Bounded[tuple[Citation, ...], Cites] = Bounded(20_000)
 # The same, found by the identities of the citations given (before removing repeats): each entry holds the
 # citations it was made from, so their ids name no other objects while it exists (explain._unique checks).
 CITES_BY_ID: Bounded[tuple[int, ...], tuple[tuple[Citation, ...], Cites]] = Bounded(20_000)
+# A warning or note with its references, one object per content: many offered options' templates carry the
+# same ones, and fewer long-lived objects make the collector's full walks shorter.
+NOTES: Bounded[tuple[str, str, Cites], CitedNote] = Bounded(20_000)
 
 _REGISTRY: dict[int, tuple[KnowledgeBase, CoreCaches]] = {}
 

@@ -12,7 +12,7 @@ from itertools import chain
 from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from rectoplan.core._cache import CITES, CITES_BY_ID, CoreCaches, caches_for
+from rectoplan.core._cache import CITES, CITES_BY_ID, NOTES, CoreCaches, caches_for
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.recommendation import (
     Change,
@@ -67,6 +67,13 @@ def _unique(cites: Iterable[Citation]) -> Cites:
     return found
 
 
+def _note(text: str, severity: str, cite: Iterable[Citation]) -> CitedNote:
+    """One `CitedNote` per content, shared by every template that says it (`_cache.NOTES`)."""
+    key = (text, severity, _unique(cite))
+    found = NOTES.get(key)
+    return found if found is not None else NOTES.put(key, CitedNote(*key))
+
+
 def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static: Static | None = None) -> Template:
     """Everything of an offered option's text that does not depend on the case's fact values or rank.
 
@@ -78,13 +85,11 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static:
     setting = outcome.setting
     assert setting is not None
     passed = tuple(g.id for g in outcome.passed)
-    warned = [CitedNote(g.unknown, "warning", _unique(g.cite)) for g in outcome.warned]
+    warned = [_note(g.unknown, "warning", g.cite) for g in outcome.warned]
     noted: list[CitedNote] = []
     for caution in outcome.cautions:
-        (warned if caution.severity == "warning" else noted).append(
-            CitedNote(caution.text, caution.severity, _unique(caution.cite))
-        )
-    warned += [CitedNote(c.unknown, "warning", _unique(c.cite)) for c in outcome.unknown_cautions]
+        (warned if caution.severity == "warning" else noted).append(_note(caution.text, caution.severity, caution.cite))
+    warned += [_note(c.unknown, "warning", c.cite) for c in outcome.unknown_cautions]
     if cites is None:
         cites = _template_cites(outcome)
     rules = (
@@ -423,7 +428,7 @@ def _case_cautions(assessment: Assessment, caches: CoreCaches) -> tuple[CitedNot
             note = made.get((c.id, unknown))
             if note is None:
                 text = c.unknown if unknown else c.text
-                note = made[(c.id, unknown)] = CitedNote(text, "warning" if unknown else c.severity, _unique(c.cite))
+                note = made[(c.id, unknown)] = _note(text, "warning" if unknown else c.severity, c.cite)
             out.append(note)
     return tuple(out)
 

@@ -13,6 +13,7 @@ from rectoplan.api import recommend, validate_case
 from rectoplan.core.engine import assess
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import OptionResult, Recommendation
+from rectoplan.verify import why_not_offered
 
 FOLFOXIRI_BEV = ["leucovorin", "fluorouracil", "oxaliplatin", "irinotecan", "bevacizumab"]
 HEALTH = {
@@ -85,26 +86,25 @@ def excluded(r: Recommendation) -> dict[str, tuple[str, ...]]:
 FIRST_PROGRESSED = course(
     [*FOLFOXIRI_BEV[:3], "bevacizumab"], "2024-01-15", "2024-10-01", stopped_for="progression", best_response="partial"
 )
+FOLFIRI_BEV = ["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"]
+# FOLFOX + bevacizumab, then FOLFIRI + bevacizumab, each stopped for progression: a later line.
+LATER_LINE = (
+    FIRST_PROGRESSED,
+    course(FOLFIRI_BEV, "2024-10-15", "2026-11-01", stopped_for="progression", best_response="stable"),
+)
 
 
 # --- F2: liver transplantation is never offered right after progression on chemotherapy ---------------------
 
 
 def test_transplant_excluded_when_the_last_line_progressed(kb: KnowledgeBase) -> None:
-    second = course(
-        ["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"],
-        "2024-10-15",
-        "2026-11-01",
-        stopped_for="progression",
-        best_response="stable",
-    )
-    r = rec(with_courses(FIRST_PROGRESSED, second), kb)
+    r = rec(with_courses(*LATER_LINE), kb)
     assert "liver-transplantation" not in offered(r)
     assert any("progressed on chemotherapy" in reason for reason in excluded(r)["liver-transplantation"])
 
 
 def test_transplant_kept_when_a_running_line_controls_the_disease_after_progression(kb: KnowledgeBase) -> None:
-    second = course(["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"], "2024-10-15", best_response="partial")
+    second = course(FOLFIRI_BEV, "2024-10-15", best_response="partial")
     r = rec(with_courses(FIRST_PROGRESSED, second), kb)
     assert "liver-transplantation" in offered(r)
 
@@ -146,7 +146,7 @@ def test_a_better_maintenance_response_counts(kb: KnowledgeBase) -> None:
 
 
 def test_a_new_line_without_a_response_leaves_it_unknown(kb: KnowledgeBase) -> None:
-    second = course(["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"], "2024-10-15")
+    second = course(FOLFIRI_BEV, "2024-10-15")
     facts = assess(validate_case(with_courses(FIRST_PROGRESSED, second), kb), kb).facts
     assert facts["prior.last_response"] is None  # not the first line's partial response
 
@@ -200,23 +200,6 @@ def test_handout_summary_has_no_sentence_lifted_from_an_option(kb: KnowledgeBase
 
 
 # --- F1: the later-line drugs read the kidneys and the liver --------------------------------------------------
-
-LATER_LINE = (
-    course(
-        ["leucovorin", "fluorouracil", "oxaliplatin", "bevacizumab"],
-        "2024-01-15",
-        "2024-10-01",
-        stopped_for="progression",
-        best_response="partial",
-    ),
-    course(
-        ["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"],
-        "2024-10-15",
-        "2026-11-01",
-        stopped_for="progression",
-        best_response="stable",
-    ),
-)
 
 
 def test_trifluridine_tipiracil_dose_at_severe_renal_impairment(kb: KnowledgeBase) -> None:
@@ -293,8 +276,6 @@ def test_tmb_high_mss_note(kb: KnowledgeBase) -> None:
 
 
 def test_why_not_after_progression_on_maintenance(kb: KnowledgeBase) -> None:
-    from rectoplan.verify import why_not_offered
-
     answer = why_not_offered(maintenance_progression("stable"), "folfiri-bevacizumab", kb)
     assert answer.status == "not_applicable"  # explained: the z3 model no longer refuses the case
     assert answer.changes is not None and all(answer.verified)

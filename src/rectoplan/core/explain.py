@@ -108,10 +108,7 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static:
         "provenance": provenance(cites),
     }
     base, order, shown = static or _setting_fields(outcome.option, setting)
-    fields = base.copy()
-    # The option's `sources` are its setting's references; each warning and note carries its own
-    # (`cautions`), and the trace's provenance covers them all.
-    fields[_CITES] = _unique(setting.base_cite)
+    fields = base.copy()  # its `sources` are the setting's; each warning and note carries its own (`cautions`)
     fields[_WARNINGS] = tuple(w.text for w in warned)
     fields[_NOTES] = tuple(n.text for n in noted)
     fields[_CAUTIONS] = (*warned, *noted)
@@ -120,7 +117,7 @@ def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static:
 
 def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Static:
     """The fields of an `OptionResult` offered under `setting` that depend on the setting alone (the others
-    are None or 0 here), and its rank key (strength, priority, option order)."""
+    are None, 0 or empty here), and its rank key (strength, priority, option order)."""
     phase_words = _PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
     fields = [  # in OptionResult order; intent (when the case's), rank and trace are filled per case
@@ -134,7 +131,7 @@ def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Sta
         0,
         (setting.because,),
         patient,
-        (),
+        _unique(setting.base_cite),  # the option's own references; the trace's provenance covers all of them
         (),
         (),
         opt.glossary_terms,
@@ -161,8 +158,8 @@ class Template(NamedTuple):
     shown: int | str  # names the facts its setting shows: settings showing the same facts share 'facts used'
 
 
-_INTENT, _RANK, _TRACE, _CITES, _WARNINGS, _NOTES, _CAUTIONS = (
-    OptionResult._fields.index(f) for f in ("intent", "rank", "trace", "sources", "warnings", "notes", "cautions")
+_INTENT, _RANK, _TRACE, _WARNINGS, _NOTES, _CAUTIONS = (
+    OptionResult._fields.index(f) for f in ("intent", "rank", "trace", "warnings", "notes", "cautions")
 )
 _new_option = tuple.__new__  # `OptionResult._make` without its check: the template has every field
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +22,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from rectoplan.core.conditions import Condition, Const, bind, compile_condition, facts_read, parse
+from rectoplan.core.conditions import All, Condition, Const, bind, compile_condition, facts_read, parse
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
 from rectoplan.core.facts import fact_schema, option_facts
 from rectoplan.core.knowledge import (
@@ -50,6 +51,7 @@ from rectoplan.kb.models import (
     IntentIn,
     ManifestIn,
     OptionIn,
+    SettingIn,
     TestRuleIn,
     VocabularyIn,
 )
@@ -138,6 +140,59 @@ def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
 
 def _compiled(cond: Condition) -> Callable[..., Any]:
     return compile_condition(cond)
+
+
+_ONE_LEVEL_LOWER = dict(pairwise(STRENGTHS))
+LOWERED_PRIORITY = 100  # added to a lowered row's priority: after the rows of its new strength (priorities < 100)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One row of an option's decision table as the loader builds it, before it becomes a `Setting`."""
+
+    id: str
+    when: Condition
+    strength: str
+    priority: int
+    because: str
+    cite: tuple[Citation, ...]
+    raw: SettingIn
+
+
+def _lowered_rows(row: _Row, lowering: list[tuple[Caution, str]]) -> list[_Row]:
+    """The copies of `row`, one strength level lower, that a warning which `lowers` puts ahead of it.
+
+    A decision table selects its first true row, so "this row, and the warning holds" placed before the row
+    ranks the option lower exactly while the warning holds; an unknown warning condition leaves the row
+    as it was (it neither lowers nor holds the option back: the warning itself then says what is unknown).
+    The copy's priority is raised by `LOWERED_PRIORITY`, so that a lowered option follows the options that
+    are at its new strength in their own right (a bevacizumab doublet lowered after a stroke comes after the
+    doublets without bevacizumab). Being plain rows, they reach every engine, the cohort compilers, z3 and
+    what-if without code of their own.
+    """
+    below = _ONE_LEVEL_LOWER.get(row.strength)
+    if below is None:
+        return []
+    out = []
+    for caution, reason in lowering:
+        when = bind(All((caution.when, row.when)), {})
+        if when == Const(False):
+            continue
+        because = f"{row.because} Ranked {below} rather than {row.strength} here: {reason}"
+        cite = tuple(dict.fromkeys((*row.cite, *caution.cite)))
+        priority = row.priority + LOWERED_PRIORITY
+        out.append(
+            replace(
+                row,
+                id=f"{row.id}--{caution.id}",
+                when=when,
+                strength=below,
+                priority=priority,
+                because=because,
+                cite=cite,
+            )
+        )
+    return out
 
 
 def load_knowledge(root: Path | None = None) -> KnowledgeBase:
@@ -233,6 +288,10 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         )
         for w, c in ld.models("cautions.yaml", CautionIn, ld.read("cautions.yaml"))
     ]
+    for w, applies, lowering_in, _ in cautions:
+        if lowering_in.lowers and (applies is None or lowering_in.severity != "warning"):
+            expected = "only on a warning with applies_to (it lowers the rank of the options it applies to)"
+            ld.problems.append(Problem(f"{w}.lowers", repr(lowering_in.lowers[:40]), expected))
 
     def make_gate(where: str, g: GateIn, when: Condition, known: dict[str, Any]) -> Gate:
         bound = bind(when, known)
@@ -265,24 +324,41 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     options = []
     for order, (where, o) in enumerate(raw_options):
         known = option_facts(o.id, o.kind, o.components, o.tags, vocab.drugs)
-        settings = []
+        option_cautions: list[Caution] = []
+        lowering: list[tuple[Caution, str]] = []
+        for cw, caution_applies, caution, caution_when in cautions:
+            if caution_applies is not None and bind(caution_applies, known) == Const(True):
+                option_cautions.append(made := make_caution(cw, caution, caution_when, known))
+                if caution.lowers:
+                    lowering.append((made, " ".join(caution.lowers.split())))
+        rows: list[_Row] = []
         for i, row in enumerate(o.settings):
             sw = f"{where}.settings[{i}]"
-            cond = bind(ld.condition(f"{sw}.when", row.when, schema), known)
-            settings.append(
-                Setting(
-                    row.id or f"{o.id}#{i + 1}",
-                    cond,
-                    row.phase,
-                    row.strength,
-                    row.priority,
-                    row.intent,
-                    row.because.strip(),
-                    ld.cite(sw, row.cite),
-                    _compiled(cond),
-                    tuple(sorted(facts_read(cond))),
-                )
+            plain = _Row(
+                row.id or f"{o.id}#{i + 1}",
+                bind(ld.condition(f"{sw}.when", row.when, schema), known),
+                row.strength,
+                row.priority,
+                row.because.strip(),
+                ld.cite(sw, row.cite),
+                row,
             )
+            rows += [*_lowered_rows(plain, lowering), plain]
+        settings = [
+            Setting(
+                r.id,
+                r.when,
+                r.raw.phase,
+                r.strength,
+                r.priority,
+                r.raw.intent,
+                r.because,
+                r.cite,
+                _compiled(r.when),
+                tuple(sorted(facts_read(r.when))),
+            )
+            for r in rows
+        ]
         option_gates = [
             make_gate(
                 f"{where}.requires[{i}]",
@@ -297,10 +373,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 option_gates.append(make_gate(gw, g, when, known))
             elif not isinstance(bind(applies, known), Const):
                 ld.problems.append(Problem(f"{gw}.applies_to", "a condition on case facts", "option facts only"))
-        option_cautions = []
-        for cw, caution_applies, caution, caution_when in cautions:
-            if caution_applies is not None and bind(caution_applies, known) == Const(True):
-                option_cautions.append(make_caution(cw, caution, caution_when, known))
         option_cite = ld.cite(where, o.cite)
         gate_reads = [r for g in option_gates for r in g.reads]
         settings = [
@@ -313,7 +385,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 evidence_label=levels.get(row.evidence or o.evidence or "", ""),
                 regulatory=row.regulatory if row.regulatory is not None else o.regulatory,
             )
-            for s, row in zip(settings, o.settings, strict=True)
+            for s, row in zip(settings, (r.raw for r in rows), strict=True)
         ]
         for i, row in enumerate(o.settings):
             level = row.evidence or o.evidence

@@ -82,6 +82,9 @@ class CautionIn(_Model):
     unknown: str = ""
     severity: Literal["warning", "note"] = "warning"
     patient: str = ""  # the warning in plain words, for the patient's handout (empty: a generic safety note)
+    # A short reason: while `when` holds, the option is also ranked one strength level lower (the loader puts
+    # a lowered copy of each of the option's rows ahead of it). Empty: the warning does not change the rank.
+    lowers: str = ""
     cite: Cite
 
 

@@ -1,0 +1,104 @@
+"""Warnings that lower an option's rank (`lowers` in cautions.yaml): the fourth review's findings F4, F5, F6
+and F12, where a safety warning was shown but the option stayed first. Each rule has a test that triggers it
+and one that does not; the loader's own checks of `lowers` are tested on a copy of the knowledge."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from rectoplan.core.errors import KnowledgeError
+from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.recommendation import Recommendation
+from rectoplan.kb.loader import LOWERED_PRIORITY, load_knowledge
+from tests.test_knowledge_review3 import offered as offered_by_id
+from tests.test_knowledge_review3 import rec, with_courses
+
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "src" / "rectoplan" / "knowledge"
+BEV_DOUBLETS = ("folfiri-bevacizumab", "folfox-bevacizumab", "capox-bevacizumab")
+PLAIN_DOUBLETS = ("folfox", "folfiri", "capox")
+
+
+def ranks(r: Recommendation) -> dict[str, tuple[int, str]]:
+    return {o.id: (o.rank, o.strength) for o in r.options}
+
+
+def first_line(kb: KnowledgeBase, **health: Any) -> Recommendation:
+    """RAS-mutant, unresectable liver metastases, no treatment yet: bevacizumab doublets are preferred."""
+    return rec(with_courses(**health), kb)
+
+
+# --- the mechanism -----------------------------------------------------------------------------------------
+
+
+def test_a_lowered_row_sits_ahead_of_its_row_one_level_lower(kb: KnowledgeBase) -> None:
+    option = next(o for o in kb.options if o.id == "folfiri-bevacizumab")
+    ids = [s.id for s in option.settings]
+    lowered = [s for s in option.settings if s.id.endswith("--anti-vegf-arterial-thrombosis")]
+    assert lowered, "FOLFIRI + bevacizumab has no row lowered by the arterial thrombosis warning"
+    for row in lowered:
+        plain = next(s for s in option.settings if s.id == row.id.removesuffix("--anti-vegf-arterial-thrombosis"))
+        assert ids.index(row.id) < ids.index(plain.id)
+        assert (plain.strength, row.strength) in {("preferred", "alternative"), ("alternative", "consider")}
+        assert row.priority == plain.priority + LOWERED_PRIORITY
+        assert "health.recent_arterial_thrombosis" in row.reads
+    assert not any(s.strength == "consider" and s.id + "--anti-vegf-arterial-thrombosis" in ids for s in lowered)
+
+
+def _copy_with_caution_change(tmp_path: Path, caution_id: str, **change: Any) -> Path:
+    root = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, root)
+    path = root / "cautions.yaml"
+    cautions = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entry = next(c for c in cautions if c["id"] == caution_id)
+    entry.update(change)
+    path.write_text(yaml.safe_dump(cautions, sort_keys=False), encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("caution_id", "change"),
+    [
+        ("tmb-high-mss", {"lowers": "a plan-wide warning cannot lower an option"}),
+        ("ugt1a1-irinotecan", {"lowers": "a note does not lower an option"}),
+    ],
+)
+def test_lowers_only_on_an_option_warning(tmp_path: Path, caution_id: str, change: dict[str, Any]) -> None:
+    with pytest.raises(KnowledgeError) as err:
+        load_knowledge(_copy_with_caution_change(tmp_path, caution_id, **change))
+    message = str(err.value)
+    assert "cautions.yaml: [" in message and f"{caution_id}.lowers" in message
+    assert "only on a warning with applies_to" in message
+
+
+# --- F5: an arterial thromboembolism in the last 6 months lowers the anti-VEGF options -------------------------
+
+
+def test_recent_stroke_ranks_bevacizumab_doublets_after_the_plain_doublets(kb: KnowledgeBase) -> None:
+    r = first_line(kb, recent_arterial_thrombosis=True)
+    got = ranks(r)
+    assert all(got[b][1] == "alternative" for b in BEV_DOUBLETS)
+    assert max(got[p][0] for p in PLAIN_DOUBLETS) < min(got[b][0] for b in BEV_DOUBLETS)
+    folfiri_bev = offered_by_id(r)["folfiri-bevacizumab"]
+    assert "Ranked alternative rather than preferred here: an arterial thromboembolism" in " ".join(
+        folfiri_bev.rationale
+    )
+    assert any(c.text.startswith("Arterial thromboembolism") for c in folfiri_bev.cautions)
+
+
+def test_no_recent_stroke_keeps_bevacizumab_doublets_preferred(kb: KnowledgeBase) -> None:
+    got = ranks(first_line(kb, recent_arterial_thrombosis=False))
+    assert all(got[b][1] == "preferred" for b in BEV_DOUBLETS)
+    assert max(got[b][0] for b in BEV_DOUBLETS) < min(got[p][0] for p in PLAIN_DOUBLETS)
+
+
+def test_an_unrecorded_stroke_history_does_not_lower(kb: KnowledgeBase) -> None:
+    """An unknown history neither lowers the option nor hides the question: the warning says it is unknown."""
+    case = with_courses()
+    del case["health"]["recent_arterial_thrombosis"]
+    got = ranks(rec(case, kb))
+    assert all(got[b][1] == "preferred" for b in BEV_DOUBLETS)

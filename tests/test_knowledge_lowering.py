@@ -15,8 +15,8 @@ from rectoplan.core.errors import KnowledgeError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.kb.loader import LOWERED_PRIORITY, load_knowledge
+from tests.test_knowledge_review3 import FIRST_PROGRESSED, LATER_LINE, rec, with_courses
 from tests.test_knowledge_review3 import offered as offered_by_id
-from tests.test_knowledge_review3 import rec, with_courses
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "src" / "rectoplan" / "knowledge"
 BEV_DOUBLETS = ("folfiri-bevacizumab", "folfox-bevacizumab", "capox-bevacizumab")
@@ -102,3 +102,84 @@ def test_an_unrecorded_stroke_history_does_not_lower(kb: KnowledgeBase) -> None:
     del case["health"]["recent_arterial_thrombosis"]
     got = ranks(rec(case, kb))
     assert all(got[b][1] == "preferred" for b in BEV_DOUBLETS)
+
+
+# --- F4: UGT1A1 poor metaboliser with raised bilirubin lowers irinotecan in first line --------------------------
+
+IRINOTECAN_FIRST_LINE = ("folfiri-bevacizumab", "folfoxiri-bevacizumab")
+
+
+def test_ugt1a1_poor_with_raised_bilirubin_puts_oxaliplatin_doublets_first(kb: KnowledgeBase) -> None:
+    r = first_line(kb, ugt1a1="poor", bilirubin_raised=True)
+    got = ranks(r)
+    assert got["folfiri-bevacizumab"][1] == "alternative"
+    assert got["folfox-bevacizumab"][0] < got["folfiri-bevacizumab"][0]
+    warned = {c.text.split(":")[0] for c in offered_by_id(r)["folfiri-bevacizumab"].cautions}
+    assert "UGT1A1 poor metaboliser with raised bilirubin" in warned
+
+
+@pytest.mark.parametrize("health", [{"ugt1a1": "poor"}, {"bilirubin_raised": True}, {}])
+def test_one_irinotecan_risk_factor_alone_does_not_lower(kb: KnowledgeBase, health: dict[str, Any]) -> None:
+    got = ranks(first_line(kb, **health))
+    assert got["folfiri-bevacizumab"][1] == "preferred"
+
+
+def test_ugt1a1_and_bilirubin_do_not_lower_irinotecan_in_second_line(kb: KnowledgeBase) -> None:
+    """After FOLFOX + bevacizumab, irinotecan is the backbone left: it stays, with its dose warnings."""
+    r = rec(with_courses(FIRST_PROGRESSED, ugt1a1="poor", bilirubin_raised=True), kb)
+    assert ranks(r)["folfiri-bevacizumab"][1] == "preferred"
+
+
+# --- F6: an obstructed bowel: irinotecan waits, anti-VEGF drugs are lowered, relief comes first --------------
+
+
+def obstructed(kb: KnowledgeBase, stoma: bool | None) -> Recommendation:
+    case = with_courses()
+    case["primary"] = {"status": "in_place", "symptoms": ["obstruction"], "distance_from_anal_verge_cm": 12}
+    if stoma is not None:
+        case["primary"]["stoma"] = stoma
+    return rec(case, kb)
+
+
+@pytest.mark.parametrize("stoma", [False, None])
+def test_unrelieved_obstruction_excludes_irinotecan_lowers_anti_vegf(kb: KnowledgeBase, stoma: bool | None) -> None:
+    r = obstructed(kb, stoma)
+    excluded = {e.id: " ".join(e.reasons) for e in r.excluded}
+    assert "the irinotecan SmPC contraindicates it" in excluded["folfiri-bevacizumab"]
+    got = ranks(r)
+    assert got["folfox-bevacizumab"][1] == "alternative"
+    assert r.options[0].id == "colonic-stent"
+
+
+def test_obstruction_relieved_by_a_stoma_changes_nothing(kb: KnowledgeBase) -> None:
+    r = obstructed(kb, stoma=True)
+    got = ranks(r)
+    assert got["folfiri-bevacizumab"][1] == "preferred"
+    assert got["folfox-bevacizumab"][1] == "preferred"
+
+
+# --- F12: persistent grade 2 neuropathy lowers oxaliplatin ----------------------------------------------------
+
+
+def test_grade_2_neuropathy_lowers_oxaliplatin_doublets(kb: KnowledgeBase) -> None:
+    r = first_line(kb, neuropathy_grade=2)
+    got = ranks(r)
+    assert got["folfox-bevacizumab"][1] == "alternative"
+    assert got["folfiri-bevacizumab"][0] < got["folfox-bevacizumab"][0]
+    assert "65 mg/m2" in " ".join(c.text for c in offered_by_id(r)["folfox-bevacizumab"].cautions)
+
+
+def test_grade_1_neuropathy_keeps_oxaliplatin_doublets_preferred(kb: KnowledgeBase) -> None:
+    assert ranks(first_line(kb, neuropathy_grade=1))["folfox-bevacizumab"][1] == "preferred"
+
+
+# --- later lines: raised bilirubin lowers trifluridine/tipiracil and regorafenib --------------------------------
+
+
+def test_raised_bilirubin_lowers_trifluridine_tipiracil_and_regorafenib(kb: KnowledgeBase) -> None:
+    raised = ranks(rec(with_courses(*LATER_LINE, bilirubin_raised=True), kb))
+    normal = ranks(rec(with_courses(*LATER_LINE, bilirubin_raised=False), kb))
+    for drug in ("trifluridine-tipiracil-bevacizumab", "regorafenib"):
+        assert normal[drug][1] == "preferred"
+        assert raised[drug][1] == "alternative"
+    assert raised["fruquintinib"][0] < raised["regorafenib"][0]

@@ -20,7 +20,7 @@ import rectoplan
 from rectoplan.cli import build_parser, main
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.examples import demo_cases
-from rectoplan.kb.models import GateIn, OptionIn, SettingIn
+from rectoplan.kb.models import CautionIn, GateIn, OptionIn, SettingIn
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -93,7 +93,7 @@ def _shipped(kind: str, ident: str) -> dict[str, Any]:
 
 
 def test_knowledge_md_yaml_examples_are_shipped_entries(kb: KnowledgeBase) -> None:
-    citations, (option,), (gate,) = (yaml.safe_load(b) for b in _blocks(KNOWLEDGE, "yaml"))
+    citations, (option,), (gate,), (caution,) = (yaml.safe_load(b) for b in _blocks(KNOWLEDGE, "yaml"))
     assert {c["ref"] for c in citations["cite"] if "ref" in c} <= {s.id for s in kb.sources.values()} | set(kb.sources)
     assert set(option) <= set(OptionIn.model_fields)
     assert all(set(row) <= set(SettingIn.model_fields) for row in option["settings"])
@@ -108,6 +108,10 @@ def test_knowledge_md_yaml_examples_are_shipped_entries(kb: KnowledgeBase) -> No
     assert {k: gate[k] for k in ("effect", "when", "on_unknown", "test")} == {
         k: real[k] for k in ("effect", "when", "on_unknown", "test")
     }
+    assert set(caution) <= set(CautionIn.model_fields)
+    real = _shipped("cautions", caution["id"])
+    assert {k: caution[k] for k in ("applies_to", "when")} == {k: real[k] for k in ("applies_to", "when")}
+    assert real["lowers"].startswith(caution["lowers"].strip().removesuffix("...").strip())
 
 
 def test_verify_md_invariant_example_is_the_shipped_one() -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from rectoplan.adapters.handout import handout_view
+from rectoplan.api import validate_case
 from rectoplan.core.errors import KnowledgeError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
@@ -183,3 +185,17 @@ def test_raised_bilirubin_lowers_trifluridine_tipiracil_and_regorafenib(kb: Know
         assert normal[drug][1] == "preferred"
         assert raised[drug][1] == "alternative"
     assert raised["fruquintinib"][0] < raised["regorafenib"][0]
+
+
+def test_handout_names_the_plain_doublets_when_a_stroke_lowers_every_bevacizumab_doublet(kb: KnowledgeBase) -> None:
+    case = with_courses(recent_arterial_thrombosis=True)
+    view = handout_view(first_line(kb, recent_arterial_thrombosis=True), kb, validate_case(case, kb))
+    likely = [o["title"] for o in view["likely"]]
+    assert any(title.startswith(("FOLFOX", "FOLFIRI", "CAPOX")) for title in likely), likely
+    assert not any("bevacizumab" in title for title in likely)
+
+
+def test_handout_likely_options_stay_the_preferred_ones_without_a_stroke(kb: KnowledgeBase) -> None:
+    case = with_courses(recent_arterial_thrombosis=False)
+    view = handout_view(first_line(kb, recent_arterial_thrombosis=False), kb, validate_case(case, kb))
+    assert all("bevacizumab" in o["title"] or o["title"] == "Clinical trial" for o in view["likely"])

@@ -98,3 +98,17 @@ def test_order_that_fits_the_plan_or_is_unknown_gets_no_card(kb: KnowledgeBase) 
     assert order_cards(rec, _orders(_rxnorm(offered[0])), SOURCE) == []
     unknown = {"entry": [{"resource": {"resourceType": "MedicationRequest", "id": "x"}}]}
     assert order_cards(rec, unknown, SOURCE) == []
+
+
+def test_plan_card_leads_with_the_best_treatments_when_a_warning_lowers_the_usual_first_choice(
+    kb: KnowledgeBase,
+) -> None:
+    """After a recent stroke no bevacizumab doublet is preferred: a preferred trial alone must not head the card."""
+    from tests.test_knowledge_review3 import rec, with_courses
+
+    stroke = rec(with_courses(recent_arterial_thrombosis=True), kb)
+    plan = cards_for(stroke, SOURCE, None, None, kb.vocabulary.display)[0]
+    assert plan["summary"].startswith("rectoplan: FOLFOX (mFOLFOX6) and other options"), plan["summary"]
+    assert "**FOLFOX (mFOLFOX6)**" in plan["detail"]
+    usual = rec(with_courses(recent_arterial_thrombosis=False), kb)
+    assert cards_for(usual, SOURCE, None, None, kb.vocabulary.display)[0]["summary"].startswith("rectoplan preferred:")

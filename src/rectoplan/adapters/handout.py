@@ -135,20 +135,21 @@ def option_safety(options: Iterable[OptionResult], kb: KnowledgeBase) -> list[di
     return [{"text": text, "options": titles} for text, titles in concerns.items()]
 
 
-def _likely(options: list[OptionResult]) -> list[OptionResult]:
+def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[OptionResult]:
     """The options the team will most likely discuss: those at the best strength any treatment has, and
     preferred ones. A preferred trial alone must not push every treatment into "others": after a recent stroke
-    no bevacizumab doublet is preferred, yet the doublets without it (alternative) are the likely plan."""
+    no bevacizumab doublet is preferred, yet the doublets without it (alternative) are the likely plan.
+    The CDS Hooks card leads with the same options."""
     treatments = [o for o in options if o.kind != "clinical_trial"]
     best = treatments[0].strength if treatments else "preferred"
-    return [o for o in options if o.strength in (best, "preferred")][:MOST_LIKELY] or options[:MOST_LIKELY]
+    return [o for o in options if o.strength in (best, "preferred")][:n] or options[:n]
 
 
 def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> dict[str, Any]:
     """What the handout says, already in plain words (the template only lays it out)."""
     trials_declined, declines = _declined(case) if case is not None else (False, set())
     options = [o for o in rec.options if _offered(o, trials_declined, declines)]
-    likely = _likely(options)
+    likely = likely_options(options)
     others = [o for o in options if o not in likely]
     counts = Counter(s for o in options for s in dict.fromkeys(_sentences(o.patient_explanation)))
     left_out = set(_sentences(rec.patient_summary)) | {s for s, n in counts.items() if n > 1}

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
+from rectoplan.adapters.handout import likely_options
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import Citation
@@ -104,7 +105,7 @@ def _plan_lines(rec: Recommendation, display: Callable[[str], str]) -> list[str]
     Read from the Recommendation itself, not from `to_dict()`: the card needs a few texts, and the full
     JSON form (every option's sources and trace) was a fifth of a hook call's CPU with a new chart."""
     options = rec.options
-    preferred = [o for o in options if o.strength == "preferred"] or list(options[:1])
+    preferred = likely_options(list(options), PREFERRED_SHOWN)
     lines = [f"**{escape_md(rec.summary)}**", ""]
     for opt in preferred[:PREFERRED_SHOWN]:
         lines.append(f"- **{escape_md(opt.title)}** ({opt.phase.replace('_', ' ')}, {opt.intent})")
@@ -149,11 +150,12 @@ def cards_for(
         lines += [f"- {escape_md(p.path)}: {escape_md(p.message())}" for p in issues[:10]]
     lines += ["", f"_{escape_md(rec.disclaimer)}_"]
     preferred = [o.title for o in rec.options if o.strength == "preferred"]
+    treatments = [o for o in rec.options if o.kind != "clinical_trial"]
     summary = (
         f"rectoplan preferred: {', '.join(preferred)}"
-        if preferred
+        if preferred and (not treatments or treatments[0].strength == "preferred")
         else (
-            f"rectoplan: {rec.options[0].title} and other options to discuss"
+            f"rectoplan: {(treatments or rec.options)[0].title} and other options to discuss"
             if rec.options
             else "rectoplan: no option yet on the recorded facts; tests needed"
         )

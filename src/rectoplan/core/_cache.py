@@ -62,9 +62,9 @@ class CoreCaches:
     - `outcomes`: plan candidate key (option index, setting index, gate and caution results) -> the
       option's `Candidate` (its outcome, its case-independent rendered part, what what-if needs of it);
       see `engine.assess`.
-    - `parts`, `cites`: what is derived from an excluded outcome (rendered part, blocking facts), and an
-      offered option's citations, under the ids of the rules that decide them: many plan results share
-      one (see `explain.candidate`).
+    - `parts`, `cites`, `said`: what is derived from an excluded outcome (rendered part, blocking facts), an
+      offered option's citations, and its warnings and notes, under the ids of the rules that decide them:
+      many plan results share one (see `explain.candidate`).
     - `facts_used`: (the facts a setting shows, by number, or its id; their values) -> the trace's 'facts used'.
     - `tests`: (fired test rules, held candidates) -> the tests needed.
     - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
@@ -76,8 +76,9 @@ class CoreCaches:
     """
 
     outcomes: Bounded[tuple[Any, ...], Candidate] = field(default_factory=lambda: Bounded(100_000))
-    parts: Bounded[tuple[Any, ...], dict[str, Any]] = field(default_factory=lambda: Bounded(50_000))
+    parts: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(50_000))
     cites: Bounded[tuple[Any, ...], Cites] = field(default_factory=lambda: Bounded(20_000))
+    said: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
     tests_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
@@ -88,6 +89,7 @@ class CoreCaches:
         self.outcomes.clear()
         self.parts.clear()
         self.cites.clear()
+        self.said.clear()
         self.facts_used.clear()
         self.tests.clear()
         self.tests_fired.clear()

@@ -82,24 +82,47 @@ def _int_probes(
 ) -> list[Probe]:
     """One probe per range of values between the rules' thresholds (all values of a range act alike).
     Without `edit` the field is exactly one fact; with it, `edit(value)` is the probe's edit."""
+    ranges = _ranges(fact, low, high, frozenset(cuts))
+    if edit is None:
+        return [_new(Probe, (fact, text, origin, patch, None, span)) for text, patch, span in ranges]
+    return [_new(Probe, (fact, text, origin, None, edit(span[0]), span)) for text, _, span in ranges]
+
+
+_new = tuple.__new__  # a Probe from all its fields, without NamedTuple's Python-level `__new__`
+Range = tuple[str, tuple[str, int], tuple[int, int, int]]  # (condition, patch, span)
+_RANGES: dict[tuple[str, int, int, frozenset[int]], tuple[Range, ...]] = {}  # few: one per field and cuts
+
+
+def _ranges(fact: str, low: int, high: int, cuts: frozenset[int]) -> tuple[Range, ...]:
+    """The ranges of an integer field between its thresholds, with their words (made once per field and
+    thresholds: the same for every case)."""
+    key = (fact, low, high, cuts)
+    found = _RANGES.get(key)
+    if found is not None:
+        return found
     points = sorted({low} | {c for c in cuts if low < c <= high})
     out = []
     for i, start in enumerate(points):
         end = points[i + 1] - 1 if i + 1 < len(points) else high
-        text = range_text(fact, start, end, high)
-        if edit is None:
-            out.append(Probe(fact, text, origin, (fact, start), None, (start, end, high)))
-        else:
-            out.append(Probe(fact, text, origin, None, edit(start), (start, end, high)))
-    return out
+        out.append((range_text(fact, start, end, high), (fact, start), (start, end, high)))
+    if len(_RANGES) < 10_000:  # metastasis counts add their other sites' count to the cuts: bounded anyway
+        _RANGES[key] = tuple(out)
+    return tuple(out)
 
 
 def _direct(case: Case, name: str, values: Iterable[Any]) -> list[Probe]:
-    out = []
-    for value in values:
-        shown = str(value).lower() if isinstance(value, bool) else str(value)
-        out.append(Probe(name, f"{name} = {shown}", case, (name, value)))
-    return out
+    key = (name, tuple(values))
+    made = _DIRECT_PROBES.get(key)
+    if made is None:
+        made = _DIRECT_PROBES[key] = tuple(
+            (f"{name} = {str(value).lower() if isinstance(value, bool) else str(value)}", (name, value))
+            for value in key[1]
+        )
+    return [_new(Probe, (name, text, case, patch, None, None)) for text, patch in made]
+
+
+# The words and patch of each value of a field probed value by value: one entry per field of the table.
+_DIRECT_PROBES: dict[tuple[str, tuple[Any, ...]], tuple[tuple[str, tuple[str, Any]], ...]] = {}
 
 
 def _pair_probes(case: Case) -> list[Probe]:

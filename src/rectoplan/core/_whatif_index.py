@@ -9,10 +9,10 @@ base; kept in the core's caches (`rectoplan.core._cache`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from rectoplan.core._cache import caches_for
+from rectoplan.core._cache import Bounded, caches_for
 from rectoplan.core.case import SITES
 from rectoplan.core.conditions import Condition, facts_read, literals
 from rectoplan.core.fields import DECLARED, DeclaredField
@@ -43,6 +43,8 @@ class WhatIfIndex:
     by_settings: Mapping[str, tuple[int, ...]]  # fact -> options whose settings read it
     by_gates_only: Mapping[str, tuple[int, ...]]  # fact -> options whose gates, and not settings, read it
     readers: Mapping[str, tuple[tuple[int, bool], ...]]  # fact -> (option, read by its settings), in order
+    setting_readers: Mapping[str, frozenset[int]]  # `by_settings` as sets (what-if's `_Movable` intersects them)
+    gate_readers: Mapping[str, frozenset[int]]  # `by_gates_only` as sets
     intent_reads: frozenset[str]
     thresholds: Mapping[str, frozenset[int]]
     surgeries_named: tuple[str, ...]  # procedures a setting or gate names for prior.surgeries, sorted
@@ -50,6 +52,9 @@ class WhatIfIndex:
     rank: tuple[tuple[Rank, ...], ...]  # per option, per setting
     words: tuple[tuple[str, ...], ...]  # per option, per setting: "preferred first-line" (what-if's words)
     deciders: tuple[Callable[[Mapping[str, Any]], int], ...]  # per option: offered setting index or -1
+    # What-if's sentence of an effect met with a case's intent (`whatif._ordered`): a few hundred effects
+    # recur across cases, so each text is written once. Filled as cases come; bounded.
+    sentences: Bounded[tuple[Any, str], str] = field(default_factory=lambda: Bounded(20_000), compare=False)
 
 
 def whatif_index(kb: KnowledgeBase) -> WhatIfIndex:
@@ -87,6 +92,8 @@ def _build(kb: KnowledgeBase) -> WhatIfIndex:
             )
             for f in {*by_settings, *by_gates_only}
         },
+        setting_readers={f: frozenset(v) for f, v in by_settings.items()},
+        gate_readers={f: frozenset(v) for f, v in by_gates_only.items()},
         intent_reads=intent_reads,
         thresholds=_all_thresholds(kb),
         surgeries_named=_surgeries_named(kb),

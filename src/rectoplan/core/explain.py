@@ -74,45 +74,60 @@ def _note(text: str, severity: str, cite: Iterable[Citation]) -> CitedNote:
     return found if found is not None else NOTES.put(key, CitedNote(*key))
 
 
-def _option_template(outcome: OptionOutcome, cites: Cites | None = None, static: Static | None = None) -> Template:
+def _option_template(
+    outcome: OptionOutcome, cites: Cites | None = None, static: Static | None = None, said: Said | None = None
+) -> Template:
     """Everything of an offered option's text that does not depend on the case's fact values or rank.
 
     The rationale is the knowledge base's clinical reason alone; rule ids, priorities and the checks that
     passed go to the trace, which reviewers open and clinicians need not read. `cites`, when the caller
     has them already (`candidate`), are the setting's and those of the warned gates and cautions;
-    `static`, what depends on the setting alone (`_setting_fields`).
+    `static`, what depends on the setting alone (`_setting_fields`); `said`, its warnings and notes
+    (`_said`).
     """
     setting = outcome.setting
     assert setting is not None
     passed = tuple(g.id for g in outcome.passed)
-    warned = [_note(g.unknown, "warning", g.cite) for g in outcome.warned]
-    noted: list[CitedNote] = []
-    for caution in outcome.cautions:
-        (warned if caution.severity == "warning" else noted).append(_note(caution.text, caution.severity, caution.cite))
-    warned += [_note(c.unknown, "warning", c.cite) for c in outcome.unknown_cautions]
+    warnings, notes, cautions, said_by = said or _said(outcome)
     if cites is None:
         cites = _template_cites(outcome)
-    rules = (
-        setting.id,
-        *passed,
-        *(g.id for g in outcome.warned),
-        *(c.id for c in outcome.cautions),
-        *(c.id for c in outcome.unknown_cautions),
-    )
     trace = {
         "setting": setting.id,
         "strength": setting.strength,
         "priority": setting.priority,
-        "rules": list(dict.fromkeys(rules)),
+        "rules": list(dict.fromkeys((setting.id, *passed, *said_by))),
         "checks_passed": list(passed),
         "provenance": provenance(cites),
     }
     base, order, shown = static or _setting_fields(outcome.option, setting)
     fields = base.copy()  # its `sources` are the setting's; each warning and note carries its own (`cautions`)
-    fields[_WARNINGS] = tuple(w.text for w in warned)
-    fields[_NOTES] = tuple(n.text for n in noted)
-    fields[_CAUTIONS] = (*warned, *noted)
-    return Template(fields, trace, setting, order, shown)
+    fields[_WARNINGS] = warnings
+    fields[_NOTES] = notes
+    fields[_CAUTIONS] = cautions
+    template: Template = _new(Template, (fields, trace, setting, order, shown))
+    return template
+
+
+Said = tuple[tuple[str, ...], tuple[str, ...], tuple[CitedNote, ...], tuple[str, ...]]
+
+
+def _said(outcome: OptionOutcome) -> Said:
+    """An offered option's warnings and notes: their texts, the notes with their references (`cautions`:
+    warnings then notes), and the ids of the rules that say them (warned gates, cautions, unknown ones)."""
+    warned = [_note(g.unknown, "warning", g.cite) for g in outcome.warned]
+    noted: list[CitedNote] = []
+    for caution in outcome.cautions:
+        (warned if caution.severity == "warning" else noted).append(_note(caution.text, caution.severity, caution.cite))
+    warned += [_note(c.unknown, "warning", c.cite) for c in outcome.unknown_cautions]
+    by = (
+        *(g.id for g in outcome.warned),
+        *(c.id for c in outcome.cautions),
+        *(c.id for c in outcome.unknown_cautions),
+    )
+    return tuple(w.text for w in warned), tuple(n.text for n in noted), (*warned, *noted), by
+
+
+_new = tuple.__new__  # a NamedTuple from all its fields, without its Python-level `__new__` (miss path)
 
 
 def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Static:
@@ -316,7 +331,7 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
         if offered >= 0:
             template = _option_template(outcome)
             return Candidate(outcome, template, index, offered, (), (), template.order)
-        return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
+        return _kept_out(outcome, index, offered, _derived(outcome))
     caches = caches_for(kb)
     keyable = caches.once.get("parts-keyable")
     if keyable is None:
@@ -324,11 +339,17 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
     o = outcome
     if offered >= 0:  # its citations depend on fewer rules than its text
         cites = None
+        said = None
         if keyable:
-            key = (index, offered, tuple(g.id for g in o.warned), tuple(c.id for c in o.cautions))
+            warned, cautioned = tuple(g.id for g in o.warned), tuple(c.id for c in o.cautions)
+            key = (index, offered, warned, cautioned)
             cites = caches.cites.get(key)
             if cites is None:
                 cites = caches.cites.put(key, _template_cites(o))
+            said_key = (index, warned, cautioned, tuple(c.id for c in o.unknown_cautions))
+            said = caches.said.get(said_key)
+            if said is None:
+                said = caches.said.put(said_key, _said(o))
         statics: dict[int, Any] = caches.once.setdefault("setting-fields", {})  # by id: kb keeps its settings
         static = statics.get(id(o.setting))
         if static is None:
@@ -336,15 +357,23 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
             groups: dict[tuple[str, ...], int] = caches.once.setdefault("shown-facts", {})
             shown = groups.setdefault(o.setting.shown_facts, len(groups))
             static = statics[id(o.setting)] = _setting_fields(o.option, o.setting, shown)
-        template = _option_template(o, cites, static)
-        return Candidate(o, template, index, offered, (), (), template.order)
+        template = _option_template(o, cites, static, said)
+        made: Candidate = _new(Candidate, (o, template, index, offered, (), (), template.order))
+        return made
     if not keyable:
-        return Candidate(outcome, position=index, offered=offered, **_derived(outcome))
+        return _kept_out(outcome, index, offered, _derived(outcome))
     kept_out = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
     found = caches.parts.get(kept_out)
     if found is None:
         found = caches.parts.put(kept_out, _derived(o))
-    return Candidate(o, position=index, offered=offered, **found)
+    return _kept_out(o, index, offered, found)
+
+
+def _kept_out(outcome: OptionOutcome, index: int, offered: int, derived: Derived) -> Candidate:
+    """The candidate of an option not offered (or found by the reference interpreter), from `_derived`."""
+    part, blockers, holding = derived
+    made: Candidate = _new(Candidate, (outcome, part, index, offered, blockers, holding, (0, 0, 0)))
+    return made
 
 
 def _template_cites(outcome: OptionOutcome) -> Cites:
@@ -356,14 +385,17 @@ def _template_cites(outcome: OptionOutcome) -> Cites:
     return _unique([*setting.base_cite, *extra] if extra else setting.base_cite)
 
 
-def _derived(outcome: OptionOutcome) -> dict[str, Any]:
+Derived = tuple[Any, tuple[frozenset[str], ...], tuple[str, ...]]  # (part, blockers, holding) of a Candidate
+
+
+def _derived(outcome: OptionOutcome) -> Derived:
     """What a `Candidate` holds besides the outcome and the setting: its rendered part, the facts of the
     gates that keep it out and the ids of the gates that hold it back."""
     blockers: tuple[frozenset[str], ...] = ()
     if outcome.status not in ("offered", "not_applicable"):
         blockers = tuple(frozenset(g.reads) for g in (*outcome.blocking, *outcome.holding))
     holding = tuple(g.id for g in outcome.holding) if outcome.status == "held" else ()
-    return {"part": rendered_part(outcome), "blockers": blockers, "holding": holding}
+    return rendered_part(outcome), blockers, holding
 
 
 def _ids_unique_per_option(kb: KnowledgeBase) -> bool:

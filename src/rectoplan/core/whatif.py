@@ -131,8 +131,9 @@ class _Movable:
     whichever setting applies (gates are the option's, not the setting's), so it is not re-decided."""
 
     def __init__(self, candidates: tuple[Candidate, ...], index: WhatIfIndex) -> None:
-        self.applicable = {c.position for c in candidates}
+        self.applicable = frozenset([c.position for c in candidates])
         self.blockers = {c.position: c.blockers for c in candidates if c.blockers}
+        self.blocked = frozenset(self.blockers)
         self.index = index
         self.known: dict[str | frozenset[str], tuple[int, ...]] = {}
 
@@ -144,26 +145,21 @@ class _Movable:
         return found
 
     def _find(self, changed: set[str]) -> tuple[int, ...]:
-        applicable, blockers = self.applicable, self.blockers
-        if len(changed) == 1:  # most probes: one fact, whose readers are listed in knowledge order
-            (fact,) = changed
-            return tuple(
-                i
-                for i, by_setting in self.index.readers.get(fact, ())
-                if (by_setting or i in applicable)
-                and not ((kept := blockers.get(i)) and any(fact not in reads for reads in kept))
-            )
-        by_settings, by_gates_only = self.index.by_settings, self.index.by_gates_only
+        """Set operations in C over the index's readers of each fact, then the few options kept out by a
+        gate are checked one by one (knowledge order is index order, so sorting restores it)."""
+        setting_readers, gate_readers, applicable = self.index.setting_readers, self.index.gate_readers, self.applicable
         touched: set[int] = set()
         for f in changed:
-            touched.update(by_settings.get(f, ()))
-            touched.update(applicable.intersection(by_gates_only.get(f, ())))
-        out = []
-        for i in sorted(touched):
-            kept_out = blockers.get(i)
-            if kept_out is None or not any(changed.isdisjoint(reads) for reads in kept_out):
-                out.append(i)
-        return tuple(out)
+            touched |= setting_readers.get(f, _NONE)
+            touched |= gate_readers.get(f, _NONE) & applicable
+        kept_out = touched & self.blocked
+        if kept_out:
+            blockers = self.blockers
+            touched -= {i for i in kept_out if any(changed.isdisjoint(reads) for reads in blockers[i])}
+        return tuple(sorted(touched))
+
+
+_NONE: frozenset[int] = frozenset()
 
 
 def _effect(before: list[int], moved: dict[int, int], ranking: list[int], index: WhatIfIndex, intent: str) -> Effect:
@@ -263,14 +259,13 @@ def _ordered(entries: list[tuple[Probe, Effect]], index: WhatIfIndex, intent: st
         range(len(entries)),
         key=lambda i: (-weight[entries[i][0].fact], first[entries[i][0].fact], -entries[i][1].size, i),
     )
-    return tuple(
-        Change(
-            entries[i][0].condition,
-            _sentence(entries[i][1], index, intent),
-            entries[i][0].fact,
-            entries[i][1].added,
-            entries[i][1].removed,
-            entries[i][1].reranked,
-        )
-        for i in ranked
-    )
+    sentences = index.sentences
+    out = []
+    for i in ranked:
+        probe, effect = entries[i]
+        key = (effect, intent)
+        then = sentences.get(key)
+        if then is None:
+            then = sentences.put(key, _sentence(effect, index, intent))
+        out.append(Change(probe.condition, then, probe.fact, effect.added, effect.removed, effect.reranked))
+    return tuple(out)

@@ -5,10 +5,12 @@ Figures, as the core issue asks:
      'what would change the plan';
   2. JSON text in -> JSON text out, validation and serialisation included (target: p99 < 1 ms).
 The engine caches option outcomes per knowledge base (`rectoplan.core._cache`), so each figure is given
-twice: "first sight" (a fresh knowledge base meeting these cases) and "steady state" (after another
-10,000 cases, as in a service).
+twice: "first sight" (a fresh knowledge base meeting these cases) and "steady state" (after N other
+cases, JSON with what-if, as in a service). Most of the slowest calls meet option outcomes not seen
+before (each is built once, then cached) or a collection of the cyclic garbage collector, whose pauses
+grow with what the caches hold; `--gc` prints, per figure, how many calls overlapped a collection.
 A calibration line tells how fast this machine runs plain Python, to compare figures across machines.
-Run: .venv/bin/python bench/recommend.py [N]
+Run: .venv/bin/python bench/recommend.py [N] [--gc]
 """
 
 from __future__ import annotations
@@ -39,16 +41,33 @@ def percentiles(samples_ns: list[int]) -> str:
     return f"p50 {p50:8.1f} µs   p99 {p99:8.1f} µs   mean {mean:8.1f} µs"
 
 
-def timed(fn: Callable[[Any], Any], items: list[Any]) -> list[int]:
+COLLECTIONS: list[int] = []  # generation of each collection started (with --gc)
+
+
+def _count_collections(phase: str, info: dict[str, Any]) -> None:
+    if phase == "start":
+        COLLECTIONS.append(info["generation"])
+
+
+def timed(fn: Callable[[Any], Any], items: list[Any]) -> tuple[list[int], str]:
     times = []
+    during: list[int] = []  # with --gc: the deepest generation collected during each call, or -1
     for item in items:
+        del COLLECTIONS[:]
         t0 = time.perf_counter_ns()
         fn(item)
         times.append(time.perf_counter_ns() - t0)
-    return times
+        during.append(max(COLLECTIONS, default=-1))
+    note = ""
+    if _count_collections in gc.callbacks:
+        slowest = sorted(range(len(times)), key=times.__getitem__)[-max(1, len(times) // 100) :]
+        calls = [sum(1 for g in during if g == n) for n in range(3)]
+        overlapping = sum(1 for i in slowest if during[i] >= 0)
+        note = f"calls during a collection of generation 0/1/2: {calls}; of the 1% slowest: {overlapping}"
+    return times, note
 
 
-def measure(kb: KnowledgeBase, cases: list[Case], texts: list[str]) -> list[tuple[str, list[int]]]:
+def measure(kb: KnowledgeBase, cases: list[Case], texts: list[str]) -> list[tuple[str, tuple[list[int], str]]]:
     return [
         ("recommend(case), no what-if", timed(lambda c: recommend(c, kb, what_if=False), cases)),
         ("recommend(case), with what-if", timed(lambda c: recommend(c, kb, what_if=True), cases)),
@@ -58,7 +77,10 @@ def measure(kb: KnowledgeBase, cases: list[Case], texts: list[str]) -> list[tupl
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = [a for a in sys.argv[1:] if a != "--gc"]
+    n = int(args[0]) if args else 10_000
+    if "--gc" in sys.argv:
+        gc.callbacks.append(_count_collections)
     raw = random_cases(n, seed=42)
     warm = random_cases(n, seed=7)
     calibration = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
@@ -76,8 +98,10 @@ def main() -> None:
             for c in warm:
                 recommend_json(json.dumps(c), kb)
         print(f"-- {state} ({len(kb.options)} options, knowledge {kb.version})")
-        for label, times in measure(kb, cases, texts):
+        for label, (times, note) in measure(kb, cases, texts):
             print(f"   {label:<34} {percentiles(times)}")
+            if note:
+                print(f"      {note}")
 
 
 if __name__ == "__main__":

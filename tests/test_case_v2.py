@@ -58,7 +58,7 @@ def test_relapse_18_months_after_adjuvant_capox_is_first_line(kb: KnowledgeBase)
     assert facts["prior.line_count"] == 0
     assert facts["prior.oxaliplatin_free_months"] == 18
     rec = recommend(case, kb)
-    assert rec.summary.endswith("Oxaliplatin-free interval since adjuvant therapy: 18 months.")
+    assert rec.summary.endswith("Oxaliplatin-free interval since oxaliplatin given around surgery: 18 months.")
     options = _offered(rec)
     assert options["folfox-bevacizumab"].phase == "first_line"
     assert options["folfoxiri-bevacizumab"].phase == "first_line"

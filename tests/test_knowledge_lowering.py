@@ -40,15 +40,34 @@ def first_line(kb: KnowledgeBase, **health: Any) -> Recommendation:
 def test_a_lowered_row_sits_ahead_of_its_row_one_level_lower(kb: KnowledgeBase) -> None:
     option = next(o for o in kb.options if o.id == "folfiri-bevacizumab")
     ids = [s.id for s in option.settings]
-    lowered = [s for s in option.settings if s.id.endswith("--anti-vegf-arterial-thrombosis")]
+    suffix = "--anti-vegf-arterial-thrombosis"
+    lowered = [s for s in option.settings if s.id.endswith(suffix) and s.id.count("--") == 1]
     assert lowered, "FOLFIRI + bevacizumab has no row lowered by the arterial thrombosis warning"
+    one_lower = {("preferred", "alternative"), ("alternative", "consider"), ("consider", "consider")}
     for row in lowered:
-        plain = next(s for s in option.settings if s.id == row.id.removesuffix("--anti-vegf-arterial-thrombosis"))
+        plain = next(s for s in option.settings if s.id == row.id.removesuffix(suffix))
         assert ids.index(row.id) < ids.index(plain.id)
-        assert (plain.strength, row.strength) in {("preferred", "alternative"), ("alternative", "consider")}
+        assert (plain.strength, row.strength) in one_lower
         assert row.priority == plain.priority + LOWERED_PRIORITY
         assert "health.recent_arterial_thrombosis" in row.reads
-    assert not any(s.strength == "consider" and s.id + "--anti-vegf-arterial-thrombosis" in ids for s in lowered)
+
+
+def test_two_warnings_lower_two_levels_and_give_both_reasons(kb: KnowledgeBase) -> None:
+    option = next(o for o in kb.options if o.id == "folfox-bevacizumab")
+    pairs = [s for s in option.settings if s.id.count("--") == 2]
+    assert pairs
+    for row in pairs:
+        plain = next(s for s in option.settings if s.id == row.id.split("--")[0])
+        assert row.priority == plain.priority + 2 * LOWERED_PRIORITY
+        assert row.because.count("; and ") == 1
+        if plain.strength == "preferred":
+            assert row.strength == "consider"
+    r = first_line(kb, recent_arterial_thrombosis=True, neuropathy_grade=2)
+    got = ranks(r)
+    assert got["folfox-bevacizumab"][1] == "consider"
+    assert got["folfox"][0] < got["folfox-bevacizumab"][0] < got["best-supportive-care"][0]
+    why = " ".join(offered_by_id(r)["folfox-bevacizumab"].rationale)
+    assert "arterial thromboembolism" in why and "neuropathy" in why
 
 
 def _copy_with_caution_change(tmp_path: Path, caution_id: str, **change: Any) -> Path:
@@ -199,3 +218,11 @@ def test_handout_likely_options_stay_the_preferred_ones_without_a_stroke(kb: Kno
     case = with_courses(recent_arterial_thrombosis=False)
     view = handout_view(first_line(kb, recent_arterial_thrombosis=False), kb, validate_case(case, kb))
     assert all("bevacizumab" in o["title"] or o["title"] == "Clinical trial" for o in view["likely"])
+
+
+def test_summary_names_the_leading_treatment_not_a_trial_after_a_stroke(kb: KnowledgeBase) -> None:
+    stroke = first_line(kb, recent_arterial_thrombosis=True)
+    assert stroke.options[0].id == "clinical-trial"
+    assert stroke.summary.startswith("Palliative intent, first line: FOLFOX (mFOLFOX6) (alternative)")
+    usual = first_line(kb, recent_arterial_thrombosis=False)
+    assert usual.summary.startswith(f"Palliative intent, first line: {usual.options[0].title} (preferred)")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from rectoplan.core.knowledge import KnowledgeBase
-from tests.test_knowledge_review3 import offered, rec, with_courses
+from tests.test_knowledge_review3 import FOLFOXIRI_BEV, LATER_LINE, course, offered, rec, with_courses
 
 
 def peritoneal(resectability: str, *more_sites: dict[str, Any]) -> dict[str, Any]:
@@ -36,3 +36,117 @@ def test_no_cytoreduction_when_peritoneal_disease_is_not_removable_or_not_alone(
     kb: KnowledgeBase, case: dict[str, Any]
 ) -> None:
     assert "crs-hipec" not in offered(rec(case, kb))
+
+
+# --- B: liver transplantation needs a line running now (TRANSMET: within 2 months of the last cycle) ----------
+
+
+def test_transplant_excluded_when_no_line_is_running(kb: KnowledgeBase) -> None:
+    stopped = course(FOLFOXIRI_BEV, "2025-11-15", "2026-02-01", stopped_for="toxicity", best_response="stable")
+    r = rec(with_courses(stopped), kb)
+    assert "liver-transplantation" not in offered(r)
+    reasons = {e.id: " ".join(e.reasons) for e in r.excluded}
+    assert "No treatment line is running and the last one" in reasons["liver-transplantation"]
+
+
+def test_transplant_kept_within_2_months_of_the_last_cycle(kb: KnowledgeBase) -> None:
+    recent = course(FOLFOXIRI_BEV, "2026-03-15", "2026-10-01", stopped_for="planned_end", best_response="partial")
+    assert "liver-transplantation" in offered(rec(with_courses(recent), kb))
+
+
+def test_transplant_kept_with_a_running_line_that_controls_the_disease(kb: KnowledgeBase) -> None:
+    running = course(FOLFOXIRI_BEV, "2025-10-15", best_response="partial")
+    assert "liver-transplantation" in offered(rec(with_courses(running), kb))
+
+
+# --- F: no second stoma -------------------------------------------------------------------------------------
+
+
+def obstructed(kb: KnowledgeBase, stoma: bool) -> dict[str, Any]:
+    case = with_courses()
+    case["primary"] = {"status": "in_place", "symptoms": ["obstruction"], "stoma": stoma}
+    return case
+
+
+def test_diverting_colostomy_not_offered_when_a_stoma_exists(kb: KnowledgeBase) -> None:
+    assert "diverting-colostomy" not in offered(rec(obstructed(kb, stoma=True), kb))
+    assert "diverting-colostomy" in offered(rec(obstructed(kb, stoma=False), kb))
+
+
+# --- G: an unrecorded symptom list does not put an obstruction warning on every irinotecan option -------------
+
+
+def test_no_obstruction_warning_when_symptoms_are_not_recorded(kb: KnowledgeBase) -> None:
+    case = with_courses()
+    case["primary"] = {"status": "resected"}
+    folfiri = offered(rec(case, kb))["folfiri-bevacizumab"]
+    assert not any("obstruct" in w for w in folfiri.warnings)
+
+
+# --- A: fruquintinib's own label and SmPC ---------------------------------------------------------------------
+
+
+def test_fruquintinib_not_started_with_uncontrolled_hypertension(kb: KnowledgeBase) -> None:
+    r = rec(with_courses(*LATER_LINE, uncontrolled_hypertension=True), kb)
+    assert "fruquintinib" not in offered(r)
+    assert "fruquintinib" in offered(rec(with_courses(*LATER_LINE, uncontrolled_hypertension=False), kb))
+
+
+def test_fruquintinib_lowered_after_recent_arterial_thrombosis(kb: KnowledgeBase) -> None:
+    recent = offered(rec(with_courses(*LATER_LINE, recent_arterial_thrombosis=True), kb))["fruquintinib"]
+    assert recent.strength == "alternative"
+    assert offered(rec(with_courses(*LATER_LINE), kb))["fruquintinib"].strength == "preferred"
+
+
+def test_fruquintinib_warns_of_raised_bilirubin(kb: KnowledgeBase) -> None:
+    raised = offered(rec(with_courses(*LATER_LINE, bilirubin_raised=True), kb))["fruquintinib"]
+    assert any("3 times the upper limit" in w for w in raised.warnings)
+    normal = offered(rec(with_courses(*LATER_LINE), kb))["fruquintinib"]
+    assert not any("bilirubin" in w for w in normal.warnings)
+
+
+# --- I: after one triplet line the refractory-disease tablets wait --------------------------------------------
+
+
+def test_regorafenib_and_fruquintinib_are_alternatives_after_a_single_triplet_line(kb: KnowledgeBase) -> None:
+    triplet = course(FOLFOXIRI_BEV, "2025-01-15", "2026-10-01", stopped_for="progression", best_response="partial")
+    after_one = offered(rec(with_courses(triplet), kb))
+    after_two = offered(rec(with_courses(*LATER_LINE), kb))
+    for drug in ("regorafenib", "fruquintinib"):
+        assert after_one[drug].strength == "alternative"
+        assert after_two[drug].strength == "preferred"
+
+
+# --- J: trastuzumab deruxtecan for HER2 IHC 3+ RAS-mutant disease in later lines ----------------------------
+
+
+def her2(result: str) -> dict[str, Any]:
+    case = with_courses(*LATER_LINE)
+    case["biomarkers"] = {**case["biomarkers"], "her2_result": result}
+    return case
+
+
+def test_trastuzumab_deruxtecan_preferred_for_ihc3_ras_mutant_later_line(kb: KnowledgeBase) -> None:
+    assert offered(rec(her2("ihc3"), kb))["trastuzumab-deruxtecan"].strength == "preferred"
+    assert offered(rec(her2("ihc2_ish_positive"), kb))["trastuzumab-deruxtecan"].strength != "preferred"
+
+
+# --- K: hepatic arterial floxuridine with raised bilirubin -----------------------------------------------------
+
+
+def test_hai_floxuridine_lowered_and_warned_with_raised_bilirubin(kb: KnowledgeBase) -> None:
+    raised = offered(rec(with_courses(bilirubin_raised=True), kb))["hai-floxuridine"]
+    normal = offered(rec(with_courses(bilirubin_raised=False), kb))["hai-floxuridine"]
+    assert any("biliary sclerosis" in w for w in raised.warnings)
+    assert raised.trace["priority"] > normal.trace["priority"]
+
+
+# --- H: brain metastases are treated locally first (ASCO-SNO-ASTRO: local therapy is not deferred) -----------
+
+
+def test_brain_metastases_put_radiation_first(kb: KnowledgeBase) -> None:
+    case = with_courses()
+    case["metastases"] = [*case["metastases"], {"site": "brain", "count": 1, "resectability": "resectable"}]
+    r = rec(case, kb)
+    assert r.options[0].id == "radiation-brain-metastases" and r.options[0].strength == "preferred"
+    assert "radiation-brain-metastases" not in offered(rec(with_courses(), kb))

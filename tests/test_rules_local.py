@@ -306,14 +306,19 @@ def test_s60_pelvic_radiation_for_unresectable_pelvic_recurrence(make_case: Buil
 
 
 @pytest.mark.parametrize(
-    ("site", "option_id"), [("bone", "radiation-bone-metastases"), ("brain", "radiation-brain-metastases")]
+    ("site", "option_id", "strength"),
+    [
+        ("bone", "radiation-bone-metastases", "alternative"),
+        # ASCO-SNO-ASTRO: local therapy of brain metastases is not deferred (stop 13, fifth review H)
+        ("brain", "radiation-brain-metastases", "preferred"),
+    ],
 )
 def test_s61_radiation_for_bone_and_brain_metastases(
-    make_case: Build, kb: KnowledgeBase, site: str, option_id: str
+    make_case: Build, kb: KnowledgeBase, site: str, option_id: str, strength: str
 ) -> None:
     mets = [*liver("unresectable"), {"site": site, "count": 2, "resectability": "unresectable"}]
     rt = option(run(make_case, kb, metastases=mets), option_id)
-    assert (rt.kind, rt.strength) == ("radiation", "alternative")
+    assert (rt.kind, rt.strength) == ("radiation", strength)
     assert option_id not in offered(run(make_case, kb))
 
 
@@ -594,17 +599,26 @@ def test_s85_single_site_with_primary_surgery_after_systemic(make_case: Build, k
 
 
 def test_c92_liver_transplantation_highly_selected(make_case: Build, kb: KnowledgeBase) -> None:
-    chemo = [{"agents": ["fluorouracil", "leucovorin", "oxaliplatin"], "stopped_for": "completed"}]
-    response: dict[str, Any] = {"systemic_lines": chemo, "last_response": "partial"}
-    base: dict[str, Any] = {"format": "rectoplan.case/2", "primary": RESECTED, "prior": response}
+    # TRANSMET: a running line with response or stable disease for 3 months or more (dated courses)
+    folfox = {"agents": ["fluorouracil", "leucovorin", "oxaliplatin"], "setting": "advanced", "start": "2026-05-01"}
+    running = {**folfox, "status": "ongoing", "best_response": "partial"}
+    response: dict[str, Any] = {"systemic_lines": None, "courses": [running]}
+    base: dict[str, Any] = {"format": "rectoplan.case/2", "as_of": "2026-11-20", "primary": RESECTED, "prior": response}
     transplant = option(run(make_case, kb, **base), "liver-transplantation")
     assert transplant.strength == "consider"
-    # TRANSMET: only after response or stable disease on chemotherapy, never after progression
-    progressed = run(make_case, kb, **{**base, "prior": {**response, "last_response": "progression"}})
+    # never after progression on chemotherapy
+    stopped = {**folfox, "status": "stopped", "end": "2026-10-01", "stopped_for": "progression"}
+    progressed = run(
+        make_case, kb, **{**base, "prior": {**response, "courses": [{**stopped, "best_response": "progression"}]}}
+    )
     assert "liver-transplantation-response" in listed(progressed)["liver-transplantation"].rules
     assert not listed(progressed)["liver-transplantation"].held
-    unknown = run(make_case, kb, **{**base, "prior": {"systemic_lines": chemo}})
+    unknown = run(make_case, kb, **{**base, "prior": {**response, "courses": [{**folfox, "status": "ongoing"}]}})
     assert listed(unknown)["liver-transplantation"].held
+    # contract 1 has no dates: when the last chemotherapy ended is unknown, so the option is held
+    undated = [{"agents": ["fluorouracil", "leucovorin", "oxaliplatin"], "stopped_for": "completed"}]
+    contract_1 = run(make_case, kb, primary=RESECTED, prior={"systemic_lines": undated, "last_response": "partial"})
+    assert listed(contract_1)["liver-transplantation"].held
     held = listed(run(make_case, kb, **base, biomarkers={"braf": None}))["liver-transplantation"]
     assert held.held and "liver-transplantation-braf" in held.rules
     assert "braf" in {t.test for t in run(make_case, kb, **base, biomarkers={"braf": None}).tests_needed}
@@ -614,7 +628,7 @@ def test_c92_liver_transplantation_highly_selected(make_case: Build, kb: Knowled
         {"ecog": 2},
         {"biomarkers": {"braf": "other_mutation"}},
         {"primary": {"status": "in_place"}},
-        {"prior": {"systemic_lines": [], "last_response": "partial"}},
+        {"prior": {"systemic_lines": None, "courses": []}},
         {
             "metastases": [
                 *liver("unresectable"),

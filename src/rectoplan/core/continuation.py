@@ -38,12 +38,13 @@ assert OptionResult._fields[_RATIONALE + 1] == "patient_explanation"
 
 def with_history(rec: Recommendation, facts: Facts) -> Recommendation:
     """`rec` with what the treatment history adds to its words: the oxaliplatin-free interval after
-    adjuvant therapy in the summary, and an ongoing line's plan (see `with_ongoing_line`). Summaries are
+    neoadjuvant, adjuvant or perioperative oxaliplatin in the summary (worded for all three: fourth review
+    F11 found a neoadjuvant course called adjuvant), and an ongoing line's plan (see `with_ongoing_line`). Summaries are
     per case; the cohort's case-independent texts are the rules' own."""
     rec = with_ongoing_line(rec, facts)
     free = facts.get("prior.oxaliplatin_free_months")
     if isinstance(free, int):
-        summary = f"{rec.summary} Oxaliplatin-free interval since adjuvant therapy: {free} months."
+        summary = f"{rec.summary} Oxaliplatin-free interval since oxaliplatin given around surgery: {free} months."
         rec = Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`, without its cost
     return rec
 

@@ -268,6 +268,17 @@ def _ids_name_contents(kb: KnowledgeBase) -> bool:
     return len({r.id for r in kb.test_rules}) == len(kb.test_rules)
 
 
+def _headline_option(options: list[OptionResult]) -> OptionResult:
+    """The option the summary names: the first treatment that is preferred or an alternative, else the first.
+
+    A trial ranks first only when no treatment is preferred (after a stroke, say, every bevacizumab doublet
+    is lowered); the headline then names the standard regimen that leads the treatments, not the trial."""
+    treatment = next((o for o in options if o.kind != "clinical_trial"), None)
+    if treatment is not None and treatment.strength in ("preferred", "alternative"):
+        return treatment
+    return options[0]
+
+
 def _summary(
     assessment: Assessment, options: list[OptionResult], excluded: int, held: int, tests: tuple[TestNeeded, ...]
 ) -> str:
@@ -276,7 +287,7 @@ def _summary(
     line_words = _LINE_WORDS.get(line) or f"after {line} prior lines"
     head = f"{assessment.intent.intent.capitalize()} intent, {line_words}"
     if options:
-        top = options[0]
+        top = _headline_option(options)
         head += f": {top.title} ({top.strength})"
         if len(options) > 1:
             head += f" + {len(options) - 1} more option{'s' if len(options) > 2 else ''}"

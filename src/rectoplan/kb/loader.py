@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
-from itertools import pairwise
+from itertools import combinations
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,8 +142,7 @@ def _compiled(cond: Condition) -> Callable[..., Any]:
     return compile_condition(cond)
 
 
-_ONE_LEVEL_LOWER = dict(pairwise(STRENGTHS))
-LOWERED_PRIORITY = 100  # added to a lowered row's priority: after the rows of its new strength (priorities < 100)
+LOWERED_PRIORITY = 100  # added per level to a lowered row's priority: after the rows of its new strength (< 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,38 +159,40 @@ class _Row:
 
 
 def _lowered_rows(row: _Row, lowering: list[tuple[Caution, str]]) -> list[_Row]:
-    """The copies of `row`, one strength level lower, that a warning which `lowers` puts ahead of it.
+    """The copies of `row` that warnings which `lowers` put ahead of it: one level lower per warning that holds.
 
-    A decision table selects its first true row, so "this row, and the warning holds" placed before the row
-    ranks the option lower exactly while the warning holds; an unknown warning condition leaves the row
-    as it was (it neither lowers nor holds the option back: the warning itself then says what is unknown).
-    The copy's priority is raised by `LOWERED_PRIORITY`, so that a lowered option follows the options that
-    are at its new strength in their own right (a bevacizumab doublet lowered after a stroke comes after the
-    doublets without bevacizumab). Being plain rows, they reach every engine, the cohort compilers, z3 and
-    what-if without code of their own.
+    A decision table selects its first true row, so "this row, and the warnings hold" placed before the row
+    ranks the option lower exactly while they hold; an unknown warning condition leaves the row as it was
+    (it neither lowers nor holds the option back: the warning itself then says what is unknown). Copies for
+    two warnings come first (two levels lower, both reasons given), then one copy per warning; three or more
+    warnings lower as two do. A copy's priority is raised by `LOWERED_PRIORITY` per level, so that a lowered
+    option follows the options that hold its new strength in their own right (a bevacizumab doublet lowered
+    after a stroke comes after the doublets without bevacizumab), and a "consider" row, which cannot go lower,
+    moves after the other options to consider. Being plain rows, they reach every engine, the cohort
+    compilers, z3 and what-if without code of their own.
     """
-    below = _ONE_LEVEL_LOWER.get(row.strength)
-    if below is None:
-        return []
     out = []
-    for caution, reason in lowering:
-        when = bind(All((caution.when, row.when)), {})
-        if when == Const(False):
-            continue
-        because = f"{row.because} Ranked {below} rather than {row.strength} here: {reason}"
-        cite = tuple(dict.fromkeys((*row.cite, *caution.cite)))
-        priority = row.priority + LOWERED_PRIORITY
-        out.append(
-            replace(
-                row,
-                id=f"{row.id}--{caution.id}",
-                when=when,
-                strength=below,
-                priority=priority,
-                because=because,
-                cite=cite,
+    for size in (2, 1):
+        for combo in combinations(lowering, size):
+            when = bind(All((*(caution.when for caution, _ in combo), row.when)), {})
+            if when == Const(False):
+                continue
+            below = STRENGTHS[min(STRENGTHS.index(row.strength) + size, len(STRENGTHS) - 1)]
+            reasons = "; and ".join(reason.removesuffix(".") for _, reason in combo)
+            ranked = f"Ranked {below} rather than {row.strength}" if below != row.strength else "Ranked last"
+            because = f"{row.because} {ranked} here: {reasons}."
+            cite = tuple(dict.fromkeys((*row.cite, *(c for caution, _ in combo for c in caution.cite))))
+            out.append(
+                replace(
+                    row,
+                    id=row.id + "".join(f"--{caution.id}" for caution, _ in combo),
+                    when=when,
+                    strength=below,
+                    priority=row.priority + LOWERED_PRIORITY * size,
+                    because=because,
+                    cite=cite,
+                )
             )
-        )
     return out
 
 

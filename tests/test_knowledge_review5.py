@@ -150,3 +150,45 @@ def test_brain_metastases_put_radiation_first(kb: KnowledgeBase) -> None:
     r = rec(case, kb)
     assert r.options[0].id == "radiation-brain-metastases" and r.options[0].strength == "preferred"
     assert "radiation-brain-metastases" not in offered(rec(with_courses(), kb))
+
+
+def test_bowel_resection_for_obstruction_not_offered_when_a_stoma_exists(kb: KnowledgeBase) -> None:
+    assert "bowel-resection-obstruction" not in offered(rec(obstructed(kb, stoma=True), kb))
+    assert "bowel-resection-obstruction" in offered(rec(obstructed(kb, stoma=False), kb))
+
+
+# --- sixth review: regorafenib's own label, the anti-VEGF doublets with uncontrolled blood pressure -----------
+
+
+@pytest.mark.parametrize("fact", ["uncontrolled_hypertension", "recent_arterial_thrombosis"])
+def test_regorafenib_lowered_by_its_label_warnings(kb: KnowledgeBase, fact: str) -> None:
+    warned = offered(rec(with_courses(*LATER_LINE, **{fact: True}), kb))["regorafenib"]
+    text = " ".join(warned.warnings)
+    assert warned.strength == "alternative" and "regorafenib" in text and "label" in text
+    assert offered(rec(with_courses(*LATER_LINE, **{fact: False}), kb))["regorafenib"].strength == "preferred"
+
+
+def test_uncontrolled_hypertension_lowers_trifluridine_tipiracil_bevacizumab(kb: KnowledgeBase) -> None:
+    drug = "trifluridine-tipiracil-bevacizumab"
+    assert offered(rec(with_courses(*LATER_LINE, uncontrolled_hypertension=True), kb))[drug].strength == "alternative"
+    assert offered(rec(with_courses(*LATER_LINE, uncontrolled_hypertension=False), kb))[drug].strength == "preferred"
+
+
+# --- sixth review: a running line meets a new contraindication ------------------------------------------------
+
+RUNNING_FOLFOX_BEV = ["leucovorin", "fluorouracil", "oxaliplatin", "bevacizumab"]
+
+
+def running(kb: KnowledgeBase, **health: Any) -> tuple[str, ...]:
+    line = course(RUNNING_FOLFOX_BEV, "2026-08-01", best_response="partial")
+    return rec(with_courses(line, **health), kb).warnings
+
+
+def test_a_stroke_during_a_running_bevacizumab_line_says_to_stop_it(kb: KnowledgeBase) -> None:
+    assert any("stops it permanently" in w for w in running(kb, recent_arterial_thrombosis=True))
+    assert not any("stops it permanently" in w for w in running(kb, recent_arterial_thrombosis=False))
+
+
+def test_grade_3_neuropathy_during_a_running_oxaliplatin_line_says_to_drop_it(kb: KnowledgeBase) -> None:
+    assert any("line without oxaliplatin" in w for w in running(kb, neuropathy_grade=3))
+    assert not any("line without oxaliplatin" in w for w in running(kb, neuropathy_grade=1))

@@ -226,3 +226,14 @@ def test_summary_names_the_leading_treatment_not_a_trial_after_a_stroke(kb: Know
     assert stroke.summary.startswith("Palliative intent, first line: FOLFOX (mFOLFOX6) (alternative)")
     usual = first_line(kb, recent_arterial_thrombosis=False)
     assert usual.summary.startswith(f"Palliative intent, first line: {usual.options[0].title} (preferred)")
+
+
+def test_handout_says_information_is_missing_not_a_safety_problem_for_an_unrecorded_fact(kb: KnowledgeBase) -> None:
+    from rectoplan.adapters.handout import SAFETY_UNKNOWN, SAFETY_UNSAID, option_safety
+
+    case = with_courses()
+    del case["health"]["days_since_major_surgery"]
+    texts = [s["text"] for s in option_safety(rec(case, kb).options, kb)]
+    assert SAFETY_UNKNOWN in texts and SAFETY_UNSAID not in texts
+    recorded = [s["text"] for s in option_safety(first_line(kb).options, kb)]
+    assert SAFETY_UNKNOWN not in recorded

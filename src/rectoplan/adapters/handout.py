@@ -53,6 +53,7 @@ UNSAID = "Your team has some notes about your case for them to explain to you."
 # An option's warning without plain words in the knowledge base (a caution's `patient` text) still reaches
 # the patient: never silently dropped from a document that names the option.
 SAFETY_UNSAID = "Your care team has an important safety note about this for you. Ask about it before you decide."
+SAFETY_UNKNOWN = "Your care team needs one more piece of information about your health before this option."
 
 # Short names a patient meets in option titles and test names, defined only when the handout uses them.
 EXTRA_TERMS = {
@@ -118,8 +119,12 @@ def _warnings(rec: Recommendation, case: Any) -> list[str]:
 
 
 def _plain_warnings(kb: KnowledgeBase) -> dict[str, str]:
-    """Each option caution's clinician text -> its plain words (the knowledge base's `patient` text)."""
-    return {c.text: c.patient for o in kb.options for c in o.cautions if c.patient}
+    """Each option caution's clinician text -> its plain words (the knowledge base's `patient` text); a
+    warning that only says a fact is unrecorded (a gate's or caution's `unknown` text) -> `SAFETY_UNKNOWN`,
+    so the patient is not told of a safety problem that may not exist."""
+    unknowns = [g.unknown for o in kb.options for g in o.gates] + [c.unknown for o in kb.options for c in o.cautions]
+    unknown = dict.fromkeys((u for u in unknowns if u), SAFETY_UNKNOWN)
+    return {**unknown, **{c.text: c.patient for o in kb.options for c in o.cautions if c.patient}}
 
 
 def option_safety(options: Iterable[OptionResult], kb: KnowledgeBase) -> list[dict[str, Any]]:

@@ -192,3 +192,13 @@ def test_a_stroke_during_a_running_bevacizumab_line_says_to_stop_it(kb: Knowledg
 def test_grade_3_neuropathy_during_a_running_oxaliplatin_line_says_to_drop_it(kb: KnowledgeBase) -> None:
     assert any("line without oxaliplatin" in w for w in running(kb, neuropathy_grade=3))
     assert not any("line without oxaliplatin" in w for w in running(kb, neuropathy_grade=1))
+
+
+# --- F15: oxaliplatin with severe renal impairment ------------------------------------------------------------
+
+
+def test_oxaliplatin_dose_warning_below_30_ml_min(kb: KnowledgeBase) -> None:
+    low = offered(rec(with_courses(creatinine_clearance=25), kb))["folfox-bevacizumab"]
+    assert any("set the dose with the pharmacist" in w for w in low.warnings)
+    normal = offered(rec(with_courses(creatinine_clearance=45), kb))["folfox-bevacizumab"]
+    assert not any("pharmacist" in w for w in normal.warnings)

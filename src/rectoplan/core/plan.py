@@ -390,7 +390,7 @@ def _compile(
         x = chains.get(settings)
         if x is None:
             x = chains[settings] = f"_x{len(chains)}"
-            chain = [f"    {'if' if i == 0 else 'elif'} {gen.is_true(s)}: {x} = {i}" for i, s in enumerate(settings)]
+            chain = _setting_chain(gen, settings, x)
             gen.flush(lines)
             lines += [*chain, f"    else: {x} = -1"]
         lines += candidate(o, x, _named(option, [shared_name(c) for c in conds]))
@@ -403,6 +403,48 @@ def _compile(
     namespace["_INTENTS"] = tuple(name for _, name in intents)
     exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)
     return namespace["plan"], source
+
+
+def _setting_chain(gen: _Gen, settings: tuple[Condition, ...], x: str) -> list[str]:
+    """`if` / `elif` lines setting `x` to the index of the first setting that is TRUE (the caller writes the
+    `else`).
+
+    A row that warnings lower is preceded by its lowered copies, each `All((*warnings, row))` (the loader's
+    `_lowered_rows`): such a run is written as one test of the row, then, only when it holds, of the
+    copies' warnings. The first true setting is the same (a copy holds exactly when its row and its
+    warnings do), but a row that does not hold costs one test instead of one per copy."""
+    lines: list[str] = []
+    i = 0
+    while i < len(settings):
+        keyword = "if" if not lines else "elif"
+        end = _copies_end(settings, i)
+        if end == i:
+            lines.append(f"    {keyword} {gen.is_true(settings[i])}: {x} = {i}")
+            i += 1
+            continue
+        lines.append(f"    {keyword} {gen.is_true(settings[end])}:")
+        for j in range(i, end):
+            copy = settings[j]
+            assert isinstance(copy, All)  # `_copies_end` checked
+            lines.append(f"        {'if' if j == i else 'elif'} {gen.is_true(All(copy.items[:-1]))}: {x} = {j}")
+        lines.append(f"        else: {x} = {end}")
+        i = end + 1
+    return lines
+
+
+def _copies_end(settings: tuple[Condition, ...], i: int) -> int:
+    """The index of the row that `settings[i:end]` are copies of (each `All((..., row))`), or `i` if none."""
+    first = settings[i]
+    if not (isinstance(first, All) and len(first.items) > 1):
+        return i
+    row = first.items[-1]
+    end = i
+    while end < len(settings):
+        s = settings[end]
+        if not (isinstance(s, All) and len(s.items) > 1 and s.items[-1] == row):
+            break
+        end += 1
+    return end if end < len(settings) and settings[end] == row else i
 
 
 def _named(option: Any, names: list[str]) -> Any:
@@ -434,7 +476,7 @@ def compile_deciders(
     lines: list[str] = []
     for o, (settings, gates) in enumerate(options):
         lines.append(f"def decide{o}(f):")
-        chain = [f"    {'if' if i == 0 else 'elif'} {gen.is_true(s)}: _x = {i}" for i, s in enumerate(settings)]
+        chain = _setting_chain(gen, settings, "_x")
         lines += chain or ["    if False: _x = 0"]
         lines.append("    else: return -1")
         ok = [_gate_ok(gen, *gate) for gate in gates]

@@ -202,3 +202,37 @@ def test_oxaliplatin_dose_warning_below_30_ml_min(kb: KnowledgeBase) -> None:
     assert any("set the dose with the pharmacist" in w for w in low.warnings)
     normal = offered(rec(with_courses(creatinine_clearance=45), kb))["folfox-bevacizumab"]
     assert not any("pharmacist" in w for w in normal.warnings)
+
+
+# --- seventh review: an arterial event on a running anti-VEGF line; surgery soon after a stroke ----------------
+
+
+def test_no_anti_vegf_regimen_after_a_stroke_on_a_running_bevacizumab_line(kb: KnowledgeBase) -> None:
+    line = course(RUNNING_FOLFOX_BEV, "2026-08-01", best_response="partial")
+    stroke = rec(with_courses(line, recent_arterial_thrombosis=True), kb)
+    anti_vegf = {"folfiri-bevacizumab", "maintenance-capecitabine-bevacizumab"}
+    assert not anti_vegf & set(offered(stroke))
+    reasons = {e.id: " ".join(e.reasons) for e in stroke.excluded}
+    assert "stops it permanently" in reasons["folfiri-bevacizumab"]
+    assert anti_vegf & set(offered(rec(with_courses(line, recent_arterial_thrombosis=False), kb)))
+
+
+def test_running_anti_vegf_line_with_proteinuria_warns(kb: KnowledgeBase) -> None:
+    assert any("nephrotic syndrome" in w for w in running(kb, proteinuria=True))
+    assert not any("nephrotic syndrome" in w for w in running(kb, proteinuria=False))
+
+
+def test_liver_resection_lowered_and_warned_after_a_recent_stroke(kb: KnowledgeBase) -> None:
+    def resection(**health: Any) -> Any:
+        case = with_courses(**health)
+        case["metastases"] = [{"site": "liver", "count": 2, "resectability": "resectable", "largest_mm": 30}]
+        return offered(rec(case, kb))["liver-resection"]
+
+    recent, usual = resection(recent_arterial_thrombosis=True), resection(recent_arterial_thrombosis=False)
+    assert any("levelling off after about 9 months" in w for w in recent.warnings)
+    assert usual.strength == "preferred" and recent.strength == "alternative"
+
+
+def test_no_stoma_after_resection_for_obstruction_when_a_stoma_exists(kb: KnowledgeBase) -> None:
+    assert "colostomy-or-ileostomy" not in offered(rec(obstructed(kb, stoma=True), kb))
+    assert "colostomy-or-ileostomy" in offered(rec(obstructed(kb, stoma=False), kb))

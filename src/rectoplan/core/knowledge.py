@@ -231,9 +231,8 @@ class KnowledgeBase:
     evidence_levels: dict[str, str] = field(default_factory=dict)  # the declared scheme: id -> label
     raw_gates: tuple[tuple[Condition, Gate], ...] = ()  # class-wide gates with their applies_to, for lint/verify
     raw_cautions: tuple[tuple[Condition, Caution], ...] = ()
-    # The compiled plan (core/plan.py) and one shared 'not applicable' outcome per option: the fast path.
-    plan: Callable[[Mapping[str, Any]], Any] = field(default=lambda f: None, compare=False, repr=False)
-    plan_source: str = field(default="", compare=False, repr=False)
+    # One shared 'not applicable' outcome per option: the fast path (the engine compiles its own plan,
+    # `engine._compile_plan`, on first use).
     idle_outcomes: tuple[Any, ...] = field(default=(), compare=False, repr=False)
     # No caches here: what the engine derives for speed lives in the core's own caches (core/_cache.py).
 

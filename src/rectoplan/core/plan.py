@@ -3,7 +3,7 @@
 Interpreting ~80 options x several closures per case costs far more than the logic itself, so every
 setting, gate and rule condition is compiled into straight-line Python (Kleene logic spelled out, each
 fact read once into a local, shared conditions evaluated once per case). `compile_plan` gives the raw
-results (the loader's `kb.plan`); `compile_engine_plan`, which the engine compiles on first use, gives
+results (tests hold the engine's plan equal to it); `compile_engine_plan`, which the engine compiles on first use, gives
 candidates that double as cache keys. The closure interpreter in `conditions.py` stays the reference:
 tests check that they agree on thousands of cases and on random condition trees.
 Generating and `exec`-ing source is pure computation: no I/O, no state beyond the returned function.

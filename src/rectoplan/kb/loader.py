@@ -40,7 +40,6 @@ from rectoplan.core.knowledge import (
     TestRule,
     Vocabulary,
 )
-from rectoplan.core.plan import compile_plan
 from rectoplan.core.schema import INTENTS, KINDS, PHASES, STRENGTHS, FactType
 from rectoplan.core.trace import OptionOutcome
 from rectoplan.kb.models import (
@@ -413,19 +412,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
     global_cautions = tuple(make_caution(w, c, when, {}) for w, applies, c, when in cautions if applies is None)
     if ld.problems:
         raise KnowledgeError(ld.problems)
-    plan, source = compile_plan(
-        tuple((r.when, r.intent) for r in intents),
-        tuple(
-            (
-                tuple(s.when for s in o.settings),
-                tuple(g.when for g in o.gates),
-                tuple(c.when for c in o.cautions),
-            )
-            for o in options
-        ),
-        tuple(t.when for t in tests),
-        tuple(c.when for c in global_cautions),
-    )
     return KnowledgeBase(
         version=manifest.version,
         date=str(manifest.date),
@@ -446,8 +432,6 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         raw_cautions=tuple(
             (applies, make_caution(w, c, when, {})) for w, applies, c, when in cautions if applies is not None
         ),
-        plan=plan,
-        plan_source=source,
         idle_outcomes=tuple(OptionOutcome(o, "not_applicable") for o in options),
     )
 

@@ -43,7 +43,9 @@ def test_a_lowered_row_sits_ahead_of_its_row_one_level_lower(kb: KnowledgeBase) 
     suffix = "--anti-vegf-arterial-thrombosis"
     lowered = [s for s in option.settings if s.id.endswith(suffix) and s.id.count("--") == 1]
     assert lowered, "FOLFIRI + bevacizumab has no row lowered by the arterial thrombosis warning"
-    one_lower = {("preferred", "alternative"), ("alternative", "consider"), ("consider", "consider")}
+    consider_rows = {s.id for s in option.settings if s.strength == "consider" and "--" not in s.id}
+    assert not any(s.id.split("--")[0] in consider_rows for s in option.settings if "--" in s.id)
+    one_lower = {("preferred", "alternative"), ("alternative", "consider")}
     for row in lowered:
         plain = next(s for s in option.settings if s.id == row.id.removesuffix(suffix))
         assert ids.index(row.id) < ids.index(plain.id)

@@ -237,3 +237,17 @@ def test_liver_resection_lowered_and_warned_after_a_recent_stroke(kb: KnowledgeB
 def test_no_stoma_after_resection_for_obstruction_when_a_stoma_exists(kb: KnowledgeBase) -> None:
     assert "colostomy-or-ileostomy" not in offered(rec(obstructed(kb, stoma=True), kb))
     assert "colostomy-or-ileostomy" in offered(rec(obstructed(kb, stoma=False), kb))
+
+
+def test_handout_tells_the_patient_when_a_running_line_drug_stops(kb: KnowledgeBase) -> None:
+    from rectoplan.adapters.handout import handout_view
+    from rectoplan.api import validate_case
+
+    line = course(RUNNING_FOLFOX_BEV, "2026-08-01", best_response="partial")
+    case = with_courses(line, recent_arterial_thrombosis=True)
+    said = handout_view(rec(case, kb), kb, validate_case(case, kb))["warnings"]
+    assert any("usually stopped for good" in w for w in said)
+    calm = with_courses(line, recent_arterial_thrombosis=False)
+    assert not any(
+        "stopped for good" in w for w in handout_view(rec(calm, kb), kb, validate_case(calm, kb))["warnings"]
+    )

@@ -102,11 +102,14 @@ def _offered(option: OptionResult, trials_declined: bool, declines: set[str]) ->
     return option.kind not in blocked and not ({"stoma"} & declines and "stoma" in option.title.lower())
 
 
-def _warnings(rec: Recommendation, case: Any) -> list[str]:
+def _warnings(rec: Recommendation, case: Any, kb: KnowledgeBase) -> list[str]:
+    """The case-level warnings in plain words: a plan-wide caution's own `patient` text (knowledge data)
+    first, then the few built-in phrasings; a warning with neither is announced, never dropped."""
+    plain = {c.text: c.patient for c in kb.global_cautions if c.patient}
     said: list[str] = []
     unsaid = False
     for w in rec.warnings:
-        text = next((plain for key, plain in PATIENT_WARNINGS if key in str(w)), None)
+        text = plain.get(str(w)) or next((p for key, p in PATIENT_WARNINGS if key in str(w)), None)
         if text is None:
             unsaid = True
         elif text not in said:
@@ -166,7 +169,7 @@ def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> di
         "summary": rec.patient_summary,
         "likely": [{"title": o.title, "text": own(o)} for o in likely],
         "others": [{"title": o.title, "text": ""} for o in others],  # a line each: the name is enough here
-        "warnings": _warnings(rec, case) if case is not None else _warnings(rec, {}),
+        "warnings": _warnings(rec, case if case is not None else {}, kb),
         "safety": option_safety(options, kb),
         "tests": list(dict.fromkeys(kb.vocabulary.display(t.test) for t in rec.tests_needed)),
         "questions": list(QUESTIONS)

@@ -311,6 +311,8 @@ def is_true(item: Expr) -> Expr:
     """Two-valued: TRUE only when `item` is TRUE (NULL -> FALSE)."""
     if item in (TRUE, FALSE):
         return item
+    if item == NULL_BOOL:
+        return FALSE
     return Coalesce((item, FALSE))
 
 

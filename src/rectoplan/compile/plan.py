@@ -181,24 +181,36 @@ def _option_codes(
     code_of: dict[str, ir.Expr] = {}
     gate_refs: dict[tuple[str, int], ir.Expr] = {}
     for i, option in enumerate(kb.options):
-        settings = [conds.ref(s.when) for s in option.settings]
-        if all(s in (ir.FALSE, ir.NULL_BOOL) for s in settings):
+        settings = [_setting_true(option, k, conds) for k in range(len(option.settings))]
+        own = [s for s, row in zip(settings, option.settings, strict=True) if row.lowers_row < 0]
+        if all(s == ir.FALSE for s in own):
             code_of[option.id] = ir.small(CODE_NONE)  # never applicable: always silent
             continue
         gates = [(g, conds.ref(g.when)) for g in option.gates]
         for k, (_, ref) in enumerate(gates):
             gate_refs[(option.id, k)] = ref
         whens: list[tuple[ir.Expr, ir.Expr]] = [
-            (ir.negate(ir.any_of(*(ir.is_true(s) for s in settings))), ir.small(CODE_NONE)),
+            (ir.negate(ir.any_of(*own)), ir.small(CODE_NONE)),  # a lowered copy holds only when its row does
             (ir.any_of(*(ir.is_false(r) for g, r in gates if g.effect == "requires")), ir.small(CODE_NONE)),
             (ir.any_of(*(ir.is_true(r) for g, r in gates if g.effect == "excludes")), ir.small(CODE_EXCLUDED)),
             (ir.any_of(*(ir.IsNull(r) for g, r in gates if g.on_unknown == "hold")), ir.small(CODE_HELD)),
         ]
-        whens += [(ir.is_true(s), ir.small(offered_code(k))) for k, s in enumerate(settings)]
+        whens += [(s, ir.small(offered_code(k))) for k, s in enumerate(settings)]
         name = f"o_{i}"
         codes.append((name, ir.Case(tuple(w for w in whens if w[0] != ir.FALSE), ir.small(CODE_NONE))))
         code_of[option.id] = ir.Col(name)
     return codes, code_of, gate_refs
+
+
+def _setting_true(option: Option, k: int, conds: _Conditions) -> ir.Expr:
+    """Whether the option's k-th row is TRUE. A row that a warning's `lowers` made (kb/loader.py) is its
+    row's column and the warnings' columns, not a column of its own: the row is computed once, and a copy
+    costs an AND (before: one more condition column per copy, a third more rule time on 1M rows)."""
+    row = option.settings[k]
+    if row.lowers_row < 0:
+        return ir.is_true(conds.ref(row.when))
+    base = ir.is_true(conds.ref(option.settings[row.lowers_row].when))
+    return ir.all_of(base, *(ir.is_true(conds.ref(c)) for c in row.lowered_by))
 
 
 def _outputs(

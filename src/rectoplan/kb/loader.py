@@ -155,6 +155,8 @@ class _Row:
     because: str
     cite: tuple[Citation, ...]
     raw: SettingIn
+    base: str = ""  # a lowered copy: the id of the row it copies
+    lowered_by: tuple[Condition, ...] = ()  # a lowered copy: the conditions of the warnings that lower it
 
 
 def _lowered_rows(row: _Row, lowering: list[tuple[Caution, str]]) -> list[_Row]:
@@ -195,6 +197,8 @@ def _lowered_rows(row: _Row, lowering: list[tuple[Caution, str]]) -> list[_Row]:
                     priority=row.priority + LOWERED_PRIORITY * size,
                     because=because,
                     cite=cite,
+                    base=row.id,
+                    lowered_by=tuple(caution.when for caution, _ in combo),
                 )
             )
     return out
@@ -349,6 +353,7 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 row,
             )
             rows += [*_lowered_rows(plain, lowering), plain]
+        index_of = {r.id: k for k, r in enumerate(rows)}
         settings = [
             Setting(
                 r.id,
@@ -361,6 +366,8 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
                 r.cite,
                 _compiled(r.when),
                 tuple(sorted(facts_read(r.when))),
+                lowers_row=index_of[r.base] if r.base else -1,
+                lowered_by=r.lowered_by,
             )
             for r in rows
         ]

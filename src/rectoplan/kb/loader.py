@@ -172,8 +172,9 @@ def _lowered_rows(row: _Row, lowering: list[tuple[Caution, str]]) -> list[_Row]:
     case time for little (measured: 861 rows before this rule). A copy's priority is raised by
     `LOWERED_PRIORITY` per level, so that a lowered option follows the options that hold its new strength
     in their own right (a bevacizumab doublet lowered after a stroke comes after the doublets without
-    bevacizumab). Being plain rows, they reach every engine, the cohort compilers, z3 and what-if without
-    code of their own.
+    bevacizumab). Being plain rows, they reach every engine, z3 and what-if without code of their own; a
+    copy also names its row and warnings (`Setting.lowers_row`, `lowered_by`) so that a compiler can test
+    the row once (the cohort plan does).
     """
     out = []
     level = STRENGTHS.index(row.strength)

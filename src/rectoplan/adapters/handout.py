@@ -20,7 +20,7 @@ from typing import Any
 
 from rectoplan.adapters.render_html import environment
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.core.recommendation import OptionResult, Recommendation
+from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment
 
 MOST_LIKELY = 3
 PDF_VARIANT = "pdf/ua-1"
@@ -148,8 +148,8 @@ def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[Op
     preferred ones. A preferred trial alone must not push every treatment into "others": after a recent stroke
     no bevacizumab doublet is preferred, yet the doublets without it (alternative) are the likely plan.
     The CDS Hooks card leads with the same options."""
-    treatments = [o for o in options if o.kind != "clinical_trial"]
-    best = treatments[0].strength if treatments else "preferred"
+    first = first_treatment(options)
+    best = first.strength if first is not None else "preferred"
     return [o for o in options if o.strength in (best, "preferred")][:n] or options[:n]
 
 

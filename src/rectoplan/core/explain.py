@@ -22,6 +22,7 @@ from rectoplan.core.recommendation import (
     OptionResult,
     Recommendation,
     TestNeeded,
+    first_treatment,
     provenance,
 )
 from rectoplan.core.schema import STRENGTHS
@@ -273,7 +274,7 @@ def _headline_option(options: list[OptionResult]) -> OptionResult:
 
     A trial ranks first only when no treatment is preferred (after a stroke, say, every bevacizumab doublet
     is lowered); the headline then names the standard regimen that leads the treatments, not the trial."""
-    treatment = next((o for o in options if o.kind != "clinical_trial"), None)
+    treatment = first_treatment(options)
     if treatment is not None and treatment.strength in ("preferred", "alternative"):
         return treatment
     return options[0]

@@ -136,6 +136,13 @@ class OptionResult(NamedTuple):
         }
 
 
+def first_treatment(options: Iterable[OptionResult]) -> OptionResult | None:
+    """The highest-ranked option that is a treatment rather than a clinical trial. When warnings lower every
+    usual first choice, a trial can rank first; the summary, the handout's likely options and the CDS card
+    then lead with this option, not with the trial."""
+    return next((o for o in options if o.kind != "clinical_trial"), None)
+
+
 class Exclusion(NamedTuple):
     """An option kept out: `held` when it waits for an unknown fact, otherwise unsafe or contraindicated."""
 

@@ -23,7 +23,7 @@ from rectoplan.adapters.handout import likely_options
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import Citation
-from rectoplan.core.recommendation import Recommendation, shown_sources
+from rectoplan.core.recommendation import Recommendation, first_treatment, shown_sources
 from rectoplan.service.models import OwnCard
 
 MAX_SUMMARY = 139
@@ -107,12 +107,12 @@ def _plan_lines(rec: Recommendation, display: Callable[[str], str]) -> list[str]
     options = rec.options
     preferred = likely_options(list(options), PREFERRED_SHOWN)
     lines = [f"**{escape_md(rec.summary)}**", ""]
-    for opt in preferred[:PREFERRED_SHOWN]:
+    for opt in preferred:
         lines.append(f"- **{escape_md(opt.title)}** ({opt.phase.replace('_', ' ')}, {opt.intent})")
         if opt.rationale:
             lines.append(f"  - {escape_md(_strip_rule(opt.rationale[0]))}")
         lines += [f"  - caution: {escape_md(w)}" for w in opt.warnings]
-    others = [o for o in options if o not in preferred[:PREFERRED_SHOWN]]
+    others = [o for o in options if o not in preferred]
     if others:
         lines += ["", "Also to discuss: " + "; ".join(f"{escape_md(o.title)} ({o.strength})" for o in others)]
     if not options:
@@ -150,12 +150,12 @@ def cards_for(
         lines += [f"- {escape_md(p.path)}: {escape_md(p.message())}" for p in issues[:10]]
     lines += ["", f"_{escape_md(rec.disclaimer)}_"]
     preferred = [o.title for o in rec.options if o.strength == "preferred"]
-    treatments = [o for o in rec.options if o.kind != "clinical_trial"]
+    lead = first_treatment(rec.options)
     summary = (
         f"rectoplan preferred: {', '.join(preferred)}"
-        if preferred and (not treatments or treatments[0].strength == "preferred")
+        if preferred and (lead is None or lead.strength == "preferred")
         else (
-            f"rectoplan: {(treatments or rec.options)[0].title} and other options to discuss"
+            f"rectoplan: {(lead or rec.options[0]).title} and other options to discuss"
             if rec.options
             else "rectoplan: no option yet on the recorded facts; tests needed"
         )

@@ -181,7 +181,7 @@ def _option_codes(
     code_of: dict[str, ir.Expr] = {}
     gate_refs: dict[tuple[str, int], ir.Expr] = {}
     for i, option in enumerate(kb.options):
-        settings = [_setting_true(option, k, conds) for k in range(len(option.settings))]
+        settings = _settings_true(option, conds)
         own = [s for s, row in zip(settings, option.settings, strict=True) if row.lowers_row < 0]
         if all(s == ir.FALSE for s in own):
             code_of[option.id] = ir.small(CODE_NONE)  # never applicable: always silent
@@ -202,15 +202,15 @@ def _option_codes(
     return codes, code_of, gate_refs
 
 
-def _setting_true(option: Option, k: int, conds: _Conditions) -> ir.Expr:
-    """Whether the option's k-th row is TRUE. A row that a warning's `lowers` made (kb/loader.py) is its
-    row's column and the warnings' columns, not a column of its own: the row is computed once, and a copy
-    costs an AND (before: one more condition column per copy, a third more rule time on 1M rows)."""
-    row = option.settings[k]
-    if row.lowers_row < 0:
-        return ir.is_true(conds.ref(row.when))
-    base = ir.is_true(conds.ref(option.settings[row.lowers_row].when))
-    return ir.all_of(base, *(ir.is_true(conds.ref(c)) for c in row.lowered_by))
+def _settings_true(option: Option, conds: _Conditions) -> list[ir.Expr]:
+    """Whether each of the option's rows is TRUE. A row that a warning's `lowers` made (kb/loader.py) is its
+    row's column and the warnings' columns, not a column of its own: the row is compiled and computed once,
+    and a copy costs an AND (before: one more condition column per copy, a third more rule time on 1M rows)."""
+    own = {k: ir.is_true(conds.ref(row.when)) for k, row in enumerate(option.settings) if row.lowers_row < 0}
+    return [
+        own[k] if k in own else ir.all_of(own[row.lowers_row], *(ir.is_true(conds.ref(c)) for c in row.lowered_by))
+        for k, row in enumerate(option.settings)
+    ]
 
 
 def _outputs(

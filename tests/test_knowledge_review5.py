@@ -186,8 +186,32 @@ def running(kb: KnowledgeBase, **health: Any) -> tuple[str, ...]:
 
 
 def test_a_stroke_during_a_running_bevacizumab_line_says_to_stop_it(kb: KnowledgeBase) -> None:
-    assert any("stops it permanently" in w for w in running(kb, recent_arterial_thrombosis=True))
-    assert not any("stops it permanently" in w for w in running(kb, recent_arterial_thrombosis=False))
+    assert any("stops bevacizumab permanently" in w for w in running(kb, recent_arterial_thrombosis=True))
+    assert not any("stops bevacizumab permanently" in w for w in running(kb, recent_arterial_thrombosis=False))
+
+
+# The running line's own drugs (`prior.ongoing_agents`), not every drug ever given: bevacizumab in a finished
+# first line says nothing about a running second line without it, and the warnings say what the line holds.
+FOLFOX_BEV_PROGRESSED = course(RUNNING_FOLFOX_BEV, "2025-09-01", "2026-05-01", stopped_for="progression")
+RUNNING_FOLFIRI_PANI = course(["leucovorin", "fluorouracil", "irinotecan", "panitumumab"], "2026-06-01")
+
+
+def test_no_running_line_warning_when_bevacizumab_was_in_an_earlier_line(kb: KnowledgeBase) -> None:
+    case = with_courses(FOLFOX_BEV_PROGRESSED, RUNNING_FOLFIRI_PANI, recent_arterial_thrombosis=True)
+    warnings = rec(case, kb).warnings
+    assert not any("The running line includes" in w for w in warnings)
+    neuro = with_courses(FOLFOX_BEV_PROGRESSED, RUNNING_FOLFIRI_PANI, neuropathy_grade=3)
+    assert not any("line without oxaliplatin" in w for w in rec(neuro, kb).warnings)
+
+
+def test_a_running_line_warning_says_the_line_includes_the_drug(kb: KnowledgeBase) -> None:
+    warnings = running(kb, recent_arterial_thrombosis=True)
+    assert any(w.startswith("The running line includes an anti-VEGF drug") for w in warnings)
+
+
+def test_grade_2_neuropathy_during_a_running_oxaliplatin_line_says_to_reduce_it(kb: KnowledgeBase) -> None:
+    assert any("65 mg/m2" in w and "running line" in w for w in running(kb, neuropathy_grade=2))
+    assert not any("65 mg/m2" in w and "running line" in w for w in running(kb, neuropathy_grade=1))
 
 
 def test_grade_3_neuropathy_during_a_running_oxaliplatin_line_says_to_drop_it(kb: KnowledgeBase) -> None:

@@ -213,6 +213,7 @@ class ArrowLists:
             ("prior.intolerant_agents", "intolerance", drugs),
             ("prior.classes", None, classes),
             ("prior.progressed_classes", "progression", resist),
+            ("prior.ongoing_agents", "ongoing", drugs),  # only the last line may be ongoing (the validator's rule)
         ]
         if "prior_lines" not in table.column_names or pa.types.is_null(table.schema.field("prior_lines").type):
             zeros = pa.nulls(n, pa.int64()).fill_null(0)

@@ -41,6 +41,7 @@ LIST_FACTS = (
     "prior.intolerant_agents",
     "prior.classes",
     "prior.progressed_classes",
+    "prior.ongoing_agents",
     "prior.line_count",
     "prior.systemic_recorded",
     "prior.ongoing_line",
@@ -230,6 +231,8 @@ class ListStage:
         f["prior.intolerant_agents"] = self.lines_mask("prior.intolerant_agents", lines, "intolerance", drugs)
         f["prior.classes"] = self.lines_mask("prior.classes", lines, None, classes)
         f["prior.progressed_classes"] = self.lines_mask("prior.progressed_classes", lines, "progression", resist)
+        # only the last line may be ongoing (the validator's rule), so the ongoing lines are the running one
+        f["prior.ongoing_agents"] = self.lines_mask("prior.ongoing_agents", lines, "ongoing", drugs)
         for fact, words in f.items():
             out += list(zip(self.sets[fact].words, words, strict=True))
         out.append((fact_column("prior.line_count"), ir.Coalesce((ir.Len(lines), ir.ZERO))))

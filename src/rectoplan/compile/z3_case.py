@@ -100,6 +100,7 @@ class CaseVars:
         self.agents = {d: B(f"prior.agents.{d}") for d in self.drugs}
         self.progressed = {d: B(f"prior.progressed.{d}") for d in self.drugs}
         self.intolerant = {d: B(f"prior.intolerant.{d}") for d in self.drugs}
+        self.running = {d: B(f"prior.ongoing.{d}") for d in self.drugs}  # drugs of the ongoing (last) line
         self.chunks = (I("prior.lines.progression"), I("prior.lines.intolerance"), I("prior.lines.other"))
         self.surg_k = B("prior.surgeries?")
         self.surg = {p: B(f"prior.surgeries.{p}") for p in self.procedures}
@@ -149,18 +150,25 @@ class CaseVars:
         # treatment history: sets of agents realisable as at most 20 lines of 1-10 agents each
         c.append(z3.And(self.lines >= 0, self.lines <= MAX_LINES))
         c.append(z3.Implies(z3.Not(self.lines_k), self.lines == 0))
-        c.append(z3.Implies(self.ongoing, z3.And(self.lines_k, self.chunks[0] + self.chunks[1] < self.lines)))
+        c.append(z3.Implies(self.ongoing, z3.And(self.lines_k, z3.Sum(list(self.chunks)) < self.lines)))
+        running = list(self.running.values())
+        c.append(z3.If(self.ongoing, count_of(running) >= 1, z3.Not(any_of(running))))
+        c.append(count_of(running) <= MAX_AGENTS)
         c.append(self._her2_result())
         anyone = []
         for d in self.drugs:
             a, p, i = self.agents[d], self.progressed[d], self.intolerant[d]
             c += [z3.Implies(p, a), z3.Implies(i, a), z3.Implies(z3.Not(self.lines_k), z3.Not(a))]
+            c.append(z3.Implies(self.running[d], a))
             anyone.append(a)
         c.append((self.lines >= 1) == any_of(anyone))
         groups = (
             [self.progressed[d] for d in self.drugs],
             [self.intolerant[d] for d in self.drugs],
-            [z3.And(self.agents[d], z3.Not(self.progressed[d]), z3.Not(self.intolerant[d])) for d in self.drugs],
+            [
+                z3.And(self.agents[d], z3.Not(self.progressed[d]), z3.Not(self.intolerant[d]), z3.Not(self.running[d]))
+                for d in self.drugs
+            ],
         )
         c += [chunk >= 0 for chunk in self.chunks]
         # A line stopped for progression during maintenance names the drugs it progressed on
@@ -205,6 +213,7 @@ class CaseVars:
             *self.agents.values(),
             *self.progressed.values(),
             *self.intolerant.values(),
+            *self.running.values(),
         ]
         out["prior.surgeries"] = [self.surg_k, *self.surg.values()]
         return out
@@ -311,6 +320,7 @@ class CaseVars:
         prog = {a for line in lines or () for a in line.progressed_agents}
         intol = {a for line in lines or () if line.stopped_for == "intolerance" for a in line.agents}
         ongoing = bool(lines) and lines is not None and lines[-1].stopped_for == "ongoing"
+        running = set(lines[-1].agents) if lines and ongoing else set()
         out["prior.systemic_lines"] = [
             self.lines_k == (lines is not None),
             self.lines == len(lines or ()),
@@ -319,6 +329,7 @@ class CaseVars:
         out["prior.systemic_lines"] += [self.agents[d] == (d in agents) for d in self.drugs]
         out["prior.systemic_lines"] += [self.progressed[d] == (d in prog) for d in self.drugs]
         out["prior.systemic_lines"] += [self.intolerant[d] == (d in intol) for d in self.drugs]
+        out["prior.systemic_lines"] += [self.running[d] == (d in running) for d in self.drugs]
         surgeries = p.surgeries
         out["prior.surgeries"] = [self.surg_k == (surgeries is not None)]
         out["prior.surgeries"] += [self.surg[q] == (surgeries is not None and q in surgeries) for q in self.procedures]
@@ -412,6 +423,7 @@ def case_facts(v: CaseVars) -> dict[str, Fact]:
     f["prior.agents"] = Fact(TRUE, "set", dict(v.agents))
     f["prior.progressed_agents"] = Fact(TRUE, "set", dict(v.progressed))
     f["prior.intolerant_agents"] = Fact(TRUE, "set", dict(v.intolerant))
+    f["prior.ongoing_agents"] = Fact(TRUE, "set", dict(v.running))
     f["prior.classes"] = Fact(
         TRUE,
         "set",

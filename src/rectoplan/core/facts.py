@@ -78,6 +78,9 @@ def fact_schema(
             "prior.agents": set_of(drugs, "every drug of every prior line"),
             "prior.progressed_agents": set_of(drugs, "drugs of lines stopped for progression"),
             "prior.intolerant_agents": set_of(drugs, "drugs of lines stopped for intolerance"),
+            "prior.ongoing_agents": set_of(
+                drugs, "drugs of the line still being given (empty when no line is ongoing or none is recorded)"
+            ),
             "prior.classes": set_of(drug_classes, "drug classes of every prior line"),
             "prior.progressed_classes": set_of(
                 resistance_classes, "cross-resistance classes of the drugs of lines stopped for progression"
@@ -196,6 +199,7 @@ _UNKNOWN: Final[Facts] = dict.fromkeys(
     + ["local_recurrence.present", "local_recurrence.resectability", "metastases.known", "disease.resectability"]
     + ["prior.systemic_recorded", "prior.ongoing_line", "prior.line_count", "prior.agents"]
     + ["prior.progressed_agents", "prior.intolerant_agents", "prior.classes", "prior.progressed_classes"]
+    + ["prior.ongoing_agents"]
     + list(_UNKNOWN_METS)
 )
 _FILL_ATTRIBUTES: Final = _reader("fill_attributes", _attributes())
@@ -282,8 +286,10 @@ def _lines_into(
         return
     agents = frozenset(a for line in lines for a in line.agents)
     progressed = frozenset(a for line in lines for a in line.progressed_agents)
+    ongoing = lines[-1].stopped_for == "ongoing"
     f["prior.systemic_recorded"] = True
-    f["prior.ongoing_line"] = lines[-1].stopped_for == "ongoing"
+    f["prior.ongoing_line"] = ongoing
+    f["prior.ongoing_agents"] = frozenset(lines[-1].agents) if ongoing else _EMPTY
     f["prior.line_count"] = len(lines)
     f["prior.agents"] = agents
     f["prior.progressed_agents"] = progressed
@@ -307,6 +313,7 @@ _NO_LINES: Final[Facts] = {
     "prior.intolerant_agents": _EMPTY,
     "prior.classes": _EMPTY,
     "prior.progressed_classes": _EMPTY,
+    "prior.ongoing_agents": _EMPTY,
 }
 _LINES_UNKNOWN: Final[Facts] = {**_NO_LINES, "prior.systemic_recorded": False, "prior.ongoing_line": None}
 

@@ -181,24 +181,36 @@ def site_entries(v: CaseVars, model: z3.ModelRef, site: str) -> list[dict[str, A
     return [{**base, "count": q + (1 if i < r else 0)} for i in range(n)]
 
 
+def _line(agents: list[str], progressed: set[str]) -> dict[str, Any]:
+    """A line of the progressed drugs and the others packed with them, as the contract counts them: one
+    that holds progressed drugs stopped for progression on those (`progressed_on` when not all of them)."""
+    on = [a for a in agents if a in progressed]
+    if not on:
+        return {"agents": agents, "stopped_for": "completed"}
+    line: dict[str, Any] = {"agents": agents, "stopped_for": "progression"}
+    if len(on) < len(agents):
+        line["progressed_on"] = on
+    return line
+
+
 def history(v: CaseVars, model: z3.ModelRef) -> list[dict[str, Any]]:
-    """Treatment lines realising the modelled sets of agents (progression, intolerance, other) and count."""
+    """Treatment lines realising the modelled sets of agents (progression, intolerance, other, and the
+    ongoing line's) and count: the ongoing line, when there is one, is the last and holds exactly its drugs."""
 
     def yes(x: Any) -> bool:
         return bool(z3.is_true(model.eval(x, model_completion=True)))
 
     progressed = [d for d in v.drugs if yes(v.progressed[d])]
     intolerant = [d for d in v.drugs if yes(v.intolerant[d])]
-    rest = [d for d in v.drugs if yes(v.agents[d]) and d not in progressed and d not in intolerant]
-    lines = [{"agents": c, "stopped_for": "progression"} for c in _chunks(progressed, MAX_AGENTS)]
+    running = [d for d in v.drugs if yes(v.running[d])]
+    given = set(progressed) | set(intolerant) | set(running)
+    rest = [d for d in v.drugs if yes(v.agents[d]) and d not in given]
+    lines = [_line(c, set(progressed)) for c in _chunks([*progressed, *rest], MAX_AGENTS)]
     lines += [{"agents": c, "stopped_for": "intolerance"} for c in _chunks(intolerant, MAX_AGENTS)]
-    lines += [{"agents": c, "stopped_for": "completed"} for c in _chunks(rest, MAX_AGENTS)]
     total = model.eval(v.lines, model_completion=True).as_long()
-    ongoing = yes(v.ongoing)
-    while lines and len(lines) < total:
-        lines.append({"agents": [lines[0]["agents"][0]], "stopped_for": "completed"})
-    if ongoing and lines:
-        if lines[-1]["stopped_for"] != "completed":  # the contract keeps one line neither progressed nor stopped
-            raise AssertionError("an ongoing line the model cannot place")
-        lines[-1]["stopped_for"] = "ongoing"
-    return lines
+    last = [{"agents": running, "stopped_for": "ongoing"}] if yes(v.ongoing) else []
+    if lines or last:  # the contract holds the ongoing line to at most MAX_AGENTS drugs
+        filler = (lines or last)[0]["agents"][0]
+        while len(lines) + len(last) < total:
+            lines.append({"agents": [filler], "stopped_for": "completed"})
+    return lines + last

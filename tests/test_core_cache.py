@@ -43,7 +43,7 @@ def test_tiny_caches_give_the_same_results(kb: KnowledgeBase, monkeypatch: pytes
     expected = [recommend(c, kb).to_dict() for c in cases]
     forget(kb)
     tiny = caches_for(kb)
-    tiny.outcomes, tiny.parts, tiny.cites = Bounded(2), Bounded(2), Bounded(2)
+    tiny.outcomes, tiny.parts = Bounded(2), Bounded(2)
     tiny.facts_used, tiny.tests = Bounded(2), Bounded(2)
     monkeypatch.setattr(_cache, "CITES", Bounded(2))
     assert [recommend(c, kb).to_dict() for c in cases] == expected

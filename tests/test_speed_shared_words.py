@@ -1,6 +1,7 @@
-"""The words kept across cases for speed (an offered option's warnings and notes, `CoreCaches.said`; what-if's
-sentences, `WhatIfIndex.sentences`) are keyed exactly: a case answered after many others reads the same words
-as the case answered alone, with those caches emptied before it."""
+"""The words kept across cases for speed (an offered option's warnings and notes, kept per rule in
+`CoreCaches.once["rule-parts"]`; what-if's sentences, `WhatIfIndex.sentences`) are keyed exactly: a case
+answered after many others reads the same words as the case answered alone, with those caches emptied
+before it."""
 
 from __future__ import annotations
 
@@ -25,11 +26,12 @@ def test_words_kept_across_cases_equal_the_words_of_each_case_alone(kb: Knowledg
     caches = caches_for(kb)
     caches.clear()
     shared = [recommend_json(t, kb) for t in texts]  # later cases read the words earlier ones left
-    assert len(caches.said) > 20 and len(whatif_index(kb).sentences) > 20  # so there is something to compare
+    parts = caches.once["rule-parts"]
+    assert len(parts) > 20 and len(whatif_index(kb).sentences) > 20  # so there is something to compare
     alone = []
     for t in reversed(texts):  # each case with those words (and the outcomes made of them) gone, other order
         caches.outcomes.clear()
-        caches.said.clear()
+        parts.clear()
         whatif_index(kb).sentences.clear()
         alone.append(recommend_json(t, kb))
     assert alone[::-1] == shared

@@ -62,23 +62,21 @@ class CoreCaches:
     - `outcomes`: plan candidate key (option index, setting index, gate and caution results) -> the
       option's `Candidate` (its outcome, its case-independent rendered part, what what-if needs of it);
       see `engine.assess`.
-    - `parts`, `cites`, `said`: what is derived from an excluded outcome (rendered part, blocking facts), an
-      offered option's citations, and its warnings and notes, under the ids of the rules that decide them:
-      many plan results share one (see `explain.candidate`).
+    - `parts`: what is derived from an excluded or held outcome (rendered part, blocking facts), under the
+      ids of the rules that decide it: many plan results share one (see `explain.candidate`).
     - `facts_used`: (the facts a setting shows, by number, or its id; their values) -> the trace's 'facts used'.
     - `tests`: (fired test rules, held candidates) -> the tests needed.
     - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
       the rules whose condition holds, and those unknown that say so (see `engine.assess`).
     - `once`: what is built once per knowledge base, by name: the engine's compiled plan and its layouts
-      (`engine._compile_plan`), what-if's index of rule readers, thresholds and compiled deciders, what
-      each setting's rendered options share (`explain.candidate`), the glossary's pairs; a fixed handful
+      (`engine._compile_plan`), what-if's index of rule readers, thresholds and compiled deciders, what an
+      offered option's template takes from its setting and from each rule that warns, by the rule's id
+      (`explain._offered_candidate`), the glossary's pairs; a fixed handful
       of entries, each bounded by the size of the knowledge base, so not bounded.
     """
 
     outcomes: Bounded[tuple[Any, ...], Candidate] = field(default_factory=lambda: Bounded(100_000))
     parts: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(50_000))
-    cites: Bounded[tuple[Any, ...], Cites] = field(default_factory=lambda: Bounded(20_000))
-    said: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
     tests_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
@@ -88,8 +86,6 @@ class CoreCaches:
     def clear(self) -> None:
         self.outcomes.clear()
         self.parts.clear()
-        self.cites.clear()
-        self.said.clear()
         self.facts_used.clear()
         self.tests.clear()
         self.tests_fired.clear()

@@ -160,7 +160,7 @@ def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> C
     option = kb.options[index]
     split = len(option.gates)
     outcome = _outcome(option, setting, results[:split], results[split:])
-    return caches.outcomes.put(key, candidate(index, outcome, kb, setting))
+    return caches.outcomes.put(key, candidate(index, outcome, kb, setting, caches))
 
 
 def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired]) -> Fired:

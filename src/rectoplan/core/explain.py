@@ -13,7 +13,7 @@ from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rectoplan.core._cache import CITES, CITES_BY_ID, NOTES, CoreCaches, caches_for
-from rectoplan.core.knowledge import Citation, KnowledgeBase, Option, Setting, TestRule
+from rectoplan.core.knowledge import Caution, Citation, Gate, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.recommendation import (
     Change,
     CitedNote,
@@ -75,32 +75,26 @@ def _note(text: str, severity: str, cite: Iterable[Citation]) -> CitedNote:
     return found if found is not None else NOTES.put(key, CitedNote(*key))
 
 
-def _option_template(
-    outcome: OptionOutcome, cites: Cites | None = None, static: Static | None = None, said: Said | None = None
-) -> Template:
+def _option_template(outcome: OptionOutcome) -> Template:
     """Everything of an offered option's text that does not depend on the case's fact values or rank.
 
     The rationale is the knowledge base's clinical reason alone; rule ids, priorities and the checks that
-    passed go to the trace, which reviewers open and clinicians need not read. `cites`, when the caller
-    has them already (`candidate`), are the setting's and those of the warned gates and cautions;
-    `static`, what depends on the setting alone (`_setting_fields`); `said`, its warnings and notes
-    (`_said`).
+    passed go to the trace, which reviewers open and clinicians need not read. The reference: the engine
+    assembles the same template from parts made once per knowledge base (`_offered_candidate`).
     """
     setting = outcome.setting
     assert setting is not None
     passed = tuple(g.id for g in outcome.passed)
-    warnings, notes, cautions, said_by = said or _said(outcome)
-    if cites is None:
-        cites = _template_cites(outcome)
+    warnings, notes, cautions, said_by = _said(outcome)
     trace = {
         "setting": setting.id,
         "strength": setting.strength,
         "priority": setting.priority,
         "rules": list(dict.fromkeys((setting.id, *passed, *said_by))),
         "checks_passed": list(passed),
-        "provenance": provenance(cites),
+        "provenance": provenance(_template_cites(outcome)),
     }
-    base, order, shown = static or _setting_fields(outcome.option, setting)
+    base, order, shown = _setting_fields(outcome.option, setting)
     fields = base.copy()  # its `sources` are the setting's; each warning and note carries its own (`cautions`)
     fields[_WARNINGS] = warnings
     fields[_NOTES] = notes
@@ -326,14 +320,21 @@ def rendered_part(outcome: OptionOutcome) -> Any:
     return None
 
 
-def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = None, setting: int = -1) -> Candidate:
+def candidate(
+    index: int,
+    outcome: OptionOutcome,
+    kb: KnowledgeBase | None = None,
+    setting: int = -1,
+    caches: CoreCaches | None = None,
+) -> Candidate:
     """An option's outcome with what rendering and what-if need of it (computed once per plan result).
 
-    Many plan results give the same outcome (cautions do not matter to an option kept out, for one), so
-    with `kb` what is derived from the outcome is also cached under the ids of the rules that decide it
-    (exact: `_ids_unique_per_option`): an exclusion under its blocking and holding gates, an offered
-    option's citations under its warned gates and cautions. `setting`: the index of the outcome's setting,
-    when the caller knows it."""
+    With `kb`, an offered option's template is assembled from parts made once per knowledge base: what its
+    setting alone decides, and each warning's and note's words and trace provenance, per rule
+    (`_offered_candidate`); no citation is compared or hashed on the way. An excluded or held option's part
+    is cached under the ids of the rules that decide it (exact: `_ids_unique_per_option`), since many plan
+    results share one. `setting`: the index of the outcome's setting, when the caller knows it; `caches`:
+    those of `kb`, when the caller has them."""
     offered = -1
     if outcome.status == "offered":
         offered = (
@@ -344,41 +345,99 @@ def candidate(index: int, outcome: OptionOutcome, kb: KnowledgeBase | None = Non
             template = _option_template(outcome)
             return Candidate(outcome, template, index, offered, (), (), template.order)
         return _kept_out(outcome, index, offered, _derived(outcome))
-    caches = caches_for(kb)
+    caches = caches or caches_for(kb)
+    if offered >= 0:
+        return _offered_candidate(outcome, index, offered, caches)
     keyable = caches.once.get("parts-keyable")
     if keyable is None:
         keyable = caches.once["parts-keyable"] = _ids_unique_per_option(kb)
-    o = outcome
-    if offered >= 0:  # its citations depend on fewer rules than its text
-        cites = None
-        said = None
-        if keyable:
-            warned, cautioned = tuple(g.id for g in o.warned), tuple(c.id for c in o.cautions)
-            key = (index, offered, warned, cautioned)
-            cites = caches.cites.get(key)
-            if cites is None:
-                cites = caches.cites.put(key, _template_cites(o))
-            said_key = (index, warned, cautioned, tuple(c.id for c in o.unknown_cautions))
-            said = caches.said.get(said_key)
-            if said is None:
-                said = caches.said.put(said_key, _said(o))
-        statics: dict[int, Any] = caches.once.setdefault("setting-fields", {})  # by id: kb keeps its settings
-        static = statics.get(id(o.setting))
-        if static is None:
-            assert o.setting is not None
-            groups: dict[tuple[str, ...], int] = caches.once.setdefault("shown-facts", {})
-            shown = groups.setdefault(o.setting.shown_facts, len(groups))
-            static = statics[id(o.setting)] = _setting_fields(o.option, o.setting, shown)
-        template = _option_template(o, cites, static, said)
-        made: Candidate = _new(Candidate, (o, template, index, offered, (), (), template.order))
-        return made
     if not keyable:
         return _kept_out(outcome, index, offered, _derived(outcome))
-    kept_out = (index, o.status, tuple(g.id for g in o.blocking), tuple(g.id for g in o.holding))
+    o = outcome
+    kept_out = (index, o.status, tuple(map(_ID, o.blocking)), tuple(map(_ID, o.holding)))
     found = caches.parts.get(kept_out)
     if found is None:
         found = caches.parts.put(kept_out, _derived(o))
     return _kept_out(o, index, offered, found)
+
+
+_ID = attrgetter("id")
+_EMPTY: tuple[str, ...] = ()
+
+
+def _offered_candidate(o: OptionOutcome, index: int, offered: int, caches: CoreCaches) -> Candidate:
+    """The candidate of an offered option, its template (`_option_template`, which it equals: a test compares)
+    built from its setting's part (`_setting_part`) and a part per warned gate and caution (`_rule_part`).
+
+    The trace's provenance is that of the setting's and the warned rules' citations together, each entry
+    once: the same list as the provenance of those citations made unique first (an entry is a function of
+    its citation), so no citation is hashed here."""
+    setting = o.setting
+    assert setting is not None
+    parts: dict[int, Any] = caches.once.setdefault("rule-parts", {})  # by id: the kb keeps its rules
+    static, setting_provenance = parts.get(id(setting)) or _setting_part(setting, o.option, parts, caches)
+    warned: list[CitedNote] = []
+    noted: list[CitedNote] = []
+    provenances = [setting_provenance]
+    for gate in o.warned:
+        note, _, provenance_of, _ = parts.get(id(gate)) or _rule_part(gate, parts)
+        warned.append(note)
+        provenances.append(provenance_of)
+    for caution in o.cautions:
+        note, warning, provenance_of, _ = parts.get(id(caution)) or _rule_part(caution, parts)
+        (warned if warning else noted).append(note)
+        provenances.append(provenance_of)
+    for caution in o.unknown_cautions:
+        warned.append((parts.get(id(caution)) or _rule_part(caution, parts))[3])
+    passed = tuple(map(_ID, o.passed)) if o.passed else _EMPTY
+    by = (*map(_ID, o.warned), *map(_ID, o.cautions), *map(_ID, o.unknown_cautions))
+    trace = {
+        "setting": setting.id,
+        "strength": setting.strength,
+        "priority": setting.priority,
+        "rules": list(dict.fromkeys((setting.id, *passed, *by))),
+        "checks_passed": list(passed),
+        "provenance": list(dict.fromkeys(chain.from_iterable(provenances)))
+        if len(provenances) > 1
+        else list(setting_provenance),
+    }
+    base, order, shown = static
+    fields = base.copy()
+    fields[_WARNINGS] = tuple([w.text for w in warned])
+    fields[_NOTES] = tuple([n.text for n in noted])
+    fields[_CAUTIONS] = (*warned, *noted)
+    template: Template = _new(Template, (fields, trace, setting, order, shown))
+    made: Candidate = _new(Candidate, (o, template, index, offered, (), (), order))
+    return made
+
+
+def _setting_part(setting: Setting, option: Option, parts: dict[int, Any], caches: CoreCaches) -> tuple[Static, Any]:
+    """What an offered option's template takes from its setting alone: its fields (`_setting_fields`, with
+    the number of the facts it shows: settings showing the same facts share 'facts used') and the trace
+    provenance of its citations."""
+    groups: dict[tuple[str, ...], int] = caches.once.setdefault("shown-facts", {})
+    shown = groups.setdefault(setting.shown_facts, len(groups))
+    part = parts[id(setting)] = (_setting_fields(option, setting, shown), _provenance_of(setting.base_cite))
+    return part
+
+
+def _rule_part(rule: Gate | Caution, parts: dict[int, Any]) -> tuple[Any, ...]:
+    """What an offered option's template takes from one of its rules, when it warns: (its sentence with its
+    references, whether it is a warning, the trace provenance of its citations, its sentence when its facts
+    are unknown). A warned gate says its `unknown` text; a caution its text, or its `unknown` text."""
+    if isinstance(rule, Gate):
+        note = _note(rule.unknown, "warning", rule.cite)
+        part: tuple[Any, ...] = (note, True, _provenance_of(rule.cite), note)
+    else:
+        unknown = _note(rule.unknown, "warning", rule.cite) if rule.unknown else None
+        note = _note(rule.text, rule.severity, rule.cite)
+        part = (note, rule.severity == "warning", _provenance_of(rule.cite), unknown)
+    parts[id(rule)] = part
+    return part
+
+
+def _provenance_of(cites: tuple[Citation, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(f"brief {c.entry}" for c in cites if c.entry))
 
 
 def _kept_out(outcome: OptionOutcome, index: int, offered: int, derived: Derived) -> Candidate:

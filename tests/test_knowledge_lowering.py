@@ -43,15 +43,26 @@ def test_a_lowered_row_sits_ahead_of_its_row_one_level_lower(kb: KnowledgeBase) 
     suffix = "--anti-vegf-arterial-thrombosis"
     lowered = [s for s in option.settings if s.id.endswith(suffix) and s.id.count("--") == 1]
     assert lowered, "FOLFIRI + bevacizumab has no row lowered by the arterial thrombosis warning"
-    consider_rows = {s.id for s in option.settings if s.strength == "consider" and "--" not in s.id}
-    assert not any(s.id.split("--")[0] in consider_rows for s in option.settings if "--" in s.id)
-    one_lower = {("preferred", "alternative"), ("alternative", "consider")}
+    one_lower = {("preferred", "alternative"), ("alternative", "consider"), ("consider", "consider")}
     for row in lowered:
         plain = next(s for s in option.settings if s.id == row.id.removesuffix(suffix))
         assert ids.index(row.id) < ids.index(plain.id)
         assert (plain.strength, row.strength) in one_lower
         assert row.priority == plain.priority + LOWERED_PRIORITY
         assert "health.recent_arterial_thrombosis" in row.reads
+
+
+def test_a_warned_option_follows_the_unwarned_ones_of_its_strength(kb: KnowledgeBase) -> None:
+    """Eighth review: at "consider", copies were not made (the strength cannot go lower), so capecitabine +
+    bevacizumab after an infarction ranked above capecitabine alone; and an alternative row with two warnings
+    rose above consider rows with one. Each warning now raises the priority, at every strength."""
+    r = first_line(kb, recent_arterial_thrombosis=True, neuropathy_grade=2)
+    got = ranks(r)
+    assert got["capecitabine"][0] < got["capecitabine-bevacizumab"][0]
+    assert got["folfox"][0] < got["folfoxiri-bevacizumab"][0]
+    consider = [o for o in r.options if o.strength == "consider" and o.id != "best-supportive-care"]
+    warned = [len([w for w in o.warnings if "arterial" in w]) for o in consider]
+    assert warned == sorted(warned), [(o.id, n) for o, n in zip(consider, warned, strict=True)]
 
 
 def test_two_warnings_lower_two_levels_and_give_both_reasons(kb: KnowledgeBase) -> None:

@@ -164,30 +164,32 @@ def _lowered_rows(row: _Row, lowering: list[tuple[Caution, str]]) -> list[_Row]:
 
     A decision table selects its first true row, so "this row, and the warnings hold" placed before the row
     ranks the option lower exactly while they hold; an unknown warning condition leaves the row as it was
-    (it neither lowers nor holds the option back: the warning itself then says what is unknown). A preferred
-    row gets copies for two warnings first (consider, both reasons given), then one copy per warning
-    (alternative); an alternative row only the latter (consider); a consider row none, since it cannot go
-    lower; three or more warnings lower as two do. Copies exist only where they change the strength: each
-    one is evaluated whenever its row holds, so copies that only reordered within a strength cost every
-    case time for little (measured: 861 rows before this rule). A copy's priority is raised by
-    `LOWERED_PRIORITY` per level, so that a lowered option follows the options that hold its new strength
-    in their own right (a bevacizumab doublet lowered after a stroke comes after the doublets without
-    bevacizumab). Being plain rows, they reach every engine, z3 and what-if without code of their own; a
+    (it neither lowers nor holds the option back: the warning itself then says what is unknown). A row gets
+    copies for two warnings first (both reasons given), then one copy per warning; each is one strength
+    lower per warning, down to the lowest (consider), and three or more warnings lower as two do. A copy's
+    priority is raised by `LOWERED_PRIORITY` per warning, even where the strength cannot go lower, so that
+    a warned option follows the options that hold its strength without the warning (a bevacizumab doublet
+    after a stroke comes after the doublets without bevacizumab, in every strength: the eighth review
+    found "consider" options with the warning ahead of those without it when copies were made only where
+    the strength changed). The engine tests a row once and its copies only when it holds (`core.plan`),
+    so the copies cost little (measured: 572 -> 861 rows, the plan's time unchanged within noise).
+    Being plain rows, they reach every engine, z3 and what-if without code of their own; a
     copy also names its row and warnings (`Setting.lowers_row`, `lowered_by`) so that a compiler can test
     the row once (the cohort plan does).
     """
     out = []
     level = STRENGTHS.index(row.strength)
     for size in (2, 1):
-        if level + size >= len(STRENGTHS):  # only as many copies as there are levels below the row
-            continue
         for combo in combinations(lowering, size):
             when = bind(All((*(caution.when for caution, _ in combo), row.when)), {})
             if when == Const(False):
                 continue
-            below = STRENGTHS[level + size]
+            below = STRENGTHS[min(level + size, len(STRENGTHS) - 1)]
             reasons = "; and ".join(reason.removesuffix(".") for _, reason in combo)
-            because = f"{row.because} Ranked {below} rather than {row.strength} here: {reasons}."
+            if below == row.strength:  # at the lowest strength: ranked after the options without the warning
+                because = f"{row.because} Ranked after the {below} options without this warning: {reasons}."
+            else:
+                because = f"{row.because} Ranked {below} rather than {row.strength} here: {reasons}."
             cite = tuple(dict.fromkeys((*row.cite, *(c for caution, _ in combo for c in caution.cite))))
             out.append(
                 replace(

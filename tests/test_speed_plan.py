@@ -86,13 +86,24 @@ def test_engine_candidates_give_the_outcomes_of_the_raw_results(
     got_raw = raw(dict(facts, **{"plan.intent": None}))
     got = engine(dict(facts, **{"plan.intent": None}))
     assert (got[0], got[2], got[3]) == (got_raw[0], got_raw[2], got_raw[3])
+    assert got_raw[4] == []
     expanded = [expand(key, layouts) for key in got[1]]
-    assert [(o, x) for o, x, _ in expanded] == [k[:2] for k in got_raw[1]]
+    assert [o for o, _, _ in expanded] == [k[0] for k in got_raw[1]]
+    kept_settings = iter(got[4])  # the setting index of each candidate kept out, in order
     for (o, x, results), raw_key in zip(expanded, got_raw[1], strict=True):
         option = _option(options[o])
         split = len(option.gates)
-        canonical = _outcome(option, x, results[:split], results[split:])
-        assert canonical == _outcome(option, x, raw_key[2 : 2 + split], raw_key[2 + split :])
+        setting = option.settings[raw_key[1]]
+        raw_outcome = _outcome(option, setting, raw_key[2 : 2 + split], raw_key[2 + split :])
+        if x < 0:  # kept out: the candidate carries no setting, the plan's fifth result gives it
+            assert next(kept_settings) == raw_key[1]
+            canonical = _outcome(option, None, results[:split], results[split:])
+            assert canonical.status != "offered"
+            assert canonical._replace(setting=setting) == raw_outcome
+        else:
+            assert x == raw_key[1]
+            canonical = _outcome(option, setting, results[:split], results[split:])
+            assert canonical == raw_outcome
         event(f"status: {canonical.status}")
 
 

@@ -47,7 +47,7 @@ def test_the_engine_plan_chooses_the_first_true_setting_with_lowered_copies() ->
     assert "        else: _x0 = 3" in source  # the copies of ROW are grouped under one test of ROW
     chosen = set()
     for facts in _every_case():
-        _, candidates, _, _ = plan({**facts, "plan.intent": None})
+        _, candidates, _, _, _ = plan({**facts, "plan.intent": None})
         got = candidates[0][1] if candidates else -1
         assert got == _first_true(SETTINGS, facts), facts
         chosen.add(got)

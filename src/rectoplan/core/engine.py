@@ -9,7 +9,7 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from rectoplan.core._cache import Bounded, CoreCaches, Fired, caches_for
 from rectoplan.core.case import Case
@@ -17,27 +17,73 @@ from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
 from rectoplan.core.explain import candidate, render
 from rectoplan.core.facts import Facts, case_facts
-from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, TestRule
+from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.plan import PlanResult, compile_engine_plan, expand
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.core.trace import Candidate, OptionOutcome, Status
 from rectoplan.core.whatif import what_would_change
 
 
-class Assessment(NamedTuple):
-    """The full trace of one evaluation. A NamedTuple: immutable and cheap on the hot path."""
+class Assessment:
+    """The full trace of one evaluation (immutable by convention: slots, set once).
 
-    case: Case
-    facts: Facts
-    intent: IntentRule
-    outcomes: tuple[OptionOutcome, ...]
-    tests: tuple[TestRule, ...]
-    cautions: tuple[Caution, ...]
-    unknown_cautions: tuple[Caution, ...]
-    # For the compiled plan only: the cached `Candidate` (outcome, rendered part, what what-if needs) of
-    # each option whose setting applies, in knowledge order. Empty when assessed by the reference
-    # interpreter; `render` and what-if then derive them from `outcomes` (`explain.candidates`).
-    candidates: tuple[Candidate, ...] = ()
+    `outcomes` holds every option's `OptionOutcome`, in knowledge order. The compiled plan's assessment
+    keeps its candidates instead (`candidates`: the cached `Candidate` of each option whose setting applies,
+    in knowledge order: outcome, rendered part, what what-if needs) and builds `outcomes` only when asked:
+    rendering and what-if never read it, and a candidate kept out is cached without its setting, which
+    `kept_settings` (the plan's fifth result) gives back. Assessed by the reference interpreter,
+    `candidates` is empty; `render` and what-if then derive them from `outcomes` (`explain.candidates`)."""
+
+    __slots__ = (
+        "_idle",
+        "_kept_settings",
+        "_outcomes",
+        "candidates",
+        "case",
+        "cautions",
+        "facts",
+        "intent",
+        "tests",
+        "unknown_cautions",
+    )
+
+    def __init__(
+        self,
+        case: Case,
+        facts: Facts,
+        intent: IntentRule,
+        outcomes: tuple[OptionOutcome, ...] | None,
+        tests: tuple[TestRule, ...],
+        cautions: tuple[Caution, ...],
+        unknown_cautions: tuple[Caution, ...],
+        candidates: tuple[Candidate, ...] = (),
+        kept_settings: Sequence[int] = (),
+        idle: tuple[OptionOutcome, ...] = (),
+    ) -> None:
+        self.case = case
+        self.facts = facts
+        self.intent = intent
+        self.tests = tests
+        self.cautions = cautions
+        self.unknown_cautions = unknown_cautions
+        self.candidates = candidates
+        self._outcomes = outcomes
+        self._kept_settings = kept_settings
+        self._idle = idle  # every option's outcome when no setting applies (`kb.idle_outcomes`)
+
+    @property
+    def outcomes(self) -> tuple[OptionOutcome, ...]:
+        found = self._outcomes
+        if found is None:
+            outcomes = list(self._idle)
+            settings = iter(self._kept_settings)
+            for c in self.candidates:
+                o = c.outcome
+                if c.offered < 0:  # kept out: cached without its setting
+                    o = o._replace(setting=o.option.settings[next(settings)])
+                outcomes[c.position] = o
+            found = self._outcomes = tuple(outcomes)
+        return found
 
 
 def decide_intent(facts: Facts, kb: KnowledgeBase) -> IntentRule:
@@ -65,11 +111,11 @@ def assess_option(option: Option, facts: Facts) -> OptionOutcome:
     Both paths share `_outcome`, so they differ only in how conditions are evaluated, which is what
     `tests/test_plan.py` compares.
     """
-    for index, setting in enumerate(option.settings):
+    for setting in option.settings:
         if setting.check(facts) is True:
             gates = tuple(g.check(facts) for g in option.gates)
             cautions = tuple(c.check(facts) for c in option.cautions)
-            return _outcome(option, index, gates, cautions)
+            return _outcome(option, setting, gates, cautions)
     return OptionOutcome(option, "not_applicable")
 
 
@@ -100,9 +146,11 @@ def assess_reference(case: Case, kb: KnowledgeBase) -> Assessment:
     return assess_facts(case, facts, intent, kb)
 
 
-def _outcome(option: Option, index: int, gate_results: Sequence[Tri], caution_results: Sequence[Tri]) -> OptionOutcome:
-    """Classify one candidate option from its setting index and the results of its gates and cautions."""
-    setting = option.settings[index]
+def _outcome(
+    option: Option, setting: Setting | None, gate_results: Sequence[Tri], caution_results: Sequence[Tri]
+) -> OptionOutcome:
+    """Classify one candidate option from its setting and the results of its gates and cautions (the
+    engine's candidates kept out pass no setting: see `Assessment`)."""
     failed: list[Gate] = []
     excluded: list[Gate] = []
     holding: list[Gate] = []
@@ -141,17 +189,15 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     facts = case_facts(case, kb.resistance_class, kb.drug_classes)
     caches = caches_for(kb)
     plan = caches.once.get("plan") or _compile_plan(kb, caches)
-    intent_index, keys, test_results, caution_results = plan(facts)
+    intent_index, keys, test_results, caution_results, kept_settings = plan(facts)
     get = caches.outcomes.get
     candidates = tuple([get(key) or _candidate(key, kb, caches) for key in keys])
-    outcomes = list(kb.idle_outcomes)
-    for c in candidates:
-        outcomes[c.position] = c.outcome
     tests = caches.tests_fired.get(test_results) or _fired(kb.test_rules, test_results, caches.tests_fired)
     cautions = caches.cautions_fired.get(caution_results) or _fired(
         kb.global_cautions, caution_results, caches.cautions_fired
     )
-    return Assessment(case, facts, kb.intents[intent_index], tuple(outcomes), tests[0], *cautions, candidates)
+    intent = kb.intents[intent_index]
+    return Assessment(case, facts, intent, None, tests[0], *cautions, candidates, kept_settings, kb.idle_outcomes)
 
 
 def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> Candidate:
@@ -159,7 +205,7 @@ def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> C
     index, setting, results = expand(key, caches.once["plan-layouts"])
     option = kb.options[index]
     split = len(option.gates)
-    outcome = _outcome(option, setting, results[:split], results[split:])
+    outcome = _outcome(option, option.settings[setting] if setting >= 0 else None, results[:split], results[split:])
     return caches.outcomes.put(key, candidate(index, outcome, kb, setting, caches))
 
 

@@ -22,7 +22,9 @@ def _count_of(op: str, n: int, results: tuple[bool | None, ...]) -> bool | None:
     return count_result(op, n, results.count(True), results.count(None))
 
 
-PlanResult = tuple[int, list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...]]
+# (intent index, candidates, test results, global caution results, setting indexes of the engine plan's
+# candidates kept out, in order: see `compile_engine_plan`; empty for `compile_plan`)
+PlanResult = tuple[int, list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...], list[int]]
 
 
 class _Gen:
@@ -224,7 +226,7 @@ def compile_plan(
     """Compile a knowledge base's conditions into `plan(facts)`.
 
     `options` holds, per option, (setting conditions, gate conditions, caution conditions). The plan
-    returns (intent index, candidates, test results, global caution results). A candidate is a flat tuple
+    returns (intent index, candidates, test results, global caution results, []). A candidate is a flat tuple
     (option index, setting index, *gate results, *caution results) for each option whose setting applies.
     The plan sets `plan.intent` in `facts`. The engine compiles its own plan (`compile_engine_plan`), whose
     candidates are keys of its caches.
@@ -237,9 +239,9 @@ def compile_plan(
     return _compile(intents, tuple((o[0], (*o[1], *o[2])) for o in options), options, tests, cautions, full)
 
 
-Layout = tuple[
-    int, tuple[tuple[bool, Any], ...]
-]  # (option index, per gate and caution: (from the key, index or value))
+# (option index, whether the key holds the setting index (offered), per gate and caution: (from the key,
+# index or value))
+Layout = tuple[int, bool, tuple[tuple[bool, Any], ...]]
 
 
 def compile_engine_plan(
@@ -258,7 +260,11 @@ def compile_engine_plan(
     so that `engine._outcome` gives exactly the outcome of the raw results (a test compares): an option
     not indicated keeps which requirements failed; an excluded one which exclusions hold and which gates
     hold it back; a held one which gates hold or warn; an offered one what it warns, notes and passed.
-    A candidate is (code, setting index, *results that vary), the code naming the option and its status."""
+    An offered candidate is (code, setting index, *results that vary), the code naming the option and its
+    status; a candidate kept out (not indicated, excluded, held) is (code, *results that vary): nothing the
+    engine renders or what-if reads of it depends on the setting, and without it the same candidate serves
+    every setting (measured: 40% fewer distinct candidates). Its setting index goes, in order, to the plan's
+    fifth result, for `Assessment.outcomes`."""
     layouts: dict[int, Layout] = {}
 
     def canonical(o: int, x: str, option: Any) -> list[str]:
@@ -270,9 +276,10 @@ def compile_engine_plan(
 
 
 def expand(key: tuple[Any, ...], layouts: dict[int, Layout]) -> tuple[int, int, list[Any]]:
-    """(option index, setting index, the results of its gates then cautions) of an engine candidate."""
-    option, fill = layouts[key[0]]
-    return option, key[1], [key[v] if from_key else v for from_key, v in fill]
+    """(option index, setting index or -1 if kept out, the results of its gates then cautions) of an engine
+    candidate."""
+    option, offered, fill = layouts[key[0]]
+    return option, key[1] if offered else -1, [key[v] if from_key else v for from_key, v in fill]
 
 
 def _canonical_keys(
@@ -288,20 +295,23 @@ def _canonical_keys(
     excludes = [g for g, effect, _ in gates if effect == "excludes"]
     holds = [g for g, _, on_unknown in gates if on_unknown == "hold"]
 
-    def key(rep_gate: Callable[[str, str, str], str], rep_caution: Callable[[str, bool], str]) -> str:
+    def key(
+        rep_gate: Callable[[str, str, str], str], rep_caution: Callable[[str, bool], str], offered: bool = False
+    ) -> str:
         reps = [rep_gate(*g) for g in gates] + [rep_caution(*c) for c in cauts]
         code = _code(o, layouts)
         varying = [r for r in reps if r not in ("True", "False")]
         fill: list[tuple[bool, Any]] = []
-        at = 2
+        at = 2 if offered else 1
         for r in reps:
             if r in ("True", "False"):
                 fill.append((False, r == "True"))
             else:
                 fill.append((True, at))
                 at += 1
-        layouts[code] = (o, tuple(fill))
-        return f"_a(({code}, {x}{''.join(', ' + r for r in varying)}))"
+        layouts[code] = (o, offered, tuple(fill))
+        items = "".join(", " + r for r in varying)
+        return f"_a(({code}, {x}{items}))" if offered else f"_a(({code}{items},)); _k({x})"
 
     def not_indicated(g: str, effect: str, _: str) -> str:
         return f"({g} is not False)" if effect == "requires" else "False"
@@ -337,7 +347,7 @@ def _canonical_keys(
     if holds:
         branches.append((" or ".join(f"{g} is None" for g in holds), key(held, silent)))
     lines = [f"        {'if' if i == 0 else 'elif'} {test}: {append}" for i, (test, append) in enumerate(branches)]
-    lines.append(f"        {'else: ' if branches else ''}{key(offered, fired)}")
+    lines.append(f"        {'else: ' if branches else ''}{key(offered, fired, True)}")
     return lines
 
 
@@ -383,6 +393,8 @@ def _compile(
         lines.append(f"    {shared_name(cond)} = {code}")
     lines.append("    _c = []")
     lines.append("    _a = _c.append")
+    lines.append("    _s = []")
+    lines.append("    _k = _s.append")
     chains: dict[tuple[Condition, ...], str] = {}  # options with the same settings share their decision
     for o, ((settings, conds), option) in enumerate(zip(conditions, options, strict=True)):
         if not settings:
@@ -397,7 +409,7 @@ def _compile(
     test_tuple = ", ".join(gen.expr(t) for t in tests) + ("," if len(tests) == 1 else "")
     caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
     gen.flush(lines)
-    lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple})")
+    lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple}), _s")
     source = "\n".join(["def plan(f):", *gen.prologue(), *lines]) + "\n"
     namespace: dict[str, Any] = dict(gen.consts)
     namespace["_INTENTS"] = tuple(name for _, name in intents)

@@ -275,3 +275,52 @@ def test_handout_tells_the_patient_when_a_running_line_drug_stops(kb: KnowledgeB
     assert not any(
         "stopped for good" in w for w in handout_view(rec(calm, kb), kb, validate_case(calm, kb))["warnings"]
     )
+
+
+# --- eighth review: pembrolizumab running for 2 years or more has a planned stop (KEYNOTE-177) -------------------
+
+
+def test_pembrolizumab_running_two_years_says_to_plan_the_stop(kb: KnowledgeBase) -> None:
+    def warnings(start: str) -> tuple[str, ...]:
+        return rec(with_courses(course(["pembrolizumab"], start, best_response="complete")), kb).warnings
+
+    assert any("up to 35 cycles" in w for w in warnings("2024-09-01"))
+    assert not any("up to 35 cycles" in w for w in warnings("2025-06-01"))
+
+
+# --- eighth review: progression on a break or maintenance after oxaliplatin + bevacizumab (CAIRO3) ----------------
+
+FOLFOX_BEV = ["leucovorin", "fluorouracil", "oxaliplatin", "bevacizumab"]
+
+
+@pytest.mark.parametrize("stopped_for", ["treatment_break", "planned_end"])
+def test_induction_regimen_is_reintroduced_after_a_break(kb: KnowledgeBase, stopped_for: str) -> None:
+    r = rec(
+        with_courses(course(FOLFOX_BEV, "2025-10-01", "2026-03-31", stopped_for=stopped_for, best_response="partial")),
+        kb,
+    )
+    options = offered(r)
+    assert options["folfox-bevacizumab"].strength == "preferred"
+    assert "CAIRO3" in " ".join(options["folfox-bevacizumab"].rationale)
+    assert r.options[0].id in ("folfox-bevacizumab", "capox-bevacizumab")
+    assert options["folfiri-bevacizumab"].strength == "preferred"  # the switch stays a preferred choice
+
+
+@pytest.mark.parametrize(
+    ("agents", "more"),
+    [
+        (FOLFOX_BEV, {"stopped_for": "progression", "best_response": "partial"}),  # grew on oxaliplatin
+        (FOLFOX_BEV, {"stopped_for": "toxicity", "best_response": "partial"}),  # oxaliplatin not tolerated
+        (FOLFOX_BEV, {"stopped_for": "treatment_break", "best_response": "progression"}),  # no control
+        (FOLFOXIRI_BEV, {"stopped_for": "treatment_break", "best_response": "partial"}),  # TRIBE2's own rows
+    ],
+    ids=["progressed-on-it", "toxicity", "no-response", "folfoxiri"],
+)
+def test_no_doublet_reintroduction_when_it_does_not_fit(
+    kb: KnowledgeBase, agents: list[str], more: dict[str, Any]
+) -> None:
+    r = rec(with_courses(course(agents, "2025-10-01", "2026-03-31", **more)), kb)
+    settings = {o.id: o.trace["setting"] for o in r.options}
+    assert not any(
+        s.endswith("-bevacizumab-reintroduction") and not s.startswith("folfoxiri") for s in settings.values()
+    )

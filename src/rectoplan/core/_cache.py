@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rectoplan.core.knowledge import Citation, KnowledgeBase
-    from rectoplan.core.recommendation import CitedNote, Cites
+    from rectoplan.core.recommendation import CitedNote, Cites, TestNeeded
     from rectoplan.core.trace import Candidate
 
 K = TypeVar("K")
@@ -66,12 +66,15 @@ class CoreCaches:
       ids of the rules that decide it: many plan results share one (see `explain.candidate`).
     - `facts_used`: (the facts a setting shows, by number, or its id; their values) -> the trace's 'facts used'.
     - `tests`: (fired test rules, held candidates) -> the tests needed.
+    - `test_parts`: (test, ids of the rules and gates asking for it) -> its `TestNeeded`, shared by every
+      list of tests needed that holds it (`explain._tests_shared`).
     - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
       the rules whose condition holds, and those unknown that say so (see `engine.assess`).
     - `once`: what is built once per knowledge base, by name: the engine's compiled plan and its layouts
       (`engine._compile_plan`), what-if's index of rule readers, thresholds and compiled deciders, what an
       offered option's template takes from its setting and from each rule that warns, by the rule's id
-      (`explain._offered_candidate`), the glossary's pairs; a fixed handful
+      (`explain._offered_candidate`), the facts each gate reads as one shared set (`explain._derived`),
+      the glossary's pairs; a fixed handful
       of entries, each bounded by the size of the knowledge base, so not bounded.
     """
 
@@ -79,6 +82,7 @@ class CoreCaches:
     parts: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(50_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))
+    test_parts: Bounded[tuple[Any, ...], TestNeeded] = field(default_factory=lambda: Bounded(20_000))
     tests_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
     cautions_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
     once: dict[str, Any] = field(default_factory=dict)
@@ -88,6 +92,7 @@ class CoreCaches:
         self.parts.clear()
         self.facts_used.clear()
         self.tests.clear()
+        self.test_parts.clear()
         self.tests_fired.clear()
         self.cautions_fired.clear()
         self.once.clear()

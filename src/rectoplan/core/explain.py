@@ -251,7 +251,37 @@ def _tests_cached(
     # the tests depend on the holding gates in order of first appearance (a gate met again adds nothing)
     key = (tuple(r.id for r in rules), tuple(dict.fromkeys(chain.from_iterable(c.holding for c in held))))
     found = caches.tests.get(key)
-    return found if found is not None else caches.tests.put(key, _tests(rules, outcomes, kb))
+    return found if found is not None else caches.tests.put(key, _tests_shared(rules, outcomes, kb, caches))
+
+
+def _tests_shared(
+    rules: tuple[TestRule, ...], held: list[OptionOutcome], kb: KnowledgeBase, caches: CoreCaches
+) -> tuple[TestNeeded, ...]:
+    """`_tests` (which it equals: a test compares), each `TestNeeded` made once per (test, the ids of the
+    rules and gates that ask for it) and shared by every case that needs it: a new combination of tests
+    costs a few lookups, and its parts are serialised once (`rectoplan.api`). Exact under the same
+    condition as `_tests_cached`."""
+    by_test: dict[str, tuple[list[TestRule], list[Gate]]] = {}
+    for rule in rules:
+        by_test.setdefault(rule.test, ([], []))[0].append(rule)
+    for outcome in held:
+        for gate in outcome.holding:
+            if gate.test is not None:
+                by_test.setdefault(gate.test, ([], []))[1].append(gate)
+    order = _test_order(kb)
+    out = []
+    for test in sorted(by_test, key=lambda t: order.get(t, len(order))):
+        asked_by, gates = by_test[test]
+        key = (test, tuple(map(_ID, asked_by)), tuple(dict.fromkeys(map(_ID, gates))))
+        part = caches.test_parts.get(key)
+        if part is None:
+            whys = [r.why for r in asked_by]
+            whys += [g.unknown for g in gates]
+            cites = [c for r in asked_by for c in r.cite]
+            cites += [c for g in gates for c in g.cite]
+            part = caches.test_parts.put(key, TestNeeded(test, " ".join(dict.fromkeys(whys)), _unique(cites)))
+        out.append(part)
+    return tuple(out)
 
 
 def _ids_name_contents(kb: KnowledgeBase) -> bool:
@@ -357,7 +387,7 @@ def candidate(
     kept_out = (index, o.status, tuple(map(_ID, o.blocking)), tuple(map(_ID, o.holding)))
     found = caches.parts.get(kept_out)
     if found is None:
-        found = caches.parts.put(kept_out, _derived(o))
+        found = caches.parts.put(kept_out, _derived(o, caches.once.setdefault("gate-reads", {})))
     return _kept_out(o, index, offered, found)
 
 
@@ -459,12 +489,17 @@ def _template_cites(outcome: OptionOutcome) -> Cites:
 Derived = tuple[Any, tuple[frozenset[str], ...], tuple[str, ...]]  # (part, blockers, holding) of a Candidate
 
 
-def _derived(outcome: OptionOutcome) -> Derived:
+def _derived(outcome: OptionOutcome, reads: dict[int, frozenset[str]] | None = None) -> Derived:
     """What a `Candidate` holds besides the outcome and the setting: its rendered part, the facts of the
-    gates that keep it out and the ids of the gates that hold it back."""
+    gates that keep it out and the ids of the gates that hold it back. `reads`, when given, keeps one set
+    of facts per gate (by id: the knowledge base keeps its gates), shared by every candidate it blocks."""
     blockers: tuple[frozenset[str], ...] = ()
     if outcome.status not in ("offered", "not_applicable"):
-        blockers = tuple(frozenset(g.reads) for g in (*outcome.blocking, *outcome.holding))
+        gates = (*outcome.blocking, *outcome.holding)
+        if reads is None:
+            blockers = tuple(frozenset(g.reads) for g in gates)
+        else:
+            blockers = tuple([reads.get(id(g)) or reads.setdefault(id(g), frozenset(g.reads)) for g in gates])
     holding = tuple(g.id for g in outcome.holding) if outcome.status == "held" else ()
     return rendered_part(outcome), blockers, holding
 

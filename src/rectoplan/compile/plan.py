@@ -131,13 +131,15 @@ def compile_plan(kb: KnowledgeBase) -> CohortPlan:
     intent_stages = _intent_stages(kb)
     atoms: dict[ir.Expr, str] = {}
     conds = _Conditions(_AtomCompiler(kb.schema, atoms, "a_"), "c_")
-    codes, code_of, gate_refs = _option_codes(kb, conds)
+    offsets = _Offsets(conds, "l_")
+    codes, code_of, gate_refs = _option_codes(kb, conds, offsets)
     outputs = _outputs(kb, conds, code_of, gate_refs)  # reads conditions too: before the stages below
     stages = (
         facts,
         *intent_stages,
         tuple((name, expr) for expr, name in atoms.items()),
         conds.stage(),
+        offsets.stage(),
         tuple(codes),
         outputs,
     )
@@ -173,7 +175,7 @@ def _intent_stages(kb: KnowledgeBase) -> tuple[Stage, Stage, Stage, Stage]:
 
 
 def _option_codes(
-    kb: KnowledgeBase, conds: _Conditions
+    kb: KnowledgeBase, conds: _Conditions, offsets: _Offsets
 ) -> tuple[list[tuple[str, ir.Expr]], dict[str, ir.Expr], dict[tuple[str, int], ir.Expr]]:
     """Each option's code column (none, excluded, held, or offered by setting k), the code of each option
     (a constant when it can never apply) and the condition reference of each (option, gate)."""
@@ -181,8 +183,8 @@ def _option_codes(
     code_of: dict[str, ir.Expr] = {}
     gate_refs: dict[tuple[str, int], ir.Expr] = {}
     for i, option in enumerate(kb.options):
-        settings = _settings_true(option, conds)
-        own = [s for s, row in zip(settings, option.settings, strict=True) if row.lowers_row < 0]
+        offered = _offered(option, conds, offsets)
+        own = [cond for cond, _ in offered]
         if all(s == ir.FALSE for s in own):
             code_of[option.id] = ir.small(CODE_NONE)  # never applicable: always silent
             continue
@@ -190,25 +192,81 @@ def _option_codes(
         for k, (_, ref) in enumerate(gates):
             gate_refs[(option.id, k)] = ref
         whens: list[tuple[ir.Expr, ir.Expr]] = [
-            (ir.negate(ir.any_of(*own)), ir.small(CODE_NONE)),  # a lowered copy holds only when its row does
+            (ir.negate(ir.any_of(*own)), ir.small(CODE_NONE)),
             (ir.any_of(*(ir.is_false(r) for g, r in gates if g.effect == "requires")), ir.small(CODE_NONE)),
             (ir.any_of(*(ir.is_true(r) for g, r in gates if g.effect == "excludes")), ir.small(CODE_EXCLUDED)),
             (ir.any_of(*(ir.IsNull(r) for g, r in gates if g.on_unknown == "hold")), ir.small(CODE_HELD)),
+            *offered,
         ]
-        whens += [(s, ir.small(offered_code(k))) for k, s in enumerate(settings)]
         name = f"o_{i}"
         codes.append((name, ir.Case(tuple(w for w in whens if w[0] != ir.FALSE), ir.small(CODE_NONE))))
         code_of[option.id] = ir.Col(name)
     return codes, code_of, gate_refs
 
 
-def _settings_true(option: Option, conds: _Conditions) -> list[ir.Expr]:
-    """Whether each of the option's rows is TRUE. A row that a warning's `lowers` made (kb/loader.py) is its
-    row's column and the warnings' columns, not a column of its own: the row is compiled and computed once,
-    and a copy costs an AND (before: one more condition column per copy, a third more rule time on 1M rows)."""
+class _Offsets:
+    """Where a row's lowered copies put an option that its row offers: one small column per distinct list
+    of copies' warnings (a handful in the shipped knowledge, shared by a hundred and more rows)."""
+
+    def __init__(self, compiler: _Conditions, prefix: str) -> None:
+        self.conds = compiler
+        self.prefix = prefix
+        self.columns: dict[tuple[tuple[Condition, ...], ...], tuple[str, ir.Expr]] = {}
+
+    def ref(self, warnings: tuple[tuple[Condition, ...], ...]) -> ir.Expr:
+        """How many of the copies come before the first one whose warnings all hold (all of them: none)."""
+        if warnings not in self.columns:
+            whens = tuple(
+                (ir.all_of(*(ir.is_true(self.conds.ref(c)) for c in combo)), ir.small(k))
+                for k, combo in enumerate(warnings)
+            )
+            name = f"{self.prefix}{len(self.columns)}"
+            self.columns[warnings] = (name, ir.Case(whens, ir.small(len(warnings))))
+        return ir.Col(self.columns[warnings][0], never_null=True)
+
+    def stage(self) -> Stage:
+        return tuple(self.columns.values())
+
+
+def _offered(option: Option, conds: _Conditions, offsets: _Offsets) -> list[tuple[ir.Expr, ir.Expr]]:
+    """(condition, code) of each of the option's own rows, in order: the option is offered under the first
+    row that holds, or under one of the copies a warning's `lowers` put before it (kb/loader.py).
+
+    A copy is its row AND its warnings, and the loader puts a row's copies right before it, so the first
+    TRUE setting is always in the group of the first TRUE own row: among that group, the first copy whose
+    warnings hold, or the row. Deciding the row first and then the copy (a column per distinct list of
+    warnings, `_Offsets`) tests each row once instead of once per copy. An option whose copies are
+    placed otherwise is compiled setting by setting."""
+    rows = option.settings
+    copies: dict[int, list[int]] = {}
+    for k, row in enumerate(rows):
+        if row.lowers_row >= 0:
+            copies.setdefault(row.lowers_row, []).append(k)
+    if any(ks != list(range(r - len(ks), r)) for r, ks in copies.items()):
+        return _offered_one_by_one(option, conds)
+    out: list[tuple[ir.Expr, ir.Expr]] = []
+    for k, row in enumerate(rows):
+        if row.lowers_row >= 0:
+            continue
+        cond = ir.is_true(conds.ref(row.when))
+        ks = copies.get(k, [])
+        if not ks:
+            out.append((cond, ir.small(offered_code(k))))
+            continue
+        offset = offsets.ref(tuple(rows[j].lowered_by for j in ks))
+        out.append((cond, ir.Add((ir.small(offered_code(ks[0])), offset))))
+    return out
+
+
+def _offered_one_by_one(option: Option, conds: _Conditions) -> list[tuple[ir.Expr, ir.Expr]]:
+    """(condition, code) of each setting of the option, copies too (each its row's condition AND its
+    warnings'), for knowledge whose copies are not right before their row."""
     own = {k: ir.is_true(conds.ref(row.when)) for k, row in enumerate(option.settings) if row.lowers_row < 0}
     return [
-        own[k] if k in own else ir.all_of(own[row.lowers_row], *(ir.is_true(conds.ref(c)) for c in row.lowered_by))
+        (
+            own[k] if k in own else ir.all_of(own[row.lowers_row], *(ir.is_true(conds.ref(c)) for c in row.lowered_by)),
+            ir.small(offered_code(k)),
+        )
         for k, row in enumerate(option.settings)
     ]
 

@@ -107,11 +107,27 @@ def _case(e: ir.Case, var: str | None, sub: Sub) -> Any:
 
     if all(isinstance(v, ir.Lit) and v.kind == "text" for v in (*(v for _, v in e.whens), e.default)):
         return _text_case(e, var)
-    if len(e.whens) > 2 and all(isinstance(v, ir.Lit) and v.value is not None for _, v in e.whens):
+    if len(e.whens) > 2 and all(_never_null(v) for _, v in e.whens):
         # First true condition wins: each `when` without `otherwise` is null where its condition is not
-        # true, so the first non-null is the answer (a third faster than nested otherwise branches).
+        # true, so the first non-null is the answer (a third faster than nested otherwise branches). Only
+        # for values that are never NULL themselves: a NULL value would pass the choice to a later `when`.
         return pl.coalesce([*(pl.when(sub(c)).then(sub(v)) for c, v in e.whens), sub(e.default)])
     return _chain(e, var, sub)
+
+
+def _never_null(v: ir.Expr) -> bool:
+    """Whether `v` is never NULL, by its form."""
+    match v:
+        case ir.Lit():
+            return v.value is not None
+        case ir.Col():
+            return v.never_null
+        case ir.Add():
+            return all(_never_null(i) for i in v.items)
+        case ir.Case():
+            return all(_never_null(x) for _, x in v.whens) and _never_null(v.default)
+        case _:
+            return False
 
 
 def _arithmetic(e: ir.Coalesce | ir.BitAnd | ir.BitOr | ir.Add | ir.Mul | ir.Lookup, sub: Sub) -> Any:
@@ -216,4 +232,6 @@ def _fold(e: ir.Fold, var: str | None) -> Any:
 
 
 def stage_exprs(stage: Sequence[tuple[str, ir.Expr]]) -> list[Any]:
-    return [expr(e).alias(name) for name, e in stage]
+    """The stage's columns as Polars expressions, with the `is_true` their context implies left out
+    (`ir.lean`)."""
+    return [expr(ir.lean(e)).alias(name) for name, e in stage]

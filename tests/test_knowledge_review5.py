@@ -324,3 +324,48 @@ def test_no_doublet_reintroduction_when_it_does_not_fit(
     assert not any(
         s.endswith("-bevacizumab-reintroduction") and not s.startswith("folfoxiri") for s in settings.values()
     )
+
+
+# --- eighth review: a declined stoma lowers the resections that may need one -------------------------------------
+
+
+def _obstructed_primary(*declines: str) -> dict[str, Any]:
+    case = with_courses()
+    case["primary"] = {"status": "in_place", "stoma": False, "symptoms": ["obstruction"]}
+    case["preferences"] = {"declines": list(declines)}
+    return case
+
+
+def test_a_declined_stoma_lowers_bowel_resection_and_says_why(kb: KnowledgeBase) -> None:
+    declined = offered(rec(_obstructed_primary("stoma"), kb))["bowel-resection-obstruction"]
+    assert declined.strength == "consider"
+    assert any("declined a stoma" in w for w in declined.warnings)
+    plain = offered(rec(_obstructed_primary(), kb))["bowel-resection-obstruction"]
+    assert plain.strength == "alternative"
+    assert not any("declined a stoma" in w for w in plain.warnings)
+
+
+# --- eighth review (seventh's C): radioembolization with a raised bilirubin is warned and lowered ----------------
+
+
+def test_radioembolization_with_raised_bilirubin_is_warned_and_lowered(kb: KnowledgeBase) -> None:
+    raised = offered(rec(with_courses(*LATER_LINE, bilirubin_raised=True), kb))["radioembolization"]
+    normal = offered(rec(with_courses(*LATER_LINE, bilirubin_raised=False), kb))["radioembolization"]
+    assert any("markedly abnormal" in w for w in raised.warnings)
+    assert not any("markedly abnormal" in w for w in normal.warnings)
+    assert raised.trace["priority"] > normal.trace["priority"]
+
+
+# --- eighth review (seventh's G): encorafenib with a raised bilirubin --------------------------------------------
+
+
+def test_encorafenib_with_raised_bilirubin_asks_for_the_child_pugh_class(kb: KnowledgeBase) -> None:
+    def encorafenib_warnings(bilirubin_raised: bool) -> list[str]:
+        case = with_courses(bilirubin_raised=bilirubin_raised)
+        case["biomarkers"] = {**case["biomarkers"], "kras": "wild_type", "kras_variant": None, "braf": "v600e"}
+        options = [o for o in rec(case, kb).options if "encorafenib" in o.components]
+        assert options
+        return [w for o in options for w in o.warnings]
+
+    assert any("Child-Pugh" in w for w in encorafenib_warnings(True))
+    assert not any("Child-Pugh" in w for w in encorafenib_warnings(False))

@@ -369,3 +369,35 @@ def test_encorafenib_with_raised_bilirubin_asks_for_the_child_pugh_class(kb: Kno
 
     assert any("Child-Pugh" in w for w in encorafenib_warnings(True))
     assert not any("Child-Pugh" in w for w in encorafenib_warnings(False))
+
+
+# --- eighth review (u07): a first line stopped for side effects while responding is not a failed line ------------
+
+FOLFOX_PANI = ["leucovorin", "fluorouracil", "oxaliplatin", "panitumumab"]
+
+
+def _ras_wild_type(*courses: dict[str, Any]) -> dict[str, Any]:
+    case = with_courses(*courses)
+    case["biomarkers"] = {**case["biomarkers"], "kras": "wild_type", "kras_variant": None}
+    return case
+
+
+def _first_line(agents: list[str], stopped_for: str) -> dict[str, Any]:
+    return course(agents, "2026-06-01", "2026-09-01", stopped_for=stopped_for, best_response="partial")
+
+
+@pytest.mark.parametrize(
+    ("stopped_for", "strength"),
+    [("toxicity", "consider"), ("progression", "preferred"), ("treatment_break", "preferred")],
+)
+def test_aflibercept_follows_its_label_after_oxaliplatin(kb: KnowledgeBase, stopped_for: str, strength: str) -> None:
+    """Zaltrap: for mCRC "resistant to or has progressed following an oxaliplatin-containing regimen"."""
+    r = rec(_ras_wild_type(_first_line(FOLFOX_PANI, stopped_for)), kb)
+    assert offered(r)["folfiri-aflibercept"].strength == strength
+
+
+def test_panitumumab_maintenance_after_oxaliplatin_toxicity_keeps_the_first_line(kb: KnowledgeBase) -> None:
+    stopped = offered(rec(_ras_wild_type(_first_line(FOLFOX_PANI, "toxicity")), kb))
+    assert stopped["maintenance-fluorouracil-panitumumab"].phase == "first_line"
+    progressed = offered(rec(_ras_wild_type(_first_line(FOLFOX_PANI, "progression")), kb))
+    assert "maintenance-fluorouracil-panitumumab" not in progressed

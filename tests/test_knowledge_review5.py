@@ -401,3 +401,18 @@ def test_panitumumab_maintenance_after_oxaliplatin_toxicity_keeps_the_first_line
     assert stopped["maintenance-fluorouracil-panitumumab"].phase == "first_line"
     progressed = offered(rec(_ras_wild_type(_first_line(FOLFOX_PANI, "progression")), kb))
     assert "maintenance-fluorouracil-panitumumab" not in progressed
+
+
+def test_radioembolization_after_capecitabine_warns_about_the_two_months(kb: KnowledgeBase) -> None:
+    capecitabine = course(
+        ["capecitabine", "oxaliplatin", "bevacizumab"],
+        "2024-01-15",
+        "2024-06-01",
+        stopped_for="progression",
+        best_response="stable",
+    )
+    later = (capecitabine, *LATER_LINE[1:])
+    warned = offered(rec(with_courses(*later), kb))["radioembolization"]
+    plain = offered(rec(with_courses(*LATER_LINE), kb))["radioembolization"]
+    assert any("two months after capecitabine" in w for w in warned.warnings)
+    assert not any("two months after capecitabine" in w for w in plain.warnings)

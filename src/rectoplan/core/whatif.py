@@ -136,13 +136,35 @@ class _Movable:
         self.blocked = frozenset(self.blockers)
         self.index = index
         self.known: dict[str | frozenset[str], tuple[int, ...]] = {}
+        self.needs: dict[int, frozenset[str]] | None = None  # per option kept out: facts all its blockers read
 
     def options(self, changed: set[str]) -> tuple[int, ...]:
-        key = next(iter(changed)) if len(changed) == 1 else frozenset(changed)  # most probes change one fact
+        if len(changed) == 1:  # most probes change one fact
+            (fact,) = changed
+            found = self.known.get(fact)
+            if found is None:
+                found = self.known[fact] = self._find_one(fact)
+            return found
+        key = frozenset(changed)
         found = self.known.get(key)
         if found is None:
             found = self.known[key] = self._find(changed)
         return found
+
+    def _find_one(self, fact: str) -> tuple[int, ...]:
+        """`_find` for one changed fact, in one pass over the index's readers of it (in knowledge order): an
+        option kept out is re-decided only if every gate keeping it out reads the fact."""
+        needs = self.needs
+        if needs is None:
+            needs = self.needs = {i: frozenset.intersection(*reads) for i, reads in self.blockers.items()}
+        applicable = self.applicable
+        return tuple(
+            [
+                i
+                for i, by_settings in self.index.readers.get(fact, ())
+                if (by_settings or i in applicable) and (i not in needs or fact in needs[i])
+            ]
+        )
 
     def _find(self, changed: set[str]) -> tuple[int, ...]:
         """Set operations in C over the index's readers of each fact, then the few options kept out by a

@@ -416,3 +416,15 @@ def test_radioembolization_after_capecitabine_warns_about_the_two_months(kb: Kno
     plain = offered(rec(with_courses(*LATER_LINE), kb))["radioembolization"]
     assert any("two months after capecitabine" in w for w in warned.warnings)
     assert not any("two months after capecitabine" in w for w in plain.warnings)
+
+
+def test_trifluridine_tipiracil_at_ecog_2_says_its_trials_enrolled_ecog_0_1(kb: KnowledgeBase) -> None:
+    def warnings(ecog: int) -> list[str]:
+        case = with_courses(*LATER_LINE)
+        case["ecog"] = ecog
+        options = [o for o in rec(case, kb).options if "trifluridine_tipiracil" in o.components]
+        assert options
+        return [w for o in options for w in o.warnings]
+
+    assert any("ECOG 0 or 1 only" in w for w in warnings(2))
+    assert not any("ECOG 0 or 1 only" in w for w in warnings(1))

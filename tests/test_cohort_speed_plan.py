@@ -7,6 +7,9 @@
 - An offset column is marked `never_null` so that the Polars printer may choose among the codes with a
   `coalesce`; every column so marked must be never NULL by its form.
 - `ir.lean` drops the `is_true` a context implies; the values must stay the same on every row, NULL too.
+- The result words that the option codes alone decide are worked out once per distinct combination of codes
+  (`collect.split_by_codes`, `local.group_by_codes`): the same result table as when every row works out
+  its own, and the codes read back from the key words are the codes.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rectoplan.compile import ir
+from rectoplan.compile import collect, ir
 from rectoplan.compile import plan as plan_module
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import load_knowledge
@@ -26,7 +29,9 @@ from rectoplan.synthetic import random_cases, registry_cases
 
 pl = pytest.importorskip("polars")
 
+from rectoplan.cohort import cache  # noqa: E402
 from rectoplan.cohort.columns import COLUMNS, flatten_contract  # noqa: E402
+from rectoplan.cohort.local import PolarsEngine, _codes_of, group_exactly  # noqa: E402
 from rectoplan.cohort.readers import arrow_type, read_cohort  # noqa: E402
 from rectoplan.cohort.run import evaluate_local  # noqa: E402
 from rectoplan.compile.polars_expr import _never_null, expr  # noqa: E402
@@ -109,3 +114,42 @@ def test_lean_keeps_every_value() -> None:
         got = frame.select(expr(tree).alias("x"), expr(leaner).alias("y"))
         assert got["x"].to_list() == got["y"].to_list(), tree
     assert changed > 50  # the rewrites really happen
+
+
+@pytest.mark.parametrize("engine", ["polars", "duckdb"])
+def test_words_per_combination_of_codes_equal_words_per_row(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    pytest.importorskip(engine)
+    keyed_kb = load_knowledge()
+    table = _table(tmp_path, keyed_kb)
+    keyed, _ = evaluate_local(table, keyed_kb, engine)
+    plan = cache.local_plan(keyed_kb)
+    assert plan.keyed is not None
+    decided = set(plan.keyed.words)
+    assert {p.name for p in plan.packed if set(p.words) <= decided} == {"options", "settings", "excluded", "held"}
+    per_row_kb = load_knowledge()
+    monkeypatch.setattr(cache, "split_by_codes", lambda words, codes: (list(words), None))
+    per_row, _ = evaluate_local(table, per_row_kb, engine)
+    assert cache.local_plan(per_row_kb).keyed is None
+    assert keyed.to_pylist() == per_row.to_pylist()
+
+
+def test_codes_come_back_from_their_key_words() -> None:
+    rng = random.Random(3)
+    names = [f"o_{i}" for i in range(19)]  # three key words, the last one partly filled
+    rows = [[rng.choice([0, 1, 2, 3, 50, 127]) for _ in names] for _ in range(500)]
+    frame = pl.DataFrame({n: [r[i] for r in rows] for i, n in enumerate(names)}, schema=dict.fromkeys(names, pl.Int8))
+    keys = tuple(
+        (f"_k_{j}", tuple(names[i : i + collect.CODES_PER_KEY]))
+        for j, i in enumerate(range(0, len(names), collect.CODES_PER_KEY))
+    )
+    keyed = collect.Keyed(keys, ())
+    words = PolarsEngine().evaluate(
+        frame.to_arrow(), [tuple((k, collect.key_word(cols)) for k, cols in keys)], [k for k, _ in keys]
+    )
+    indices, reps = group_exactly([words.column(k).combine_chunks() for k, _ in keys])
+    codes = _codes_of(reps, keyed)
+    back = [[codes.column(n)[g].as_py() for n in names] for g in indices.to_pylist()]
+    assert back == rows
+    assert codes.num_rows == len({tuple(r) for r in rows})

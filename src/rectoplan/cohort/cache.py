@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from rectoplan.compile import ir
 from rectoplan.compile.case_columns import RawType
-from rectoplan.compile.collect import Packed, pack_outputs
+from rectoplan.compile.collect import Keyed, Packed, pack_outputs, split_by_codes
 from rectoplan.compile.plan import compile_plan, input_stages
 from rectoplan.core.knowledge import KnowledgeBase
 
@@ -98,15 +98,17 @@ InputKey = tuple[tuple[str, RawType], ...]  # how each input column is stored, s
 class LocalPlan:
     """The knowledge base compiled for the embedded engines, with what is built from it on demand.
 
-    `before` are the plan's stages up to the option codes, `packing` computes the result words, `packed`
-    says which words hold which result list and `plain` names the outputs kept as they are (the intent).
-    The same stage objects serve every run, so what an engine builds from a stage is kept by identity in
-    `exprs` (Polars expressions, about 0.1 s a plan) and the input stages per storage of the input
-    columns in `inputs`."""
+    `before` are the plan's stages up to the option codes, `packing` computes per row the result words that
+    need more than the codes (and the codes' key words), `keyed` the words that the codes alone decide (once
+    per distinct combination of codes), `packed` says which words hold which result list and `plain` names
+    the outputs kept as they are (the intent). The same stage objects serve every run, so what an engine
+    builds from a stage is kept by identity in `exprs` (Polars expressions, about 0.1 s a plan) and the
+    input stages per storage of the input columns in `inputs`."""
 
     kb: KnowledgeBase
     before: tuple[Stage, ...]
     packing: tuple[Stage, ...]
+    keyed: Keyed | None
     packed: tuple[Packed, ...]
     plain: tuple[str, ...]
     inputs: BoundedCache[InputKey, tuple[Stage, Stage]] = field(default_factory=lambda: BoundedCache(16))
@@ -116,11 +118,23 @@ class LocalPlan:
         """The stages that read the input columns as stored (list columns, then scalars and `_clean`)."""
         return self.inputs.get(tuple(sorted(raw.items())), lambda: input_stages(self.kb, raw))
 
+    @property
+    def row_columns(self) -> tuple[str, ...]:
+        """The columns of `packing` that the per-row evaluation keeps: words and key words."""
+        return tuple(name for stage in self.packing for name, _ in stage if name not in self.plain)
+
+    @property
+    def stages(self) -> tuple[Stage, ...]:
+        """Every stage an engine builds expressions for: the per-row ones and the keyed words."""
+        return (*self.before, *self.packing, *((self.keyed.stage,) if self.keyed else ()))
+
 
 def _build(kb: KnowledgeBase) -> LocalPlan:
-    *before, outputs = compile_plan(kb).stages
-    packing, packed, plain = pack_outputs(outputs)
-    return LocalPlan(kb, tuple(before), tuple(packing), tuple(packed), tuple(plain))
+    plan = compile_plan(kb)
+    *before, outputs = plan.stages
+    (words,), packed, plain = pack_outputs(outputs)
+    per_row, keyed = split_by_codes(words, [name for _, name in plan.codes])
+    return LocalPlan(kb, tuple(before), (tuple(per_row),), keyed, tuple(packed), tuple(plain))
 
 
 # A process rarely holds more than two knowledge bases at once (`--compare-kb`: the current and the old).

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rectoplan.cohort.cache import BoundedCache, IdentityCache
+from rectoplan.cohort.cache import BoundedCache, IdentityCache, LocalPlan
 from rectoplan.compile import ir
-from rectoplan.compile.collect import Packed
+from rectoplan.compile.collect import Keyed, Packed
 
 Stage = Sequence[tuple[str, ir.Expr]]
 
@@ -190,6 +190,56 @@ def group_rows(
     families = [w for w in dict.fromkeys(p.words for p in packed) if w]
     done = map_(lambda words: group_exactly([table.column(w).combine_chunks() for w in words]), families)
     return dict(zip(families, done, strict=True))
+
+
+def group_all(table: pa.Table, plan: LocalPlan, engine: LocalEngine, pool: Any) -> dict[tuple[str, ...], Grouping]:
+    """The rows of `table` grouped by the words of each result list: the lists the option codes decide by
+    their codes (`group_by_codes`, on a thread of `pool`, a `ThreadPoolExecutor`), the others by their
+    words (`group_rows`, on the pool's threads meanwhile)."""
+    decided = set(plan.keyed.words) if plan.keyed else set()
+    by_codes = [p for p in plan.packed if p.words and set(p.words) <= decided]
+    coded = pool.submit(group_by_codes, table, plan.keyed, by_codes, engine) if plan.keyed and by_codes else None
+    groups = group_rows(table, [p for p in plan.packed if p not in by_codes], pool.map)
+    if coded is not None:
+        groups.update(coded.result())
+    return groups
+
+
+def group_by_codes(
+    table: pa.Table, keyed: Keyed, packed: Sequence[Packed], engine: LocalEngine
+) -> dict[tuple[str, ...], Grouping]:
+    """The rows grouped by the words of `packed` (lists that the option codes alone decide), exactly, from
+    the rows' key words: rows are grouped by their codes, the words are worked out once per distinct
+    combination of codes (an engine query over those few rows), and the combinations are grouped by
+    their words. A row's group is its combination's group."""
+    indices, reps = group_exactly([table.column(k).combine_chunks() for k, _ in keyed.keys])
+    codes = _codes_of(reps, keyed)
+    words = engine.evaluate(codes, [keyed.stage], [GROUP, *keyed.words])
+    groups = words.column(GROUP).combine_chunks()
+    if len(groups) > 1 and not pc.all(pc.less(groups[:-1], groups[1:])).as_py():
+        words = words.take(pc.sort_indices(groups))  # engines keep the row order; never rely on it
+    out: dict[tuple[str, ...], Grouping] = {}
+    for family in dict.fromkeys(p.words for p in packed):
+        at, family_reps = group_exactly([words.column(w).combine_chunks() for w in family])
+        out[family] = (pc.take(at, indices), family_reps)
+    return out
+
+
+GROUP = "_group"  # the number of a combination of codes, in the query over the combinations
+
+
+def _codes_of(reps: Sequence[pa.Array], keyed: Keyed) -> pa.Table:
+    """The code columns of each distinct combination, read back from the bytes of its key words."""
+    import numpy as np
+
+    words = np.stack([w.to_numpy().astype("<i8", copy=False) for w in reps], axis=1)
+    octets = words.view(np.uint8).reshape(len(words), 8 * len(reps))
+    columns: dict[str, pa.Array] = {}
+    for j, (_, names) in enumerate(keyed.keys):
+        for b, name in enumerate(names):
+            columns[name] = pa.array(np.ascontiguousarray(octets[:, 8 * j + b]).view(np.int8))
+    columns[GROUP] = pa.array(np.arange(len(words), dtype=np.int64))
+    return pa.table(columns)
 
 
 def _family(words: tuple[str, ...], grouping: Grouping, packed: Sequence[Packed], rows: int) -> dict[str, pa.Array]:

@@ -181,15 +181,16 @@ def evaluate_local(
     0.44 s. What runs on one core per call works on threads at once: the Arrow kernels of the list stage
     on `blocks` row blocks, the grouping of rows by their result words one result list per thread (each
     over the whole table, so each distinct outcome is one group and its text one dictionary entry)."""
-    from rectoplan.cohort.local import assemble, group_rows
+    from rectoplan.cohort.local import assemble, engine_named, group_all
 
     clock = clock or Clock(None)
     count = blocks if blocks is not None else blocks_for(table.num_rows)
-    packed = local_plan(kb).packed  # built once, before any thread needs it
+    plan = local_plan(kb)  # built once, before any thread needs it
+    packed = plan.packed
     with ThreadPoolExecutor(max(1, count)) as pool:
         evaluated, errors, by_reference = _evaluate(table, kb, engine_name, clock, fast_lists, pool, count)
         with clock.phase("group rows by their result words", 0.6):
-            groups = group_rows(evaluated, packed, pool.map)
+            groups = group_all(evaluated, plan, engine_named(engine_name, plan.exprs), pool)
     with clock.phase("collect results per distinct outcome", 0.7), ThreadPoolExecutor(1) as side:
         # The columns that need no texts are put in their final types meanwhile, on a thread of their own.
         given = {"row": evaluated.column(ROW), "id": evaluated.column("n_id")}
@@ -210,7 +211,7 @@ def _prepare(kb: KnowledgeBase, engine_name: str) -> None:
 
     plan = local_plan(kb)
     if engine_name == "polars":
-        PolarsEngine(plan.exprs).prepare([*plan.before, *plan.packing])
+        PolarsEngine(plan.exprs).prepare(plan.stages)
 
 
 def _evaluate(
@@ -227,11 +228,10 @@ def _evaluate(
     from rectoplan.cohort.local import engine_named
     from rectoplan.compile import arrow_lists
     from rectoplan.compile.case_columns import LIST_COLUMNS
-    from rectoplan.compile.collect import columns_of
 
     plan = local_plan(kb)
     engine = engine_named(engine_name, plan.exprs)
-    keep = [ROW, "n_id", "_clean", *plan.plain, *columns_of(plan.packed)]
+    keep = [ROW, "n_id", "_clean", *plan.plain, *plan.row_columns]
 
     def evaluate(source: pa.Table) -> pa.Table:
         raw = raw_types(source.schema)

@@ -10,7 +10,10 @@ cases, JSON with what-if, as in a service). Most of the slowest calls meet optio
 before (each is built once, then cached) or a collection of the cyclic garbage collector, whose pauses
 grow with what the caches hold; `--gc` prints, per figure, how many calls overlapped a collection.
 A calibration line tells how fast this machine runs plain Python, to compare figures across machines.
-Run: .venv/bin/python bench/recommend.py [N] [--gc]
+`--cpu` times each call by the CPU time of its thread instead of the wall clock: on a machine shared with
+other work, a call that waited for a core then counts only what it ran (collections included), which
+makes two versions comparable in the same minute; the figures of docs/benchmarks.md are wall time.
+Run: .venv/bin/python bench/recommend.py [N] [--gc] [--cpu]
 """
 
 from __future__ import annotations
@@ -49,14 +52,18 @@ def _count_collections(phase: str, info: dict[str, Any]) -> None:
         COLLECTIONS.append(info["generation"])
 
 
+CLOCK = [time.perf_counter_ns]  # with --cpu: time.thread_time_ns
+
+
 def timed(fn: Callable[[Any], Any], items: list[Any]) -> tuple[list[int], str]:
     times = []
     during: list[int] = []  # with --gc: the deepest generation collected during each call, or -1
+    clock = CLOCK[0]
     for item in items:
         del COLLECTIONS[:]
-        t0 = time.perf_counter_ns()
+        t0 = clock()
         fn(item)
-        times.append(time.perf_counter_ns() - t0)
+        times.append(clock() - t0)
         during.append(max(COLLECTIONS, default=-1))
     note = ""
     if _count_collections in gc.callbacks:
@@ -77,16 +84,19 @@ def measure(kb: KnowledgeBase, cases: list[Case], texts: list[str]) -> list[tupl
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if a != "--gc"]
+    args = [a for a in sys.argv[1:] if a not in ("--gc", "--cpu")]
     n = int(args[0]) if args else 10_000
     if "--gc" in sys.argv:
         gc.callbacks.append(_count_collections)
+    if "--cpu" in sys.argv:
+        CLOCK[0] = time.thread_time_ns
     raw = random_cases(n, seed=42)
     warm = random_cases(n, seed=7)
     calibration = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
     print(
         f"{n} generated cases, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
         f"calibration: sum(range(1000)) = {calibration:.1f} µs (about 8-10 µs on a current desktop)"
+        + (", clock: thread CPU time" if CLOCK[0] is time.thread_time_ns else "")
     )
     for state in ("first sight", "steady state"):
         kb = load_knowledge()  # a fresh knowledge base: empty caches

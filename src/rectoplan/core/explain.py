@@ -174,28 +174,32 @@ _INTENT, _RANK, _TRACE, _WARNINGS, _NOTES, _CAUTIONS = (
 _new_option = tuple.__new__  # `OptionResult._make` without its check: the template has every field
 
 
-def _offered(c: Candidate, rank: int, facts: dict[str, Any], caches: CoreCaches, intent: str) -> OptionResult:
-    """An offered option as users read it: its template with the case's rank, intent and facts used.
-    Built per case (copies of the template's list and trace): caching whole options (few repeat) cost
-    more, in memory the collector walks, than it saved."""
-    template: Template = c.part
-    setting = template.setting
-    values = setting.shown_values(facts)
-    used_key = (template.shown, values)
-    used = caches.facts_used.get(used_key)
-    if used is None:
-        shown = {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None}
-        used = caches.facts_used.put(used_key, shown)
-    trace = template.trace.copy()
-    trace["rank"] = rank
-    trace["facts_used"] = used
-    fields = template.fields.copy()
-    if fields[_INTENT] is None:
-        fields[_INTENT] = intent
-    fields[_RANK] = rank
-    fields[_TRACE] = trace
-    result: OptionResult = _new_option(OptionResult, fields)
-    return result
+def _offered(offered: list[Candidate], facts: dict[str, Any], caches: CoreCaches, intent: str) -> list[OptionResult]:
+    """The offered options as users read them, best first: each its template with the case's rank, intent
+    and facts used. Built per case (copies of the template's list and trace): caching whole options (few
+    repeat) cost more, in memory the collector walks, than it saved. One loop for all: the engine's most
+    repeated lines."""
+    used_cache = caches.facts_used
+    out = []
+    for rank, c in enumerate(offered, start=1):
+        template: Template = c.part
+        setting = template.setting
+        values = setting.shown_values(facts)
+        used_key = (template.shown, values)
+        used = used_cache.get(used_key)
+        if used is None:
+            shown = {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None}
+            used = used_cache.put(used_key, shown)
+        trace = template.trace.copy()
+        trace["rank"] = rank
+        trace["facts_used"] = used
+        fields = template.fields.copy()
+        if fields[_INTENT] is None:
+            fields[_INTENT] = intent
+        fields[_RANK] = rank
+        fields[_TRACE] = trace
+        out.append(_new_option(OptionResult, fields))
+    return out
 
 
 def _excluded(outcome: OptionOutcome) -> Exclusion:
@@ -337,8 +341,7 @@ def candidates(outcomes: tuple[OptionOutcome, ...]) -> tuple[Candidate, ...]:
     return tuple(candidate(i, o) for i, o in enumerate(outcomes) if o.status != "not_applicable")
 
 
-_ORDER = attrgetter("order")  # offered candidates, best first
-_EXCLUSIONS = attrgetter("held", "id")  # unsafe first, then held back; each by id
+_ORDER = attrgetter("order")  # offered candidates best first; those kept out unsafe first, then held back
 
 
 def rendered_part(outcome: OptionOutcome) -> Any:
@@ -473,7 +476,8 @@ def _provenance_of(cites: tuple[Citation, ...]) -> tuple[str, ...]:
 def _kept_out(outcome: OptionOutcome, index: int, offered: int, derived: Derived) -> Candidate:
     """The candidate of an option not offered (or found by the reference interpreter), from `_derived`."""
     part, blockers, holding = derived
-    made: Candidate = _new(Candidate, (outcome, part, index, offered, blockers, holding, (0, 0, 0)))
+    order = (part.held, part.id) if type(part) is Exclusion else (0, 0, 0)  # the order of exclusions shown
+    made: Candidate = _new(Candidate, (outcome, part, index, offered, blockers, holding, order))
     return made
 
 
@@ -518,18 +522,19 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     intent = assessment.intent.intent
     caches = caches_for(kb)
     offered: list[Candidate] = []
-    excluded: list[Exclusion] = []
+    kept_out: list[Candidate] = []
     held: list[Candidate] = []
     for c in assessment.candidates or candidates(assessment.outcomes):
         if c.offered >= 0:
             offered.append(c)
         elif c.part is not None:  # excluded or held (not indicated: silent)
-            excluded.append(c.part)
+            kept_out.append(c)
             if c.holding:
                 held.append(c)
     offered.sort(key=_ORDER)
-    options = [_offered(c, rank, facts, caches, intent) for rank, c in enumerate(offered, start=1)]
-    excluded.sort(key=_EXCLUSIONS)
+    options = _offered(offered, facts, caches, intent)
+    kept_out.sort(key=_ORDER)  # unsafe first, then held back; each by id (`_kept_out`)
+    excluded = [c.part for c in kept_out]
     tests = _tests_cached(assessment.tests, held, kb, caches)
     case_cautions = _case_cautions(assessment, caches)
     words = caches.once.get("words") or _words(kb, caches)

@@ -34,4 +34,5 @@ class Candidate(NamedTuple):
     offered: int  # the index of the setting it is offered under, or -1
     blockers: tuple[frozenset[str], ...]  # facts read by each gate that keeps it out (excluded, held, not indicated)
     holding: tuple[str, ...] = ()  # the ids of the gates that hold it back (held only)
-    order: tuple[int, int, int] = (0, 0, 0)  # offered: its rank key (strength, priority, option order)
+    # offered: its rank key (strength, priority, option order); excluded or held: (held, option id)
+    order: tuple[Any, ...] = (0, 0, 0)

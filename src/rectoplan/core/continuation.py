@@ -6,6 +6,11 @@ the care team continues the current treatment (the case-level warning `ongoing-l
 maintenance options rank first: knowledge/options/15_continuation.yaml), and these options wait for
 progression or intolerance. Their rationale says so first, and the summary leads with "continue". The
 ranks themselves are the rules' (the same in cohort mode).
+
+The same holds when no line is running but the case records no growth since the last one stopped
+(`prior.progressed_since_last_line` false: a planned break, or a stop for side effects while the disease
+was controlled): nothing forces the next line yet, so its options are what to do at progression (the
+case-level warning `no-progression-since-last-line` says what comes first, with its source).
 """
 
 from __future__ import annotations
@@ -17,18 +22,23 @@ NEXT_LINE_PHASES = ("second_line", "later_line")
 AT_PROGRESSION = "At progression or intolerance on the current line (not a switch now): "
 CONTINUE = "Continue the ongoing line while it works and is tolerated."
 FOR_PATIENTS = "Only if your current treatment stops working or causes too many side effects:"
+AT_PROGRESSION_OFF = "At progression (none recorded since the last line stopped): "
+NO_PROGRESSION = "No progression since the last line stopped: the next line waits for progression (see the warnings)."
+FOR_PATIENTS_OFF = "Only if the cancer grows again:"
 
 
 def _waits(option: OptionResult) -> bool:
     return option.phase in NEXT_LINE_PHASES and option.kind == "systemic"
 
 
-def _at_progression(option: OptionResult) -> OptionResult:
+def _at_progression(
+    option: OptionResult, prefix: str = AT_PROGRESSION, for_patients: str = FOR_PATIENTS
+) -> OptionResult:
     if not _waits(option):
         return option
     first = option.rationale[0] if option.rationale else ""
-    rationale = (AT_PROGRESSION + first, *option.rationale[1:])
-    patient = f"{FOR_PATIENTS} {option.patient_explanation}"
+    rationale = (prefix + first, *option.rationale[1:])
+    patient = f"{for_patients} {option.patient_explanation}"
     return OptionResult._make((*option[:_RATIONALE], rationale, patient, *option[_RATIONALE + 2 :]))  # `_replace`
 
 
@@ -53,22 +63,27 @@ _SUMMARY = Recommendation._fields.index("summary")
 
 
 def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
-    """`rec` as the plan for a patient whose line is ongoing (unchanged when no line is ongoing)."""
-    if facts.get("prior.ongoing_line") is not True:
-        return rec
-    options = tuple(_at_progression(o) for o in rec.options)
-    return rec._replace(options=options, summary=_summary(rec))
+    """`rec` as the plan for a patient whose line is ongoing, or who has not progressed since the last line
+    stopped (unchanged otherwise)."""
+    if facts.get("prior.ongoing_line") is True:
+        options = tuple(_at_progression(o) for o in rec.options)
+        return rec._replace(options=options, summary=_summary(rec, CONTINUE))
+    if facts.get("prior.progressed_since_last_line") is False and facts.get("prior.line_count", 0) >= 1:
+        options = tuple(_at_progression(o, AT_PROGRESSION_OFF, FOR_PATIENTS_OFF) for o in rec.options)
+        return rec._replace(options=options, summary=_summary(rec, NO_PROGRESSION))
+    return rec
 
 
-def _summary(rec: Recommendation) -> str:
-    """Continue first; then the maintenance step if any; then what comes at progression."""
+def _summary(rec: Recommendation, first: str) -> str:
+    """`first` (continue, or no progression yet); then the step for now if any; then what comes at progression."""
     intent = f"{rec.intent.capitalize()} intent"  # as the rules' summary begins
     now = [o for o in rec.options if o.kind == "systemic" and not _waits(o)]
     later = [o for o in rec.options if _waits(o)]
-    parts = [f"{intent}. {CONTINUE}"]
+    parts = [f"{intent}. {first}"]
     if now:
         parts.append(f"Then: {now[0].title} ({now[0].strength}).")
     if later:
         more = f" + {len(later) - 1} more" if len(later) > 1 else ""
-        parts.append(f"At progression or intolerance: {later[0].title} ({later[0].strength}){more}.")
+        when = "At progression or intolerance" if first == CONTINUE else "At progression"
+        parts.append(f"{when}: {later[0].title} ({later[0].strength}){more}.")
     return " ".join(parts)

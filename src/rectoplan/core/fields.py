@@ -274,6 +274,11 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         "months from the end of the last line's first course (its induction, before any maintenance) to the case date",
         "prior.courses",
     ),
+    _bool(
+        "prior.progressed_since_last_line",
+        "the cancer has grown since the last line for advanced disease stopped (during a break, or after a stop for"
+        " side effects); false when the scans since show no growth (the next line then waits for progression)",
+    ),
 )
 
 FIELDS: Final = (*CONTRACT_1, *CONTRACT_2)

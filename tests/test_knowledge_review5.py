@@ -428,3 +428,20 @@ def test_trifluridine_tipiracil_at_ecog_2_says_its_trials_enrolled_ecog_0_1(kb: 
 
     assert any("ECOG 0 or 1 only" in w for w in warnings(2))
     assert not any("ECOG 0 or 1 only" in w for w in warnings(1))
+
+
+# --- ninth review (v08): pembrolizumab again after a planned stop (KEYNOTE-177's second course) ------------------
+
+
+def _msi_after_pembrolizumab(**stop: Any) -> dict[str, Any]:
+    case = with_courses(course(["pembrolizumab"], "2023-06-01", "2025-06-01", **stop))
+    case["biomarkers"] = {**case["biomarkers"], "mmr": "dmmr_msi_h"}
+    return case
+
+
+def test_pembrolizumab_second_course_after_a_planned_stop(kb: KnowledgeBase) -> None:
+    planned = offered(rec(_msi_after_pembrolizumab(stopped_for="planned_end", best_response="complete"), kb))
+    assert planned["pembrolizumab"].trace["setting"] == "pembrolizumab-retreatment"
+    assert "second course" in " ".join(planned["pembrolizumab"].rationale)
+    grew = offered(rec(_msi_after_pembrolizumab(stopped_for="progression", best_response="partial"), kb))
+    assert "pembrolizumab" not in grew or grew["pembrolizumab"].trace["setting"] != "pembrolizumab-retreatment"

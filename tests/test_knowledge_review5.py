@@ -445,3 +445,22 @@ def test_pembrolizumab_second_course_after_a_planned_stop(kb: KnowledgeBase) -> 
     assert "second course" in " ".join(planned["pembrolizumab"].rationale)
     grew = offered(rec(_msi_after_pembrolizumab(stopped_for="progression", best_response="partial"), kb))
     assert "pembrolizumab" not in grew or grew["pembrolizumab"].trace["setting"] != "pembrolizumab-retreatment"
+
+
+# --- ninth review (v04): single-agent panitumumab for a frail elderly patient without chemotherapy ---------------
+
+
+def _elderly_ras_wild_type(**more: Any) -> dict[str, Any]:
+    case = with_courses()
+    case["age"] = more.pop("age", 85)
+    case["ecog"] = 2
+    case["biomarkers"] = {**case["biomarkers"], "kras": "wild_type", "kras_variant": None}
+    case["preferences"] = {"declines": more.pop("declines", ["chemotherapy"])}
+    return case
+
+
+def test_panitumumab_alone_for_an_elderly_patient_declining_chemotherapy(kb: KnowledgeBase) -> None:
+    option = offered(rec(_elderly_ras_wild_type(), kb))["panitumumab"]
+    assert option.strength == "consider" and option.phase == "first_line"
+    younger = offered(rec(_elderly_ras_wild_type(age=60), kb))
+    assert "panitumumab" not in younger

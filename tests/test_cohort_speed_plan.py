@@ -116,22 +116,24 @@ def test_lean_keeps_every_value() -> None:
     assert changed > 50  # the rewrites really happen
 
 
-@pytest.mark.parametrize("engine", ["polars", "duckdb"])
-def test_words_per_combination_of_codes_equal_words_per_row(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, engine: str
-) -> None:
-    pytest.importorskip(engine)
+def test_words_per_combination_of_codes_equal_words_per_row(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rectoplan.cohort import local
+
     keyed_kb = load_knowledge()
     table = _table(tmp_path, keyed_kb)
-    keyed, _ = evaluate_local(table, keyed_kb, engine)
+    calls: list[int] = []
+    by_codes = local.group_by_codes
+    monkeypatch.setattr(local, "group_by_codes", lambda *args: calls.append(1) or by_codes(*args))
+    keyed, _ = evaluate_local(table, keyed_kb, "polars")
+    assert calls, "the words were not worked out per combination of codes"
     plan = cache.local_plan(keyed_kb)
-    assert plan.keyed is not None
+    assert plan.keyed is not None and plan.keys_for("polars") and not plan.keys_for("duckdb")
     decided = set(plan.keyed.words)
     assert {p.name for p in plan.packed if set(p.words) <= decided} == {"options", "settings", "excluded", "held"}
     per_row_kb = load_knowledge()
     monkeypatch.setattr(cache, "split_by_codes", lambda words, codes: (list(words), None))
-    per_row, _ = evaluate_local(table, per_row_kb, engine)
-    assert cache.local_plan(per_row_kb).keyed is None
+    per_row, _ = evaluate_local(table, per_row_kb, "polars")
+    assert cache.local_plan(per_row_kb).keyed is None and len(calls) == 1
     assert keyed.to_pylist() == per_row.to_pylist()
 
 

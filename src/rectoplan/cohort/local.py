@@ -192,11 +192,13 @@ def group_rows(
     return dict(zip(families, done, strict=True))
 
 
-def group_all(table: pa.Table, plan: LocalPlan, engine: LocalEngine, pool: Any) -> dict[tuple[str, ...], Grouping]:
-    """The rows of `table` grouped by the words of each result list: the lists the option codes decide by
-    their codes (`group_by_codes`, on a thread of `pool`, a `ThreadPoolExecutor`), the others by their
-    words (`group_rows`, on the pool's threads meanwhile)."""
-    decided = set(plan.keyed.words) if plan.keyed else set()
+def group_all(
+    table: pa.Table, plan: LocalPlan, engine: LocalEngine, pool: Any, keyed: bool = True
+) -> dict[tuple[str, ...], Grouping]:
+    """The rows of `table` grouped by the words of each result list: with `keyed`, the lists the option
+    codes decide by their codes (`group_by_codes`, on a thread of `pool`, a `ThreadPoolExecutor`), the
+    others by their words (`group_rows`, on the pool's threads meanwhile); without, every list by its words."""
+    decided = set(plan.keyed.words) if plan.keyed and keyed else set()
     by_codes = [p for p in plan.packed if p.words and set(p.words) <= decided]
     coded = pool.submit(group_by_codes, table, plan.keyed, by_codes, engine) if plan.keyed and by_codes else None
     groups = group_rows(table, [p for p in plan.packed if p not in by_codes], pool.map)

@@ -190,7 +190,8 @@ def evaluate_local(
     with ThreadPoolExecutor(max(1, count)) as pool:
         evaluated, errors, by_reference = _evaluate(table, kb, engine_name, clock, fast_lists, pool, count)
         with clock.phase("group rows by their result words", 0.6):
-            groups = group_all(evaluated, plan, engine_named(engine_name, plan.exprs), pool)
+            keyed = plan.keys_for(engine_name)
+            groups = group_all(evaluated, plan, engine_named(engine_name, plan.exprs), pool, keyed)
     with clock.phase("collect results per distinct outcome", 0.7), ThreadPoolExecutor(1) as side:
         # The columns that need no texts are put in their final types meanwhile, on a thread of their own.
         given = {"row": evaluated.column(ROW), "id": evaluated.column("n_id")}
@@ -231,7 +232,8 @@ def _evaluate(
 
     plan = local_plan(kb)
     engine = engine_named(engine_name, plan.exprs)
-    keep = [ROW, "n_id", "_clean", *plan.plain, *plan.row_columns]
+    row_stages, row_columns = plan.row_stages(plan.keys_for(engine_name))
+    keep = [ROW, "n_id", "_clean", *plan.plain, *row_columns]
 
     def evaluate(source: pa.Table) -> pa.Table:
         raw = raw_types(source.schema)
@@ -246,7 +248,7 @@ def _evaluate(
             lists = ()
         else:
             source = plain_texts(source)
-        return _in_row_order(engine.evaluate(source, [lists, scalars, *plan.before, *plan.packing], keep))
+        return _in_row_order(engine.evaluate(source, [lists, scalars, *plan.before, *row_stages], keep))
 
     with clock.phase("evaluate rules", 0.2):
         evaluated = evaluate(table)

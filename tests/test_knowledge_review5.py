@@ -464,3 +464,17 @@ def test_panitumumab_alone_for_an_elderly_patient_declining_chemotherapy(kb: Kno
     assert option.strength == "consider" and option.phase == "first_line"
     younger = offered(rec(_elderly_ras_wild_type(age=60), kb))
     assert "panitumumab" not in younger
+
+
+# --- ninth review (v07): dMMR in a transplant recipient: chemotherapy leads, not "immunotherapy first" -------------
+
+
+def test_dmmr_transplant_recipient_gets_chemotherapy_as_the_preferred_first_line(kb: KnowledgeBase) -> None:
+    def first_bevacizumab_doublet(transplant: bool) -> Any:
+        case = with_courses(organ_transplant=transplant)
+        case["biomarkers"] = {**case["biomarkers"], "mmr": "dmmr_msi_h"}
+        return offered(rec(case, kb))["folfox-bevacizumab"]
+
+    assert first_bevacizumab_doublet(True).strength == "preferred"
+    without = first_bevacizumab_doublet(False)
+    assert without.strength == "alternative" and "immunotherapy comes first" in " ".join(without.rationale)

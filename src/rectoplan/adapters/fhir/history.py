@@ -26,7 +26,7 @@ from itertools import pairwise
 from typing import Any
 
 from rectoplan.adapters.fhir.reader import _Dose
-from rectoplan.adapters.fhir.response import attach_responses, unattached
+from rectoplan.adapters.fhir.response import attach_responses, since_last_course, unattached
 from rectoplan.adapters.fhir.treatments import TreatmentReader
 from rectoplan.adapters.fhir.values import _day
 
@@ -161,6 +161,9 @@ def add_history(m: TreatmentReader, case: dict[str, Any], prior: dict[str, Any],
     prior["courses"] = [c for c, _ in found]
     for i, (_, refs) in enumerate(found):
         prov[f"prior.courses[{i}]"] = ", ".join(refs)
+    grown = since_last_course(m, found)
+    if grown is not None:
+        prior["progressed_since_last_line"], prov["prior.progressed_since_last_line"] = grown
 
 
 def _maybe_maintenance(m: TreatmentReader, found: list[tuple[dict[str, Any], list[str]]]) -> None:

@@ -15,6 +15,9 @@ a favourable value):
   reported.
 - The best response of a course is the best graded assessment: stable over progression (stable then
   progression is best response stable); only `not_assessed` when nothing else was graded.
+- After the last course, when it stopped without progression (a planned end, side effects): the latest
+  assessment dated after its end says whether the cancer has grown since (`since_last_course`): worsened ->
+  true; stable or improved -> false; undetermined, or none -> unknown.
 """
 
 from __future__ import annotations
@@ -137,3 +140,30 @@ def _course_of(m: Reader, s: _Status, found: Found, owner: dict[int, int]) -> in
 
 def _numbers(indexes: set[int] | list[int]) -> str:
     return ", ".join(str(i + 1) for i in sorted(indexes)) or "none"
+
+
+def since_last_course(m: Reader, found: Found) -> tuple[bool, str] | None:
+    """(`prior.progressed_since_last_line`, the assessment that says it) from the latest assessment after the
+    end of the last course, when that course ended without progression; None when nothing says it."""
+    if not found:
+        return None
+    last = found[-1][0]
+    end = last.get("end")
+    if last.get("status") == "ongoing" or last.get("stopped_for") == "progression" or end is None:
+        return None
+    after = [s for s in m.statuses if s.when is not None and s.when.date().isoformat() > end]
+    if not after:
+        return None
+    latest = max(after, key=lambda s: s.when or datetime.min)
+    if latest.meaning == "progression":
+        grown = True
+    elif latest.meaning == "stable" or (latest.meaning or "").startswith("?improved"):
+        grown = False
+    else:
+        return None
+    m.ignored.pop(latest.ref, None)
+    m.use(
+        latest.ref,
+        f"tumour status {latest.shown} ({_day(latest.when)}) after the last course ended: grown since {grown}",
+    )
+    return grown, latest.ref

@@ -478,3 +478,15 @@ def test_dmmr_transplant_recipient_gets_chemotherapy_as_the_preferred_first_line
     assert first_bevacizumab_doublet(True).strength == "preferred"
     without = first_bevacizumab_doublet(False)
     assert without.strength == "alternative" and "immunotherapy comes first" in " ".join(without.rationale)
+
+
+def test_folfox_panitumumab_resumed_after_a_stop_for_side_effects_with_control(kb: KnowledgeBase) -> None:
+    resumed = offered(rec(_ras_wild_type(_first_line(FOLFOX_PANI, "toxicity")), kb))["folfox-panitumumab"]
+    assert resumed.trace["setting"].startswith("folfox-panitumumab-resumed-after-side-effects")
+    progressed = offered(rec(_ras_wild_type(_first_line(FOLFOX_PANI, "progression")), kb))
+    assert "folfox-panitumumab" not in progressed or not progressed["folfox-panitumumab"].trace["setting"].startswith(
+        "folfox-panitumumab-resumed"
+    )
+    grown = _ras_wild_type(_first_line(FOLFOX_PANI, "toxicity"))
+    grown["prior"]["progressed_since_last_line"] = True
+    assert "folfox-panitumumab" not in offered(rec(grown, kb))

@@ -15,30 +15,48 @@ case-level warning `no-progression-since-last-line` says what comes first, with 
 
 from __future__ import annotations
 
+from typing import Final, NamedTuple
+
 from rectoplan.core.facts import Facts
 from rectoplan.core.recommendation import OptionResult, Recommendation
 
 NEXT_LINE_PHASES = ("second_line", "later_line")
-AT_PROGRESSION = "At progression or intolerance on the current line (not a switch now): "
-CONTINUE = "Continue the ongoing line while it works and is tolerated."
-FOR_PATIENTS = "Only if your current treatment stops working or causes too many side effects:"
-AT_PROGRESSION_OFF = "At progression (none recorded since the last line stopped): "
-NO_PROGRESSION = "No progression since the last line stopped: the next line waits for progression (see the warnings)."
-FOR_PATIENTS_OFF = "Only if the cancer grows again:"
+
+
+class _Framing(NamedTuple):
+    """How the options of the next line are worded when they wait: before each rationale, before each
+    patient text, the summary's first sentence, and how it names when the next line comes."""
+
+    rationale: str
+    patient: str
+    lead: str
+    when: str
+
+
+ONGOING: Final = _Framing(
+    "At progression or intolerance on the current line (not a switch now): ",
+    "Only if your current treatment stops working or causes too many side effects:",
+    "Continue the ongoing line while it works and is tolerated.",
+    "At progression or intolerance",
+)
+NO_GROWTH: Final = _Framing(
+    "At progression (none recorded since the last line stopped): ",
+    "Only if the cancer grows again:",
+    "No progression since the last line stopped: the next line waits for progression (see the warnings).",
+    "At progression",
+)
 
 
 def _waits(option: OptionResult) -> bool:
     return option.phase in NEXT_LINE_PHASES and option.kind == "systemic"
 
 
-def _at_progression(
-    option: OptionResult, prefix: str = AT_PROGRESSION, for_patients: str = FOR_PATIENTS
-) -> OptionResult:
+def _at_progression(option: OptionResult, framing: _Framing) -> OptionResult:
     if not _waits(option):
         return option
     first = option.rationale[0] if option.rationale else ""
-    rationale = (prefix + first, *option.rationale[1:])
-    patient = f"{for_patients} {option.patient_explanation}"
+    rationale = (framing.rationale + first, *option.rationale[1:])
+    patient = f"{framing.patient} {option.patient_explanation}"
     return OptionResult._make((*option[:_RATIONALE], rationale, patient, *option[_RATIONALE + 2 :]))  # `_replace`
 
 
@@ -66,24 +84,25 @@ def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
     """`rec` as the plan for a patient whose line is ongoing, or who has not progressed since the last line
     stopped (unchanged otherwise)."""
     if facts.get("prior.ongoing_line") is True:
-        options = tuple(_at_progression(o) for o in rec.options)
-        return rec._replace(options=options, summary=_summary(rec, CONTINUE))
-    if facts.get("prior.progressed_since_last_line") is False and facts.get("prior.line_count", 0) >= 1:
-        options = tuple(_at_progression(o, AT_PROGRESSION_OFF, FOR_PATIENTS_OFF) for o in rec.options)
-        return rec._replace(options=options, summary=_summary(rec, NO_PROGRESSION))
-    return rec
+        framing = ONGOING
+    elif facts.get("prior.progressed_since_last_line") is False and facts.get("prior.line_count", 0) >= 1:
+        framing = NO_GROWTH
+    else:
+        return rec
+    options = tuple(_at_progression(o, framing) for o in rec.options)
+    return rec._replace(options=options, summary=_summary(rec, framing))
 
 
-def _summary(rec: Recommendation, first: str) -> str:
-    """`first` (continue, or no progression yet); then the step for now if any; then what comes at progression."""
+def _summary(rec: Recommendation, framing: _Framing) -> str:
+    """The framing's lead (continue, or no progression yet); then the step for now if any; then what comes
+    at progression."""
     intent = f"{rec.intent.capitalize()} intent"  # as the rules' summary begins
     now = [o for o in rec.options if o.kind == "systemic" and not _waits(o)]
     later = [o for o in rec.options if _waits(o)]
-    parts = [f"{intent}. {first}"]
+    parts = [f"{intent}. {framing.lead}"]
     if now:
         parts.append(f"Then: {now[0].title} ({now[0].strength}).")
     if later:
         more = f" + {len(later) - 1} more" if len(later) > 1 else ""
-        when = "At progression or intolerance" if first == CONTINUE else "At progression"
-        parts.append(f"{when}: {later[0].title} ({later[0].strength}){more}.")
+        parts.append(f"{framing.when}: {later[0].title} ({later[0].strength}){more}.")
     return " ".join(parts)

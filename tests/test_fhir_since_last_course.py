@@ -55,3 +55,16 @@ def test_nothing_is_read_after_a_course_stopped_for_progression() -> None:
     result = case_from_bundle(one_course(None, STABLE))  # the fixture's course stopped for progression
     assert "progressed_since_last_line" not in result.case["prior"]
     assert "outside every treatment course" in result.ignored["Observation/status-2025-08"]
+
+
+def test_nothing_is_read_after_adjuvant_therapy() -> None:
+    """A relapse after adjuvant therapy is what made the disease advanced: 'no growth since the last line'
+    is about lines for advanced disease, so an assessment after an adjuvant course says nothing of it."""
+    bundle = one_course(COMPLETED, STABLE)
+    for entry in bundle["entry"]:
+        for ext in entry["resource"].get("extension", []):
+            if ext["url"] == fc.PROCEDURE_INTENT_URL:
+                ext["valueCodeableConcept"] = {"coding": [{"system": fc.SNOMED, "code": "373846009"}]}  # adjuvant
+    result = case_from_bundle(bundle)
+    assert result.case["prior"]["courses"][0]["setting"] == "adjuvant"
+    assert "progressed_since_last_line" not in result.case["prior"]

@@ -15,9 +15,9 @@ a favourable value):
   reported.
 - The best response of a course is the best graded assessment: stable over progression (stable then
   progression is best response stable); only `not_assessed` when nothing else was graded.
-- After the last course, when it stopped without progression (a planned end, side effects): the latest
-  assessment dated after its end says whether the cancer has grown since (`since_last_course`): worsened ->
-  true; stable or improved -> false; undetermined, or none -> unknown.
+- After the last course, when it is a line for advanced disease that stopped without progression (a planned
+  end, side effects): the latest assessment dated after its end says whether the cancer has grown since
+  (`since_last_course`): worsened -> true; stable or improved -> false; undetermined, or none -> unknown.
 """
 
 from __future__ import annotations
@@ -149,6 +149,8 @@ def since_last_course(m: Reader, found: Found) -> tuple[bool, str] | None:
         return None
     last = found[-1][0]
     end = last.get("end")
+    if last.get("setting") != "advanced":  # the field is about lines for advanced disease, not adjuvant therapy
+        return None
     if last.get("status") == "ongoing" or last.get("stopped_for") == "progression" or end is None:
         return None
     after = [s for s in m.statuses if s.when is not None and s.when.date().isoformat() > end]

@@ -86,14 +86,7 @@ def _option_template(outcome: OptionOutcome) -> Template:
     assert setting is not None
     passed = tuple(g.id for g in outcome.passed)
     warnings, notes, cautions, said_by = _said(outcome)
-    trace = {
-        "setting": setting.id,
-        "strength": setting.strength,
-        "priority": setting.priority,
-        "rules": list(dict.fromkeys((setting.id, *passed, *said_by))),
-        "checks_passed": list(passed),
-        "provenance": provenance(_template_cites(outcome)),
-    }
+    trace = _trace(setting, passed, said_by, provenance(_template_cites(outcome)))
     base, order, shown = _setting_fields(outcome.option, setting)
     fields = base.copy()  # its `sources` are the setting's; each warning and note carries its own (`cautions`)
     fields[_WARNINGS] = warnings
@@ -101,6 +94,21 @@ def _option_template(outcome: OptionOutcome) -> Template:
     fields[_CAUTIONS] = cautions
     template: Template = _new(Template, (fields, trace, setting, order, shown))
     return template
+
+
+def _trace(
+    setting: Setting, passed: tuple[str, ...], said_by: tuple[str, ...], provenance: list[str]
+) -> dict[str, Any]:
+    """An offered option's trace before the case's rank and facts used: one shape for the reference template
+    and the assembled one (`_option_template`, `_offered_candidate`)."""
+    return {
+        "setting": setting.id,
+        "strength": setting.strength,
+        "priority": setting.priority,
+        "rules": list(dict.fromkeys((setting.id, *passed, *said_by))),
+        "checks_passed": list(passed),
+        "provenance": provenance,
+    }
 
 
 Said = tuple[tuple[str, ...], tuple[str, ...], tuple[CitedNote, ...], tuple[str, ...]]
@@ -424,16 +432,12 @@ def _offered_candidate(o: OptionOutcome, index: int, offered: int, caches: CoreC
         warned.append((parts.get(id(caution)) or _rule_part(caution, parts))[3])
     passed = tuple(map(_ID, o.passed)) if o.passed else _EMPTY
     by = (*map(_ID, o.warned), *map(_ID, o.cautions), *map(_ID, o.unknown_cautions))
-    trace = {
-        "setting": setting.id,
-        "strength": setting.strength,
-        "priority": setting.priority,
-        "rules": list(dict.fromkeys((setting.id, *passed, *by))),
-        "checks_passed": list(passed),
-        "provenance": list(dict.fromkeys(chain.from_iterable(provenances)))
-        if len(provenances) > 1
-        else list(setting_provenance),
-    }
+    trace = _trace(
+        setting,
+        passed,
+        by,
+        list(dict.fromkeys(chain.from_iterable(provenances))) if len(provenances) > 1 else list(setting_provenance),
+    )
     base, order, shown = static
     fields = base.copy()
     fields[_WARNINGS] = tuple([w.text for w in warned])

@@ -15,9 +15,11 @@ case-level warning `no-progression-since-last-line` says what comes first, with 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, NamedTuple
 
 from rectoplan.core.facts import Facts
+from rectoplan.core.knowledge import Caution
 from rectoplan.core.recommendation import OptionResult, Recommendation
 
 NEXT_LINE_PHASES = ("second_line", "later_line")
@@ -64,12 +66,13 @@ _RATIONALE = OptionResult._fields.index("rationale")
 assert OptionResult._fields[_RATIONALE + 1] == "patient_explanation"
 
 
-def with_history(rec: Recommendation, facts: Facts) -> Recommendation:
+def with_history(rec: Recommendation, facts: Facts, cautions: Sequence[Caution] = ()) -> Recommendation:
     """`rec` with what the treatment history adds to its words: the oxaliplatin-free interval after
     neoadjuvant, adjuvant or perioperative oxaliplatin in the summary (worded for all three: fourth review
-    F11 found a neoadjuvant course called adjuvant), and an ongoing line's plan (see `with_ongoing_line`). Summaries are
-    per case; the cohort's case-independent texts are the rules' own."""
-    rec = with_ongoing_line(rec, facts)
+    F11 found a neoadjuvant course called adjuvant), and an ongoing line's plan (see `with_ongoing_line`;
+    `cautions`: the case-level warnings that hold). Summaries are per case; the cohort's case-independent texts
+    are the rules' own."""
+    rec = with_ongoing_line(rec, facts, cautions)
     free = facts.get("prior.oxaliplatin_free_months")
     if isinstance(free, int):
         summary = f"{rec.summary} Oxaliplatin-free interval since oxaliplatin given around surgery: {free} months."
@@ -80,11 +83,16 @@ def with_history(rec: Recommendation, facts: Facts) -> Recommendation:
 _SUMMARY = Recommendation._fields.index("summary")
 
 
-def with_ongoing_line(rec: Recommendation, facts: Facts) -> Recommendation:
+def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caution] = ()) -> Recommendation:
     """`rec` as the plan for a patient whose line is ongoing, or who has not progressed since the last line
-    stopped (unchanged otherwise)."""
+    stopped (unchanged otherwise). A warning about the running line that holds (`cautions`) may word the
+    plan's first sentence itself: "continue" is wrong when the line must lose a drug or stop (ninth review:
+    pembrolizumab at 2 years still read "Continue the ongoing line")."""
     if facts.get("prior.ongoing_line") is True:
         framing = ONGOING
+        leads = [c.continuation for c in cautions if c.continuation]
+        if leads:
+            framing = framing._replace(lead=" ".join(leads))
     elif facts.get("prior.progressed_since_last_line") is False and facts.get("prior.line_count", 0) >= 1:
         framing = NO_GROWTH
     else:

@@ -248,4 +248,4 @@ def recommend(case: Case, kb: KnowledgeBase, what_if: bool = True) -> Recommenda
     """
     assessment = assess(case, kb)
     changes = what_would_change(assessment, kb) if what_if else ()
-    return with_history(render(assessment, kb, changes), assessment.facts)
+    return with_history(render(assessment, kb, changes), assessment.facts, assessment.cautions)

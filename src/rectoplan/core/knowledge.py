@@ -135,6 +135,7 @@ class Caution:
     cite: tuple[Citation, ...]
     check: Compiled = field(compare=False, repr=False)
     patient: str = ""  # the warning in plain words for the handout; empty: the handout gives a generic note
+    continuation: str = ""  # a running-line warning's own first sentence of the plan (`continuation.py`)
 
 
 @dataclass(frozen=True, slots=True)

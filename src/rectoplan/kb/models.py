@@ -85,6 +85,9 @@ class CautionIn(_Model):
     # A short reason: while `when` holds, the option is also ranked one strength level lower (the loader puts
     # a lowered copy of each of the option's rows ahead of it). Empty: the warning does not change the rank.
     lowers: str = ""
+    # For a case-level warning about the running line: the plan's first sentence in its place ("Continue the
+    # ongoing line without oxaliplatin ..."). Empty: the usual "Continue the ongoing line while it works".
+    continuation: str = ""
     cite: Cite
 
 

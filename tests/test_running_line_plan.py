@@ -70,3 +70,37 @@ def test_continuation_only_on_a_case_level_warning(tmp_path: Path) -> None:
         load_knowledge(root)
     assert "resection-declined-stoma.continuation" in str(err.value)
     assert "only on a case-level warning" in str(err.value)
+
+
+# --- ninth review (v02): the progression-on-maintenance warning names only the induction drug given ------
+
+
+def _maintenance_progressed(kb: KnowledgeBase, induction: list[str]) -> tuple[str, ...]:
+    courses = (
+        course(induction, "2025-09-01", "2026-02-15", status="completed", best_response="partial"),
+        course(
+            ["capecitabine", "bevacizumab"],
+            "2026-02-16",
+            "2026-11-01",
+            setting="maintenance",
+            stopped_for="progression",
+            best_response="stable",
+        ),
+    )
+    return tuple(w for w in rec(with_courses(*courses), kb).warnings if "grew during maintenance" in w)
+
+
+@pytest.mark.parametrize(
+    ("induction", "named", "unnamed"),
+    [
+        (["capecitabine", "oxaliplatin", "bevacizumab"], "the oxaliplatin given in the induction", "irinotecan"),
+        (["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"], "its oxaliplatin or irinotecan, as given", ""),
+        (["capecitabine", "bevacizumab"], "the drugs given only in the induction,", "irinotecan"),
+    ],
+)
+def test_progression_on_maintenance_names_the_induction_drug_given(
+    kb: KnowledgeBase, induction: list[str], named: str, unnamed: str
+) -> None:
+    (warning,) = _maintenance_progressed(kb, induction)
+    assert named in warning
+    assert not unnamed or unnamed not in warning

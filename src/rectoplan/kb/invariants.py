@@ -29,6 +29,7 @@ from rectoplan.core.conditions import Condition, Const, bind, facts_read, parse
 from rectoplan.core.errors import KnowledgeError, Problem, RuleError
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Option
 from rectoplan.core.schema import INTENTS, PHASES, STRENGTHS, FactType, boolean, enum, set_of
+from rectoplan.kb import strict_yaml
 from rectoplan.kb.sources import parse_cite
 
 STATUSES = ("offered", "excluded", "held", "not_indicated", "not_applicable")
@@ -173,7 +174,7 @@ def load_invariants(kb: KnowledgeBase, path: Path | Any | None = None) -> tuple[
     """Read the invariants beside a knowledge base (default: the shipped `invariants.yaml`)."""
     node = default_path() if path is None else path
     try:
-        data = yaml.safe_load(node.read_text(encoding="utf-8"))
+        data = strict_yaml.load(node.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise KnowledgeError([Problem(str(node), "no such file", "an invariants file")]) from None
     except yaml.YAMLError as exc:

@@ -42,6 +42,7 @@ from rectoplan.core.knowledge import (
 )
 from rectoplan.core.schema import INTENTS, KINDS, PHASES, STRENGTHS, FactType
 from rectoplan.core.trace import OptionOutcome
+from rectoplan.kb import strict_yaml
 from rectoplan.kb.models import (
     CautionIn,
     EvidenceIn,
@@ -70,7 +71,7 @@ class _Loader:
     def read(self, name: str) -> Any:
         node = self.root.joinpath(*name.split("/"))
         try:
-            return yaml.safe_load(node.read_text(encoding="utf-8"))
+            return strict_yaml.load(node.read_text(encoding="utf-8"))
         except FileNotFoundError:
             self.problems.append(Problem(name, "no such file", "a knowledge file"))
         except yaml.YAMLError as exc:

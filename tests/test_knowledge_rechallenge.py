@@ -239,5 +239,5 @@ def test_cohort_engines_agree_on_rechallenge(
 def test_rechallenge_is_given_until_progression_without_maintenance(make_case: Make, kb: KnowledgeBase) -> None:
     """CRICKET gave cetuximab + irinotecan until progression: no induction-then-maintenance note."""
     notes = {c.id for c in outcome(candidate(make_case), kb, IRI_CETUX).cautions}
-    assert "duration-continuous" in notes and "duration-unresectable" not in notes
+    assert "duration-continuous-anti-egfr-rechallenge" in notes and "duration-unresectable" not in notes
     assert "duration-unresectable" in {c.id for c in outcome(make_case(), kb, "folfiri-cetuximab").cautions}

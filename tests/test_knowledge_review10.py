@@ -49,3 +49,100 @@ def test_no_cetuximab_resumption_without_control(kb: KnowledgeBase, change: str)
         del case["prior"]["courses"][-1]["best_response"]
     option = offered(rec(case, kb)).get("folfiri-cetuximab")
     assert option is None or not option.trace["setting"].startswith("folfiri-cetuximab-resumed")
+
+
+# --- tenth review #5: raltitrexed after a fluoropyrimidine stop only while the side effect's kind is unknown --
+
+
+@pytest.mark.parametrize(("cardiotoxicity", "offered_as"), [(None, "consider"), (False, None), (True, "alternative")])
+def test_raltitrexed_after_a_toxicity_stop_follows_what_is_recorded(
+    kb: KnowledgeBase, cardiotoxicity: bool | None, offered_as: str | None
+) -> None:
+    case = _second_line_stopped(FOLFIRI_CET, "toxicity")
+    if cardiotoxicity is None:
+        case["health"].pop("fluoropyrimidine_cardiotoxicity", None)
+    else:
+        case["health"]["fluoropyrimidine_cardiotoxicity"] = cardiotoxicity
+    option = offered(rec(case, kb)).get("raltitrexed")
+    assert (option.strength if option else None) == offered_as
+
+
+# --- tenth review #2: maintenance after a completed first-line induction with no growth since ----------------
+
+
+def _induction_done(agents: list[str], progressed: bool | None, stopped_for: str = "planned_end") -> dict[str, Any]:
+    done = course(agents, "2026-03-01", "2026-09-01", stopped_for=stopped_for, best_response="partial")
+    case = _ras_wild_type(done)
+    if progressed is not None:
+        case["prior"]["progressed_since_last_line"] = progressed
+    return case
+
+
+@pytest.mark.parametrize(
+    ("agents", "maintenance", "strength"),
+    [
+        (FOLFOX_BEV, "maintenance-capecitabine-bevacizumab", "preferred"),
+        (
+            ["leucovorin", "fluorouracil", "oxaliplatin", "panitumumab"],
+            "maintenance-fluorouracil-panitumumab",
+            "alternative",
+        ),
+    ],
+)
+def test_maintenance_after_a_completed_induction_without_growth(
+    kb: KnowledgeBase, agents: list[str], maintenance: str, strength: str
+) -> None:
+    r = rec(_induction_done(agents, False), kb)
+    option = offered(r)[maintenance]
+    assert option.strength == strength and option.trace["setting"].endswith("after-completed-induction")
+    assert f"Then: {option.title} ({strength})" in r.summary
+    for progressed in (True, None):
+        again = offered(rec(_induction_done(agents, progressed), kb)).get(maintenance)
+        assert again is None or not again.trace["setting"].endswith("after-completed-induction")
+    grown_on_it = offered(rec(_induction_done(agents, False, stopped_for="progression"), kb)).get(maintenance)
+    assert grown_on_it is None or not grown_on_it.trace["setting"].endswith("after-completed-induction")
+
+
+def test_a_consider_option_is_not_headlined_as_the_next_step(kb: KnowledgeBase) -> None:
+    case = _second_line_stopped(FOLFIRI_CET, "toxicity")
+    case["prior"]["progressed_since_last_line"] = False
+    case["health"].pop("fluoropyrimidine_cardiotoxicity", None)
+    r = rec(case, kb)
+    assert offered(r)["raltitrexed"].strength == "consider"
+    assert "Then: Raltitrexed" not in r.summary
+    assert "Then: FOLFIRI + cetuximab (alternative)" in r.summary
+
+
+# --- tenth review #3 (w01): an ongoing line that made the disease resectable -----------------------------------
+
+
+def _resectable_on(agents: list[str], resectable: bool) -> dict[str, Any]:
+    case = _ras_wild_type(course(agents, "2026-07-01"))
+    case["metastases"] = [
+        {"site": "liver", "count": 3, "largest_mm": 22, "resectability": "resectable" if resectable else "unresectable"}
+    ]
+    return case
+
+
+def test_a_line_that_made_the_disease_resectable_leads_to_local_treatment(kb: KnowledgeBase) -> None:
+    r = rec(_resectable_on(FOLFOX_BEV, True), kb)
+    assert r.intent == "curative"
+    assert "plan the local treatment now" in r.summary and "Continue the ongoing line" not in r.summary
+    assert "Leave bevacizumab out for at least 28 days" in r.summary
+    assert any("at least 28 days before elective surgery" in w for w in r.warnings)
+    assert not any(
+        w.startswith("A line of treatment for advanced disease is ongoing: the plan is to continue") for w in r.warnings
+    )
+
+
+def test_without_bevacizumab_no_surgery_timing_warning(kb: KnowledgeBase) -> None:
+    r = rec(_resectable_on(["leucovorin", "fluorouracil", "oxaliplatin"], True), kb)
+    assert "plan the local treatment now" in r.summary
+    assert not any("28 days" in w for w in r.warnings) and "bevacizumab" not in r.summary
+
+
+def test_an_unresectable_case_on_a_running_line_still_continues(kb: KnowledgeBase) -> None:
+    r = rec(_resectable_on(FOLFOX_BEV, False), kb)
+    assert r.intent != "curative"
+    assert "Continue the ongoing line while it works" in r.summary
+    assert not any("28 days" in w for w in r.warnings)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rectoplan.adapters.render_html import environment
+from rectoplan.core.continuation import waits_for_progression
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment
 
@@ -147,7 +148,14 @@ def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[Op
     """The options the team will most likely discuss: those at the best strength any treatment has, and
     preferred ones. A preferred trial alone must not push every treatment into "others": after a recent stroke
     no bevacizumab doublet is preferred, yet the doublets without it (alternative) are the likely plan.
-    The CDS Hooks card leads with the same options."""
+    The CDS Hooks card leads with the same options. When the plan waits (a running line, or no growth since
+    the last one stopped), the options for now (preferred or alternative) come before those for progression:
+    a maintenance the summary names as "Then:" must not sit under "other" (tenth review, w14), and a later
+    line's trial (a phase 1 trial) comes last while the current plan holds (w11)."""
+    if any(waits_for_progression(o) for o in options):
+        now = [o for o in options if not waits_for_progression(o) and o.strength != "consider"]
+        later_trials = [o for o in options if waits_for_progression(o) and o.kind == "clinical_trial"]
+        options = now + [o for o in options if o not in now and o not in later_trials] + later_trials
     first = first_treatment(options)
     best = first.strength if first is not None else "preferred"
     return [o for o in options if o.strength in (best, "preferred")][:n] or options[:n]

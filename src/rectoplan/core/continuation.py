@@ -50,7 +50,17 @@ NO_GROWTH: Final = _Framing(
 
 
 def _waits(option: OptionResult) -> bool:
-    return option.phase in NEXT_LINE_PHASES and option.kind == "systemic"
+    """A next line's drug or trial (a phase 1 trial of a later line too: tenth review, w11) waits."""
+    return option.phase in NEXT_LINE_PHASES and option.kind in ("systemic", "clinical_trial")
+
+
+def waits_for_progression(option: OptionResult) -> bool:
+    """Whether `option`, in a recommendation `with_history` framed, is for progression rather than now (the
+    handout and the CDS card then list the options for now first)."""
+    return bool(option.rationale) and option.rationale[0].startswith(_FRAMED)
+
+
+_FRAMED = (ONGOING.rationale, NO_GROWTH.rationale)
 
 
 def _at_progression(option: OptionResult, framing: _Framing) -> OptionResult:
@@ -102,10 +112,12 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
 
 
 def _summary(rec: Recommendation, framing: _Framing) -> str:
-    """The framing's lead (continue, or no progression yet); then the step for now if any; then what comes
-    at progression."""
+    """The framing's lead (continue, or no progression yet); then the step for now if any (preferred or
+    alternative: tenth review, a "consider" option headlined as the next step); then what comes at
+    progression."""
     intent = f"{rec.intent.capitalize()} intent"  # as the rules' summary begins
-    now = [o for o in rec.options if o.kind == "systemic" and not _waits(o)]
+    curative = rec.intent == "curative"  # the step for now may be the operation itself (tenth review, w01)
+    now = [o for o in rec.options if (curative or o.kind == "systemic") and not _waits(o) and o.strength != "consider"]
     later = [o for o in rec.options if _waits(o)]
     parts = [f"{intent}. {framing.lead}"]
     if now:

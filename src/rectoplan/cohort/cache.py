@@ -17,7 +17,16 @@ from typing import Any, Generic, TypeVar
 
 from rectoplan.compile import ir
 from rectoplan.compile.case_columns import RawType
-from rectoplan.compile.collect import Keyed, Packed, pack_outputs, split_by_codes
+from rectoplan.compile.collect import (
+    Keyed,
+    Packed,
+    Table,
+    code_tables,
+    code_widths,
+    narrow_keys,
+    pack_outputs,
+    split_by_codes,
+)
 from rectoplan.compile.plan import compile_plan, input_stages
 from rectoplan.core.knowledge import KnowledgeBase
 
@@ -101,10 +110,11 @@ class LocalPlan:
     `before` are the plan's stages up to the option codes, `packing` computes per row the result words that
     need more than the codes (and the codes' key words), `keyed` the words that the codes alone decide (once
     per distinct combination of codes), `per_row` every result word per row (for engines that do not key),
-    `packed` says which words hold which result list and `plain` names the outputs kept as they are (the
-    intent). The same stage objects serve every run, so what an engine
-    builds from a stage is kept by identity in `exprs` (Polars expressions, about 0.1 s a plan) and the
-    input stages per storage of the input columns in `inputs`."""
+    `packed` says which words hold which result list, `plain` names the outputs kept as they are (the
+    intent) and `tables` gives the keyed words as look-ups by code, when they are of that form. The same
+    stage objects serve every run, so what an engine builds from a stage is kept by identity in `exprs`
+    (Polars expressions, about 0.1 s a plan) and the input stages per storage of the input columns in
+    `inputs`."""
 
     kb: KnowledgeBase
     before: tuple[Stage, ...]
@@ -113,6 +123,7 @@ class LocalPlan:
     per_row: tuple[Stage, ...]
     packed: tuple[Packed, ...]
     plain: tuple[str, ...]
+    tables: Lookups | None = None  # the keyed words as look-ups by code (`collect.code_tables`)
     inputs: BoundedCache[InputKey, tuple[Stage, Stage]] = field(default_factory=lambda: BoundedCache(16))
     exprs: IdentityCache[Stage, list[Any]] = field(default_factory=lambda: IdentityCache(64))
 
@@ -139,12 +150,28 @@ class LocalPlan:
         return (*self.before, *self.packing, *((self.keyed.stage,) if self.keyed else ()))
 
 
+Lookups = tuple[tuple[tuple[str, Any], ...], ...]  # per keyed word: (code column, numpy array by code value)
+
+
+def _lookups(tables: tuple[Table, ...] | None) -> Lookups | None:
+    """`collect.code_tables` as numpy arrays, made once per plan (not once per run)."""
+    import numpy as np
+
+    if tables is None:
+        return None
+    return tuple(tuple((column, np.asarray(bits, np.int64)) for column, bits in word) for word in tables)
+
+
 def _build(kb: KnowledgeBase) -> LocalPlan:
     plan = compile_plan(kb)
     *before, outputs = plan.stages
     (words,), packed, plain = pack_outputs(outputs)
-    per_row, keyed = split_by_codes(words, [name for _, name in plan.codes])
-    return LocalPlan(kb, tuple(before), (tuple(per_row),), keyed, (tuple(words),), tuple(packed), tuple(plain))
+    codes = [name for _, name in plan.codes]
+    per_row, keyed = split_by_codes(words, codes)
+    columns = {name: expr for stage in plan.stages for name, expr in stage}
+    per_row, keyed = narrow_keys(per_row, keyed, code_widths(columns, codes))
+    tables = _lookups(code_tables(keyed)) if keyed is not None else None
+    return LocalPlan(kb, tuple(before), (tuple(per_row),), keyed, (tuple(words),), tuple(packed), tuple(plain), tables)
 
 
 # A process rarely holds more than two knowledge bases at once (`--compare-kb`: the current and the old).

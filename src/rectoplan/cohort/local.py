@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from rectoplan.cohort.cache import BoundedCache, IdentityCache, LocalPlan
+from rectoplan.cohort.cache import BoundedCache, IdentityCache, LocalPlan, Lookups
 from rectoplan.compile import ir
 from rectoplan.compile.collect import Keyed, Packed
 
@@ -200,7 +200,11 @@ def group_all(
     others by their words (`group_rows`, on the pool's threads meanwhile); without, every list by its words."""
     decided = set(plan.keyed.words) if plan.keyed and keyed else set()
     by_codes = [p for p in plan.packed if p.words and set(p.words) <= decided]
-    coded = pool.submit(group_by_codes, table, plan.keyed, by_codes, engine) if plan.keyed and by_codes else None
+    coded = (
+        pool.submit(group_by_codes, table, plan.keyed, by_codes, engine, plan.tables)
+        if plan.keyed and by_codes
+        else None
+    )
     groups = group_rows(table, [p for p in plan.packed if p not in by_codes], pool.map)
     if coded is not None:
         groups.update(coded.result())
@@ -208,18 +212,22 @@ def group_all(
 
 
 def group_by_codes(
-    table: pa.Table, keyed: Keyed, packed: Sequence[Packed], engine: LocalEngine
+    table: pa.Table, keyed: Keyed, packed: Sequence[Packed], engine: LocalEngine, tables: Lookups | None = None
 ) -> dict[tuple[str, ...], Grouping]:
     """The rows grouped by the words of `packed` (lists that the option codes alone decide), exactly, from
     the rows' key words: rows are grouped by their codes, the words are worked out once per distinct
-    combination of codes (an engine query over those few rows), and the combinations are grouped by
-    their words. A row's group is its combination's group."""
+    combination of codes (by look-ups with `tables`, `collect.code_tables`, else an engine query over
+    those few rows), and the combinations are grouped by their words. A row's group is its combination's
+    group."""
     indices, reps = group_exactly([table.column(k).combine_chunks() for k, _ in keyed.keys])
     codes = _codes_of(reps, keyed)
-    words = engine.evaluate(codes, [keyed.stage], [GROUP, *keyed.words])
-    groups = words.column(GROUP).combine_chunks()
-    if len(groups) > 1 and not pc.all(pc.less(groups[:-1], groups[1:])).as_py():
-        words = words.take(pc.sort_indices(groups))  # engines keep the row order; never rely on it
+    if tables is not None:
+        words = keyed_words(codes, keyed, tables)
+    else:
+        words = engine.evaluate(codes, [keyed.stage], [GROUP, *keyed.words])
+        groups = words.column(GROUP).combine_chunks()
+        if len(groups) > 1 and not pc.all(pc.less(groups[:-1], groups[1:])).as_py():
+            words = words.take(pc.sort_indices(groups))  # engines keep the row order; never rely on it
     out: dict[tuple[str, ...], Grouping] = {}
     for family in dict.fromkeys(p.words for p in packed):
         at, family_reps = group_exactly([words.column(w).combine_chunks() for w in family])
@@ -230,17 +238,33 @@ def group_by_codes(
 GROUP = "_group"  # the number of a combination of codes, in the query over the combinations
 
 
-def _codes_of(reps: Sequence[pa.Array], keyed: Keyed) -> pa.Table:
-    """The code columns of each distinct combination, read back from the bytes of its key words."""
+def keyed_words(codes: pa.Table, keyed: Keyed, tables: Lookups) -> pa.Table:
+    """The words of `keyed` for each combination of codes (a row of `codes`), from `tables`: each word is
+    the OR, over the code columns it reads, of the bits that column's value sets (numpy look-ups, a few
+    hundred over some 41,000 combinations: about a third of the time of the same words as a Polars query,
+    most of which was planning it)."""
     import numpy as np
 
-    words = np.stack([w.to_numpy().astype("<i8", copy=False) for w in reps], axis=1)
-    octets = words.view(np.uint8).reshape(len(words), 8 * len(reps))
+    columns = {name: codes.column(name).to_numpy().astype(np.intp) for name in codes.column_names if name != GROUP}
+    out: dict[str, pa.Array] = {GROUP: codes.column(GROUP)}
+    for (name, _), word in zip(keyed.stage, tables, strict=True):
+        acc = np.zeros(codes.num_rows, np.int64)
+        for column, bits in word:
+            acc |= bits[columns[column]]
+        out[name] = pa.array(acc)
+    return pa.table(out)
+
+
+def _codes_of(reps: Sequence[pa.Array], keyed: Keyed) -> pa.Table:
+    """The code columns of each distinct combination, read back from their bits in its key words."""
+    import numpy as np
+
     columns: dict[str, pa.Array] = {}
-    for j, (_, names) in enumerate(keyed.keys):
-        for b, name in enumerate(names):
-            columns[name] = pa.array(np.ascontiguousarray(octets[:, 8 * j + b]).view(np.int8))
-    columns[GROUP] = pa.array(np.arange(len(words), dtype=np.int64))
+    for word, layout in zip(reps, keyed.layout(), strict=True):
+        values = word.to_numpy().astype(np.int64, copy=False)
+        for name, offset, bits in layout:
+            columns[name] = pa.array(((values >> offset) & ((1 << bits) - 1)).astype(np.int8))
+    columns[GROUP] = pa.array(np.arange(len(reps[0]) if reps else 0, dtype=np.int64))
     return pa.table(columns)
 
 

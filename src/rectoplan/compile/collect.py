@@ -9,7 +9,7 @@ conditions (ranked options and their settings) share their words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rectoplan.compile import ir
@@ -88,6 +88,7 @@ def columns_of(packed: Sequence[Packed]) -> list[str]:
 
 
 CODES_PER_KEY = 8  # option codes (8-bit, below 128) per 64-bit key word: one byte each, lowest first
+KEY_BITS = 63  # bits of a key word that narrow keys fill (the sign bit stays clear)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +96,27 @@ class Keyed:
     """The result words that the option codes alone decide (ranked options and settings, excluded, held),
     worked out once per distinct combination of codes instead of once per row.
 
-    `keys` are the key word columns computed per row, each holding the codes of `CODES_PER_KEY` code columns
-    in its bytes (lowest byte first); `stage` computes the words from the code columns."""
+    `keys` are the key word columns computed per row, each holding the codes of its code columns side by
+    side, lowest first: a byte each (`CODES_PER_KEY` to a word), or, when `widths` gives them, the bits
+    each code needs (`widths[k][i]` for code `i` of key `k`: `narrow_keys`). `stage` computes the words
+    from the code columns."""
 
     keys: tuple[tuple[str, tuple[str, ...]], ...]
     stage: tuple[tuple[str, ir.Expr], ...]
+    widths: tuple[tuple[int, ...], ...] = ()
 
     @property
     def words(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.stage)
+
+    def layout(self) -> tuple[tuple[tuple[str, int, int], ...], ...]:
+        """Per key word, (code column, lowest bit, bits) of each code it holds."""
+        out = []
+        for k, (_, names) in enumerate(self.keys):
+            widths = self.widths[k] if self.widths else (8,) * len(names)
+            offsets = [sum(widths[:i]) for i in range(len(names))]
+            out.append(tuple(zip(names, offsets, widths, strict=True)))
+        return tuple(out)
 
 
 def split_by_codes(words_stage: Stage, codes: Sequence[str]) -> tuple[list[tuple[str, ir.Expr]], Keyed | None]:
@@ -127,10 +140,127 @@ def split_by_codes(words_stage: Stage, codes: Sequence[str]) -> tuple[list[tuple
     return per_row, Keyed(keys, tuple(by_codes))
 
 
-def key_word(codes: Sequence[str]) -> ir.Expr:
-    """The 64-bit word holding each of the `codes` columns (8-bit, 0..127) in one byte, lowest first."""
+def key_word(codes: Sequence[str], widths: Sequence[int] | None = None) -> ir.Expr:
+    """The 64-bit word holding each of the `codes` columns (0..127) side by side, lowest first: in a byte
+    each, or in `widths[i]` bits for code `i`."""
     parts: list[ir.Expr] = []
+    offset = 0
     for b, name in enumerate(codes):
         wide = ir.Cast(ir.Col(name), "int")
-        parts.append(wide if b == 0 else ir.Mul(wide, ir.integer(1 << (8 * b))))
+        parts.append(wide if offset == 0 else ir.Mul(wide, ir.integer(1 << offset)))
+        offset += widths[b] if widths is not None else 8
     return ir.total(parts)
+
+
+def narrow_keys(
+    per_row: Stage, keyed: Keyed | None, widths: Mapping[str, int]
+) -> tuple[list[tuple[str, ir.Expr]], Keyed | None]:
+    """`per_row` and `keyed` with each code in the bits it needs (`widths`, from `code_widths`) instead of a
+    byte: the 84 codes of the shipped knowledge fill 5 key words instead of 11, and grouping the rows by
+    their keys hashes 40 bytes a row instead of 88. Unchanged when a code's width is not known."""
+    if keyed is None or not all(c in widths for _, names in keyed.keys for c in names):
+        return list(per_row), keyed
+    columns = [c for _, names in keyed.keys for c in names]
+    groups: list[list[str]] = [[]]
+    for c in columns:
+        if sum(widths[x] for x in groups[-1]) + widths[c] > KEY_BITS:
+            groups.append([])
+        groups[-1].append(c)
+    keys = tuple((f"_k_{j}", tuple(names)) for j, names in enumerate(groups))
+    old = {name for name, _ in keyed.keys}
+    rows = [(n, e) for n, e in per_row if n not in old]
+    rows += [(name, key_word(names, [widths[c] for c in names])) for name, names in keys]
+    return rows, Keyed(keys, keyed.stage, tuple(tuple(widths[c] for c in names) for _, names in keys))
+
+
+def code_widths(columns: Mapping[str, ir.Expr], names: Sequence[str]) -> dict[str, int]:
+    """The bits each code column of `names` needs, from the largest value its expression can take
+    (`columns`: every plan column's expression by name); a column whose values cannot be bounded to
+    0..127 by their form is left out."""
+    out = {}
+    for name in names:
+        top = _largest(ir.Col(name), columns)
+        if top is not None:
+            out[name] = max(1, top.bit_length())
+    return out
+
+
+def _largest(e: ir.Expr, columns: Mapping[str, ir.Expr]) -> int | None:
+    """The largest value of a non-negative small integer expression, by its form; None when not bounded."""
+    match e:
+        case ir.Lit():
+            value = e.value
+            return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 128 else None
+        case ir.Col():
+            return _largest(columns[e.name], columns) if e.name in columns else None
+        case ir.Add():
+            parts = [_largest(i, columns) for i in e.items]
+            total = sum(p for p in parts if p is not None)
+            return total if None not in parts and total < 128 else None
+        case ir.Case():
+            values = [_largest(v, columns) for _, v in e.whens] + [_largest(e.default, columns)]
+            return None if None in values else max(v for v in values if v is not None)
+        case _:
+            return None
+
+
+Table = tuple[tuple[str, tuple[int, ...]], ...]  # (code column, the word's bits for each code value 0..127)
+
+
+def code_tables(keyed: Keyed) -> tuple[Table, ...] | None:
+    """Per word of `keyed`, each code column it reads with the bits each of its values sets: every bit of
+    a word the codes decide is "code column = value" (`plan._outputs`), packed by `packed_word`. With
+    these the words of each distinct combination of codes are a few table look-ups (`local.keyed_words`)
+    instead of an engine query. None when a word is not of that form (the engine then works them out)."""
+    out = []
+    for _, word in keyed.stage:
+        bits = _packed_bits(word)
+        if bits is None:
+            return None
+        tables: dict[str, list[int]] = {}
+        for cond, weight in bits:
+            test = _code_test(cond)
+            if test is None:
+                return None
+            column, value = test
+            tables.setdefault(column, [0] * 128)[value] |= weight
+        out.append(tuple((c, tuple(t)) for c, t in tables.items()))
+    return tuple(out)
+
+
+def _packed_bits(word: ir.Expr) -> list[tuple[ir.Expr, int]] | None:
+    """(condition, weight) of each bit of a word made by `packed_word`; None for any other form."""
+    if word == ir.ZERO:
+        return []
+    parts = word.items if isinstance(word, ir.Add) else (word,)
+    out: list[tuple[ir.Expr, int]] = []
+    for part in parts:
+        scale = 1
+        if isinstance(part, ir.Mul):
+            factor = part.right.value if isinstance(part.right, ir.Lit) else None
+            if not isinstance(factor, int):
+                return None
+            part, scale = part.left, factor
+        if not (isinstance(part, ir.Cast) and part.kind == "int"):
+            return None
+        flags = part.item.items if isinstance(part.item, ir.Add) else (part.item,)
+        for flag in flags:
+            if not (isinstance(flag, ir.Case) and len(flag.whens) == 1 and flag.default == ir.small(0)):
+                return None
+            cond, weight = flag.whens[0]
+            if not (isinstance(weight, ir.Lit) and weight.kind == "small" and isinstance(weight.value, int)):
+                return None
+            out.append((cond, weight.value * scale))
+    return out
+
+
+def _code_test(cond: ir.Expr) -> tuple[str, int] | None:
+    """(column, value) of `is_true(column = value)` or `column = value` with a small value 0..127."""
+    if isinstance(cond, ir.Coalesce) and len(cond.items) == 2 and cond.items[1] == ir.FALSE:
+        cond = cond.items[0]
+    if not (isinstance(cond, ir.Cmp) and cond.op == "=" and isinstance(cond.left, ir.Col)):
+        return None
+    value = cond.right
+    if isinstance(value, ir.Lit) and value.kind == "small" and isinstance(value.value, int) and 0 <= value.value < 128:
+        return cond.left.name, value.value
+    return None

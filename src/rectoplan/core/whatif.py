@@ -58,7 +58,11 @@ def probe_facts(probe: Probe, base: Facts, intent: str, kb: KnowledgeBase) -> tu
 def what_would_change(assessment: Assessment, kb: KnowledgeBase) -> tuple[Change, ...]:
     """'What would change the plan' for the unknown fields of an assessed case, biggest effect first."""
     intent = assessment.intent.intent
-    entries = [(p, e) for p, e in effects(assessment, kb) if e.size or e.intent != intent]
+    entries = [
+        (p, e)
+        for p, e in effects(assessment, kb)
+        if e.intent != intent or e.added or e.removed or e.reranked or e.top is not None  # `e.size`, inlined
+    ]
     return _ordered(_merge(entries), whatif_index(kb), intent)
 
 
@@ -76,19 +80,33 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
     base = assessment.facts
     intent = assessment.intent.intent
     candidates = assessment.candidates or explain_candidates(assessment.outcomes)
-    before = [-1] * len(assessment.outcomes)
+    before = [-1] * len(index.option_ids)  # not `assessment.outcomes`, which the compiled plan builds on demand
     for c in candidates:
         before[c.position] = c.offered
     ranking = sorted((i for i, d in enumerate(before) if d >= 0), key=lambda i: index.rank[i][before[i]])
     movable = _Movable(candidates, index)
     deciders = index.deciders
+    intent_reads = index.intent_reads
+    one_fact = movable.options_one
     work = dict(base)
     entries: list[tuple[Probe, Effect]] = []
-    unchanged: dict[str, Effect] = {}
+    unchanged = Effect(intent, (), (), ())  # most probes: one (immutable) Effect per intent
     for probe in todo:
+        patch = probe.patch
+        if patch is not None and patch[0] not in intent_reads:  # most probes: one fact, the intent stays
+            fact = patch[0]
+            work[fact] = patch[1]
+            moved = {}
+            for i in one_fact(fact):
+                now = deciders[i](work)
+                if now != before[i]:
+                    moved[i] = now
+            work[fact] = base[fact]
+            entries.append((probe, _effect(before, moved, ranking, index, intent) if moved else unchanged))
+            continue
         changed = _apply(probe, work, base, kb)
         new_intent = intent
-        if not changed.isdisjoint(index.intent_reads):
+        if not changed.isdisjoint(intent_reads):
             work["plan.intent"] = None  # intent rules run before the intent is known
             new_intent = decide_intent(work, kb).intent
             work["plan.intent"] = new_intent
@@ -101,8 +119,10 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
                 moved[i] = now
         if moved:
             effect = _effect(before, moved, ranking, index, new_intent)
-        else:  # most probes: one (immutable) Effect per intent
-            effect = unchanged.get(new_intent) or unchanged.setdefault(new_intent, Effect(new_intent, (), (), ()))
+        elif new_intent == intent:
+            effect = unchanged
+        else:
+            effect = Effect(new_intent, (), (), ())
         entries.append((probe, effect))
         for fact in changed:
             work[fact] = base[fact]
@@ -141,14 +161,18 @@ class _Movable:
     def options(self, changed: set[str]) -> tuple[int, ...]:
         if len(changed) == 1:  # most probes change one fact
             (fact,) = changed
-            found = self.known.get(fact)
-            if found is None:
-                found = self.known[fact] = self._find_one(fact)
-            return found
+            return self.options_one(fact)
         key = frozenset(changed)
         found = self.known.get(key)
         if found is None:
             found = self.known[key] = self._find(changed)
+        return found
+
+    def options_one(self, fact: str) -> tuple[int, ...]:
+        """`options({fact})`."""
+        found = self.known.get(fact)
+        if found is None:
+            found = self.known[fact] = self._find_one(fact)
         return found
 
     def _find_one(self, fact: str) -> tuple[int, ...]:
@@ -274,12 +298,13 @@ def _ordered(entries: list[tuple[Probe, Effect]], index: WhatIfIndex, intent: st
     """Fields with the biggest effect first; within a field, its values by effect."""
     weight: dict[str, int] = {}
     first: dict[str, int] = {}
+    sizes = [effect.size for _, effect in entries]
     for i, (probe, effect) in enumerate(entries):
-        weight[probe.fact] = max(weight.get(probe.fact, 0), effect.size + (effect.intent != intent))
+        weight[probe.fact] = max(weight.get(probe.fact, 0), sizes[i] + (effect.intent != intent))
         first.setdefault(probe.fact, i)
     ranked = sorted(
         range(len(entries)),
-        key=lambda i: (-weight[entries[i][0].fact], first[entries[i][0].fact], -entries[i][1].size, i),
+        key=lambda i: (-weight[entries[i][0].fact], first[entries[i][0].fact], -sizes[i], i),
     )
     sentences = index.sentences
     out = []

@@ -146,3 +146,22 @@ def test_an_unresectable_case_on_a_running_line_still_continues(kb: KnowledgeBas
     assert r.intent != "curative"
     assert "Continue the ongoing line while it works" in r.summary
     assert not any("28 days" in w for w in r.warnings)
+
+
+# --- ninth and tenth reviews (u06): a low stent for a patient who declined a stoma ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("declines_stoma", "said"), [(True, "has been declined by the patient"), (False, "usual alternative.")]
+)
+def test_the_low_stent_note_respects_a_declined_stoma(kb: KnowledgeBase, declines_stoma: bool, said: str) -> None:
+    from rectoplan.core.conditions import Const, bind
+    from rectoplan.core.facts import option_facts
+
+    (stent,) = (o for o in kb.options if o.id == "colonic-stent")
+    notes = {c.id: c for c in stent.cautions if c.id.startswith("stent-low-rectum")}
+    assert set(notes) == {"stent-low-rectum", "stent-low-rectum-stoma-declined"}
+    facts = {"primary.distance_from_anal_verge_cm": 3, "preferences.declines_stoma": declines_stoma}
+    held = [c for c in notes.values() if bind(c.when, facts) == Const(True)]
+    assert len(held) == 1 and said in held[0].text
+    assert option_facts  # imported for the option's own facts elsewhere; the notes read case facts only

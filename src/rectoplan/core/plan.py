@@ -194,6 +194,9 @@ class _Local(_Gen):
         super().__init__()
         self.locals: dict[str, str] = {}
         self.decided = False
+        self.test_names = count()
+        self.defined: dict[str, list[tuple[str, str]]] = {}  # local read -> (name, definition line) of its tests
+        self.tables: list[dict[Any, tuple[Any, ...]]] = []
 
     def read(self, fact: str) -> str:
         if fact == INTENT and self.decided:
@@ -209,8 +212,57 @@ class _Local(_Gen):
     def prologue(self) -> list[str]:
         return [f"    {name} = f[{fact!r}]" for fact, name in self.locals.items()]
 
+    def fact_test(self, cond: Test) -> str:
+        """As `_Gen.fact_test`, keeping each definition by the local it reads (for `tabled`); names come from a
+        counter, as `decide_intent` forgets tests."""
+        if cond not in self.tests:
+            name = f"_f{next(self.test_names)}"
+            self.tests[cond] = name
+            line = f"    {name} = {self.test(cond)}"
+            self.pending.append(line)
+            self.defined.setdefault(self.read(cond.fact), []).append((name, line))
+        return self.tests[cond]
+
+    def tabled(self, lines: list[str]) -> list[str]:
+        """Replace the fact tests of each local read by `TABLED` tests or more by one table lookup at the top of
+        the plan: the tuple of their results per value met (a few values recur: the empty set of drugs, an
+        ECOG of 1), computed by a generated function on a value first met and kept (`TABLE_SIZE` values per
+        fact at most; an unhashable value is computed each time). Removes their definitions from `lines`
+        and returns the lookups. A knowledge base tests a set of drugs or classes up to ~50 times."""
+        out: list[str] = []
+        moved: set[str] = set()
+        for local, defs in self.defined.items():
+            if not local.startswith("_v") or len(defs) < TABLED:
+                continue
+            g = len(self.tables)
+            table: dict[Any, tuple[Any, ...]] = {}
+            self.tables.append(table)
+            names = ", ".join(name for name, _ in defs)
+            exprs = ", ".join(line.split(" = ", 1)[1] for _, line in defs)
+            source = (
+                f"def _m{g}({local}):\n"
+                f"    _r = ({exprs},)\n"
+                f"    try:\n"
+                f"        if len(_T{g}) < {TABLE_SIZE}: _T{g}[{local}] = _r\n"
+                f"    except TypeError: pass\n"
+                f"    return _r\n"
+            )
+            self.consts[f"_T{g}"] = table
+            exec(compile(source, "<rectoplan knowledge plan tables>", "exec"), self.consts)
+            out += [
+                "    try:",
+                f"        {names}, = _T{g}[{local}]",
+                "    except (KeyError, TypeError):",
+                f"        {names}, = _m{g}({local})",
+            ]
+            moved.update(line for _, line in defs)
+        lines[:] = [line for line in lines if line not in moved]
+        return out
+
 
 INTENT = "plan.intent"
+TABLED = 3  # a local read by this many fact tests or more has them looked up in a table (`_Local.tabled`)
+TABLE_SIZE = 4096
 OptionConditions = tuple[tuple[Condition, ...], tuple[Condition, ...], tuple[Condition, ...]]
 GateRule = tuple[Condition, str, str]  # (condition, effect: requires | excludes, on_unknown: hold | warn | ignore)
 CautionRule = tuple[Condition, bool]  # (condition, whether it says something when its facts are unknown)
@@ -410,8 +462,9 @@ def _compile(
     caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
     gen.flush(lines)
     lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple}), _s")
-    source = "\n".join(["def plan(f):", *gen.prologue(), *lines]) + "\n"
-    namespace: dict[str, Any] = dict(gen.consts)
+    tables = gen.tabled(lines)
+    source = "\n".join(["def plan(f):", *gen.prologue(), *tables, *lines]) + "\n"
+    namespace = gen.consts  # the tables' functions are defined in it: one module
     namespace["_INTENTS"] = tuple(name for _, name in intents)
     exec(compile(source, "<rectoplan knowledge plan>", "exec"), namespace)
     return namespace["plan"], source

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from rectoplan.api import validate_case
 from rectoplan.core.conditions import Const, bind
 from rectoplan.core.knowledge import KnowledgeBase
 from tests.test_knowledge_review3 import course, offered, rec
@@ -162,3 +163,35 @@ def test_the_low_stent_note_respects_a_declined_stoma(kb: KnowledgeBase, decline
     facts = {"primary.distance_from_anal_verge_cm": 3, "preferences.declines_stoma": declines_stoma}
     (held,) = (c for c in notes if bind(c.when, facts) == Const(True))
     assert said in held.text
+
+
+# --- tenth review #6 (v01): growth since a stop without progression is not recorded: restage ---------------------
+
+
+@pytest.mark.parametrize(
+    ("stopped_for", "progressed", "asked"),
+    [
+        ("treatment_break", None, True),
+        ("toxicity", None, True),
+        ("planned_end", None, True),
+        ("treatment_break", False, False),
+        ("treatment_break", True, False),
+        ("progression", None, False),
+        ("ongoing", None, False),
+    ],
+)
+def test_restaging_is_asked_when_growth_since_a_stop_is_not_recorded(
+    kb: KnowledgeBase, stopped_for: str, progressed: bool | None, asked: bool
+) -> None:
+    if stopped_for == "ongoing":
+        case = _ras_wild_type(course(FOLFOX_BEV, "2026-06-01"))
+    else:
+        case = _induction_done(FOLFOX_BEV, progressed, stopped_for=stopped_for)
+    r = rec(case, kb)
+    assert ("restaging" in {t.test for t in r.tests_needed}) is asked
+
+
+def test_the_last_lines_stop_is_derived_from_the_courses(kb: KnowledgeBase) -> None:
+    for stopped_for, progressed in (("progression", True), ("treatment_break", False), ("toxicity", False)):
+        case = validate_case(_induction_done(FOLFOX_BEV, None, stopped_for=stopped_for), kb)
+        assert dict(case.declared)["prior.last_line_progressed"] is progressed

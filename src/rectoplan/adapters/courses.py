@@ -147,6 +147,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
         facts["prior.on_maintenance"] = False
     if lines:  # only a maintenance course that progressed names the drugs its line progressed on
         facts["prior.progressed_on_maintenance"] = lines[-1].progressed_on is not None
+        facts["prior.last_line_progressed"] = lines[-1].stopped_for == "progression"
     facts.update(_anti_egfr(courses))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts

@@ -279,6 +279,12 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         "the cancer has grown since the last line for advanced disease stopped (during a break, or after a stop for"
         " side effects); false when the scans since show no growth (the next line then waits for progression)",
     ),
+    _bool(
+        "prior.last_line_progressed",
+        "the most recent line for advanced disease stopped for progression (false: it runs, or stopped for another"
+        " reason: a planned end, a break, side effects)",
+        "prior.courses",
+    ),
 )
 
 FIELDS: Final = (*CONTRACT_1, *CONTRACT_2)

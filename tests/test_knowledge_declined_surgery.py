@@ -3,7 +3,8 @@ operation. Intent rules intent-curative-surgery-declined-liver-ablation (COLLISI
 metastases, none larger than 3 cm, ECOG 0-2) and intent-curative-surgery-declined-lung-sbrt (SABR-COMET:
 1-3 lung metastases only, ECOG 0-1); rows radiofrequency-ablation-surgery-declined,
 microwave-ablation-surgery-declined, sbrt-liver-surgery-declined and sbrt-lung-surgery-declined; the
-operations that would otherwise be offered are listed as declined.
+liver and lung resections of resectable disease are listed as declined (gate declined-surgery), whatever the
+intent, instead of vanishing.
 
 Each rule has cases that trigger it (w12-like, w02b-like) and cases that must not (a 45 mm lesion,
 peritoneal disease, more than 10 liver or 3 lung lesions, an unknown size, a frail patient, ECOG 2 for the
@@ -210,6 +211,40 @@ def test_declined_surgery_outside_the_trials_stays_palliative(changes: dict[str,
     assert r.intent_rule in (DECLINED_RULE, "intent-palliative-unfit")
     assert not new_rows_used(r)
     assert "liver-resection" not in offered(r) and "lung-resection" not in offered(r)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"metastases": [{"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 45}]},
+        {"health": {**HEALTH, "frail": True}},
+        {
+            "metastases": [
+                {"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 25},
+                {"site": "peritoneum", "count": 1, "resectability": "resectable", "largest_mm": 10},
+            ]
+        },
+    ],
+    ids=["45-mm", "frail", "liver-and-peritoneum"],
+)
+def test_palliative_after_declined_surgery_lists_the_resection_as_declined(
+    changes: dict[str, Any], kb: KnowledgeBase
+) -> None:
+    r = rec(case(**changes), kb)
+    assert r.intent == "palliative"
+    assert excluded_reasons(r)["liver-resection"] == (DECLINED,)
+
+
+def test_unresectable_disease_lists_no_declined_resection(kb: KnowledgeBase) -> None:
+    unresectable = [{"site": "liver", "count": 1, "resectability": "unresectable", "largest_mm": 45}]
+    r = rec(case(metastases=unresectable), kb)
+    assert "liver-resection" not in excluded_reasons(r) and "liver-resection" not in offered(r)
+
+
+def test_lung_resection_listed_as_declined_when_sbrt_is_not_possible(kb: KnowledgeBase) -> None:
+    r = rec(lung(ecog=2), kb)
+    assert r.intent == "palliative"
+    assert excluded_reasons(r)["lung-resection"] == (DECLINED,)
 
 
 # --- not declining surgery: the plan of before ---------------------------------------------------------------

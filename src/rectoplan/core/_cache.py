@@ -101,7 +101,13 @@ class CoreCaches:
 # One shared `Cites` per list of citations (explain.py): the words users read of a list are computed once
 # and kept on it (`rectoplan.core.recommendation.Cites`). Independent of the knowledge base: equal
 # citations are the same references whichever knowledge base cites them.
-CITES: Bounded[tuple[Citation, ...], Cites] = Bounded(20_000)
+# Keyed by the identities of the citations' canonical objects (`CANONICAL`), which the `Cites` holds: equal
+# contents, equal keys, without hashing a citation (a dataclass of seven strings, hashed in Python).
+CITES: Bounded[tuple[int, ...], Cites] = Bounded(20_000)
+# Each citation object met, by identity -> (the object, the first object met with its content): one hash of
+# a citation per object, not per list that cites it. Each entry holds its object, so its id names no other.
+CANONICAL: Bounded[int, tuple[Citation, Citation]] = Bounded(50_000)
+BY_CONTENT: Bounded[Citation, Citation] = Bounded(50_000)
 # The same, found by the identities of the citations given (before removing repeats): each entry holds the
 # citations it was made from, so their ids name no other objects while it exists (explain._unique checks).
 CITES_BY_ID: Bounded[tuple[int, ...], tuple[tuple[Citation, ...], Cites]] = Bounded(20_000)

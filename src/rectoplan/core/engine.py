@@ -15,7 +15,7 @@ from rectoplan.core._cache import Bounded, CoreCaches, Fired, caches_for
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
-from rectoplan.core.explain import candidate, render
+from rectoplan.core.explain import candidate, prepare, render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.plan import PlanResult, compile_engine_plan, expand
@@ -170,14 +170,25 @@ def _outcome(
         elif r is True:
             excluded.append(gate)
     if failed:
-        return OptionOutcome(option, "not_indicated", setting, tuple(failed))
+        return _new(OptionOutcome, (option, "not_indicated", setting, tuple(failed), (), (), (), (), ()))
     if excluded:
-        return OptionOutcome(option, "excluded", setting, tuple(excluded), tuple(holding))
+        return _new(OptionOutcome, (option, "excluded", setting, tuple(excluded), tuple(holding), (), (), (), ()))
     if holding:
-        return OptionOutcome(option, "held", setting, (), tuple(holding), tuple(warned))
-    fired = tuple(c for c, r in zip(option.cautions, caution_results, strict=True) if r is True)
-    unknown = tuple(c for c, r in zip(option.cautions, caution_results, strict=True) if r is None and c.unknown)
-    return OptionOutcome(option, "offered", setting, (), (), tuple(warned), fired, unknown, tuple(passed))
+        return _new(OptionOutcome, (option, "held", setting, (), tuple(holding), tuple(warned), (), (), ()))
+    cautions = option.cautions
+    fired: tuple[Caution, ...] = ()
+    unknown: tuple[Caution, ...] = ()
+    if True in caution_results:  # most candidates: no caution applies, or none is unknown
+        fired = tuple([c for c, r in zip(cautions, caution_results, strict=True) if r is True])
+    if None in caution_results:
+        unknown = tuple([c for c, r in zip(cautions, caution_results, strict=True) if r is None and c.unknown])
+    made: OptionOutcome = _new(
+        OptionOutcome, (option, "offered", setting, (), (), tuple(warned), fired, unknown, tuple(passed))
+    )
+    return made
+
+
+_new = tuple.__new__  # a NamedTuple from all its fields, without its Python-level `__new__`
 
 
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
@@ -236,6 +247,7 @@ def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], Pl
         tuple(c.when for c in kb.global_cautions),
     )
     caches.once["plan-layouts"] = layouts
+    prepare(kb, caches)
     caches.once["plan"] = plan
     return plan
 

@@ -12,7 +12,7 @@ from itertools import chain
 from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from rectoplan.core._cache import CITES, CITES_BY_ID, NOTES, CoreCaches, caches_for
+from rectoplan.core._cache import BY_CONTENT, CANONICAL, CITES, CITES_BY_ID, NOTES, Bounded, CoreCaches, caches_for
 from rectoplan.core.knowledge import Caution, Citation, Gate, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.recommendation import (
     Change,
@@ -45,11 +45,23 @@ _LINE_WORDS = {0: "first line", 1: "second line"}
 
 
 def show(value: Any) -> str:
+    """A fact's value as the trace's 'facts used' shows it (a set's words are made once per set met)."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[no-any-return]
+    if kind is frozenset:
+        found = _SHOWN_SETS.get(value)
+        if found is None:
+            found = _SHOWN_SETS.put(value, "{" + ", ".join(sorted(value)) + "}" if value else "none")
+        return found
     if isinstance(value, frozenset):
         return "{" + ", ".join(sorted(value)) + "}" if value else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+_SHOWN_SETS: Bounded[frozenset[str], str] = Bounded(4096)  # a case's sets of drugs and classes recur
 
 
 def _unique(cites: Iterable[Citation]) -> Cites:
@@ -60,11 +72,25 @@ def _unique(cites: Iterable[Citation]) -> Cites:
     seen = CITES_BY_ID.get(ids)
     if seen is not None and all(map(is_, seen[0], given)):
         return seen[1]
-    key = tuple(dict.fromkeys(given))
+    canonical = {id(c): c for c in map(_canonical, given)}  # each content once, in order: by identity
+    key = tuple(canonical)
     found = CITES.get(key)
     if found is None:
-        found = CITES.put(key, Cites(key))
+        found = CITES.put(key, Cites(canonical.values()))
     CITES_BY_ID.put(ids, (given, found))
+    return found
+
+
+def _canonical(cite: Citation) -> Citation:
+    """The first citation object met with the content of `cite` (`_cache.CANONICAL`): equal citations, one
+    object, so a list of them is made unique by identity."""
+    entry = CANONICAL.get(id(cite))
+    if entry is not None and entry[0] is cite:
+        return entry[1]
+    found = BY_CONTENT.get(cite)
+    if found is None:
+        found = BY_CONTENT.put(cite, cite)
+    CANONICAL.put(id(cite), (cite, found))
     return found
 
 
@@ -446,6 +472,21 @@ def _offered_candidate(o: OptionOutcome, index: int, offered: int, caches: CoreC
     template: Template = _new(Template, (fields, trace, setting, order, shown))
     made: Candidate = _new(Candidate, (o, template, index, offered, (), (), order))
     return made
+
+
+def prepare(kb: KnowledgeBase, caches: CoreCaches) -> None:
+    """Make every setting's and every warning rule's part of the offered options' templates (`_setting_part`,
+    `_rule_part`) at once, as the engine compiles its plan: per knowledge base, not per case, so that a case
+    meeting an offered option first pays only for assembling its template."""
+    parts: dict[int, Any] = caches.once.setdefault("rule-parts", {})
+    for option in kb.options:
+        for setting in option.settings:
+            if id(setting) not in parts:
+                _setting_part(setting, option, parts, caches)
+        rules: list[Gate | Caution] = [g for g in option.gates if g.on_unknown == "warn"]
+        for rule in rules + list(option.cautions):
+            if id(rule) not in parts:
+                _rule_part(rule, parts)
 
 
 def _setting_part(setting: Setting, option: Option, parts: dict[int, Any], caches: CoreCaches) -> tuple[Static, Any]:

@@ -9,6 +9,7 @@ phase timings of the best run. `bench/cohort.py` remains the benchmark of record
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -36,9 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     cpus = [c for _, c, _ in runs]
     best = min(runs, key=lambda r: r[0])
     steps = ", ".join(f"{k} {v:.3f}" for k, v in best[2].items())
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"wall best {min(walls):.3f} median {statistics.median(walls):.3f}; CPU best {min(cpus):.2f} "
-        f"median {statistics.median(cpus):.2f}; first {walls[0]:.3f}  [{steps}]"
+        f"median {statistics.median(cpus):.2f}; first {walls[0]:.3f}; load average {load}  [{steps}]"
     )
     print("walls", " ".join(f"{w:.3f}" for w in walls))
     return 0

@@ -427,7 +427,8 @@ def time_shape(args: argparse.Namespace, kb: Any, shape: str, slow_engines: bool
                 f"median {statistics.median(times):.3f} s, first {times[0]:.3f} s of {len(times)} runs; "
                 f"CPU median {statistics.median(cpu):.2f} s"
             )
-            print(f"{label} {_rate(args.cases, seconds)}   ({spread}) [{steps}]")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"{label} {_rate(args.cases, seconds)}   ({spread}; load average {load}) [{steps}]")
             if engine == "polars" and path == parquet:
                 print(f"distinct outcomes: {distinct_outcomes(result):,} of {result.evaluated:,} cases")
     from rectoplan.cohort.output import write_outputs

@@ -10,12 +10,13 @@ import pytest
 from rectoplan.api import validate_case
 from rectoplan.core.conditions import Const, bind
 from rectoplan.core.knowledge import KnowledgeBase
-from tests.test_knowledge_review3 import course, offered, rec
+from tests.test_knowledge_review3 import HEALTH, course, offered, rec
 from tests.test_knowledge_review5 import _ras_wild_type
 
 FOLFOX_BEV = ["leucovorin", "fluorouracil", "oxaliplatin", "bevacizumab"]
 FOLFIRI_CET = ["leucovorin", "fluorouracil", "irinotecan", "cetuximab"]
 FOLFOX_CET = ["leucovorin", "fluorouracil", "oxaliplatin", "cetuximab"]
+HEALTH_NEURO3 = {**HEALTH, "neuropathy_grade": 3}
 
 
 # --- ninth review #2 (v03): a cetuximab doublet stopped for side effects while it controlled the cancer ------
@@ -195,3 +196,56 @@ def test_the_last_lines_stop_is_derived_from_the_courses(kb: KnowledgeBase) -> N
     for stopped_for, progressed in (("progression", True), ("treatment_break", False), ("toxicity", False)):
         case = validate_case(_induction_done(FOLFOX_BEV, None, stopped_for=stopped_for), kb)
         assert dict(case.declared)["prior.last_line_progressed"] is progressed
+
+
+# --- eleventh review: the new rules fire only where they should --------------------------------------------------
+
+
+def test_no_maintenance_after_a_six_week_induction(kb: KnowledgeBase) -> None:
+    short = course(FOLFOX_BEV, "2026-07-01", "2026-08-12", stopped_for="treatment_break", best_response="partial")
+    case = _ras_wild_type(short)
+    case["prior"]["progressed_since_last_line"] = False
+    option = offered(rec(case, kb)).get("maintenance-capecitabine-bevacizumab")
+    assert option is None or not option.trace["setting"].endswith("after-completed-induction")
+
+
+@pytest.mark.parametrize("best_response", ["not_assessed", "progression"])
+def test_no_restaging_after_a_line_that_did_not_control_the_cancer(kb: KnowledgeBase, best_response: str) -> None:
+    stopped = course(FOLFOX_BEV, "2026-03-01", "2026-09-01", stopped_for="toxicity", best_response=best_response)
+    assert "restaging" not in {t.test for t in rec(_ras_wild_type(stopped), kb).tests_needed}
+
+
+def test_a_resectable_case_without_growth_does_not_wait(kb: KnowledgeBase) -> None:
+    case = _induction_done(FOLFOX_BEV, False, stopped_for="treatment_break")
+    case["metastases"] = [{"site": "liver", "count": 2, "largest_mm": 20, "resectability": "resectable"}]
+    r = rec(case, kb)
+    assert r.intent == "curative"
+    assert "waits for progression" not in r.summary
+    assert not any(w.startswith("No growth since the last line stopped") for w in r.warnings)
+    assert "restaging" not in {t.test for t in r.tests_needed}
+
+
+def test_curative_running_line_with_neuropathy_does_not_say_continue(kb: KnowledgeBase) -> None:
+    r = rec(_resectable_on(FOLFOX_BEV, True) | {"health": {**HEALTH_NEURO3}}, kb)
+    assert "plan the local treatment now" in r.summary
+    assert "Continue the ongoing line" not in r.summary
+    assert "The chemotherapy around it: without oxaliplatin" in r.summary
+
+
+def test_two_running_line_warnings_say_continue_once(kb: KnowledgeBase) -> None:
+    r = rec(_resectable_on(FOLFOX_BEV, False) | {"health": {**HEALTH_NEURO3, "proteinuria": True}}, kb)
+    assert r.summary.count("Continue the ongoing line") == 1
+    assert "without oxaliplatin" in r.summary and "anti-VEGF drug is checked" in r.summary
+
+
+def test_no_operation_timing_for_a_patient_who_declined_surgery(kb: KnowledgeBase) -> None:
+    case = _resectable_on(FOLFOX_BEV, True)
+    case["metastases"] = [{"site": "liver", "count": 2, "largest_mm": 20, "resectability": "resectable"}]
+    case["preferences"] = {"declines": ["surgery"]}
+    r = rec(case, kb)
+    assert r.intent == "curative"
+    assert not any("28 days" in w for w in r.warnings) and "operation" not in r.summary
+
+
+def test_a_summary_never_doubles_parentheses(kb: KnowledgeBase) -> None:
+    assert ") (" not in rec(_resectable_on(FOLFOX_BEV, True), kb).summary

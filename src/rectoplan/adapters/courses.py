@@ -112,6 +112,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
     lines: list[SystemicLine] = []
     facts: dict[str, object] = {}
     last_advanced: Course | None = None
+    induction: Course | None = None  # the first course of the last line, when that line is for advanced disease
     maintenance = False
     for course in courses:
         if course.setting in PERIOPERATIVE_SETTINGS:
@@ -123,6 +124,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
                     facts["prior.oxaliplatin_free_months"] = interval
             if early:
                 lines.append(SystemicLine(course.agents, "progression"))
+                induction = None  # the last line is this relapse, not an induction
             continue
         if course.setting == "maintenance" and lines and last_advanced is not None:
             merged = tuple(dict.fromkeys((*lines[-1].agents, *course.agents)))[:10]
@@ -132,6 +134,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
         else:
             lines.append(SystemicLine(course.agents, _stop(course)))
             last_advanced, maintenance = course, False
+            induction = course
             facts.pop("prior.last_response", None)  # an earlier line's response says nothing of this one
             if course.end_days_ago is None:
                 facts.pop("prior.months_since_induction", None)
@@ -139,18 +142,31 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
                 facts["prior.months_since_induction"] = months(course.end_days_ago)
         if course.best_response not in (None, "not_assessed"):
             facts["prior.last_response"] = _line_best(course, last_advanced)
-    if lines and lines[-1].stopped_for == "ongoing":
-        facts["prior.on_maintenance"] = maintenance
-        if last_advanced is not None and last_advanced.start_days_ago is not None:
-            facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
-    elif lines:
-        facts["prior.on_maintenance"] = False
-    if lines:  # only a maintenance course that progressed names the drugs its line progressed on
-        facts["prior.progressed_on_maintenance"] = lines[-1].progressed_on is not None
-        facts["prior.last_line_progressed"] = lines[-1].stopped_for == "progression"
+    facts.update(_last_line(lines, last_advanced, induction, maintenance))
     facts.update(_anti_egfr(courses))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts
+
+
+def _last_line(
+    lines: list[SystemicLine], last_advanced: Course | None, induction: Course | None, maintenance: bool
+) -> dict[str, object]:
+    """The facts of the most recent line: running (its maintenance phase, months on it) or stopped (how long
+    its induction ran), and whether it stopped for progression, on its maintenance drugs or at all."""
+    if not lines:
+        return {}
+    last = lines[-1]
+    facts: dict[str, object] = {
+        "prior.on_maintenance": maintenance if last.stopped_for == "ongoing" else False,
+        "prior.progressed_on_maintenance": last.progressed_on is not None,  # only a maintenance course names them
+        "prior.last_line_progressed": last.stopped_for == "progression",
+    }
+    if last.stopped_for == "ongoing":
+        if last_advanced is not None and last_advanced.start_days_ago is not None:
+            facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
+    elif induction is not None and induction.start_days_ago is not None and induction.end_days_ago is not None:
+        facts["prior.last_line_months"] = months(induction.start_days_ago - induction.end_days_ago)  # CAIRO3: 18 weeks
+    return facts
 
 
 def _anti_egfr_courses(courses: Sequence[Course]) -> list[Course]:

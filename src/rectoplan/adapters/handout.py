@@ -154,6 +154,7 @@ def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[Op
     line's trial (a phase 1 trial) comes last while the current plan holds (w11)."""
     if any(waits_for_progression(o) for o in options):
         now = [o for o in options if not waits_for_progression(o) and o.strength != "consider"]
+        now.sort(key=lambda o: o.kind == "clinical_trial")  # the step the summary names first (eleventh review)
         later_trials = [o for o in options if waits_for_progression(o) and o.kind == "clinical_trial"]
         options = now + [o for o in options if o not in now and o not in later_trials] + later_trials
     first = first_treatment(options)

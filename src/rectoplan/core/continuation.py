@@ -99,16 +99,40 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
     plan's first sentence itself: "continue" is wrong when the line must lose a drug or stop (ninth review:
     pembrolizumab at 2 years still read "Continue the ongoing line")."""
     if facts.get("prior.ongoing_line") is True:
-        framing = ONGOING
         leads = [c.continuation for c in cautions if c.continuation]
-        if leads:
-            framing = framing._replace(lead=" ".join(leads))
-    elif facts.get("prior.progressed_since_last_line") is False and facts.get("prior.line_count", 0) >= 1:
+        framing = ONGOING._replace(lead=_lead(leads, rec.intent == "curative"))
+    elif (
+        facts.get("prior.progressed_since_last_line") is False
+        and facts.get("prior.line_count", 0) >= 1
+        and rec.intent != "curative"  # a resectable case does not wait (eleventh review, x09)
+    ):
         framing = NO_GROWTH
     else:
         return rec
     options = tuple(_at_progression(o, framing) for o in rec.options)
     return rec._replace(options=options, summary=_summary(rec, framing))
+
+
+def _lead(continuations: Sequence[str], curative: bool) -> str:
+    """The running line's plan in one or two sentences. A warning's `continuation` is either a whole sentence
+    (capitalised: "Plan the stop of pembrolizumab ...") or the end of "Continue the ongoing line ..."
+    (lower case: "without oxaliplatin (grade 3 or 4 neuropathy)"); the ends are said in one sentence, so two
+    warnings never repeat "Continue the ongoing line" (eleventh review, t07). With curative intent the
+    warning that plans the local treatment leads, and the ends concern the chemotherapy around it."""
+    sentences = [c for c in continuations if c[:1].isupper()]
+    ends = [c for c in continuations if not c[:1].isupper()]
+    if not sentences and not ends:
+        return ONGOING.lead
+    if ends:
+        head = "The chemotherapy around it:" if curative else "Continue the ongoing line"
+        sentences.append(f"{head} {'; and '.join(ends)} (see the warnings).")
+    return " ".join(sentences)
+
+
+def _named(option: OptionResult) -> str:
+    """An option and its strength for the summary ("Liver resection (...), preferred" when the title ends in
+    a parenthesis, instead of two in a row)."""
+    return f"{option.title}, {option.strength}" if option.title.endswith(")") else f"{option.title} ({option.strength})"
 
 
 def _summary(rec: Recommendation, framing: _Framing) -> str:
@@ -121,8 +145,8 @@ def _summary(rec: Recommendation, framing: _Framing) -> str:
     later = [o for o in rec.options if _waits(o)]
     parts = [f"{intent}. {framing.lead}"]
     if now:
-        parts.append(f"Then: {now[0].title} ({now[0].strength}).")
+        parts.append(f"Then: {_named(now[0])}.")
     if later:
         more = f" + {len(later) - 1} more" if len(later) > 1 else ""
-        parts.append(f"{framing.when}: {later[0].title} ({later[0].strength}){more}.")
+        parts.append(f"{framing.when}: {_named(later[0])}{more}.")
     return " ".join(parts)

@@ -279,6 +279,15 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         "the cancer has grown since the last line for advanced disease stopped (during a break, or after a stop for"
         " side effects); false when the scans since show no growth (the next line then waits for progression)",
     ),
+    _int(
+        "prior.last_line_months",
+        0,
+        600,
+        "months",
+        "months the most recent line for advanced disease was given before it stopped (its first course, the"
+        " induction: from its start to its end)",
+        "prior.courses",
+    ),
     _bool(
         "prior.last_line_progressed",
         "the most recent line for advanced disease stopped for progression (false: it runs, or stopped for another"

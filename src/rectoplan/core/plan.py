@@ -541,6 +541,9 @@ def compile_deciders(
     lines: list[str] = []
     for o, (settings, gates) in enumerate(options):
         lines.append(f"def decide{o}(f):")
+        common = _common_conjuncts(settings)
+        if common:  # every row needs these: when one is not TRUE, no row is
+            lines.append(f"    if not ({' and '.join(gen.is_true(c) for c in common)}): return -1")
         chain = _setting_chain(gen, settings, "_x")
         lines += chain or ["    if False: _x = 0"]
         lines.append("    else: return -1")
@@ -550,6 +553,22 @@ def compile_deciders(
     namespace: dict[str, Any] = dict(gen.consts)
     exec(compile(source, "<rectoplan what-if deciders>", "exec"), namespace)
     return tuple(namespace[f"decide{o}"] for o in range(len(options)))
+
+
+def _common_conjuncts(settings: tuple[Condition, ...]) -> list[Condition]:
+    """The conditions that every setting requires (conjuncts of each, nested `All`s flattened), in the first
+    setting's order: a setting is TRUE only when each of its conjuncts is (Kleene), so none is TRUE unless
+    all of these are."""
+    if not settings:
+        return []
+    rest = [set(_conjuncts(s)) for s in settings[1:]]
+    return [c for c in dict.fromkeys(_conjuncts(settings[0])) if all(c in r for r in rest)]
+
+
+def _conjuncts(cond: Condition) -> list[Condition]:
+    if isinstance(cond, All):
+        return [c for item in cond.items for c in _conjuncts(item)]
+    return [cond]
 
 
 def _gate_ok(gen: _Gen, cond: Condition, requires: bool, hold: bool) -> str:

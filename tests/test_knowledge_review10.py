@@ -249,3 +249,32 @@ def test_no_operation_timing_for_a_patient_who_declined_surgery(kb: KnowledgeBas
 
 def test_a_summary_never_doubles_parentheses(kb: KnowledgeBase) -> None:
     assert ") (" not in rec(_resectable_on(FOLFOX_BEV, True), kb).summary
+
+
+# --- tenth review #1 follow-up and w01: chemotherapy around local treatment without an operation -----------------
+
+
+def _liver_case(declines_surgery: bool, *courses: dict[str, Any]) -> dict[str, Any]:
+    case = _ras_wild_type(*courses)
+    case["metastases"] = [{"site": "liver", "count": 1, "largest_mm": 25, "resectability": "resectable"}]
+    if declines_surgery:
+        case["preferences"] = {"declines": ["surgery"]}
+    return case
+
+
+def test_chemotherapy_around_ablation_is_consider_and_says_so(kb: KnowledgeBase) -> None:
+    r = rec(_liver_case(True), kb)
+    assert r.intent == "curative"
+    folfox = offered(r)["folfox"]
+    assert folfox.strength == "consider" and folfox.trace["setting"] == "folfox-around-local-treatment-surgery-declined"
+    assert "resection" not in folfox.rationale[0].split(":")[0]
+    resected = offered(rec(_liver_case(False), kb))["folfox"]
+    assert resected.strength == "preferred" and resected.trace["setting"] == "folfox-perioperative-liver"
+
+
+def test_no_folfiri_switch_while_the_oxaliplatin_line_runs(kb: KnowledgeBase) -> None:
+    running = _liver_case(False, course(FOLFOX_BEV, "2026-07-01"))
+    folfiri = offered(rec(running, kb)).get("folfiri")
+    assert folfiri is None or folfiri.trace["setting"] != "folfiri-perioperative-after-oxaliplatin"
+    done = _liver_case(False, course(FOLFOX_BEV, "2025-07-01", "2025-12-01", stopped_for="progression"))
+    assert offered(rec(done, kb))["folfiri"].trace["setting"] == "folfiri-perioperative-after-oxaliplatin"

@@ -23,7 +23,7 @@ from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
 from tests.conftest import BASE_CASE, merge
 from tests.test_knowledge_cohort import cohort_mismatches
-from tests.test_knowledge_review3 import HEALTH, offered, rec
+from tests.test_knowledge_review3 import HEALTH, LIVER_ONLY, offered, rec
 
 LIVER_RULE = "intent-curative-surgery-declined-liver-ablation"
 LUNG_RULE = "intent-curative-surgery-declined-lung-sbrt"
@@ -38,22 +38,13 @@ DECLINED = "The patient has declined surgery."
 
 # Review 10's w12: a single 25 mm resectable liver metastasis after a resected primary; declines surgery.
 W12: dict[str, Any] = {
-    "format": "rectoplan.case/2",
+    **copy.deepcopy(LIVER_ONLY),
     "id": "declined-surgery",
     "as_of": "2026-12-01",
     "advanced_disease_date": "2026-11-10",
     "age": 62,
-    "ecog": 1,
     "primary": {"status": "resected", "stoma": False, "symptoms": []},
     "metastases": [{"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 25}],
-    "biomarkers": {
-        "kras": "mutant",
-        "kras_variant": "p.G12D",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-    },
     "prior": {
         "pelvic_radiation": True,
         "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],

@@ -64,37 +64,28 @@ class _Gen:
 
     def is_true(self, cond: Condition) -> str:
         """A two-valued expression: the condition is definitely TRUE (Kleene). Plain short-circuit logic."""
-        match cond:
-            case Const():
-                return "True" if cond.value else "False"
-            case Test():
-                return f"{self.fact_test(cond)} is True"
-            case Not():
-                return self.is_false(cond.item)
-            case All():
-                return "(" + " and ".join(self.is_true(i) for i in cond.items) + ")"
-            case AnyOf():
-                return "(" + " or ".join(self.is_true(i) for i in cond.items) + ")"
-            case Count():
-                return f"{self.expr(cond)} is True"
-            case _:
-                assert_never(cond)
+        return self.definite(cond, True)
 
     def is_false(self, cond: Condition) -> str:
         """A two-valued expression: the condition is definitely FALSE (Kleene)."""
+        return self.definite(cond, False)
+
+    def definite(self, cond: Condition, want: bool) -> str:
+        """`is_true` (`want`) or `is_false`: the two are mirror images (De Morgan), so one walk writes both;
+        items are written by `is_true` / `is_false`, which a subclass may override for fact tests."""
         match cond:
             case Const():
-                return "False" if cond.value else "True"
+                return "True" if bool(cond.value) is want else "False"
             case Test():
-                return f"{self.fact_test(cond)} is False"
+                return f"{self.fact_test(cond)} is {want}"
             case Not():
-                return self.is_true(cond.item)
-            case All():
-                return "(" + " or ".join(self.is_false(i) for i in cond.items) + ")"
-            case AnyOf():
-                return "(" + " and ".join(self.is_false(i) for i in cond.items) + ")"
+                return self.is_false(cond.item) if want else self.is_true(cond.item)
+            case All() | AnyOf():
+                both = isinstance(cond, All) is want  # all items TRUE, or (AnyOf) all items FALSE
+                write = self.is_true if want else self.is_false
+                return "(" + (" and " if both else " or ").join(write(i) for i in cond.items) + ")"
             case Count():
-                return f"{self.expr(cond)} is False"
+                return f"{self.expr(cond)} is {want}"
             case _:
                 assert_never(cond)
 

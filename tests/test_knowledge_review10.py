@@ -278,3 +278,23 @@ def test_no_folfiri_switch_while_the_oxaliplatin_line_runs(kb: KnowledgeBase) ->
     assert folfiri is None or folfiri.trace["setting"] != "folfiri-perioperative-after-oxaliplatin"
     done = _liver_case(False, course(FOLFOX_BEV, "2025-07-01", "2025-12-01", stopped_for="progression"))
     assert offered(rec(done, kb))["folfiri"].trace["setting"] == "folfiri-perioperative-after-oxaliplatin"
+
+
+# --- twelfth review: R1 (no ") (" in the running-line sentence), R2 (restage before local treatment) -----------
+
+
+def test_the_running_line_sentence_has_no_doubled_parentheses(kb: KnowledgeBase) -> None:
+    summary = rec(_resectable_on(FOLFOX_BEV, False) | {"health": {**HEALTH_NEURO3}}, kb).summary
+    assert "(grade 3 or 4 neuropathy; see the warnings)." in summary and ") (" not in summary
+
+
+@pytest.mark.parametrize(("progressed", "asked"), [(None, True), (False, False), (True, False)])
+def test_restaging_before_local_treatment_after_a_stopped_line(
+    kb: KnowledgeBase, progressed: bool | None, asked: bool
+) -> None:
+    case = _liver_case(False, course(FOLFOX_BEV, "2026-03-01", "2026-09-01", stopped_for="planned_end"))
+    if progressed is not None:
+        case["prior"]["progressed_since_last_line"] = progressed
+    r = rec(case, kb)
+    assert r.intent == "curative"
+    assert ("restaging" in {t.test for t in r.tests_needed}) is asked

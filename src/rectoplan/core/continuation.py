@@ -125,7 +125,8 @@ def _lead(continuations: Sequence[str], curative: bool) -> str:
         return ONGOING.lead
     if ends:
         head = "The chemotherapy around it:" if curative else "Continue the ongoing line"
-        sentences.append(f"{head} {'; and '.join(ends)} (see the warnings).")
+        said = f"{head} {'; and '.join(ends)}"  # an end's own parenthesis takes the pointer (review 12: ") (")
+        sentences.append(f"{said[:-1]}; see the warnings)." if said.endswith(")") else f"{said} (see the warnings).")
     return " ".join(sentences)
 
 

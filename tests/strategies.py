@@ -61,7 +61,10 @@ RARE: Final = (
     "adjuvant_relapse",
     "msi_h",
 )
-FREE_DRAWS: Final = len(RARE)  # 1 in 2 cases is steered, each branch 1 in 16
+# 2 in 3 cases are steered, each branch 1 in 12: at 1 in 16 the expected share (6.25%) sat on the coverage
+# test's 6% floor, so any new field that shifted the derandomized draws could fail it (a new contract-2 field
+# did: braf_v600e in 14 of 300 cases)
+FREE_DRAWS: Final = len(RARE) // 2
 
 
 def examples(n: int) -> int:

@@ -32,7 +32,7 @@ def run(data: dict[str, Any]) -> tuple[Recommendation, dict[str, Any]]:
     return recommend(case, KB, what_if=False), data
 
 
-# The share of generated cases that must reach each rare branch. The strategy steers about 1 in 16 into each
+# The share of generated cases that must reach each rare branch. The strategy steers about 1 in 12 into each
 # (derandomized below, so the count is the same on every run); the uniform generator it replaced reached
 # relapse after adjuvant oxaliplatin in 15 of 400 cases and DPYD-poor with systemic therapy in 17 (about 4%).
 FLOOR = 0.06

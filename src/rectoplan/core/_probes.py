@@ -13,7 +13,7 @@ from dataclasses import fields, replace
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from rectoplan.core._whatif_index import ON_LINE, whatif_index
+from rectoplan.core._whatif_index import ON_LINE, SINCE_LAST, whatif_index
 from rectoplan.core.case import SYMPTOMS, Case, Metastasis
 from rectoplan.core.facts import RESECTABLE
 from rectoplan.core.fields import BY_FACT, FIELDS
@@ -256,10 +256,11 @@ def _declared_probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     index = whatif_index(kb)
     lines = case.prior.systemic_lines or ()
     ongoing = bool(lines) and lines[-1].stopped_for == "ongoing"
+    paused = bool(lines) and lines[-1].stopped_for not in ("ongoing", "progression")  # restaging can tell
     known = dict(case.declared)
     out: list[Probe] = []
     for f in index.declared:
-        if f.fact in known or (f.fact == ON_LINE and not ongoing):
+        if f.fact in known or (f.fact == ON_LINE and not ongoing) or (f.fact == SINCE_LAST and not paused):
             continue
         if f.kind == "int":
             out += _int_probes(f.fact, f.low, f.high, index.thresholds.get(f.fact, ()), case)
@@ -296,4 +297,11 @@ def _metastasis_probes(case: Case, cuts: Any) -> list[Probe]:
                 return with_entry(_with(m, count=v))
 
             out += _int_probes(fact, 1, 1000, points, case, edit)
+        if m.largest_mm is None and cuts.get(f"metastases.{m.site}.largest_mm"):  # a size a rule reads (review 12)
+
+            def sized(v: int, m: Metastasis = m, with_entry: Callable[[Metastasis], Any] = with_entry) -> Any:
+                return with_entry(_with(m, largest_mm=v))
+
+            fact = f"metastases.{m.site}.largest_mm"
+            out += _int_probes(fact, 1, 300, cuts[fact], case, sized)
     return out

@@ -28,6 +28,9 @@ INT_RANGE = {"age": (18, 120), "ecog": (0, 4), "health.days_since_major_surgery"
 # (a wait: maintenance after 4-6 months of induction) is probed.
 NOT_PROBED = frozenset({"biomarkers.her2_result"})
 ON_LINE = "prior.months_on_current_line"
+# Growth since the last line stopped is learnt by restaging, as a test result is (tenth review, v01): probed
+# when the last line stopped without progression (`_probes._declared_probes`).
+SINCE_LAST = "prior.progressed_since_last_line"
 
 _PHASE_WORDS = {"first_line": "first-line", "second_line": "second-line", "later_line": "later-line", "any": ""}
 
@@ -100,7 +103,9 @@ def _build(kb: KnowledgeBase) -> WhatIfIndex:
         declared=tuple(
             f
             for f in DECLARED
-            if (f.fact.startswith("biomarkers.") or f.fact == ON_LINE) and f.fact not in NOT_PROBED and f.fact in read
+            if (f.fact.startswith("biomarkers.") or f.fact in (ON_LINE, SINCE_LAST))
+            and f.fact not in NOT_PROBED
+            and f.fact in read
         ),
         rank=tuple(tuple((strength[s.strength], s.priority, o.order) for s in o.settings) for o in kb.options),
         words=tuple(tuple(_words(s.strength, s.phase) for s in o.settings) for o in kb.options),
@@ -139,7 +144,7 @@ def _all_thresholds(kb: KnowledgeBase) -> dict[str, frozenset[int]]:
     """The thresholds of every integer field a probe can range over."""
     wide = [name for name in INT_RANGE if name != "ecog"]  # ECOG's five values are simply all probed
     wide += [f.fact for f in DECLARED if f.kind == "int"]
-    sites = [f"metastases.{site}.count" for site in SITES]
+    sites = [f"metastases.{site}.{key}" for site in SITES for key in ("count", "largest_mm")]
     found = {f: frozenset(v) for f, v in _thresholds(kb, [*wide, *sites, "metastases.total_count"]).items()}
     found["ecog"] = frozenset(range(5))
     return found

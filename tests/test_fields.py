@@ -21,7 +21,7 @@ from rectoplan.adapters.case_json import CaseIn
 from rectoplan.api import validate_case
 from rectoplan.cohort.columns import BY_NAME, flatten, validate_row
 from rectoplan.core._probes import probes
-from rectoplan.core._whatif_index import INT_RANGE, ON_LINE, whatif_index
+from rectoplan.core._whatif_index import INT_RANGE, ON_LINE, SINCE_LAST, whatif_index
 from rectoplan.core.case import Case
 from rectoplan.core.errors import CaseError
 from rectoplan.core.facts import case_facts, declared_type
@@ -212,6 +212,8 @@ def test_what_if_probes_the_field_where_it_should(f: DeclaredField, kb: Knowledg
     data = _with(f, None)
     if f.fact == ON_LINE:
         data["prior"]["systemic_lines"] = [{"agents": ["capecitabine"], "stopped_for": "ongoing"}]
+    if f.fact == SINCE_LAST:  # restaging can tell only after a line that stopped without progression
+        data["prior"]["systemic_lines"] = [{"agents": ["capecitabine"], "stopped_for": "completed"}]
     case = validate_case(data, kb)
     found = _probed(case, kb, f.fact)
     assert bool(found) == explored

@@ -153,13 +153,28 @@ def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[Op
     a maintenance the summary names as "Then:" must not sit under "other" (tenth review, w14), and a later
     line's trial (a phase 1 trial) comes last while the current plan holds (w11)."""
     if any(waits_for_progression(o) for o in options):
-        now = [o for o in options if not waits_for_progression(o) and o.strength != "consider"]
-        now.sort(key=lambda o: o.kind == "clinical_trial")  # the step the summary names first (eleventh review)
-        later_trials = [o for o in options if waits_for_progression(o) and o.kind == "clinical_trial"]
-        options = now + [o for o in options if o not in now and o not in later_trials] + later_trials
+        options = _for_now_first(options)
     first = first_treatment(options)
     best = first.strength if first is not None else "preferred"
     return [o for o in options if o.strength in (best, "preferred")][:n] or options[:n]
+
+
+def _for_now_first(options: list[OptionResult]) -> list[OptionResult]:
+    """The options for now (preferred or alternative; treatments before trials: the step the summary names
+    first, eleventh review), then the others in rank order, then the trials of a later line."""
+    now: list[OptionResult] = []
+    rest: list[OptionResult] = []
+    later_trials: list[OptionResult] = []
+    for o in options:
+        waits = waits_for_progression(o)
+        if not waits and o.strength != "consider":
+            now.append(o)
+        elif waits and o.kind == "clinical_trial":
+            later_trials.append(o)
+        else:
+            rest.append(o)
+    now.sort(key=lambda o: o.kind == "clinical_trial")
+    return now + rest + later_trials
 
 
 def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> dict[str, Any]:

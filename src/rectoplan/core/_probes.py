@@ -297,11 +297,11 @@ def _metastasis_probes(case: Case, cuts: Any) -> list[Probe]:
                 return with_entry(_with(m, count=v))
 
             out += _int_probes(fact, 1, 1000, points, case, edit)
-        if m.largest_mm is None and cuts.get(f"metastases.{m.site}.largest_mm"):  # a size a rule reads (review 12)
+        size_cuts = cuts.get(f"metastases.{m.site}.largest_mm")
+        if m.largest_mm is None and size_cuts:  # a size a rule reads (review 12)
 
             def sized(v: int, m: Metastasis = m, with_entry: Callable[[Metastasis], Any] = with_entry) -> Any:
                 return with_entry(_with(m, largest_mm=v))
 
-            fact = f"metastases.{m.site}.largest_mm"
-            out += _int_probes(fact, 1, 300, cuts[fact], case, sized)
+            out += _int_probes(f"metastases.{m.site}.largest_mm", 1, 300, size_cuts, case, sized)
     return out

@@ -46,16 +46,13 @@ _LINE_WORDS = {0: "first line", 1: "second line"}
 
 def show(value: Any) -> str:
     """A fact's value as the trace's 'facts used' shows it (a set's words are made once per set met)."""
-    kind = type(value)
-    if kind is str:
-        return value  # type: ignore[no-any-return]
-    if kind is frozenset:
+    if type(value) is str:
+        return value
+    if isinstance(value, frozenset):
         found = _SHOWN_SETS.get(value)
         if found is None:
             found = _SHOWN_SETS.put(value, "{" + ", ".join(sorted(value)) + "}" if value else "none")
         return found
-    if isinstance(value, frozenset):
-        return "{" + ", ".join(sorted(value)) + "}" if value else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)

@@ -301,13 +301,13 @@ def load_knowledge(root: Path | None = None) -> KnowledgeBase:
         )
         for w, c in ld.models("cautions.yaml", CautionIn, ld.read("cautions.yaml"))
     ]
-    for w, applies, lowering_in, _ in cautions:
-        if lowering_in.lowers and (applies is None or lowering_in.severity != "warning"):
+    for w, applies, caution_in, _ in cautions:
+        if caution_in.lowers and (applies is None or caution_in.severity != "warning"):
             expected = "only on a warning with applies_to (it lowers the rank of the options it applies to)"
-            ld.problems.append(Problem(f"{w}.lowers", repr(lowering_in.lowers[:40]), expected))
-        if lowering_in.continuation and applies is not None:
+            ld.problems.append(Problem(f"{w}.lowers", repr(caution_in.lowers[:40]), expected))
+        if caution_in.continuation and applies is not None:
             expected = "only on a case-level warning (no applies_to): it words the plan for the running line"
-            ld.problems.append(Problem(f"{w}.continuation", repr(lowering_in.continuation[:40]), expected))
+            ld.problems.append(Problem(f"{w}.continuation", repr(caution_in.continuation[:40]), expected))
 
     def make_gate(where: str, g: GateIn, when: Condition, known: dict[str, Any]) -> Gate:
         bound = bind(when, known)

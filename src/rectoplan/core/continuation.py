@@ -10,7 +10,9 @@ ranks themselves are the rules' (the same in cohort mode).
 The same holds when no line is running but the case records no growth since the last one stopped
 (`prior.progressed_since_last_line` false: a planned break, or a stop for side effects while the disease
 was controlled): nothing forces the next line yet, so its options are what to do at progression (the
-case-level warning `no-progression-since-last-line` says what comes first, with its source).
+case-level warning `no-progression-since-last-line` says what comes first, with its source). After a short
+induction (or one of unrecorded length) the plan is to complete it, not to wait: the warning that holds then
+(`no-progression-after-short-line`) words the first sentence with its `continuation` (twelfth review, x04).
 """
 
 from __future__ import annotations
@@ -106,7 +108,8 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
         and facts.get("prior.line_count", 0) >= 1
         and rec.intent != "curative"  # a resectable case does not wait (eleventh review, x09)
     ):
-        framing = NO_GROWTH
+        leads = [c.continuation for c in cautions if c.continuation]  # a short induction: complete it first
+        framing = NO_GROWTH._replace(lead=" ".join(leads)) if leads else NO_GROWTH
     else:
         return rec
     options = tuple(_at_progression(o, framing) for o in rec.options)

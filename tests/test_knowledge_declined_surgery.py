@@ -6,7 +6,8 @@ microwave-ablation-surgery-declined, sbrt-liver-surgery-declined and sbrt-lung-s
 liver and lung resections of resectable disease are listed as declined (gate declined-surgery), whatever the
 intent, instead of vanishing.
 
-Each rule has cases that trigger it (w12-like, w02b-like) and cases that must not (a 45 mm lesion,
+Each rule has cases that trigger it (w12-like, w02b-like) and cases that must not (a 65 mm lesion, beyond
+both ablation and the 6 cm of the liver SBRT route of stop 16, tested in test_knowledge_s16_declined_routes.py;
 peritoneal disease, more than 10 liver or 3 lung lesions, an unknown size, a frail patient, ECOG 2 for the
 lung, radiation also declined, the primary still in place), and a patient who does not decline surgery
 keeps the plan of before.
@@ -166,7 +167,7 @@ def test_lung_outside_sabr_comet_stays_palliative(changes: dict[str, Any], kb: K
 @pytest.mark.parametrize(
     "changes",
     [
-        {"metastases": [{"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 45}]},
+        {"metastases": [{"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 65}]},
         {"metastases": [{"site": "liver", "count": 11, "resectability": "resectable", "largest_mm": 20}]},
         {"metastases": [{"site": "liver", "count": 1, "resectability": "resectable"}]},  # size not recorded
         {
@@ -182,7 +183,7 @@ def test_lung_outside_sabr_comet_stays_palliative(changes: dict[str, Any], kb: K
         {"primary": {"status": "in_place", "resectability": "resectable", "symptoms": []}},
     ],
     ids=[
-        "45-mm",
+        "65-mm",
         "eleven-lesions",
         "size-unknown",
         "liver-and-peritoneum",
@@ -207,7 +208,7 @@ def test_declined_surgery_outside_the_trials_stays_palliative(changes: dict[str,
 @pytest.mark.parametrize(
     "changes",
     [
-        {"metastases": [{"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 45}]},
+        {"metastases": [{"site": "liver", "count": 1, "resectability": "resectable", "largest_mm": 65}]},
         {"health": {**HEALTH, "frail": True}},
         {
             "metastases": [
@@ -216,7 +217,7 @@ def test_declined_surgery_outside_the_trials_stays_palliative(changes: dict[str,
             ]
         },
     ],
-    ids=["45-mm", "frail", "liver-and-peritoneum"],
+    ids=["65-mm", "frail", "liver-and-peritoneum"],
 )
 def test_palliative_after_declined_surgery_lists_the_resection_as_declined(
     changes: dict[str, Any], kb: KnowledgeBase

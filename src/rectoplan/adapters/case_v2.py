@@ -164,7 +164,10 @@ def declines(listed: list[str] | None) -> dict[str, object]:
 
 def liquid_days(text: str | None, timeline: Timeline, problems: list[Problem]) -> int | None:
     """Days from the liquid biopsy to the case date (its months are a fact; its days are compared with the
-    end of the last anti-EGFR course)."""
+    end of the last anti-EGFR course and of the last course).
+
+    A result dated after the case date is a data-entry error, rejected as a course ending after it is
+    (review 13, finding 5): read as "taken now", it would open an anti-EGFR rechallenge on no real result."""
     if text is None:
         return None
     when = parse_date(text, "biomarkers.liquid_ras_date", problems)
@@ -173,4 +176,10 @@ def liquid_days(text: str | None, timeline: Timeline, problems: list[Problem]) -
     if timeline.as_of is None:
         problems.append(Problem("biomarkers.liquid_ras_date", repr(text), "as_of (the case date) with a dated result"))
         return None
-    return max(0, (timeline.as_of - when).days)
+    days = (timeline.as_of - when).days
+    if days < 0:
+        problems.append(
+            Problem("biomarkers.liquid_ras_date", f"{text} after as_of {timeline.as_of}", "a date on or before as_of")
+        )
+        return None
+    return days

@@ -180,14 +180,15 @@ def _anti_egfr(courses: Sequence[Course]) -> dict[str, object]:
     facts: dict[str, object] = {}
     if given[-1].best_response not in (None, "not_assessed"):
         facts["prior.anti_egfr_response"] = given[-1].best_response
-    days = _days_since_anti_egfr(given)
+    days = _days_since_end(given)
     if days is not None:
         facts["prior.months_since_anti_egfr"] = months(days)
     return facts
 
 
-def _days_since_anti_egfr(given: Sequence[Course]) -> int | None:
-    """Days from the end of the last anti-EGFR course to the case date: 0 while one runs, unknown if any end is."""
+def _days_since_end(given: Sequence[Course]) -> int | None:
+    """Days from the end of the last of `given` (the anti-EGFR courses, or all) to the case date: 0 while one
+    runs, unknown if any end is."""
     if any(c.status == "ongoing" for c in given):
         return 0
     ends = [c.end_days_ago for c in given]
@@ -197,17 +198,32 @@ def _days_since_anti_egfr(given: Sequence[Course]) -> int | None:
 
 
 def liquid_biopsy_after_anti_egfr(courses: Sequence[Course], liquid_days_ago: int) -> dict[str, object]:
-    """Whether a liquid biopsy taken `liquid_days_ago` came after the last anti-EGFR antibody ended.
+    """Whether a liquid biopsy taken `liquid_days_ago` came after the last anti-EGFR antibody ended, and after
+    the last course of any treatment ended.
 
     Rechallenge needs a ctDNA result from after the last anti-EGFR dose (CHRONOS, CRICKET): a RAS-wild-type
-    result from before the antibody says nothing about the resistant clones it selected. Unknown when no
-    anti-EGFR course is recorded or when its end is not.
+    result from before the antibody says nothing about the resistant clones it selected. CHRONOS tested ctDNA
+    at the moment of rechallenge, so a result taken before a later line (review 13, finding 2: ctDNA from
+    March, FOLFOX-bevacizumab until November) is not the result at rechallenge either. Each fact is unknown
+    when an end it needs is not recorded; a course still running means the biopsy did not come after it.
     """
+    facts: dict[str, object] = {}
     given = _anti_egfr_courses(courses)
-    days = _days_since_anti_egfr(given) if given else None
-    if days is None:
-        return {}
-    return {"biomarkers.liquid_ras_after_anti_egfr": liquid_days_ago < days}
+    days = _days_since_end(given) if given else None
+    if days is not None:
+        facts["biomarkers.liquid_ras_after_anti_egfr"] = liquid_days_ago < days
+    last = _days_since_last_course(courses)
+    if last is not None:
+        facts["biomarkers.liquid_ras_after_last_line"] = liquid_days_ago < last
+    return facts
+
+
+def _days_since_last_course(courses: Sequence[Course]) -> int | None:
+    """Days from the end of the most recent course to the case date: 0 while one runs, unknown without
+    courses or when any course's end is not recorded (the order of undated courses cannot be trusted)."""
+    if not courses:
+        return None
+    return _days_since_end(courses)
 
 
 def course_problems(courses: Sequence[Course], path: str) -> list[Problem]:

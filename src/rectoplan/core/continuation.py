@@ -111,7 +111,7 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
         leads = [c.continuation for c in cautions if c.continuation]  # a short induction: complete it first
         framing = NO_GROWTH._replace(lead=" ".join(leads)) if leads else NO_GROWTH
     else:
-        return rec
+        return _with_stopped_line_plan(rec, facts, cautions)
     options = tuple(_at_progression(o, framing) for o in rec.options)
     return rec._replace(options=options, summary=_summary(rec, framing))
 
@@ -130,7 +130,36 @@ def _lead(continuations: Sequence[str], curative: bool) -> str:
         head = "The chemotherapy around it:" if curative else "Continue the ongoing line"
         said = f"{head} {'; and '.join(ends)}"  # an end's own parenthesis takes the pointer (review 12: ") (")
         sentences.append(f"{said[:-1]}; see the warnings)." if said.endswith(")") else f"{said} (see the warnings).")
-    return " ".join(sentences)
+    return _point_once(" ".join(sentences))
+
+
+_POINTERS: Final = ((" (see the warnings)", ""), ("; see the warnings)", ")"))
+
+
+def _point_once(text: str) -> str:
+    """`text` with one pointer to the warnings, at its last place: each warning's sentence carries its own,
+    and two in one summary read twice (twelfth review, x01)."""
+    last = max(text.rfind(pointer) for pointer, _ in _POINTERS)
+    if last < 0:
+        return text
+    head = text[:last]
+    for pointer, bare in _POINTERS:
+        head = head.replace(pointer, bare)
+    return head + text[last:]
+
+
+def _with_stopped_line_plan(rec: Recommendation, facts: Facts, cautions: Sequence[Caution]) -> Recommendation:
+    """`rec` after a line that stopped recently, once all known disease is treatable with cure in view: the
+    warnings that plan around the local treatment (`completed-line-curative`: count the cycles already given;
+    `recent-line-bevacizumab-before-surgery`) add their `continuation` to the rules' summary, as the running
+    line's do (twelfth review, x02). Nothing waits, so the options keep their words."""
+    if facts.get("prior.ongoing_line") is not False or rec.intent != "curative":
+        return rec
+    leads = [c.continuation for c in cautions if c.continuation]
+    if not leads:
+        return rec
+    summary = _point_once(f"{rec.summary} {' '.join(leads)}")
+    return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`
 
 
 def _named(option: OptionResult) -> str:

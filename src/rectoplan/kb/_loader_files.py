@@ -25,6 +25,10 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class _Loader:
+    """One loading run: the knowledge folder, the problems found so far and the sources read (the citations
+    of every later file resolve against them). Each method adds what is wrong to `problems` and returns
+    what it could read (nothing, or `Const(False)` for a condition), so that loading goes on to the end."""
+
     def __init__(self, root: Path | Any) -> None:
         self.root = root
         self.problems: list[Problem] = []

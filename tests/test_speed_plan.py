@@ -86,8 +86,10 @@ def test_engine_candidates_give_the_outcomes_of_the_raw_results(
     got_raw = raw(dict(facts, **{"plan.intent": None}))
     got = engine(dict(facts, **{"plan.intent": None}))
     assert (got[0], got[2], got[3]) == (got_raw[0], got_raw[2], got_raw[3])
-    assert got_raw[4] == []
-    expanded = [expand(key, layouts) for key in got[1]]
+    assert got_raw[4] == got_raw[5] == []
+    # candidates offered (sixth result) and kept out (second), each in knowledge order: merged by option
+    expanded = sorted((expand(key, layouts) for key in got[1] + got[5]), key=lambda e: e[0])
+    assert [x for _, x, _ in expanded if x >= 0] == [expand(key, layouts)[1] for key in got[5]]
     assert [o for o, _, _ in expanded] == [k[0] for k in got_raw[1]]
     kept_settings = iter(got[4])  # the setting index of each candidate kept out, in order
     for (o, x, results), raw_key in zip(expanded, got_raw[1], strict=True):

@@ -9,6 +9,7 @@ used, for short-circuit decisions. Pure computation: no I/O, no state beyond the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import count
 from typing import Any, assert_never
 
@@ -248,15 +249,22 @@ TABLED = 3  # a local read by this many fact tests or more has them looked up in
 TABLE_SIZE = 4096
 
 
-def _setting_chain(gen: _Gen, settings: tuple[Condition, ...], x: str) -> list[str]:
+def _setting_chain(gen: _Gen, settings: tuple[Condition, ...], x: str, common: Sequence[Condition] = ()) -> list[str]:
     """`if` / `elif` lines setting `x` to the index of the first setting that is TRUE (the caller writes the
     `else`).
+
+    `common`: conditions every setting requires (`plan._common_conjuncts`); with two settings or more, one
+    first test of them sets `x` to -1 when one is not TRUE. Most options do not apply to a given case, and
+    their rows mostly share a first conjunct (metastatic, palliative, a line): one test then replaces one
+    per row.
 
     A row that warnings lower is preceded by its lowered copies, each `All((*warnings, row))` (the loader's
     `_lowered_rows`): such a run is written as one test of the row, then, only when it holds, of the
     copies' warnings. The first true setting is the same (a copy holds exactly when its row and its
     warnings do), but a row that does not hold costs one test instead of one per copy."""
     lines: list[str] = []
+    if common and len(settings) > 1:
+        lines.append(f"    if not ({' and '.join(gen.is_true(c) for c in common)}): {x} = -1")
     i = 0
     while i < len(settings):
         keyword = "if" if not lines else "elif"

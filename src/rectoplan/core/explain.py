@@ -7,7 +7,7 @@ is reviewing what users read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import attrgetter, is_
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -59,6 +59,8 @@ def show(value: Any) -> str:
 
 
 _SHOWN_SETS: Bounded[frozenset[str], str] = Bounded(4096)  # a case's sets of drugs and classes recur
+# `show` for the commonest types, as C callables (the same words: a test compares); others go to `show`
+_SHOW: dict[type, Callable[[Any], str]] = {int: str, bool: {True: "yes", False: "no"}.__getitem__}
 
 
 def _unique(cites: Iterable[Citation]) -> Cites:
@@ -219,7 +221,11 @@ def _offered(offered: list[Candidate], facts: dict[str, Any], caches: CoreCaches
         used_key = (template.shown, values)
         used = used_cache.get(used_key)
         if used is None:
-            shown = {n: show(v) for n, v in zip(setting.shown_facts, values, strict=True) if v is not None}
+            shown = {
+                n: v if type(v) is str else _SHOW.get(type(v), show)(v)  # words, numbers, flags: in C
+                for n, v in zip(setting.shown_facts, values, strict=True)
+                if v is not None
+            }
             used = used_cache.put(used_key, shown)
         trace = template.trace.copy()
         trace["rank"] = rank
@@ -563,13 +569,16 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     facts = assessment.facts
     intent = assessment.intent.intent
     caches = caches_for(kb)
-    offered: list[Candidate] = []
+    offered: list[Candidate] = list(assessment.offered)
+    kept: Sequence[Candidate] = assessment.kept
+    if not (offered or kept):  # assessed by the reference interpreter (or nothing applies)
+        found = candidates(assessment.outcomes)
+        offered = [c for c in found if c.offered >= 0]
+        kept = [c for c in found if c.offered < 0]
     kept_out: list[Candidate] = []
     held: list[Candidate] = []
-    for c in assessment.candidates or candidates(assessment.outcomes):
-        if c.offered >= 0:
-            offered.append(c)
-        elif c.part is not None:  # excluded or held (not indicated: silent)
+    for c in kept:
+        if c.part is not None:  # excluded or held (not indicated: silent)
             kept_out.append(c)
             if c.holding:
                 held.append(c)

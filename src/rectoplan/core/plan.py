@@ -11,15 +11,20 @@ Generating and `exec`-ing source is pure computation: no I/O, no state beyond th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from rectoplan.core._codegen import _Gen, _Inline, _Local, _setting_chain
 from rectoplan.core.conditions import All, Condition
 
 # (intent index, candidates, test results, global caution results, setting indexes of the engine plan's
-# candidates kept out, in order: see `compile_engine_plan`; empty for `compile_plan`)
-PlanResult = tuple[int, list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...], list[int]]
+# candidates kept out, in order, and the engine plan's candidates offered: see `compile_engine_plan`; the
+# last two are empty for `compile_plan`, whose candidates are all in the second)
+_NAME = re.compile(r"_[a-z]+[0-9]+")  # a local of the generated plan
+
+PlanResult = tuple[int, list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...], list[int], list[tuple[Any, ...]]]
 
 
 OptionConditions = tuple[tuple[Condition, ...], tuple[Condition, ...], tuple[Condition, ...]]
@@ -37,7 +42,7 @@ def compile_plan(
     """Compile a knowledge base's conditions into `plan(facts)`.
 
     `options` holds, per option, (setting conditions, gate conditions, caution conditions). The plan
-    returns (intent index, candidates, test results, global caution results, []). A candidate is a flat tuple
+    returns (intent index, candidates, test results, global caution results, [], []). A candidate is a flat tuple
     (option index, setting index, *gate results, *caution results) for each option whose setting applies.
     The plan sets `plan.intent` in `facts`. The engine compiles its own plan (`compile_engine_plan`), whose
     candidates are keys of its caches.
@@ -50,9 +55,9 @@ def compile_plan(
     return _compile(intents, tuple((o[0], (*o[1], *o[2])) for o in options), options, tests, cautions, full)
 
 
-# (option index, whether the key holds the setting index (offered), per gate and caution: (from the key,
-# index or value))
-Layout = tuple[int, bool, tuple[tuple[bool, Any], ...]]
+# (option index, whether the key holds the setting index (offered), the fixed results, and a getter of the
+# results of its gates then cautions from the key followed by the fixed results: see `_layout`)
+Layout = tuple[int, bool, tuple[Any, ...], Callable[[tuple[Any, ...]], tuple[Any, ...]]]
 
 
 def compile_engine_plan(
@@ -75,7 +80,8 @@ def compile_engine_plan(
     status; a candidate kept out (not indicated, excluded, held) is (code, *results that vary): nothing the
     engine renders or what-if reads of it depends on the setting, and without it the same candidate serves
     every setting (measured: 40% fewer distinct candidates). Its setting index goes, in order, to the plan's
-    fifth result, for `Assessment.outcomes`."""
+    fifth result, for `Assessment.outcomes`. Offered candidates go to the sixth result, kept out ones to the
+    second (each in knowledge order): rendering reads them apart, without a test per candidate."""
     layouts: dict[int, Layout] = {}
 
     def canonical(o: int, x: str, option: Any) -> list[str]:
@@ -86,11 +92,27 @@ def compile_engine_plan(
     return plan, source, layouts
 
 
-def expand(key: tuple[Any, ...], layouts: dict[int, Layout]) -> tuple[int, int, list[Any]]:
+def expand(key: tuple[Any, ...], layouts: dict[int, Layout]) -> tuple[int, int, tuple[Any, ...]]:
     """(option index, setting index or -1 if kept out, the results of its gates then cautions) of an engine
     candidate."""
-    option, offered, fill = layouts[key[0]]
-    return option, key[1] if offered else -1, [key[v] if from_key else v for from_key, v in fill]
+    option, offered, fixed, results = layouts[key[0]]
+    return option, key[1] if offered else -1, results(key + fixed)
+
+
+def _layout(o: int, offered: bool, fill: list[tuple[bool, Any]]) -> Layout:
+    """The layout of a candidate whose results are `fill`: per gate and caution, (True, its index in the key)
+    or (False, its fixed value). The results are read in C (`itemgetter`) from the key followed by the
+    fixed values: a candidate met for the first time builds no list in Python."""
+    fixed = tuple(v for from_key, v in fill if not from_key)
+    width = 1 + (1 if offered else 0) + sum(1 for from_key, _ in fill if from_key)
+    at = iter(range(width, width + len(fixed)))
+    positions = [v if from_key else next(at) for from_key, v in fill]
+    if len(positions) >= 2:
+        return o, offered, fixed, itemgetter(*positions)
+    if positions:
+        only = positions[0]
+        return o, offered, fixed, lambda row: (row[only],)
+    return o, offered, fixed, lambda row: ()
 
 
 def _canonical_keys(
@@ -120,9 +142,9 @@ def _canonical_keys(
             else:
                 fill.append((True, at))
                 at += 1
-        layouts[code] = (o, offered, tuple(fill))
+        layouts[code] = _layout(o, offered, fill)
         items = "".join(", " + r for r in varying)
-        return f"_a(({code}, {x}{items}))" if offered else f"_a(({code}{items},)); _k({x})"
+        return f"_o(({code}, {x}{items}))" if offered else f"_a(({code}{items},)); _k({x})"
 
     def not_indicated(g: str, effect: str, _: str) -> str:
         return f"({g} is not False)" if effect == "requires" else "False"
@@ -152,14 +174,23 @@ def _canonical_keys(
 
     branches = []
     if fails:
-        branches.append((" or ".join(f"{g} is False" for g in fails), key(not_indicated, silent)))
+        branches.append((_any_is("False", fails), key(not_indicated, silent)))
     if excludes:
-        branches.append((" or ".join(f"{g} is True" for g in excludes), key(excluded, silent)))
+        branches.append((_any_is("True", excludes), key(excluded, silent)))
     if holds:
-        branches.append((" or ".join(f"{g} is None" for g in holds), key(held, silent)))
+        branches.append((_any_is("None", holds), key(held, silent)))
     lines = [f"        {'if' if i == 0 else 'elif'} {test}: {append}" for i, (test, append) in enumerate(branches)]
     lines.append(f"        {'else: ' if branches else ''}{key(offered, fired, True)}")
     return lines
+
+
+def _any_is(value: str, names: list[str]) -> str:
+    """Whether some of the results `names` is `value` (True, False or None). Results are True, False or
+    None only, so membership (identity, then equality, in C) says the same as a chain of `is` tests, in
+    fewer steps: most candidates are offered, and then every test of the chain is made."""
+    if len(names) == 1:
+        return f"{names[0]} is {value}"
+    return f"{value} in ({', '.join(names)})"
 
 
 def _code(o: int, layouts: dict[int, Layout]) -> int:
@@ -201,11 +232,16 @@ def _compile(
     for cond in dict.fromkeys(c for _, conds in conditions for c in conds):  # shared by several options
         code = gen.expr(cond)
         gen.flush(lines)
-        lines.append(f"    {shared_name(cond)} = {code}")
+        if _NAME.fullmatch(code):  # already a local (a fact's test): named by it, not copied into another
+            shared[cond] = code
+        else:
+            lines.append(f"    {shared_name(cond)} = {code}")
     lines.append("    _c = []")
     lines.append("    _a = _c.append")
     lines.append("    _s = []")
     lines.append("    _k = _s.append")
+    lines.append("    _ol = []")
+    lines.append("    _o = _ol.append")
     chains: dict[tuple[Condition, ...], str] = {}  # options with the same settings share their decision
     for o, ((settings, conds), option) in enumerate(zip(conditions, options, strict=True)):
         if not settings:
@@ -213,14 +249,14 @@ def _compile(
         x = chains.get(settings)
         if x is None:
             x = chains[settings] = f"_x{len(chains)}"
-            chain = _setting_chain(gen, settings, x)
+            chain = _setting_chain(gen, settings, x, _common_conjuncts(settings))
             gen.flush(lines)
             lines += [*chain, f"    else: {x} = -1"]
         lines += candidate(o, x, _named(option, [shared_name(c) for c in conds]))
     test_tuple = ", ".join(gen.expr(t) for t in tests) + ("," if len(tests) == 1 else "")
     caution_tuple = ", ".join(gen.expr(c) for c in cautions) + ("," if len(cautions) == 1 else "")
     gen.flush(lines)
-    lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple}), _s")
+    lines.append(f"    return _i, _c, ({test_tuple}), ({caution_tuple}), _s, _ol")
     tables = gen.tabled(lines)
     source = "\n".join(["def plan(f):", *gen.prologue(), *tables, *lines]) + "\n"
     namespace = gen.consts  # the tables' functions are defined in it: one module

@@ -1,12 +1,12 @@
 """The engine assembles an offered option's template and the tests needed from parts made once per knowledge
-base (`explain._offered_candidate`, `explain._tests_shared`); here each must equal what the reference
+base (`_parts._offered_candidate`, `explain._tests_shared`); here each must equal what the reference
 functions make from the outcome alone, on generated cases reaching warnings, notes, unknown cautions,
 passed checks, held options and tests."""
 
 from __future__ import annotations
 
 from rectoplan.api import validate_case
-from rectoplan.core import explain
+from rectoplan.core import _parts, explain
 from rectoplan.core._cache import caches_for
 from rectoplan.core.engine import Assessment, assess
 from rectoplan.core.knowledge import KnowledgeBase
@@ -25,12 +25,12 @@ def test_offered_templates_equal_the_reference_template(kb: KnowledgeBase) -> No
         for c in a.candidates:
             if c.offered < 0:
                 continue
-            reference = explain._option_template(c.outcome)
+            reference = _parts._option_template(c.outcome)
             assert c.part.fields == reference.fields
             assert c.part.trace == reference.trace
             assert (c.part.setting, c.part.order) == (reference.setting, reference.order)
             seen["warnings"] += bool(c.outcome.warned or c.outcome.cautions)
-            seen["notes"] += bool(reference.fields[explain._NOTES])
+            seen["notes"] += bool(reference.fields[_parts._NOTES])
             seen["passed"] += bool(c.outcome.passed)
             seen["unknown"] += bool(c.outcome.unknown_cautions)
     assert min(seen.values()) > 5, seen  # every kind of part was met

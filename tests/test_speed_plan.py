@@ -16,7 +16,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from rectoplan.api import recommend_json
-from rectoplan.core import explain
+from rectoplan.core import _parts
 from rectoplan.core._cache import Bounded, caches_for, forget
 from rectoplan.core.conditions import Condition, Const
 from rectoplan.core.engine import _outcome
@@ -118,7 +118,7 @@ def test_tiny_caches_of_fired_rules_and_citations_give_the_same_results(
     tiny = caches_for(kb)
     tiny.outcomes = Bounded(2)
     tiny.tests_fired, tiny.cautions_fired = Bounded(2), Bounded(2)
-    monkeypatch.setattr(explain, "CITES", Bounded(2))
-    monkeypatch.setattr(explain, "CITES_BY_ID", Bounded(2))
+    monkeypatch.setattr(_parts, "CITES", Bounded(2))
+    monkeypatch.setattr(_parts, "CITES_BY_ID", Bounded(2))
     assert [recommend_json(json.dumps(c), kb) for c in cases] == expected
     forget(kb)

@@ -98,7 +98,7 @@ class CoreCaches:
         self.once.clear()
 
 
-# One shared `Cites` per list of citations (explain.py): the words users read of a list are computed once
+# One shared `Cites` per list of citations (_parts.py): the words users read of a list are computed once
 # and kept on it (`rectoplan.core.recommendation.Cites`). Independent of the knowledge base: equal
 # citations are the same references whichever knowledge base cites them.
 # Keyed by the identities of the citations' canonical objects (`CANONICAL`), which the `Cites` holds: equal

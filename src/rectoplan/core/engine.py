@@ -14,10 +14,11 @@ from operator import is_
 from typing import Any
 
 from rectoplan.core._cache import Bounded, CoreCaches, Fired, caches_for
+from rectoplan.core._parts import candidate, prepare
 from rectoplan.core.case import Case
 from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
-from rectoplan.core.explain import candidate, prepare, render
+from rectoplan.core.explain import render
 from rectoplan.core.facts import Facts, case_facts
 from rectoplan.core.knowledge import Caution, IntentRule, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.plan import PlanResult, compile_engine_plan, expand

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, NamedTuple
 
+from rectoplan.core._parts import candidates as explain_candidates
 from rectoplan.core._probes import Probe, probes, range_text
 from rectoplan.core._whatif_index import WhatIfIndex, whatif_index
-from rectoplan.core.explain import candidates as explain_candidates
 from rectoplan.core.facts import Facts, part_facts
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Change

@@ -234,8 +234,12 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     plan = caches.once.get("plan") or _compile_plan(kb, caches)
     intent_index, keys, test_results, caution_results, kept_settings, offered_keys = plan(facts)
     get = caches.outcomes.get
-    offered = [get(key) or _candidate(key, kb, caches) for key in offered_keys]
-    kept = [get(key) or _candidate(key, kb, caches) for key in keys]
+    offered: list[Any] = list(map(get, offered_keys))  # in C: most candidates are in the cache
+    if None in offered:
+        offered = [c or _candidate(key, kb, caches) for c, key in zip(offered, offered_keys, strict=True)]
+    kept: list[Any] = list(map(get, keys))
+    if None in kept:
+        kept = [c or _candidate(key, kb, caches) for c, key in zip(kept, keys, strict=True)]
     tests = caches.tests_fired.get(test_results) or _fired(kb.test_rules, test_results, caches.tests_fired)
     cautions = caches.cautions_fired.get(caution_results) or _fired(
         kb.global_cautions, caution_results, caches.cautions_fired

@@ -9,9 +9,9 @@ tests needed and warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from itertools import chain
-from operator import attrgetter
+from collections.abc import Sequence
+from itertools import chain, compress, repeat
+from operator import attrgetter, is_not
 from typing import TYPE_CHECKING, Any
 
 from rectoplan.core._cache import Bounded, CoreCaches, caches_for
@@ -59,8 +59,18 @@ def show(value: Any) -> str:
 
 
 _SHOWN_SETS: Bounded[frozenset[str], str] = Bounded(4096)  # a case's sets of drugs and classes recur
-# `show` for the commonest types, as C callables (the same words: a test compares); others go to `show`
-_SHOW: dict[type, Callable[[Any], str]] = {int: str, bool: {True: "yes", False: "no"}.__getitem__}
+# (type, value) -> `show(value)`: the type in the key keeps True apart from 1 (equal, with equal hashes)
+_SHOWN: Bounded[tuple[type, Any], str] = Bounded(8192)
+
+
+def _facts_used(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, str]:
+    """The trace's 'facts used': each known fact shown (`show`). Values recur across cases (ECOG, a count,
+    a set of drug classes), so each value's words are looked up, in C, and made once."""
+    typed = list(zip(map(type, values), values, strict=True))
+    words: list[Any] = list(map(_SHOWN.get, typed))  # None where not seen yet
+    if None in words:
+        words = [w if w is not None else _SHOWN.put(t, show(t[1])) for w, t in zip(words, typed, strict=True)]
+    return dict(compress(zip(names, words, strict=True), map(is_not, values, repeat(None))))
 
 
 def _offered(offered: list[Candidate], facts: dict[str, Any], caches: CoreCaches, intent: str) -> list[OptionResult]:
@@ -76,13 +86,7 @@ def _offered(offered: list[Candidate], facts: dict[str, Any], caches: CoreCaches
         values = template.values(facts)
         used = used_get((template.shown, values))
         if used is None:
-            names = template.setting.shown_facts
-            shown = {
-                n: v if type(v) is str else _SHOW.get(type(v), show)(v)  # words, numbers, flags: in C
-                for n, v in zip(names, values, strict=True)
-                if v is not None
-            }
-            used = used_cache.put((template.shown, values), shown)
+            used = used_cache.put((template.shown, values), _facts_used(template.setting.shown_facts, values))
         trace = template.trace.copy()
         trace["rank"] = rank
         trace["facts_used"] = used
@@ -234,13 +238,8 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
         found = candidates(assessment.outcomes)
         offered = [c for c in found if c.offered >= 0]
         kept = [c for c in found if c.offered < 0]
-    kept_out: list[Candidate] = []
-    held: list[Candidate] = []
-    for c in kept:
-        if c.part is not None:  # excluded or held (not indicated: silent)
-            kept_out.append(c)
-            if c.holding:
-                held.append(c)
+    kept_out = list(filter(_PART, kept))  # excluded or held (not indicated: no part, silent)
+    held = list(filter(_HOLDING, kept_out))
     offered.sort(key=_ORDER)
     options = _offered(offered, facts, caches, intent)
     kept_out.sort(key=_ORDER)  # unsafe first, then held back; each by id (`_kept_out`)
@@ -270,17 +269,27 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
 
 
 def _case_cautions(assessment: Assessment, caches: CoreCaches) -> tuple[CitedNote, ...]:
-    """The case-level warnings with their own references (one `CitedNote` per rule, made once)."""
+    """The case-level warnings with their own references (one `CitedNote` per rule, made once), kept per
+    pair of lists of rules: the engine's lists are shared by every case with the same plan results
+    (`engine._fired`), so most cases find theirs. By identity; each entry holds its lists, so their ids
+    name no other lists while it exists."""
+    fired, unknown = assessment.cautions, assessment.unknown_cautions
+    if not (fired or unknown):
+        return ()
+    key = (id(fired), id(unknown))
+    entry = caches.case_cautions.get(key)
+    if entry is not None and entry[0] is fired and entry[1] is unknown:
+        return entry[2]
     made: dict[tuple[str, bool], CitedNote] = caches.once.setdefault("case-cautions", {})
     out = []
-    for rules, unknown in ((assessment.cautions, False), (assessment.unknown_cautions, True)):
+    for rules, is_unknown in ((fired, False), (unknown, True)):
         for c in rules:
-            note = made.get((c.id, unknown))
+            note = made.get((c.id, is_unknown))
             if note is None:
-                text = c.unknown if unknown else c.text
-                note = made[(c.id, unknown)] = _note(text, "warning" if unknown else c.severity, c.cite)
+                text = c.unknown if is_unknown else c.text
+                note = made[(c.id, is_unknown)] = _note(text, "warning" if is_unknown else c.severity, c.cite)
             out.append(note)
-    return tuple(out)
+    return caches.case_cautions.put(key, (fired, unknown, tuple(out)))[2]
 
 
 _TERMS, _PART = attrgetter("glossary_terms"), attrgetter("part")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import count
+from operator import itemgetter
 from typing import Any, assert_never
 
 from rectoplan.core.conditions import _CMP, All, AnyOf, Condition, Const, Count, Not, Test, count_result
@@ -194,7 +195,11 @@ class _Local(_Gen):
         self.tests = {t: name for t, name in self.tests.items() if t.fact != INTENT}
 
     def prologue(self) -> list[str]:
-        return [f"    {name} = f[{fact!r}]" for fact, name in self.locals.items()]
+        """Each fact the plan reads into its local: all at once, by one getter in C (`_READ`)."""
+        if len(self.locals) < 2:
+            return [f"    {name} = f[{fact!r}]" for fact, name in self.locals.items()]
+        self.consts["_READ"] = itemgetter(*self.locals)
+        return [f"    {', '.join(self.locals.values())} = _READ(f)"]
 
     def fact_test(self, cond: Test) -> str:
         """As `_Gen.fact_test`, keeping each definition by the local it reads (for `tabled`); names come from a

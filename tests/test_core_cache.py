@@ -11,8 +11,8 @@ import json
 import pytest
 
 from rectoplan.api import recommend, recommend_json
-from rectoplan.core import _cache
-from rectoplan.core._cache import Bounded, caches_for, forget
+from rectoplan.core import _cache, _parts
+from rectoplan.core._cache import Bounded, Made, caches_for, forget
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import load_knowledge
 from rectoplan.synthetic import random_cases
@@ -43,9 +43,9 @@ def test_tiny_caches_give_the_same_results(kb: KnowledgeBase, monkeypatch: pytes
     expected = [recommend(c, kb).to_dict() for c in cases]
     forget(kb)
     tiny = caches_for(kb)
-    tiny.outcomes, tiny.parts = Bounded(2), Bounded(2)
-    tiny.facts_used, tiny.tests = Bounded(2), Bounded(2)
-    monkeypatch.setattr(_cache, "CITES", Bounded(2))
+    tiny.outcomes, tiny.parts = Made(2), Bounded(2)
+    tiny.facts_used, tiny.tests, tiny.case_cautions = Bounded(2), Bounded(2), Bounded(2)
+    monkeypatch.setattr(_parts, "CITES", Bounded(2))  # where it is read
     assert [recommend(c, kb).to_dict() for c in cases] == expected
     forget(kb)
 

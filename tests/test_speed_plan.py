@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from rectoplan.api import recommend_json
 from rectoplan.core import _parts
-from rectoplan.core._cache import Bounded, caches_for, forget
+from rectoplan.core._cache import Bounded, Made, caches_for, forget
 from rectoplan.core.conditions import Condition, Const
 from rectoplan.core.engine import _outcome
 from rectoplan.core.knowledge import Caution, Gate, KnowledgeBase, Option, Setting
@@ -116,7 +116,7 @@ def test_tiny_caches_of_fired_rules_and_citations_give_the_same_results(
     expected = [recommend_json(json.dumps(c), kb) for c in cases]
     forget(kb)
     tiny = caches_for(kb)
-    tiny.outcomes = Bounded(2)
+    tiny.outcomes = Made(2)
     tiny.tests_fired, tiny.cautions_fired = Bounded(2), Bounded(2)
     monkeypatch.setattr(_parts, "CITES", Bounded(2))
     monkeypatch.setattr(_parts, "CITES_BY_ID", Bounded(2))

@@ -14,6 +14,7 @@ be reused for another knowledge base while it is a key. The registry keeps the l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -55,6 +56,23 @@ class Bounded(dict[K, V]):
         return value
 
 
+class Made(Bounded[K, V]):
+    """A `Bounded` cache that makes what it lacks: `cache[key]` calls `make(key)` (which stores it) on a
+    miss. So a list of keys is looked up in C (`map(cache.__getitem__, keys)`), with no test per key for
+    a miss and no Python loop unless one occurs."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.make: Callable[[K], V] | None = None
+
+    def __missing__(self, key: K) -> V:
+        if self.make is None:
+            raise KeyError(key)
+        return self.make(key)
+
+
 @dataclass(slots=True)
 class CoreCaches:
     """Everything the core derives from one knowledge base for speed, each cache with its bound.
@@ -80,7 +98,7 @@ class CoreCaches:
       of entries, each bounded by the size of the knowledge base, so not bounded.
     """
 
-    outcomes: Bounded[tuple[Any, ...], Candidate] = field(default_factory=lambda: Bounded(100_000))
+    outcomes: Made[tuple[Any, ...], Candidate] = field(default_factory=lambda: Made(100_000))
     parts: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(50_000))
     facts_used: Bounded[tuple[Any, ...], dict[str, str]] = field(default_factory=lambda: Bounded(50_000))
     tests: Bounded[tuple[Any, ...], tuple[Any, ...]] = field(default_factory=lambda: Bounded(20_000))

@@ -9,8 +9,6 @@ requirements and exclusions, then rank what is left. `assess` keeps the whole tr
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
-from operator import is_
 from typing import Any
 
 from rectoplan.core._cache import Bounded, CoreCaches, Fired, caches_for
@@ -20,7 +18,7 @@ from rectoplan.core.conditions import Tri
 from rectoplan.core.continuation import with_history
 from rectoplan.core.explain import render
 from rectoplan.core.facts import Facts, case_facts
-from rectoplan.core.knowledge import Caution, IntentRule, KnowledgeBase, Option, Setting, TestRule
+from rectoplan.core.knowledge import Caution, Gate, IntentRule, KnowledgeBase, Option, Setting, TestRule
 from rectoplan.core.plan import PlanResult, compile_engine_plan, expand
 from rectoplan.core.recommendation import Recommendation
 from rectoplan.core.trace import Candidate, OptionOutcome, Status
@@ -161,63 +159,42 @@ def _outcome(
     option: Option, setting: Setting | None, gate_results: Sequence[Tri], caution_results: Sequence[Tri]
 ) -> OptionOutcome:
     """Classify one candidate option from its setting and the results of its gates and cautions (the
-    engine's candidates kept out pass no setting: see `Assessment`).
-
-    A requirement that is false makes the option not indicated (silent); an exclusion that is true excludes
-    it; a gate that holds on unknown and is unknown holds it back; otherwise it is offered, with the gates
-    that warn on unknown and are unknown, the cautions that apply, those unknown that say so, and the
-    exclusions checked and found false. Each list keeps the option's order of its rules."""
-    kinds = _RULE_KINDS.get(id(option))
-    if kinds is None or kinds[0] is not option:
-        kinds = _rule_kinds(option)
-    _, requires, excludes, holds, warns, told = kinds
-    failed = _picked(requires, gate_results, _FALSE)
+    engine's candidates kept out pass no setting: see `Assessment`)."""
+    failed: list[Gate] = []
+    excluded: list[Gate] = []
+    holding: list[Gate] = []
+    warned: list[Gate] = []
+    passed: list[Gate] = []
+    for gate, r in zip(option.gates, gate_results, strict=True):
+        if r is False and gate.effect == "excludes":
+            passed.append(gate)
+        elif r is None:
+            if gate.on_unknown == "hold":
+                holding.append(gate)
+            elif gate.on_unknown == "warn":
+                warned.append(gate)
+        elif gate.effect == "requires":
+            if r is False:
+                failed.append(gate)
+        elif r is True:
+            excluded.append(gate)
     if failed:
-        return _new(OptionOutcome, (option, "not_indicated", setting, failed, (), (), (), (), ()))
-    holding = _picked(holds, gate_results, _NONE)
-    excluded = _picked(excludes, gate_results, _TRUE)
+        return _new(OptionOutcome, (option, "not_indicated", setting, tuple(failed), (), (), (), (), ()))
     if excluded:
-        return _new(OptionOutcome, (option, "excluded", setting, excluded, holding, (), (), (), ()))
-    warned = _picked(warns, gate_results, _NONE)
+        return _new(OptionOutcome, (option, "excluded", setting, tuple(excluded), tuple(holding), (), (), (), ()))
     if holding:
-        return _new(OptionOutcome, (option, "held", setting, (), holding, warned, (), (), ()))
-    fired = tuple(compress(option.cautions, map(is_, caution_results, _TRUE)))
-    unknown = _picked(told, caution_results, _NONE)
-    passed = _picked(excludes, gate_results, _FALSE)
-    made: OptionOutcome = _new(OptionOutcome, (option, "offered", setting, (), (), warned, fired, unknown, passed))
-    return made
-
-
-# Per option (by identity; each entry holds its option, so its id names no other): its rules by kind
-# (requires, excludes, holds, warns, cautions that say something when unknown), each as (rules, their
-# positions among the option's gates or cautions): `_outcome` classifies in C.
-_RULE_KINDS: dict[int, Any] = {}
-_TRUE, _FALSE, _NONE = repeat(True), repeat(False), repeat(None)  # never exhausted: shared by every `map`
-
-
-def _rule_kinds(option: Option) -> Any:
-    def kind(rules: tuple[Any, ...], keep: Callable[[Any], bool]) -> tuple[tuple[Any, ...], tuple[int, ...]]:
-        at = tuple(i for i, r in enumerate(rules) if keep(r))
-        return tuple(rules[i] for i in at), at
-
-    gates = option.gates
-    made = _RULE_KINDS[id(option)] = (
-        option,
-        kind(gates, lambda g: g.effect == "requires"),
-        kind(gates, lambda g: g.effect == "excludes"),
-        kind(gates, lambda g: g.on_unknown == "hold"),
-        kind(gates, lambda g: g.on_unknown == "warn"),
-        kind(option.cautions, lambda c: bool(c.unknown)),
+        return _new(OptionOutcome, (option, "held", setting, (), tuple(holding), tuple(warned), (), (), ()))
+    cautions = option.cautions
+    fired: tuple[Caution, ...] = ()
+    unknown: tuple[Caution, ...] = ()
+    if True in caution_results:  # most candidates: no caution applies, or none is unknown
+        fired = tuple([c for c, r in zip(cautions, caution_results, strict=True) if r is True])
+    if None in caution_results:
+        unknown = tuple([c for c, r in zip(cautions, caution_results, strict=True) if r is None and c.unknown])
+    made: OptionOutcome = _new(
+        OptionOutcome, (option, "offered", setting, (), (), tuple(warned), fired, unknown, tuple(passed))
     )
     return made
-
-
-def _picked(kind: tuple[tuple[Any, ...], tuple[int, ...]], results: Sequence[Tri], value: Any) -> tuple[Any, ...]:
-    """The rules of `kind` whose result is `value` (an endless `repeat` of True, False or None)."""
-    rules, at = kind
-    if not at:
-        return ()
-    return tuple(compress(rules, map(is_, map(results.__getitem__, at), value)))
 
 
 _new = tuple.__new__  # a NamedTuple from all its fields, without its Python-level `__new__`
@@ -233,13 +210,9 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     caches = caches_for(kb)
     plan = caches.once.get("plan") or _compile_plan(kb, caches)
     intent_index, keys, test_results, caution_results, kept_settings, offered_keys = plan(facts)
-    get = caches.outcomes.get
-    offered: list[Any] = list(map(get, offered_keys))  # in C: most candidates are in the cache
-    if None in offered:
-        offered = [c or _candidate(key, kb, caches) for c, key in zip(offered, offered_keys, strict=True)]
-    kept: list[Any] = list(map(get, keys))
-    if None in kept:
-        kept = [c or _candidate(key, kb, caches) for c, key in zip(kept, keys, strict=True)]
+    get = caches.outcomes.__getitem__  # in C; a candidate met for the first time is made (`_candidate`)
+    offered = list(map(get, offered_keys))
+    kept = list(map(get, keys))
     tests = caches.tests_fired.get(test_results) or _fired(kb.test_rules, test_results, caches.tests_fired)
     cautions = caches.cautions_fired.get(caution_results) or _fired(
         kb.global_cautions, caution_results, caches.cautions_fired
@@ -260,11 +233,10 @@ def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> C
 def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired]) -> Fired:
     """The rules whose condition holds, and those unknown that say so (cautions with an `unknown` text),
     cached under the plan's results."""
-    true = tuple(compress(rules, map(is_, results, _TRUE)))
-    told = _RULE_KINDS.get(id(rules))
-    if told is None or told[0] is not rules:
-        told = _RULE_KINDS[id(rules)] = (rules, [isinstance(r, Caution) and bool(r.unknown) for r in rules])
-    unknown = tuple(compress(compress(rules, told[1]), map(is_, compress(results, told[1]), _NONE)))
+    true = tuple(rule for rule, r in zip(rules, results, strict=True) if r is True)
+    unknown = tuple(
+        rule for rule, r in zip(rules, results, strict=True) if r is None and isinstance(rule, Caution) and rule.unknown
+    )
     return cache.put(results, (true, unknown))
 
 
@@ -285,6 +257,7 @@ def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], Pl
         tuple(c.when for c in kb.global_cautions),
     )
     caches.once["plan-layouts"] = layouts
+    caches.outcomes.make = lambda key: _candidate(key, kb, caches)
     prepare(kb, caches)
     caches.once["plan"] = plan
     return plan

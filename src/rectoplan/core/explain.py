@@ -10,8 +10,8 @@ tests needed and warnings.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain, compress, repeat
-from operator import attrgetter, is_not
+from itertools import chain
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from rectoplan.core._cache import Bounded, CoreCaches, caches_for
@@ -59,18 +59,6 @@ def show(value: Any) -> str:
 
 
 _SHOWN_SETS: Bounded[frozenset[str], str] = Bounded(4096)  # a case's sets of drugs and classes recur
-# (type, value) -> `show(value)`: the type in the key keeps True apart from 1 (equal, with equal hashes)
-_SHOWN: Bounded[tuple[type, Any], str] = Bounded(8192)
-
-
-def _facts_used(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, str]:
-    """The trace's 'facts used': each known fact shown (`show`). Values recur across cases (ECOG, a count,
-    a set of drug classes), so each value's words are looked up, in C, and made once."""
-    typed = list(zip(map(type, values), values, strict=True))
-    words: list[Any] = list(map(_SHOWN.get, typed))  # None where not seen yet
-    if None in words:
-        words = [w if w is not None else _SHOWN.put(t, show(t[1])) for w, t in zip(words, typed, strict=True)]
-    return dict(compress(zip(names, words, strict=True), map(is_not, values, repeat(None))))
 
 
 def _offered(offered: list[Candidate], facts: dict[str, Any], caches: CoreCaches, intent: str) -> list[OptionResult]:
@@ -86,7 +74,9 @@ def _offered(offered: list[Candidate], facts: dict[str, Any], caches: CoreCaches
         values = template.values(facts)
         used = used_get((template.shown, values))
         if used is None:
-            used = used_cache.put((template.shown, values), _facts_used(template.setting.shown_facts, values))
+            names = template.setting.shown_facts
+            shown = {n: show(v) for n, v in zip(names, values, strict=True) if v is not None}
+            used = used_cache.put((template.shown, values), shown)
         trace = template.trace.copy()
         trace["rank"] = rank
         trace["facts_used"] = used

@@ -175,23 +175,14 @@ def _canonical_keys(
 
     branches = []
     if fails:
-        branches.append((_any_is("False", fails), key(not_indicated, silent)))
+        branches.append((" or ".join(f"{g} is False" for g in fails), key(not_indicated, silent)))
     if excludes:
-        branches.append((_any_is("True", excludes), key(excluded, silent)))
+        branches.append((" or ".join(f"{g} is True" for g in excludes), key(excluded, silent)))
     if holds:
-        branches.append((_any_is("None", holds), key(held, silent)))
+        branches.append((" or ".join(f"{g} is None" for g in holds), key(held, silent)))
     lines = [f"        {'if' if i == 0 else 'elif'} {test}: {append}" for i, (test, append) in enumerate(branches)]
     lines.append(f"        {'else: ' if branches else ''}{key(offered, fired, True)}")
     return lines
-
-
-def _any_is(value: str, names: list[str]) -> str:
-    """Whether some of the results `names` is `value` (True, False or None). Results are True, False or
-    None only, so membership (identity, then equality, in C) says the same as a chain of `is` tests, in
-    fewer steps: most candidates are offered, and then every test of the chain is made."""
-    if len(names) == 1:
-        return f"{names[0]} is {value}"
-    return f"{value} in ({', '.join(names)})"
 
 
 def _code(o: int, layouts: dict[int, Layout]) -> int:

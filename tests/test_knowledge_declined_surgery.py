@@ -95,7 +95,7 @@ def test_w12_liver_metastasis_declined_surgery_aims_at_cure_with_ablation(kb: Kn
     assert r.intent == "curative"
     assert r.intent_rule == LIVER_RULE
     assert "can still aim at cure" in r.patient_summary
-    assert r.summary.startswith("Curative intent, first line: Radiofrequency ablation")
+    assert r.summary.startswith("Curative intent, no prior line: Radiofrequency ablation")
     found = offered(r)
     for option_id in ("radiofrequency-ablation", "microwave-ablation"):
         assert found[option_id].strength == "preferred"

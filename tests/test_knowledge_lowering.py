@@ -235,7 +235,7 @@ def test_handout_likely_options_stay_the_preferred_ones_without_a_stroke(kb: Kno
 def test_summary_names_the_leading_treatment_not_a_trial_after_a_stroke(kb: KnowledgeBase) -> None:
     stroke = first_line(kb, recent_arterial_thrombosis=True)
     assert stroke.options[0].id == "clinical-trial"
-    assert stroke.summary.startswith("Palliative intent, first line: FOLFOX (mFOLFOX6) (alternative)")
+    assert stroke.summary.startswith("Palliative intent, first line: FOLFOX (mFOLFOX6), alternative")
     usual = first_line(kb, recent_arterial_thrombosis=False)
     assert usual.summary.startswith(f"Palliative intent, first line: {usual.options[0].title} (preferred)")
 

@@ -71,7 +71,7 @@ def test_y05_single_55_mm_liver_metastasis_gets_curative_stereotactic_radiation(
     assert sbrt.evidence[0] == "randomised_phase2"
     assert {s.source for s in sbrt.sources} >= {"sabr-comet", "liver-sbrt-review"}
     assert r.options[0].id == "sbrt-liver"
-    assert r.summary.startswith("Curative intent, first line: Stereotactic radiation to liver metastases")
+    assert r.summary.startswith("Curative intent, no prior line: Stereotactic radiation to liver metastases")
     # thermal ablation is beyond its 3 cm: listed with the reason, not offered
     for option_id in ("radiofrequency-ablation", "microwave-ablation"):
         assert option_id not in offered(r)

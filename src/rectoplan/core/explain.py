@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     from rectoplan.core.engine import Assessment, OptionOutcome
 
 _LINE_WORDS = {0: "first line", 1: "second line"}
+# A curative plan is not a line of treatment for advanced disease: its summary counts the lines given before
+_CURATIVE_LINE_WORDS = {0: "no prior line", 1: "after 1 prior line"}
 
 
 def show(value: Any) -> str:
@@ -195,11 +197,13 @@ def _summary(
 ) -> str:
     """The one-line summary; `excluded` counts the options kept out, `held` those of them held back."""
     line = assessment.facts["prior.line_count"]
-    line_words = _LINE_WORDS.get(line) or f"after {line} prior lines"
-    head = f"{assessment.intent.intent.capitalize()} intent, {line_words}"
+    intent = assessment.intent.intent
+    line_words = (_CURATIVE_LINE_WORDS if intent == "curative" else _LINE_WORDS).get(
+        line
+    ) or f"after {line} prior lines"
+    head = f"{intent.capitalize()} intent, {line_words}"
     if options:
-        top = _headline_option(options)
-        head += f": {top.title} ({top.strength})"
+        head += f": {_headline_option(options).named()}"
         if len(options) > 1:
             head += f" + {len(options) - 1} more option{'s' if len(options) > 2 else ''}"
     else:

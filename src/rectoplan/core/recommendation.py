@@ -112,6 +112,14 @@ class OptionResult(NamedTuple):
     trace: dict[str, Any] | None = None  # rule ids, priority, facts used, checks passed, provenance: reviewers
     cautions: tuple[CitedNote, ...] = ()  # `warnings` then `notes`, each with its own references
 
+    def named(self) -> str:
+        """The option and its strength as a summary names them: "FOLFOX + bevacizumab (preferred)", or
+        "Liver resection (removal of the liver metastases), preferred" when the title already ends in a
+        parenthesis, rather than two in a row."""
+        if self.title.endswith(")"):
+            return f"{self.title}, {self.strength}"
+        return f"{self.title} ({self.strength})"
+
     def to_dict(self, sources: Sources = _sources) -> dict[str, Any]:
         return {
             "id": self.id,

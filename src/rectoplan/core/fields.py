@@ -222,12 +222,6 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         "the liquid biopsy was taken after the end of the last anti-EGFR antibody (from its date and the courses)",
         "biomarkers.liquid_ras_date",
     ),
-    _bool(
-        "biomarkers.liquid_ras_after_last_line",
-        "the liquid biopsy was taken after the end of the last course of treatment, none running since (from its"
-        " date and the courses)",
-        "biomarkers.liquid_ras_date",
-    ),
     _enum(
         "prior.anti_egfr_response",
         RESPONSES,
@@ -299,6 +293,12 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         "the most recent line for advanced disease stopped for progression (false: it runs, or stopped for another"
         " reason: a planned end, a break, side effects)",
         "prior.courses",
+    ),
+    _bool(
+        "biomarkers.liquid_ras_after_last_line",
+        "the liquid biopsy was taken after the end of the last course of treatment, none running since (from its"
+        " date and the courses)",
+        "biomarkers.liquid_ras_date",
     ),
 )
 

@@ -162,12 +162,6 @@ def _with_stopped_line_plan(rec: Recommendation, facts: Facts, cautions: Sequenc
     return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`
 
 
-def _named(option: OptionResult) -> str:
-    """An option and its strength for the summary ("Liver resection (...), preferred" when the title ends in
-    a parenthesis, instead of two in a row)."""
-    return f"{option.title}, {option.strength}" if option.title.endswith(")") else f"{option.title} ({option.strength})"
-
-
 def _summary(rec: Recommendation, framing: _Framing) -> str:
     """The framing's lead (continue, or no progression yet); then the step for now if any (preferred or
     alternative: tenth review, a "consider" option headlined as the next step); then what comes at
@@ -178,8 +172,8 @@ def _summary(rec: Recommendation, framing: _Framing) -> str:
     later = [o for o in rec.options if _waits(o)]
     parts = [f"{intent}. {framing.lead}"]
     if now:
-        parts.append(f"Then: {_named(now[0])}.")
+        parts.append(f"Then: {now[0].named()}.")
     if later:
         more = f" + {len(later) - 1} more" if len(later) > 1 else ""
-        parts.append(f"{framing.when}: {_named(later[0])}{more}.")
+        parts.append(f"{framing.when}: {later[0].named()}{more}.")
     return " ".join(parts)

@@ -34,7 +34,7 @@ class Assessment:
     and builds `outcomes` only when asked: rendering and what-if never read it, and a candidate kept out is
     cached without its setting, which `kept_settings` (the plan's fifth result) gives back. Assessed by the
     reference interpreter, it has no candidates; `render` and what-if then derive them from `outcomes`
-    (`explain.candidates`)."""
+    (`_parts.candidates`)."""
 
     __slots__ = (
         "_idle",

@@ -23,9 +23,9 @@ from rectoplan.core.conditions import All, Condition
 # (intent index, candidates, test results, global caution results, setting indexes of the engine plan's
 # candidates kept out, in order, and the engine plan's candidates offered: see `compile_engine_plan`; the
 # last two are empty for `compile_plan`, whose candidates are all in the second)
-_NAME = re.compile(r"_[a-z]+[0-9]+")  # a local of the generated plan
-
 PlanResult = tuple[int, list[tuple[Any, ...]], tuple[Any, ...], tuple[Any, ...], list[int], list[tuple[Any, ...]]]
+
+_NAME = re.compile(r"_[a-z]+[0-9]+")  # a local of the generated plan
 
 
 OptionConditions = tuple[tuple[Condition, ...], tuple[Condition, ...], tuple[Condition, ...]]

@@ -30,6 +30,7 @@ FOLFOXIRI_BEV = {
 }
 THIRD_LINE = {"systemic_lines": [FOLFOX_BEV, FOLFIRI_BEV]}
 KRAS_G12V = {"kras": "mutant", "kras_variant": "G12V"}
+POLE_TMB = {"pole": "pathogenic", "tmb": 150}
 
 
 def _status(case: Case, kb: KnowledgeBase, option_id: str) -> str:
@@ -57,30 +58,48 @@ def test_pole_wild_type_or_unknown_brings_nothing(make_case: Make, kb: Knowledge
     assert _status(make_case(prior=THIRD_LINE), kb, POLE) == "not_applicable"
 
 
+def test_pole_without_a_high_tmb_brings_nothing_and_asks_for_the_tmb(make_case: Make, kb: KnowledgeBase) -> None:
+    """Only proofreading mutations, which make the tumour ultramutated, responded (Rousseau 2022)."""
+    low = make_case(biomarkers={"pole": "pathogenic", "tmb": 5}, prior=THIRD_LINE)
+    assert _status(low, kb, POLE) == "not_applicable"
+    unrecorded = make_case(biomarkers={"pole": "pathogenic"}, prior=THIRD_LINE)
+    assert _status(unrecorded, kb, POLE) == "not_applicable"
+    changes = recommend(unrecorded, kb).what_would_change
+    assert any(c.fact == "biomarkers.tmb" and POLE in c.added for c in changes)
+
+
+def test_pole_is_asked_for_only_in_a_tmb_high_mss_tumour(make_case: Make, kb: KnowledgeBase) -> None:
+    def asks_pole(case: Case) -> bool:
+        return any(c.fact == "biomarkers.pole" for c in recommend(case, kb).what_would_change)
+
+    assert asks_pole(make_case(biomarkers={"tmb": 12}, prior=THIRD_LINE))
+    assert not asks_pole(make_case(prior=THIRD_LINE))
+
+
 def test_pole_with_dmmr_is_left_to_the_dmmr_immunotherapy(make_case: Make, kb: KnowledgeBase) -> None:
-    case = make_case(biomarkers={"pole": "pathogenic", "mmr": "dmmr_msi_h"})
+    case = make_case(biomarkers={**POLE_TMB, "mmr": "dmmr_msi_h"})
     assert _status(case, kb, POLE) == "not_applicable"
     assert _offered(case, kb)["pembrolizumab"].strength == "preferred"
 
 
 def test_pole_after_a_checkpoint_inhibitor_or_at_ecog_3_brings_nothing(make_case: Make, kb: KnowledgeBase) -> None:
     after = {"systemic_lines": [FOLFOX_BEV, {"agents": ["pembrolizumab"], "stopped_for": "progression"}]}
-    assert _status(make_case(biomarkers={"pole": "pathogenic"}, prior=after), kb, POLE) == "not_applicable"
-    assert _status(make_case(biomarkers={"pole": "pathogenic"}, ecog=3), kb, POLE) == "not_applicable"
-    assert _status(make_case(biomarkers={"pole": "pathogenic"}, ecog=2), kb, POLE) == "offered"
+    assert _status(make_case(biomarkers=POLE_TMB, prior=after), kb, POLE) == "not_applicable"
+    assert _status(make_case(biomarkers=POLE_TMB, ecog=3), kb, POLE) == "not_applicable"
+    assert _status(make_case(biomarkers=POLE_TMB, ecog=2), kb, POLE) == "offered"
 
 
 def test_pole_discussion_is_kept_from_transplant_recipients(make_case: Make, kb: KnowledgeBase) -> None:
-    transplant = make_case(biomarkers={"pole": "pathogenic"}, health={"organ_transplant": True})
+    transplant = make_case(biomarkers=POLE_TMB, health={"organ_transplant": True})
     excluded = {e.id: e for e in recommend(transplant, kb, what_if=False).excluded}
     assert excluded[POLE].rules == ("pole-anti-pd1-transplant-recipient",)
-    no_transplant = make_case(biomarkers={"pole": "pathogenic"}, health={"organ_transplant": False})
+    no_transplant = make_case(biomarkers=POLE_TMB, health={"organ_transplant": False})
     assert _status(no_transplant, kb, POLE) == "offered"
 
 
 def test_pole_discussion_does_not_offer_a_checkpoint_drug_in_mss(make_case: Make, kb: KnowledgeBase) -> None:
     """The dMMR gate still keeps every checkpoint-inhibitor drug row out of a pMMR tumour."""
-    offered = _offered(make_case(biomarkers={"pole": "pathogenic"}, prior=THIRD_LINE), kb)
+    offered = _offered(make_case(biomarkers=POLE_TMB, prior=THIRD_LINE), kb)
     assert not {"pembrolizumab", "nivolumab", "nivolumab-ipilimumab", "dostarlimab"} & set(offered)
 
 

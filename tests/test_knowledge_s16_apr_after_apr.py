@@ -192,3 +192,33 @@ def test_after_low_anterior_resection_the_texts_are_as_before(kb: KnowledgeBase)
     r = rec(case(LAR, stoma=False), kb)
     stoma = offered(r)["colostomy-or-ileostomy"]
     assert "may be joined again later" in stoma.patient_explanation
+
+
+# --- a contradictory record: the primary 'in place' after an APR ----------------------------------------------
+RECTAL_PRIMARY = {
+    "low-anterior-resection-tme": "low-anterior-resection-after-abdominoperineal-resection",
+    "synchronous-resection": "synchronous-resection-after-abdominoperineal-resection",
+    "staged-resection": "staged-resection-after-abdominoperineal-resection",
+    "short-course-radiotherapy": "short-course-radiotherapy-after-abdominoperineal-resection",
+}
+
+
+def primary_in_place(surgeries: list[str]) -> dict[str, Any]:
+    """A rectal primary recorded as in place, one resectable liver metastasis, no local recurrence."""
+    out = case(surgeries, stoma=False, metastases=[{"site": "liver", "count": 1, "resectability": "resectable"}])
+    out["primary"] = {"status": "in_place", "stoma": False}
+    del out["local_recurrence"]
+    return out
+
+
+def test_rectal_primary_treatments_listed_as_impossible_after_apr(kb: KnowledgeBase) -> None:
+    r = rec(primary_in_place(APR), kb)
+    for option_id, rule in RECTAL_PRIMARY.items():
+        assert option_id not in offered(r)
+        assert rule in rules_of(r, option_id)
+        assert "check the record" in excluded(r)[option_id][0]
+
+
+def test_rectal_primary_treatments_offered_without_apr(kb: KnowledgeBase) -> None:
+    r = rec(primary_in_place([]), kb)
+    assert set(RECTAL_PRIMARY) <= set(offered(r))

@@ -1,6 +1,6 @@
 """The cohort plan's shortcuts for speed give the values of the plain forms they replace.
 
-- A row's lowered copies (kb/loader.py) are decided after the row: the option's code is the first own row
+- A row's lowered copies (kb/_loader_lowering.py) are decided after the row: the option's code is the first own row
   that holds plus a shared offset column per distinct list of warnings (`plan._offered`), instead of one
   `when` per copy. The plain form (`plan._offered_one_by_one`) is also what knowledge whose copies are not
   right before their row gets; both plans must give the same result table.

@@ -230,7 +230,7 @@ class _Offsets:
 
 def _offered(option: Option, conds: _Conditions, offsets: _Offsets) -> list[tuple[ir.Expr, ir.Expr]]:
     """(condition, code) of each of the option's own rows, in order: the option is offered under the first
-    row that holds, or under one of the copies a warning's `lowers` put before it (kb/loader.py).
+    row that holds, or under one of the copies a warning's `lowers` put before it (kb/_loader_lowering.py).
 
     A copy is its row AND its warnings, and the loader puts a row's copies right before it, so the first
     TRUE setting is always in the group of the first TRUE own row: among that group, the first copy whose

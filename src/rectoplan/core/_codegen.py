@@ -263,8 +263,8 @@ def _setting_chain(gen: _Gen, settings: tuple[Condition, ...], x: str, common: S
     their rows mostly share a first conjunct (metastatic, palliative, a line): one test then replaces one
     per row.
 
-    A row that warnings lower is preceded by its lowered copies, each `All((*warnings, row))` (the loader's
-    `_lowered_rows`): such a run is written as one test of the row, then, only when it holds, of the
+    A row that warnings lower is preceded by its lowered copies, each `All((*warnings, row))`
+    (`kb/_loader_lowering.py`): such a run is written as one test of the row, then, only when it holds, of the
     copies' warnings. The first true setting is the same (a copy holds exactly when its row and its
     warnings do), but a row that does not hold costs one test instead of one per copy."""
     lines: list[str] = []

@@ -97,7 +97,7 @@ class Setting:
     evidence: str = ""  # an id of the evidence scheme (evidence.yaml)
     evidence_label: str = ""
     regulatory: str | None = None
-    # A row the loader made from a warning that `lowers` (kb/loader.py): `when` is all of `lowered_by` and
+    # A row the loader made from a warning that `lowers` (kb/_loader_lowering.py): `when` is all of `lowered_by` and
     # the option's row at index `lowers_row`; compilers may test that row once and these conditions on top.
     lowers_row: int = -1
     lowered_by: tuple[Condition, ...] = ()

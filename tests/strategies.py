@@ -28,6 +28,8 @@ stays for the benchmarks and the linter (and the cohort tests that need a large 
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any, Final
@@ -108,7 +110,7 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
     )
     if draw(st.booleans()):
         _contract2(draw, case, flat)
-    chosen = branch if branch is not None else draw(st.sampled_from((*RARE, *[None] * FREE_DRAWS)))
+    chosen = branch if branch is not None else _steered(case)
     if chosen is not None:
         STEER[chosen](draw, case)
     months = case.get("advanced_disease_months_ago")
@@ -117,6 +119,15 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
         case["as_of"] = AS_OF.isoformat()
         case["advanced_disease_date"] = (AS_OF - timedelta(days=round(months * 30.44))).isoformat()
     return case
+
+
+def _steered(case: dict[str, Any]) -> str | None:
+    """One of `RARE`, or None (drawn freely), evenly: chosen by a stable checksum of what was drawn so far.
+    Not a draw of its own: derandomized, `sampled_from` favours a list's first items (stop 16: 121, 58, 25,
+    15, 14, 11, 8 and 3 of 300 cases by position), so the coverage test's floor failed whenever a new field
+    shifted the draws. The checksum is a function of the draws, so Hypothesis still replays and shrinks."""
+    choices = (*RARE, *[None] * FREE_DRAWS)
+    return choices[zlib.crc32(json.dumps(case, sort_keys=True, default=str).encode()) % len(choices)]
 
 
 def _primary(draw: st.DrawFn, recurrence: bool) -> dict[str, Any]:

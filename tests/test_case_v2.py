@@ -387,7 +387,10 @@ def test_the_ongoing_regimen_is_not_reintroduced_at_its_own_progression(kb: Know
 
 
 def test_trastuzumab_deruxtecan_for_ihc2_ish_positive_is_said_to_be_off_label(kb: KnowledgeBase) -> None:
-    lines = [{"agents": ["leucovorin", "fluorouracil", "oxaliplatin"], "stopped_for": "progression"}]
+    lines = [
+        {"agents": ["leucovorin", "fluorouracil", "oxaliplatin"], "stopped_for": "progression"},
+        {"agents": ["leucovorin", "fluorouracil", "irinotecan"], "stopped_for": "progression"},
+    ]  # third line: at second line the label's "no satisfactory alternative" keeps T-DXd out (review 13)
     for result, warned in (("ihc2_ish_positive", True), ("ihc3", False)):
         data = _v2(biomarkers={"her2": None, "her2_result": result}, prior={"systemic_lines": lines})
         offered, _ = _outcome(data, kb)

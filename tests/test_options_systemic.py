@@ -242,12 +242,17 @@ def test_c40_c42_q52_q53_her2_sequencing(make_case: Make, kb: KnowledgeBase) -> 
             make_case,
             kb,
             biomarkers={"her2": "positive", **RAS_MUTANT},
-            prior={"systemic_lines": [FOLFOX_BEV]},
+            prior={"systemic_lines": [FOLFOX_BEV, FOLFIRI_BEV]},
         )
     )
     assert her2_mutant["trastuzumab-deruxtecan"].strength == "alternative"
-    her2_wild = offered(run(make_case, kb, biomarkers={"her2": "positive"}, prior={"systemic_lines": [FOLFOX_BEV]}))
+    her2_wild = offered(
+        run(make_case, kb, biomarkers={"her2": "positive"}, prior={"systemic_lines": [FOLFOX_BEV, FOLFIRI_BEV]})
+    )
     assert her2_wild["trastuzumab-deruxtecan"].strength == "consider"
+    # review 13, finding 6: at second line FOLFIRI with a biologic is a satisfactory alternative (label)
+    second = offered(run(make_case, kb, biomarkers={"her2": "positive"}, prior={"systemic_lines": [FOLFOX_BEV]}))
+    assert "trastuzumab-deruxtecan" not in second
     after_anti_her2 = offered(
         run(
             make_case,

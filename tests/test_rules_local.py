@@ -726,6 +726,9 @@ SITE_OF = {
 }
 
 
+REFERRAL = "crs-hipec-peritoneum-only-potentially-resectable"
+
+
 def test_site_surgery_only_for_a_site_assessed_resectable() -> None:
     seen: set[str] = set()
 
@@ -735,6 +738,13 @@ def test_site_surgery_only_for_a_site_assessed_resectable() -> None:
             if outcome.status == "offered" and site is not None:
                 seen.add(outcome.option.id)
                 assert a.facts["metastases.known"] is True
+                if outcome.setting is not None and outcome.setting.id == REFERRAL:
+                    # the one exception (review F17): peritoneum only, possibly removable, "consider" asking
+                    # an expert centre early; found by the evenly steered generator of stop 16
+                    assert outcome.setting.strength == "consider"
+                    assert a.facts["metastases.peritoneum.resectability"] == "potentially_resectable"
+                    assert a.facts["metastases.sites"] == {"peritoneum"}
+                    continue
                 assert a.facts[f"metastases.{site}.resectability"] == "resectable"
                 assert a.facts["disease.resectability"] == "resectable"
         return 0

@@ -90,7 +90,14 @@ def test_probes_are_valid_cases_that_differ_only_in_their_field(kb: KnowledgeBas
 
 def test_a_fully_known_case_has_nothing_to_change(kb: KnowledgeBase) -> None:
     # fully known includes the (dated) liquid biopsy for RAS, which anti-EGFR rechallenge reads
-    liquid = {"liquid_ras": "wild_type", "liquid_ras_months": 0, "liquid_ras_after_anti_egfr": True}
+    liquid = {
+        "liquid_ras": "wild_type",
+        "liquid_ras_months": 0,
+        "liquid_ras_after_anti_egfr": True,
+        "liquid_ras_after_last_line": True,
+        "pole": "wild_type",  # read by the POLE entry (review 13), with the TMB
+        "tmb": 5,
+    }
     sized = [{**m, "largest_mm": 40} for m in BASE_CASE["metastases"]]  # a size the local-therapy rules read
     case = validate_case(merge(BASE_CASE, {"biomarkers": liquid, "metastases": sized}), kb)
     assert probes(case, kb) == []

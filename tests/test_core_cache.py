@@ -44,7 +44,7 @@ def test_tiny_caches_give_the_same_results(kb: KnowledgeBase, monkeypatch: pytes
     forget(kb)
     tiny = caches_for(kb)
     tiny.outcomes, tiny.parts = Made(2), Bounded(2)
-    tiny.facts_used, tiny.tests, tiny.case_cautions = Bounded(2), Bounded(2), Bounded(2)
+    tiny.facts_used, tiny.tests = Bounded(2), Bounded(2)
     monkeypatch.setattr(_parts, "CITES", Bounded(2))  # where it is read
     assert [recommend(c, kb).to_dict() for c in cases] == expected
     forget(kb)

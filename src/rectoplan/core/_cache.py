@@ -88,8 +88,6 @@ class CoreCaches:
       list of tests needed that holds it (`explain._tests_shared`).
     - `tests_fired`, `cautions_fired`: the plan's results of the test rules (of the global cautions) ->
       the rules whose condition holds, and those unknown that say so (see `engine.assess`).
-    - `case_cautions`: the identities of those two lists of global cautions -> the lists and their
-      warnings with references (`explain._case_cautions`).
     - `once`: what is built once per knowledge base, by name: the engine's compiled plan and its layouts
       (`engine._compile_plan`), what-if's index of rule readers, thresholds and compiled deciders, what an
       offered option's template takes from its setting and from each rule that warns, by the rule's id
@@ -105,9 +103,6 @@ class CoreCaches:
     test_parts: Bounded[tuple[Any, ...], TestNeeded] = field(default_factory=lambda: Bounded(20_000))
     tests_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
     cautions_fired: Bounded[tuple[Any, ...], Fired] = field(default_factory=lambda: Bounded(10_000))
-    case_cautions: Bounded[tuple[int, int], tuple[Any, Any, tuple[CitedNote, ...]]] = field(
-        default_factory=lambda: Bounded(10_000)
-    )
     once: dict[str, Any] = field(default_factory=dict)
 
     def clear(self) -> None:
@@ -118,7 +113,6 @@ class CoreCaches:
         self.test_parts.clear()
         self.tests_fired.clear()
         self.cautions_fired.clear()
-        self.case_cautions.clear()
         self.once.clear()
 
 

@@ -263,27 +263,17 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
 
 
 def _case_cautions(assessment: Assessment, caches: CoreCaches) -> tuple[CitedNote, ...]:
-    """The case-level warnings with their own references (one `CitedNote` per rule, made once), kept per
-    pair of lists of rules: the engine's lists are shared by every case with the same plan results
-    (`engine._fired`), so most cases find theirs. By identity; each entry holds its lists, so their ids
-    name no other lists while it exists."""
-    fired, unknown = assessment.cautions, assessment.unknown_cautions
-    if not (fired or unknown):
-        return ()
-    key = (id(fired), id(unknown))
-    entry = caches.case_cautions.get(key)
-    if entry is not None and entry[0] is fired and entry[1] is unknown:
-        return entry[2]
+    """The case-level warnings with their own references (one `CitedNote` per rule, made once)."""
     made: dict[tuple[str, bool], CitedNote] = caches.once.setdefault("case-cautions", {})
     out = []
-    for rules, is_unknown in ((fired, False), (unknown, True)):
+    for rules, unknown in ((assessment.cautions, False), (assessment.unknown_cautions, True)):
         for c in rules:
-            note = made.get((c.id, is_unknown))
+            note = made.get((c.id, unknown))
             if note is None:
-                text = c.unknown if is_unknown else c.text
-                note = made[(c.id, is_unknown)] = _note(text, "warning" if is_unknown else c.severity, c.cite)
+                text = c.unknown if unknown else c.text
+                note = made[(c.id, unknown)] = _note(text, "warning" if unknown else c.severity, c.cite)
             out.append(note)
-    return caches.case_cautions.put(key, (fired, unknown, tuple(out)))[2]
+    return tuple(out)
 
 
 _TERMS, _PART = attrgetter("glossary_terms"), attrgetter("part")

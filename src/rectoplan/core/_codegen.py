@@ -68,6 +68,10 @@ class _Gen:
         """A two-valued expression: the condition is definitely TRUE (Kleene). Plain short-circuit logic."""
         return self.definite(cond, True)
 
+    def all_true(self, conds: Sequence[Condition]) -> str:
+        """A two-valued expression: every one of `conds` is definitely TRUE."""
+        return " and ".join(self.is_true(c) for c in conds)
+
     def is_false(self, cond: Condition) -> str:
         """A two-valued expression: the condition is definitely FALSE (Kleene)."""
         return self.definite(cond, False)
@@ -156,6 +160,10 @@ class _Inline(_Gen):
 
     def is_true(self, cond: Condition) -> str:
         return self._definitely(cond, True) if isinstance(cond, Test) else super().is_true(cond)
+
+    def all_true(self, conds: Sequence[Condition]) -> str:
+        """A two-valued expression: every one of `conds` is definitely TRUE."""
+        return " and ".join(self.is_true(c) for c in conds)
 
     def is_false(self, cond: Condition) -> str:
         return self._definitely(cond, False) if isinstance(cond, Test) else super().is_false(cond)
@@ -269,7 +277,7 @@ def _setting_chain(gen: _Gen, settings: tuple[Condition, ...], x: str, common: S
     warnings do), but a row that does not hold costs one test instead of one per copy."""
     lines: list[str] = []
     if common and len(settings) > 1:
-        lines.append(f"    if not ({' and '.join(gen.is_true(c) for c in common)}): {x} = -1")
+        lines.append(f"    if not ({gen.all_true(common)}): {x} = -1")
     i = 0
     while i < len(settings):
         keyword = "if" if not lines else "elif"

@@ -100,18 +100,17 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
     stopped (unchanged otherwise). A warning about the running line that holds (`cautions`) may word the
     plan's first sentence itself: "continue" is wrong when the line must lose a drug or stop (ninth review:
     pembrolizumab at 2 years still read "Continue the ongoing line")."""
+    leads = [c.continuation for c in cautions if c.continuation]
     if facts.get("prior.ongoing_line") is True:
-        leads = [c.continuation for c in cautions if c.continuation]
         framing = ONGOING._replace(lead=_lead(leads, rec.intent == "curative"))
     elif (
         facts.get("prior.progressed_since_last_line") is False
         and facts.get("prior.line_count", 0) >= 1
         and rec.intent != "curative"  # a resectable case does not wait (eleventh review, x09)
     ):
-        leads = [c.continuation for c in cautions if c.continuation]  # a short induction: complete it first
-        framing = NO_GROWTH._replace(lead=" ".join(leads)) if leads else NO_GROWTH
+        framing = NO_GROWTH._replace(lead=" ".join(leads)) if leads else NO_GROWTH  # a short induction: complete it
     else:
-        return _with_stopped_line_plan(rec, facts, cautions)
+        return _with_stopped_line_plan(rec, facts, leads)
     options = tuple(_at_progression(o, framing) for o in rec.options)
     return rec._replace(options=options, summary=_summary(rec, framing))
 
@@ -148,15 +147,12 @@ def _point_once(text: str) -> str:
     return head + text[last:]
 
 
-def _with_stopped_line_plan(rec: Recommendation, facts: Facts, cautions: Sequence[Caution]) -> Recommendation:
+def _with_stopped_line_plan(rec: Recommendation, facts: Facts, leads: Sequence[str]) -> Recommendation:
     """`rec` after a line that stopped recently, once all known disease is treatable with cure in view: the
     warnings that plan around the local treatment (`completed-line-curative`: count the cycles already given;
-    `recent-line-bevacizumab-before-surgery`) add their `continuation` to the rules' summary, as the running
-    line's do (twelfth review, x02). Nothing waits, so the options keep their words."""
-    if facts.get("prior.ongoing_line") is not False or rec.intent != "curative":
-        return rec
-    leads = [c.continuation for c in cautions if c.continuation]
-    if not leads:
+    `recent-line-bevacizumab-before-surgery`) add their `continuation` (`leads`) to the rules' summary, as
+    the running line's do (twelfth review, x02). Nothing waits, so the options keep their words."""
+    if not leads or facts.get("prior.ongoing_line") is not False or rec.intent != "curative":
         return rec
     summary = _point_once(f"{rec.summary} {' '.join(leads)}")
     return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`

@@ -274,7 +274,7 @@ def _alone(gen: _Gen, settings: tuple[Condition, ...], x: str, appends: list[str
         out.append(f"    if {gen.is_true(settings[0])}:")
         out.append(f"        {x} = 0")
     elif common:
-        out.append(f"    if {' and '.join(gen.is_true(c) for c in common)}:")
+        out.append(f"    if {gen.all_true(common)}:")
         chain = _setting_chain(gen, settings, x)
         out += ["    " + line for line in chain]
         out.append(f"        else: {x} = -1")
@@ -322,7 +322,7 @@ def compile_deciders(
         lines.append(f"def decide{o}(f):")
         common = _common_conjuncts(settings)
         if common:  # every row needs these: when one is not TRUE, no row is
-            lines.append(f"    if not ({' and '.join(gen.is_true(c) for c in common)}): return -1")
+            lines.append(f"    if not ({gen.all_true(common)}): return -1")
         chain = _setting_chain(gen, settings, "_x")
         lines += chain or ["    if False: _x = 0"]
         lines.append("    else: return -1")

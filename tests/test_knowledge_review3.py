@@ -14,20 +14,10 @@ from rectoplan.core.engine import assess
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import OptionResult, Recommendation
 from rectoplan.verify import why_not_offered
+from tests._kb_cases import known_health
 
 FOLFOXIRI_BEV = ["leucovorin", "fluorouracil", "oxaliplatin", "irinotecan", "bevacizumab"]
-HEALTH = {
-    "dpyd": "normal",
-    "bleeding_risk": False,
-    "fit_for_intensive_therapy": True,
-    "neuropathy_grade": 0,
-    "creatinine_clearance": 90,
-    "bilirubin_raised": False,
-    "ugt1a1": "normal",
-    "recent_arterial_thrombosis": False,
-    "organ_transplant": False,
-    "days_since_major_surgery": 400,
-}
+HEALTH = known_health(400, recent_arterial_thrombosis=False, organ_transplant=False)
 # Unresectable liver-only metastases after a resected primary, within TRANSMET's other criteria.
 LIVER_ONLY: dict[str, Any] = {
     "format": "rectoplan.case/2",

@@ -29,6 +29,7 @@ from rectoplan.adapters.render_text import render_text
 from rectoplan.api import recommend, validate_case
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
+from tests._kb_cases import known_health
 from tests.test_knowledge_review3 import excluded, offered, rec
 
 APR = ["abdominoperineal_resection", "total_mesorectal_excision"]
@@ -72,17 +73,7 @@ Z42: dict[str, Any] = {
             }
         ],
     },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "frail": False,
-        "days_since_major_surgery": 700,
-    },
+    "health": known_health(700, frail=False),
     "preferences": {"goal": "balanced", "declines": []},
     "wants_clinical_trials": True,
 }

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import known_health, options_by_id
 
 SWITCHED = (
     "folfiri-bevacizumab",
@@ -62,25 +62,14 @@ CASE: dict[str, Any] = {
             }
         ]
     },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "recent_arterial_thrombosis": False,
-        "organ_transplant": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "autoimmune_disease": False,
-        "days_since_major_surgery": 700,
-    },
+    "health": known_health(
+        700,
+        recent_arterial_thrombosis=False,
+        organ_transplant=False,
+        fluoropyrimidine_cardiotoxicity=False,
+        autoimmune_disease=False,
+    ),
 }
-
-
-def _options(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
-    return {o["id"]: o for o in recommend(case, kb).to_dict()["options"]}
 
 
 def _after(agents: list[str]) -> dict[str, Any]:
@@ -91,7 +80,7 @@ def _after(agents: list[str]) -> dict[str, Any]:
 
 
 def test_no_backbone_switch_after_immunotherapy_alone(kb: KnowledgeBase) -> None:
-    options = _options(CASE, kb)
+    options = options_by_id(CASE, kb)
     for oid in SWITCHED:
         option = options[oid]
         assert option["trace"]["setting"] == f"{oid}-second-line-chemotherapy-naive", oid
@@ -105,7 +94,7 @@ def test_no_backbone_switch_after_immunotherapy_alone(kb: KnowledgeBase) -> None
 
 
 def test_usual_switch_after_an_oxaliplatin_first_line(kb: KnowledgeBase) -> None:
-    options = _options(_after(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"]), kb)
+    options = options_by_id(_after(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"]), kb)
     bev = options["folfiri-bevacizumab"]
     assert bev["trace"]["setting"] == "folfiri-bevacizumab-second-line"
     assert "switch the backbone to FOLFIRI" in " ".join(bev["rationale"])
@@ -115,7 +104,7 @@ def test_usual_switch_after_an_oxaliplatin_first_line(kb: KnowledgeBase) -> None
 
 
 def test_usual_switch_after_an_irinotecan_first_line(kb: KnowledgeBase) -> None:
-    options = _options(_after(["fluorouracil", "leucovorin", "irinotecan"]), kb)
+    options = options_by_id(_after(["fluorouracil", "leucovorin", "irinotecan"]), kb)
     assert options["folfox-bevacizumab"]["trace"]["setting"] == "folfox-bevacizumab-second-line"
     assert "switch the backbone to FOLFOX" in " ".join(options["folfox-bevacizumab"]["rationale"])
     assert options["folfox"]["trace"]["setting"] == "folfox-second-line"

@@ -14,8 +14,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import known_health, options_by_id
 
 ANTI_EGFR_SECOND_LINE = ("folfiri-panitumumab", "folfiri-cetuximab", "irinotecan-cetuximab")
 FUSION = "anti-egfr-ntrk-fusion"
@@ -55,24 +55,10 @@ CASE: dict[str, Any] = {
             }
         ]
     },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "recent_arterial_thrombosis": False,
-        "organ_transplant": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "days_since_major_surgery": 700,
-    },
+    "health": known_health(
+        700, recent_arterial_thrombosis=False, organ_transplant=False, fluoropyrimidine_cardiotoxicity=False
+    ),
 }
-
-
-def _options(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
-    return {o["id"]: o for o in recommend(case, kb).to_dict()["options"]}
 
 
 def _fusion_texts(option: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,7 +76,7 @@ def _with(**biomarkers: str | None) -> dict[str, Any]:
 
 
 def test_ntrk_fusion_cautions_every_anti_egfr_option(kb: KnowledgeBase) -> None:
-    options = _options(CASE, kb)
+    options = options_by_id(CASE, kb)
     for oid in ANTI_EGFR_SECOND_LINE:
         (caution,) = _fusion_texts(options[oid])
         assert FUSION in options[oid]["trace"]["rules"]
@@ -105,14 +91,14 @@ def test_ntrk_fusion_cautions_every_anti_egfr_option(kb: KnowledgeBase) -> None:
 
 def test_no_fusion_caution_without_a_positive_ntrk_result(kb: KnowledgeBase) -> None:
     for case in (_with(ntrk_fusion="negative"), _with(ntrk_fusion=None)):
-        options = _options(case, kb)
+        options = options_by_id(case, kb)
         for oid in ANTI_EGFR_SECOND_LINE:
             assert not _fusion_texts(options[oid])
             assert FUSION not in options[oid]["trace"]["rules"]
 
 
 def test_ret_fusion_has_no_unconfirmed_anti_egfr_caution(kb: KnowledgeBase) -> None:
-    options = _options(_with(ntrk_fusion="negative", ret_fusion="positive"), kb)
+    options = options_by_id(_with(ntrk_fusion="negative", ret_fusion="positive"), kb)
     for oid in ANTI_EGFR_SECOND_LINE:
         assert not _fusion_texts(options[oid])
     assert "selpercatinib" in options
@@ -140,7 +126,7 @@ def _duration_sources(option: dict[str, Any]) -> set[str]:
 
 
 def test_raltitrexed_duration_note_cites_its_label_not_correct_or_sunlight(kb: KnowledgeBase) -> None:
-    raltitrexed = _options(DPYD_POOR_FIRST_LINE, kb)["raltitrexed"]
+    raltitrexed = options_by_id(DPYD_POOR_FIRST_LINE, kb)["raltitrexed"]
     cited = _duration_sources(raltitrexed)
     assert "tomudex-smpc-posology" in cited
     assert {"correct", "sunlight"}.isdisjoint(cited)

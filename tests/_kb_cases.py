@@ -1,0 +1,43 @@
+"""Pieces that the hand-written cases of the knowledge tests share (review 3, stop 16's review-13 findings).
+
+Why: those test modules each spelled out the same recorded health section and the same "offered options by id"
+helper, and a copy that drifts (one field changed in one file only) would quietly make two cases differ in what
+they are not about. Each case still names, in its own file, what it adds to the shared health, so a reader sees
+the whole case where the test is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
+
+from rectoplan.api import recommend
+from rectoplan.core.knowledge import KnowledgeBase
+
+# A fit patient's health as these cases record it: each field known and unremarkable, so no outcome of theirs
+# rests on an unknown value here. Read-only: `known_health` hands out fresh copies for cases to change.
+KNOWN_HEALTH: Final[Mapping[str, Any]] = MappingProxyType(
+    {
+        "dpyd": "normal",
+        "bleeding_risk": False,
+        "fit_for_intensive_therapy": True,
+        "neuropathy_grade": 0,
+        "creatinine_clearance": 90,
+        "bilirubin_raised": False,
+        "ugt1a1": "normal",
+    }
+)
+
+
+def known_health(days_since_major_surgery: int, **more: Any) -> dict[str, Any]:
+    """A new health section: `KNOWN_HEALTH`, then `more` (added or overriding fields), then the days since surgery.
+
+    The days are required because the cases differ in them (400 or 700) and the surgery rules read them.
+    """
+    return {**KNOWN_HEALTH, **more, "days_since_major_surgery": days_since_major_surgery}
+
+
+def options_by_id(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
+    """The offered options of `case` as the JSON output has them (rank, strength, trace, cautions), by option id."""
+    return {o["id"]: o for o in recommend(case, kb).to_dict()["options"]}

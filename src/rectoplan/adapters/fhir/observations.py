@@ -6,7 +6,8 @@ assessments in `response`.
 Results become findings (value, date, resource); `resolve` turns each fact's findings into one value, so
 disagreeing results are reported rather than picked silently (the newest wins only when every one is
 dated). A negative single-variant result never establishes wild type, and HGVS protein changes are read
-from codes, never from display text.
+from codes, never from display text. A result dated (taken, or issued) after the case date is reported and
+not used, as a treatment course dated after it is: what it says stays unknown.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.labs import LabReader
+from rectoplan.adapters.fhir.parse import OBSERVATION_CODES
 from rectoplan.adapters.fhir.response import ResponseReader
 from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _lookup, _when
 
@@ -43,6 +45,9 @@ _AA = {
     "Val": "V",
     "Ter": "*",
 }
+# The observations whose results are read (all but the history-of-metastasis ones, ignored whatever their date).
+_HISTORY = (fc.HISTORY_OF_METASTASIS, fc.HISTORY_OF_LIVER_METASTASIS)
+_DATED_CODES = OBSERVATION_CODES - {(c.system, c.code) for c in _HISTORY}
 _P_HGVS = re.compile(r"p\.\(?([A-Z][a-z]{2}|[A-Z])(\d+)([A-Z][a-z]{2}|[A-Z]|\*)\)?$")
 
 
@@ -70,6 +75,8 @@ class ObservationReader(LabReader, ResponseReader):
             or res.issued
         )
         codes = {(c.system or "", c.code or "") for c in _codings(res.code)}
+        if codes & _DATED_CODES and self._after_case_date(ref, res):
+            return
         if (fc.ECOG_CODE.system, fc.ECOG_CODE.code) in codes:
             self._ecog(ref, res, when)
         elif (fc.GENOMIC_VARIANT.system, fc.GENOMIC_VARIANT.code) in codes:
@@ -112,6 +119,29 @@ class ObservationReader(LabReader, ResponseReader):
             )
         else:
             self.ignored[ref] = f"observation {_first_code(res.code)} is not read by rectoplan"
+
+    def _after_case_date(self, ref: str, res: Any) -> bool:
+        """Report a result dated after the case date and leave what it says unknown (True), as a treatment
+        course dated after it is: a result taken or issued later was not known on the case date, and a
+        future date in a chart is an entry error that no reading can repair. Day precision, in UTC."""
+        period = res.effectivePeriod
+        dates = (
+            ("effectiveDateTime", res.effectiveDateTime),
+            ("effectiveInstant", res.effectiveInstant),
+            ("effectivePeriod.start", period and period.start),
+            ("effectivePeriod.end", period and period.end),
+            ("issued", res.issued),
+        )
+        late = [(name, when) for name, value in dates if (when := _when(value)) and when.date() > self.today]
+        for name, when in late:
+            self.issue(
+                ref,
+                f"{name} {_day(when)}, after the case date {self.today.isoformat()}, on observation "
+                f"{_first_code(res.code)}",
+                "a result dated on or before the case date (the service's request date, else Bundle.timestamp, "
+                "else today); the result is not used, so what it says is left unknown",
+            )
+        return bool(late)
 
     def _ecog(self, ref: str, res: Any, when: datetime | None) -> None:
         score = res.valueInteger

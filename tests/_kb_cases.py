@@ -1,9 +1,9 @@
 """Pieces that the hand-written cases of the knowledge tests share (review 3, stop 16's review-13 findings).
 
-Why: those test modules each spelled out the same recorded health section and the same "offered options by id"
-helper, and a copy that drifts (one field changed in one file only) would quietly make two cases differ in what
-they are not about. Each case still names, in its own file, what it adds to the shared health, so a reader sees
-the whole case where the test is.
+Why: those test modules each spelled out the same recorded health section, biomarker panel and "offered options
+by id" helper (two of them also the same metastases), and a copy that drifts (one field changed in one file only)
+would quietly make two cases differ in what they are not about. Each case still names, in its own file, what it
+changes or adds, so a reader sees the whole case where the test is.
 """
 
 from __future__ import annotations
@@ -36,6 +36,34 @@ def known_health(days_since_major_surgery: int, **more: Any) -> dict[str, Any]:
     The days are required because the cases differ in them (400 or 700) and the surgery rules read them.
     """
     return {**KNOWN_HEALTH, **more, "days_since_major_surgery": days_since_major_surgery}
+
+
+# What these cases record as tested: RAS and BRAF wild-type, pMMR/MSS, HER2 IHC 0-1+, no NTRK or RET fusion.
+KNOWN_PANEL: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "kras": "wild_type",
+        "nras": "wild_type",
+        "braf": "wild_type",
+        "mmr": "pmmr_mss",
+        "her2_result": "ihc0_1",
+        "ntrk_fusion": "negative",
+        "ret_fusion": "negative",
+    }
+)
+
+
+def known_panel(**changes: str) -> dict[str, str]:
+    """A new biomarker section: `KNOWN_PANEL` with `changes` (the result a test is about) set or added."""
+    return {**KNOWN_PANEL, **changes}
+
+
+def unresectable_liver_and_lung() -> list[dict[str, Any]]:
+    """Review 13's z11 and z32 disease, as a new list: 6 liver (largest 40 mm) and 4 lung (largest 15 mm)
+    metastases, none resectable."""
+    return [
+        {"site": "liver", "count": 6, "resectability": "unresectable", "largest_mm": 40},
+        {"site": "lung", "count": 4, "resectability": "unresectable", "largest_mm": 15},
+    ]
 
 
 def options_by_id(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:

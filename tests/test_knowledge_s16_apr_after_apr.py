@@ -29,7 +29,7 @@ from rectoplan.adapters.render_text import render_text
 from rectoplan.api import recommend, validate_case
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
-from tests._kb_cases import known_health
+from tests._kb_cases import known_health, known_panel
 from tests.test_knowledge_review3 import excluded, offered, rec
 
 APR = ["abdominoperineal_resection", "total_mesorectal_excision"]
@@ -49,16 +49,7 @@ Z42: dict[str, Any] = {
     "primary": {"status": "resected", "stoma": True},
     "metastases": [],
     "local_recurrence": {"resectability": "resectable", "symptoms": []},
-    "biomarkers": {
-        "kras": "mutant",
-        "kras_variant": "G12D",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
+    "biomarkers": known_panel(kras="mutant", kras_variant="G12D"),
     "prior": {
         "pelvic_radiation": False,
         "surgeries": APR,

@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import known_health, options_by_id
+from tests._kb_cases import known_health, known_panel, options_by_id, unresectable_liver_and_lung
 
 SWITCHED = (
     "folfiri-bevacizumab",
@@ -36,19 +36,8 @@ CASE: dict[str, Any] = {
     "age": 62,
     "ecog": 1,
     "primary": {"status": "resected", "stoma": False},
-    "metastases": [
-        {"site": "liver", "count": 6, "resectability": "unresectable", "largest_mm": 40},
-        {"site": "lung", "count": 4, "resectability": "unresectable", "largest_mm": 15},
-    ],
-    "biomarkers": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "dmmr_msi_h",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
+    "metastases": unresectable_liver_and_lung(),
+    "biomarkers": known_panel(mmr="dmmr_msi_h"),
     "prior": {
         "courses": [
             {

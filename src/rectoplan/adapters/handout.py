@@ -56,6 +56,14 @@ UNSAID = "Your team has some notes about your case for them to explain to you."
 SAFETY_UNSAID = "Your care team has an important safety note about this for you. Ask about it before you decide."
 SAFETY_UNKNOWN = "Your care team needs one more piece of information about your health before this option."
 
+# When every treatment listed waits for the cancer to grow (a short induction to complete, a watch): said
+# plainly above the options, so that a list of treatments is not read as the plan for now.
+NOTHING_NOW = (
+    "Nothing on this list is for now. These treatments are for if the cancer grows again. Ask your team "
+    "what they suggest until then."
+)
+TRIAL_TO_DISCUSS = "A clinical trial is also an option to talk about with your team."
+
 # Short names a patient meets in option titles and test names, defined only when the handout uses them.
 EXTRA_TERMS = {
     "FOLFOX": "A mix of chemotherapy drugs: folinic acid, fluorouracil and oxaliplatin.",
@@ -159,21 +167,40 @@ def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[Op
     return [o for o in options if o.strength in (best, "preferred")][:n] or options[:n]
 
 
+def _for_now(option: OptionResult) -> bool:
+    """An option for now in a waiting plan: not for progression, and more than one to consider."""
+    return not waits_for_progression(option) and option.strength != "consider"
+
+
+def nothing_for_now(options: Iterable[OptionResult]) -> bool:
+    """Whether the plan waits and no treatment it lists is for now (a trial does not count): the next step is
+    in the warnings (complete a short induction, watch), and every listed treatment is for progression."""
+    listed = list(options)
+    return any(waits_for_progression(o) for o in listed) and not any(
+        _for_now(o) for o in listed if o.kind != "clinical_trial"
+    )
+
+
 def _for_now_first(options: list[OptionResult]) -> list[OptionResult]:
     """The options for now (preferred or alternative; treatments before trials: the step the summary names
-    first, eleventh review), then the others in rank order, then the trials of a later line."""
+    first, eleventh review), then the others in rank order, then the trials of a later line. When no treatment
+    is for now, a trial is not the lead item (review 13, x04: the handout led with the trial while every
+    treatment waited for progression): the treatments come first, in rank order, then the trials, an
+    option to discuss."""
     now: list[OptionResult] = []
     rest: list[OptionResult] = []
     later_trials: list[OptionResult] = []
     for o in options:
         waits = waits_for_progression(o)
-        if not waits and o.strength != "consider":
+        if _for_now(o):
             now.append(o)
         elif waits and o.kind == "clinical_trial":
             later_trials.append(o)
         else:
             rest.append(o)
     now.sort(key=lambda o: o.kind == "clinical_trial")
+    if all(o.kind == "clinical_trial" for o in now):
+        return rest + now + later_trials
     return now + rest + later_trials
 
 
@@ -191,6 +218,7 @@ def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> di
 
     view = {
         "summary": rec.patient_summary,
+        "not_now": _not_now(options, likely) if likely else [],
         "likely": [{"title": o.title, "text": own(o)} for o in likely],
         "others": [{"title": o.title, "text": ""} for o in others],  # a line each: the name is enough here
         "warnings": _warnings(rec, case if case is not None else {}, kb),
@@ -206,8 +234,17 @@ def handout_view(rec: Recommendation, kb: KnowledgeBase, case: Any = None) -> di
     return view
 
 
+def _not_now(options: list[OptionResult], likely: list[OptionResult]) -> list[str]:
+    """Said plainly above the options when none of the treatments is for now; a trial left out of the
+    likely options is still named as one to discuss."""
+    if not nothing_for_now(options):
+        return []
+    trial = any(o.kind == "clinical_trial" for o in options) and not any(o.kind == "clinical_trial" for o in likely)
+    return [NOTHING_NOW, *([TRIAL_TO_DISCUSS] if trial else [])]
+
+
 def _all_text(view: Mapping[str, Any]) -> str:
-    parts: list[str] = [view["summary"], *view["warnings"], *view["tests"], *view["questions"]]
+    parts: list[str] = [view["summary"], *view["not_now"], *view["warnings"], *view["tests"], *view["questions"]]
     parts += [s["text"] for s in view["safety"]]
     for o in (*view["likely"], *view["others"]):
         parts += [o["title"], o["text"]]

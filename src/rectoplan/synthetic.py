@@ -2,7 +2,8 @@
 
 Values are drawn uniformly over each enumeration, with `None` (absent, unknown) as one more choice, so
 rare combinations (an NTRK fusion after three lines) still appear in a few thousand draws. Every case is
-valid: it has a metastasis or a local recurrence, and no contradictory facts. The scalar fields' domains
+valid: it has a metastasis or a local recurrence, and no contradictory facts (after an abdominoperineal
+resection, no primary in place and no 'no stoma': `after_apr`). The scalar fields' domains
 come from the field table (`rectoplan.core.fields`): `DRAWS` weights some values of contract 1 and picks
 points of its numbers; contract 2's fields are drawn from the table directly. The list-shaped parts
 (symptoms, lesions, lines, operations) are drawn here by hand.
@@ -173,7 +174,23 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
         case["health"] = health
     _put(case, "wants_clinical_trials", _field(rng, "wants_clinical_trials"))
     _contract2(case, random.Random(zlib.crc32(json.dumps(case, sort_keys=True).encode())))
+    after_apr(case)
     return case
+
+
+def after_apr(case: dict[str, Any]) -> None:
+    """Make a drawn case agree with an abdominoperineal resection among its operations, as the validator
+    requires (`adapters._case_json_checks`): the operation removed the primary and left a permanent
+    colostomy, so a primary drawn 'in_place' becomes 'resected' and a stoma drawn false becomes true (an
+    absent status or stoma stays unknown). Applied after every draw, so the draws, and every other case of
+    a seed, stay as they were."""
+    if "abdominoperineal_resection" not in case.get("prior", {}).get("surgeries", ()):
+        return
+    primary = case.get("primary", {})
+    if primary.get("status") == "in_place":
+        primary["status"] = "resected"
+    if primary.get("stoma") is False:
+        primary["stoma"] = True
 
 
 def _contract2(case: dict[str, Any], rng: random.Random) -> None:

@@ -51,6 +51,12 @@ SOURCES: Final = {
     "row, short name 'Creat Cl predicted SerPl C-G-vRate': a volume rate; Cockcroft-Gault gives mL/min)",
     "egfr": "eGFR per 1.73 m2 body surface: LOINC 33914-3 in shared/fixtures/synthea; 98979-8 and 98980-6 in "
     "HL7 Switzerland CH LAB-Report (ChLabObservation_eGFR_CKD_EPI_2021 profiles)",
+    "specimen-v2": "HL7 v2 table 0487 (terminology.hl7.org/CodeSystem/v2-0487): BLD, BLDA, BLDV in mCODE "
+    "GenomicSpecimenTypeVS / HumanSpecimenTypeVS (BLD is the normal sample of the STU4 example "
+    "Specimen-gx-genomic-specimen-tumornormal-normal); PLAS 'Plasma', SER 'Serum' in public FSH value sets",
+    "specimen-sct": "SNOMED specimens in public value sets (HL7 Italia lab-report tipo-campione-lab-it, SNOMED on "
+    "FHIR IG examples, specimen code lists): 119361006 Plasma, 119364003 Serum, 119297000 Blood specimen, "
+    "122592007 Acellular blood (serum or plasma), 258580003 Whole blood sample, 122555007 Venous blood",
     "mcode-cds": "HL7 mCODE STU4 CancerDiseaseStatus (hl7.org/fhir/us/mcode/StructureDefinition-mcode-cancer-"
     "disease-status: code LOINC 97509-4; STU1 used 88040-1 'Response to cancer treatment') and its "
     "ConditionStatusTrendVS (268910001 improved, 359746009 stable, 271299001 worsened, 709137006 "
@@ -492,3 +498,16 @@ DISEASE_STATUS_VALUES: Final[dict[tuple[str, str], Code]] = _table(
 # nothing else sets `primary.stoma` for now: the combined resection codes (e.g. "...+colostomy") are pinned
 # to `primary: {status: resected}` by tests/test_fhir_codes.py, which this change does not own.
 STOMA_PROCEDURES: Final = frozenset({"colostomy", "diverting_colostomy", "ileostomy"})
+
+# Blood specimens (Observation.specimen -> Specimen.type). A RAS result on plasma is a liquid biopsy (ctDNA:
+# `biomarkers.liquid_ras`, never the tumour's `kras`/`nras`); on whole blood or serum it is neither tissue nor a
+# plasma liquid biopsy (a whole-blood sample is also the normal sample of a tumour-normal test): reported.
+V2_SPECIMEN: Final = "http://terminology.hl7.org/CodeSystem/v2-0487"
+BLOOD_SPECIMENS: Final[dict[tuple[str, str], Code]] = {
+    **_table(V2_SPECIMEN, "specimen-v2", {"PLAS": "plasma", "SER": "serum", "BLD": "whole blood"}),
+    **_table(V2_SPECIMEN, "specimen-v2", {"BLDA": "whole blood", "BLDV": "whole blood"}),
+    **_table(SNOMED, "specimen-sct", {"119361006": "plasma", "119364003": "serum", "122592007": "serum or plasma"}),
+    **_table(
+        SNOMED, "specimen-sct", {"119297000": "whole blood", "258580003": "whole blood", "122555007": "whole blood"}
+    ),
+}

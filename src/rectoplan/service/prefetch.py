@@ -14,6 +14,10 @@ in a warning card):
   allowed (see `fetch.py`), otherwise unknown.
 
 `gather` raises `PrefetchError` (-> 412) only when nothing usable remains: no key could be read at all.
+
+Specimens are not asked for (a prefetch template may not follow `Observation.specimen`): a liquid biopsy
+(a RAS result on plasma, `adapters/fhir/liquid.py`) is read as one only when the EHR sends its Specimen with
+the observations; otherwise the result is read as the tumour's, as before liquid biopsies were read.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ to recognise a gene, a site or a test. Unknown stays unknown: nothing is filled 
 
 Modules, one job each: `parse` (Bundle entries -> R4B models; loose resources -> a Bundle), `bundle`
 (patient selection, the mapping walk, the case's assembly), `reader` (the state and bookkeeping shared by
-the readers), `conditions`, `observations` and `treatments` (one reader per kind of resource), `values`
+the readers), `conditions`, `observations` and `treatments` (one reader per kind of resource; `labs`,
+`response` and `liquid` read lab values, tumour response and liquid biopsies for `observations`), `values`
 (dates and codings read the same way everywhere). `rectoplan.adapters.fhir_mcode` re-exports this API.
 """
 

@@ -14,6 +14,7 @@ from typing import Any
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.conditions import ConditionReader
 from rectoplan.adapters.fhir.history import add_history
+from rectoplan.adapters.fhir.liquid import liquid_ras
 from rectoplan.adapters.fhir.observations import ObservationReader
 from rectoplan.adapters.fhir.parse import _parse_entries
 from rectoplan.adapters.fhir.treatments import TreatmentReader
@@ -116,7 +117,7 @@ def case_from_bundle(
             if hit is not None and hit.meaning not in ("rectal", "local_recurrence"):
                 m.other_cancers[key] = hit.meaning
     for ref, resource in parsed.items():
-        if ref.startswith(("Medication/", "BodyStructure/")):
+        if ref.startswith(("Medication/", "BodyStructure/", "Specimen/")):
             m.ignored[ref] = "read only through references"
         elif resource.get_resource_type() == "Patient":
             if ref != pref:
@@ -182,6 +183,7 @@ def _assemble(m: _Mapper, ref: str, pid: str, patient: Any) -> tuple[dict[str, A
             prov[f"prior.surgeries[{i}]"] = ", ".join(dict.fromkeys(refs))
     if prior:
         case["prior"] = prior
+    _liquid_biopsy(m, case, prov)
     if m.major_surgery:
         when, ref = max(m.major_surgery)
         days = (m.today - when.date()).days
@@ -189,6 +191,21 @@ def _assemble(m: _Mapper, ref: str, pid: str, patient: Any) -> tuple[dict[str, A
             case.setdefault("health", {})["days_since_major_surgery"] = days
             prov["health.days_since_major_surgery"] = ref
     return case, prov
+
+
+def _liquid_biopsy(m: _Mapper, case: dict[str, Any], prov: dict[str, str]) -> None:
+    """`biomarkers.liquid_ras` and its date (contract 2, so the case date `as_of` too: the JSON path derives the
+    biopsy's age and its timing against the courses from them)."""
+    found = liquid_ras(m)
+    if found is None:
+        return
+    value, day, refs = found
+    case.setdefault("biomarkers", {}).update(liquid_ras=value, liquid_ras_date=day)
+    prov["biomarkers.liquid_ras"] = prov["biomarkers.liquid_ras_date"] = refs
+    case["format"] = "rectoplan.case/2"
+    if "as_of" not in case:
+        case["as_of"] = m.today.isoformat()
+        prov["as_of"] = "the date of the import (request date, else Bundle.timestamp, else today)"
 
 
 _HER2_RESULT = {"3+": "ihc3", "0": "ihc0_1", "1+": "ihc0_1"}

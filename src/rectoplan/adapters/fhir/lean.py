@@ -220,6 +220,7 @@ class Observation(Resource):
     interpretation: list[CodeableConcept] | None = None
     component: list[ObservationComponent] | None = None
     focus: list[Reference] | None = None
+    specimen: Reference | None = None
     partOf: list[Reference] | None = None
     basedOn: list[Reference] | None = None
 
@@ -281,6 +282,11 @@ class Medication(Resource):
     code: CodeableConcept | None = None
 
 
+class Specimen(Resource):
+    type: CodeableConcept | None = None
+    subject: Reference | None = None
+
+
 class BodyStructure(Resource):
     location: CodeableConcept | None = None
     patient: Reference
@@ -298,5 +304,6 @@ MODELS: dict[str, type[Resource]] = {
         Procedure,
         Medication,
         BodyStructure,
+        Specimen,
     )
 }

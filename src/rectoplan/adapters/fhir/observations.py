@@ -18,6 +18,7 @@ from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.labs import LabReader
+from rectoplan.adapters.fhir.liquid import ONE_VARIANT_ABSENT, LiquidReader, RasResult
 from rectoplan.adapters.fhir.parse import OBSERVATION_CODES
 from rectoplan.adapters.fhir.response import ResponseReader
 from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _lookup, _when
@@ -48,6 +49,7 @@ _AA = {
 # The observations whose results are read (all but the history-of-metastasis ones, ignored whatever their date).
 _HISTORY = (fc.HISTORY_OF_METASTASIS, fc.HISTORY_OF_LIVER_METASTASIS)
 _DATED_CODES = OBSERVATION_CODES - {(c.system, c.code) for c in _HISTORY}
+_RAS_TESTS = {"kras": ("KRAS",), "nras": ("NRAS",), "kras+nras": ("KRAS", "NRAS")}
 _P_HGVS = re.compile(r"p\.\(?([A-Z][a-z]{2}|[A-Z])(\d+)([A-Z][a-z]{2}|[A-Z]|\*)\)?$")
 
 
@@ -61,7 +63,7 @@ def _hgvs_protein(text: str) -> str | None:
     return f"{one[0]}{pos}{one[1]}" if all(len(a) == 1 for a in one) else None
 
 
-class ObservationReader(LabReader, ResponseReader):
+class ObservationReader(LabReader, ResponseReader, LiquidReader):
     """Reads Observation resources (dispatched to by `Reader.visit`) and resolves their findings."""
 
     def _observation(self, ref: str, res: Any) -> None:
@@ -76,6 +78,9 @@ class ObservationReader(LabReader, ResponseReader):
         )
         codes = {(c.system or "", c.code or "") for c in _codings(res.code)}
         if codes & _DATED_CODES and self._after_case_date(ref, res):
+            return
+        if (blood := self._blood(res)) is not None and (ras := self._ras_result(res, codes)) is not None:
+            self._liquid(ref, res, when, blood, ras)  # a liquid biopsy is not the tumour's RAS status
             return
         if (fc.ECOG_CODE.system, fc.ECOG_CODE.code) in codes:
             self._ecog(ref, res, when)
@@ -230,7 +235,9 @@ class ObservationReader(LabReader, ResponseReader):
             else:
                 self.issue(ref, f"{test.upper()} result {value}", "positive or negative")
 
-    def _variant(self, ref: str, res: Any, when: datetime | None) -> None:
+    @staticmethod
+    def _studied(res: Any) -> tuple[list[str], list[str]]:
+        """(HGNC ids of the genes studied, the names of those rectoplan reads) of a genomic variant result."""
         studied = [
             c.code
             for comp in res.component or []
@@ -238,7 +245,29 @@ class ObservationReader(LabReader, ResponseReader):
             for c in _codings(comp.valueCodeableConcept)
             if (c.system or "") in fc.HGNC_SYSTEMS
         ]
-        genes = [fc.GENES[c].meaning for c in studied if c in fc.GENES]
+        return studied, [fc.GENES[c].meaning for c in studied if c in fc.GENES]
+
+    def _ras_result(self, res: Any, codes: set[tuple[str, str]]) -> RasResult | None:
+        """The RAS genes and the coded result of a KRAS/NRAS test or variant, or None for any other result."""
+        test = _lookup(res.code, fc.MARKER_TESTS)
+        if test is not None and test.meaning in _RAS_TESTS:
+            value = self._value(res)
+            if value is None and test.meaning == "kras" and self._protein_change(res):
+                value = "positive"
+            return _RAS_TESTS[test.meaning], value
+        if (fc.GENOMIC_VARIANT.system, fc.GENOMIC_VARIANT.code) not in codes:
+            return None
+        studied, genes = self._studied(res)
+        ras = tuple(g for g in genes if g in ("KRAS", "NRAS"))
+        if not ras:
+            return None
+        value = self._value(res)
+        if value == "negative" and self._protein_change(res):
+            return ras, ONE_VARIANT_ABSENT
+        return ras, None if value == "positive" and len(studied) >= 2 else value
+
+    def _variant(self, ref: str, res: Any, when: datetime | None) -> None:
+        studied, genes = self._studied(res)
         value, change = self._value(res), self._protein_change(res)
         if not genes:
             self.ignored[ref] = "genomic variant in genes rectoplan does not read"

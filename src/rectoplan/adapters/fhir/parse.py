@@ -33,6 +33,7 @@ READ_TYPES = frozenset(
         "Procedure",
         "Medication",
         "BodyStructure",
+        "Specimen",
     }
 )
 

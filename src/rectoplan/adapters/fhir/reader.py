@@ -95,7 +95,7 @@ class Reader:
     # -- resources -----------------------------------------------------------------------------------------
     def visit(self, ref: str, resource: Any) -> None:
         kind = resource.get_resource_type()
-        if kind in ("Patient", "Medication", "BodyStructure"):
+        if kind in ("Patient", "Medication", "BodyStructure", "Specimen"):
             return  # read through references; the Patient is handled by the caller
         other = self.other_patient(resource)
         if other is not None:

@@ -1,0 +1,196 @@
+"""Stop 17 (K7): each "given continuously ... until progression" note cites what shows that regimen given until
+progression, its own pivotal trial or its label, and nothing else.
+
+The stop-16 closing note found the general form of the note citing CORRECT (regorafenib) and SUNLIGHT
+(trifluridine/tipiracil) on 17 options those trials never studied. The note now comes in one form per regimen;
+regimens whose duration no source seen states (fluorouracil/leucovorin with or without bevacizumab,
+trastuzumab + pertuzumab, sotorasib + panitumumab, adagrasib + cetuximab, panitumumab rechallenge, and the
+raltitrexed doublets TOMOX and TOMIRI) carry no such note rather than a borrowed citation.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from rectoplan.api import recommend
+from rectoplan.core.knowledge import KnowledgeBase
+
+# Each option's duration note and the sources it must cite, exactly (brief entries count as "brief").
+OWN_SOURCES: dict[str, set[str]] = {
+    "capecitabine": {"seed-a", "brief", "avex"},
+    "capecitabine-bevacizumab": {"seed-a", "brief", "avex"},
+    "panitumumab": {"panitumumab-frail-elderly"},
+    "cetuximab": {"fda-cetuximab"},
+    "fruquintinib": {"fda-fruquintinib"},
+    "tucatinib-trastuzumab": {"mountaineer"},
+    "trastuzumab-lapatinib": {"heracles"},
+    "trastuzumab-deruxtecan": {"destiny-crc01", "destiny-crc02"},
+    "larotrectinib": {"fda-larotrectinib"},
+    "entrectinib": {"fda-entrectinib"},
+    "repotrectinib": {"fda-repotrectinib"},
+    "selpercatinib": {"fda-selpercatinib"},
+    "irinotecan-cetuximab-rechallenge": {"seed-a", "brief", "cricket"},
+}
+NO_CONFIRMED_SOURCE = (
+    "fluorouracil-leucovorin",
+    "fluorouracil-leucovorin-bevacizumab",
+    "trastuzumab-pertuzumab",
+    "sotorasib-panitumumab",
+    "adagrasib-cetuximab",
+    "panitumumab-rechallenge",
+    "raltitrexed-oxaliplatin",
+    "raltitrexed-irinotecan",
+)
+# The later-line trials and the drug each one studied.
+TRIAL_DRUG = {"correct": "regorafenib", "sunlight": "trifluridine_tipiracil"}
+CONTINUOUS = "Given continuously while it controls the cancer"
+
+
+def _duration_notes(kb: KnowledgeBase, option_id: str) -> list[Any]:
+    (option,) = (o for o in kb.options if o.id == option_id)
+    return [c for c in option.cautions if c.id.startswith("duration-continuous")]
+
+
+@pytest.mark.parametrize("option_id", sorted(OWN_SOURCES))
+def test_each_duration_note_cites_its_own_regimens_source(kb: KnowledgeBase, option_id: str) -> None:
+    (note,) = _duration_notes(kb, option_id)
+    assert {c.source for c in note.cite} == OWN_SOURCES[option_id]
+
+
+def test_correct_and_sunlight_back_only_their_own_drugs(kb: KnowledgeBase) -> None:
+    for option in kb.options:
+        for note in (c for c in option.cautions if c.id.startswith("duration-continuous")):
+            for cite in note.cite:
+                drug = TRIAL_DRUG.get(cite.source)
+                assert drug is None or drug in option.components, (option.id, note.id, cite.source)
+
+
+@pytest.mark.parametrize("option_id", NO_CONFIRMED_SOURCE)
+def test_regimens_without_a_confirmed_duration_source_carry_no_note(kb: KnowledgeBase, option_id: str) -> None:
+    assert _duration_notes(kb, option_id) == []
+
+
+def test_label_quotes_say_until_progression(kb: KnowledgeBase) -> None:
+    """The label and trial quotes shown with the note state the duration, not another section of the label."""
+    for option_id in ("cetuximab", "fruquintinib", "larotrectinib", "entrectinib", "repotrectinib", "selpercatinib"):
+        (note,) = _duration_notes(kb, option_id)
+        (quote,) = (c.quote for c in note.cite if c.quote)
+        assert "until disease progression" in quote, option_id
+
+
+def test_maintenance_capecitabine_bevacizumab_is_not_given_the_avex_note(kb: KnowledgeBase) -> None:
+    """Same drugs as capecitabine + bevacizumab, but maintenance is itself the de-escalation (non-trigger)."""
+    assert _duration_notes(kb, "maintenance-capecitabine-bevacizumab") == []
+    assert [n.id for n in _duration_notes(kb, "capecitabine-bevacizumab")] == ["duration-continuous-capecitabine"]
+
+
+# --- in the output ---------------------------------------------------------------------------------------------
+HEALTH: dict[str, Any] = {
+    "dpyd": "normal",
+    "bleeding_risk": False,
+    "fit_for_intensive_therapy": True,
+    "neuropathy_grade": 0,
+    "creatinine_clearance": 90,
+    "bilirubin_raised": False,
+    "ugt1a1": "normal",
+    "recent_arterial_thrombosis": False,
+    "organ_transplant": False,
+    "fluoropyrimidine_cardiotoxicity": False,
+    "days_since_major_surgery": 700,
+}
+BASE: dict[str, Any] = {
+    "format": "rectoplan.case/2",
+    "id": "s17-k7-duration",
+    "as_of": "2026-12-01",
+    "advanced_disease_date": "2025-06-01",
+    "age": 62,
+    "ecog": 1,
+    "primary": {"status": "resected", "stoma": False},
+    "metastases": [
+        {"site": "liver", "count": 6, "resectability": "unresectable", "largest_mm": 40},
+        {"site": "lung", "count": 4, "resectability": "unresectable", "largest_mm": 15},
+    ],
+    "biomarkers": {
+        "kras": "wild_type",
+        "nras": "wild_type",
+        "braf": "wild_type",
+        "mmr": "pmmr_mss",
+        "her2_result": "ihc0_1",
+        "ntrk_fusion": "negative",
+        "ret_fusion": "negative",
+    },
+    "prior": {},
+    "health": HEALTH,
+}
+
+
+def _case(**changes: Any) -> dict[str, Any]:
+    case = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(case.get(key), dict):
+            case[key].update(copy.deepcopy(value))
+        else:
+            case[key] = copy.deepcopy(value)
+    return case
+
+
+def _options(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
+    return {o["id"]: o for o in recommend(case, kb).to_dict()["options"]}
+
+
+def _continuous_sources(option: dict[str, Any]) -> list[set[str]]:
+    return [{s["id"] for s in c["sources"]} for c in option["cautions"] if c["text"].startswith(CONTINUOUS)]
+
+
+def test_frail_first_line_notes_cite_avex_and_the_panitumumab_trial(kb: KnowledgeBase) -> None:
+    frail = _case(age=84, ecog=2, health={"fit_for_intensive_therapy": False, "creatinine_clearance": 45})
+    options = _options(frail, kb)
+    assert _continuous_sources(options["capecitabine-bevacizumab"]) == [{"seed-a", "avex"}]
+    assert _continuous_sources(options["panitumumab"]) == [{"panitumumab-frail-elderly"}]
+    # offered, but no source seen states its duration: no note, and no borrowed trial
+    assert _continuous_sources(options["fluorouracil-leucovorin-bevacizumab"]) == []
+
+
+def test_fluoropyrimidine_free_doublets_show_no_duration_note(kb: KnowledgeBase) -> None:
+    dpyd_poor = _case(biomarkers={"kras": "mutant"}, health={"dpyd": "poor"})
+    options = _options(dpyd_poor, kb)
+    for oid in ("raltitrexed-oxaliplatin", "raltitrexed-irinotecan"):
+        texts = [c["text"] for c in options[oid]["cautions"]]
+        assert not any(t.startswith(CONTINUOUS) or "maintenance with a fluoropyrimidine" in t for t in texts), oid
+    # the single agent keeps its own form, citing its label (stop 16)
+    assert _continuous_sources(options["raltitrexed"]) == [{"seed-a", "tomudex-smpc-posology"}]
+
+
+REFRACTORY_PRIOR: dict[str, Any] = {
+    "courses": [
+        {
+            "agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"],
+            "setting": "advanced",
+            "start": "2025-06-20",
+            "end": "2026-02-10",
+            "status": "stopped",
+            "stopped_for": "progression",
+            "best_response": "partial",
+        },
+        {
+            "agents": ["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"],
+            "setting": "advanced",
+            "start": "2026-02-25",
+            "end": "2026-11-10",
+            "status": "stopped",
+            "stopped_for": "progression",
+            "best_response": "partial",
+        },
+    ]
+}
+
+
+def test_third_line_fruquintinib_note_quotes_its_label_and_regorafenib_keeps_correct(kb: KnowledgeBase) -> None:
+    options = _options(_case(biomarkers={"kras": "mutant"}, prior=REFRACTORY_PRIOR), kb)
+    (fruquintinib,) = (c for c in options["fruquintinib"]["cautions"] if c["text"].startswith(CONTINUOUS))
+    (source,) = fruquintinib["sources"]
+    assert source["id"] == "fda-fruquintinib" and "28-day cycle until disease progression" in source["quote"]
+    assert _continuous_sources(options["regorafenib"]) == [{"seed-a", "correct"}]

@@ -94,3 +94,16 @@ def test_a_plan_that_does_not_wait_has_no_sentence(kb: KnowledgeBase) -> None:
     r = rec(case, kb)
     assert not any(waits_for_progression(o) for o in r.options)
     assert handout_view(r, kb, case)["not_now"] == []
+
+
+def test_x04_handout_stays_plain(kb: KnowledgeBase) -> None:
+    """The added sentences keep the handout at the reading level the handout tests hold every example to."""
+    import textstat
+
+    from tests.test_handout import prose
+
+    case = x04()
+    text = prose(handout_html(rec(case, kb), kb, case))
+    assert textstat.flesch_kincaid_grade(text) <= 8
+    assert textstat.flesch_kincaid_grade(f"{NOTHING_NOW} {TRIAL_TO_DISCUSS}") <= 6
+    assert text.count("Nothing on this list is for now.") == 1

@@ -1,7 +1,8 @@
 """The printable handout for the patient: the recommendation in plain words, as HTML and tagged PDF.
 
-Short on purpose: where things stand, the few options the team is most likely to discuss, the others in
-a line each, the warnings a patient must hear (the case's, and each listed option's safety warnings in
+Short on purpose: where things stand, the few options the team is most likely to discuss (and, when every
+treatment listed waits for the cancer to grow, a plain sentence saying that nothing on the list is for now),
+the others in a line each, the warnings a patient must hear (the case's, and each listed option's safety warnings in
 plain words, said once with the options they concern), questions to ask, what happens next, and a glossary
 of only the words the handout uses. Clinician rationales and rule ids stay out; treatments and trials the
 patient declined are not offered. A sentence that several option texts share ("It would be a first

@@ -164,3 +164,13 @@ def test_fixture_is_the_kras_g12c_bundle_plus_three_results() -> None:
     base = json.loads((Path(__file__).parent / "fhir_bundles" / "rectal_stage4_kras_g12c.json").read_text())
     ids = [e["resource"]["id"] for e in load()["entry"]]
     assert ids == [e["resource"]["id"] for e in base["entry"]] + list(r.split("/")[1] for r in LATE)
+
+
+def test_the_json_and_html_plans_carry_the_late_results(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["recommend", str(BUNDLE), "--format", "json"]) == 0
+    issues = json.loads(capsys.readouterr().out)["input"]["issues"]
+    for ref, field_and_date in LATE.items():
+        assert any(i.startswith(f"{ref}: found {field_and_date}, after the case date") for i in issues)
+    assert main(["recommend", str(BUNDLE), "--format", "html"]) == 0
+    page = capsys.readouterr().out
+    assert all(f"found {field_and_date}, after the case date" in page for field_and_date in LATE.values())

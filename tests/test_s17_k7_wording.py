@@ -162,3 +162,28 @@ def test_no_tmb_note_below_ten(kb: KnowledgeBase, pole: str | None) -> None:
     if pole is not None:
         biomarkers["pole"] = pole
     assert _tmb_notes(_result(_case(biomarkers, THIRD_LINE), kb)) == []
+
+
+# --- 1b. the rows that put immunotherapy or encorafenib + cetuximab first ----------------------------------------
+# "a switched doublet" read wrongly after a first line without chemotherapy; "a chemotherapy doublet on a
+# backbone not given before" holds after either kind of first line.
+@pytest.mark.parametrize(
+    "first_line",
+    [["panitumumab"], ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"]],
+)
+def test_targeted_first_rows_name_no_switch(kb: KnowledgeBase, first_line: list[str]) -> None:
+    case = _case({"braf": "v600e"}, [_course(first_line, "2025-06-20", "2026-09-10")])
+    options = _options(case, kb)
+    assert options["folfiri-bevacizumab"]["trace"]["setting"] == "folfiri-bevacizumab-second-line-targeted-first"
+    for oid in ("folfiri-bevacizumab", "encorafenib-cetuximab"):
+        why = " ".join(options[oid]["rationale"])
+        assert "switched" not in why and "a backbone not given before" in why, oid
+
+
+def test_without_a_marker_first_the_usual_switch_row_applies(kb: KnowledgeBase) -> None:
+    case = _case(
+        {}, [_course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-09-10")]
+    )
+    bev = _options(case, kb)["folfiri-bevacizumab"]
+    assert bev["trace"]["setting"] == "folfiri-bevacizumab-second-line"
+    assert "switch the backbone to FOLFIRI" in " ".join(bev["rationale"])

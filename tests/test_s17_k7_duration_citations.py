@@ -4,7 +4,7 @@ progression, its own pivotal trial or its label, and nothing else.
 The stop-16 closing note found the general form of the note citing CORRECT (regorafenib) and SUNLIGHT
 (trifluridine/tipiracil) on 17 options those trials never studied. The note now comes in one form per regimen;
 regimens whose duration no source seen states (fluorouracil/leucovorin with or without bevacizumab,
-trastuzumab + pertuzumab, sotorasib + panitumumab, adagrasib + cetuximab, panitumumab rechallenge, and the
+trastuzumab + pertuzumab, adagrasib + cetuximab, panitumumab rechallenge, and the
 raltitrexed doublets TOMOX and TOMIRI) carry no such note rather than a borrowed citation.
 """
 
@@ -32,13 +32,13 @@ OWN_SOURCES: dict[str, set[str]] = {
     "entrectinib": {"fda-entrectinib"},
     "repotrectinib": {"fda-repotrectinib"},
     "selpercatinib": {"fda-selpercatinib"},
+    "sotorasib-panitumumab": {"fda-sotorasib-crc"},
     "irinotecan-cetuximab-rechallenge": {"seed-a", "brief", "cricket"},
 }
 NO_CONFIRMED_SOURCE = (
     "fluorouracil-leucovorin",
     "fluorouracil-leucovorin-bevacizumab",
     "trastuzumab-pertuzumab",
-    "sotorasib-panitumumab",
     "adagrasib-cetuximab",
     "panitumumab-rechallenge",
     "raltitrexed-oxaliplatin",
@@ -75,7 +75,8 @@ def test_regimens_without_a_confirmed_duration_source_carry_no_note(kb: Knowledg
 
 def test_label_quotes_say_until_progression(kb: KnowledgeBase) -> None:
     """The label and trial quotes shown with the note state the duration, not another section of the label."""
-    for option_id in ("cetuximab", "fruquintinib", "larotrectinib", "entrectinib", "repotrectinib", "selpercatinib"):
+    labelled = ("cetuximab", "fruquintinib", "larotrectinib", "entrectinib", "repotrectinib", "selpercatinib")
+    for option_id in (*labelled, "sotorasib-panitumumab"):
         (note,) = _duration_notes(kb, option_id)
         (quote,) = (c.quote for c in note.cite if c.quote)
         assert "until disease progression" in quote, option_id

@@ -29,9 +29,11 @@ PDF_VARIANT = "pdf/ua-1"
 
 # Case-level warnings a patient must hear, said in plain words (keyed by a phrase of the knowledge base's
 # clinician text). A warning not listed here stays with the care team, and the handout says there are notes.
+# The MSI-H sentence is keyed by the referral itself (caution lynch-referral), not by "Lynch syndrome": the
+# note that a BRAF V600E tumour is *not* Lynch syndrome names it too (review 14, F1).
 PATIENT_WARNINGS = (
     (
-        "Lynch syndrome",
+        "refer for genetic counselling",
         "Your cancer has a change called MSI-H. This change can run in families (Lynch syndrome). Your team "
         "may offer you a talk with a genetics expert and a blood test. If you have it, your close family may "
         "want to be tested too.",

@@ -17,7 +17,7 @@ from rectoplan.core.case import SITES
 from rectoplan.core.conditions import Condition, facts_read, literals
 from rectoplan.core.fields import DECLARED, DeclaredField
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.core.plan import compile_deciders
+from rectoplan.core.plan import compile_deciders, compile_first_true
 from rectoplan.core.schema import STRENGTHS
 
 INT_RANGE = {"age": (18, 120), "ecog": (0, 4), "health.days_since_major_surgery": (0, 36500)}
@@ -55,6 +55,8 @@ class WhatIfIndex:
     rank: tuple[tuple[Rank, ...], ...]  # per option, per setting
     words: tuple[tuple[str, ...], ...]  # per option, per setting: "preferred first-line" (what-if's words)
     deciders: tuple[Callable[[Mapping[str, Any]], int], ...]  # per option: offered setting index or -1
+    intent_of: Callable[[Mapping[str, Any]], int]  # the index in `intents` of the intent rule that decides
+    intents: tuple[str, ...]  # per intent rule, the intent it gives
     # What-if's sentence of an effect met with a case's intent (`whatif._ordered`): a few hundred effects
     # recur across cases, so each text is written once. Filled as cases come; bounded.
     sentences: Bounded[tuple[Any, str], str] = field(default_factory=lambda: Bounded(20_000), compare=False)
@@ -84,6 +86,13 @@ def _build(kb: KnowledgeBase) -> WhatIfIndex:
     intent_reads = frozenset(f for rule in kb.intents for f in facts_read(rule.when))
     read = {*by_settings, *by_gates_only, *intent_reads}
     strength = {s: i for i, s in enumerate(STRENGTHS)}
+    rules = tuple(
+        (
+            tuple(s.when for s in o.settings),
+            tuple((g.when, g.effect == "requires", g.on_unknown == "hold") for g in o.gates),
+        )
+        for o in kb.options
+    )
     return WhatIfIndex(
         option_ids=tuple(o.id for o in kb.options),
         titles={o.id: o.title for o in kb.options},
@@ -109,15 +118,9 @@ def _build(kb: KnowledgeBase) -> WhatIfIndex:
         ),
         rank=tuple(tuple((strength[s.strength], s.priority, o.order) for s in o.settings) for o in kb.options),
         words=tuple(tuple(_words(s.strength, s.phase) for s in o.settings) for o in kb.options),
-        deciders=compile_deciders(
-            tuple(
-                (
-                    tuple(s.when for s in o.settings),
-                    tuple((g.when, g.effect == "requires", g.on_unknown == "hold") for g in o.gates),
-                )
-                for o in kb.options
-            )
-        ),
+        deciders=compile_deciders(rules),
+        intent_of=compile_first_true(tuple(rule.when for rule in kb.intents)),
+        intents=tuple(rule.intent for rule in kb.intents),
     )
 
 

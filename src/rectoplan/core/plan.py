@@ -334,6 +334,19 @@ def compile_deciders(
     return tuple(namespace[f"decide{o}"] for o in range(len(options)))
 
 
+def compile_first_true(conditions: tuple[Condition, ...]) -> Callable[[Mapping[str, Any]], int]:
+    """`first(facts)`: the index of the first condition that is TRUE, else the last index (the intent
+    rules, whose last is unconditional: `engine.decide_intent`'s loop, compiled for what-if's probes)."""
+    gen = _Inline()
+    lines = ["def first(f):"]
+    lines += [f"    if {gen.is_true(c)}: return {i}" for i, c in enumerate(conditions)]
+    lines.append(f"    return {len(conditions) - 1}")
+    namespace: dict[str, Any] = dict(gen.consts)
+    exec(compile("\n".join(lines) + "\n", "<rectoplan what-if intent>", "exec"), namespace)
+    first: Callable[[Mapping[str, Any]], int] = namespace["first"]
+    return first
+
+
 def _common_conjuncts(settings: tuple[Condition, ...]) -> list[Condition]:
     """The conditions that every setting requires (conjuncts of each, nested `All`s flattened), in the first
     setting's order: a setting is TRUE only when each of its conjuncts is (Kleene), so none is TRUE unless

@@ -71,8 +71,6 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
 
     The probes' facts are written into one working copy of the case's facts and undone after each probe
     (a copy per probe cost more than the rest of the probe)."""
-    from rectoplan.core.engine import decide_intent  # the engine imports this module
-
     todo = probes(assessment.case, kb)
     if not todo:
         return []
@@ -108,7 +106,7 @@ def effects(assessment: Assessment, kb: KnowledgeBase) -> list[tuple[Probe, Effe
         new_intent = intent
         if not changed.isdisjoint(intent_reads):
             work["plan.intent"] = None  # intent rules run before the intent is known
-            new_intent = decide_intent(work, kb).intent
+            new_intent = index.intents[index.intent_of(work)]  # `engine.decide_intent`, compiled
             work["plan.intent"] = new_intent
             if new_intent != intent:
                 changed.add("plan.intent")

@@ -174,3 +174,20 @@ def test_the_json_and_html_plans_carry_the_late_results(capsys: pytest.CaptureFi
     assert main(["recommend", str(BUNDLE), "--format", "html"]) == 0
     page = capsys.readouterr().out
     assert all(f"found {field_and_date}, after the case date" in page for field_and_date in LATE.values())
+
+
+@pytest.mark.parametrize(
+    ("written", "late"),
+    [
+        ("2026-03-01T23:30:00-05:00", False),  # the case date's evening in New York (the next day in UTC)
+        ("2026-03-02T00:30:00+02:00", True),  # the next day where it was taken (still the case date in UTC)
+        ("2026-03-02", True),
+    ],
+)
+def test_the_day_as_written_is_compared_with_the_case_date(written: str, late: bool) -> None:
+    bundle = load()
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["id"] not in LATE_IDS]
+    next(e for e in bundle["entry"] if e["resource"]["id"] == "ecog-1")["resource"]["effectiveDateTime"] = written
+    case, issues = issues_by_ref(bundle)
+    assert ("Observation/ecog-1" in issues) is late
+    assert ("ecog" in case) is not late

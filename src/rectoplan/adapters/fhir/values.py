@@ -34,6 +34,15 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
+def _local_day(value: Any) -> date | None:
+    """The calendar day of a FHIR date/dateTime/instant as written (in its own time zone): a result taken at
+    23:30 in New York was taken that day, though in UTC it is the next. None for no (readable) date."""
+    if isinstance(value, datetime):
+        return value.date()
+    when = _when(value)
+    return when.date() if when else None
+
+
 def _day(when: datetime | None) -> str:
     return when.date().isoformat() if when else "undated"
 

@@ -200,3 +200,13 @@ def test_blood_specimen_code(key: tuple[str, str]) -> None:
     else:
         assert "liquid_ras" not in result.case["biomarkers"]
         assert any(p.path == "Observation/ctdna-ras-2026-10" and entry.meaning in p.found for p in result.issues)
+
+
+def test_a_liquid_biopsy_of_the_case_dates_evening_behind_utc_is_that_day() -> None:
+    """Taken 2026-11-20 at 23:30 in New York (2026-11-21 in UTC): dated 2026-11-20, the case date, which the
+    JSON path accepts (a date after as_of would be an input error there)."""
+    bundle = load()
+    resource(bundle, "ctdna-ras-2026-10")["effectiveDateTime"] = "2026-11-20T23:30:00-05:00"
+    case = case_from_bundle(bundle).case
+    assert case["biomarkers"]["liquid_ras_date"] == "2026-11-20" and case["as_of"] == "2026-11-20"
+    assert facts(case)["biomarkers.liquid_ras_months"] == 0

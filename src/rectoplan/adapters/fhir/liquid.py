@@ -25,7 +25,7 @@ from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.reader import Reader, _Finding
-from rectoplan.adapters.fhir.values import _day, _first_code, _lookup
+from rectoplan.adapters.fhir.values import _day, _first_code, _local_day, _lookup, _when
 
 LIQUID_FACTS = ("liquid_kras", "liquid_nras")
 PLASMA = "plasma"
@@ -49,6 +49,9 @@ class LiquidReader(Reader):
     def _liquid(self, ref: str, res: Any, when: datetime | None, blood: tuple[str, str], ras: RasResult) -> None:
         kind, specimen = blood
         genes, value = ras
+        taken = res.effectiveDateTime or res.effectiveInstant or (res.effectivePeriod and res.effectivePeriod.start)
+        if when is not None and (day := _local_day(taken or res.issued)) is not None:
+            when = _when(day)  # the day as written, as the case-date check reads it (not the next UTC day)
         named = "/".join(genes)
         if kind != PLASMA:
             self.issue(

@@ -14,7 +14,6 @@ from typing import Any
 
 import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
@@ -26,6 +25,7 @@ from rectoplan import api
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.case_json import CaseIn, decode_json
 from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
+from rectoplan.adapters.json_out import recommendation_json_bytes
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.loader import default_knowledge
@@ -311,14 +311,15 @@ def _recommend_route(app: FastAPI, kb: KnowledgeBase, authenticated: Authenticat
         # the body is read as text, so that the CLI's JSON checks (duplicate keys, depth) apply here too
         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {}}}}},
     )
-    async def recommend(request: Request) -> JSONResponse:
+    async def recommend(request: Request) -> Response:
         try:
             rec = api.recommend(api.validate_case(decode_json(await request.body()), kb), kb)
         except CaseError as exc:
             issues = [(p.path or "(root)", p.message()) for p in exc.problems]
             note(reason="400: " + ", ".join(dict.fromkeys(where for where, _ in issues[:5])))
             return JSONResponse(outcome("invalid", issues), status_code=400)
-        return JSONResponse(jsonable_encoder(rec.to_dict()))
+        # the API's JSON writer: the same JSON as the encoders of the framework, many times faster
+        return Response(recommendation_json_bytes(rec), media_type="application/json")
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -145,11 +145,6 @@ def test_every_warning_of_a_detailed_option_is_on_the_plan_card(plans: Plans, kb
                 assert f"  - caution: {escape_md(w)}" in detail, (name, o.id, w[:80])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service/cards.py (not K8's file) names the options beyond the first four in one 'Also to discuss' "
-    "line without their cautions; asked of the card's owner in K8's stop 17 report",
-)
 def test_every_option_warning_is_on_the_plan_card(plans: Plans, kb: KnowledgeBase) -> None:
     missing = []
     for name, _, r in plans:

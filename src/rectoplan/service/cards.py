@@ -115,6 +115,7 @@ def _plan_lines(rec: Recommendation, display: Callable[[str], str]) -> list[str]
     others = [o for o in options if o not in preferred]
     if others:
         lines += ["", "Also to discuss: " + "; ".join(f"{escape_md(o.title)} ({o.strength})" for o in others)]
+        lines += _other_cautions(others)
     if not options:
         lines.append("No option can be offered on the facts recorded.")
     excluded = [x for x in rec.excluded if not x.held]
@@ -134,6 +135,18 @@ def _plan_lines(rec: Recommendation, display: Callable[[str], str]) -> list[str]
         if held:
             lines.append("- Held back until the results are known: " + escape_md(", ".join(held)))
     return lines
+
+
+def _other_cautions(others: list[Any]) -> list[str]:
+    """The warnings of the options named only in 'Also to discuss', each once with the options it concerns:
+    a safety warning reaches the card whichever option it is on (stop 17, K8's check of every output)."""
+    concerns: dict[str, list[str]] = {}
+    for o in others:
+        for w in o.warnings:
+            titles = concerns.setdefault(w, [])
+            if o.title not in titles:
+                titles.append(o.title)
+    return [f"- caution ({escape_md(', '.join(t))}): {escape_md(w)}" for w, t in concerns.items()]
 
 
 def cards_for(

@@ -9,6 +9,12 @@ few times. The reading, in words:
   oxaliplatin-refractory, and the next choice is second line); a later relapse leaves the first line
   open and the oxaliplatin-free interval is recorded.
 - A maintenance course continues the induction line before it: the two are one line.
+- A re-introduction of the induction (its drugs again, after a planned break or a maintenance course, the
+  cancer not grown on oxaliplatin or irinotecan) continues the line too: CAIRO3 re-introduced CAPOX +
+  bevacizumab at first progression as part of the first-line strategy, and the second line is the switch
+  (`rectoplan.core.reintroduction`; review 14, F15). It is kept apart when merging would hide progression
+  recorded on the maintenance drugs (the re-introduction running or stopped for another reason): a line
+  records its drugs' progression only when it stopped for progression.
 - A course still running is the ongoing line: the plan is to continue it, and the options of the next
   line are what to do at progression.
 - Times are dates (`start`, `end`) or months before the case date (`start_months_ago`,
@@ -24,6 +30,7 @@ from typing import Any, Final
 
 from rectoplan.core.case import Course, SystemicLine
 from rectoplan.core.errors import Problem
+from rectoplan.core.reintroduction import reintroduces
 
 EARLY_RELAPSE_MONTHS: Final = 6
 PERIOPERATIVE_SETTINGS: Final = ("neoadjuvant", "adjuvant", "perioperative")
@@ -33,6 +40,7 @@ STOP_REASONS: Final = ("progression", "toxicity", "planned_end", "patient_choice
 BEST_RESPONSES: Final = ("complete", "partial", "stable", "progression", "not_assessed")
 ANTI_EGFR: Final = frozenset({"cetuximab", "panitumumab"})
 DAYS_PER_MONTH: Final = 30.4375
+PLANNED_PAUSES: Final = ("treatment_break", "planned_end")  # stops after which the induction may come back
 
 
 def months(days: int) -> int:
@@ -114,7 +122,9 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
     last_advanced: Course | None = None
     induction: Course | None = None  # the first course of the last line, when that line is for advanced disease
     maintenance = False
+    previous: Course | None = None  # the course before this one
     for course in courses:
+        before, previous = previous, course
         if course.setting in PERIOPERATIVE_SETTINGS:
             early = _early_relapse(course, timeline)
             if "oxaliplatin" in course.agents:
@@ -132,7 +142,11 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             lines[-1] = SystemicLine(merged, stop, course.agents if stop == "progression" else None)
             maintenance = course.status == "ongoing"
         else:
-            lines.append(SystemicLine(course.agents, _stop(course)))
+            continued = _continued(lines, before, induction, course)
+            if continued is None:
+                lines.append(SystemicLine(course.agents, _stop(course)))
+            else:
+                lines[-1] = continued
             last_advanced, maintenance = course, False
             induction = course
             facts.pop("prior.last_response", None)  # an earlier line's response says nothing of this one
@@ -146,6 +160,42 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
     facts.update(_anti_egfr(courses))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts
+
+
+def _paused(before: Course | None, induction: Course | None) -> bool:
+    """Whether the line that `before` (its last course) ended paused as planned: an induction completed,
+    stopped for a planned end or a break, or its maintenance stopped so (or for progression on the
+    maintenance drugs); never after a stop for side effects or the patient's choice, nor after an
+    induction whose best response was progression."""
+    if before is None or induction is None or before.setting not in ("advanced", "maintenance"):
+        return False
+    if induction.best_response == "progression":
+        return False
+    planned = before.status == "completed" or before.stopped_for in PLANNED_PAUSES
+    return planned or (before.setting == "maintenance" and before.stopped_for == "progression")
+
+
+def _continued(
+    lines: list[SystemicLine], before: Course | None, induction: Course | None, course: Course
+) -> SystemicLine | None:
+    """The last line continued by `course`, when `course` re-introduces its induction after a planned
+    pause (None otherwise: `course` starts the next line). The re-introduction's stop becomes the line's;
+    at progression, the line progressed on the re-introduced drugs and on those it had progressed on."""
+    if not lines or not _paused(before, induction):
+        return None
+    line = lines[-1]
+    if not reintroduces(course.agents, line.agents, line.progressed_agents):
+        return None
+    stop = _stop(course)
+    if line.progressed_agents and stop != "progression":
+        return None  # the line's record of progression on its maintenance drugs would be lost
+    merged = tuple(dict.fromkeys((*line.agents, *course.agents)))[:10]
+    if stop != "progression":
+        return SystemicLine(merged, stop)
+    progressed = frozenset((*line.progressed_agents, *course.agents))
+    return SystemicLine(
+        merged, stop, None if progressed >= set(merged) else tuple(a for a in merged if a in progressed)
+    )
 
 
 def _last_line(

@@ -13,6 +13,13 @@ was controlled): nothing forces the next line yet, so its options are what to do
 case-level warning `no-progression-since-last-line` says what comes first, with its source). After a short
 induction (or one of unrecorded length) the plan is to complete it, not to wait: the warning that holds then
 (`no-progression-after-short-line`) words the first sentence with its `continuation` (twelfth review, x04).
+Waiting is observation, so a step for now (maintenance, or the regimen resumed without the drug that caused
+side effects) is named "Now: observation or ...", never after "waits for progression" as "Then:", which read
+as if maintenance began at progression (review 14, F11).
+
+After a first line that paused as planned (a break, or maintenance that the cancer outgrew) and no line since,
+the plan's headline names a re-introduction of the induction as such rather than "second line": CAIRO3
+re-introduced it within the first-line strategy (`rectoplan.core.reintroduction`; review 14, F15).
 """
 
 from __future__ import annotations
@@ -23,18 +30,21 @@ from typing import Final, NamedTuple
 from rectoplan.core.facts import Facts
 from rectoplan.core.knowledge import Caution
 from rectoplan.core.recommendation import OptionResult, Recommendation
+from rectoplan.core.reintroduction import reintroduces
 
 NEXT_LINE_PHASES = ("second_line", "later_line")
 
 
 class _Framing(NamedTuple):
     """How the options of the next line are worded when they wait: before each rationale, before each
-    patient text, the summary's first sentence, and how it names when the next line comes."""
+    patient text, the summary's first sentence, how it names when the next line comes, and how it names
+    the step for now."""
 
     rationale: str
     patient: str
     lead: str
     when: str
+    now: str = "Then: {}."  # `{}`: the option named; in mid-sentence, its title's capital is dropped
 
 
 ONGOING: Final = _Framing(
@@ -48,6 +58,7 @@ NO_GROWTH: Final = _Framing(
     "Only if the cancer grows again:",
     "No progression since the last line stopped: the next line waits for progression (see the warnings).",
     "At progression",
+    "Now: observation or {}.",
 )
 
 
@@ -108,9 +119,10 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
         and facts.get("prior.line_count", 0) >= 1
         and rec.intent != "curative"  # a resectable case does not wait (eleventh review, x09)
     ):
-        framing = NO_GROWTH._replace(lead=" ".join(leads)) if leads else NO_GROWTH  # a short induction: complete it
+        # a short induction: complete it, then what comes after it
+        framing = NO_GROWTH._replace(lead=" ".join(leads), now=ONGOING.now) if leads else NO_GROWTH
     else:
-        return _with_stopped_line_plan(rec, facts, leads)
+        return _with_reintroduction(_with_stopped_line_plan(rec, facts, leads), facts)
     options = tuple(_at_progression(o, framing) for o in rec.options)
     return rec._replace(options=options, summary=_summary(rec, framing))
 
@@ -168,8 +180,41 @@ def _summary(rec: Recommendation, framing: _Framing) -> str:
     later = [o for o in rec.options if _waits(o)]
     parts = [f"{intent}. {framing.lead}"]
     if now:
-        parts.append(f"Then: {now[0].named()}.")
+        named = now[0].named()
+        parts.append(framing.now.format(named if ": {}" in framing.now else _in_sentence(named)))
     if later:
         more = f" + {len(later) - 1} more" if len(later) > 1 else ""
         parts.append(f"{framing.when}: {later[0].named()}{more}.")
     return " ".join(parts)
+
+
+def _in_sentence(named: str) -> str:
+    """A title inside a sentence: "Maintenance capecitabine ..." becomes "maintenance capecitabine ...";
+    an acronym ("FOLFIRI + cetuximab") stays as written."""
+    return named[:1].lower() + named[1:] if named[:1].isupper() and named[1:2].islower() else named
+
+
+def _with_reintroduction(rec: Recommendation, facts: Facts) -> Recommendation:
+    """`rec` whose headline says "second line" while it names a re-introduction of the one line given,
+    with the headline "re-introduction of the first line's induction or second line" (the switch options
+    beside it are the second line). Only after a line known to have paused as planned: stopped without
+    progression, or progression on its maintenance drugs only (unknown is never read as a pause)."""
+    prefix = f"{rec.intent.capitalize()} intent, second line: "  # as the rules' summary begins
+    if not rec.summary.startswith(prefix) or facts.get("prior.line_count") != 1:
+        return rec
+    paused = facts.get("prior.last_line_progressed") is False or facts.get("prior.progressed_on_maintenance") is True
+    named = rec.summary[len(prefix) :]
+    headline = next((o for o in rec.options if named.startswith(o.named())), None)
+    if not paused or headline is None or headline.kind != "systemic" or not _reintroduces(headline, facts):
+        return rec
+    summary = f"{rec.intent.capitalize()} intent, re-introduction of the first line's induction or second line: {named}"
+    return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`
+
+
+def _reintroduces(option: OptionResult, facts: Facts) -> bool:
+    given, progressed, intolerant = (
+        facts.get(f"prior.{k}") for k in ("agents", "progressed_agents", "intolerant_agents")
+    )
+    if not (isinstance(given, frozenset) and isinstance(progressed, frozenset) and isinstance(intolerant, frozenset)):
+        return False
+    return reintroduces(option.components, given, progressed, intolerant)

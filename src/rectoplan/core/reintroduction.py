@@ -1,0 +1,46 @@
+"""Re-introduction of a first-line induction: part of the line it re-introduces, not the next line.
+
+CAIRO3 (Simkens et al., Lancet 2015, DOI 10.1016/S0140-6736(14)62004-3, NCT00442637) gave 6 cycles of
+CAPOX + bevacizumab, then maintenance or observation; "on first progression ... patients in both groups were to
+receive the induction regimen of CAPOX-B until second progression (PFS2)", the trial's end point: the
+re-introduction belongs to the first-line strategy, and the second line is the switch (review 14, F15). The
+knowledge already offers the re-introduction of either oxaliplatin doublet after either (FOLFOX + bevacizumab
+after CAPOX + bevacizumab, and back), and TRIBE2 re-introduced FOLFOXIRI + bevacizumab the same way.
+
+Two readers share the test here: the course reader (`rectoplan.adapters.courses`: a recorded re-introduction
+keeps the line number) and the plan's summary (`rectoplan.core.continuation`: an option that would
+re-introduce the induction is not named "second line"). The test, on drug ids:
+
+- the fluoropyrimidines given as the backbone (fluorouracil, capecitabine: one cross-resistance class in
+  `knowledge/vocabulary.yaml`) count as one drug, and the folates (leucovorin) as none;
+- the re-introduced drugs are among the induction's, and include every one of its partner drugs (oxaliplatin,
+  irinotecan): a course without them, or with a drug the induction did not have, is a switch;
+- the cancer did not progress on a partner drug (progression during maintenance, on the maintenance drugs
+  only, leaves them open), and none was stopped for side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+FLUOROPYRIMIDINE: Final = "fluoropyrimidine"
+_BACKBONE: Final = {"fluorouracil": FLUOROPYRIMIDINE, "capecitabine": FLUOROPYRIMIDINE}
+_FOLATES: Final = frozenset({"leucovorin", "levoleucovorin"})
+PARTNERS: Final = frozenset({"oxaliplatin", "irinotecan"})  # the induction-only drugs CAIRO3 and TRIBE2 stopped
+
+
+def regimen(agents: Iterable[str]) -> frozenset[str]:
+    """`agents` with the fluoropyrimidine backbone as one drug and without the folates."""
+    return frozenset(_BACKBONE.get(a, a) for a in agents if a not in _FOLATES)
+
+
+def reintroduces(
+    agents: Iterable[str], induction: Iterable[str], progressed: Iterable[str] = (), intolerant: Iterable[str] = ()
+) -> bool:
+    """Whether a course of `agents` re-introduces an induction of `induction` whose line progressed on
+    `progressed` (and stopped for side effects of `intolerant`)."""
+    given, before = regimen(agents), regimen(induction)
+    partners = before & PARTNERS
+    closed = regimen(progressed) | regimen(intolerant)
+    return bool(partners) and partners <= given <= before and not partners & closed

@@ -193,9 +193,16 @@ def _headline_option(options: list[OptionResult]) -> OptionResult:
 
 
 def _summary(
-    assessment: Assessment, options: list[OptionResult], excluded: int, held: int, tests: tuple[TestNeeded, ...]
+    assessment: Assessment,
+    options: list[OptionResult],
+    excluded: int,
+    held: int,
+    tests: tuple[TestNeeded, ...],
+    kb: KnowledgeBase,
 ) -> str:
-    """The one-line summary; `excluded` counts the options kept out, `held` those of them held back."""
+    """The one-line summary; `excluded` counts the options kept out, `held` those of them held back. The tests
+    needed are named by their display names (vocabulary.yaml), as the text's TESTS NEEDED list, the handout and
+    the CDS card name them: an id such as `liver_lesion_size` is not words a reader should see (stop 17)."""
     line = assessment.facts["prior.line_count"]
     intent = assessment.intent.intent
     line_words = (_CURATIVE_LINE_WORDS if intent == "curative" else _LINE_WORDS).get(
@@ -215,11 +222,9 @@ def _summary(
     if held:
         parts.append(f"{held} held back pending facts")
     if tests:
-        parts.append("tests needed: " + ", ".join(map(_TEST, tests)))
+        names = kb.vocabulary.tests  # not `vocabulary.display`: a procedure of the same id would win there
+        parts.append("tests needed: " + ", ".join(names[t.test].display if t.test in names else t.test for t in tests))
     return "; ".join(parts) + "."
-
-
-_TEST = attrgetter("test")
 
 
 def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...] = ()) -> Recommendation:
@@ -245,7 +250,7 @@ def render(assessment: Assessment, kb: KnowledgeBase, changes: tuple[Change, ...
     return Recommendation(  # positional: fields in Recommendation order
         assessment.case.id,
         kb.version,
-        _summary(assessment, options, len(excluded), len(held), tests),
+        _summary(assessment, options, len(excluded), len(held), tests, kb),
         intent,
         assessment.intent.because,
         tuple(options),

@@ -1,0 +1,110 @@
+"""Stop 17 (S2), review 14 finding 9: brain radiation at ECOG 3-4.
+
+With ECOG 3 and six brain metastases (review 14's d03) radiation for brain metastases was "preferred" beside
+best supportive care. A first row of `radiation-brain-metastases` now makes it "consider" at ECOG 3-4, for
+symptom control, citing QUARTZ (whole-brain radiotherapy added nothing to supportive care with dexamethasone
+in non-small-cell lung cancer: extrapolated, and said so). ECOG 0-2 and unknown ECOG keep the rows they had.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from rectoplan.api import recommend
+from rectoplan.core.knowledge import KnowledgeBase
+
+OPTION = "radiation-brain-metastases"
+ECOG_ROW = "radiation-brain-metastases-ecog-3-4"
+
+# Review 14's d03: ECOG 3, 6 brain and 8 liver metastases, not fit for intensive therapy.
+D03: dict[str, Any] = {
+    "format": "rectoplan.case/2",
+    "id": "s17-s2-brain",
+    "as_of": "2026-12-01",
+    "advanced_disease_date": "2026-11-10",
+    "age": 61,
+    "ecog": 3,
+    "primary": {"status": "resected", "stoma": False},
+    "metastases": [
+        {"site": "brain", "count": 6, "resectability": "unresectable"},
+        {"site": "liver", "count": 8, "resectability": "unresectable"},
+    ],
+    "biomarkers": {
+        "kras": "mutant",
+        "nras": "wild_type",
+        "braf": "wild_type",
+        "mmr": "pmmr_mss",
+        "her2_result": "ihc0_1",
+        "ntrk_fusion": "negative",
+        "ret_fusion": "negative",
+        "kras_variant": "G12D",
+    },
+    "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
+    "health": {
+        "dpyd": "normal",
+        "bleeding_risk": False,
+        "fit_for_intensive_therapy": False,
+        "neuropathy_grade": 0,
+        "creatinine_clearance": 90,
+        "bilirubin_raised": False,
+        "ugt1a1": "normal",
+        "recent_arterial_thrombosis": False,
+        "organ_transplant": False,
+        "autoimmune_disease": False,
+        "fluoropyrimidine_cardiotoxicity": False,
+        "days_since_major_surgery": 400,
+    },
+    "preferences": {"goal": "balanced", "declines": []},
+    "wants_clinical_trials": True,
+}
+
+
+def _brain_option(kb: KnowledgeBase, ecog: int | None, brain_count: int = 6) -> dict[str, Any]:
+    case = copy.deepcopy(D03)
+    if ecog is None:
+        del case["ecog"]
+    else:
+        case["ecog"] = ecog
+    case["metastases"][0]["count"] = brain_count
+    (option,) = (o for o in recommend(case, kb).to_dict()["options"] if o["id"] == OPTION)
+    return option
+
+
+@pytest.mark.parametrize("ecog", [3, 4])
+def test_ecog_3_4_brain_radiation_is_consider_for_symptom_control(kb: KnowledgeBase, ecog: int) -> None:
+    option = _brain_option(kb, ecog)
+    why = " ".join(option["rationale"])
+    assert option["trace"]["setting"] == ECOG_ROW
+    assert option["strength"] == "consider"
+    assert "symptom control" in why and "QUARTZ" in why and "extrapolated" in why
+    assert option["evidence"]["level"] == "extrapolated"
+    assert "quartz" in {s["id"] for s in option["sources"]}
+
+
+def test_ecog_3_single_brain_metastasis_is_consider_too(kb: KnowledgeBase) -> None:
+    option = _brain_option(kb, 3, brain_count=1)
+    assert (option["trace"]["setting"], option["strength"]) == (ECOG_ROW, "consider")
+
+
+@pytest.mark.parametrize(
+    ("ecog", "brain_count", "row"),
+    [
+        (2, 6, "radiation-brain-metastases-present"),
+        (1, 2, "radiation-brain-metastases-one-to-four"),
+        (None, 6, "radiation-brain-metastases-present"),  # unknown ECOG is not read as 3-4
+    ],
+)
+def test_ecog_below_3_or_unknown_keeps_the_preferred_rows(
+    kb: KnowledgeBase, ecog: int | None, brain_count: int, row: str
+) -> None:
+    option = _brain_option(kb, ecog, brain_count)
+    assert (option["trace"]["setting"], option["strength"]) == (row, "preferred")
+    assert "QUARTZ" not in " ".join(option["rationale"])
+
+
+def test_ecog_row_comes_first_in_the_table(kb: KnowledgeBase) -> None:
+    (option,) = (o for o in kb.options if o.id == OPTION)
+    assert option.settings[0].id == ECOG_ROW  # the first TRUE row applies

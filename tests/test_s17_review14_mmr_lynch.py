@@ -111,7 +111,9 @@ SECOND_LINE = {
 }
 
 
-def test_irinotecan_asks_for_the_ugt1a1_genotype_only_when_it_is_not_recorded(make_case: Make, kb: KnowledgeBase) -> None:
+def test_irinotecan_asks_for_the_ugt1a1_genotype_only_when_it_is_not_recorded(
+    make_case: Make, kb: KnowledgeBase
+) -> None:
     unknown, _ = _rec(make_case, kb, prior=SECOND_LINE)
     irinotecan = [o for o in unknown.options if "irinotecan" in o.components]
     assert irinotecan and all(any(UGT1A1 in n for n in (*o.warnings, *o.notes)) for o in irinotecan)

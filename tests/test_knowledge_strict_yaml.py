@@ -59,8 +59,8 @@ def _duration_refs(kb: KnowledgeBase, option_id: str) -> set[str]:
         ("trifluridine-tipiracil-bevacizumab", {"sunlight"}, {"breakwater", "cricket", "correct"}),
         ("regorafenib", {"correct"}, {"breakwater", "cricket", "sunlight"}),
         ("encorafenib-cetuximab", {"breakwater"}, {"cricket", "correct", "sunlight"}),
-        ("panitumumab-rechallenge", {"cricket"}, {"breakwater", "correct", "sunlight"}),
-        ("fruquintinib", {"correct", "sunlight"}, {"breakwater", "cricket"}),
+        ("irinotecan-cetuximab-rechallenge", {"cricket"}, {"breakwater", "correct", "sunlight"}),
+        ("fruquintinib", {"fda-fruquintinib"}, {"breakwater", "cricket", "correct", "sunlight"}),
     ],
 )
 def test_each_duration_note_cites_its_own_trials(

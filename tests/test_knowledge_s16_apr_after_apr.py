@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -194,7 +195,10 @@ def primary_in_place(surgeries: list[str]) -> dict[str, Any]:
 
 
 def test_rectal_primary_treatments_listed_as_impossible_after_apr(kb: KnowledgeBase) -> None:
-    r = rec(primary_in_place(APR), kb)
+    # The validator refuses this record now (stop 17: tests/test_s17_k6_apr_inputs.py); these rules stay as
+    # a second guard, reached here by a `Case` changed after validation.
+    valid = validate_case(primary_in_place([]), kb)
+    r = recommend(replace(valid, prior=replace(valid.prior, surgeries=tuple(APR))), kb, what_if=False)
     for option_id, rule in RECTAL_PRIMARY.items():
         assert option_id not in offered(r)
         assert rule in rules_of(r, option_id)

@@ -1,18 +1,24 @@
 """The cross-field checks of a validated case: contradictions no schema can express.
 
 Split from `rectoplan.adapters.case_json`: pydantic checks each field alone; these check fields against
-each other (a wild-type KRAS with a KRAS variant, a local recurrence with the primary still in place, a
-site listed twice, an ongoing line followed by another) and drug and procedure ids against the
-vocabulary, so that a contradictory case is refused with every problem named, never half-read.
+each other (a wild-type KRAS with a KRAS variant, a local recurrence with the primary still in place, an
+abdominoperineal resection with the primary still in place or without a stoma, a site listed twice, an
+ongoing line followed by another) and drug and procedure ids against the vocabulary, so that a
+contradictory case is refused with every problem named, never half-read. The cohort's column-wise checks
+(`rectoplan.compile.case_columns.Normalizer`) send every row these could refuse to this validator.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Collection
-from typing import Any
+from typing import Any, Final
 
 from rectoplan.core.errors import Problem
+
+# An abdominoperineal resection removes the rectum and the anus and leaves a permanent end colostomy (the
+# knowledge base's source statpearls-apr): the primary is no longer in place and a stoma exists.
+APR: Final = "abdominoperineal_resection"
 
 
 def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str, what: str) -> list[Problem]:
@@ -77,6 +83,7 @@ def _contradictions(c: Any, drugs: Collection[str], procedures: Collection[str])
                     )
                 )
         problems += _check_vocabulary(c.prior.surgeries or [], procedures, "prior.surgeries", "procedure")
+        problems += _after_apr_problems(c)
     has_mets = bool(c.metastases)
     if not has_mets and c.local_recurrence is None:
         found = (
@@ -103,3 +110,31 @@ def _progressed_on_problems(line: Any, path: str) -> list[Problem]:
     if extra:
         return [Problem(path, f"{extra[0]!r}, not one of the line's agents", "some of the line's own agents")]
     return []
+
+
+def _after_apr_problems(c: Any) -> list[Problem]:
+    """An abdominoperineal resection in `prior.surgeries` contradicts a primary recorded as in place and a
+    record of no stoma: the operation removed the rectum and anus and left a permanent colostomy. An absent
+    status or stoma stays unknown (the rules read the operation itself)."""
+    if APR not in (c.prior.surgeries or []) or c.primary is None:
+        return []
+    problems: list[Problem] = []
+    if c.primary.status == "in_place":
+        problems.append(
+            Problem(
+                "primary.status",
+                f"'in_place' while prior.surgeries lists {APR!r}",
+                "primary.status 'resected' (an abdominoperineal resection removes the rectal primary), or no"
+                f" {APR!r} in prior.surgeries",
+            )
+        )
+    if c.primary.stoma is False:
+        problems.append(
+            Problem(
+                "primary.stoma",
+                f"false while prior.surgeries lists {APR!r}",
+                f"primary.stoma true or absent (an abdominoperineal resection leaves a permanent colostomy), or no"
+                f" {APR!r} in prior.surgeries",
+            )
+        )
+    return problems

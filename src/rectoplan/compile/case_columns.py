@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from rectoplan.adapters._case_json_checks import APR
 from rectoplan.adapters.variants import CANONICAL
 from rectoplan.compile import ir
 from rectoplan.compile.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
@@ -243,11 +244,21 @@ class ListStage:
 
 
 class Normalizer:
-    """Types each scalar column and decides `_clean` (list columns come from the list stage)."""
+    """Types each scalar column and decides `_clean` (list columns come from the list stage).
 
-    def __init__(self, raw: Mapping[str, RawType]) -> None:
+    With `kb`, the row checks also read the operations done from the list stage's `prior.surgeries` words
+    (which the Arrow list stage writes too), so that an abdominoperineal resection with the primary in place
+    or no stoma is left to Python, which refuses it as the case JSON validator does. Without `kb` that check
+    is missing and such a row gets a result: the cohort plan always passes it (`compile.plan.input_stages`)."""
+
+    def __init__(self, raw: Mapping[str, RawType], kb: KnowledgeBase | None = None) -> None:
         self.raw = raw
         self.oks: list[ir.Expr] = []
+        surgeries = layouts(kb.schema).get("prior.surgeries") if kb is not None else None
+        self.apr_word: tuple[str, int] | None = None
+        if surgeries is not None and APR in surgeries.domain:
+            word, weight = surgeries.weight(APR)
+            self.apr_word = (surgeries.words[word], weight)
 
     def column(self, col: FlatColumn) -> ir.Expr:
         """The typed value of one column; appends its cleanliness check to `self.oks`."""
@@ -323,6 +334,8 @@ class Normalizer:
             ir.any_of(ir.IsNull(values[n("kras_variant")]), _is(values[n("kras")], "mutant")),
             # a local recurrence follows removal of the primary
             ir.any_of(ir.Not(lr_present), ir.Not(_is(values[n("primary_status")], "in_place"))),
+            # an abdominoperineal resection removed the primary and left a permanent colostomy
+            self.after_apr(values[n("primary_status")], values[n("primary_stoma")]),
             # metastases_known = false contradicts a filled met_* column
             ir.any_of(ir.Not(ir.is_false(values[n("metastases_known")])), ir.negate(ir.any_of(*site_filled))),
             # scope: stage 4 or recurrent
@@ -330,6 +343,15 @@ class Normalizer:
         ]
         out.append(("_clean", ir.is_true(ir.all_of(*self.oks, *row_checks))))
         return out
+
+    def after_apr(self, status: ir.Expr, stoma: ir.Expr) -> ir.Expr:
+        """No abdominoperineal resection in the operations done, or neither the primary in place nor a record
+        of no stoma (`_case_json_checks._after_apr_problems`)."""
+        if self.apr_word is None:
+            return ir.TRUE
+        word, weight = self.apr_word
+        done = ir.Cmp("<>", ir.BitAnd(ir.Coalesce((ir.Col(word), ir.ZERO)), ir.integer(weight)), ir.ZERO)
+        return ir.any_of(ir.Not(done), ir.all_of(ir.Not(_is(status, "in_place")), ir.Not(ir.is_false(stoma))))
 
 
 def _her2_of_result(result: ir.Expr) -> ir.Expr:

@@ -122,7 +122,7 @@ class CohortPlan:
 def input_stages(kb: KnowledgeBase, raw: Mapping[str, RawType]) -> tuple[Stage, Stage]:
     """The stages that read the input columns as stored: list columns, then scalar columns and `_clean`.
     They depend on the input's column types; `compile_plan` (everything after them) does not."""
-    return tuple(ListStage(kb, raw).stage()), tuple(Normalizer(raw).stage())
+    return tuple(ListStage(kb, raw).stage()), tuple(Normalizer(raw, kb).stage())
 
 
 def compile_plan(kb: KnowledgeBase) -> CohortPlan:

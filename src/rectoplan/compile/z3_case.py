@@ -180,6 +180,10 @@ class CaseVars:
         c.append(z3.Sum(list(self.chunks)) <= self.lines)
         c.append(z3.Implies(z3.Not(self.surg_k), z3.Not(any_of(list(self.surg.values())))))
         c.append(count_of(list(self.surg.values())) <= MAX_SURGERIES)
+        apr = self.surg.get("abdominoperineal_resection")
+        if apr is not None:  # the operation removed the primary and left a permanent colostomy
+            stoma_k, stoma = self.bools["primary.stoma"]
+            c.append(z3.Implies(apr, z3.And(self.enum["primary.status"] != in_place, z3.Implies(stoma_k, stoma))))
         return c
 
     def _her2_result(self) -> Any:

@@ -35,6 +35,9 @@ _DIRECT = tuple(
     )
 )
 _GET = {f.fact: attrgetter(f.fact) for f in _ATTRIBUTES}
+# An abdominoperineal resection removed the primary and left a permanent colostomy: the validator refuses it
+# with the primary in place or no stoma (`adapters._case_json_checks`), so no probe makes that case.
+_APR = "abdominoperineal_resection"
 
 
 class Probe(NamedTuple):
@@ -180,9 +183,10 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
         if _GET[f.fact](case) is None:
             out += _int_probes(f.fact, f.low, f.high, cuts.get(f.fact, ()), case)
     out += _wait_probes(case, cuts.get("health.days_since_major_surgery", ()))
+    apr = _APR in (case.prior.surgeries or ())
     if case.primary.status is None:
-        allowed = ("resected",) if case.local_recurrence is not None else ("in_place", "resected")
-        out += _direct(case, "primary.status", allowed)
+        resected = case.local_recurrence is not None or apr  # a recurrence or an APR implies it
+        out += _direct(case, "primary.status", ("resected",) if resected else ("in_place", "resected"))
     out += _lesion_probes(case)
     out += _metastasis_probes(case, cuts)
     out += _biomarker_probes(case)
@@ -190,7 +194,8 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
         if _GET[f.fact](case) is None:
             out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
     out += _declared_probes(case, kb)
-    out += _history_probes(case, index.surgeries_named)
+    apr_contradicted = case.primary.status == "in_place" or dict(case.declared).get("primary.stoma") is False
+    out += _history_probes(case, tuple(p for p in index.surgeries_named if not (p == _APR and apr_contradicted)))
     return out
 
 
@@ -264,6 +269,8 @@ def _declared_probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
             continue
         if f.kind == "int":
             out += _int_probes(f.fact, f.low, f.high, index.thresholds.get(f.fact, ()), case)
+        elif f.fact == "primary.stoma" and _APR in (case.prior.surgeries or ()):
+            out += _direct(case, f.fact, (True,))  # an APR left a permanent colostomy
         else:
             out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
     return out

@@ -28,8 +28,8 @@ def test_options_for_now_lead_when_no_growth_since_a_toxicity_stop(kb: Knowledge
     )
     case["prior"]["progressed_since_last_line"] = False
     likely, r = _likely(kb, case)
-    assert likely[0] == "Maintenance 5-FU/leucovorin + panitumumab"  # the summary's "Then:", before any trial
-    assert "Then: Maintenance 5-FU/leucovorin + panitumumab" in r.summary
+    assert likely[0] == "Maintenance 5-FU/leucovorin + panitumumab"  # the summary's "Now:", before any trial
+    assert "Now: observation or maintenance 5-FU/leucovorin + panitumumab" in r.summary
     assert any(waits_for_progression(o) for o in r.options)
     ranked_first_waiting = next(o.title for o in r.options if waits_for_progression(o))
     assert ranked_first_waiting not in likely  # FOLFIRI + bevacizumab ranks first but waits

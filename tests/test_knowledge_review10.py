@@ -98,7 +98,8 @@ def test_maintenance_after_a_completed_induction_without_growth(
     r = rec(_induction_done(agents, False), kb)
     option = offered(r)[maintenance]
     assert option.strength == strength and option.trace["setting"].endswith("after-completed-induction")
-    assert f"Then: {option.title} ({strength})" in r.summary
+    title = option.title[0].lower() + option.title[1:]  # in mid-sentence (review 14, F11)
+    assert f"Now: observation or {title} ({strength})" in r.summary
     for progressed in (True, None):
         again = offered(rec(_induction_done(agents, progressed), kb)).get(maintenance)
         assert again is None or not again.trace["setting"].endswith("after-completed-induction")

@@ -64,10 +64,11 @@ RARE: Final = (
     "adjuvant_relapse",
     "msi_h",
 )
-# 2 in 3 cases are steered, each branch 1 in 12: at 1 in 16 the expected share (6.25%) sat on the coverage
+# 4 in 5 cases are steered, each branch 1 in 10: at 1 in 16 the expected share (6.25%) sat on the coverage
 # test's 6% floor, so any new field that shifted the derandomized draws could fail it (a new contract-2 field
-# did: braf_v600e in 14 of 300 cases)
-FREE_DRAWS: Final = len(RARE) // 2
+# did: braf_v600e in 14 of 300 cases); at 1 in 12 the checksum's spread still left a branch one rule change
+# away from it (stop 17: a palliative rule for unfit patients left 'curative' in 15 of 300 cases)
+FREE_DRAWS: Final = len(RARE) // 4
 
 
 def examples(n: int) -> int:
@@ -315,7 +316,9 @@ def _curative(draw: st.DrawFn, case: dict[str, Any]) -> None:
     if "local_recurrence" in case:
         case["local_recurrence"]["resectability"] = "resectable"
     case["ecog"] = draw(st.integers(0, 1))
-    case.setdefault("health", {})["fit_for_intensive_therapy"] = True
+    health = case.setdefault("health", {})
+    health["fit_for_intensive_therapy"] = True
+    health.pop("frail", None)  # frail: palliative (intent-palliative-unfit); unknown frailty is not a reason
     case.pop("preferences", None)
 
 

@@ -1,4 +1,4 @@
-"""Pieces that the hand-written cases of the knowledge tests share (review 3, stop 16's review-13 findings).
+"""Pieces that the hand-written cases of the knowledge tests share (review 3, stop 16's review-13 findings, stop 17).
 
 Why: those test modules each spelled out the same recorded health section, biomarker panel and "offered options
 by id" helper (two of them also the same metastases), and a copy that drifts (one field changed in one file only)
@@ -27,6 +27,13 @@ KNOWN_HEALTH: Final[Mapping[str, Any]] = MappingProxyType(
         "bilirubin_raised": False,
         "ugt1a1": "normal",
     }
+)
+
+
+# The rarer contraindications that stop 16's and 17's cases record as absent (each read by some rule), for
+# `known_health(days, **RARE_RISKS_ABSENT, ...)`.
+RARE_RISKS_ABSENT: Final[Mapping[str, bool]] = MappingProxyType(
+    {"recent_arterial_thrombosis": False, "organ_transplant": False, "fluoropyrimidine_cardiotoxicity": False}
 )
 
 
@@ -64,6 +71,19 @@ def unresectable_liver_and_lung() -> list[dict[str, Any]]:
         {"site": "liver", "count": 6, "resectability": "unresectable", "largest_mm": 40},
         {"site": "lung", "count": 4, "resectability": "unresectable", "largest_mm": 15},
     ]
+
+
+def progressed_course(agents: list[str], start: str, end: str) -> dict[str, Any]:
+    """A new course of advanced-disease treatment with `agents`, stopped for progression after a partial response."""
+    return {
+        "agents": agents,
+        "setting": "advanced",
+        "start": start,
+        "end": end,
+        "status": "stopped",
+        "stopped_for": "progression",
+        "best_response": "partial",
+    }
 
 
 def options_by_id(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:

@@ -15,8 +15,15 @@ from typing import Any
 
 import pytest
 
-from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import (
+    RARE_RISKS_ABSENT,
+    known_health,
+    known_panel,
+    options_by_id,
+    progressed_course,
+    unresectable_liver_and_lung,
+)
 
 # Each option's duration note and the sources it must cite, exactly (brief entries count as "brief").
 OWN_SOURCES: dict[str, set[str]] = {
@@ -89,19 +96,6 @@ def test_maintenance_capecitabine_bevacizumab_is_not_given_the_avex_note(kb: Kno
 
 
 # --- in the output ---------------------------------------------------------------------------------------------
-HEALTH: dict[str, Any] = {
-    "dpyd": "normal",
-    "bleeding_risk": False,
-    "fit_for_intensive_therapy": True,
-    "neuropathy_grade": 0,
-    "creatinine_clearance": 90,
-    "bilirubin_raised": False,
-    "ugt1a1": "normal",
-    "recent_arterial_thrombosis": False,
-    "organ_transplant": False,
-    "fluoropyrimidine_cardiotoxicity": False,
-    "days_since_major_surgery": 700,
-}
 BASE: dict[str, Any] = {
     "format": "rectoplan.case/2",
     "id": "s17-k7-duration",
@@ -110,21 +104,10 @@ BASE: dict[str, Any] = {
     "age": 62,
     "ecog": 1,
     "primary": {"status": "resected", "stoma": False},
-    "metastases": [
-        {"site": "liver", "count": 6, "resectability": "unresectable", "largest_mm": 40},
-        {"site": "lung", "count": 4, "resectability": "unresectable", "largest_mm": 15},
-    ],
-    "biomarkers": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
+    "metastases": unresectable_liver_and_lung(),
+    "biomarkers": known_panel(),
     "prior": {},
-    "health": HEALTH,
+    "health": known_health(700, **RARE_RISKS_ABSENT),
 }
 
 
@@ -138,17 +121,13 @@ def _case(**changes: Any) -> dict[str, Any]:
     return case
 
 
-def _options(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
-    return {o["id"]: o for o in recommend(case, kb).to_dict()["options"]}
-
-
 def _continuous_sources(option: dict[str, Any]) -> list[set[str]]:
     return [{s["id"] for s in c["sources"]} for c in option["cautions"] if c["text"].startswith(CONTINUOUS)]
 
 
 def test_frail_first_line_notes_cite_avex_and_the_panitumumab_trial(kb: KnowledgeBase) -> None:
     frail = _case(age=84, ecog=2, health={"fit_for_intensive_therapy": False, "creatinine_clearance": 45})
-    options = _options(frail, kb)
+    options = options_by_id(frail, kb)
     assert _continuous_sources(options["capecitabine-bevacizumab"]) == [{"seed-a", "avex"}]
     assert _continuous_sources(options["panitumumab"]) == [{"panitumumab-frail-elderly"}]
     # offered, but no source seen states its duration: no note, and no borrowed trial
@@ -157,7 +136,7 @@ def test_frail_first_line_notes_cite_avex_and_the_panitumumab_trial(kb: Knowledg
 
 def test_fluoropyrimidine_free_doublets_show_no_duration_note(kb: KnowledgeBase) -> None:
     dpyd_poor = _case(biomarkers={"kras": "mutant"}, health={"dpyd": "poor"})
-    options = _options(dpyd_poor, kb)
+    options = options_by_id(dpyd_poor, kb)
     for oid in ("raltitrexed-oxaliplatin", "raltitrexed-irinotecan"):
         texts = [c["text"] for c in options[oid]["cautions"]]
         assert not any(t.startswith(CONTINUOUS) or "maintenance with a fluoropyrimidine" in t for t in texts), oid
@@ -167,30 +146,14 @@ def test_fluoropyrimidine_free_doublets_show_no_duration_note(kb: KnowledgeBase)
 
 REFRACTORY_PRIOR: dict[str, Any] = {
     "courses": [
-        {
-            "agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"],
-            "setting": "advanced",
-            "start": "2025-06-20",
-            "end": "2026-02-10",
-            "status": "stopped",
-            "stopped_for": "progression",
-            "best_response": "partial",
-        },
-        {
-            "agents": ["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"],
-            "setting": "advanced",
-            "start": "2026-02-25",
-            "end": "2026-11-10",
-            "status": "stopped",
-            "stopped_for": "progression",
-            "best_response": "partial",
-        },
+        progressed_course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-02-10"),
+        progressed_course(["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"], "2026-02-25", "2026-11-10"),
     ]
 }
 
 
 def test_third_line_fruquintinib_note_quotes_its_label_and_regorafenib_keeps_correct(kb: KnowledgeBase) -> None:
-    options = _options(_case(biomarkers={"kras": "mutant"}, prior=REFRACTORY_PRIOR), kb)
+    options = options_by_id(_case(biomarkers={"kras": "mutant"}, prior=REFRACTORY_PRIOR), kb)
     (fruquintinib,) = (c for c in options["fruquintinib"]["cautions"] if c["text"].startswith(CONTINUOUS))
     (source,) = fruquintinib["sources"]
     assert source["id"] == "fda-fruquintinib" and "28-day cycle until disease progression" in source["quote"]

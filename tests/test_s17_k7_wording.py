@@ -9,40 +9,20 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-
-HEALTH: dict[str, Any] = {
-    "dpyd": "normal",
-    "bleeding_risk": False,
-    "fit_for_intensive_therapy": True,
-    "neuropathy_grade": 0,
-    "creatinine_clearance": 90,
-    "bilirubin_raised": False,
-    "ugt1a1": "normal",
-    "recent_arterial_thrombosis": False,
-    "organ_transplant": False,
-    "fluoropyrimidine_cardiotoxicity": False,
-    "autoimmune_disease": False,
-    "days_since_major_surgery": 700,
-}
-
-
-def _course(agents: list[str], start: str, end: str) -> dict[str, Any]:
-    return {
-        "agents": agents,
-        "setting": "advanced",
-        "start": start,
-        "end": end,
-        "status": "stopped",
-        "stopped_for": "progression",
-        "best_response": "partial",
-    }
+from tests._kb_cases import (
+    RARE_RISKS_ABSENT,
+    known_health,
+    known_panel,
+    options_by_id,
+    progressed_course,
+    unresectable_liver_and_lung,
+)
 
 
 def _case(biomarkers: dict[str, Any], courses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -54,31 +34,15 @@ def _case(biomarkers: dict[str, Any], courses: list[dict[str, Any]]) -> dict[str
         "age": 62,
         "ecog": 1,
         "primary": {"status": "resected", "stoma": False},
-        "metastases": [
-            {"site": "liver", "count": 6, "resectability": "unresectable", "largest_mm": 40},
-            {"site": "lung", "count": 4, "resectability": "unresectable", "largest_mm": 15},
-        ],
-        "biomarkers": {
-            "kras": "wild_type",
-            "nras": "wild_type",
-            "braf": "wild_type",
-            "mmr": "pmmr_mss",
-            "her2_result": "ihc0_1",
-            "ntrk_fusion": "negative",
-            "ret_fusion": "negative",
-            **biomarkers,
-        },
+        "metastases": unresectable_liver_and_lung(),
+        "biomarkers": known_panel(**biomarkers),
         "prior": {"courses": courses},
-        "health": copy.deepcopy(HEALTH),
+        "health": known_health(700, **RARE_RISKS_ABSENT, autoimmune_disease=False),
     }
 
 
 def _result(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:
     return recommend(case, kb).to_dict()
-
-
-def _options(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
-    return {o["id"]: o for o in _result(case, kb)["options"]}
 
 
 # --- 1. CAPIRI after a first line without chemotherapy ---------------------------------------------------------
@@ -95,8 +59,8 @@ NAIVE_ROW = "capiri-second-line-without-prior-chemotherapy"
 def test_capiri_after_no_chemotherapy_has_nothing_to_switch(
     kb: KnowledgeBase, first_line: list[str], biomarkers: dict[str, Any]
 ) -> None:
-    case = _case(biomarkers, [_course(first_line, "2025-06-20", "2026-09-10")])
-    capiri = _options(case, kb)["capiri"]
+    case = _case(biomarkers, [progressed_course(first_line, "2025-06-20", "2026-09-10")])
+    capiri = options_by_id(case, kb)["capiri"]
     why = " ".join(capiri["rationale"])
     assert capiri["trace"]["setting"] == NAIVE_ROW
     assert "no backbone to switch" in why and "chemotherapy starts now" in why
@@ -106,8 +70,8 @@ def test_capiri_after_no_chemotherapy_has_nothing_to_switch(
 
 def test_capiri_after_an_oxaliplatin_first_line_keeps_the_switch(kb: KnowledgeBase) -> None:
     folfox_bev = ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"]
-    case = _case({}, [_course(folfox_bev, "2025-06-20", "2026-09-10")])
-    capiri = _options(case, kb)["capiri"]
+    case = _case({}, [progressed_course(folfox_bev, "2025-06-20", "2026-09-10")])
+    capiri = options_by_id(case, kb)["capiri"]
     assert capiri["trace"]["setting"] == "capiri-second-line"
     assert "FOLFIRI is the more common switch" in " ".join(capiri["rationale"])
 
@@ -122,8 +86,8 @@ def test_capiri_naive_row_only_at_second_line(kb: KnowledgeBase) -> None:
 
 # --- 2. TMB-high MSS beside the POLE entry ----------------------------------------------------------------------
 THIRD_LINE = [
-    _course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-02-10"),
-    _course(["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"], "2026-02-25", "2026-11-10"),
+    progressed_course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-02-10"),
+    progressed_course(["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"], "2026-02-25", "2026-11-10"),
 ]
 POLE_OPTION = "pole-anti-pd1-discussion"
 
@@ -172,8 +136,8 @@ def test_no_tmb_note_below_ten(kb: KnowledgeBase, pole: str | None) -> None:
     [["panitumumab"], ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"]],
 )
 def test_targeted_first_rows_name_no_switch(kb: KnowledgeBase, first_line: list[str]) -> None:
-    case = _case({"braf": "v600e"}, [_course(first_line, "2025-06-20", "2026-09-10")])
-    options = _options(case, kb)
+    case = _case({"braf": "v600e"}, [progressed_course(first_line, "2025-06-20", "2026-09-10")])
+    options = options_by_id(case, kb)
     assert options["folfiri-bevacizumab"]["trace"]["setting"] == "folfiri-bevacizumab-second-line-targeted-first"
     for oid in ("folfiri-bevacizumab", "encorafenib-cetuximab"):
         why = " ".join(options[oid]["rationale"])
@@ -182,8 +146,9 @@ def test_targeted_first_rows_name_no_switch(kb: KnowledgeBase, first_line: list[
 
 def test_without_a_marker_first_the_usual_switch_row_applies(kb: KnowledgeBase) -> None:
     case = _case(
-        {}, [_course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-09-10")]
+        {},
+        [progressed_course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-09-10")],
     )
-    bev = _options(case, kb)["folfiri-bevacizumab"]
+    bev = options_by_id(case, kb)["folfiri-bevacizumab"]
     assert bev["trace"]["setting"] == "folfiri-bevacizumab-second-line"
     assert "switch the backbone to FOLFIRI" in " ".join(bev["rationale"])

@@ -21,6 +21,7 @@ import pytest
 
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id
 
 ANTI_VEGF_FIRST_LINE = {
     "folfox-bevacizumab",
@@ -53,33 +54,11 @@ BASE: dict[str, Any] = {
         "symptoms": ["bleeding"],
     },
     "metastases": [{"site": "liver", "count": 15, "resectability": "unresectable"}],
-    "biomarkers": {
-        "kras": "mutant",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-        "kras_variant": "G12D",
-    },
+    "biomarkers": known_panel(kras="mutant", kras_variant="G12D"),
     "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "recent_arterial_thrombosis": False,
-        "uncontrolled_hypertension": False,
-        "proteinuria": False,
-        "organ_transplant": False,
-        "autoimmune_disease": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "days_since_major_surgery": 400,
-    },
+    "health": known_health(
+        400, **RARE_RISKS_ABSENT, uncontrolled_hypertension=False, proteinuria=False, autoimmune_disease=False
+    ),
     "preferences": {"goal": "balanced", "declines": []},
     "wants_clinical_trials": True,
 }
@@ -131,7 +110,7 @@ def test_bleeding_tumour_without_a_judgement_excludes_anti_vegf(kb: KnowledgeBas
 
 
 def test_bleeding_tumour_judged_not_active_warns_on_every_anti_vegf_option(kb: KnowledgeBase) -> None:
-    offered = _offered(_result(_case(False, ["bleeding"]), kb))
+    offered = options_by_id(_case(False, ["bleeding"]), kb)
     assert offered.keys() >= ANTI_VEGF_FIRST_LINE
     for oid in ANTI_VEGF_FIRST_LINE:
         option = offered[oid]
@@ -144,7 +123,7 @@ def test_bleeding_tumour_judged_not_active_warns_on_every_anti_vegf_option(kb: K
 
 
 def test_no_bleeding_symptom_keeps_the_preferred_doublets(kb: KnowledgeBase) -> None:
-    offered = _offered(_result(_case(False, ["pain"]), kb))
+    offered = options_by_id(_case(False, ["pain"]), kb)
     assert offered["folfiri-bevacizumab"]["strength"] == "preferred"
     assert not any(w.startswith(WARNING) for o in offered.values() for w in o["warnings"])
 
@@ -163,7 +142,7 @@ def test_high_bleeding_risk_keeps_its_own_exclusion(kb: KnowledgeBase) -> None:
 
 
 def test_primary_in_place_note_on_anti_vegf_only(kb: KnowledgeBase) -> None:
-    offered = _offered(_result(_case(False, ["pain"]), kb))
+    offered = options_by_id(_case(False, ["pain"]), kb)
     assert any(n.startswith(IN_SITU) for n in offered["folfox-bevacizumab"]["notes"])
     assert not any(n.startswith(IN_SITU) for n in offered["folfox"]["notes"])
 
@@ -171,6 +150,6 @@ def test_primary_in_place_note_on_anti_vegf_only(kb: KnowledgeBase) -> None:
 def test_no_in_situ_note_after_the_primary_is_removed(kb: KnowledgeBase) -> None:
     case = _local_recurrence_case(False)
     case["local_recurrence"]["symptoms"] = ["pain"]
-    offered = _offered(_result(case, kb))
+    offered = options_by_id(case, kb)
     assert "folfox-bevacizumab" in offered
     assert not any(n.startswith(IN_SITU) for o in offered.values() for n in o["notes"])

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id
 
 OPTION = "radiation-brain-metastases"
 ECOG_ROW = "radiation-brain-metastases-ecog-3-4"
@@ -32,31 +32,9 @@ D03: dict[str, Any] = {
         {"site": "brain", "count": 6, "resectability": "unresectable"},
         {"site": "liver", "count": 8, "resectability": "unresectable"},
     ],
-    "biomarkers": {
-        "kras": "mutant",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-        "kras_variant": "G12D",
-    },
+    "biomarkers": known_panel(kras="mutant", kras_variant="G12D"),
     "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": False,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "recent_arterial_thrombosis": False,
-        "organ_transplant": False,
-        "autoimmune_disease": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "days_since_major_surgery": 400,
-    },
+    "health": known_health(400, **RARE_RISKS_ABSENT, autoimmune_disease=False, fit_for_intensive_therapy=False),
     "preferences": {"goal": "balanced", "declines": []},
     "wants_clinical_trials": True,
 }
@@ -69,8 +47,7 @@ def _brain_option(kb: KnowledgeBase, ecog: int | None, brain_count: int = 6) -> 
     else:
         case["ecog"] = ecog
     case["metastases"][0]["count"] = brain_count
-    (option,) = (o for o in recommend(case, kb).to_dict()["options"] if o["id"] == OPTION)
-    return option
+    return options_by_id(case, kb)[OPTION]
 
 
 @pytest.mark.parametrize("ecog", [3, 4])

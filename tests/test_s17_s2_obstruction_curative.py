@@ -14,6 +14,7 @@ from typing import Any
 
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel
 
 CURATIVE_TWIN = "Bowel obstruction in a plan that aims at cure"
 PALLIATIVE_NOTE = "Bowel obstruction: relieving it (a stent or a stoma) comes first"
@@ -34,30 +35,9 @@ I01: dict[str, Any] = {
         "symptoms": ["obstruction"],
     },
     "metastases": [{"site": "liver", "count": 3, "resectability": "resectable", "largest_mm": 30}],
-    "biomarkers": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
+    "biomarkers": known_panel(),
     "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "recent_arterial_thrombosis": False,
-        "organ_transplant": False,
-        "autoimmune_disease": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "days_since_major_surgery": 400,
-    },
+    "health": known_health(400, **RARE_RISKS_ABSENT, autoimmune_disease=False),
     "preferences": {"goal": "balanced", "declines": []},
     "wants_clinical_trials": True,
 }

@@ -671,6 +671,10 @@ def test_c74_best_supportive_care(make_case: Build, kb: KnowledgeBase) -> None:
 # --- properties over generated cases (tests/strategies.py) ------------------------------------------------------
 
 KB = default_knowledge()
+# Review 14 (F3, i04; stop 17, S1): a resectable pelvic recurrence in a plan made palliative because the
+# patient is unfit for, or declined the stoma of, the extensive operations: local excision of a small
+# recurrence stays "consider" as the one route back to cure, without symptoms (the stated exceptions).
+ROUTE_BACK_TO_CURE = {"local-excision-unfit", "local-excision-stoma-declined"}
 SYMPTOM_SURGERY = {
     "local-excision",
     "bowel-resection-obstruction",
@@ -707,6 +711,9 @@ def _palliative_surgery_for_symptoms(a: Any) -> int:
             continue
         if outcome.option.id == "brain-metastasis-surgery":  # local treatment of the brain (ASCO-SNO-ASTRO)
             assert a.facts["metastases.brain.count"] == 1
+            continue
+        if outcome.setting is not None and outcome.setting.id in ROUTE_BACK_TO_CURE:
+            assert a.facts["local_recurrence.resectability"] == "resectable"
             continue
         assert outcome.option.id in SYMPTOM_SURGERY, outcome.option.id
         assert a.facts["symptoms"] and a.facts["symptoms"] & {"obstruction", "bleeding", "pain"}

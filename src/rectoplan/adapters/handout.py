@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rectoplan.adapters.render_html import environment
@@ -146,13 +146,20 @@ def option_safety(options: Iterable[OptionResult], kb: KnowledgeBase) -> list[di
     """The safety warnings of the listed options in plain words, each once with the options it concerns
     (a patient told about bevacizumab after a stroke must read why it is a risk, once, not per regimen)."""
     plain = _plain_warnings(kb)
+    concerns = warnings_once(options, lambda w: plain.get(w, SAFETY_UNSAID))
+    return [{"text": text, "options": titles} for text, titles in concerns.items()]
+
+
+def warnings_once(options: Iterable[OptionResult], words: Callable[[str], str] = str) -> dict[str, list[str]]:
+    """Each warning of `options`, as `words` puts it, once, with the titles of the options it concerns (in
+    order): the handout's safety list and the CDS card's cautions of the options it names in one line."""
     concerns: dict[str, list[str]] = {}
     for o in options:
         for w in o.warnings:
-            titles = concerns.setdefault(plain.get(w, SAFETY_UNSAID), [])
+            titles = concerns.setdefault(words(w), [])
             if o.title not in titles:
                 titles.append(o.title)
-    return [{"text": text, "options": titles} for text, titles in concerns.items()]
+    return concerns
 
 
 def likely_options(options: list[OptionResult], n: int = MOST_LIKELY) -> list[OptionResult]:

@@ -98,9 +98,15 @@ def with_history(rec: Recommendation, facts: Facts, cautions: Sequence[Caution] 
     rec = with_ongoing_line(rec, facts, cautions)
     free = facts.get("prior.oxaliplatin_free_months")
     if isinstance(free, int):
-        summary = f"{rec.summary} Oxaliplatin-free interval since oxaliplatin given around surgery: {free} months."
-        rec = Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`, without its cost
+        rec = _with_summary(
+            rec, f"{rec.summary} Oxaliplatin-free interval since oxaliplatin given around surgery: {free} months."
+        )
     return rec
+
+
+def _with_summary(rec: Recommendation, summary: str) -> Recommendation:
+    """`rec._replace(summary=summary)`, without its cost (a keyword-argument call per case)."""
+    return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))
 
 
 _SUMMARY = Recommendation._fields.index("summary")
@@ -166,8 +172,7 @@ def _with_stopped_line_plan(rec: Recommendation, facts: Facts, leads: Sequence[s
     the running line's do (twelfth review, x02). Nothing waits, so the options keep their words."""
     if not leads or facts.get("prior.ongoing_line") is not False or rec.intent != "curative":
         return rec
-    summary = _point_once(f"{rec.summary} {' '.join(leads)}")
-    return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`
+    return _with_summary(rec, _point_once(f"{rec.summary} {' '.join(leads)}"))
 
 
 def _summary(rec: Recommendation, framing: _Framing) -> str:
@@ -207,8 +212,9 @@ def _with_reintroduction(rec: Recommendation, facts: Facts) -> Recommendation:
     headline = next((o for o in rec.options if named.startswith(o.named())), None)
     if not paused or headline is None or headline.kind != "systemic" or not _reintroduces(headline, facts):
         return rec
-    summary = f"{rec.intent.capitalize()} intent, re-introduction of the first line's induction or second line: {named}"
-    return Recommendation._make((*rec[:_SUMMARY], summary, *rec[_SUMMARY + 1 :]))  # `_replace`
+    return _with_summary(
+        rec, f"{rec.intent.capitalize()} intent, re-introduction of the first line's induction or second line: {named}"
+    )
 
 
 def _reintroduces(option: OptionResult, facts: Facts) -> bool:

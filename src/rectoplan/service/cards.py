@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
-from rectoplan.adapters.handout import likely_options
+from rectoplan.adapters.handout import likely_options, warnings_once
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import Citation
-from rectoplan.core.recommendation import Recommendation, first_treatment, shown_sources
+from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment, shown_sources
 from rectoplan.service.models import OwnCard
 
 MAX_SUMMARY = 139
@@ -137,16 +137,10 @@ def _plan_lines(rec: Recommendation, display: Callable[[str], str]) -> list[str]
     return lines
 
 
-def _other_cautions(others: list[Any]) -> list[str]:
+def _other_cautions(others: list[OptionResult]) -> list[str]:
     """The warnings of the options named only in 'Also to discuss', each once with the options it concerns:
     a safety warning reaches the card whichever option it is on (stop 17, K8's check of every output)."""
-    concerns: dict[str, list[str]] = {}
-    for o in others:
-        for w in o.warnings:
-            titles = concerns.setdefault(w, [])
-            if o.title not in titles:
-                titles.append(o.title)
-    return [f"- caution ({escape_md(', '.join(t))}): {escape_md(w)}" for w, t in concerns.items()]
+    return [f"- caution ({escape_md(', '.join(t))}): {escape_md(w)}" for w, t in warnings_once(others).items()]
 
 
 def cards_for(

@@ -108,6 +108,11 @@ class Quantity(_Element):
     code: Code | None = None
 
 
+class Range(_Element):
+    low: Quantity | None = None
+    high: Quantity | None = None
+
+
 class ReferenceRange(_Element):
     low: Quantity | None = None
     high: Quantity | None = None
@@ -201,7 +206,15 @@ class Condition(Resource):
     subject: Reference
     onsetDateTime: FhirDateTime | None = None
     onsetPeriod: Period | None = None
+    onsetAge: Quantity | None = None
+    onsetRange: Range | None = None
+    onsetString: String | None = None
     recordedDate: FhirDateTime | None = None
+    abatementDateTime: FhirDateTime | None = None
+    abatementPeriod: Period | None = None
+    abatementAge: Quantity | None = None
+    abatementRange: Range | None = None
+    abatementString: String | None = None
 
 
 class Observation(Resource):
@@ -274,6 +287,9 @@ class Procedure(Resource):
     code: CodeableConcept | None = None
     performedDateTime: FhirDateTime | None = None
     performedPeriod: Period | None = None
+    performedAge: Quantity | None = None
+    performedRange: Range | None = None
+    performedString: String | None = None
     bodySite: list[CodeableConcept] | None = None
     reasonReference: list[Reference] | None = None
 

@@ -21,7 +21,7 @@ from rectoplan.adapters.fhir.labs import LabReader
 from rectoplan.adapters.fhir.liquid import ONE_VARIANT_ABSENT, LiquidReader, RasResult
 from rectoplan.adapters.fhir.parse import OBSERVATION_CODES
 from rectoplan.adapters.fhir.response import ResponseReader
-from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _local_day, _lookup, _when
+from rectoplan.adapters.fhir.values import _codings, _day, _first_code, _lookup, _when
 
 _AA = {
     "Ala": "A",
@@ -126,10 +126,9 @@ class ObservationReader(LabReader, ResponseReader, LiquidReader):
             self.ignored[ref] = f"observation {_first_code(res.code)} is not read by rectoplan"
 
     def _after_case_date(self, ref: str, res: Any) -> bool:
-        """Report a result dated after the case date and leave what it says unknown (True), as a treatment
-        course dated after it is: a result taken or issued later was not known on the case date, and a
-        future date in a chart is an entry error that no reading can repair. Day precision, on the day as
-        written (`_local_day`): a result of the case date's evening in a time zone behind UTC is not after it."""
+        """Report a result dated after the case date and leave what it says unknown (True), as a condition,
+        a procedure or a treatment dated after it is (`Reader.after_case_date`): a result taken or issued
+        later was not known on the case date."""
         period = res.effectivePeriod
         dates = (
             ("effectiveDateTime", res.effectiveDateTime),
@@ -138,16 +137,7 @@ class ObservationReader(LabReader, ResponseReader, LiquidReader):
             ("effectivePeriod.end", period and period.end),
             ("issued", res.issued),
         )
-        late = [(name, day) for name, value in dates if (day := _local_day(value)) and day > self.today]
-        for name, day in late:
-            self.issue(
-                ref,
-                f"{name} {day.isoformat()}, after the case date {self.today.isoformat()}, on observation "
-                f"{_first_code(res.code)}",
-                "a result dated on or before the case date (the service's request date, else Bundle.timestamp, "
-                "else today); the result is not used, so what it says is left unknown",
-            )
-        return bool(late)
+        return self.after_case_date(ref, f"observation {_first_code(res.code)}", dates, "result")
 
     def _ecog(self, ref: str, res: Any, when: datetime | None) -> None:
         score = res.valueInteger

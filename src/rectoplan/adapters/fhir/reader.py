@@ -8,11 +8,19 @@ of `used`, `ignored` or `issues`. The concrete mapper in `bundle` combines the r
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from rectoplan.adapters.fhir.values import _local_day
 from rectoplan.core.errors import Problem
+
+# Where the case date comes from, as every message about a date after it says.
+CASE_DATE = "the case date (the service's request date, else Bundle.timestamp, else today)"
+# Choice types of a date element that are not a date (FHIR onset[x], abatement[x], performed[x]): an age, a
+# range of ages or free text cannot be compared with the case date, so the resource's date cannot be read.
+_NOT_DATES = ("String", "Age", "Range")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,39 @@ class Reader:
     def issue(self, ref: str, found: str, expected: str) -> None:
         self.issues.append(Problem(ref, found, expected))
 
+    def after_case_date(
+        self, ref: str, on: str, dates: Iterable[tuple[str, Any]], thing: str = "record", kept: str = ""
+    ) -> bool:
+        """Report each date of a resource that is after the case date, or that cannot be read, and return True
+        when there is one: the caller then does not use the resource, so what it says stays unknown.
+
+        Why: the case is assessed as of its date; a record dated later was not known then, and a future date
+        is an entry error no reading can repair. A date that cannot be read (free text, an age) is not known
+        to be on or before the case date, so it is never taken as if it were. Day precision, on the day as
+        written (`_local_day`): the case date's evening in a time zone behind UTC is not after it; a partial
+        date ('2026-03') counts from its first day. `on` names the resource ('condition SNOMED 94381002');
+        `thing` what is not used ('result', 'condition', 'procedure', 'treatment record'); `kept`, when the
+        caller keeps the resource without these dates (the end of a treatment that began by the case date:
+        it was given, and hiding it would be the favourable reading), says so instead."""
+        today, problems = self.today, []
+        for name, value in dates:
+            if value is None:
+                continue
+            if name.endswith(_NOT_DATES):
+                problems.append(f"{name} {_shown(value)}, which is not a date that can be compared with the case date")
+            elif (day := _local_day(value)) is None:
+                problems.append(f"{name} {_shown(value)}, a date that cannot be read")
+            elif day > today:
+                problems.append(f"{name} {day.isoformat()}, after the case date {today.isoformat()}")
+        for problem in problems:
+            self.issue(
+                ref,
+                f"{problem}, on {on}",
+                f"a {thing} dated on or before {CASE_DATE}; "
+                + (kept or f"the {thing} is not used, so what it says is left unknown"),
+            )
+        return bool(problems)
+
     def find(self, fact: str, value: Any, when: datetime | None, ref: str, note: str = "") -> None:
         self.findings[fact].append(_Finding(value, when, ref, note))
         self.use(ref, note or f"{fact} = {value}")
@@ -108,3 +149,14 @@ class Reader:
         """The other cancer these references all point to (e.g. a breast primary), if they do."""
         known = [self.other_cancers.get(r) for r in references]
         return known[0] if references and all(known) else None
+
+
+def _shown(value: Any) -> str:
+    """A date element as a message shows it: free text quoted, an age or range by its numbers."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    low, high = getattr(value, "low", None), getattr(value, "high", None)
+    if low is not None or high is not None:
+        return f"{_shown(low) if low is not None else '?'} to {_shown(high) if high is not None else '?'}"
+    number, unit = getattr(value, "value", None), getattr(value, "unit", None) or getattr(value, "code", None)
+    return f"{number} {unit or ''}".strip() if number is not None else "(no value)"

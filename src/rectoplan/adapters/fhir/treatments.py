@@ -3,7 +3,8 @@
 Medication requests, administrations and statements become dated doses; `lines` groups them into the
 contract-1 systemic lines (see LINE_WINDOW). Procedures give prior surgeries, the primary's resection and
 the days since major surgery; radiotherapy counts as pelvic only when its site says so. Treatments of
-another cancer are left out.
+another cancer are left out, and so is a treatment dated after the case date (or whose date cannot be read):
+it is reported, as a result dated after it is (`Reader.after_case_date`), and what it says stays unknown.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class TreatmentReader(Reader):
         when: Any,
         end: Any = None,
         course: dict[str, str | None] | None = None,
+        dates: tuple[tuple[str, Any], ...] = (),
     ) -> None:
         if res.status not in status_map:
             self.ignored[ref] = f"medication status {res.status!r}: not a treatment given"
@@ -70,12 +72,39 @@ class TreatmentReader(Reader):
             else:
                 self.ignored[ref] = f"medication {_first_code(concept)} is not a drug rectoplan reads"
             return
+        end = self._end_by_case_date(ref, res, concept, status_map[res.status] == "ongoing", dates, end)
+        if end is False:
+            return
         course_status, stopped_for = _course_status(res, (course or _COURSE).get(res.status), reasons)
         setting = self._setting(ref, res)
         self.doses.append(
             _Dose(drug.meaning, _when(when), status, ref, _when(end), setting, course_status, stopped_for)
         )
         self.use(ref, f"{drug.meaning} ({_day(_when(when))}, {status or 'stop reason unknown'})")
+
+    def _end_by_case_date(
+        self, ref: str, res: Any, concept: Any, ongoing: bool, dates: tuple[tuple[str, Any], ...], end: Any
+    ) -> Any:
+        """The treatment's end as read, None when it is after the case date, or False when the treatment is not
+        used: it started after the case date, or a date cannot be read (each reported).
+
+        Why the end differs: a treatment that began by the case date was given, so leaving it out would hide
+        a drug the patient had (the favourable reading); only its end is left unknown. So is a statement
+        asserted later about a treatment dated earlier. The end of one still running is its planned end, not
+        a date, so it is not compared."""
+        on = f"medication {_first_code(concept)}"
+        dated = any(value is not None for name, value in dates if name != "dateAsserted")
+        later = {"dateAsserted"} if dated else set()
+        starts = tuple(d for d in dates if not d[0].endswith(".end") and d[0] not in later)
+        if self.after_case_date(ref, on, starts, "treatment record"):
+            return False
+        ends = () if ongoing else tuple(d for d in dates if d[0].endswith(".end"))
+        kept = "the treatment, begun by then, is counted as given, and its end is left unknown"
+        if self.after_case_date(ref, on, ends, "treatment record", kept):
+            end = None
+        kept = "the treatment, dated by then, is counted as given"
+        self.after_case_date(ref, on, tuple(d for d in dates if d[0] in later), "treatment record", kept)
+        return end
 
     def _setting(self, ref: str, res: Any) -> str | None:
         """The setting the medication says it was given in (mCODE intent extension, category, reasonCode)."""
@@ -106,19 +135,25 @@ class TreatmentReader(Reader):
         ends = [_when(b.end) for b in bounds if b.end]
         start = min(w for w in starts if w) if any(starts) else res.authoredOn
         end = max(w for w in ends if w) if any(ends) and len(ends) == len(bounds) else None
-        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start, end)
+        # The bounds are the prescriber's plan: a later start means not given by the case date, but the end of
+        # a stopped request may still be the planned one, so it is not compared.
+        bound = "dosageInstruction.timing.repeat.boundsPeriod.start"
+        dates = (("authoredOn", res.authoredOn), *((bound, b.start) for b in bounds))
+        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start, end, dates=dates)
 
     def _medicationadministration(self, ref: str, res: Any) -> None:
         # One dose given ('completed') says nothing about why the course ended: stopped_for stays unknown.
         start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start)
         end = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.end)
         course = _COURSE | {"in-progress": "ongoing", "completed": None}
-        self._medication(ref, res, _GIVEN | {"in-progress": "ongoing", "completed": None}, start, end, course)
+        given = _GIVEN | {"in-progress": "ongoing", "completed": None}
+        self._medication(ref, res, given, start, end, course, _effective(res))
 
     def _medicationstatement(self, ref: str, res: Any) -> None:
         start = res.effectiveDateTime or (res.effectivePeriod and res.effectivePeriod.start) or res.dateAsserted
         end = res.effectivePeriod and res.effectivePeriod.end
-        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start, end)
+        dates = (*_effective(res), ("dateAsserted", res.dateAsserted))
+        self._medication(ref, res, _GIVEN | {"active": "ongoing"}, start, end, dates=dates)
 
     def _procedure(self, ref: str, res: Any) -> None:
         if res.status not in ("completed", "in-progress"):
@@ -132,10 +167,14 @@ class TreatmentReader(Reader):
             fc.SNOMED,
             fc.CHEMORADIATION.code,
         ) in codes
-        if radiotherapy or "mcode-radiotherapy-course-summary" in _profiles(res):
+        radiotherapy = radiotherapy or "mcode-radiotherapy-course-summary" in _profiles(res)
+        proc = _lookup(res.code, fc.PROCEDURES)
+        late = self._procedure_after_case_date(ref, res) if radiotherapy or proc is not None else False
+        if late:
+            return
+        if radiotherapy:
             self._radiotherapy(ref, res)
             return
-        proc = _lookup(res.code, fc.PROCEDURES)
         if proc is None:
             if "mcode-cancer-related-surgical-procedure" in _profiles(res):
                 self.issue(
@@ -149,9 +188,8 @@ class TreatmentReader(Reader):
         ids = proc.meaning.split("+")
         for ident in ids:
             self.surgeries[ident].append(ref)
-        when = _when(
-            res.performedDateTime or (res.performedPeriod and (res.performedPeriod.end or res.performedPeriod.start))
-        )
+        period = res.performedPeriod
+        when = _when(res.performedDateTime or (period and ((late is not None and period.end) or period.start)))
         if proc.code in fc.RECTAL_RESECTIONS:
             self.resected.append(ref)
             if when is not None:
@@ -161,6 +199,25 @@ class TreatmentReader(Reader):
         if when is not None and set(ids) & fc.MAJOR_SURGERY:
             self.major_surgery.append((when, ref))
         self.use(ref, f"surgery: {', '.join(ids)} ({_day(when)})")
+
+    def _procedure_after_case_date(self, ref: str, res: Any) -> bool | None:
+        """True (reported) when the procedure was done after the case date or its date cannot be read, so it is
+        not used; None (reported) when only the end of its period is after it, so it was begun by then and is
+        used without that end; False otherwise. The end of one still in progress is planned, not compared."""
+        period = res.performedPeriod
+        on = f"procedure {_first_code(res.code)}"
+        starts = (
+            ("performedDateTime", res.performedDateTime),
+            ("performedPeriod.start", period and period.start),
+            ("performedAge", res.performedAge),
+            ("performedRange", res.performedRange),
+            ("performedString", res.performedString),
+        )
+        if self.after_case_date(ref, on, starts, "procedure"):
+            return True
+        end = (("performedPeriod.end", period.end if period and res.status != "in-progress" else None),)
+        kept = "the procedure is counted as begun by the case date, dated by the start of its period"
+        return None if self.after_case_date(ref, on, end, "procedure", kept) else False
 
     def _radiotherapy(self, ref: str, res: Any) -> None:
         concepts = list(res.bodySite or [])
@@ -241,6 +298,16 @@ def _course_status(res: Any, status: str | None, reasons: list[Any]) -> tuple[st
     if why == "completed":
         return "completed", None
     return "stopped", why
+
+
+def _effective(res: Any) -> tuple[tuple[str, Any], ...]:
+    """The effective[x] dates of a medication administration or statement, named as FHIR names them."""
+    period = res.effectivePeriod
+    return (
+        ("effectiveDateTime", res.effectiveDateTime),
+        ("effectivePeriod.start", period and period.start),
+        ("effectivePeriod.end", period and period.end),
+    )
 
 
 def _by_day(doses: list[_Dose]) -> Iterator[tuple[datetime, list[_Dose]]]:

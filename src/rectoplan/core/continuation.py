@@ -18,19 +18,24 @@ side effects) is named "Now: observation or ...", never after "waits for progres
 as if maintenance began at progression (review 14, F11).
 
 After a first line that paused as planned (a break, or maintenance that the cancer outgrew) and no line since,
-the plan's headline names a re-introduction of the induction as such rather than "second line": CAIRO3
-re-introduced it within the first-line strategy (`rectoplan.core.reintroduction`; review 14, F15).
+an option that gives the induction's drugs again is a re-introduction, part of the first-line strategy as in
+CAIRO3 (`rectoplan.core.reintroduction`; review 14, F15): the plan's headline names it so rather than "second
+line" (chosen from the headline option and the facts, not read back from the summary's words), its patient
+text says it starts the first treatment again, and, with no growth yet, it waits for progression whatever the
+phase of its rule (a re-introduction row's phase may be `first_line`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Final, NamedTuple
 
+from rectoplan.core._parts import _PHASE_WORDS
 from rectoplan.core.facts import Facts
 from rectoplan.core.knowledge import Caution
-from rectoplan.core.recommendation import OptionResult, Recommendation
-from rectoplan.core.reintroduction import reintroduces
+from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment
+from rectoplan.core.reintroduction import headline_words, paused_first_line, reintroduced
 
 NEXT_LINE_PHASES = ("second_line", "later_line")
 
@@ -62,9 +67,10 @@ NO_GROWTH: Final = _Framing(
 )
 
 
-def _waits(option: OptionResult) -> bool:
-    """A next line's drug or trial (a phase 1 trial of a later line too: tenth review, w11) waits."""
-    return option.phase in NEXT_LINE_PHASES and option.kind in ("systemic", "clinical_trial")
+def _waits(option: OptionResult, again: frozenset[str] = frozenset()) -> bool:
+    """A next line's drug or trial (a phase 1 trial of a later line too: tenth review, w11) waits, and so does
+    a re-introduction of the induction (`again`: their ids), whatever its phase: it is for progression too."""
+    return (option.phase in NEXT_LINE_PHASES or option.id in again) and option.kind in ("systemic", "clinical_trial")
 
 
 def waits_for_progression(option: OptionResult) -> bool:
@@ -76,8 +82,8 @@ def waits_for_progression(option: OptionResult) -> bool:
 _FRAMED = (ONGOING.rationale, NO_GROWTH.rationale)
 
 
-def _at_progression(option: OptionResult, framing: _Framing) -> OptionResult:
-    if not _waits(option):
+def _at_progression(option: OptionResult, framing: _Framing, again: frozenset[str] = frozenset()) -> OptionResult:
+    if not _waits(option, again):
         return option
     first = option.rationale[0] if option.rationale else ""
     rationale = (framing.rationale + first, *option.rationale[1:])
@@ -95,7 +101,8 @@ def with_history(rec: Recommendation, facts: Facts, cautions: Sequence[Caution] 
     F11 found a neoadjuvant course called adjuvant), and an ongoing line's plan (see `with_ongoing_line`;
     `cautions`: the case-level warnings that hold). Summaries are per case; the cohort's case-independent texts
     are the rules' own."""
-    rec = with_ongoing_line(rec, facts, cautions)
+    rec, again = _with_reintroductions(rec, facts)
+    rec = with_ongoing_line(rec, facts, cautions, again)
     free = facts.get("prior.oxaliplatin_free_months")
     if isinstance(free, int):
         rec = _with_summary(
@@ -112,11 +119,14 @@ def _with_summary(rec: Recommendation, summary: str) -> Recommendation:
 _SUMMARY = Recommendation._fields.index("summary")
 
 
-def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caution] = ()) -> Recommendation:
+def with_ongoing_line(
+    rec: Recommendation, facts: Facts, cautions: Sequence[Caution] = (), again: frozenset[str] = frozenset()
+) -> Recommendation:
     """`rec` as the plan for a patient whose line is ongoing, or who has not progressed since the last line
-    stopped (unchanged otherwise). A warning about the running line that holds (`cautions`) may word the
-    plan's first sentence itself: "continue" is wrong when the line must lose a drug or stop (ninth review:
-    pembrolizumab at 2 years still read "Continue the ongoing line")."""
+    stopped (unchanged otherwise); `again`: the ids of its options that re-introduce the induction (they
+    wait for progression as the next line does). A warning about the running line that holds (`cautions`)
+    may word the plan's first sentence itself: "continue" is wrong when the line must lose a drug or stop
+    (ninth review: pembrolizumab at 2 years still read "Continue the ongoing line")."""
     leads = [c.continuation for c in cautions if c.continuation]
     if facts.get("prior.ongoing_line") is True:
         framing = ONGOING._replace(lead=_lead(leads, rec.intent == "curative"))
@@ -128,9 +138,9 @@ def with_ongoing_line(rec: Recommendation, facts: Facts, cautions: Sequence[Caut
         # a short induction: complete it, then what comes after it
         framing = NO_GROWTH._replace(lead=" ".join(leads), now=ONGOING.now) if leads else NO_GROWTH
     else:
-        return _with_reintroduction(_with_stopped_line_plan(rec, facts, leads), facts)
-    options = tuple(_at_progression(o, framing) for o in rec.options)
-    return rec._replace(options=options, summary=_summary(rec, framing))
+        return _with_stopped_line_plan(rec, facts, leads)
+    options = tuple(_at_progression(o, framing, again) for o in rec.options)
+    return rec._replace(options=options, summary=_summary(rec, framing, again))
 
 
 def _lead(continuations: Sequence[str], curative: bool) -> str:
@@ -175,14 +185,18 @@ def _with_stopped_line_plan(rec: Recommendation, facts: Facts, leads: Sequence[s
     return _with_summary(rec, _point_once(f"{rec.summary} {' '.join(leads)}"))
 
 
-def _summary(rec: Recommendation, framing: _Framing) -> str:
+def _summary(rec: Recommendation, framing: _Framing, again: frozenset[str] = frozenset()) -> str:
     """The framing's lead (continue, or no progression yet); then the step for now if any (preferred or
     alternative: tenth review, a "consider" option headlined as the next step); then what comes at
     progression."""
     intent = f"{rec.intent.capitalize()} intent"  # as the rules' summary begins
     curative = rec.intent == "curative"  # the step for now may be the operation itself (tenth review, w01)
-    now = [o for o in rec.options if (curative or o.kind == "systemic") and not _waits(o) and o.strength != "consider"]
-    later = [o for o in rec.options if _waits(o)]
+    now = [
+        o
+        for o in rec.options
+        if (curative or o.kind == "systemic") and not _waits(o, again) and o.strength != "consider"
+    ]
+    later = [o for o in rec.options if _waits(o, again)]
     parts = [f"{intent}. {framing.lead}"]
     if now:
         named = now[0].named()
@@ -199,28 +213,56 @@ def _in_sentence(named: str) -> str:
     return named[:1].lower() + named[1:] if named[:1].isupper() and named[1:2].islower() else named
 
 
-def _with_reintroduction(rec: Recommendation, facts: Facts) -> Recommendation:
-    """`rec` whose headline says "second line" while it names a re-introduction of the one line given,
-    with the headline "re-introduction of the first line's induction or second line" (the switch options
-    beside it are the second line). Only after a line known to have paused as planned: stopped without
-    progression, or progression on its maintenance drugs only (unknown is never read as a pause)."""
-    prefix = f"{rec.intent.capitalize()} intent, second line: "  # as the rules' summary begins
-    if not rec.summary.startswith(prefix) or facts.get("prior.line_count") != 1:
-        return rec
-    paused = facts.get("prior.last_line_progressed") is False or facts.get("prior.progressed_on_maintenance") is True
-    named = rec.summary[len(prefix) :]
-    headline = next((o for o in rec.options if named.startswith(o.named())), None)
-    if not paused or headline is None or headline.kind != "systemic" or not _reintroduces(headline, facts):
-        return rec
-    return _with_summary(
-        rec, f"{rec.intent.capitalize()} intent, re-introduction of the first line's induction or second line: {named}"
-    )
+def _with_reintroductions(rec: Recommendation, facts: Facts) -> tuple[Recommendation, frozenset[str]]:
+    """`rec` with its options that re-introduce the induction of a first line that paused (`reintroduced`)
+    worded so, and their ids: the patient text says the first treatment starts again instead of the words of
+    its rule's phase ("It would follow the treatment you have already had", or "a first treatment" once a
+    re-introduction row's phase is `first_line`), and a headline naming one says "re-introduction of the first
+    line's induction or second line" instead of "second line". Only after a line known to have paused."""
+    if not paused_first_line(facts):  # the usual case, at the cost of a few look-ups
+        return rec, _NONE
+    again = frozenset(o.id for o in rec.options if reintroduced(o.kind, o.phase, o.components, facts))
+    if not again:
+        return rec, again
+    options = tuple(_as_reintroduction(o) if o.id in again else o for o in rec.options)
+    rec = Recommendation._make((*rec[:_OPTIONS], options, *rec[_OPTIONS + 1 :]))
+    return _with_headline(rec, facts), again
 
 
-def _reintroduces(option: OptionResult, facts: Facts) -> bool:
-    given, progressed, intolerant = (
-        facts.get(f"prior.{k}") for k in ("agents", "progressed_agents", "intolerant_agents")
-    )
-    if not (isinstance(given, frozenset) and isinstance(progressed, frozenset) and isinstance(intolerant, frozenset)):
-        return False
-    return reintroduces(option.components, given, progressed, intolerant)
+_NONE: frozenset[str] = frozenset()
+_OPTIONS = Recommendation._fields.index("options")
+AGAIN_PATIENT: Final = "It would start your first treatment again after its pause."
+
+
+def _as_reintroduction(option: OptionResult) -> OptionResult:
+    """`option` with the patient words of a re-introduction in place of those of its rule's phase."""
+    words = _PHASE_WORDS.get(option.phase, "")
+    text = option.patient_explanation
+    if text.endswith(AGAIN_PATIENT):
+        return option
+    base = text[: -len(words)].rstrip() if words and text.endswith(words) else text
+    patient = f"{base} {AGAIN_PATIENT}"
+    return OptionResult._make((*option[: _RATIONALE + 1], patient, *option[_RATIONALE + 2 :]))
+
+
+def _headline(options: Sequence[OptionResult]) -> OptionResult:
+    """The option a summary names, as `explain` chooses it: the first treatment that is preferred or an
+    alternative, else the first option."""
+    treatment = first_treatment(options)
+    if treatment is not None and treatment.strength in ("preferred", "alternative"):
+        return treatment
+    return options[0]
+
+
+def _with_headline(rec: Recommendation, facts: Facts) -> Recommendation:
+    """`rec` whose headline names a re-introduction (`headline_words`, from the headline option and the facts)
+    with those line words instead of the "second line" the rules' summary gives one line given; a summary
+    that does not begin so (curative, or already worded by `explain`) is kept."""
+    words = headline_words(*_KIND_PHASE_COMPONENTS(_headline(rec.options)), facts)
+    said = f"{rec.intent.capitalize()} intent, second line:"  # as the rules' summary begins after one line
+    if words is None or not rec.summary.startswith(said):
+        return rec
+    return _with_summary(rec, f"{rec.intent.capitalize()} intent, {words}:{rec.summary[len(said) :]}")
+
+
+_KIND_PHASE_COMPONENTS = attrgetter("kind", "phase", "components")

@@ -18,7 +18,7 @@ import orjson
 from fastapi import HTTPException
 
 from rectoplan import api
-from rectoplan.adapters.fhir_mcode import bundle_of, case_from_bundle
+from rectoplan.adapters.fhir_mcode import FhirImport, bundle_of, case_from_bundle
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.service import cards as card_maker
@@ -28,7 +28,15 @@ from rectoplan.service.incomplete import incomplete_card, with_note
 from rectoplan.service.models import CdsRequest, outcome
 from rectoplan.service.orders import order_cards
 from rectoplan.service.page import plan_link
-from rectoplan.service.prefetch import Gathered, PrefetchError, check_nothing_usable, sort_prefetch
+from rectoplan.service.prefetch import (
+    OPTIONAL_KEYS,
+    Gathered,
+    PrefetchError,
+    check_nothing_usable,
+    drop_unneeded_optional,
+    set_aside_optional,
+    sort_prefetch,
+)
 from rectoplan.service.settings import Settings
 
 log = logging.getLogger("rectoplan.service")
@@ -68,17 +76,11 @@ class Hooks:
     async def gather(self, body: CdsRequest, issuer: str | None) -> Gathered:
         """The chart as read, with the unknown keys; raises HTTPException 403 / 412 (see module doc)."""
         got = sort_prefetch(body.prefetch, body.context)
-        if got.to_fetch and body.fhirServer is not None:
-            try:
-                self._check_server(body.fhirServer, issuer)
-            except FhirServerRefused as exc:
-                note(reason=f"fhirServer refused: {exc}")
-                log.warning(json.dumps({"event": "fhirServer refused", "issuer": issuer, "why": str(exc)}))
-                issue = [("CDSHooksRequest.fhirServer", str(exc))]
-                raise HTTPException(403, outcome("forbidden", issue)) from None
+        drop_unneeded_optional(got)
+        if got.to_fetch and body.fhirServer is not None and self._may_fetch(got, body.fhirServer, issuer):
             token = body.fhirAuthorization.access_token if body.fhirAuthorization else None
             await fetch_missing(got, body.fhirServer, body.fhirServer, token, self.limits)
-        elif got.to_fetch:
+        elif got.to_fetch and body.fhirServer is None:
             for key in got.to_fetch:
                 got.unknown[key] += "; no fhirServer was given to fetch it from"
         try:
@@ -87,9 +89,27 @@ class Hooks:
             raise HTTPException(
                 412, outcome("not-found", [(f"CDSHooksRequest.prefetch.{exc.key}", str(exc))])
             ) from None
+        set_aside_optional(got)
         if got.unknown:
             note(unknown=sorted(got.unknown))
         return got
+
+    def _may_fetch(self, got: Gathered, url: str, issuer: str | None) -> bool:
+        """True when `url` is allowed; else 403, unless only optional keys were to be fetched: those stay
+        unread (`got.unknown` says why), and the facts that depend on them unknown, as with no fhirServer."""
+        try:
+            self._check_server(url, issuer)
+        except FhirServerRefused as exc:
+            note(reason=f"fhirServer refused: {exc}")
+            log.warning(json.dumps({"event": "fhirServer refused", "issuer": issuer, "why": str(exc)}))
+            if set(got.to_fetch) <= OPTIONAL_KEYS:
+                for key in got.to_fetch:
+                    got.unknown[key] += "; fhirServer is not on this service's allow-list (not fetched)"
+                got.to_fetch.clear()
+                return False
+            issue = [("CDSHooksRequest.fhirServer", str(exc))]
+            raise HTTPException(403, outcome("forbidden", issue)) from None
+        return True
 
     def _check_server(self, url: str, issuer: str | None) -> None:
         insecure = self.settings.insecure_dev
@@ -116,14 +136,15 @@ class Hooks:
             return {"cards": [incomplete_card(got.unknown, where, assessed=False)]}
         if hook == "patient-view":
             # The same chart (same content, same unknowns) gives the same cards: the mapper and engine are pure.
-            chart = _chart_key([patient_id, got.values, sorted(got.unknown.items()), where])
+            unread = sorted(got.unread_optional.items())
+            chart = _chart_key([patient_id, got.values, sorted(got.unknown.items()), unread, where])
             cards = self.charts.get(chart)
             if cards is None:
                 cards = self.charts.put(chart, self._patient_view(patient_id, got, where))
             return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cards]}
         try:
             bundle = bundle_of(got.values, bundle_id=body.hookInstance)
-            imported = case_from_bundle(bundle, patient_id=patient_id, trusted_shell=True)
+            imported = _import(bundle, patient_id, got)
             rec = api.recommend(imported.case, self.kb, what_if=False)
         except CaseError as exc:
             if not exc.problems or _quiet(exc):
@@ -134,7 +155,7 @@ class Hooks:
 
     def _patient_view(self, patient_id: str, got: Gathered, where: dict[str, Any]) -> tuple[Any, ...]:
         try:
-            imported = case_from_bundle(bundle_of(got.values), patient_id=patient_id, trusted_shell=True)
+            imported = _import(bundle_of(got.values), patient_id, got)
         except CaseError:
             return ()  # no rectal cancer here (or unreadable): say nothing rather than guess
         try:
@@ -152,6 +173,13 @@ class Hooks:
         if not got.unknown:
             return cards
         return [incomplete_card(got.unknown, where), *with_note(cards, got.unknown)]
+
+
+def _import(bundle: dict[str, Any], patient_id: str, got: Gathered) -> FhirImport:
+    """The chart mapped to a case; RAS results naming a Specimen are not used when the Specimens could not
+    be read (`prefetch.OPTIONAL_KEYS`)."""
+    specimens = got.unread_optional.get("specimens")
+    return case_from_bundle(bundle, patient_id=patient_id, trusted_shell=True, unread_specimens=specimens)
 
 
 def _chart_key(parts: list[Any]) -> bytes:

@@ -15,9 +15,13 @@ in a warning card):
 
 `gather` raises `PrefetchError` (-> 412) only when nothing usable remains: no key could be read at all.
 
-Specimens are not asked for (a prefetch template may not follow `Observation.specimen`): a liquid biopsy
-(a RAS result on plasma, `adapters/fhir/liquid.py`) is read as one only when the EHR sends its Specimen with
-the observations; otherwise the result is read as the tumour's, as before liquid biopsies were read.
+Specimens (`specimens`): a liquid biopsy is a RAS result whose `Observation.specimen` is a plasma Specimen
+(`adapters/fhir/liquid.py`), and a prefetch template cannot follow that reference (`_include` is optional
+for FHIR servers), so the service asks for the patient's Specimens by a plain search. It is an *optional*
+key (`OPTIONAL_KEYS`): when it cannot be read (failed, null, omitted and not fetched), no chart-wide warning
+is given, because only the RAS results that name a Specimen depend on it; those are reported on the plan
+card and not used (`case_from_bundle(unread_specimens=...)`), so the tumour's RAS status or the liquid
+biopsy they would give stays unknown, never read from a plasma result as the tumour's.
 """
 
 from __future__ import annotations
@@ -45,7 +49,11 @@ PREFETCH: dict[str, str] = {
     "medicationAdministrations": "MedicationAdministration?patient={{context.patientId}}",
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "procedures": "Procedure?patient={{context.patientId}}",
+    "specimens": "Specimen?patient={{context.patientId}}",
 }
+# Keys whose failure leaves only the facts that depend on them unknown (the mapper reports those), with no
+# warning card for the chart: see the module doc.
+OPTIONAL_KEYS = frozenset({"specimens"})
 # The resource type each key holds (a single resource for `patient`, search Bundles of it for the others).
 KEY_TYPES: dict[str, str] = {
     "patient": "Patient",
@@ -55,6 +63,7 @@ KEY_TYPES: dict[str, str] = {
     "medicationAdministrations": "MedicationAdministration",
     "medicationStatements": "MedicationStatement",
     "procedures": "Procedure",
+    "specimens": "Specimen",
 }
 # What the clinician loses when a key cannot be read (the warning card names these facts as unknown).
 KEY_FACTS: dict[str, str] = {
@@ -66,6 +75,7 @@ KEY_FACTS: dict[str, str] = {
     "medicationAdministrations": "prior systemic therapy (drugs, lines, why each stopped)",
     "medicationStatements": "prior systemic therapy (drugs, lines, why each stopped)",
     "procedures": "prior surgery, pelvic radiotherapy and days since major surgery",
+    "specimens": "whether a KRAS/NRAS result that names its specimen is a liquid biopsy (plasma) or the tumour's",
 }
 
 
@@ -83,6 +93,8 @@ class Gathered:
 
     values: list[dict[str, Any]] = field(default_factory=list)
     unknown: dict[str, str] = field(default_factory=dict)  # key -> why its facts are unknown
+    # optional key -> why it could not be read (moved out of `unknown` by `set_aside_optional`)
+    unread_optional: dict[str, str] = field(default_factory=dict)
     # key -> the URL to fetch it (or its next page) from, for the keys still to be fetched
     to_fetch: dict[str, str | None] = field(default_factory=dict)
 
@@ -151,8 +163,49 @@ def sort_prefetch(prefetch: dict[str, Any] | None, context: dict[str, Any]) -> G
     return out
 
 
+def drop_unneeded_optional(out: Gathered) -> None:
+    """Forget the `specimens` key when nothing depends on it: no Observation read names a Specimen that is not
+    among the resources read, and no Observations are still to be fetched. Then it is not fetched (no cost,
+    no request to the EHR's server for EHRs that do not prefetch it) and nothing is reported about it."""
+    if "specimens" not in out.to_fetch or "observations" in out.to_fetch or _names_missing_specimen(out.values):
+        return
+    del out.to_fetch["specimens"]
+    out.unknown.pop("specimens", None)
+
+
+def _names_missing_specimen(values: list[dict[str, Any]]) -> bool:
+    """True when an Observation among `values` (resources and search Bundles) names a Specimen not in them."""
+    resources: list[dict[str, Any]] = []
+    urls: set[str] = set()
+    for value in values:
+        if value.get("resourceType") != "Bundle":
+            resources.append(value)
+            continue
+        for entry in value.get("entry") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
+                resources.append(entry["resource"])
+                if entry["resource"].get("resourceType") == "Specimen" and isinstance(entry.get("fullUrl"), str):
+                    urls.add(entry["fullUrl"])
+    urls |= {f"Specimen/{r.get('id')}" for r in resources if r.get("resourceType") == "Specimen"}
+    for resource in resources:
+        specimen = resource.get("specimen") if resource.get("resourceType") == "Observation" else None
+        target = specimen.get("reference") if isinstance(specimen, dict) else None
+        if isinstance(target, str) and target not in urls:
+            return True
+    return False
+
+
+def set_aside_optional(out: Gathered) -> None:
+    """Move the optional keys that could not be read (after the fallback fetch) from `unknown`, which makes
+    the chart-wide warning card, to `unread_optional`, which the mapper reads (see the module doc)."""
+    for key in OPTIONAL_KEYS & set(out.unknown):
+        out.unread_optional[key] = out.unknown.pop(key)
+
+
 def check_nothing_usable(out: Gathered) -> None:
-    """412 when no key at all could be read: there is nothing to base an answer on."""
-    if set(out.unknown) == set(PREFETCH):
+    """412 when no key at all could be read: there is nothing to base an answer on (the optional keys alone
+    are not a chart)."""
+    required = set(PREFETCH) - OPTIONAL_KEYS
+    if required <= set(out.unknown):
         key = next(iter(PREFETCH))
         raise PrefetchError(key, f"no prefetch key could be read ({out.unknown[key]}); nothing usable remains")

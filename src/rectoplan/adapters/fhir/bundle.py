@@ -92,12 +92,19 @@ def _no_rectal_cancer(cancers: list[tuple[str, str, str]]) -> CaseError:
 
 
 def case_from_bundle(
-    bundle: dict[str, Any], patient_id: str | None = None, today: date | None = None, *, trusted_shell: bool = False
+    bundle: dict[str, Any],
+    patient_id: str | None = None,
+    today: date | None = None,
+    *,
+    trusted_shell: bool = False,
+    unread_specimens: str | None = None,
 ) -> FhirImport:
     """Map a FHIR R4 Bundle to a contract-1 case; `today` fixes the date for age and days since surgery.
 
     `trusted_shell` skips validating the Bundle's own fields (not its resources) when the caller built the
-    bundle itself with `bundle_of`, as the CDS Hooks service does.
+    bundle itself with `bundle_of`, as the CDS Hooks service does. `unread_specimens` says why the patient's
+    Specimens could not be read, when they could not (the service's `specimens` prefetch): a RAS result
+    naming a Specimen that is not in the bundle is then reported and not used (see `fhir/liquid.py`).
     """
     if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
         found = bundle.get("resourceType") if isinstance(bundle, dict) else type(bundle).__name__
@@ -109,6 +116,7 @@ def case_from_bundle(
     today = today or (stamp.date() if stamp else date.today())
     resources = dict(parsed) | {url: parsed[ref] for url, ref in urls.items() if ref in parsed}
     m = _Mapper(pref, aliases, today, resources)
+    m.unread_specimens = unread_specimens
     m.ignored.update(ignored)
     m.issues.extend(issues)
     for key, resource in resources.items():  # primaries of other cancers, so their metastases are not counted

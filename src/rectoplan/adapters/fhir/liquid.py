@@ -16,6 +16,9 @@ The reading, conservative at each step (an unclear reading leaves the field unkn
 - RAS is mutant when KRAS or NRAS is mutant in it; wild type only when both KRAS and NRAS are reported wild
   type in it (one gene alone is reported, and liquid RAS stays unknown).
 - A result dated after the case date never gets here (`ObservationReader._after_case_date`).
+- When the caller says the Specimens could not be read (`unread_specimens`: the service's `specimens` prefetch
+  failed), a RAS result naming a Specimen that is not in the bundle is reported and not used: it may be a
+  plasma result, so reading it as the tumour's would be the favourable guess.
 """
 
 from __future__ import annotations
@@ -45,6 +48,25 @@ class LiquidReader(Reader):
             return None
         hit = _lookup(specimen.type, fc.BLOOD_SPECIMENS)
         return (hit.meaning, str(ref)) if hit else None
+
+    def _unread_specimen(self, ref: str, res: Any, codes: set[tuple[str, str]]) -> bool:
+        """True (reported) for a RAS result whose Specimen is missing because the Specimens could not be read."""
+        target = getattr(getattr(res, "specimen", None), "reference", None)
+        if not target or target in self.resources:
+            return False
+        ras = self._ras_result(res, codes)
+        if ras is None:
+            return False
+        self.issue(
+            ref,
+            f"a {'/'.join(ras[0])} result on {target}, which could not be read ({self.unread_specimens})",
+            "its Specimen, to tell a liquid biopsy (plasma) from a result on the tumour: the result is not used, "
+            "so the RAS status it would give is left unknown",
+        )
+        return True
+
+    def _ras_result(self, res: Any, codes: set[tuple[str, str]]) -> RasResult | None:
+        raise NotImplementedError  # `ObservationReader._ras_result`
 
     def _liquid(self, ref: str, res: Any, when: datetime | None, blood: tuple[str, str], ras: RasResult) -> None:
         kind, specimen = blood

@@ -80,6 +80,8 @@ class Reader:
         self.stoma: list[str] = []
         self.other_cancers: dict[str, str] = {}  # reference (id or fullUrl) -> meaning, of non-rectal primaries
         self.statuses: list[_Status] = []  # tumour-response assessments, attached to courses in fhir/response.py
+        # Why the patient's Specimens could not be read (the service's `specimens` prefetch), else None.
+        self.unread_specimens: str | None = None
 
     # -- bookkeeping ---------------------------------------------------------------------------------------
     def use(self, ref: str, what: str) -> None:

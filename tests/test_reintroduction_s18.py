@@ -153,19 +153,20 @@ def test_curative_plans_keep_their_words(kb: KnowledgeBase) -> None:
 @pytest.fixture(scope="module")
 def first_line_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     """A copy of the shipped knowledge whose re-introduction rows have phase `first_line` (the one-line change
-    per row proposed for `options/20_biologics.yaml`)."""
+    per row proposed for `options/20_biologics.yaml`; once shipped, the copy is the same)."""
     shipped = Path(load_knowledge.__code__.co_filename).parent.parent / "knowledge"
     root = tmp_path_factory.mktemp("kb") / "knowledge"
     shutil.copytree(shipped, root)
     path = root / "options" / "20_biologics.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    changed, row = 0, None
+    phases, row = [], None
     for i, line in enumerate(lines):
         if line.strip().startswith("- id: "):
             row = line.split("- id: ", 1)[1].strip()
-        elif row in REINTRODUCTION_ROWS and line.strip() == "phase: second_line":
-            lines[i], changed = line.replace("second_line", "first_line"), changed + 1
-    assert changed == len(REINTRODUCTION_ROWS)
+        elif row in REINTRODUCTION_ROWS and line.strip().startswith("phase: "):
+            lines[i] = line.replace("phase: second_line", "phase: first_line")
+            phases.append(lines[i].split("phase: ", 1)[1].split()[0])
+    assert phases == ["first_line"] * len(REINTRODUCTION_ROWS)
     path.write_text("".join(lines), encoding="utf-8")
     return load_knowledge(root)
 

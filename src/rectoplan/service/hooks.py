@@ -12,6 +12,8 @@ import json
 import logging
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import orjson
@@ -72,6 +74,9 @@ class Hooks:
             settings.fhir_timeout_s, settings.fhir_max_pages, settings.fhir_max_resources, settings.fhir_max_bytes
         )
         self.charts = _Memo(1024)
+        # The case date of a hook call: the day it is answered (CDS Hooks sends no date). An attribute, so that
+        # tests can move it; the cards' cache key holds it (see `answer`).
+        self.today: Callable[[], date] = date.today
 
     async def gather(self, body: CdsRequest, issuer: str | None) -> Gathered:
         """The chart as read, with the unknown keys; raises HTTPException 403 / 412 (see module doc)."""
@@ -131,20 +136,22 @@ class Hooks:
             issue = ("CDSHooksRequest.hook", f"hook {body.hook!r} is not served by {service_id} (expected {hook!r})")
             raise HTTPException(400, outcome("invalid", [issue]))
         got = await self.gather(body, issuer)
-        patient_id = body.context["patientId"]
+        patient_id, today = body.context["patientId"], self.today()
         if "conditions" in got.unknown:  # no diagnosis: nothing can be assessed, and silence would mislead
             return {"cards": [incomplete_card(got.unknown, where, assessed=False)]}
         if hook == "patient-view":
-            # The same chart (same content, same unknowns) gives the same cards: the mapper and engine are pure.
+            # The same chart (same content, same unknowns) on the same case date gives the same cards: the mapper
+            # and engine are pure. The date is part of the key: a chart's reading changes with it (age, days
+            # since surgery, what is dated after the case date), and a service runs past midnight.
             unread = sorted(got.unread_optional.items())
-            chart = _chart_key([patient_id, got.values, sorted(got.unknown.items()), unread, where])
+            chart = _chart_key([patient_id, today.isoformat(), got.values, sorted(got.unknown.items()), unread, where])
             cards = self.charts.get(chart)
             if cards is None:
-                cards = self.charts.put(chart, self._patient_view(patient_id, got, where))
+                cards = self.charts.put(chart, self._patient_view(patient_id, got, where, today))
             return {"cards": [card | {"uuid": str(uuid.uuid4())} for card in cards]}
         try:
             bundle = bundle_of(got.values, bundle_id=body.hookInstance)
-            imported = _import(bundle, patient_id, got)
+            imported = _import(bundle, patient_id, got, today)
             rec = api.recommend(imported.case, self.kb, what_if=False)
         except CaseError as exc:
             if not exc.problems or _quiet(exc):
@@ -153,9 +160,9 @@ class Hooks:
         found = order_cards(rec, body.context["draftOrders"], where, self.kb.vocabulary)
         return {"cards": self._with_unknown(found, got, where)}
 
-    def _patient_view(self, patient_id: str, got: Gathered, where: dict[str, Any]) -> tuple[Any, ...]:
+    def _patient_view(self, patient_id: str, got: Gathered, where: dict[str, Any], today: date) -> tuple[Any, ...]:
         try:
-            imported = _import(bundle_of(got.values), patient_id, got)
+            imported = _import(bundle_of(got.values), patient_id, got, today)
         except CaseError:
             return ()  # no rectal cancer here (or unreadable): say nothing rather than guess
         try:
@@ -175,11 +182,11 @@ class Hooks:
         return [incomplete_card(got.unknown, where), *with_note(cards, got.unknown)]
 
 
-def _import(bundle: dict[str, Any], patient_id: str, got: Gathered) -> FhirImport:
-    """The chart mapped to a case; RAS results naming a Specimen are not used when the Specimens could not
-    be read (`prefetch.OPTIONAL_KEYS`)."""
+def _import(bundle: dict[str, Any], patient_id: str, got: Gathered, today: date) -> FhirImport:
+    """The chart mapped to a case as of `today`; RAS results naming a Specimen are not used when the Specimens
+    could not be read (`prefetch.OPTIONAL_KEYS`)."""
     specimens = got.unread_optional.get("specimens")
-    return case_from_bundle(bundle, patient_id=patient_id, trusted_shell=True, unread_specimens=specimens)
+    return case_from_bundle(bundle, patient_id, today, trusted_shell=True, unread_specimens=specimens)
 
 
 def _chart_key(parts: list[Any]) -> bytes:

@@ -72,3 +72,22 @@ def test_the_knowledge_base_holds_no_cache_of_the_core(kb: KnowledgeBase) -> Non
 
 def _text(data: object) -> str:
     return json.dumps(data)
+
+
+def test_the_tests_needed_are_cached_even_when_one_gate_id_has_several_texts(kb: KnowledgeBase) -> None:
+    """Stop 17's fitness gates share one id with different words per operation; a cache keyed by ids had to
+    switch itself off for such a knowledge base (every case then rebuilt its tests needed). Keyed by the
+    rules' and gates' identities, it serves the shipped knowledge base, and gives what is computed afresh."""
+    texts: dict[str, set[str | None]] = {}
+    for option in kb.options:
+        for gate in option.gates:
+            texts.setdefault(gate.id, set()).add(gate.unknown)
+    assert any(len(t) > 1 for t in texts.values()), "no gate id with several texts: this test proves nothing"
+    cases = random_cases(80, 54)
+    forget(kb)
+    cached = [recommend(c, kb).tests_needed for c in cases]
+    assert len(caches_for(kb).tests) > 0
+    forget(kb)
+    caches_for(kb).tests = Bounded(2)  # nearly no reuse
+    assert [recommend(c, kb).tests_needed for c in cases] == cached
+    forget(kb)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from rectoplan.core._cache import Bounded, CoreCaches, caches_for
 from rectoplan.core._parts import (
-    _ID,
     _INTENT,
     _ORDER,
     _RANK,
@@ -124,15 +123,15 @@ def _test_order(kb: KnowledgeBase) -> dict[str, int]:
 def _tests_cached(
     rules: tuple[TestRule, ...], held: list[Candidate], kb: KnowledgeBase, caches: CoreCaches
 ) -> tuple[TestNeeded, ...]:
-    """`_tests`, cached under the ids of the fired rules and of the holding gates: exact when each id names
-    one rule and each gate id one (test, text, citations), which `_ids_name_contents` checks once."""
-    keyable = caches.once.get("tests-keyable")
-    if keyable is None:
-        keyable = caches.once["tests-keyable"] = _ids_name_contents(kb)
-    if not keyable:
-        return _tests(rules, list(map(_OUTCOME, held)), kb)
+    """`_tests`, cached under the identities of the fired rules and of the holding gates.
+
+    Identities, not rule ids: one gate id may carry different words in different options (the fitness gates
+    of stop 17 say which operation is meant), and a key of ids then named two lists of tests, which had
+    turned this cache off for every case. The rules and gates are the knowledge base's own objects, which
+    it keeps as long as its caches live (`caches_for`): an identity names one rule while it is a key."""
     # the tests depend on the holding gates in order of first appearance (a gate met again adds nothing)
-    key = (tuple(map(_ID, rules)), tuple(dict.fromkeys(chain.from_iterable(map(_HOLDING, held)))) if held else ())
+    gates = tuple(dict.fromkeys(map(id, chain.from_iterable(map(_HOLDING, held))))) if held else ()
+    key = (tuple(map(id, rules)), gates)
     found = caches.tests.get(key)
     if found is None:
         found = caches.tests.put(key, _tests_shared(rules, list(map(_OUTCOME, held)), kb, caches))
@@ -147,8 +146,8 @@ def _tests_shared(
 ) -> tuple[TestNeeded, ...]:
     """`_tests` (which it equals: a test compares), each `TestNeeded` made once per (test, the ids of the
     rules and gates that ask for it) and shared by every case that needs it: a new combination of tests
-    costs a few lookups, and its parts are serialised once (`rectoplan.api`). Exact under the same
-    condition as `_tests_cached`."""
+    costs a few lookups, and its parts are serialised once (`rectoplan.api`). Keyed by identities, as
+    `_tests_cached` is."""
     by_test: dict[str, tuple[list[TestRule], list[Gate]]] = {}
     for rule in rules:
         by_test.setdefault(rule.test, ([], []))[0].append(rule)
@@ -160,7 +159,7 @@ def _tests_shared(
     out = []
     for test in sorted(by_test, key=lambda t: order.get(t, len(order))):
         asked_by, gates = by_test[test]
-        key = (test, tuple(map(_ID, asked_by)), tuple(dict.fromkeys(map(_ID, gates))))
+        key = (test, tuple(map(id, asked_by)), tuple(dict.fromkeys(map(id, gates))))
         part = caches.test_parts.get(key)
         if part is None:
             whys = [r.why for r in asked_by]
@@ -170,15 +169,6 @@ def _tests_shared(
             part = caches.test_parts.put(key, TestNeeded(test, " ".join(dict.fromkeys(whys)), _unique(cites)))
         out.append(part)
     return tuple(out)
-
-
-def _ids_name_contents(kb: KnowledgeBase) -> bool:
-    gates: dict[str, tuple[Any, ...]] = {}
-    for option in kb.options:
-        for g in option.gates:
-            if gates.setdefault(g.id, (g.test, g.unknown, g.cite)) != (g.test, g.unknown, g.cite):
-                return False
-    return len({r.id for r in kb.test_rules}) == len(kb.test_rules)
 
 
 def _headline_option(options: list[OptionResult]) -> OptionResult:

@@ -159,6 +159,15 @@ def test_a_failed_specimen_query_leaves_the_ras_results_unknown(service: str, fh
     case = linked_case(cards)
     assert not {"kras", "nras", "liquid_ras"} & set(case.get("biomarkers", {}))
     assert "HTTP 500" in next(c for c in cards if c.get("links"))["detail"]
+    assert not any(c["summary"].startswith("Incomplete chart") for c in cards)  # only those results depend on it
+
+
+def test_a_server_off_the_allow_list_leaves_the_specimens_unread_not_the_call_refused(service: str) -> None:
+    """Only the optional key was to be fetched: the call is answered (not 403), and the RAS results unknown."""
+    cards = answer(service, prefetch_from(chart()), fhirServer="http://127.0.0.1:9/fhir")
+    case = linked_case(cards)
+    assert not {"kras", "nras", "liquid_ras"} & set(case.get("biomarkers", {}))
+    assert "allow-list" in next(c for c in cards if c.get("links"))["detail"]
 
 
 def test_no_specimen_query_when_no_result_names_a_specimen(service: str, fhir: tuple[FakeFhir, str]) -> None:
@@ -169,9 +178,7 @@ def test_no_specimen_query_when_no_result_names_a_specimen(service: str, fhir: t
     for entry in bundle["entry"]:
         entry["resource"].pop("specimen", None)
     cards = answer(service, prefetch_from(bundle), fhirServer=url)
-    assert fake.seen == [] and not any(
-        c["indicator"] == "warning" and "could not be read" in c["summary"] for c in cards
-    )
+    assert fake.seen == [] and not any(c["summary"].startswith("Incomplete chart") for c in cards)
 
 
 def test_a_specimen_sent_with_the_observations_needs_no_query() -> None:

@@ -7,9 +7,11 @@ offered'. Changing a field costs 1000, so the number of changed contract-1 field
 small extra costs break ties in the order a clinician would look: filling in an unknown fact (+0) before
 changing a known one (+1), before adding or removing a lesion (+2); a known fact is changed to
 another known value rather than made unknown (+1), and a changed list (treatment history, symptoms,
-surgeries) changes as few of its entries as possible (+1 each); then, as further objectives, a filled-in
-treatment history has as few lines and drugs as possible, chemotherapy before targeted drugs. The answer
-is replayed through the Python engine before it is shown.
+surgeries) changes as few of its entries as possible (+1 each); then, as further objectives, a changed
+number moves as little as it can (the sum of |new - old| over the known numeric fields), so that the answer
+names the nearest boundary a rule draws (age 68 -> 65, days since surgery 10 -> 28), not the end of the
+field's range; and a filled-in treatment history has as few lines and drugs as possible, chemotherapy
+before targeted drugs. The answer is replayed through the Python engine before it is shown.
 """
 
 from __future__ import annotations
@@ -335,7 +337,10 @@ def smallest_changes(
     # within a changed list (treatment history, symptoms, surgeries), change as few entries as possible
     for eq in (*fixed["prior.systemic_lines"], *fixed["primary.symptoms"][1:], *fixed["prior.surgeries"][1:]):
         opt.add_soft(eq, 1)
-    # then (lexicographic objectives) the shortest treatment history, with no filler lines, made of as few
+    # then (the next lexicographic objective) each changed number moves as little as it can: to the nearest
+    # boundary a rule draws (68 -> 65), not to the end of its range (68 -> 18)
+    opt.minimize(_distance(engine.case, now))
+    # then the shortest treatment history, with no filler lines, made of as few
     # drugs as possible, chemotherapy before targeted drugs when a history has to be filled in
     opt.minimize(engine.case.lines)
     agents = engine.case.agents
@@ -361,6 +366,29 @@ def smallest_changes(
             break
         opt.add(z3.Or(*(keep[n] for n in changed)))  # another answer must keep one of these fields
     return found, cases, verified
+
+
+def _numbers(v: Any) -> list[tuple[Any, Any]]:
+    """(known flag, value) of every numeric field: the table's ints, each site's count and largest size."""
+    return [
+        *v.ints.values(),
+        *((v.count_k[s], v.count[s]) for s in v.sites),
+        *((v.size_k[s], v.size[s]) for s in v.sites),
+    ]
+
+
+def _distance(v: Any, now: Any) -> Any:
+    """How far the known numbers move: the sum of |new - old| over the numeric fields known in the case
+    and still known in the answer. A field made unknown, or an unknown one filled in, has no distance
+    (the first is already weighed by the field count, the second has no value to stay near)."""
+    import z3
+
+    moved = [
+        z3.If(k, z3.Abs(x - now.eval(x, model_completion=True)), 0)
+        for k, x in _numbers(v)
+        if z3.is_true(now.eval(k, model_completion=True))
+    ]
+    return z3.Sum(moved) if moved else z3.IntVal(0)
 
 
 def _keep_the_past(opt: Any, v: Any, keep: dict[str, Any], now: Any, absent: dict[str, Any]) -> None:
@@ -394,7 +422,8 @@ def why_not(case: Case, kb: KnowledgeBase, option_id: str, search: bool = True, 
         answer.changes, answer.cases, answer.verified = smallest_changes(kb, case, option_id, engine=engine)
         answer.method = (
             "z3 weighted MaxSAT over contract-1 case fields: fewest fields changed (unknown "
-            "fields preferred), subject to the option being offered; replayed through the engine"
+            "fields preferred), then the smallest move of each changed number, subject to the option being"
+            " offered; replayed through the engine"
         )
     return answer
 

@@ -22,9 +22,10 @@ from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.handout import likely_options, warnings_once
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
-from rectoplan.core.knowledge import Citation
+from rectoplan.core.knowledge import Citation, KnowledgeBase, Vocabulary
 from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment, shown_sources
 from rectoplan.service.models import OwnCard
+from rectoplan.service.order_cautions import OrderCaution, order_cautions
 
 MAX_SUMMARY = 139
 PREFERRED_SHOWN = 4
@@ -34,6 +35,15 @@ OVERRIDE_REASONS = (
     ("tumour-board-decision", "Decided by the tumour board for this patient"),
     ("information-not-in-record", "Information not in the record changes the assessment"),
     ("patient-informed-choice", "Patient's informed choice after discussion"),
+)
+NOT_READ = (
+    "rectoplan does not read the order's dose or timing: if the order already follows this caution, give that as"
+    " the override reason."
+)
+# A caution on an offered drug is mostly followed, not overridden: the order may already carry the lower dose.
+CAUTION_OVERRIDES = (
+    ("caution-already-followed", "The order already follows this caution (dose or timing adjusted)"),
+    *OVERRIDE_REASONS,
 )
 
 
@@ -194,12 +204,15 @@ def order_cards(
     draft_orders: Mapping[str, Any],
     source: dict[str, Any],
     display: Callable[[str], str] = lambda ident: ident.replace("_", " "),
+    knowledge: KnowledgeBase | Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """order-select/-sign: one card per ordered drug that no offered option contains."""
+    """order-select/-sign: one card per ordered drug that no offered option contains, then one warning card
+    per warning of the offered options about an ordered drug (`caution_cards`)."""
     offered = {c for o in rec.options for c in o.components}
     cards = []
     seen: set[str] = set()
-    for ref, drug, _ in ordered_drugs(draft_orders):
+    ordered = ordered_drugs(draft_orders)
+    for ref, drug, _ in ordered:
         if drug in offered or drug in seen:
             continue
         seen.add(drug)
@@ -214,7 +227,8 @@ def order_cards(
                 f"- {escape_md(_strip_rule(r))}" for r in reasons
             )
             cards.append(make_card(f"{name}: results needed before this order", "info", detail, source))
-    return cards
+    drafted = [drug for _, meaning, _ in ordered for drug in meaning.split("+")]  # a product of two drugs
+    return cards + caution_cards(order_cautions(rec, drafted, knowledge), source, display)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -242,6 +256,53 @@ def _excluded_order_card(name: str, ref: str, against: list[Any], source: dict[s
         suggestions=[suggestion],
         selectionBehavior="at-most-one",
         overrideReasons=[{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in OVERRIDE_REASONS],
+    )
+
+
+def caution_cards(
+    cautions: Iterable[OrderCaution],
+    source: dict[str, Any],
+    display: Callable[[str], str] = lambda ident: ident.replace("_", " "),
+    tail: str = "",
+) -> list[dict[str, Any]]:
+    """order-select/-sign: one warning card per warning of the offered options about a drafted drug
+    (`order_cautions.order_cautions`), its text as the knowledge base words it, with its own references;
+    `tail` ends each detail (what the order hooks tolerated)."""
+    return [_caution_card(c, source, display, tail) for c in cautions]
+
+
+def _caution_card(
+    caution: OrderCaution, source: dict[str, Any], display: Callable[[str], str], tail: str
+) -> dict[str, Any]:
+    """The caution as written, which drug (or the whole regimen) it concerns, the options that carry it, its
+    references (as links too); no suggestion (the drug is offered), override reasons for a caution followed."""
+    names = ", ".join(display(d) for d in caution.drugs)
+    refs = [source_view(s) for s in shown_sources(caution.sources)]
+    about = (
+        f"It concerns the whole regimen, not one drug of it; the drafted order ({escape_md(names)}) is part of it."
+        if caution.regimen
+        else f"It concerns the drafted **{escape_md(names)}** order."
+    )
+    lines = [
+        f"**{escape_md(caution.text)}**",
+        "",
+        about,
+        "",
+        "Options concerned: " + escape_md(", ".join(caution.options)),
+    ]
+    if refs:
+        lines += ["", "References:"]
+        lines += [f"- {escape_md(r['label'])}" + (f": “{escape_md(r['quote'])}”" if r["quote"] else "") for r in refs]
+    lines += ["", NOT_READ]
+    links = [{"label": r["label"], "url": r["url"], "type": "absolute"} for r in refs if r["url"]]
+    first = links[0] if links else None
+    return make_card(
+        f"{names[:1].upper()}{names[1:]} order: {caution.text}",
+        "warning",
+        "\n".join(lines) + tail,
+        {"label": first["label"], "url": first["url"]} if first else source,
+        links=list({link["url"]: link for link in links}.values()) or None,
+        overrideReasons=[{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in CAUTION_OVERRIDES],
     )
 
 

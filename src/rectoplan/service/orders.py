@@ -15,8 +15,9 @@ import re
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
-from rectoplan.core.knowledge import Vocabulary
+from rectoplan.core.knowledge import KnowledgeBase, Vocabulary
 from rectoplan.service import cards as card_maker
+from rectoplan.service.order_cautions import order_cautions
 
 _PATTERNS: dict[int, tuple[Vocabulary, tuple[tuple[re.Pattern[str], str], ...]]] = {}
 
@@ -75,12 +76,15 @@ def draft_notes(draft_orders: dict[str, Any]) -> list[str]:
 
 
 def order_cards(
-    rec: Any, draft_orders: dict[str, Any], source: dict[str, Any], vocabulary: Vocabulary
+    rec: Any, draft_orders: dict[str, Any], source: dict[str, Any], knowledge: Vocabulary | KnowledgeBase
 ) -> list[dict[str, Any]]:
     """A warning per drafted drug that only excluded (not held) options contain; an info card for a known
-    cancer drug that is in no option rectoplan lists for this patient at this point.
+    cancer drug that is in no option rectoplan lists for this patient at this point; a warning per warning
+    of the offered options about a drafted drug they contain (`card_maker.caution_cards`, review 15 F2).
+    `knowledge`: the knowledge base, or its vocabulary (then the shipped base is the one behind it).
 
     Branchy by design: one branch per kind of drafted order and exclusion state."""
+    vocabulary = knowledge.vocabulary if isinstance(knowledge, KnowledgeBase) else knowledge
     offered = {c for o in rec.options for c in o.components}
     notes = draft_notes(draft_orders)
     tolerated = (
@@ -119,4 +123,5 @@ def order_cards(
             )
             summary = f"Order: {name} is not among rectoplan's options for this patient"
             cards.append(card_maker.make_card(summary, "info", detail + tolerated, source))
-    return cards
+    cautions = order_cautions(rec, sorted(drafted & offered), knowledge)
+    return cards + card_maker.caution_cards(cautions, source, vocabulary.display, tolerated)

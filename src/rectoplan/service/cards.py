@@ -5,7 +5,9 @@ therefore gives ONE `info` plan card (the preferred options, what is not recomme
 back and the tests that would settle it, a link to the full plan page), and a `warning`/`critical` card only
 for a case-level safety warning (Lynch referral, de-intensify for poor performance status). Order hooks get
 one card per drug being ordered that rectoplan would not offer, with `overrideReasons` and a suggestion to
-remove the order; nothing about drugs nobody ordered, and silence when the order fits the plan.
+remove the order, and one warning card per warning of the offered options about a drug being ordered
+(`caution_cards`, the drug read from the rule by `order_cautions`); nothing about drugs nobody ordered, no
+notes, and silence when the order fits the plan and no warning concerns it.
 
 Cards are built through the `OwnCard` model, so a card the EHR receives has already passed the same checks
 the tests run. Details are GitHub-flavoured Markdown with every free text escaped; texts use titles and

@@ -170,7 +170,7 @@ def test_cli_offers_the_g12c_options_for_hgvs_forms(tmp_path: Path, capsys: Any,
 def test_cli_refuses_a_disagreeing_or_foreign_form(tmp_path: Path, capsys: Any, text: str, why: str) -> None:
     code, out, err = _recommend(tmp_path, capsys, text)
     assert code == 2
-    assert f"biomarkers.kras_variant: found {text!r}; expected a KRAS variant" in err
+    assert f"biomarkers.kras_variant: found {text!r}; expected " in err
     assert out == ""
 
 

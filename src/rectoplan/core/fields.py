@@ -183,6 +183,8 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
     # --- organ function and comorbidities that change a choice ---------------------------------------------
     _int("health.creatinine_clearance", 0, 250, "mL/min", "creatinine clearance"),
     _bool("health.bilirubin_raised", "total bilirubin above the upper limit of normal"),
+    # Review 15 (F3; stop 18): the magnitude the Campto SmPC's contraindication needs (4.3: bilirubin > 3 x ULN).
+    _bool("health.bilirubin_over_3_uln", "total bilirubin above 3 times the upper limit of normal"),
     _enum("health.ugt1a1", ("normal", "intermediate", "poor"), "UGT1A1 metaboliser status (poor: *28/*28 or *6/*6)"),
     _bool("health.coronary_disease", "coronary artery disease"),
     _bool(

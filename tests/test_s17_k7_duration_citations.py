@@ -3,9 +3,11 @@ progression, its own pivotal trial or its label, and nothing else.
 
 The stop-16 closing note found the general form of the note citing CORRECT (regorafenib) and SUNLIGHT
 (trifluridine/tipiracil) on 17 options those trials never studied. The note now comes in one form per regimen;
-regimens whose duration no source seen states (fluorouracil/leucovorin with or without bevacizumab,
-trastuzumab + pertuzumab, adagrasib + cetuximab, panitumumab rechallenge, and the
-raltitrexed doublets TOMOX and TOMIRI) carry no such note rather than a borrowed citation.
+regimens whose duration no source seen states (fluorouracil/leucovorin, trastuzumab + pertuzumab, adagrasib +
+cetuximab, panitumumab rechallenge, and the raltitrexed doublets TOMOX and TOMIRI) carry no such note rather than
+a borrowed citation. Fluorouracil/leucovorin + bevacizumab (stop 18) has its own note instead,
+duration-bevacizumab-label-fluorouracil-leucovorin: the bevacizumab label gives bevacizumab's duration only, and
+the note says that no source seen gives one for the fluorouracil and leucovorin.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ OWN_SOURCES: dict[str, set[str]] = {
 }
 NO_CONFIRMED_SOURCE = (
     "fluorouracil-leucovorin",
-    "fluorouracil-leucovorin-bevacizumab",
     "trastuzumab-pertuzumab",
     "adagrasib-cetuximab",
     "panitumumab-rechallenge",
@@ -78,6 +79,23 @@ def test_correct_and_sunlight_back_only_their_own_drugs(kb: KnowledgeBase) -> No
 @pytest.mark.parametrize("option_id", NO_CONFIRMED_SOURCE)
 def test_regimens_without_a_confirmed_duration_source_carry_no_note(kb: KnowledgeBase, option_id: str) -> None:
     assert _duration_notes(kb, option_id) == []
+
+
+BEVACIZUMAB_LABEL_NOTE = "duration-bevacizumab-label-fluorouracil-leucovorin"
+
+
+def test_fluorouracil_leucovorin_bevacizumab_note_cites_only_the_bevacizumab_label(kb: KnowledgeBase) -> None:
+    """Its own form: bevacizumab's duration from its label, and no borrowed trial for the chemotherapy."""
+    (option,) = (o for o in kb.options if o.id == "fluorouracil-leucovorin-bevacizumab")
+    notes = [c for c in option.cautions if c.id.startswith(("duration-continuous", "duration-bevacizumab"))]
+    assert [n.id for n in notes] == [BEVACIZUMAB_LABEL_NOTE]
+    (note,) = notes
+    assert {c.source for c in note.cite} == {"avastin-smpc-posology"}
+    (quote,) = (c.quote for c in note.cite if c.quote)
+    assert "until progression of the underlying disease" in quote
+    assert "no source seen gives a duration for the fluorouracil and leucovorin" in " ".join(note.text.split())
+    # the other regimens do not carry it
+    assert all(BEVACIZUMAB_LABEL_NOTE not in {c.id for c in o.cautions} for o in kb.options if o.id != option.id)
 
 
 def test_label_quotes_say_until_progression(kb: KnowledgeBase) -> None:
@@ -130,8 +148,10 @@ def test_frail_first_line_notes_cite_avex_and_the_panitumumab_trial(kb: Knowledg
     options = options_by_id(frail, kb)
     assert _continuous_sources(options["capecitabine-bevacizumab"]) == [{"seed-a", "avex"}]
     assert _continuous_sources(options["panitumumab"]) == [{"panitumumab-frail-elderly"}]
-    # offered, but no source seen states its duration: no note, and no borrowed trial
+    # offered: not the "Given continuously" form, but bevacizumab's own label note, and no borrowed trial
     assert _continuous_sources(options["fluorouracil-leucovorin-bevacizumab"]) == []
+    bev_notes = [c for c in options["fluorouracil-leucovorin-bevacizumab"]["cautions"] if "(its label)" in c["text"]]
+    assert [{s["id"] for s in c["sources"]} for c in bev_notes] == [{"avastin-smpc-posology"}]
 
 
 def test_fluoropyrimidine_free_doublets_show_no_duration_note(kb: KnowledgeBase) -> None:

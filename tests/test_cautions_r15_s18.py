@@ -177,3 +177,33 @@ def test_mountaineer_figures_are_the_cited_papers(kb: KnowledgeBase) -> None:
     because = " ".join(s.because for s in option.settings)
     assert "response 38%, survival 24.1 months" in because
     assert "39%" not in because
+
+
+HER2_NOTE = "HER2-positive, RAS wild-type: tucatinib + trastuzumab is approved for this tumour once it has progressed"
+AFTER_FOLFOX_BEV: dict[str, Any] = {
+    "courses": [
+        progressed_course(["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"], "2025-06-20", "2026-02-10")
+    ]
+}
+
+
+def _case_notes(case: dict[str, Any], kb: KnowledgeBase) -> list[str]:
+    return [c["text"] for c in recommend(case, kb).to_dict()["case_cautions"]]
+
+
+def test_her2_positive_second_line_names_the_her2_regimen_for_later(kb: KnowledgeBase) -> None:
+    case = _case(biomarkers=known_panel(her2_result="ihc3"), prior=AFTER_FOLFOX_BEV)
+    (note,) = (c for c in recommend(case, kb).to_dict()["case_cautions"] if c["text"].startswith(HER2_NOTE))
+    assert note["severity"] == "note"
+    assert {s["id"] for s in note["sources"]} >= {"fda-tucatinib-crc"}
+
+
+def test_her2_note_silent_first_line_after_three_drugs_ras_mutant_or_her2_negative(kb: KnowledgeBase) -> None:
+    her2 = known_panel(her2_result="ihc3")
+    for case in (
+        _case(biomarkers=her2),  # first line
+        _case(biomarkers=her2, prior=THIRD_LINE),  # after all three: the option itself is listed
+        _case(biomarkers=known_panel(her2_result="ihc3", kras="mutant"), prior=AFTER_FOLFOX_BEV),
+        _case(biomarkers=known_panel(her2_result="ihc0_1"), prior=AFTER_FOLFOX_BEV),
+    ):
+        assert not any(t.startswith(HER2_NOTE) for t in _case_notes(case, kb)), case["biomarkers"]

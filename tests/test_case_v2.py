@@ -201,7 +201,7 @@ def test_other_notations_are_read(text: str, expected: str) -> None:
 def test_an_unreadable_variant_is_an_input_error(text: str, kb: KnowledgeBase) -> None:
     found = _problems(merge(BASE_CASE, {"biomarkers": {"kras": "mutant", "kras_variant": text}}), kb)
     assert found[0].startswith("biomarkers.kras_variant: found")
-    assert "protein notation" in found[0]
+    assert "expected" in found[0] and "p.G12C" in found[0]  # the notations it reads (review 15 F7: and why not)
 
 
 # --- the other contract 2 readings ---------------------------------------------------------------------------

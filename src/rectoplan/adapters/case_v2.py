@@ -25,7 +25,7 @@ from rectoplan.adapters.courses import (
     history,
     parse_date,
 )
-from rectoplan.adapters.variants import canonical_variant
+from rectoplan.adapters.variants import VariantError, read_kras_variant
 from rectoplan.core.case import Course
 from rectoplan.core.errors import Problem
 from rectoplan.core.fields import DECLINABLE, FIELDS, HER2_POSITIVE_RESULTS, DeclaredField, laid_out
@@ -135,19 +135,15 @@ def merge_derived(
 
 
 def read_variant(text: str | None, problems: list[Problem]) -> str | None:
+    """The canonical KRAS variant of a report's text, or None with a problem saying why it cannot be read
+    (which notation was expected, or that its coding and protein changes disagree): never a silent "other"."""
     if text is None:
         return None
-    found = canonical_variant(text)
-    if found is None:
-        problems.append(
-            Problem(
-                "biomarkers.kras_variant",
-                repr(text),
-                "a KRAS variant in protein notation (G12C, p.G12C, p.Gly12Cys) or a coding change at codons 12,"
-                " 13 or 61 (c.34G>T)",
-            )
-        )
-    return found
+    try:
+        return read_kras_variant(text)
+    except VariantError as exc:
+        problems.append(Problem("biomarkers.kras_variant", repr(text), str(exc)))
+        return None
 
 
 def her2_from_result(result: object) -> str | None:

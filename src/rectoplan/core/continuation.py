@@ -28,14 +28,13 @@ phase of its rule (a re-introduction row's phase may be `first_line`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
 from typing import Final, NamedTuple
 
 from rectoplan.core._parts import _PHASE_WORDS
 from rectoplan.core.facts import Facts
 from rectoplan.core.knowledge import Caution
-from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment
-from rectoplan.core.reintroduction import headline_words, paused_first_line, reintroduced
+from rectoplan.core.recommendation import OptionResult, Recommendation
+from rectoplan.core.reintroduction import paused_first_line, reintroduced
 
 NEXT_LINE_PHASES = ("second_line", "later_line")
 
@@ -217,8 +216,8 @@ def _with_reintroductions(rec: Recommendation, facts: Facts) -> tuple[Recommenda
     """`rec` with its options that re-introduce the induction of a first line that paused (`reintroduced`)
     worded so, and their ids: the patient text says the first treatment starts again instead of the words of
     its rule's phase ("It would follow the treatment you have already had", or "a first treatment" once a
-    re-introduction row's phase is `first_line`), and a headline naming one says "re-introduction of the first
-    line's induction or second line" instead of "second line". Only after a line known to have paused."""
+    re-introduction row's phase is `first_line`). A headline naming one is worded by `explain._summary`
+    (`reintroduction.headline_words`). Only after a line known to have paused."""
     if not paused_first_line(facts):  # the usual case, at the cost of a few look-ups
         return rec, _NONE
     again = frozenset(o.id for o in rec.options if reintroduced(o.kind, o.phase, o.components, facts))
@@ -226,7 +225,7 @@ def _with_reintroductions(rec: Recommendation, facts: Facts) -> tuple[Recommenda
         return rec, again
     options = tuple(_as_reintroduction(o) if o.id in again else o for o in rec.options)
     rec = Recommendation._make((*rec[:_OPTIONS], options, *rec[_OPTIONS + 1 :]))
-    return _with_headline(rec, facts), again
+    return rec, again
 
 
 _NONE: frozenset[str] = frozenset()
@@ -243,26 +242,3 @@ def _as_reintroduction(option: OptionResult) -> OptionResult:
     base = text[: -len(words)].rstrip() if words and text.endswith(words) else text
     patient = f"{base} {AGAIN_PATIENT}"
     return OptionResult._make((*option[: _RATIONALE + 1], patient, *option[_RATIONALE + 2 :]))
-
-
-def _headline(options: Sequence[OptionResult]) -> OptionResult:
-    """The option a summary names, as `explain` chooses it: the first treatment that is preferred or an
-    alternative, else the first option."""
-    treatment = first_treatment(options)
-    if treatment is not None and treatment.strength in ("preferred", "alternative"):
-        return treatment
-    return options[0]
-
-
-def _with_headline(rec: Recommendation, facts: Facts) -> Recommendation:
-    """`rec` whose headline names a re-introduction (`headline_words`, from the headline option and the facts)
-    with those line words instead of the "second line" the rules' summary gives one line given; a summary
-    that does not begin so (curative, or already worded by `explain`) is kept."""
-    words = headline_words(*_KIND_PHASE_COMPONENTS(_headline(rec.options)), facts)
-    said = f"{rec.intent.capitalize()} intent, second line:"  # as the rules' summary begins after one line
-    if words is None or not rec.summary.startswith(said):
-        return rec
-    return _with_summary(rec, f"{rec.intent.capitalize()} intent, {words}:{rec.summary[len(said) :]}")
-
-
-_KIND_PHASE_COMPONENTS = attrgetter("kind", "phase", "components")

@@ -35,6 +35,7 @@ from rectoplan.core.recommendation import (
     TestNeeded,
     first_treatment,
 )
+from rectoplan.core.reintroduction import headline_words
 from rectoplan.core.trace import Candidate
 
 if TYPE_CHECKING:
@@ -198,9 +199,12 @@ def _summary(
     line_words = (_CURATIVE_LINE_WORDS if intent == "curative" else _LINE_WORDS).get(
         line
     ) or f"after {line} prior lines"
+    headline = _headline_option(options) if options else None
+    if headline is not None and intent != "curative":  # a re-introduction of the induction is not "second line"
+        line_words = headline_words(headline.kind, headline.phase, headline.components, assessment.facts) or line_words
     head = f"{intent.capitalize()} intent, {line_words}"
-    if options:
-        head += f": {_headline_option(options).named()}"
+    if headline is not None:
+        head += f": {headline.named()}"
         if len(options) > 1:
             head += f" + {len(options) - 1} more option{'s' if len(options) > 2 else ''}"
     else:

@@ -109,6 +109,17 @@ MUTATIONS: list[Callable[[Row], None]] = [
         local_recurrence_symptoms=_DROP,
     ),
     _set(primary_status="in_place", local_recurrence_resectability="resectable"),
+    # an abdominoperineal resection removed the primary and left a permanent colostomy
+    _set(primary_status="in_place", primary_stoma=False, prior_surgeries=["abdominoperineal_resection"]),
+    # review 14 (F7, F13): the MRI staging of a resected primary; growth since a line still running; a
+    # symptom of the recurrence listed twice
+    _set(primary_status="resected", primary_mri_t="T3", primary_crm_involved=True),
+    _set(
+        prior_lines=[{"agents": ["irinotecan"], "stopped_for": "ongoing"}],
+        prior_courses=_DROP,
+        prior_progressed_since_last_line=True,
+    ),
+    _set(primary_status="resected", local_recurrence_symptoms=["pain", "bleeding", "pain"]),
     _set(local_recurrence_symptoms=[], primary_status="resected"),
     _set(id=_DROP),
     _set(id=""),
@@ -356,3 +367,32 @@ def test_her2_and_the_reported_her2_test_are_read_as_the_edge_reads_them(tmp_pat
     assert [e[0] for e in reference[1]] == [6, 7]  # negative with IHC 3+, positive with IHC 0-1+
     for engine in ("polars", "duckdb"):
         assert _outcome(tmp_path / "her2.csv", kb, engine) == reference, engine
+
+
+def test_an_apr_row_error_names_the_columns_of_the_row(tmp_path: Path, kb: KnowledgeBase) -> None:
+    """The APR contradiction of a flat row names the columns the row has (`primary_status`,
+    `prior_surgeries`), in its path and in its words, never the case JSON's `prior.surgeries`; the same
+    from every engine (review 14, F13)."""
+    rows = _clean_rows(3, seed=164)
+    rows[1] = flatten_contract(
+        {
+            "id": "apr",
+            "primary": {"status": "in_place", "stoma": True},
+            "metastases": [{"site": "liver", "count": 2}],
+            "prior": {"surgeries": ["abdominoperineal_resection"]},
+        }
+    )
+    write_csv(rows, tmp_path / "apr.csv")
+    reference = _outcome(tmp_path / "apr.csv", kb, "python")
+    assert [(row, problems) for row, _, problems in reference[1]] == [
+        (
+            2,
+            (
+                "primary_status: found 'in_place' while prior_surgeries lists 'abdominoperineal_resection'; expected"
+                " primary_status 'resected' (an abdominoperineal resection removes the rectal primary), or no"
+                " 'abdominoperineal_resection' in prior_surgeries",
+            ),
+        )
+    ]
+    for engine in ("polars", "duckdb"):
+        assert _outcome(tmp_path / "apr.csv", kb, engine) == reference, engine

@@ -2,8 +2,9 @@
 
 Split from `rectoplan.adapters.case_json`: pydantic checks each field alone; these check fields against
 each other (a wild-type KRAS with a KRAS variant, a local recurrence with the primary still in place, an
-abdominoperineal resection with the primary still in place or without a stoma, a site listed twice, an
-ongoing line followed by another) and drug and procedure ids against the vocabulary, so that a
+abdominoperineal resection with the primary still in place or without a stoma, a site, symptom or declined
+treatment listed twice, an ongoing line followed by another, growth recorded since a line that still runs, the
+MRI staging of a primary recorded as resected) and drug and procedure ids against the vocabulary, so that a
 contradictory case is refused with every problem named, never half-read. The cohort's column-wise checks
 (`rectoplan.compile.case_columns.Normalizer`) send every row these could refuse to this validator.
 """
@@ -11,7 +12,8 @@ contradictory case is refused with every problem named, never half-read. The coh
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from typing import Any, Final
 
 from rectoplan.core.errors import Problem
@@ -19,6 +21,15 @@ from rectoplan.core.errors import Problem
 # An abdominoperineal resection removes the rectum and the anus and leaves a permanent end colostomy (the
 # knowledge base's source statpearls-apr): the primary is no longer in place and a stoma exists.
 APR: Final = "abdominoperineal_resection"
+
+# The fields of the primary that describe a tumour in place (core/fields.py): its MRI staging (T, N, the
+# mesorectal fascia, venous invasion) and the resectability "of the primary tumour itself (primary in
+# place)". With the primary resected they describe nothing that is there (review 14, F7 part 4). Its height
+# above the anal verge is not among them: it stays a fact of the operation done (it decided the operation).
+IN_PLACE_ONLY: Final = ("mri_t", "mri_n", "crm_involved", "emvi", "resectability")
+# The course settings that make a line for advanced disease (`adapters.courses`: perioperative courses are
+# not lines).
+LINE_SETTINGS: Final = ("advanced", "maintenance")
 
 
 def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str, what: str) -> list[Problem]:
@@ -69,6 +80,11 @@ def _contradictions(c: Any, drugs: Collection[str], procedures: Collection[str])
                     )
                 )
             seen.setdefault(m.site, i)
+    problems += _resected_primary_problems(c.primary)
+    problems += _listed_twice(c.primary.symptoms if c.primary else None, "primary.symptoms", "symptom")
+    lr_symptoms = c.local_recurrence.symptoms if c.local_recurrence else None
+    problems += _listed_twice(lr_symptoms, "local_recurrence.symptoms", "symptom")
+    problems += _listed_twice(c.preferences.declines if c.preferences else None, "preferences.declines", "treatment")
     if c.prior is not None:
         lines = c.prior.systemic_lines or []
         for i, line in enumerate(lines):
@@ -84,6 +100,7 @@ def _contradictions(c: Any, drugs: Collection[str], procedures: Collection[str])
                 )
         problems += _check_vocabulary(c.prior.surgeries or [], procedures, "prior.surgeries", "procedure")
         problems += _after_apr_problems(c)
+        problems += _growth_on_running_line(c.prior)
     has_mets = bool(c.metastases)
     if not has_mets and c.local_recurrence is None:
         found = (
@@ -138,3 +155,73 @@ def _after_apr_problems(c: Any) -> list[Problem]:
             )
         )
     return problems
+
+
+def _listed_twice(values: Sequence[str] | None, path: str, what: str) -> list[Problem]:
+    """A value given twice in a list that is a set (symptoms, declined treatments): refused as a site
+    listed twice is (review 14, F13), since the record that was meant is not certain."""
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, value in enumerate(values or ()):
+        if value in seen:
+            problems.append(
+                Problem(f"{path}[{i}]", f"{value!r} listed again (also {path}[{seen[value]}])", f"each {what} once")
+            )
+        seen.setdefault(value, i)
+    return problems
+
+
+def _resected_primary_problems(primary: Any) -> list[Problem]:
+    """The MRI staging or the resectability of a primary recorded as resected: they describe a tumour in
+    place (review 14, F7 part 4), so either the status or these fields are wrong, and the rules that read
+    them for a primary in place must not be fed a removed one."""
+    if primary is None or primary.status != "resected":
+        return []
+    return [
+        Problem(
+            f"primary.{name}",
+            f"{_shown(getattr(primary, name))} while primary.status is 'resected'",
+            f"no {name} when primary.status is 'resected' (the MRI staging and the resectability of the primary"
+            " describe a tumour in place), or primary.status 'in_place'",
+        )
+        for name in IN_PLACE_ONLY
+        if getattr(primary, name) is not None
+    ]
+
+
+def _shown(value: object) -> str:
+    """A value as the other problems show it: text quoted, true/false/numbers as in JSON."""
+    return repr(value) if isinstance(value, str) else json.dumps(value)
+
+
+def _growth_on_running_line(prior: Any) -> list[Problem]:
+    """`progressed_since_last_line: true` says the cancer grew after the last line stopped; a last line still
+    running has not stopped (review 14, F13). Read as it stands, the plan would be to continue a line the
+    record says the cancer outgrew, so the record is refused: growth on a running line is that line stopped
+    for progression. `false` with a running line is consistent (no growth on it) and is read as the running
+    line's plan."""
+    if prior.progressed_since_last_line is not True:
+        return []
+    path = "prior.progressed_since_last_line"
+    courses, lines = prior.courses or [], prior.systemic_lines or []
+    if courses and courses[-1].status == "ongoing" and courses[-1].setting in LINE_SETTINGS:
+        where = f"prior.courses[{len(courses) - 1}]"
+        return [
+            Problem(
+                path,
+                f"true while {where}.status is 'ongoing' (the last line still runs)",
+                f"false or absent while the last line runs; if the cancer grew on it, {where} with status"
+                " 'stopped', stopped_for 'progression' and its end",
+            )
+        ]
+    if lines and lines[-1].stopped_for == "ongoing":
+        where = f"prior.systemic_lines[{len(lines) - 1}]"
+        return [
+            Problem(
+                path,
+                f"true while {where}.stopped_for is 'ongoing' (the last line still runs)",
+                f"false or absent while the last line runs; if the cancer grew on it, {where}.stopped_for"
+                " 'progression'",
+            )
+        ]
+    return []

@@ -149,17 +149,35 @@ _PRIOR_NAMES: Final = {"systemic_lines": "lines"}
 
 
 def _column_problem(p: Problem, data: Mapping[str, Any]) -> Problem:
-    """Rename a contract 1 path (`metastases[1].count`) to the column that holds it (`met_lung_count`)."""
+    """Rename a contract 1 path (`metastases[1].count`) to the column that holds it (`met_lung_count`), and
+    the other fields a problem names in its words (`'in_place' while prior.surgeries lists ...`) to their
+    columns too (`prior_surgeries`): a registry analyst reads the names of the row (review 14, F13)."""
+    found, expected = _columns_named(p.found, False), _columns_named(p.expected, False)
     path = p.path
     m = re.fullmatch(r"metastases\[(\d+)\]\.(count|resectability)(.*)", path)
     if m:
         site = data["metastases"][int(m.group(1))]["site"]
-        return Problem(f"met_{site}_{m.group(2)}{m.group(3)}", p.found, p.expected, p.suggestion)
-    m = re.fullmatch(r"(primary|local_recurrence|prior|biomarkers|health|preferences)\.([a-z_]+)(.*)", path)
-    if m:
+        return Problem(f"met_{site}_{m.group(2)}{m.group(3)}", found, expected, p.suggestion)
+    return Problem(_columns_named(path, True), found, expected, p.suggestion)
+
+
+_SECTION_PATH: Final = re.compile(r"\b(primary|local_recurrence|prior|biomarkers|health|preferences)\.([a-z_]+)")
+_COLUMN_AT: Final = {".".join(c.path): c.name for c in COLUMNS if len(c.path) == 2}
+
+
+def _columns_named(text: str, any_field: bool) -> str:
+    """`text` with each dotted path of a field that has a column (`prior.systemic_lines`, `biomarkers.kras`)
+    written as that column (`prior_lines`, `kras`); indexes and keys after it (`[1].stopped_for`) stay. A
+    problem's own path (`any_field`) is renamed by its section's prefix even without a column of its own."""
+
+    def column(m: re.Match[str]) -> str:
+        known = _COLUMN_AT.get(m.group(0))
+        if known is not None or not any_field:
+            return known or m.group(0)
         name = _PRIOR_NAMES.get(m.group(2), m.group(2)) if m.group(1) == "prior" else m.group(2)
-        return Problem(f"{_SECTION_PREFIX[m.group(1)]}{name}{m.group(3)}", p.found, p.expected, p.suggestion)
-    return p
+        return f"{_SECTION_PREFIX[m.group(1)]}{name}"
+
+    return _SECTION_PATH.sub(column, text)
 
 
 # ------------------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ shrinks to a small counterexample and replays from the example database).
 - `cases()`: valid case JSON of contract 2 (and 1): every enumeration, absence as unknown, treatment history
   as contract 1 lines or contract 2 courses (adjuvant, finished, ongoing, maintenance), the declared fields
   of the primary, preferences, health and biomarkers, lab notations; after an abdominoperineal resection
-  the primary is never in place and the stoma never false (`rectoplan.synthetic.after_apr`, as the
-  validator requires). A guaranteed share of the cases is steered into one of the branches in `RARE`
+  the primary is never in place and the stoma never false, a resected primary has no MRI staging and a
+  running line no growth since it (`rectoplan.synthetic.agree`, as the validator requires). A guaranteed
+  share of the cases is steered into one of the branches in `RARE`
   (DPYD-poor with disease that needs systemic therapy, MSI-H, BRAF V600E, HER2-positive, an ongoing line,
   relapse after adjuvant oxaliplatin, resectable disease, every biomarker wild type): drawn uniformly, some
   came up 15-17 times in 400 examples, too few for a property about them to mean much.
@@ -42,7 +43,7 @@ from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
 from rectoplan.core.conditions import COMPARE_OPS, All, AnyOf, Condition, Const, Count, Not, Test
 from rectoplan.core.fields import BY_FACT, DECLARED, DECLINABLE, FIELDS, DeclaredField
 from rectoplan.core.schema import FactType
-from rectoplan.synthetic import REGIMENS, SURGERIES, after_apr
+from rectoplan.synthetic import REGIMENS, SURGERIES, agree
 
 RESECT = st.sampled_from(RESECTABILITY)  # of a lesion or a local recurrence (list-shaped parts)
 CONTRACT_1: Final = tuple(f for f in FIELDS if f.contract == 1)
@@ -115,7 +116,7 @@ def cases(draw: st.DrawFn, branch: str | None = None, flat: bool = False) -> dic
     chosen = branch if branch is not None else _steered(case)
     if chosen is not None:
         STEER[chosen](draw, case)
-    after_apr(case)  # last, so that the steering checksum and every draw stay as they were
+    agree(case)  # last, so that the steering checksum and every draw stay as they were
     months = case.get("advanced_disease_months_ago")
     if months is not None and (flat or draw(st.booleans())):
         del case["advanced_disease_months_ago"]

@@ -3,7 +3,8 @@
 Values are drawn uniformly over each enumeration, with `None` (absent, unknown) as one more choice, so
 rare combinations (an NTRK fusion after three lines) still appear in a few thousand draws. Every case is
 valid: it has a metastasis or a local recurrence, and no contradictory facts (after an abdominoperineal
-resection, no primary in place and no 'no stoma': `after_apr`). The scalar fields' domains
+resection, no primary in place and no 'no stoma'; no MRI staging of a resected primary; no growth recorded
+since a line still running: `agree`). The scalar fields' domains
 come from the field table (`rectoplan.core.fields`): `DRAWS` weights some values of contract 1 and picks
 points of its numbers; contract 2's fields are drawn from the table directly. The list-shaped parts
 (symptoms, lesions, lines, operations) are drawn here by hand.
@@ -20,6 +21,10 @@ from typing import Any, Final
 from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
 from rectoplan.core.fields import BY_FACT, DECLARED, FIELDS, DeclaredField
 
+# The validator's (`adapters._case_json_checks`, a layer above: tests/test_input_contradictions_s18.py holds
+# the two equal): the fields of a primary in place, and the course settings that make a line.
+IN_PLACE_ONLY: Final = ("mri_t", "mri_n", "crm_involved", "emvi", "resectability")
+LINE_SETTINGS: Final = ("advanced", "maintenance")
 RESECT = RESECTABILITY  # of a lesion or a local recurrence (list-shaped parts, not in the field table)
 REGIMENS: tuple[tuple[str, ...], ...] = (
     ("fluorouracil", "leucovorin", "oxaliplatin"),
@@ -174,8 +179,29 @@ def random_case(rng: random.Random, ident: str) -> dict[str, Any]:
         case["health"] = health
     _put(case, "wants_clinical_trials", _field(rng, "wants_clinical_trials"))
     _contract2(case, random.Random(zlib.crc32(json.dumps(case, sort_keys=True).encode())))
-    after_apr(case)
+    agree(case)
     return case
+
+
+def agree(case: dict[str, Any]) -> None:
+    """Make a drawn case agree with every cross-field check of the validator (`adapters._case_json_checks`)
+    that independent draws can break: `after_apr`; then a resected primary loses the MRI staging and the
+    resectability drawn for it (they describe a primary in place), and growth since the last line drawn true
+    while that line still runs is left unrecorded (review 14, F7 and F13). Applied after every draw, so the
+    draws, and every other case of a seed, stay as they were."""
+    after_apr(case)
+    primary = case.get("primary", {})
+    if primary.get("status") == "resected":
+        for name in IN_PLACE_ONLY:
+            primary.pop(name, None)
+    prior = case.get("prior", {})
+    lines, courses = prior.get("systemic_lines") or [], prior.get("courses") or []
+    running = bool(lines) and lines[-1].get("stopped_for") == "ongoing"
+    running = running or (
+        bool(courses) and courses[-1].get("status") == "ongoing" and courses[-1].get("setting") in LINE_SETTINGS
+    )
+    if running and prior.get("progressed_since_last_line") is True:
+        del prior["progressed_since_last_line"]
 
 
 def after_apr(case: dict[str, Any]) -> None:

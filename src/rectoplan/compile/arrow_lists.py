@@ -121,6 +121,7 @@ class ArrowLists:
         name: str,
         domain: list[str],
         max_items: int,
+        once: bool = False,
     ) -> tuple[pa.Array | None, pa.Array, pa.Array, pa.Array, pa.Array]:
         """(codes or None, starts, lengths, present, ok) of a list-of-ids column (absent: all null)."""
         n = table.num_rows
@@ -133,6 +134,9 @@ class ArrowLists:
         codes = _index_in(lists.values, domain)
         bad = _segment_sum(pc.cast(pc.is_null(codes), pa.int64()), starts, lengths)
         fine = pc.and_(pc.less_equal(lengths, max_items), pc.equal(bad, 0))
+        for code in range(len(domain) if once else 0):  # each value once (symptoms; an operation may repeat)
+            here = _segment_sum(pc.cast(pc.fill_null(pc.equal(codes, code), False), pa.int64()), starts, lengths)
+            fine = pc.and_(fine, pc.less_equal(here, 1))
         return codes, starts, lengths, valid, pc.or_(pc.invert(valid), fine)
 
     def _mask(
@@ -155,7 +159,7 @@ class ArrowLists:
         symptoms = list(self.sets["symptoms"].domain)
         parts = {}
         for name in ("primary_symptoms", "local_recurrence_symptoms"):
-            parts[name] = self._member_column(table, name, symptoms, BY_NAME[name].max_items)
+            parts[name] = self._member_column(table, name, symptoms, BY_NAME[name].max_items, once=True)
             out[has(name)], out[ok(name)] = parts[name][3], parts[name][4]
         either = pc.or_(parts["primary_symptoms"][3], parts["local_recurrence_symptoms"][3])
         for word, column in enumerate(self.sets["symptoms"].words):

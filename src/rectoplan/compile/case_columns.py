@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from rectoplan.adapters._case_json_checks import APR
+from rectoplan.adapters._case_json_checks import APR, IN_PLACE_ONLY
 from rectoplan.adapters.variants import CANONICAL
 from rectoplan.compile import ir
 from rectoplan.compile.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
@@ -134,7 +134,7 @@ class ListStage:
             decoded = ir.JsonDecode(
                 ir.when(shape, raw, ir.NULL_TEXT), ir.LINES if col.kind == "lines" else ir.TEXT_LIST
             )
-            valid = ir.all_of(shape, self.ongoing_last(decoded)) if col.kind == "lines" else shape
+            valid = ir.all_of(shape, self.ongoing_last(decoded) if col.kind == "lines" else self.once(decoded, col))
             return decoded, present, ir.any_of(ir.IsNull(raw), ir.is_true(valid))
         if kind == "text_list" and col.kind != "lines":
             return raw, present, ir.any_of(ir.IsNull(raw), ir.is_true(self.members_ok(raw, col)))
@@ -147,7 +147,19 @@ class ListStage:
 
     def members_ok(self, items: ir.Expr, col: FlatColumn) -> ir.Expr:
         member = ir.In(ir.Var("e"), tuple(ir.text(v) for v in self.domain(col)))
-        return ir.all_of(ir.Cmp("<=", ir.Len(items), ir.integer(col.max_items)), ir.Fold(items, "e", member, "all"))
+        return ir.all_of(
+            ir.Cmp("<=", ir.Len(items), ir.integer(col.max_items)),
+            ir.Fold(items, "e", member, "all"),
+            self.once(items, col),
+        )
+
+    @staticmethod
+    def once(items: ir.Expr, col: FlatColumn) -> ir.Expr:
+        """Each symptom listed once (the validator refuses one listed twice); an operation may be repeated."""
+        if col.kind != "enum_list":
+            return ir.TRUE
+        count = [ir.Fold(items, "e", _is(ir.Var("e"), v), "count") for v in col.values]
+        return ir.all_of(*(ir.Cmp("<=", c, ir.integer(1)) for c in count))
 
     def lines_ok(self, lines: ir.Expr) -> ir.Expr:
         fields = self.raw["prior_lines"].fields
@@ -248,13 +260,15 @@ class Normalizer:
 
     With `kb`, the row checks also read the operations done from the list stage's `prior.surgeries` words
     (which the Arrow list stage writes too), so that an abdominoperineal resection with the primary in place
-    or no stoma is left to Python, which refuses it as the case JSON validator does. Without `kb` that check
-    is missing and such a row gets a result: the cohort plan always passes it (`compile.plan.input_stages`)."""
+    or no stoma is left to Python, which refuses it as the case JSON validator does, and so is growth recorded
+    since a line the list stage reads as still running. Without `kb` those checks are missing and such a row
+    gets a result: the cohort plan always passes it (`compile.plan.input_stages`)."""
 
     def __init__(self, raw: Mapping[str, RawType], kb: KnowledgeBase | None = None) -> None:
         self.raw = raw
         self.oks: list[ir.Expr] = []
         surgeries = layouts(kb.schema).get("prior.surgeries") if kb is not None else None
+        self.reads_lists = kb is not None  # the list stage's fact columns are read (the cohort plan)
         self.apr_word: tuple[str, int] | None = None
         if surgeries is not None and APR in surgeries.domain:
             word, weight = surgeries.weight(APR)
@@ -336,6 +350,13 @@ class Normalizer:
             ir.any_of(ir.Not(lr_present), ir.Not(_is(values[n("primary_status")], "in_place"))),
             # an abdominoperineal resection removed the primary and left a permanent colostomy
             self.after_apr(values[n("primary_status")], values[n("primary_stoma")]),
+            # the MRI staging and the resectability of the primary describe a tumour in place
+            ir.any_of(
+                ir.Not(_is(values[n("primary_status")], "resected")),
+                ir.all_of(*(ir.IsNull(values[n(f"primary_{name}")]) for name in IN_PLACE_ONLY)),
+            ),
+            # no growth recorded since a line that still runs (`_case_json_checks._growth_on_running_line`)
+            self.no_growth_on_running_line(values[n("prior_progressed_since_last_line")]),
             # metastases_known = false contradicts a filled met_* column
             ir.any_of(ir.Not(ir.is_false(values[n("metastases_known")])), ir.negate(ir.any_of(*site_filled))),
             # scope: stage 4 or recurrent
@@ -352,6 +373,14 @@ class Normalizer:
         word, weight = self.apr_word
         done = ir.Cmp("<>", ir.BitAnd(ir.Coalesce((ir.Col(word), ir.ZERO)), ir.integer(weight)), ir.ZERO)
         return ir.any_of(ir.Not(done), ir.all_of(ir.Not(_is(status, "in_place")), ir.Not(ir.is_false(stoma))))
+
+    def no_growth_on_running_line(self, grown: ir.Expr) -> ir.Expr:
+        """Growth since the last line not recorded true while the list stage's last line is ongoing (read with
+        `kb`, as the operations are)."""
+        if not self.reads_lists:
+            return ir.TRUE
+        ongoing = ir.is_true(ir.Col(fact_column("prior.ongoing_line")))
+        return ir.any_of(ir.Not(ir.is_true(grown)), ir.Not(ongoing))
 
 
 def _her2_of_result(result: ir.Expr) -> ir.Expr:

@@ -21,6 +21,7 @@ from typing import Any
 
 import z3
 
+from rectoplan.adapters._case_json_checks import IN_PLACE_ONLY
 from rectoplan.core.case import SITES, SYMPTOMS, Case
 from rectoplan.core.facts import RESECTABLE
 from rectoplan.core.fields import FIELDS, HER2_POSITIVE_RESULTS, DeclaredField
@@ -184,7 +185,22 @@ class CaseVars:
         if apr is not None:  # the operation removed the primary and left a permanent colostomy
             stoma_k, stoma = self.bools["primary.stoma"]
             c.append(z3.Implies(apr, z3.And(self.enum["primary.status"] != in_place, z3.Implies(stoma_k, stoma))))
+        c += self._primary_in_place_and_running_line()
         return c
+
+    def _primary_in_place_and_running_line(self) -> list[Any]:
+        """The MRI staging and the resectability of the primary only for a primary not resected, and no growth
+        recorded since a line that still runs (`adapters._case_json_checks`, review 14 F7 and F13)."""
+        resected = self.enum["primary.status"] == self.domains["primary.status"].index("resected")
+        recorded = [
+            self.enum[f"primary.{name}"] >= 0 if f"primary.{name}" in self.enum else self.bools[f"primary.{name}"][0]
+            for name in IN_PLACE_ONLY
+        ]
+        grown_k, grown = self.bools["prior.progressed_since_last_line"]
+        return [
+            z3.Implies(resected, z3.Not(z3.Or(*recorded))),
+            z3.Not(z3.And(self.ongoing, grown_k, grown)),
+        ]
 
     def _her2_result(self) -> Any:
         """A reported HER2 test fixes HER2 status (IHC 3+ or IHC 2+/ISH+ positive, otherwise negative)."""

@@ -38,6 +38,9 @@ _GET = {f.fact: attrgetter(f.fact) for f in _ATTRIBUTES}
 # An abdominoperineal resection removed the primary and left a permanent colostomy: the validator refuses it
 # with the primary in place or no stoma (`adapters._case_json_checks`), so no probe makes that case.
 _APR = "abdominoperineal_resection"
+# The fields of a primary in place (`adapters._case_json_checks.IN_PLACE_ONLY`, a layer above; held equal by
+# tests/test_input_contradictions_s18.py): recorded, they rule out a resected primary.
+IN_PLACE_ONLY = tuple(f"primary.{name}" for name in ("mri_t", "mri_n", "crm_involved", "emvi", "resectability"))
 
 
 class Probe(NamedTuple):
@@ -186,7 +189,9 @@ def probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
     apr = _APR in (case.prior.surgeries or ())
     if case.primary.status is None:
         resected = case.local_recurrence is not None or apr  # a recurrence or an APR implies it
-        out += _direct(case, "primary.status", ("resected",) if resected else ("in_place", "resected"))
+        staged = any(fact in IN_PLACE_ONLY for fact, _ in case.declared)  # MRI staging: a primary in place
+        statuses = ("in_place",) * (not resected) + ("resected",) * (not staged)
+        out += _direct(case, "primary.status", statuses)
     out += _lesion_probes(case)
     out += _metastasis_probes(case, cuts)
     out += _biomarker_probes(case)

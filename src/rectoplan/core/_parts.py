@@ -33,6 +33,9 @@ _PHASE_WORDS = {
     "later_line": "It is a choice after other treatments have been used.",
     "any": "",
 }
+# An option tagged `maintenance` keeps the first line going in a lighter form (CAIRO3, PANAMA): "a first
+# treatment for the cancer as it is now" would contradict its own patient text (review 15 F8).
+_MAINTENANCE_WORDS = "It would continue your first treatment in a lighter form (maintenance)."
 
 
 def _unique(cites: Iterable[Citation]) -> Cites:
@@ -133,7 +136,7 @@ _new = tuple.__new__  # a NamedTuple from all its fields, without its Python-lev
 def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Static:
     """The fields of an `OptionResult` offered under `setting` that depend on the setting alone (the others
     are None, 0 or empty here), and its rank key (strength, priority, option order)."""
-    phase_words = _PHASE_WORDS[setting.phase]
+    phase_words = _MAINTENANCE_WORDS if "maintenance" in opt.tags else _PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
     fields = [  # in OptionResult order; intent (when the case's), rank and trace are filled per case
         opt.id,

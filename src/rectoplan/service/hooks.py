@@ -157,7 +157,7 @@ class Hooks:
             if not exc.problems or _quiet(exc):
                 return {"cards": []}
             return {"cards": self._with_unknown([card_maker.problem_card(exc.problems, where)], got, where)}
-        found = order_cards(rec, body.context["draftOrders"], where, self.kb.vocabulary)
+        found = order_cards(rec, body.context["draftOrders"], where, self.kb)
         return {"cards": self._with_unknown(found, got, where)}
 
     def _patient_view(self, patient_id: str, got: Gathered, where: dict[str, Any], today: date) -> tuple[Any, ...]:

@@ -210,6 +210,8 @@ def test_m09_bleeding_judged_not_active_lists_the_inhibitors_again(kb: Knowledge
     offered, excluded = _result(_m09(bleeding_risk=False), kb)
     assert set(TKIS) <= offered.keys()
     assert not any(TUMOUR in excluded.get(tki, "") for tki in TKIS)
+    for tki in TKIS:  # with the inhibitors' own bleeding warning (cautions.yaml vegfr-tki-bleeding-tumour-warning)
+        assert any(w.startswith("The tumour is recorded as bleeding, while") for w in offered[tki]["warnings"])
 
 
 @pytest.mark.parametrize("days", [28, 29, 400])

@@ -246,7 +246,7 @@ MAINTENANCE_PROGRESSION = {
 def test_folfoxiri_bevacizumab_is_reintroduced_after_a_break_with_response(make_case: Make, kb: KnowledgeBase) -> None:
     prior = {"systemic_lines": None, "courses": [folfoxiri_course(status="completed", best_response="partial")]}
     option = offered(run(make_case, kb, prior=prior))["folfoxiri-bevacizumab"]
-    assert (option.setting, option.phase) == ("folfoxiri-bevacizumab-reintroduction", "second_line")
+    assert (option.setting, option.phase) == ("folfoxiri-bevacizumab-reintroduction", "first_line")  # F15
 
 
 def test_folfoxiri_bevacizumab_is_not_reintroduced_after_progression_on_it(make_case: Make, kb: KnowledgeBase) -> None:

@@ -95,9 +95,10 @@ def test_running_reintroduction_of_the_other_doublet_is_the_running_first_line()
         (_c(FOLFOX_BEV, stopped_for="patient_choice"), _c(FOLFOX_BEV, stopped_for="progression")),
         (_c(FOLFOX_BEV, stopped_for="progression"), _c(FOLFOX_BEV, stopped_for="progression")),
         (_c(FOLFOX_BEV, status="ongoing"),),  # one course: one line, as before
-        # the re-introduction running after maintenance: merging would lose the progression on capecitabine
-        # and bevacizumab (a line records it only when it stopped for progression), so it stays apart
-        (INDUCTION, MAINTENANCE_GREW, _c(CAPOX_BEV, status="ongoing")),
+        # stopped for side effects after maintenance the cancer outgrew: merging would lose the progression on
+        # capecitabine and bevacizumab (a stopped line records it only when it stopped for progression); a
+        # running re-introduction is the running first line (tests/test_reintroduction_s18_running.py)
+        (INDUCTION, MAINTENANCE_GREW, _c(CAPOX_BEV, stopped_for="toxicity")),
         (_c(FOLFOX_BEV, "adjuvant", status="completed"), _c(FOLFOX_BEV, stopped_for="progression")),
     ],
 )

@@ -12,9 +12,12 @@ few times. The reading, in words:
 - A re-introduction of the induction (its drugs again, after a planned break or a maintenance course, the
   cancer not grown on oxaliplatin or irinotecan) continues the line too: CAIRO3 re-introduced CAPOX +
   bevacizumab at first progression as part of the first-line strategy, and the second line is the switch
-  (`rectoplan.core.reintroduction`; review 14, F15). It is kept apart when merging would hide progression
-  recorded on the maintenance drugs (the re-introduction running or stopped for another reason): a line
-  records its drugs' progression only when it stopped for progression.
+  (`rectoplan.core.reintroduction`; review 14, F15). While it runs the line is the ongoing first line
+  (`prior.on_reintroduction`: CAIRO3 gave the re-introduced regimen until second progression, so no
+  maintenance is offered during it), and, as for any running line, the next line's options are what to do
+  at its progression. A re-introduction stopped for another reason than progression after maintenance that
+  the cancer outgrew is kept apart: a stopped line records its drugs' progression only when it stopped for
+  progression, and merging would hide the progression on the maintenance drugs.
 - A course still running is the ongoing line: the plan is to continue it, and the options of the next
   line are what to do at progression.
 - Times are dates (`start`, `end`) or months before the case date (`start_months_ago`,
@@ -121,7 +124,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
     facts: dict[str, object] = {}
     last_advanced: Course | None = None
     induction: Course | None = None  # the first course of the last line, when that line is for advanced disease
-    maintenance = False
+    maintenance = reintroducing = False  # the phase of the last line: maintenance, or a re-introduction
     previous: Course | None = None  # the course before this one
     for course in courses:
         before, previous = previous, course
@@ -140,14 +143,14 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             merged = tuple(dict.fromkeys((*lines[-1].agents, *course.agents)))[:10]
             stop = _stop(course)  # progression here came on the maintenance drugs only
             lines[-1] = SystemicLine(merged, stop, course.agents if stop == "progression" else None)
-            maintenance = course.status == "ongoing"
+            maintenance, reintroducing = course.status == "ongoing", False
         else:
             continued = _continued(lines, before, induction, course)
             if continued is None:
                 lines.append(SystemicLine(course.agents, _stop(course)))
             else:
                 lines[-1] = continued
-            last_advanced, maintenance = course, False
+            last_advanced, maintenance, reintroducing = course, False, continued is not None
             induction = course
             facts.pop("prior.last_response", None)  # an earlier line's response says nothing of this one
             if course.end_days_ago is None:
@@ -156,7 +159,7 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
                 facts["prior.months_since_induction"] = months(course.end_days_ago)
         if course.best_response not in (None, "not_assessed"):
             facts["prior.last_response"] = _line_best(course, last_advanced)
-    facts.update(_last_line(lines, last_advanced, induction, maintenance))
+    facts.update(_last_line(lines, last_advanced, induction, (maintenance, reintroducing)))
     facts.update(_anti_egfr(courses))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts
@@ -180,15 +183,17 @@ def _continued(
 ) -> SystemicLine | None:
     """The last line continued by `course`, when `course` re-introduces its induction after a planned
     pause (None otherwise: `course` starts the next line). The re-introduction's stop becomes the line's;
-    at progression, the line progressed on the re-introduced drugs and on those it had progressed on."""
+    at progression, the line progressed on the re-introduced drugs and on those it had progressed on. While
+    it runs, the line runs (a running line records no progression: what comes at its progression is read
+    as for any running line)."""
     if not lines or not _paused(before, induction):
         return None
     line = lines[-1]
     if not reintroduces(course.agents, line.agents, line.progressed_agents):
         return None
     stop = _stop(course)
-    if line.progressed_agents and stop != "progression":
-        return None  # the line's record of progression on its maintenance drugs would be lost
+    if line.progressed_agents and stop not in ("progression", "ongoing"):
+        return None  # a stopped line would lose its record of progression on its maintenance drugs
     merged = tuple(dict.fromkeys((*line.agents, *course.agents)))[:10]
     if stop != "progression":
         return SystemicLine(merged, stop)
@@ -199,19 +204,22 @@ def _continued(
 
 
 def _last_line(
-    lines: list[SystemicLine], last_advanced: Course | None, induction: Course | None, maintenance: bool
+    lines: list[SystemicLine], last_advanced: Course | None, induction: Course | None, phase: tuple[bool, bool]
 ) -> dict[str, object]:
-    """The facts of the most recent line: running (its maintenance phase, months on it) or stopped (how long
-    its induction ran), and whether it stopped for progression, on its maintenance drugs or at all."""
+    """The facts of the most recent line: running (its phase, maintenance or a re-introduction of the
+    induction, and months on it) or stopped (how long its induction ran), and whether it stopped for
+    progression, on its maintenance drugs or at all."""
     if not lines:
         return {}
     last = lines[-1]
+    running = last.stopped_for == "ongoing"
     facts: dict[str, object] = {
-        "prior.on_maintenance": maintenance if last.stopped_for == "ongoing" else False,
+        "prior.on_maintenance": phase[0] and running,
+        "prior.on_reintroduction": phase[1] and running,
         "prior.progressed_on_maintenance": last.progressed_on is not None,  # only a maintenance course names them
         "prior.last_line_progressed": last.stopped_for == "progression",
     }
-    if last.stopped_for == "ongoing":
+    if running:
         if last_advanced is not None and last_advanced.start_days_ago is not None:
             facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
     elif induction is not None and induction.start_days_ago is not None and induction.end_days_ago is not None:

@@ -302,6 +302,12 @@ CONTRACT_2: Final[tuple[DeclaredField, ...]] = (
         " date and the courses)",
         "biomarkers.liquid_ras_date",
     ),
+    _bool(
+        "prior.on_reintroduction",
+        "the ongoing line is re-introducing its induction (its drugs again after a planned break, or after"
+        " maintenance that the cancer outgrew)",
+        "prior.courses",
+    ),
 )
 
 FIELDS: Final = (*CONTRACT_1, *CONTRACT_2)

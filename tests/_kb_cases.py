@@ -45,6 +45,14 @@ def known_health(days_since_major_surgery: int, **more: Any) -> dict[str, Any]:
     return {**KNOWN_HEALTH, **more, "days_since_major_surgery": days_since_major_surgery}
 
 
+def recorded_health(**changes: Any) -> dict[str, Any]:
+    """Review 15's health section (stop 18): every field of it recorded and unremarkable (surgery 400 days ago),
+    with `changes` (the fact a test is about) set or added."""
+    unremarkable = {"coronary_disease": False, "uncontrolled_hypertension": False, "proteinuria": False}
+    quiet = {"autoimmune_disease": False, "frail": False}
+    return {**known_health(400, **RARE_RISKS_ABSENT, **unremarkable, **quiet), **changes}
+
+
 # What these cases record as tested: RAS and BRAF wild-type, pMMR/MSS, HER2 IHC 0-1+, no NTRK or RET fusion.
 KNOWN_PANEL: Final[Mapping[str, str]] = MappingProxyType(
     {

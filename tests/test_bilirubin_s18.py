@@ -18,6 +18,7 @@ import pytest
 from rectoplan.api import recommend
 from rectoplan.core.fields import BY_FACT
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import recorded_health
 
 FIELD = "health.bilirubin_over_3_uln"
 GATE = "irinotecan-bilirubin-over-3-uln"
@@ -47,24 +48,7 @@ K03: dict[str, Any] = {
         "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
         "courses": [],
     },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": True,
-        "ugt1a1": "normal",
-        "coronary_disease": False,
-        "recent_arterial_thrombosis": False,
-        "uncontrolled_hypertension": False,
-        "proteinuria": False,
-        "organ_transplant": False,
-        "autoimmune_disease": False,
-        "frail": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "days_since_major_surgery": 400,
-    },
+    "health": recorded_health(bilirubin_raised=True),
     "preferences": {"goal": "balanced", "declines": []},
     "wants_clinical_trials": False,
     "advanced_disease_date": "2026-11-10",

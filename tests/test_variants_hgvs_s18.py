@@ -22,6 +22,7 @@ import pytest
 from rectoplan import cli
 from rectoplan.adapters.variants import VariantError, canonical_variant, read_kras_variant
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import recorded_health
 
 ROOT = Path(__file__).resolve().parents[1]
 G12C_OPTIONS = ("sotorasib-panitumumab", "adagrasib-cetuximab")
@@ -127,24 +128,7 @@ def _t06(variant: str) -> dict[str, Any]:
                 },
             ],
         },
-        "health": {
-            "dpyd": "normal",
-            "bleeding_risk": False,
-            "fit_for_intensive_therapy": True,
-            "neuropathy_grade": 0,
-            "creatinine_clearance": 90,
-            "bilirubin_raised": False,
-            "ugt1a1": "normal",
-            "coronary_disease": False,
-            "recent_arterial_thrombosis": False,
-            "uncontrolled_hypertension": False,
-            "proteinuria": False,
-            "organ_transplant": False,
-            "autoimmune_disease": False,
-            "frail": False,
-            "fluoropyrimidine_cardiotoxicity": False,
-            "days_since_major_surgery": 400,
-        },
+        "health": recorded_health(),
         "preferences": {"goal": "balanced", "declines": []},
         "wants_clinical_trials": False,
     }

@@ -24,6 +24,7 @@ from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.invariants import load_invariants, option_facts
 from rectoplan.kb.loader import load_knowledge
+from tests._kb_cases import recorded_health
 
 CLASS = "vegf_pathway"
 # Drugs known to block VEGF or its receptors (bevacizumab, aflibercept: VEGF; ramucirumab: VEGFR2; regorafenib:
@@ -93,24 +94,7 @@ M07: dict[str, Any] = {
             },
         ],
     },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": True,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 90,
-        "bilirubin_raised": False,
-        "ugt1a1": "normal",
-        "coronary_disease": False,
-        "recent_arterial_thrombosis": False,
-        "uncontrolled_hypertension": False,
-        "proteinuria": False,
-        "organ_transplant": False,
-        "autoimmune_disease": False,
-        "frail": False,
-        "fluoropyrimidine_cardiotoxicity": False,
-        "days_since_major_surgery": 400,
-    },
+    "health": recorded_health(bleeding_risk=True),
     "preferences": {"goal": "balanced", "declines": []},
     "wants_clinical_trials": False,
     "advanced_disease_date": "2025-02-15",

@@ -22,25 +22,9 @@ from rectoplan.compile.z3_smt import Engine  # noqa: E402
 from rectoplan.core.engine import assess  # noqa: E402
 from rectoplan.core.knowledge import KnowledgeBase  # noqa: E402
 from rectoplan.verify.why_not import FieldChange, why_not  # noqa: E402
+from tests._kb_cases import recorded_health  # noqa: E402
 
-HEALTH = {
-    "dpyd": "normal",
-    "bleeding_risk": False,
-    "fit_for_intensive_therapy": True,
-    "neuropathy_grade": 0,
-    "creatinine_clearance": 90,
-    "bilirubin_raised": False,
-    "ugt1a1": "normal",
-    "coronary_disease": False,
-    "recent_arterial_thrombosis": False,
-    "uncontrolled_hypertension": False,
-    "proteinuria": False,
-    "organ_transplant": False,
-    "autoimmune_disease": False,
-    "frail": False,
-    "fluoropyrimidine_cardiotoxicity": False,
-    "days_since_major_surgery": 400,
-}
+HEALTH = recorded_health()
 MARKERS = {
     "kras": "mutant",
     "nras": "wild_type",

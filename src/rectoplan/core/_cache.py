@@ -92,7 +92,8 @@ class CoreCaches:
       (`engine._compile_plan`), what-if's index of rule readers, thresholds and compiled deciders, what an
       offered option's template takes from its setting and from each rule that warns, by the rule's id
       (`explain._offered_candidate`), the facts each gate reads as one shared set (`explain._derived`),
-      the glossary's pairs; a fixed handful
+      the glossary's pairs, which test rules and global cautions speak when unknown (`engine._fired`);
+      a fixed handful
       of entries, each bounded by the size of the knowledge base, so not bounded.
     """
 

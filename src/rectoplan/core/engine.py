@@ -215,9 +215,9 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     get = caches.outcomes.__getitem__  # in C; a candidate met for the first time is made (`_candidate`)
     offered = list(map(get, offered_keys))
     kept = list(map(get, keys))
-    tests = caches.tests_fired.get(test_results) or _fired(kb.test_rules, test_results, caches.tests_fired)
+    tests = caches.tests_fired.get(test_results) or _fired(kb.test_rules, test_results, caches.tests_fired, caches.once)
     cautions = caches.cautions_fired.get(caution_results) or _fired(
-        kb.global_cautions, caution_results, caches.cautions_fired
+        kb.global_cautions, caution_results, caches.cautions_fired, caches.once
     )
     intent = kb.intents[intent_index]
     return Assessment(case, facts, intent, None, tests[0], *cautions, offered, kept, kept_settings, kb.idle_outcomes)
@@ -232,30 +232,22 @@ def _candidate(key: tuple[Any, ...], kb: KnowledgeBase, caches: CoreCaches) -> C
     return caches.outcomes.put(key, candidate(index, outcome, kb, setting, caches))
 
 
-def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired]) -> Fired:
+def _fired(rules: tuple[Any, ...], results: tuple[Tri, ...], cache: Bounded[Any, Fired], once: dict[str, Any]) -> Fired:
     """The rules whose condition holds, and those unknown that say so (cautions with an `unknown` text),
     cached under the plan's results. Picked in C (`compress`): the global cautions' results recur less
-    than the options' (about one case in three meets a new combination), so a miss is on the hot path."""
+    than the options' (about one case in three meets a new combination), so a miss is on the hot path.
+    `once`: the knowledge base's `CoreCaches.once`, which keeps per tuple of rules which ones speak."""
     true = tuple(compress(rules, map(is_, results, _ALWAYS_TRUE)))
-    unknown = (
-        tuple(compress(rules, map(and_, map(is_, results, _ALWAYS_NONE), _speaks(rules)))) if None in results else ()
-    )
+    if None not in results:
+        return cache.put(results, (true, ()))
+    speaks = once.get(f"speaks-{id(rules)}")  # the knowledge base keeps its rules: an id names one tuple
+    if speaks is None:
+        speaks = once[f"speaks-{id(rules)}"] = tuple(isinstance(r, Caution) and bool(r.unknown) for r in rules)
+    unknown = tuple(compress(rules, map(and_, map(is_, results, _ALWAYS_NONE), speaks)))
     return cache.put(results, (true, unknown))
 
 
 _ALWAYS_TRUE, _ALWAYS_NONE = repeat(True), repeat(None)
-_SPEAKING: dict[int, tuple[tuple[Any, ...], tuple[bool, ...]]] = {}
-
-
-def _speaks(rules: tuple[Any, ...]) -> tuple[bool, ...]:
-    """Per rule, whether it says something when its facts are unknown (a caution with an `unknown` text);
-    made once per tuple of rules (the entry holds the tuple: its id names no other while it is kept)."""
-    entry = _SPEAKING.get(id(rules))
-    if entry is None or entry[0] is not rules:
-        if len(_SPEAKING) > 64:
-            _SPEAKING.clear()
-        entry = _SPEAKING[id(rules)] = (rules, tuple(isinstance(r, Caution) and bool(r.unknown) for r in rules))
-    return entry[1]
 
 
 def _compile_plan(kb: KnowledgeBase, caches: CoreCaches) -> Callable[[Facts], PlanResult]:

@@ -19,11 +19,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
-from rectoplan.core.fields import BY_FACT, DECLARED, FIELDS, DeclaredField
+from rectoplan.core.fields import BY_FACT, DECLARED, FIELDS, PRIMARY_IN_PLACE_ONLY, DeclaredField
 
-# The validator's (`adapters._case_json_checks`, a layer above: tests/test_input_contradictions_s18.py holds
-# the two equal): the fields of a primary in place, and the course settings that make a line.
-IN_PLACE_ONLY: Final = ("mri_t", "mri_n", "crm_involved", "emvi", "resectability")
+# The validator's (`adapters._case_json_checks`): the fields of a primary in place (declared with the field
+# table), and the course settings that make a line (a layer above: tests/test_input_contradictions_s18.py
+# holds the two equal).
+IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
 LINE_SETTINGS: Final = ("advanced", "maintenance")
 RESECT = RESECTABILITY  # of a lesion or a local recurrence (list-shaped parts, not in the field table)
 REGIMENS: tuple[tuple[str, ...], ...] = (

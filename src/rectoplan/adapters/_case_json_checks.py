@@ -17,16 +17,14 @@ from collections.abc import Collection, Sequence
 from typing import Any, Final
 
 from rectoplan.core.errors import Problem
+from rectoplan.core.fields import PRIMARY_IN_PLACE_ONLY
 
 # An abdominoperineal resection removes the rectum and the anus and leaves a permanent end colostomy (the
 # knowledge base's source statpearls-apr): the primary is no longer in place and a stoma exists.
 APR: Final = "abdominoperineal_resection"
 
-# The fields of the primary that describe a tumour in place (core/fields.py): its MRI staging (T, N, the
-# mesorectal fascia, venous invasion) and the resectability "of the primary tumour itself (primary in
-# place)". With the primary resected they describe nothing that is there (review 14, F7 part 4). Its height
-# above the anal verge is not among them: it stays a fact of the operation done (it decided the operation).
-IN_PLACE_ONLY: Final = ("mri_t", "mri_n", "crm_involved", "emvi", "resectability")
+# The fields of the primary that describe a tumour in place (declared with the field table, core/fields.py).
+IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
 # The course settings that make a line for advanced disease (`adapters.courses`: perioperative courses are
 # not lines).
 LINE_SETTINGS: Final = ("advanced", "maintenance")

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from rectoplan.core._whatif_index import ON_LINE, SINCE_LAST, whatif_index
 from rectoplan.core.case import SYMPTOMS, Case, Metastasis
 from rectoplan.core.facts import RESECTABLE
-from rectoplan.core.fields import BY_FACT, FIELDS
+from rectoplan.core.fields import BY_FACT, FIELDS, PRIMARY_IN_PLACE_ONLY
 from rectoplan.core.knowledge import KnowledgeBase
 
 # The table's contract 1 fields (`rectoplan.core.fields`) are each exactly one fact: a probe patches that
@@ -38,9 +38,9 @@ _GET = {f.fact: attrgetter(f.fact) for f in _ATTRIBUTES}
 # An abdominoperineal resection removed the primary and left a permanent colostomy: the validator refuses it
 # with the primary in place or no stoma (`adapters._case_json_checks`), so no probe makes that case.
 _APR = "abdominoperineal_resection"
-# The fields of a primary in place (`adapters._case_json_checks.IN_PLACE_ONLY`, a layer above; held equal by
-# tests/test_input_contradictions_s18.py): recorded, they rule out a resected primary.
-IN_PLACE_ONLY = tuple(f"primary.{name}" for name in ("mri_t", "mri_n", "crm_involved", "emvi", "resectability"))
+# The fields of a primary in place (`fields.PRIMARY_IN_PLACE_ONLY`, which the validator refuses for a resected
+# primary): recorded, they rule out a resected primary.
+IN_PLACE_ONLY = tuple(f"primary.{name}" for name in PRIMARY_IN_PLACE_ONLY)
 
 
 class Probe(NamedTuple):

@@ -130,6 +130,12 @@ BINARY: Final = ("positive", "negative")
 RESPONSES: Final = ("complete", "partial", "stable", "progression")
 DECLINABLE: Final = ("chemotherapy", "surgery", "stoma", "radiation")
 HER2_POSITIVE_RESULTS: Final = ("ihc3", "ihc2_ish_positive")  # the reported tests that mean HER2-positive
+# The fields of the primary that describe a tumour in place: its MRI staging (T, N, the mesorectal fascia, venous
+# invasion) and the resectability "of the primary tumour itself (primary in place)". With the primary resected
+# they describe nothing that is there, and the validator refuses them (review 14, F7 part 4); the generators
+# and what-if's probes keep to the same list. Its height above the anal verge is not among them: it stays a fact
+# of the operation done (it decided the operation).
+PRIMARY_IN_PLACE_ONLY: Final = ("mri_t", "mri_n", "crm_involved", "emvi", "resectability")
 
 # The scalar fields of contract 1, in the order of its JSON (the flat columns and z3 keep that order).
 CONTRACT_1: Final[tuple[DeclaredField, ...]] = (

@@ -8,8 +8,9 @@ warning that concerns the drafted drug (read from the rule's `applies_to`, never
 warning card, once, with the knowledge base's own text, its references and override reasons. Notes are not
 carded, and a warning about another drug of the regimen is not carded on this one.
 
-Built from `cards.order_cards` (the tests' helpers in tests/test_cards.py), from `orders.order_cards` with
-the arguments the hook passes, and once through `Hooks.answer` with a FHIR chart (tests/fixtures/stop12-fhir).
+Built from `cards.order_cards` (the tests' helpers in tests/test_cards.py), with a display function and with
+the knowledge argument the hook passes, and once through `Hooks.answer` with a FHIR chart
+(tests/fixtures/stop12-fhir).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import pytest
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
-from rectoplan.service import orders
 from rectoplan.service.cards import CAUTION_OVERRIDES, OVERRIDE_SYSTEM, order_cards
 from rectoplan.service.models import OwnResponse
 from rectoplan.service.order_cautions import concerned_drugs
@@ -162,14 +162,15 @@ def test_a_regimen_wide_warning_says_so(kb: KnowledgeBase) -> None:
 
 
 def test_the_hook_path_gives_the_same_caution_cards(kb: KnowledgeBase) -> None:
-    """`orders.order_cards` as `hooks.py` calls it (with the vocabulary) and with the knowledge base itself."""
+    """`cards.order_cards` with the vocabulary (the shipped base behind it) and with the knowledge base itself,
+    as `hooks.py` calls it."""
     rec = recommend(merge(BASE_CASE, DPYD), kb, what_if=False)
     draft = _orders(_rxnorm("capecitabine")) | {"type": "collection"}
     for entry in draft["entry"]:
         entry["fullUrl"] = "urn:uuid:" + entry["resource"]["id"]
     text = text_of(kb, "dpyd-intermediate")
-    by_vocabulary = about(orders.order_cards(rec, draft, SOURCE, kb.vocabulary), text)
-    by_kb = about(orders.order_cards(rec, draft, SOURCE, kb), text)
+    by_vocabulary = about(order_cards(rec, draft, SOURCE, knowledge=kb.vocabulary), text)
+    by_kb = about(order_cards(rec, draft, SOURCE, knowledge=kb), text)
     assert len(by_vocabulary) == len(by_kb) == 1
     assert by_vocabulary[0]["detail"] == by_kb[0]["detail"]
     assert "Not read, tolerated" not in by_kb[0]["detail"]

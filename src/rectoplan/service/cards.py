@@ -3,9 +3,11 @@
 EHR clients sort cards by indicator, so an orange card per excluded option buries the plan: patient-view
 therefore gives ONE `info` plan card (the preferred options, what is not recommended and why, what is held
 back and the tests that would settle it, a link to the full plan page), and a `warning`/`critical` card only
-for a case-level safety warning (Lynch referral, de-intensify for poor performance status). Order hooks get
-one card per drug being ordered that rectoplan would not offer, with `overrideReasons` and a suggestion to
-remove the order, and one warning card per warning of the offered options about a drug being ordered
+for a case-level safety warning (Lynch referral, de-intensify for poor performance status). Order hooks
+(order-select and order-sign alike, through `order_cards`, their one definition) get one card per drug being
+ordered that rectoplan would not offer: excluded (a warning with `overrideReasons` and a suggestion to remove
+the order), held back for a missing result, or in no option; and one warning card per warning of the offered
+options about a drug being ordered
 (`caution_cards`, the drug read from the rule by `order_cautions`); nothing about drugs nobody ordered, no
 notes, and silence when the order fits the plan and no warning concerns it.
 
@@ -20,12 +22,12 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.handout import likely_options, warnings_once
 from rectoplan.adapters.render_html import source_view, warnings_by_severity
 from rectoplan.core.errors import Problem
 from rectoplan.core.knowledge import Citation, KnowledgeBase, Vocabulary
 from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment, shown_sources
+from rectoplan.service import orders
 from rectoplan.service.models import OwnCard
 from rectoplan.service.order_cautions import OrderCaution, order_cautions
 
@@ -187,57 +189,78 @@ def cards_for(
     return cards
 
 
-def ordered_drugs(draft_orders: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(resource reference, drug id, coded name) of each drafted drug order rectoplan can read (RxNorm)."""
-    out = []
-    for entry in draft_orders.get("entry") or []:
-        resource = entry.get("resource") or {}
-        ref = f"{resource.get('resourceType', 'MedicationRequest')}/{resource.get('id', '')}"
-        concept = resource.get("medicationCodeableConcept") or {}
-        for c in concept.get("coding") or []:
-            key = (c.get("system", ""), c.get("code", ""))
-            if key in fc.DRUGS:
-                out.append((ref, fc.DRUGS[key].meaning, c.get("display") or ""))
-    return list(dict.fromkeys(out))
-
-
 def order_cards(
     rec: Recommendation,
     draft_orders: Mapping[str, Any],
     source: dict[str, Any],
-    display: Callable[[str], str] = lambda ident: ident.replace("_", " "),
+    display: Callable[[str], str] | None = None,
     knowledge: KnowledgeBase | Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    """order-select/-sign: one card per ordered drug that no offered option contains, then one warning card
-    per warning of the offered options about an ordered drug (`caution_cards`)."""
+    """order-select and order-sign (the one definition; `hooks.py` calls it for both). For each drafted drug
+    that no offered option contains, in the order drafted: a warning when it is part only of options rectoplan
+    excludes (`_excluded_order_card`), an info card when it is only in options held back until missing facts
+    are known, an info card when it is in no option at all; then one warning card per warning of the offered
+    options about a drafted drug (`caution_cards`). What the client sent that is not valid FHIR but was not
+    read ends each detail. `knowledge`: the knowledge base or its vocabulary (then the shipped base behind it,
+    `order_cautions.knowledge_of`); None: the shipped one. `display`: names of drugs (default: the vocabulary's).
+    """
+    vocabulary = _vocabulary_of(knowledge)
+    name_of = display or vocabulary.display
+    notes = orders.draft_notes(draft_orders)
+    tail = "\n\nNot read, tolerated (not valid FHIR): " + "; ".join(escape_md(n) for n in notes) + "." if notes else ""
     offered = {c for o in rec.options for c in o.components}
+    drafted = orders.drafted_drugs(draft_orders, vocabulary)
     cards = []
-    seen: set[str] = set()
-    ordered = ordered_drugs(draft_orders)
-    for ref, drug, _ in ordered:
-        if drug in offered or drug in seen:
-            continue
-        seen.add(drug)
-        name = display(drug)
-        against = [e for e in rec.excluded if drug in e.components and not e.held]
-        waiting = [e for e in rec.excluded if drug in e.components and e.held]
-        if against:
-            cards.append(_excluded_order_card(name, ref, against, source))
-        elif waiting:
-            reasons = _unique(r for e in waiting for r in e.reasons)
-            detail = f"**{escape_md(name)}** is held back until missing facts are known:\n\n" + "\n".join(
-                f"- {escape_md(_strip_rule(r))}" for r in reasons
-            )
-            cards.append(make_card(f"{name}: results needed before this order", "info", detail, source))
-    drafted = [drug for _, meaning, _ in ordered for drug in meaning.split("+")]  # a product of two drugs
-    return cards + caution_cards(order_cautions(rec, drafted, knowledge), source, display)
+    for drug, refs in drafted.items():
+        if drug not in offered:
+            cards.append(_not_offered_card(rec, drug, name_of(drug), refs, source, tail))
+    cautions = order_cautions(rec, [d for d in drafted if d in offered], knowledge)
+    return cards + caution_cards(cautions, source, name_of, tail)
+
+
+def _vocabulary_of(knowledge: KnowledgeBase | Vocabulary | None) -> Vocabulary:
+    """The vocabulary drafted drugs are read with: the given one, the knowledge base's, else the shipped one."""
+    if isinstance(knowledge, KnowledgeBase):
+        return knowledge.vocabulary
+    if isinstance(knowledge, Vocabulary):
+        return knowledge
+    from rectoplan.kb.loader import default_knowledge  # the shipped base, loaded once per process
+
+    return default_knowledge().vocabulary
+
+
+def _not_offered_card(
+    rec: Recommendation, drug: str, name: str, refs: list[str], source: dict[str, Any], tail: str
+) -> dict[str, Any]:
+    """The card of a drafted drug no offered option contains: part only of excluded options (warning), only of
+    options held back until missing facts are known (info), or of no option rectoplan lists (info)."""
+    against = [e for e in rec.excluded if drug in e.components and not e.held]
+    waiting = [e for e in rec.excluded if drug in e.components and e.held]
+    if against:
+        return _excluded_order_card(name, refs, against, source, tail)
+    if waiting:
+        reasons = _unique(_strip_rule(r) for e in waiting for r in e.reasons)
+        detail = f"**{escape_md(name)}** is held back until missing facts are known:\n\n" + "\n".join(
+            f"- {escape_md(r)}" for r in reasons
+        )
+        return make_card(f"{name}: results needed before this order", "info", detail + tail, source)
+    titles = "; ".join(escape_md(o.title) for o in rec.options[:8]) or "none"
+    detail = (
+        f"**{escape_md(name)}** is in none of the options rectoplan lists for this patient "
+        f"at this point (options, in rank order: {titles})."
+    )
+    return make_card(f"Order: {name} is not among rectoplan's options for this patient", "info", detail + tail, source)
 
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _excluded_order_card(name: str, ref: str, against: list[Any], source: dict[str, Any]) -> dict[str, Any]:
+def _excluded_order_card(
+    name: str, refs: list[str], against: list[Any], source: dict[str, Any], tail: str
+) -> dict[str, Any]:
+    """Each reason once (without rule ids), the options concerned, override reasons, and a suggestion to remove
+    the drafted orders of the drug (when the client gave them ids: an action must name its resource)."""
     reasons = _unique(_strip_rule(r) for e in against for r in e.reasons)
     titles = _unique(e.title for e in against)
     detail = "\n".join(
@@ -245,18 +268,15 @@ def _excluded_order_card(name: str, ref: str, against: list[Any], source: dict[s
         + [f"- {escape_md(r)}" for r in reasons]
         + ["", "Options concerned: " + escape_md(", ".join(titles))]
     )
-    suggestion = {
-        "label": f"Remove the {name} order",
-        "uuid": str(uuid.uuid4()),
-        "actions": [{"type": "delete", "description": f"Remove the draft {name} order", "resourceId": ref}],
-    }
+    actions = [{"type": "delete", "description": f"Remove the draft {name} order", "resourceId": ref} for ref in refs]
+    suggestion = {"label": f"Remove the {name} order", "uuid": str(uuid.uuid4()), "actions": actions}
     return make_card(
         f"{name} is not recommended for this patient",
         "warning",
-        detail,
+        detail + tail,
         source,
-        suggestions=[suggestion],
-        selectionBehavior="at-most-one",
+        suggestions=[suggestion] if actions else None,
+        selectionBehavior="at-most-one" if actions else None,
         overrideReasons=[{"system": OVERRIDE_SYSTEM, "code": c, "display": d} for c, d in OVERRIDE_REASONS],
     )
 

@@ -28,7 +28,6 @@ from rectoplan.service.access_log import note
 from rectoplan.service.fetch import AllowList, FetchLimits, FhirServerRefused, fetch_missing
 from rectoplan.service.incomplete import incomplete_card, with_note
 from rectoplan.service.models import CdsRequest, outcome
-from rectoplan.service.orders import order_cards
 from rectoplan.service.page import plan_link
 from rectoplan.service.prefetch import (
     OPTIONAL_KEYS,
@@ -157,7 +156,7 @@ class Hooks:
             if not exc.problems or _quiet(exc):
                 return {"cards": []}
             return {"cards": self._with_unknown([card_maker.problem_card(exc.problems, where)], got, where)}
-        found = order_cards(rec, body.context["draftOrders"], where, self.kb)
+        found = card_maker.order_cards(rec, body.context["draftOrders"], where, knowledge=self.kb)
         return {"cards": self._with_unknown(found, got, where)}
 
     def _patient_view(self, patient_id: str, got: Gathered, where: dict[str, Any], today: date) -> tuple[Any, ...]:

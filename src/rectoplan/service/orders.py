@@ -1,4 +1,6 @@
-"""order-select / order-sign: which drugs a draft order names, and the cards about them.
+"""order-select / order-sign: which drugs the draft orders name, and which resources name them.
+
+The cards about them are built in one place, `cards.order_cards`, for both hooks; this module only reads.
 
 A drafted drug is recognised by its RxNorm code (the terminology table of the FHIR adapter) or, failing
 that, by the name of a drug of rectoplan's vocabulary appearing as whole words in the order's text or a
@@ -12,12 +14,11 @@ tolerated and listed in the card's detail.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
-from rectoplan.core.knowledge import KnowledgeBase, Vocabulary
-from rectoplan.service import cards as card_maker
-from rectoplan.service.order_cautions import order_cautions
+from rectoplan.core.knowledge import Vocabulary
 
 _PATTERNS: dict[int, tuple[Vocabulary, tuple[tuple[re.Pattern[str], str], ...]]] = {}
 
@@ -61,7 +62,7 @@ def drugs_of(resource: dict[str, Any], vocabulary: Vocabulary) -> set[str]:
     return {drug for pattern, drug in _name_patterns(vocabulary) if pattern.search(words)}
 
 
-def draft_notes(draft_orders: dict[str, Any]) -> list[str]:
+def draft_notes(draft_orders: Mapping[str, Any]) -> list[str]:
     """What the client sent that is not valid FHIR but was not read either (tolerated, reported)."""
     notes = []
     if "type" not in draft_orders:
@@ -75,53 +76,23 @@ def draft_notes(draft_orders: dict[str, Any]) -> list[str]:
     return notes
 
 
-def order_cards(
-    rec: Any, draft_orders: dict[str, Any], source: dict[str, Any], knowledge: Vocabulary | KnowledgeBase
-) -> list[dict[str, Any]]:
-    """A warning per drafted drug that only excluded (not held) options contain; an info card for a known
-    cancer drug that is in no option rectoplan lists for this patient at this point; a warning per warning
-    of the offered options about a drafted drug they contain (`card_maker.caution_cards`, review 15 F2).
-    `knowledge`: the knowledge base, or its vocabulary (then the shipped base is the one behind it).
-
-    Branchy by design: one branch per kind of drafted order and exclusion state."""
-    vocabulary = knowledge.vocabulary if isinstance(knowledge, KnowledgeBase) else knowledge
-    offered = {c for o in rec.options for c in o.components}
-    notes = draft_notes(draft_orders)
-    tolerated = (
-        "\n\nNot read, tolerated (not valid FHIR): " + "; ".join(card_maker.escape_md(n) for n in notes) + "."
-        if notes
-        else ""
-    )
-    cards = []
-    drafted: set[str] = set()
+def drafted_drugs(draft_orders: Mapping[str, Any], vocabulary: Vocabulary) -> dict[str, list[str]]:
+    """Each drug the draft orders name, in the order drafted, with the references (`Type/id`) of the orders
+    that name it: what a remove suggestion deletes. An order without an id names its drug but cannot be
+    referenced (no reference for it)."""
+    found: dict[str, list[str]] = {}
     for entry in draft_orders.get("entry") or []:
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict):
-            drafted |= drugs_of(resource, vocabulary)
-    for drug in sorted(drafted - offered):
-        name = vocabulary.drugs[drug].display if drug in vocabulary.drugs else drug
-        against = [e for e in rec.excluded if drug in e.components and not e.held]
-        if against:
-            reasons: dict[str, list[str]] = {}
-            for e in against:
-                for r in e.reasons:
-                    reasons.setdefault(r, []).append(e.title)
-            lines = [
-                f"- {card_maker.escape_md(r)} ({card_maker.escape_md(', '.join(dict.fromkeys(titles)))})"
-                for r, titles in reasons.items()
-            ]
-            detail = f"**{card_maker.escape_md(name)}** appears only in options rectoplan excludes:\n\n" + "\n".join(
-                lines
-            )
-            summary = f"Check order: {name} is not recommended for this patient"
-            cards.append(card_maker.make_card(summary, "warning", detail + tolerated, source))
-        elif not any(drug in e.components for e in rec.excluded):
-            titles = "; ".join(card_maker.escape_md(o.title) for o in rec.options[:8]) or "none"
-            detail = (
-                f"**{card_maker.escape_md(name)}** is in none of the options rectoplan lists for this patient "
-                f"at this point (options, in rank order: {titles})."
-            )
-            summary = f"Order: {name} is not among rectoplan's options for this patient"
-            cards.append(card_maker.make_card(summary, "info", detail + tolerated, source))
-    cautions = order_cautions(rec, sorted(drafted & offered), knowledge)
-    return cards + card_maker.caution_cards(cautions, source, vocabulary.display, tolerated)
+        if not isinstance(resource, dict):
+            continue
+        ident = resource.get("id")
+        ref = (
+            f"{resource.get('resourceType') or 'MedicationRequest'}/{ident}"
+            if isinstance(ident, str) and ident
+            else None
+        )
+        for drug in sorted(drugs_of(resource, vocabulary)):
+            refs = found.setdefault(drug, [])
+            if ref is not None and ref not in refs:
+                refs.append(ref)
+    return found

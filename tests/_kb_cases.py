@@ -8,12 +8,18 @@ changes or adds, so a reader sees the whole case where the test is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import copy
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
 from rectoplan.api import recommend
+from rectoplan.core.case import Case
+from rectoplan.core.engine import recommend as engine_recommend
 from rectoplan.core.knowledge import KnowledgeBase
+from rectoplan.core.recommendation import Exclusion, OptionResult, Recommendation
 
 # A fit patient's health as these cases record it: each field known and unremarkable, so no outcome of theirs
 # rests on an unknown value here. Read-only: `known_health` hands out fresh copies for cases to change.
@@ -97,3 +103,177 @@ def progressed_course(agents: list[str], start: str, end: str) -> dict[str, Any]
 def options_by_id(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
     """The offered options of `case` as the JSON output has them (rank, strength, trace, cautions), by option id."""
     return {o["id"]: o for o in recommend(case, kb).to_dict()["options"]}
+
+
+# --- stop 19: the shells the stop 17 and 18 test files each spelled out -----------------------------------------
+
+
+def merged_case(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """A new copy of `base` with `changes`: a dict given for a section that is a dict updates that section's
+    keys (the others stay); anything else replaces the value. Nothing of `base` or `changes` is shared."""
+    case = copy.deepcopy(dict(base))
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(case.get(key), dict):
+            case[key].update(copy.deepcopy(value))
+        else:
+            case[key] = copy.deepcopy(value)
+    return case
+
+
+def replaced_case(base: Mapping[str, Any], **parts: Any) -> dict[str, Any]:
+    """A new copy of `base` with whole sections replaced, or one key of a section as `section__key`."""
+    case = copy.deepcopy(dict(base))
+    for key, value in parts.items():
+        section, _, name = key.partition("__")
+        if name:
+            case[section][name] = value
+        else:
+            case[section] = value
+    return case
+
+
+# Review 15's cases (stop 18) all share these: a resected primary after pelvic radiation and a low anterior
+# resection with total mesorectal excision, as of 2026-12-01, age 63, ECOG 1, KRAS G12D, no trial wanted.
+REVIEW15_SURGERIES: Final[tuple[str, ...]] = ("low_anterior_resection", "total_mesorectal_excision")
+REVIEW15_FOLFOX_BEV: Final[tuple[str, ...]] = ("fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab")
+REVIEW15_FOLFIRI_BEV: Final[tuple[str, ...]] = ("fluorouracil", "leucovorin", "irinotecan", "bevacizumab")
+
+
+def review15_prior(courses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Review 15's prior treatment section, new: pelvic radiation, LAR with TME, and `courses` (none if None)."""
+    return {"pelvic_radiation": True, "surgeries": list(REVIEW15_SURGERIES), "courses": list(courses or [])}
+
+
+def review15_two_lines() -> list[dict[str, Any]]:
+    """Review 15's third-line history (m01, m07, t06), new: FOLFOX + bevacizumab (partial response) then FOLFIRI +
+    bevacizumab (stable disease), each stopped for progression."""
+    line = {"setting": "advanced", "status": "stopped", "stopped_for": "progression"}
+    first = {
+        "agents": list(REVIEW15_FOLFOX_BEV),
+        "start": "2025-03-01",
+        "end": "2025-12-01",
+        "best_response": "partial",
+    }
+    second = {
+        "agents": list(REVIEW15_FOLFIRI_BEV),
+        "start": "2025-12-15",
+        "end": "2026-10-20",
+        "best_response": "stable",
+    }
+    return [line | first, line | second]
+
+
+def review15_liver_and_lung() -> list[dict[str, Any]]:
+    """Review 15's disease of m01, m07 and t06, as a new list: 10 liver and 6 lung metastases, none resectable."""
+    return [
+        {"site": "liver", "count": 10, "resectability": "unresectable"},
+        {"site": "lung", "count": 6, "resectability": "unresectable"},
+    ]
+
+
+def review15_case(case_id: str, advanced_disease_date: str, **parts: Any) -> dict[str, Any]:
+    """A new review-15 case (stop 18): the shared shell above with `recorded_health()`, `known_panel` with KRAS
+    G12D, no treatment yet (`review15_prior()`), then `parts` replacing whole top-level sections."""
+    shell: dict[str, Any] = {
+        "format": "rectoplan.case/2",
+        "id": case_id,
+        "as_of": "2026-12-01",
+        "advanced_disease_date": advanced_disease_date,
+        "age": 63,
+        "ecog": 1,
+        "primary": {"status": "resected", "stoma": False},
+        "biomarkers": known_panel(kras="mutant", kras_variant="G12D"),
+        "prior": review15_prior(),
+        "health": recorded_health(),
+        "preferences": {"goal": "balanced", "declines": []},
+        "wants_clinical_trials": False,
+    }
+    return replaced_case(shell, **parts)
+
+
+def review14_case(case_id: str, **parts: Any) -> dict[str, Any]:
+    """A new case in the shape of review 14's probes (stop 17, 18): as of 2026-12-01, advanced disease since
+    2026-11-10, age 61, ECOG 1, no treatment or pelvic radiation yet, trials wanted; `parts` replace whole
+    top-level sections and add the rest (primary, metastases, biomarkers, health)."""
+    shell: dict[str, Any] = {
+        "format": "rectoplan.case/2",
+        "id": case_id,
+        "as_of": "2026-12-01",
+        "advanced_disease_date": "2026-11-10",
+        "age": 61,
+        "ecog": 1,
+        "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
+        "preferences": {"goal": "balanced", "declines": []},
+        "wants_clinical_trials": True,
+    }
+    return replaced_case(shell, **parts)
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path, list_columns: tuple[str, ...]) -> Path:
+    """Flat cohort rows written as `path`'s format says (.csv, .jsonl, .parquet), the `list_columns` as native
+    Arrow lists in Parquet (the Arrow list stage reads them)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.test_cohort_equivalence import write_csv
+
+    if path.suffix == ".csv":
+        write_csv(rows, path)
+    elif path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    else:
+        names = sorted({k for r in rows for k in r})
+        columns = {n: [r.get(n) for r in rows] for n in names}
+        for n in list_columns:
+            columns[n] = pa.array(columns[n], pa.list_(pa.string()))
+        pq.write_table(pa.table(columns), path)
+    return path
+
+
+# The option ids of stop 17's and 18's tests of the primary in place (MRI risk, margin): its resections, and the
+# pelvic radiation before them.
+PRIMARY_RESECTIONS: Final[tuple[str, ...]] = (
+    "low-anterior-resection-tme",
+    "abdominoperineal-resection-tme",
+    "synchronous-resection",
+    "staged-resection",
+)
+PELVIC_RADIATION: Final[tuple[str, ...]] = (
+    "chemoradiation-capecitabine",
+    "chemoradiation-fluorouracil",
+    "short-course-radiotherapy",
+)
+
+
+def recommend_made(make_case: Callable[..., Case], kb: KnowledgeBase, **changes: Any) -> Recommendation:
+    """The engine's recommendation (no what-if) for the conftest `make_case` fixture's case with `changes`."""
+    return engine_recommend(make_case(**changes), kb, what_if=False)
+
+
+def offered_of(rec: Recommendation) -> dict[str, OptionResult]:
+    """The offered options of `rec` by option id."""
+    return {o.id: o for o in rec.options}
+
+
+def excluded_of(rec: Recommendation) -> dict[str, Exclusion]:
+    """The options `rec` keeps out (excluded or held back) by option id."""
+    return {e.id: e for e in rec.excluded}
+
+
+def review13_case(case_id: str, age: int, **parts: Any) -> dict[str, Any]:
+    """A new case on review 13's z11/z32 disease (stop 17, 18): as of 2026-12-01, advanced since 2025-06-01, a
+    resected primary, `unresectable_liver_and_lung()`, ECOG 1, `known_panel()`, an empty prior section; `parts`
+    replace whole top-level sections and add the rest (health)."""
+    shell: dict[str, Any] = {
+        "format": "rectoplan.case/2",
+        "id": case_id,
+        "as_of": "2026-12-01",
+        "advanced_disease_date": "2025-06-01",
+        "age": age,
+        "ecog": 1,
+        "primary": {"status": "resected", "stoma": False},
+        "metastases": unresectable_liver_and_lung(),
+        "biomarkers": known_panel(),
+        "prior": {},
+    }
+    return replaced_case(shell, **parts)

@@ -18,7 +18,7 @@ import pytest
 from rectoplan.api import recommend
 from rectoplan.core.fields import BY_FACT
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import recorded_health
+from tests._kb_cases import recorded_health, review15_case
 
 FIELD = "health.bilirubin_over_3_uln"
 GATE = "irinotecan-bilirubin-over-3-uln"
@@ -26,34 +26,12 @@ REASON = "Total bilirubin above 3 times the upper limit of normal"
 IRINOTECAN_FIRST_LINE = {"folfiri-bevacizumab", "folfoxiri-bevacizumab", "folfiri"}
 
 # Review 15's k03-bilirubin-raised-liver-ras-mut-1st, as given (first line, 25 liver metastases, KRAS G12D).
-K03: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "as_of": "2026-12-01",
-    "age": 63,
-    "ecog": 1,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": [{"site": "liver", "count": 25, "resectability": "unresectable"}],
-    "biomarkers": {
-        "kras": "mutant",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-        "kras_variant": "G12D",
-    },
-    "prior": {
-        "pelvic_radiation": True,
-        "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        "courses": [],
-    },
-    "health": recorded_health(bilirubin_raised=True),
-    "preferences": {"goal": "balanced", "declines": []},
-    "wants_clinical_trials": False,
-    "advanced_disease_date": "2026-11-10",
-    "id": "k03-bilirubin-raised-liver-ras-mut-1st",
-}
+K03: dict[str, Any] = review15_case(
+    "k03-bilirubin-raised-liver-ras-mut-1st",
+    "2026-11-10",
+    metastases=[{"site": "liver", "count": 25, "resectability": "unresectable"}],
+    health=recorded_health(bilirubin_raised=True),
+)
 
 
 def _k03(over_3_uln: bool | None) -> dict[str, Any]:

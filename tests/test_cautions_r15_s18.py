@@ -14,7 +14,6 @@ Each trigger test fails on the knowledge before this change (8d6eddc): 6 fail th
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from rectoplan.adapters.handout import handout_view
@@ -25,9 +24,10 @@ from tests._kb_cases import (
     RARE_RISKS_ABSENT,
     known_health,
     known_panel,
+    merged_case,
     options_by_id,
     progressed_course,
-    unresectable_liver_and_lung,
+    review13_case,
 )
 
 FRUQ_PROTEINURIA = "Significant proteinuria: the fruquintinib label lists proteinuria"
@@ -38,19 +38,12 @@ DPYD_POOR = "DPYD poor metaboliser (complete or near-complete DPD deficiency): r
 DPYD_PATIENT = "A gene test shows that your body cannot break down the cancer drugs fluorouracil (5-FU)"
 ECOG_TWO = "ECOG 2: prefer de-intensified treatment"
 
-BASE: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "r15-s18-cautions",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2025-06-01",
-    "age": 63,
-    "ecog": 1,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": unresectable_liver_and_lung(),
-    "biomarkers": known_panel(kras="mutant"),
-    "prior": {},
-    "health": known_health(400, **RARE_RISKS_ABSENT),
-}
+BASE: dict[str, Any] = review13_case(
+    "r15-s18-cautions",
+    63,
+    biomarkers=known_panel(kras="mutant"),
+    health=known_health(400, **RARE_RISKS_ABSENT),
+)
 # Review 15's l01/m08: third line after FOLFOX-bevacizumab and FOLFIRI-bevacizumab.
 THIRD_LINE: dict[str, Any] = {
     "courses": [
@@ -61,13 +54,7 @@ THIRD_LINE: dict[str, Any] = {
 
 
 def _case(**changes: Any) -> dict[str, Any]:
-    case = copy.deepcopy(BASE)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(case.get(key), dict):
-            case[key].update(copy.deepcopy(value))
-        else:
-            case[key] = copy.deepcopy(value)
-    return case
+    return merged_case(BASE, **changes)
 
 
 def _third_line(**changes: Any) -> dict[str, Any]:

@@ -19,7 +19,6 @@ repeat liver resection).
 
 from __future__ import annotations
 
-import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from rectoplan.adapters.case_json import parse_case
 from rectoplan.cli import main
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import replaced_case, write_rows
 
 # The probes of review 14 (bad/*.json), trimmed to what the checks read.
 BASE: dict[str, Any] = {
@@ -74,14 +74,7 @@ RESECTED_FOUND = {
 
 def case(**parts: Any) -> dict[str, Any]:
     """BASE with whole sections (or section keys, as `section__key`) replaced."""
-    data = copy.deepcopy(BASE)
-    for key, value in parts.items():
-        section, _, name = key.partition("__")
-        if name:
-            data[section][name] = value
-        else:
-            data[section] = value
-    return data
+    return replaced_case(BASE, **parts)
 
 
 def problems_of(data: dict[str, Any], kb: KnowledgeBase) -> list[tuple[str, str, str]]:
@@ -286,24 +279,9 @@ COHORT_ERRORS = {
 def test_cohort_rows_get_the_same_errors_naming_their_columns(fmt: str, kb: KnowledgeBase, tmp_path: Path) -> None:
     pytest.importorskip("polars")
     pytest.importorskip("duckdb")
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from rectoplan.cohort.run import run_cohort
-    from tests.test_cohort_equivalence import write_csv
 
-    rows = _rows()
-    path = tmp_path / f"rows.{fmt}"
-    if fmt == "csv":
-        write_csv(rows, path)
-    elif fmt == "jsonl":
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    else:  # native lists: the Arrow list stage reads them
-        names = sorted({k for r in rows for k in r})
-        columns = {n: [r.get(n) for r in rows] for n in names}
-        for n in ("primary_symptoms", "prior_surgeries"):
-            columns[n] = pa.array(columns[n], pa.list_(pa.string()))
-        pq.write_table(pa.table(columns), path)
+    path = write_rows(_rows(), tmp_path / f"rows.{fmt}", ("primary_symptoms", "prior_surgeries"))
     for engine in ("python", "polars", "duckdb"):
         result = run_cohort(path, kb, engine)
         assert {e.row: e.problems for e in result.errors} == COHORT_ERRORS, engine

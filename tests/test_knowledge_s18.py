@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -21,20 +20,25 @@ import pytest
 from rectoplan.adapters.handout import handout_view
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id, unresectable_liver_and_lung
+from tests._kb_cases import (
+    RARE_RISKS_ABSENT,
+    known_health,
+    known_panel,
+    merged_case,
+    options_by_id,
+    recorded_health,
+    review13_case,
+    review14_case,
+    unresectable_liver_and_lung,
+)
 
 DMMR_CURATIVE = "dMMR/MSI-H tumour, treatment aimed at cure"
 
 # Review 14's case bad/p-sync-dmmr-resectable-liver.json: rectal primary in place, dMMR/MSI-H, germline Lynch
 # negative, 3 resectable liver metastases (largest 30 mm), fit, no treatment yet.
-RESECTABLE_DMMR: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "s18-dmmr-resectable-liver",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2026-11-10",
-    "age": 61,
-    "ecog": 1,
-    "primary": {
+RESECTABLE_DMMR: dict[str, Any] = review14_case(
+    "s18-dmmr-resectable-liver",
+    primary={
         "status": "in_place",
         "distance_from_anal_verge_cm": 8,
         "mri_t": "T3",
@@ -45,31 +49,10 @@ RESECTABLE_DMMR: dict[str, Any] = {
         "stoma": False,
         "symptoms": [],
     },
-    "metastases": [{"site": "liver", "count": 3, "resectability": "resectable", "largest_mm": 30}],
-    "biomarkers": known_panel(mmr="dmmr_msi_h", germline_lynch="negative"),
-    "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": known_health(
-        400,
-        **RARE_RISKS_ABSENT,
-        coronary_disease=False,
-        uncontrolled_hypertension=False,
-        proteinuria=False,
-        autoimmune_disease=False,
-        frail=False,
-    ),
-    "preferences": {"goal": "balanced", "declines": []},
-    "wants_clinical_trials": True,
-}
-
-
-def _case(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    case = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(case.get(key), dict):
-            case[key].update(copy.deepcopy(value))
-        else:
-            case[key] = copy.deepcopy(value)
-    return case
+    metastases=[{"site": "liver", "count": 3, "resectability": "resectable", "largest_mm": 30}],
+    biomarkers=known_panel(mmr="dmmr_msi_h", germline_lynch="negative"),
+    health=recorded_health(),
+)
 
 
 def _dmmr_warnings(option: dict[str, Any]) -> list[dict[str, Any]]:
@@ -114,7 +97,7 @@ def test_the_patient_handout_explains_the_dmmr_question(kb: KnowledgeBase) -> No
     ],
 )
 def test_no_dmmr_warning_without_a_recorded_dmmr_result(kb: KnowledgeBase, label: str, changes: dict[str, Any]) -> None:
-    case = _case(RESECTABLE_DMMR, **changes)
+    case = merged_case(RESECTABLE_DMMR, **changes)
     if case["biomarkers"]["mmr"] is None:
         del case["biomarkers"]["mmr"]
     result = recommend(case, kb).to_dict()
@@ -127,7 +110,7 @@ def test_no_dmmr_warning_without_a_recorded_dmmr_result(kb: KnowledgeBase, label
 def test_no_dmmr_warning_in_a_palliative_plan_where_immunotherapy_is_listed(kb: KnowledgeBase) -> None:
     """Unresectable dMMR/MSI-H disease: pembrolizumab is an option of its own, so the chemotherapy rows need no
     pointer to it (non-trigger)."""
-    case = _case(RESECTABLE_DMMR, metastases=unresectable_liver_and_lung())
+    case = merged_case(RESECTABLE_DMMR, metastases=unresectable_liver_and_lung())
     result = recommend(case, kb).to_dict()
     assert result["intent"] != "curative"
     assert "pembrolizumab" in {o["id"] for o in result["options"]}
@@ -135,19 +118,13 @@ def test_no_dmmr_warning_in_a_palliative_plan_where_immunotherapy_is_listed(kb: 
 
 
 # --- stop 17's missing duration: fluorouracil + leucovorin + bevacizumab -----------------------------------------
-FRAIL_FIRST_LINE: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "s18-frail-first-line",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2025-06-01",
-    "age": 84,
-    "ecog": 2,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": unresectable_liver_and_lung(),
-    "biomarkers": known_panel(kras="mutant"),
-    "prior": {},
-    "health": known_health(700, **RARE_RISKS_ABSENT, fit_for_intensive_therapy=False, creatinine_clearance=45),
-}
+FRAIL_FIRST_LINE: dict[str, Any] = review13_case(
+    "s18-frail-first-line",
+    84,
+    ecog=2,
+    biomarkers=known_panel(kras="mutant"),
+    health=known_health(700, **RARE_RISKS_ABSENT, fit_for_intensive_therapy=False, creatinine_clearance=45),
+)
 BEVACIZUMAB_LABEL_DURATION = "Bevacizumab is continued until the cancer progresses"
 
 
@@ -191,7 +168,7 @@ def _arterial(option: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_arterial_thrombosis_warning_reads_as_the_bevacizumab_label(kb: KnowledgeBase) -> None:
-    case = _case(
+    case = merged_case(
         FRAIL_FIRST_LINE, ecog=1, age=70, health={"fit_for_intensive_therapy": True, "recent_arterial_thrombosis": True}
     )
     options = options_by_id(case, kb)
@@ -206,6 +183,6 @@ def test_arterial_thrombosis_warning_reads_as_the_bevacizumab_label(kb: Knowledg
 
 
 def test_no_arterial_thrombosis_warning_without_a_recent_event(kb: KnowledgeBase) -> None:
-    case = _case(FRAIL_FIRST_LINE, ecog=1, age=70, health={"fit_for_intensive_therapy": True})
+    case = merged_case(FRAIL_FIRST_LINE, ecog=1, age=70, health={"fit_for_intensive_therapy": True})
     options = options_by_id(case, kb)
     assert _arterial(options["folfox-bevacizumab"]) == []

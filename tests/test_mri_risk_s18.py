@@ -24,15 +24,11 @@ from rectoplan.core.case import Case
 from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import OptionResult, Recommendation
+from tests._kb_cases import PELVIC_RADIATION, PRIMARY_RESECTIONS, offered_of
 
 Make = Callable[..., Case]
-RESECTIONS = (
-    "low-anterior-resection-tme",
-    "abdominoperineal-resection-tme",
-    "synchronous-resection",
-    "staged-resection",
-)
-RADIATION = ("chemoradiation-capecitabine", "chemoradiation-fluorouracil", "short-course-radiotherapy")
+RESECTIONS = PRIMARY_RESECTIONS
+RADIATION = PELVIC_RADIATION
 QUOTE = "clinical tumour [cT] stage cT4a or cT4b, extramural vascular invasion, clinical nodal [cN] stage cN2"
 # A primary with no high-risk feature on MRI: each test changes one finding.
 LOW = {"crm_involved": False, "mri_t": "T3", "mri_n": "N1", "emvi": False}
@@ -50,10 +46,6 @@ def _rec(make_case: Make, kb: KnowledgeBase, liver: str = "resectable", **primar
         metastases=[{"site": "liver", "count": 3, "resectability": liver}],
     )
     return recommend(case, kb, what_if=False)
-
-
-def _offered(rec: Recommendation) -> dict[str, OptionResult]:
-    return {o.id: o for o in rec.options}
 
 
 def _primary(**changes: Any) -> dict[str, Any]:
@@ -82,7 +74,7 @@ def test_each_new_feature_makes_pelvic_radiation_preferred(
 ) -> None:
     rec = _rec(make_case, kb, **_primary(**change))
     assert rec.intent == "curative"
-    offered = _offered(rec)
+    offered = offered_of(rec)
     for option_id in RADIATION:
         option = offered[option_id]
         assert (option.strength, option.setting) == ("preferred", f"{option_id}-margin-at-risk"), option_id
@@ -94,7 +86,7 @@ def test_each_new_feature_makes_pelvic_radiation_preferred(
 def test_each_new_feature_puts_pelvic_radiation_before_the_resection(
     make_case: Make, kb: KnowledgeBase, change: dict[str, Any]
 ) -> None:
-    offered = _offered(_rec(make_case, kb, **_primary(**change)))
+    offered = offered_of(_rec(make_case, kb, **_primary(**change)))
     for option_id in RESECTIONS:
         option = offered[option_id]
         assert option.setting == f"{option_id}-mri-high-risk", option.setting
@@ -106,9 +98,9 @@ def test_conversion_intent_is_steered_too(make_case: Make, kb: KnowledgeBase) ->
     """The radiation rows cover conversion (potentially resectable metastases), as stop 17's did."""
     rec = _rec(make_case, kb, liver="potentially_resectable", **_primary(emvi=True))
     assert rec.intent == "conversion"
-    short = _offered(rec)["short-course-radiotherapy"]
+    short = offered_of(rec)["short-course-radiotherapy"]
     assert (short.strength, short.setting) == ("preferred", "short-course-radiotherapy-margin-at-risk")
-    usual = _offered(_rec(make_case, kb, liver="potentially_resectable", **LOW))["short-course-radiotherapy"]
+    usual = offered_of(_rec(make_case, kb, liver="potentially_resectable", **LOW))["short-course-radiotherapy"]
     assert usual.setting == "short-course-radiotherapy-conversion"
 
 
@@ -118,7 +110,7 @@ def test_conversion_intent_is_steered_too(make_case: Make, kb: KnowledgeBase) ->
     ids=["T3-N1", "T2-N0", "T1-N0"],
 )
 def test_no_high_risk_feature_keeps_the_usual_rows(make_case: Make, kb: KnowledgeBase, primary: dict[str, Any]) -> None:
-    _assert_usual_rows(_offered(_rec(make_case, kb, **primary)))
+    _assert_usual_rows(offered_of(_rec(make_case, kb, **primary)))
 
 
 @pytest.mark.parametrize(
@@ -128,20 +120,20 @@ def test_no_high_risk_feature_keeps_the_usual_rows(make_case: Make, kb: Knowledg
 )
 def test_an_unknown_finding_steers_nothing(make_case: Make, kb: KnowledgeBase, unknown: dict[str, Any]) -> None:
     """Unknown is never favourable, and never taken for high risk either: the usual rows, which claim neither."""
-    _assert_usual_rows(_offered(_rec(make_case, kb, **_primary(**unknown))))
+    _assert_usual_rows(offered_of(_rec(make_case, kb, **_primary(**unknown))))
 
 
 def test_a_known_feature_decides_beside_unknown_ones(make_case: Make, kb: KnowledgeBase) -> None:
-    offered = _offered(_rec(make_case, kb, mri_n="N2"))  # T, margin and EMVI unrecorded
+    offered = offered_of(_rec(make_case, kb, mri_n="N2"))  # T, margin and EMVI unrecorded
     assert offered["short-course-radiotherapy"].setting == "short-course-radiotherapy-margin-at-risk"
     assert offered["staged-resection"].setting == "staged-resection-mri-high-risk"
 
 
 def test_stop_17_rows_keep_their_words(make_case: Make, kb: KnowledgeBase) -> None:
     """An involved margin or a T4b tumour keeps stop 17's row, whatever else MRI shows."""
-    offered = _offered(_rec(make_case, kb, **_primary(crm_involved=True, emvi=True, mri_n="N2")))
+    offered = offered_of(_rec(make_case, kb, **_primary(crm_involved=True, emvi=True, mri_n="N2")))
     assert all(offered[o].setting == f"{o}-margin-at-risk" for o in RESECTIONS)
-    offered = _offered(_rec(make_case, kb, **_primary(mri_t="T4b", emvi=True, mri_n="N2")))
+    offered = offered_of(_rec(make_case, kb, **_primary(mri_t="T4b", emvi=True, mri_n="N2")))
     assert all(offered[o].setting == f"{o}-t4b" for o in RESECTIONS)
 
 
@@ -152,7 +144,7 @@ def test_earlier_pelvic_radiation_is_not_repeated(make_case: Make, kb: Knowledge
         metastases=[{"site": "liver", "count": 3, "resectability": "resectable"}],
         prior={"pelvic_radiation": True},
     )
-    offered = _offered(recommend(case, kb, what_if=False))
+    offered = offered_of(recommend(case, kb, what_if=False))
     for option_id in RADIATION:
         assert option_id not in offered or offered[option_id].setting != f"{option_id}-margin-at-risk"
 

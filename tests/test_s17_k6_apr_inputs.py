@@ -18,13 +18,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from rectoplan.api import validate_case
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import write_rows
 
 APR = "abdominoperineal_resection"
 BASE: dict[str, Any] = {
@@ -106,19 +105,7 @@ def _rows() -> list[dict[str, Any]]:
 
 
 def _write(rows: list[dict[str, Any]], folder: Path, fmt: str) -> Path:
-    from tests.test_cohort_equivalence import write_csv
-
-    path = folder / f"rows.{fmt}"
-    if fmt == "csv":
-        write_csv(rows, path)
-    elif fmt == "jsonl":
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    else:  # native lists: the Arrow list stage reads them
-        names = sorted({k for r in rows for k in r})
-        columns = {n: [r.get(n) for r in rows] for n in names}
-        columns["prior_surgeries"] = pa.array(columns["prior_surgeries"], pa.list_(pa.string()))
-        pq.write_table(pa.table(columns), path)
-    return path
+    return write_rows(rows, folder / f"rows.{fmt}", ("prior_surgeries",))
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])

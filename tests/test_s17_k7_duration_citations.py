@@ -12,7 +12,6 @@ the note says that no source seen gives one for the fluorouracil and leucovorin.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -21,10 +20,10 @@ from rectoplan.core.knowledge import KnowledgeBase
 from tests._kb_cases import (
     RARE_RISKS_ABSENT,
     known_health,
-    known_panel,
+    merged_case,
     options_by_id,
     progressed_course,
-    unresectable_liver_and_lung,
+    review13_case,
 )
 
 # Each option's duration note and the sources it must cite, exactly (brief entries count as "brief").
@@ -114,29 +113,15 @@ def test_maintenance_capecitabine_bevacizumab_is_not_given_the_avex_note(kb: Kno
 
 
 # --- in the output ---------------------------------------------------------------------------------------------
-BASE: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "s17-k7-duration",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2025-06-01",
-    "age": 62,
-    "ecog": 1,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": unresectable_liver_and_lung(),
-    "biomarkers": known_panel(),
-    "prior": {},
-    "health": known_health(700, **RARE_RISKS_ABSENT),
-}
+BASE: dict[str, Any] = review13_case(
+    "s17-k7-duration",
+    62,
+    health=known_health(700, **RARE_RISKS_ABSENT),
+)
 
 
 def _case(**changes: Any) -> dict[str, Any]:
-    case = copy.deepcopy(BASE)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(case.get(key), dict):
-            case[key].update(copy.deepcopy(value))
-        else:
-            case[key] = copy.deepcopy(value)
-    return case
+    return merged_case(BASE, **changes)
 
 
 def _continuous_sources(option: dict[str, Any]) -> list[set[str]]:

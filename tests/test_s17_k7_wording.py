@@ -21,24 +21,18 @@ from tests._kb_cases import (
     known_panel,
     options_by_id,
     progressed_course,
-    unresectable_liver_and_lung,
+    review13_case,
 )
 
 
 def _case(biomarkers: dict[str, Any], courses: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "format": "rectoplan.case/2",
-        "id": "s17-k7-wording",
-        "as_of": "2026-12-01",
-        "advanced_disease_date": "2025-06-01",
-        "age": 62,
-        "ecog": 1,
-        "primary": {"status": "resected", "stoma": False},
-        "metastases": unresectable_liver_and_lung(),
-        "biomarkers": known_panel(**biomarkers),
-        "prior": {"courses": courses},
-        "health": known_health(700, **RARE_RISKS_ABSENT, autoimmune_disease=False),
-    }
+    return review13_case(
+        "s17-k7-wording",
+        62,
+        biomarkers=known_panel(**biomarkers),
+        prior={"courses": courses},
+        health=known_health(700, **RARE_RISKS_ABSENT, autoimmune_disease=False),
+    )
 
 
 def _result(case: dict[str, Any], kb: KnowledgeBase) -> dict[str, Any]:

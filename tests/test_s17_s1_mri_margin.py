@@ -16,15 +16,11 @@ from rectoplan.core.case import Case
 from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import Recommendation
+from tests._kb_cases import PELVIC_RADIATION, PRIMARY_RESECTIONS, offered_of
 
 Make = Callable[..., Case]
-RESECTIONS = (
-    "low-anterior-resection-tme",
-    "abdominoperineal-resection-tme",
-    "synchronous-resection",
-    "staged-resection",
-)
-RADIATION = ("chemoradiation-capecitabine", "chemoradiation-fluorouracil", "short-course-radiotherapy")
+RESECTIONS = PRIMARY_RESECTIONS
+RADIATION = PELVIC_RADIATION
 
 
 def _rec(make_case: Make, kb: KnowledgeBase, **primary: Any) -> Recommendation:
@@ -36,14 +32,10 @@ def _rec(make_case: Make, kb: KnowledgeBase, **primary: Any) -> Recommendation:
     return recommend(case, kb, what_if=False)
 
 
-def _offered(rec: Recommendation) -> dict[str, Any]:
-    return {o.id: o for o in rec.options}
-
-
 def test_involved_margin_puts_pelvic_radiation_before_the_resection(make_case: Make, kb: KnowledgeBase) -> None:
     rec = _rec(make_case, kb, crm_involved=True, mri_t="T3")
     assert rec.intent == "curative"
-    offered = _offered(rec)
+    offered = offered_of(rec)
     for option_id in RESECTIONS:
         option = offered[option_id]
         assert option.setting == f"{option_id}-margin-at-risk", option.setting
@@ -58,7 +50,7 @@ def test_involved_margin_puts_pelvic_radiation_before_the_resection(make_case: M
 
 
 def test_t4b_tumour_is_read_too(make_case: Make, kb: KnowledgeBase) -> None:
-    offered = _offered(_rec(make_case, kb, crm_involved=False, mri_t="T4b"))
+    offered = offered_of(_rec(make_case, kb, crm_involved=False, mri_t="T4b"))
     for option_id in RESECTIONS:
         assert offered[option_id].setting == f"{option_id}-t4b"
         assert "T4b" in offered[option_id].rationale[0]
@@ -67,7 +59,7 @@ def test_t4b_tumour_is_read_too(make_case: Make, kb: KnowledgeBase) -> None:
 
 def test_clear_margin_keeps_the_usual_rows(make_case: Make, kb: KnowledgeBase) -> None:
     for primary in ({"crm_involved": False, "mri_t": "T3"}, {}):  # clear, and not recorded
-        offered = _offered(_rec(make_case, kb, **primary))
+        offered = offered_of(_rec(make_case, kb, **primary))
         for option_id in RESECTIONS:
             assert offered[option_id].setting == f"{option_id}-curative", (primary, option_id)
         assert offered["chemoradiation-capecitabine"].strength == "alternative"

@@ -13,21 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from rectoplan.core.case import Case
-from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.core.recommendation import Recommendation
+from tests._kb_cases import offered_of, recommend_made
 
 Make = Callable[..., Case]
 RESECTED = {"status": "resected"}
 USUAL_CHEMOTHERAPY = "chemotherapy is usually given before or after the operation"
-
-
-def _rec(make_case: Make, kb: KnowledgeBase, **changes: Any) -> Recommendation:
-    return recommend(make_case(**changes), kb, what_if=False)
-
-
-def _offered(rec: Recommendation) -> dict[str, Any]:
-    return {o.id: o for o in rec.options}
 
 
 def _recurrence(*declines: str) -> dict[str, Any]:
@@ -42,19 +33,19 @@ def _recurrence(*declines: str) -> dict[str, Any]:
 # --- b04, i04: chemoradiation without an operation --------------------------------------------------------------
 def test_chemoradiation_after_a_declined_operation_is_not_before_surgery(make_case: Make, kb: KnowledgeBase) -> None:
     for declined in ("surgery", "stoma"):
-        rec = _rec(make_case, kb, **_recurrence(declined))
+        rec = recommend_made(make_case, kb, **_recurrence(declined))
         assert rec.intent == "palliative", declined
         for option_id in ("chemoradiation-capecitabine", "chemoradiation-fluorouracil"):
-            crt = _offered(rec)[option_id]
+            crt = offered_of(rec)[option_id]
             assert crt.setting.endswith("-recurrence-no-operation"), (declined, crt.setting)
             assert crt.phase != "neoadjuvant" and crt.strength == "alternative"
             assert "before surgery" not in crt.rationale[0] and "cure is unlikely" in crt.rationale[0]
 
 
 def test_chemoradiation_before_an_intended_operation_is_unchanged(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, **_recurrence())
+    rec = recommend_made(make_case, kb, **_recurrence())
     assert rec.intent == "curative"
-    crt = _offered(rec)["chemoradiation-capecitabine"]
+    crt = offered_of(rec)["chemoradiation-capecitabine"]
     assert (crt.setting, crt.phase, crt.strength) == (
         "chemoradiation-capecitabine-isolated-recurrence",
         "neoadjuvant",
@@ -72,30 +63,30 @@ def _liver_only(*declines: str) -> dict[str, Any]:
 
 
 def test_declined_chemotherapy_is_not_put_back_into_the_curative_plan(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, **_liver_only("chemotherapy"))
+    rec = recommend_made(make_case, kb, **_liver_only("chemotherapy"))
     assert (rec.intent, rec.intent_rule) == ("curative", "intent-curative-chemotherapy-declined")
     assert USUAL_CHEMOTHERAPY not in rec.patient_summary
     assert "You have said you do not want chemotherapy" in rec.patient_summary
-    liver = _offered(rec)["liver-resection"]
+    liver = offered_of(rec)["liver-resection"]
     assert liver.setting == "liver-resection-liver-only-chemotherapy-declined" and liver.strength == "preferred"
     assert "declined chemotherapy" in liver.rationale[0]
 
 
 def test_without_a_refusal_the_usual_curative_words_stay(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, **_liver_only())
+    rec = recommend_made(make_case, kb, **_liver_only())
     assert (rec.intent, rec.intent_rule) == ("curative", "intent-curative")
     assert USUAL_CHEMOTHERAPY in rec.patient_summary
-    assert _offered(rec)["liver-resection"].setting == "liver-resection-liver-only"
+    assert offered_of(rec)["liver-resection"].setting == "liver-resection-liver-only"
 
 
 # --- g02: best supportive care does not promise a declined treatment --------------------------------------------
 def test_supportive_care_offers_symptom_treatments_only_if_wanted(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(
+    rec = recommend_made(
         make_case,
         kb,
         preferences={"declines": ["chemotherapy", "surgery", "radiation"], "goal": "comfort"},
     )
-    bsc = _offered(rec)["best-supportive-care"]
+    bsc = offered_of(rec)["best-supportive-care"]
     assert bsc.strength == "preferred"
     assert "can still be used" not in bsc.patient_explanation and "if you want them" in bsc.patient_explanation
     assert "if the patient accepts them" in bsc.rationale[0]

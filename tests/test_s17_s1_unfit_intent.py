@@ -15,26 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from rectoplan.core.case import Case
-from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-from rectoplan.core.recommendation import Recommendation
+from tests._kb_cases import excluded_of, offered_of, recommend_made
 
 Make = Callable[..., Case]
 UNFIT = {"fit_for_intensive_therapy": False}
 RESECTED = {"status": "resected"}
 CURE_SENTENCE = "The aim of treatment is to cure the cancer"
-
-
-def _rec(make_case: Make, kb: KnowledgeBase, **changes: Any) -> Recommendation:
-    return recommend(make_case(**changes), kb, what_if=False)
-
-
-def _offered(rec: Recommendation) -> dict[str, Any]:
-    return {o.id: o for o in rec.options}
-
-
-def _excluded(rec: Recommendation) -> dict[str, Any]:
-    return {e.id: e for e in rec.excluded}
 
 
 def _site(site: str, count: int = 2, resectability: str = "resectable") -> list[dict[str, Any]]:
@@ -49,27 +36,27 @@ def _elderly_ecog2(**more: Any) -> dict[str, Any]:
 def test_unfit_peritoneal_disease_is_palliative_with_capecitabine_bevacizumab(
     make_case: Make, kb: KnowledgeBase
 ) -> None:
-    rec = _rec(make_case, kb, health=UNFIT, **_elderly_ecog2(metastases=_site("peritoneum")))
+    rec = recommend_made(make_case, kb, health=UNFIT, **_elderly_ecog2(metastases=_site("peritoneum")))
     assert (rec.intent, rec.intent_rule) == ("palliative", "intent-palliative-unfit-for-surgery")
     assert CURE_SENTENCE not in rec.patient_summary
-    offered = _offered(rec)
+    offered = offered_of(rec)
     assert offered["capecitabine-bevacizumab"].strength == "preferred"
-    crs = _excluded(rec)["crs-hipec"]
+    crs = excluded_of(rec)["crs-hipec"]
     assert "major-surgery-fitness" in crs.rules and "PRODIGE 7" in " ".join(crs.reasons)
 
 
 def test_unfit_liver_disease_lists_liver_resection_as_excluded(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, health=UNFIT, **_elderly_ecog2(metastases=_site("liver")))
+    rec = recommend_made(make_case, kb, health=UNFIT, **_elderly_ecog2(metastases=_site("liver")))
     assert rec.intent == "palliative"
-    assert "liver-resection" not in _offered(rec)
-    assert "major-surgery-fitness" in _excluded(rec)["liver-resection"].rules
-    assert "capecitabine-bevacizumab" in _offered(rec)
+    assert "liver-resection" not in offered_of(rec)
+    assert "major-surgery-fitness" in excluded_of(rec)["liver-resection"].rules
+    assert "capecitabine-bevacizumab" in offered_of(rec)
 
 
 def test_unfit_synchronous_primary_lists_every_resection_as_excluded(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, health=UNFIT, metastases=_site("liver"))  # primary in place (base case)
+    rec = recommend_made(make_case, kb, health=UNFIT, metastases=_site("liver"))  # primary in place (base case)
     assert rec.intent == "palliative"
-    excluded = _excluded(rec)
+    excluded = excluded_of(rec)
     for operation in ("low-anterior-resection-tme", "abdominoperineal-resection-tme", "staged-resection"):
         assert "major-surgery-fitness" in excluded[operation].rules, operation
     assert "synchronous-resection" in excluded
@@ -77,25 +64,27 @@ def test_unfit_synchronous_primary_lists_every_resection_as_excluded(make_case: 
 
 def test_fit_patient_with_the_same_disease_stays_curative(make_case: Make, kb: KnowledgeBase) -> None:
     for site in ("peritoneum", "liver"):
-        rec = _rec(make_case, kb, **_elderly_ecog2(metastases=_site(site)))
+        rec = recommend_made(make_case, kb, **_elderly_ecog2(metastases=_site(site)))
         assert rec.intent == "curative", site
         assert CURE_SENTENCE in rec.patient_summary
-        assert "capecitabine-bevacizumab" not in _offered(rec)
-    liver = _rec(make_case, kb, **_elderly_ecog2(metastases=_site("liver")))
-    assert _offered(liver)["liver-resection"].strength == "preferred"
+        assert "capecitabine-bevacizumab" not in offered_of(rec)
+    liver = recommend_made(make_case, kb, **_elderly_ecog2(metastases=_site("liver")))
+    assert offered_of(liver)["liver-resection"].strength == "preferred"
 
 
 def test_unknown_fitness_is_not_read_as_unfit_but_warns(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, health={"fit_for_intensive_therapy": None}, primary=RESECTED, metastases=_site("liver"))
+    rec = recommend_made(
+        make_case, kb, health={"fit_for_intensive_therapy": None}, primary=RESECTED, metastases=_site("liver")
+    )
     assert rec.intent == "curative"
-    warnings = _offered(rec)["liver-resection"].warnings
+    warnings = offered_of(rec)["liver-resection"].warnings
     assert any("Fitness for surgery is not recorded" in w for w in warnings)
 
 
 def test_unfit_with_unresectable_disease_keeps_the_usual_palliative_rule(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, health=UNFIT)  # base case: unresectable liver metastases
+    rec = recommend_made(make_case, kb, health=UNFIT)  # base case: unresectable liver metastases
     assert (rec.intent, rec.intent_rule) == ("palliative", "intent-palliative")
-    assert "liver-resection" not in _excluded(rec)
+    assert "liver-resection" not in excluded_of(rec)
 
 
 # --- F3: a declined stoma with a pelvic recurrence --------------------------------------------------------------
@@ -109,20 +98,20 @@ def _recurrence(**more: Any) -> dict[str, Any]:
 
 
 def test_declined_stoma_with_pelvic_recurrence_is_not_curative(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, **_recurrence(preferences={"declines": ["stoma"]}))
+    rec = recommend_made(make_case, kb, **_recurrence(preferences={"declines": ["stoma"]}))
     assert (rec.intent, rec.intent_rule) == ("palliative", "intent-palliative-stoma-declined-recurrence")
     assert CURE_SENTENCE not in rec.patient_summary
-    excluded = _excluded(rec)
+    excluded = excluded_of(rec)
     assert {"abdominoperineal-resection-tme", "pelvic-exenteration"} <= set(excluded)
-    excision = _offered(rec)["local-excision"]
+    excision = offered_of(rec)["local-excision"]
     assert excision.setting == "local-excision-stoma-declined" and excision.strength == "consider"
 
 
 def test_pelvic_recurrence_without_a_declined_stoma_stays_curative(make_case: Make, kb: KnowledgeBase) -> None:
-    rec = _rec(make_case, kb, **_recurrence())
+    rec = recommend_made(make_case, kb, **_recurrence())
     assert rec.intent == "curative"
-    assert _offered(rec)["pelvic-exenteration"].strength == "preferred"
-    assert _offered(rec)["local-excision"].setting == "local-excision-recurrence"
+    assert offered_of(rec)["pelvic-exenteration"].strength == "preferred"
+    assert offered_of(rec)["local-excision"].setting == "local-excision-recurrence"
 
 
 # --- F10: each fitness gate cites a source about its own operation ----------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id
+from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id, review14_case
 
 ANTI_VEGF_FIRST_LINE = {
     "folfox-bevacizumab",
@@ -39,29 +39,21 @@ CONFIRM = "Confirm there is no active bleeding or high bleeding risk before an a
 
 # Review 14's p-bleeding-symptom-no-risk-flag: primary in place, bleeding, 15 unresectable liver metastases,
 # KRAS G12D (no anti-EGFR), fit, first line.
-BASE: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "s17-s2-bleeding",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2026-11-10",
-    "age": 61,
-    "ecog": 1,
-    "primary": {
+BASE: dict[str, Any] = review14_case(
+    "s17-s2-bleeding",
+    primary={
         "status": "in_place",
         "distance_from_anal_verge_cm": 7,
         "resectability": "resectable",
         "stoma": False,
         "symptoms": ["bleeding"],
     },
-    "metastases": [{"site": "liver", "count": 15, "resectability": "unresectable"}],
-    "biomarkers": known_panel(kras="mutant", kras_variant="G12D"),
-    "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": known_health(
+    metastases=[{"site": "liver", "count": 15, "resectability": "unresectable"}],
+    biomarkers=known_panel(kras="mutant", kras_variant="G12D"),
+    health=known_health(
         400, **RARE_RISKS_ABSENT, uncontrolled_hypertension=False, proteinuria=False, autoimmune_disease=False
     ),
-    "preferences": {"goal": "balanced", "declines": []},
-    "wants_clinical_trials": True,
-}
+)
 
 
 def _case(bleeding_risk: bool | None, symptoms: list[str] | None) -> dict[str, Any]:

@@ -14,30 +14,23 @@ from typing import Any
 import pytest
 
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id
+from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, options_by_id, review14_case
 
 OPTION = "radiation-brain-metastases"
 ECOG_ROW = "radiation-brain-metastases-ecog-3-4"
 
 # Review 14's d03: ECOG 3, 6 brain and 8 liver metastases, not fit for intensive therapy.
-D03: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "s17-s2-brain",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2026-11-10",
-    "age": 61,
-    "ecog": 3,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": [
+D03: dict[str, Any] = review14_case(
+    "s17-s2-brain",
+    ecog=3,
+    primary={"status": "resected", "stoma": False},
+    metastases=[
         {"site": "brain", "count": 6, "resectability": "unresectable"},
         {"site": "liver", "count": 8, "resectability": "unresectable"},
     ],
-    "biomarkers": known_panel(kras="mutant", kras_variant="G12D"),
-    "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": known_health(400, **RARE_RISKS_ABSENT, autoimmune_disease=False, fit_for_intensive_therapy=False),
-    "preferences": {"goal": "balanced", "declines": []},
-    "wants_clinical_trials": True,
-}
+    biomarkers=known_panel(kras="mutant", kras_variant="G12D"),
+    health=known_health(400, **RARE_RISKS_ABSENT, autoimmune_disease=False, fit_for_intensive_therapy=False),
+)
 
 
 def _brain_option(kb: KnowledgeBase, ecog: int | None, brain_count: int = 6) -> dict[str, Any]:

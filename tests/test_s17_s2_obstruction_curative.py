@@ -9,49 +9,33 @@ surgery, ESGE 2020) comes before any pre-operative treatment.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel
+from tests._kb_cases import RARE_RISKS_ABSENT, known_health, known_panel, replaced_case, review14_case
 
 CURATIVE_TWIN = "Bowel obstruction in a plan that aims at cure"
 PALLIATIVE_NOTE = "Bowel obstruction: relieving it (a stent or a stoma) comes first"
 
 # Review 14's i01: primary in place 10 cm from the anal verge, obstructed, 3 resectable liver metastases.
-I01: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "s17-s2-obstruction",
-    "as_of": "2026-12-01",
-    "advanced_disease_date": "2026-11-10",
-    "age": 61,
-    "ecog": 1,
-    "primary": {
+I01: dict[str, Any] = review14_case(
+    "s17-s2-obstruction",
+    primary={
         "status": "in_place",
         "distance_from_anal_verge_cm": 10,
         "resectability": "resectable",
         "stoma": False,
         "symptoms": ["obstruction"],
     },
-    "metastases": [{"site": "liver", "count": 3, "resectability": "resectable", "largest_mm": 30}],
-    "biomarkers": known_panel(),
-    "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": known_health(400, **RARE_RISKS_ABSENT, autoimmune_disease=False),
-    "preferences": {"goal": "balanced", "declines": []},
-    "wants_clinical_trials": True,
-}
+    metastases=[{"site": "liver", "count": 3, "resectability": "resectable", "largest_mm": 30}],
+    biomarkers=known_panel(),
+    health=known_health(400, **RARE_RISKS_ABSENT, autoimmune_disease=False),
+)
 
 
 def _case(**changes: Any) -> dict[str, Any]:
-    case = copy.deepcopy(I01)
-    for key, value in changes.items():
-        section, _, field = key.partition("__")
-        if field:
-            case[section][field] = value
-        else:
-            case[section] = value
-    return case
+    return replaced_case(I01, **changes)
 
 
 def _cautions(case: dict[str, Any], kb: KnowledgeBase) -> tuple[str, list[dict[str, Any]]]:

@@ -22,7 +22,7 @@ import pytest
 from rectoplan import cli
 from rectoplan.adapters.variants import VariantError, canonical_variant, read_kras_variant
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import recorded_health
+from tests._kb_cases import known_panel, review15_case, review15_liver_and_lung, review15_prior, review15_two_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 G12C_OPTIONS = ("sotorasib-panitumumab", "adagrasib-cetuximab")
@@ -85,53 +85,13 @@ def test_disagreeing_unknown_or_foreign_forms_are_refused_with_the_reason(text: 
 
 def _t06(variant: str) -> dict[str, Any]:
     """review 15's t06 (KRAS G12C after two lines with progression), with the variant as given."""
-    line = {"setting": "advanced", "status": "stopped", "stopped_for": "progression"}
-    return {
-        "format": "rectoplan.case/2",
-        "id": "t06-kras-g12c-3rd",
-        "as_of": "2026-12-01",
-        "advanced_disease_date": "2025-02-15",
-        "age": 63,
-        "ecog": 1,
-        "primary": {"status": "resected", "stoma": False},
-        "metastases": [
-            {"site": "liver", "count": 10, "resectability": "unresectable"},
-            {"site": "lung", "count": 6, "resectability": "unresectable"},
-        ],
-        "biomarkers": {
-            "kras": "mutant",
-            "kras_variant": variant,
-            "nras": "wild_type",
-            "braf": "wild_type",
-            "mmr": "pmmr_mss",
-            "her2_result": "ihc0_1",
-            "ntrk_fusion": "negative",
-            "ret_fusion": "negative",
-        },
-        "prior": {
-            "pelvic_radiation": True,
-            "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-            "courses": [
-                line
-                | {
-                    "agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"],
-                    "start": "2025-03-01",
-                    "end": "2025-12-01",
-                    "best_response": "partial",
-                },
-                line
-                | {
-                    "agents": ["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"],
-                    "start": "2025-12-15",
-                    "end": "2026-10-20",
-                    "best_response": "stable",
-                },
-            ],
-        },
-        "health": recorded_health(),
-        "preferences": {"goal": "balanced", "declines": []},
-        "wants_clinical_trials": False,
-    }
+    return review15_case(
+        "t06-kras-g12c-3rd",
+        "2025-02-15",
+        metastases=review15_liver_and_lung(),
+        biomarkers=known_panel(kras="mutant", kras_variant=variant),
+        prior=review15_prior(review15_two_lines()),
+    )
 
 
 def _recommend(tmp_path: Path, capsys: Any, variant: str) -> tuple[int, str, str]:

@@ -24,7 +24,13 @@ from rectoplan.api import recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.kb.invariants import load_invariants, option_facts
 from rectoplan.kb.loader import load_knowledge
-from tests._kb_cases import recorded_health
+from tests._kb_cases import (
+    recorded_health,
+    review15_case,
+    review15_liver_and_lung,
+    review15_prior,
+    review15_two_lines,
+)
 
 CLASS = "vegf_pathway"
 # Drugs known to block VEGF or its receptors (bevacizumab, aflibercept: VEGF; ramucirumab: VEGFR2; regorafenib:
@@ -50,56 +56,13 @@ CONFIRM_SURGERY = "Confirm at least 28 days since any major surgery and a fully 
 CONFIRM_BLEEDING = "Confirm there is no active bleeding or high bleeding risk before regorafenib or fruquintinib."
 
 # Review 15's m07-3rd-line-bleeding-risk, as given (third line after FOLFOX-bev and FOLFIRI-bev, KRAS G12D).
-M07: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "as_of": "2026-12-01",
-    "age": 63,
-    "ecog": 1,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": [
-        {"site": "liver", "count": 10, "resectability": "unresectable"},
-        {"site": "lung", "count": 6, "resectability": "unresectable"},
-    ],
-    "biomarkers": {
-        "kras": "mutant",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-        "kras_variant": "G12D",
-    },
-    "prior": {
-        "pelvic_radiation": True,
-        "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        "courses": [
-            {
-                "agents": ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"],
-                "setting": "advanced",
-                "start": "2025-03-01",
-                "status": "stopped",
-                "best_response": "partial",
-                "end": "2025-12-01",
-                "stopped_for": "progression",
-            },
-            {
-                "agents": ["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"],
-                "setting": "advanced",
-                "start": "2025-12-15",
-                "status": "stopped",
-                "best_response": "stable",
-                "end": "2026-10-20",
-                "stopped_for": "progression",
-            },
-        ],
-    },
-    "health": recorded_health(bleeding_risk=True),
-    "preferences": {"goal": "balanced", "declines": []},
-    "wants_clinical_trials": False,
-    "advanced_disease_date": "2025-02-15",
-    "id": "m07-3rd-line-bleeding-risk",
-}
+M07: dict[str, Any] = review15_case(
+    "m07-3rd-line-bleeding-risk",
+    "2025-02-15",
+    metastases=review15_liver_and_lung(),
+    prior=review15_prior(review15_two_lines()),
+    health=recorded_health(bleeding_risk=True),
+)
 
 
 def _m07(**health: Any) -> dict[str, Any]:

@@ -22,112 +22,45 @@ from rectoplan.compile.z3_smt import Engine  # noqa: E402
 from rectoplan.core.engine import assess  # noqa: E402
 from rectoplan.core.knowledge import KnowledgeBase  # noqa: E402
 from rectoplan.verify.why_not import FieldChange, why_not  # noqa: E402
-from tests._kb_cases import recorded_health  # noqa: E402
+from tests._kb_cases import (  # noqa: E402
+    REVIEW15_FOLFOX_BEV,
+    known_panel,
+    recorded_health,
+    review15_case,
+    review15_liver_and_lung,
+    review15_prior,
+    review15_two_lines,
+)
 
 HEALTH = recorded_health()
-MARKERS = {
-    "kras": "mutant",
-    "nras": "wild_type",
-    "braf": "wild_type",
-    "mmr": "pmmr_mss",
-    "her2_result": "ihc0_1",
-    "ntrk_fusion": "negative",
-    "ret_fusion": "negative",
-    "kras_variant": "G12D",
-}
-FOLFOX_BEV = ["fluorouracil", "leucovorin", "oxaliplatin", "bevacizumab"]
-FOLFIRI_BEV = ["fluorouracil", "leucovorin", "irinotecan", "bevacizumab"]
-LIVER_14 = [{"site": "liver", "count": 14, "resectability": "unresectable"}]
-LIVER_LUNG = [
-    {"site": "liver", "count": 10, "resectability": "unresectable"},
-    {"site": "lung", "count": 6, "resectability": "unresectable"},
-]
 
 
 def _case(case_id: str, age: int, ecog: int, advanced: str, **parts: Any) -> dict[str, Any]:
-    """A review-15 case: resected primary after pelvic radiation and an LAR with TME, as of 2026-12-01."""
-    data: dict[str, Any] = {
-        "format": "rectoplan.case/2",
-        "id": case_id,
-        "as_of": "2026-12-01",
-        "advanced_disease_date": advanced,
-        "age": age,
-        "ecog": ecog,
-        "primary": {"status": "resected", "stoma": False},
-        "metastases": LIVER_LUNG,
-        "biomarkers": MARKERS,
-        "prior": {
-            "pelvic_radiation": True,
-            "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-            "courses": [],
-        },
-        "health": HEALTH,
-        "preferences": {"goal": "balanced", "declines": []},
-        "wants_clinical_trials": False,
-    }
-    data.update(copy.deepcopy(parts))
-    return copy.deepcopy(data)
+    """A review-15 case (`review15_case`: resected primary after pelvic radiation and an LAR with TME, as of
+    2026-12-01), with 10 liver and 6 lung metastases unless `parts` say otherwise."""
+    return copy.deepcopy(review15_case(case_id, advanced, age=age, ecog=ecog, **{"metastases": LIVER_LUNG, **parts}))
 
 
+LIVER_14 = [{"site": "liver", "count": 14, "resectability": "unresectable"}]
+LIVER_LUNG = review15_liver_and_lung()
 # /root/review15/cases/x04-transmet-age68.json: first line ongoing, 14 unresectable liver metastases, age 68
-X04 = _case(
-    "x04-transmet-age68",
-    68,
-    0,
-    "2026-04-15",
-    metastases=LIVER_14,
-    prior={
-        "pelvic_radiation": True,
-        "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        "courses": [
-            {
-                "agents": FOLFOX_BEV,
-                "setting": "advanced",
-                "start": "2026-05-01",
-                "status": "ongoing",
-                "best_response": "partial",
-            }
-        ],
-    },
-)
+ONGOING_FOLFOX_BEV = {
+    "agents": list(REVIEW15_FOLFOX_BEV),
+    "setting": "advanced",
+    "start": "2026-05-01",
+    "status": "ongoing",
+    "best_response": "partial",
+}
+X04 = _case("x04-transmet-age68", 68, 0, "2026-04-15", metastases=LIVER_14, prior=review15_prior([ONGOING_FOLFOX_BEV]))
 # /root/review15/cases/e02-age78-ecog1-fit-ras-wt.json: untreated, RAS wild type, age 78, ECOG 1
-E02 = _case(
-    "e02-age78-ecog1-fit-ras-wt",
-    78,
-    1,
-    "2026-11-10",
-    biomarkers={k: v for k, v in MARKERS.items() if k != "kras_variant"} | {"kras": "wild_type"},
-)
+E02 = _case("e02-age78-ecog1-fit-ras-wt", 78, 1, "2026-11-10", biomarkers=known_panel())
 # /root/review15/cases/m01-3rd-line-surgery-10d.json: two lines progressed, major surgery 10 days ago
 M01 = _case(
     "m01-3rd-line-surgery-10d",
     63,
     1,
     "2025-02-15",
-    prior={
-        "pelvic_radiation": True,
-        "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        "courses": [
-            {
-                "agents": FOLFOX_BEV,
-                "setting": "advanced",
-                "start": "2025-03-01",
-                "end": "2025-12-01",
-                "status": "stopped",
-                "stopped_for": "progression",
-                "best_response": "partial",
-            },
-            {
-                "agents": FOLFIRI_BEV,
-                "setting": "advanced",
-                "start": "2025-12-15",
-                "end": "2026-10-20",
-                "status": "stopped",
-                "stopped_for": "progression",
-                "best_response": "stable",
-            },
-        ],
-    },
+    prior=review15_prior(review15_two_lines()),
     health=HEALTH | {"days_since_major_surgery": 10},
 )
 

@@ -9,7 +9,7 @@ import copy
 from typing import Any
 
 from rectoplan.api import recommend, validate_case
-from rectoplan.core._parts import _MAINTENANCE_WORDS, _PHASE_WORDS
+from rectoplan.core._parts import _MAINTENANCE_WORDS, PHASE_WORDS
 from rectoplan.core.knowledge import KnowledgeBase
 
 RUNNING_FIRST_LINE: dict[str, Any] = {  # review 15's x01: 7 months into first-line FOLFOX + bevacizumab
@@ -45,7 +45,7 @@ def test_maintenance_during_a_running_first_line_continues_it(kb: KnowledgeBase)
     phase, text = words["maintenance-capecitabine-bevacizumab"]
     assert phase == "first_line"
     assert text.endswith(_MAINTENANCE_WORDS)
-    assert _PHASE_WORDS["first_line"] not in text
+    assert PHASE_WORDS["first_line"] not in text
 
 
 def test_every_maintenance_option_is_tagged_and_other_first_line_options_keep_their_words(kb: KnowledgeBase) -> None:
@@ -55,5 +55,5 @@ def test_every_maintenance_option_is_tagged_and_other_first_line_options_keep_th
     del untreated["prior"]
     words = _patient_words(untreated, kb)
     first_line = [text for phase, text in words.values() if phase == "first_line"]
-    assert first_line and all(text.endswith(_PHASE_WORDS["first_line"]) for text in first_line)
+    assert first_line and all(text.endswith(PHASE_WORDS["first_line"]) for text in first_line)
     assert not any(_MAINTENANCE_WORDS in text for _, text in words.values())

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from rectoplan.core.engine import OptionOutcome
 
 _STRENGTH_ORDER = {s: i for i, s in enumerate(STRENGTHS)}
-_PHASE_WORDS = {
+# The patient words of each phase (the re-introduction words of `continuation` replace them: shared, not private).
+PHASE_WORDS = {
     "neoadjuvant": "It would be given before surgery (neoadjuvant).",
     "adjuvant": "It would be given after surgery (adjuvant).",
     "perioperative": "It would be given around surgery, before and/or after the operation.",
@@ -136,7 +137,7 @@ _new = tuple.__new__  # a NamedTuple from all its fields, without its Python-lev
 def _setting_fields(opt: Option, setting: Setting, shown: int | str = "") -> Static:
     """The fields of an `OptionResult` offered under `setting` that depend on the setting alone (the others
     are None, 0 or empty here), and its rank key (strength, priority, option order)."""
-    phase_words = _MAINTENANCE_WORDS if "maintenance" in opt.tags else _PHASE_WORDS[setting.phase]
+    phase_words = _MAINTENANCE_WORDS if "maintenance" in opt.tags else PHASE_WORDS[setting.phase]
     patient = f"{opt.patient} {phase_words}" if phase_words else opt.patient
     fields = [  # in OptionResult order; intent (when the case's), rank and trace are filled per case
         opt.id,

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, NamedTuple
 
-from rectoplan.core._parts import _PHASE_WORDS
+from rectoplan.core._parts import PHASE_WORDS
 from rectoplan.core.facts import Facts
 from rectoplan.core.knowledge import Caution
 from rectoplan.core.recommendation import OptionResult, Recommendation
@@ -235,7 +235,7 @@ AGAIN_PATIENT: Final = "It would start your first treatment again after its paus
 
 def _as_reintroduction(option: OptionResult) -> OptionResult:
     """`option` with the patient words of a re-introduction in place of those of its rule's phase."""
-    words = _PHASE_WORDS.get(option.phase, "")
+    words = PHASE_WORDS.get(option.phase, "")
     text = option.patient_explanation
     if text.endswith(AGAIN_PATIENT):
         return option

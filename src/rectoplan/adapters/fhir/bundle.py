@@ -14,6 +14,7 @@ from typing import Any
 from rectoplan.adapters import fhir_codes as fc
 from rectoplan.adapters.fhir.conditions import ConditionReader
 from rectoplan.adapters.fhir.history import add_history
+from rectoplan.adapters.fhir.labs import BILIRUBIN_FACTS
 from rectoplan.adapters.fhir.liquid import liquid_ras
 from rectoplan.adapters.fhir.observations import ObservationReader
 from rectoplan.adapters.fhir.parse import _parse_entries
@@ -238,8 +239,9 @@ def _declared(m: _Mapper, case: dict[str, Any], markers: dict[str, Any], prov: d
             )
         elif result is not None:
             found["biomarkers", "her2_result"] = (result, ihc[1])
-    if (bili := m.resolve("bilirubin_raised", changing=True)) is not None:
-        found["health", "bilirubin_raised"] = bili
+    for fact in BILIRUBIN_FACTS:
+        if (bili := m.resolve_readable(fact)) is not None:
+            found["health", fact] = bili
     if (crcl := m.resolve("creatinine_clearance", changing=True)) is not None:
         found["health", "creatinine_clearance"] = crcl
     if m.stoma:

@@ -13,8 +13,27 @@ from datetime import datetime
 from typing import Any
 
 from rectoplan.adapters import fhir_codes as fc
-from rectoplan.adapters.fhir.reader import Reader
+from rectoplan.adapters.fhir.reader import Reader, _Finding
 from rectoplan.adapters.fhir.values import _day, _lookup
+
+# The two facts one total bilirubin result gives (contract 2, `health.*`), in the order `_bilirubin` records them.
+BILIRUBIN_FACTS = ("bilirubin_raised", "bilirubin_over_3_uln")
+# Observation.valueQuantity.comparator: none (an exact value), or a bound ("ad", sufficient, is not read).
+_BOUNDS = (None, "<", "<=", ">", ">=")
+
+
+def _above(value: float, comparator: str | None, limit: float) -> bool | None:
+    """Whether the result is above `limit`; None when its bound does not tell (e.g. '<5' against 1.2).
+
+    '<5' or '<=5' says the true value is at most 5: not above a limit of 5 or more, else unknown. '>2' says it
+    is more than 2: above a limit of 2 or less; '>=2' only above a limit under 2."""
+    if comparator is None:
+        return value > limit
+    if comparator in ("<", "<="):
+        return False if value <= limit else None
+    if comparator == ">":
+        return True if value >= limit else None
+    return True if value > limit else None
 
 
 class LabReader(Reader):
@@ -66,26 +85,63 @@ class LabReader(Reader):
             self.find("tmb", value, when, ref, f"TMB {value}/Mb ({_day(when)})")
 
     def _bilirubin(self, ref: str, res: Any, when: datetime | None) -> None:
-        if (q := self._quantity(ref, res, "total bilirubin")) is None:
+        """`bilirubin_raised` (above referenceRange.high) and `bilirubin_over_3_uln` (above 3 x that limit).
+
+        Only against an upper limit in the result's own unit: no conversion between units (mass and
+        substance concentration) is made. A result that cannot be read this way is recorded as unread, so
+        that an older readable result is not used in its place (`ObservationReader.resolve_readable`): the
+        bilirubin then stays unknown, never "within the limit"."""
+        q = res.valueQuantity
+        unit = (q.code or q.unit) if q is not None else None
+        shown = f"total bilirubin {q.value if q is not None else '(no value)'} {unit or ''}".rstrip()
+        reading = self._bilirubin_reading(ref, res, shown)
+        if reading is None:
+            for fact in BILIRUBIN_FACTS:
+                self.findings[fact].append(_Finding(None, when, ref, f"{shown}: not read"))
             return
-        highs = [r.high for r in res.referenceRange or [] if r.high is not None and r.high.value is not None]
-        same = [h for h in highs if (h.code or h.unit) == (q.code or q.unit)]
-        if not same:
+        uln, raised, over = reading
+        for fact, above in zip(BILIRUBIN_FACTS, (raised, over), strict=True):
+            if above is None:  # a bound ('<5', '>2') that does not tell this side of the limit
+                self.findings[fact].append(_Finding(None, when, ref, f"{shown}: not read"))
+                continue
+            where = "above 3 x" if over else "above" if raised else "within" if raised is False else "at most 3 x"
+            self.find(fact, above, when, ref, f"{shown} ({where} the upper limit {uln:g}, {_day(when)})")
+
+    def _bilirubin_reading(self, ref: str, res: Any, shown: str) -> tuple[float, bool | None, bool | None] | None:
+        """(upper limit, above it, above 3 x it) of a total bilirubin result, or None (reported) when unreadable."""
+        q = res.valueQuantity
+        if q is None or q.value is None:
+            self.issue(ref, "total bilirubin without a numeric value", "valueQuantity (bilirubin left unknown)")
+            return None
+        unit, comparator, value = q.code or q.unit, q.comparator, float(q.value)
+        highs = sorted(
+            {
+                float(r.high.value)
+                for r in res.referenceRange or []
+                if r.high is not None and r.high.value is not None and (r.high.code or r.high.unit) == unit
+            }
+        )
+        why = (
+            "no upper reference limit in that unit"
+            if not highs
+            else f"{len(highs)} different upper reference limits in that unit"
+            if len(highs) > 1
+            else "a negative value or upper limit"
+            if value < 0 or highs[0] <= 0
+            else f"comparator {comparator!r}"
+            if comparator not in _BOUNDS
+            else None
+        )
+        if why is not None:
             self.issue(
                 ref,
-                f"total bilirubin {q.value} {q.code or q.unit or ''} without an upper reference limit in that unit",
-                "referenceRange.high in the result's unit (bilirubin_raised left unknown)",
+                f"{shown} with {why}",
+                "one referenceRange.high in the result's unit (units are not converted); bilirubin_raised and "
+                "bilirubin_over_3_uln left unknown",
             )
-            return
-        raised = float(q.value) > float(same[0].value)
-        self.find(
-            "bilirubin_raised",
-            raised,
-            when,
-            ref,
-            f"total bilirubin {q.value} ({'above' if raised else 'within'} the upper limit {same[0].value}, "
-            f"{_day(when)})",
-        )
+            return None
+        uln = highs[0]
+        return uln, _above(value, comparator, uln), _above(value, comparator, 3 * uln)
 
     def _creatinine_clearance(self, ref: str, res: Any, when: datetime | None, test: fc.Code) -> None:
         """`health.creatinine_clearance` from a measured or Cockcroft-Gault result in UCUM mL/min only."""

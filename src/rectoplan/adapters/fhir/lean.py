@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -103,6 +103,7 @@ Decimal = Annotated[int, Field(strict=True)] | Annotated[float, Field(strict=Tru
 
 class Quantity(_Element):
     value: Decimal | None = None
+    comparator: Literal["<", "<=", ">=", ">", "ad"] | None = None  # FHIR R4 QuantityComparator
     unit: String | None = None
     system: Uri | None = None
     code: Code | None = None

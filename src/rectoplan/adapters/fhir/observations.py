@@ -315,6 +315,33 @@ class ObservationReader(LabReader, ResponseReader, LiquidReader):
                 )
 
     # -- resolution ----------------------------------------------------------------------------------------
+    def resolve_readable(self, fact: str) -> tuple[Any, str] | None:
+        """`resolve(fact, changing=True)` over the results that could be read, unless one that could not be
+        read (a None finding: no value, no reference limit in its unit) is not known to be older than the
+        newest readable one: then the fact is unknown, and the readable results are not used.
+
+        Why: an older normal result standing in for a newer one that could not be read would be the
+        favourable guess (the newer one may be raised); an unread result known to be older changes nothing."""
+        found = self.findings.get(fact, [])
+        readable = [f for f in found if f.value is not None]
+        if not readable:
+            return None
+        newest = max(readable, key=lambda f: f.when or datetime.min.replace(tzinfo=UTC))
+        blocking = [
+            f for f in found if f.value is None and not (f.when and newest.when and f.when.date() < newest.when.date())
+        ]
+        if blocking:
+            unread = blocking[0]
+            for f in readable:
+                self.used.pop(f.ref, None)
+                self.ignored[f.ref] = (
+                    f"not used for {fact}: the result in {unread.ref} ({_day(unread.when)}), not known to be older, "
+                    f"could not be read, so {fact} is left unknown"
+                )
+            return None
+        self.findings[fact] = readable
+        return self.resolve(fact, changing=True)
+
     def resolve(self, fact: str, changing: bool = False) -> tuple[Any, str] | None:
         """One value per fact. Disagreeing results: the newest wins only when every one is dated."""
         found = self.findings.get(fact)

@@ -10,15 +10,16 @@ The reading, conservative at each step (an unclear reading leaves the field unkn
 - The specimen decides, by code (`fhir_codes.BLOOD_SPECIMENS`), through `Observation.specimen` to a Specimen
   in the bundle: plasma is a liquid biopsy. Whole blood, serum, or "serum or plasma" is neither a tissue
   result nor a plasma liquid biopsy (a whole-blood sample is also the normal sample of a tumour-normal test):
-  the result is reported and not used. A specimen that is not in the bundle, or not blood, leaves the result
-  read as before (the tumour's).
+  the result is reported and not used. A Specimen of the bundle that is not blood leaves the result read as
+  the tumour's, as does a result naming no Specimen. A Specimen named but not in the bundle: below.
 - The most recent dated liquid biopsy counts (older ones are superseded); an undated one is reported.
 - RAS is mutant when KRAS or NRAS is mutant in it; wild type only when both KRAS and NRAS are reported wild
   type in it (one gene alone is reported, and liquid RAS stays unknown).
 - A result dated after the case date never gets here (`ObservationReader._after_case_date`).
-- When the caller says the Specimens could not be read (`unread_specimens`: the service's `specimens` prefetch
-  failed), a RAS result naming a Specimen that is not in the bundle is reported and not used: it may be a
-  plasma result, so reading it as the tumour's would be the favourable guess.
+- A RAS result naming a Specimen that is not in the bundle is reported and not used: it may be a plasma
+  result, so reading it as the tumour's would be the favourable guess (a newer ctDNA 'absent' would make a
+  RAS-mutant tumour wild type). Stop 18 did this only when the caller said the Specimens could not be read
+  (`unread_specimens`: the service's `specimens` prefetch failed); since stop 19 for every bundle (the CLI's).
 """
 
 from __future__ import annotations
@@ -50,16 +51,30 @@ class LiquidReader(Reader):
         return (hit.meaning, str(ref)) if hit else None
 
     def _unread_specimen(self, ref: str, res: Any, codes: set[tuple[str, str]]) -> bool:
-        """True (reported) for a RAS result whose Specimen is missing because the Specimens could not be read."""
+        """True (reported) for a RAS result naming a Specimen that is not in the bundle, whatever the reason.
+
+        Why: without the Specimen a plasma (ctDNA) result cannot be told from a tissue result, and reading it
+        as the tumour's is the favourable guess: a newer plasma 'RAS absent' then makes a tumour with a RAS
+        mutation wild type, which opens anti-EGFR therapy. The service knows why it is missing (its
+        `specimens` prefetch failed: `unread_specimens`); a bundle given to the CLI simply lacks it. A result
+        naming no Specimen is read as the tumour's, as tissue results usually name none."""
         target = getattr(getattr(res, "specimen", None), "reference", None)
-        if not target or target in self.resources:
+        found = self.resources.get(target) if target else None
+        if not target or (found is not None and found.get_resource_type() == "Specimen"):
             return False
         ras = self._ras_result(res, codes)
         if ras is None:
             return False
+        why = (
+            "which is not a Specimen"
+            if found is not None
+            else f"which could not be read ({self.unread_specimens})"
+            if self.unread_specimens is not None
+            else "which is not in the bundle"
+        )
         self.issue(
             ref,
-            f"a {'/'.join(ras[0])} result on {target}, which could not be read ({self.unread_specimens})",
+            f"a {'/'.join(ras[0])} result on {target}, {why}",
             "its Specimen, to tell a liquid biopsy (plasma) from a result on the tumour: the result is not used, "
             "so the RAS status it would give is left unknown",
         )

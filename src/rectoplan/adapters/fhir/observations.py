@@ -82,7 +82,7 @@ class ObservationReader(LabReader, ResponseReader, LiquidReader):
         if (blood := self._blood(res)) is not None and (ras := self._ras_result(res, codes)) is not None:
             self._liquid(ref, res, when, blood, ras)  # a liquid biopsy is not the tumour's RAS status
             return
-        if self.unread_specimens is not None and self._unread_specimen(ref, res, codes):
+        if self._unread_specimen(ref, res, codes):
             return
         if (fc.ECOG_CODE.system, fc.ECOG_CODE.code) in codes:
             self._ecog(ref, res, when)

@@ -99,7 +99,7 @@ def test_stoma_tmb_her2_ihc2_ish_positive_and_bilirubin() -> None:
     assert case["primary"] == {"stoma": True}
     assert case["biomarkers"]["tmb"] == 12
     assert case["biomarkers"]["her2_result"] == "ihc2_ish_positive" and case["biomarkers"]["her2"] == "positive"
-    assert case["health"] == {"bilirubin_raised": True}
+    assert case["health"] == {"bilirubin_raised": True, "bilirubin_over_3_uln": False}  # 2.1, limit 1.2
     assert result.provenance["biomarkers.her2_result"] == "Observation/her2-ihc, Observation/her2-ish"
     assert validate_case(case).value("biomarkers.her2_result") == "ihc2_ish_positive"
 

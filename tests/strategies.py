@@ -4,8 +4,10 @@ shrinks to a small counterexample and replays from the example database).
 - `cases()`: valid case JSON of contract 2 (and 1): every enumeration, absence as unknown, treatment history
   as contract 1 lines or contract 2 courses (adjuvant, finished, ongoing, maintenance), the declared fields
   of the primary, preferences, health and biomarkers, lab notations; after an abdominoperineal resection
-  the primary is never in place and the stoma never false, a resected primary has no MRI staging and a
-  running line no growth since it (`rectoplan.synthetic.agree`, as the validator requires). A guaranteed
+  the primary is never in place and the stoma never false, a resected primary has no MRI staging, a
+  running line no growth since it, a history recorded as empty no growth since a last line, and no two
+  yes/no fields exclude each other (bilirubin over 3 x ULN and not raised; a re-introduction in maintenance)
+  (`rectoplan.synthetic.agree`, as the validator requires). A guaranteed
   share of the cases is steered into one of the branches in `RARE`
   (DPYD-poor with disease that needs systemic therapy, MSI-H, BRAF V600E, HER2-positive, an ongoing line,
   relapse after adjuvant oxaliplatin, resectable disease, every biomarker wild type): drawn uniformly, some

@@ -4,7 +4,8 @@ Values are drawn uniformly over each enumeration, with `None` (absent, unknown) 
 rare combinations (an NTRK fusion after three lines) still appear in a few thousand draws. Every case is
 valid: it has a metastasis or a local recurrence, and no contradictory facts (after an abdominoperineal
 resection, no primary in place and no 'no stoma'; no MRI staging of a resected primary; no growth recorded
-since a line still running: `agree`). The scalar fields' domains
+since a line still running, nor since a last line a history recorded as empty says there never was; no two
+yes/no fields that exclude each other: `agree`). The scalar fields' domains
 come from the field table (`rectoplan.core.fields`): `DRAWS` weights some values of contract 1 and picks
 points of its numbers; contract 2's fields are drawn from the table directly. The list-shaped parts
 (symptoms, lesions, lines, operations) are drawn here by hand.
@@ -26,6 +27,12 @@ from rectoplan.core.fields import BY_FACT, DECLARED, FIELDS, PRIMARY_IN_PLACE_ON
 # holds the two equal).
 IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
 LINE_SETTINGS: Final = ("advanced", "maintenance")
+# The validator's pairs of yes/no fields that exclude each other (`_case_json_checks.EXCLUSIVE`: field, value,
+# other field, its value), held equal by tests/test_s19_B2_contradictions.py.
+EXCLUSIVE: Final = (
+    ("health.bilirubin_over_3_uln", True, "health.bilirubin_raised", False),
+    ("prior.on_reintroduction", True, "prior.on_maintenance", True),
+)
 RESECT = RESECTABILITY  # of a lesion or a local recurrence (list-shaped parts, not in the field table)
 REGIMENS: tuple[tuple[str, ...], ...] = (
     ("fluorouracil", "leucovorin", "oxaliplatin"),
@@ -188,8 +195,10 @@ def agree(case: dict[str, Any]) -> None:
     """Make a drawn case agree with every cross-field check of the validator (`adapters._case_json_checks`)
     that independent draws can break: `after_apr`; then a resected primary loses the MRI staging and the
     resectability drawn for it (they describe a primary in place), and growth since the last line drawn true
-    while that line still runs is left unrecorded (review 14, F7 and F13). Applied after every draw, so the
-    draws, and every other case of a seed, stay as they were."""
+    while that line still runs is left unrecorded (review 14, F7 and F13), as is growth since the last line
+    (either way) with a history drawn empty, and the second field of a pair of `EXCLUSIVE` drawn with the
+    value the first excludes (stop 19). Applied after every draw, so the draws, and every other case of a
+    seed, stay as they were."""
     after_apr(case)
     primary = case.get("primary", {})
     if primary.get("status") == "resected":
@@ -203,6 +212,18 @@ def agree(case: dict[str, Any]) -> None:
     )
     if running and prior.get("progressed_since_last_line") is True:
         del prior["progressed_since_last_line"]
+    if prior.get("courses") == [] or prior.get("systemic_lines") == []:
+        prior.pop("progressed_since_last_line", None)
+    for field, value, other, other_value in EXCLUSIVE:
+        if _at(case, field) is value and _at(case, other) is other_value:
+            section, name = other.split(".")
+            del case[section][name]
+
+
+def _at(case: dict[str, Any], fact: str) -> Any:
+    """The value a drawn case holds for a field of a section (None: absent)."""
+    section, name = fact.split(".")
+    return case.get(section, {}).get(name)
 
 
 def after_apr(case: dict[str, Any]) -> None:

@@ -161,7 +161,10 @@ def _column_problem(p: Problem, data: Mapping[str, Any]) -> Problem:
     return Problem(_columns_named(path, True), found, expected, p.suggestion)
 
 
-_SECTION_PATH: Final = re.compile(r"\b(primary|local_recurrence|prior|biomarkers|health|preferences)\.([a-z_]+)")
+# A field's key may hold digits (`health.bilirubin_over_3_uln`), never as its first character.
+_SECTION_PATH: Final = re.compile(
+    r"\b(primary|local_recurrence|prior|biomarkers|health|preferences)\.([a-z][a-z0-9_]*)"
+)
 _COLUMN_AT: Final = {".".join(c.path): c.name for c in COLUMNS if len(c.path) == 2}
 
 

@@ -47,7 +47,7 @@ def test_shipped_knowledge_is_clean_without_the_shared_files() -> None:
     assert report.errors == []
     assert report.skipped == ["seed quotes (seed files not found)", "brief entries (brief not found)"]
     assert report.stats["sources"] >= 40
-    assert any(u.startswith("primary-resection-trials: ") for u in report.unconfirmed)  # several trials, no one id
+    assert any(u.startswith("reirradiation-series: ") for u in report.unconfirmed)  # a series of studies, no one id
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -5,7 +5,10 @@ CAPOX + bevacizumab, then maintenance or observation; "on first progression ... 
 receive the induction regimen of CAPOX-B until second progression (PFS2)", the trial's end point: the
 re-introduction belongs to the first-line strategy, and the second line is the switch (review 14, F15). The
 knowledge already offers the re-introduction of either oxaliplatin doublet after either (FOLFOX + bevacizumab
-after CAPOX + bevacizumab, and back), and TRIBE2 re-introduced FOLFOXIRI + bevacizumab the same way.
+after CAPOX + bevacizumab, and back), and TRIBE2 re-introduced FOLFOXIRI + bevacizumab the same way. The anti-EGFR
+doublets come back the same way after a break (IMPROVE, FOLFIRI + panitumumab, J Clin Oncol 2025, NCT04425239;
+COIN-B, FOLFOX + cetuximab, Lancet Oncol 2014): the test below is on drug ids, so it needs nothing more; the
+antibody the cancer grew on is closed to a re-introduction (that is a rechallenge, with its own gates).
 
 Two readers share the test here: the course reader (`rectoplan.adapters.courses`: a recorded re-introduction
 keeps the line number) and the plan (`rectoplan.core.continuation`: an option that would re-introduce the

@@ -16,11 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_mod
 
 from rectoplan.adapters.courses import (
     BEST_RESPONSES,
-    DAYS_PER_MONTH,
     SETTINGS,
     STATUSES,
     STOP_REASONS,
     Timeline,
+    When,
     course_problems,
     history,
     parse_date,
@@ -86,13 +86,13 @@ def read_timeline(
     """The case date and when advanced disease was diagnosed, read once for everything that needs them
     (courses, a dated liquid biopsy)."""
     as_of = parse_date(as_of_text, "as_of", problems) if as_of_text else None
-    advanced = None if advanced_months is None else round(advanced_months * DAYS_PER_MONTH)
+    advanced: When | None = advanced_months  # whole months before the case date, kept exactly
     if advanced_text:
         when = parse_date(advanced_text, "advanced_disease_date", problems)
         if when is not None and as_of is None:
             problems.append(Problem("advanced_disease_date", "a date without as_of", "as_of (the case date)"))
         elif when is not None and as_of is not None:
-            advanced = (as_of - when).days
+            advanced = when
     return Timeline(as_of, advanced)
 
 
@@ -112,6 +112,8 @@ def read_courses(
                 c.get("best_response"),
                 timeline.days_ago(c, "start", path, problems),
                 timeline.days_ago(c, "end", path, problems),
+                timeline.recorded(c, "start"),
+                timeline.recorded(c, "end"),
             )
         )
     problems += course_problems(courses, "prior.courses")

@@ -22,14 +22,22 @@ few times. The reading, in words:
   line are what to do at progression.
 - Times are dates (`start`, `end`) or months before the case date (`start_months_ago`,
   `end_months_ago`); with dates the case needs its own date (`as_of`), so nothing is guessed.
+- Months are calendar months, as clinicians count them (review 16, F3): between two dates, the number of
+  months m such that the earlier date plus m months (its day clamped to the month's last day) is on or
+  before the later date, so 31 August to 28 February is 6 months, as 20 May to 20 November is. Days divided
+  by a mean month read that as 5 and switched the line at the 6-month rule. Months before the case date are
+  kept exactly. With a date at one end and months before the case date at the other, the date is read as
+  whole calendar months before the case date and the two are subtracted: the coarser of the two readings,
+  which invents no day that was not recorded.
 """
 
 from __future__ import annotations
 
+from calendar import monthrange
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from rectoplan.core.case import Course, SystemicLine
 from rectoplan.core.errors import Problem
@@ -45,10 +53,56 @@ ANTI_EGFR: Final = frozenset({"cetuximab", "panitumumab"})
 DAYS_PER_MONTH: Final = 30.4375
 PLANNED_PAUSES: Final = ("treatment_break", "planned_end")  # stops after which the induction may come back
 
+When: TypeAlias = date | int  # a time as recorded: a date, or whole months before the case date
+
 
 def months(days: int) -> int:
-    """Whole months in a number of days (a month is a mean Gregorian month)."""
+    """Whole months in a number of days (a month is a mean Gregorian month): only for a time known in days
+    alone (a course built without its recorded times); recorded times are counted by `months_between`."""
     return int(days // DAYS_PER_MONTH)
+
+
+def add_months(day: date, count: int) -> date:
+    """`day` plus `count` calendar months, the day clamped to the last day of the month reached (31 January
+    plus one month is 28 or 29 February), as clinicians count a month (standard library only: python-dateutil
+    is not a dependency of rectoplan)."""
+    index = day.year * 12 + day.month - 1 + count
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, monthrange(year, month + 1)[1]))
+
+
+def calendar_months(earlier: date, later: date) -> int:
+    """Whole calendar months from `earlier` to `later`: the largest m with `add_months(earlier, m)` on or
+    before `later` (0 when `later` is not after `earlier`). 31 Aug to 28 Feb is 6; one day less is 5."""
+    count = (later.year - earlier.year) * 12 + later.month - earlier.month
+    if count > 0 and add_months(earlier, count) > later:
+        count -= 1
+    return max(count, 0)
+
+
+def months_before(when: When, as_of: date | None) -> int | None:
+    """Whole months from `when` to the case date: kept as recorded when given in months, calendar months from
+    a date (None without the case date, which validation already reports)."""
+    if isinstance(when, date):
+        return None if as_of is None else calendar_months(when, as_of)
+    return when
+
+
+def months_between(earlier: When, later: When, as_of: date | None) -> int | None:
+    """Whole months from `earlier` to `later`: calendar months when both are dates; otherwise each is read as
+    whole months before the case date and the difference taken (a date is never made more precise than the
+    months at the other end, nor a month count turned into an invented day). Never negative."""
+    if isinstance(earlier, date) and isinstance(later, date):
+        return calendar_months(earlier, later)
+    first, second = months_before(earlier, as_of), months_before(later, as_of)
+    return None if first is None or second is None else max(0, first - second)
+
+
+def recorded(when: When | None, days_ago: int | None) -> When | None:
+    """A course's time as recorded, or, for a course built with days only, the whole months in those days."""
+    if when is not None:
+        return when
+    return None if days_ago is None else months(days_ago)
 
 
 def parse_date(text: str, path: str, problems: list[Problem]) -> date | None:
@@ -61,10 +115,24 @@ def parse_date(text: str, path: str, problems: list[Problem]) -> date | None:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """The case date and the date advanced disease was diagnosed, as months before the case date."""
+    """The case date and when advanced disease was diagnosed as recorded: a date, or whole months before the
+    case date (`When`)."""
 
     as_of: date | None
-    advanced_days_ago: int | None
+    advanced: When | None
+
+    def recorded(self, raw: dict[str, Any], key: str) -> When | None:
+        """`key` of a course as recorded: whole months before the case date, or the date (already checked by
+        `days_ago`; None when it was rejected there)."""
+        if raw.get(f"{key}_months_ago") is not None:
+            return int(raw[f"{key}_months_ago"])
+        text = raw.get(key)
+        if text is None or self.as_of is None:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return None
 
     def days_ago(self, raw: dict[str, Any], key: str, path: str, problems: list[Problem]) -> int | None:
         """`key` of a course as days before the case date: from a date or from `<key>_months_ago`."""
@@ -94,10 +162,12 @@ def _stop(course: Course) -> str:
 
 
 def _months_to_relapse(course: Course, timeline: Timeline) -> int | None:
-    """Whole months from the end of a (perioperative) course to the diagnosis of advanced disease."""
-    if course.end_days_ago is None or timeline.advanced_days_ago is None:
+    """Whole calendar months from the end of a (perioperative) course to the diagnosis of advanced disease
+    (`months_between`: exactly six calendar months is 6, whatever the months' lengths)."""
+    end = recorded(course.end_as_recorded, course.end_days_ago)
+    if end is None or timeline.advanced is None:
         return None
-    return max(0, months(course.end_days_ago - timeline.advanced_days_ago))
+    return months_between(end, timeline.advanced, timeline.as_of)
 
 
 def _early_relapse(course: Course, timeline: Timeline) -> bool | None:
@@ -153,14 +223,15 @@ def history(courses: Sequence[Course], timeline: Timeline) -> tuple[tuple[System
             last_advanced, maintenance, reintroducing = course, False, continued is not None
             induction = course
             facts.pop("prior.last_response", None)  # an earlier line's response says nothing of this one
-            if course.end_days_ago is None:
+            since = _months_ago(course.end_as_recorded, course.end_days_ago, timeline.as_of)
+            if since is None:
                 facts.pop("prior.months_since_induction", None)
             else:  # the induction's drugs stopped then: the free interval before a re-introduction (TRIBE2)
-                facts["prior.months_since_induction"] = months(course.end_days_ago)
+                facts["prior.months_since_induction"] = since
         if course.best_response not in (None, "not_assessed"):
             facts["prior.last_response"] = _line_best(course, last_advanced)
-    facts.update(_last_line(lines, last_advanced, induction, (maintenance, reintroducing)))
-    facts.update(_anti_egfr(courses))
+    facts.update(_last_line(lines, last_advanced, induction, (maintenance, reintroducing), timeline.as_of))
+    facts.update(_anti_egfr(courses, timeline.as_of))
     facts.setdefault("prior.adjuvant_oxaliplatin", False)
     return tuple(lines), facts
 
@@ -203,8 +274,18 @@ def _continued(
     )
 
 
+def _months_ago(when: When | None, days_ago: int | None, as_of: date | None) -> int | None:
+    """Whole months from a course's time (as recorded: `recorded`) to the case date."""
+    at = recorded(when, days_ago)
+    return None if at is None else months_before(at, as_of)
+
+
 def _last_line(
-    lines: list[SystemicLine], last_advanced: Course | None, induction: Course | None, phase: tuple[bool, bool]
+    lines: list[SystemicLine],
+    last_advanced: Course | None,
+    induction: Course | None,
+    phase: tuple[bool, bool],
+    as_of: date | None,
 ) -> dict[str, object]:
     """The facts of the most recent line: running (its phase, maintenance or a re-introduction of the
     induction, and months on it) or stopped (how long its induction ran), and whether it stopped for
@@ -220,28 +301,48 @@ def _last_line(
         "prior.last_line_progressed": last.stopped_for == "progression",
     }
     if running:
-        if last_advanced is not None and last_advanced.start_days_ago is not None:
-            facts["prior.months_on_current_line"] = months(last_advanced.start_days_ago)
-    elif induction is not None and induction.start_days_ago is not None and induction.end_days_ago is not None:
-        facts["prior.last_line_months"] = months(induction.start_days_ago - induction.end_days_ago)  # CAIRO3: 18 weeks
+        since = None if last_advanced is None else _months_ago(*_start(last_advanced), as_of)
+        if since is not None:
+            facts["prior.months_on_current_line"] = since
+    elif induction is not None:
+        start = recorded(*_start(induction))
+        end = recorded(induction.end_as_recorded, induction.end_days_ago)
+        given = None if start is None or end is None else months_between(start, end, as_of)
+        if given is not None:
+            facts["prior.last_line_months"] = given  # CAIRO3: 18 weeks of induction
     return facts
+
+
+def _start(course: Course) -> tuple[When | None, int | None]:
+    return course.start_as_recorded, course.start_days_ago
 
 
 def _anti_egfr_courses(courses: Sequence[Course]) -> list[Course]:
     return [c for c in courses if ANTI_EGFR & set(c.agents)]
 
 
-def _anti_egfr(courses: Sequence[Course]) -> dict[str, object]:
+def _anti_egfr(courses: Sequence[Course], as_of: date | None) -> dict[str, object]:
     given = _anti_egfr_courses(courses)
     if not given:
         return {}
     facts: dict[str, object] = {}
     if given[-1].best_response not in (None, "not_assessed"):
         facts["prior.anti_egfr_response"] = given[-1].best_response
-    days = _days_since_end(given)
-    if days is not None:
-        facts["prior.months_since_anti_egfr"] = months(days)
+    since = _months_since_end(given, as_of)
+    if since is not None:
+        facts["prior.months_since_anti_egfr"] = since
     return facts
+
+
+def _months_since_end(given: Sequence[Course], as_of: date | None) -> int | None:
+    """Whole months from the end of the last of `given` to the case date (as `_days_since_end`: 0 while one
+    runs, unknown if any end is), counted from its end as recorded."""
+    if any(c.status == "ongoing" for c in given):
+        return 0
+    if any(c.end_days_ago is None for c in given):
+        return None
+    last = min(given, key=lambda c: c.end_days_ago or 0)  # the most recent end (days order the ends)
+    return _months_ago(last.end_as_recorded, last.end_days_ago, as_of)
 
 
 def _days_since_end(given: Sequence[Course]) -> int | None:

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from operator import attrgetter
 from typing import Final
 
@@ -80,8 +81,12 @@ class Course:
     status: str | None = None
     stopped_for: str | None = None
     best_response: str | None = None
-    start_days_ago: int | None = None  # days before the case date (from a date, or months x 30.44)
+    start_days_ago: int | None = None  # days before the case date (from a date, or months x 30.44): for order only
     end_days_ago: int | None = None
+    # The times as recorded, a date or whole months before the case date: months are counted from these, in
+    # calendar months (31 Aug to 28 Feb is 6 months), never from the days (which lose a month at month ends).
+    start_as_recorded: date | int | None = None
+    end_as_recorded: date | int | None = None
 
 
 @dataclass(frozen=True, slots=True)

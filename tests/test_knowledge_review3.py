@@ -218,7 +218,8 @@ def with_local_recurrence(resectability: str) -> dict[str, Any]:
 
 def test_no_local_excision_of_an_unresectable_recurrence(kb: KnowledgeBase) -> None:
     assert "local-excision" not in offered(rec(with_local_recurrence("unresectable"), kb))
-    assert "local-excision" in offered(rec(with_local_recurrence("resectable"), kb))
+    # review 16 (F6): nor, for pain, of a resectable recurrence after the rectum was removed (no source gives it)
+    assert "local-excision" not in offered(rec(with_local_recurrence("resectable"), kb))
 
 
 # --- F13: an option used outside its trials says so -------------------------------------------------------

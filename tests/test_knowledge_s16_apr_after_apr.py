@@ -120,9 +120,11 @@ def test_palliative_local_excision_for_pain_excluded_after_apr_only(kb: Knowledg
     }
     after_apr = rec(case(APR, **changes), kb)
     assert after_apr.intent == "palliative"
-    assert NO_RECTUM in rules_of(after_apr, "local-excision")
+    assert "local-excision" not in offered(after_apr)
     after_lar = rec(case(LAR, stoma=False, **changes), kb)
-    assert offered(after_lar)["local-excision"].setting == "local-excision-symptoms"
+    # review 16 (F6): palliative local excision is for a primary in place, not a recurrence after TME
+    assert "local-excision" not in offered(after_lar)
+    assert "local-excision" not in excluded(after_lar)
 
 
 # --- the stoma -----------------------------------------------------------------------------------------------

@@ -100,3 +100,18 @@ def test_liver_only_unresectable_metastases_with_the_primary_in_place_keep_ablat
     untreated = {"pelvic_radiation": False, "surgeries": [], "courses": []}
     r = rec(c04(local_recurrence=None, primary={"status": "in_place", "stoma": False}, prior=untreated), kb)
     assert offered(r)["radiofrequency-ablation"].setting == "radiofrequency-ablation-unresectable"
+
+
+# --- local excision for symptoms (review 16, F6, second part) --------------------------------------------
+def test_no_palliative_local_excision_for_a_recurrence_after_tme(kb: KnowledgeBase) -> None:
+    r = rec(c04(), kb)
+    assert "local-excision" not in offered(r)
+    assert "Pain or bleeding from a tumour in the pelvis" not in render_text(r, kb, color=False)
+    assert "palliative-radiation" in offered(r)
+
+
+def test_palliative_local_excision_for_a_symptomatic_primary_in_place(kb: KnowledgeBase) -> None:
+    untreated = {"pelvic_radiation": False, "surgeries": [], "courses": []}
+    primary = {"status": "in_place", "stoma": False, "symptoms": ["bleeding"]}
+    r = rec(c04(local_recurrence=None, primary=primary, prior=untreated), kb)
+    assert offered(r)["local-excision"].setting == "local-excision-symptoms"

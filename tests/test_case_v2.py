@@ -316,7 +316,6 @@ def test_fluoropyrimidine_cardiotoxicity_excludes_5fu_and_capecitabine(kb: Knowl
     "health,caution",
     [
         ({"uncontrolled_hypertension": True}, "blood pressure"),
-        ({"proteinuria": True}, "proteinuria"),
         ({"recent_arterial_thrombosis": True}, "thromboembolic"),
     ],
 )
@@ -325,6 +324,14 @@ def test_anti_vegf_warnings(health: dict[str, Any], caution: str, kb: KnowledgeB
     assert any(caution in w for w in offered["folfox-bevacizumab"].warnings)
     offered, _ = _outcome(_v2(health=dict.fromkeys(health, False)), kb)
     assert not any(caution in w for w in offered["folfox-bevacizumab"].warnings)
+
+
+def test_proteinuria_withholds_bevacizumab(kb: KnowledgeBase) -> None:
+    """Review 16 F2 (stop 19): the label withholds bevacizumab at 2 g/24 h or more, so the option is excluded."""
+    offered, excluded = _outcome(_v2(health={"proteinuria": True}), kb)
+    assert "folfox-bevacizumab" not in offered and "folfox-bevacizumab" in excluded
+    offered, _ = _outcome(_v2(health={"proteinuria": False}), kb)
+    assert "folfox-bevacizumab" in offered
 
 
 def test_ugt1a1_poor_warns_on_irinotecan(kb: KnowledgeBase) -> None:

@@ -68,14 +68,11 @@ def _texts(option: dict[str, Any]) -> str:
 # --- F1: the VEGFR tyrosine-kinase inhibitors -------------------------------------------------------------------
 
 
-def test_proteinuria_warns_on_fruquintinib_at_third_line(kb: KnowledgeBase) -> None:
+def test_proteinuria_excludes_fruquintinib_at_third_line(kb: KnowledgeBase) -> None:
+    """Stop 19 (review 16 F2): the Fruzaqla label withholds it at 2 g/24 h or more: excluded, no longer warned."""
     options = options_by_id(_third_line(health={"proteinuria": True}), kb)
-    assert FRUQ_PROTEINURIA in _texts(options["fruquintinib"])
-    (caution,) = (c for c in options["fruquintinib"]["cautions"] if c["text"].startswith(FRUQ_PROTEINURIA))
-    assert caution["severity"] == "warning"
-    assert {s["id"] for s in caution["sources"]} == {"fruzaqla-label"}
-    # the antibody keeps its own bevacizumab-label wording, not the fruquintinib one
-    assert FRUQ_PROTEINURIA not in _texts(options["trifluridine-tipiracil-bevacizumab"])
+    assert "fruquintinib" not in options
+    assert "regorafenib" in options  # the Stivarga label's proteinuria wording was not found
 
 
 def test_no_proteinuria_no_fruquintinib_warning(kb: KnowledgeBase) -> None:

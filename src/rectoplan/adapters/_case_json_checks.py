@@ -3,8 +3,9 @@
 Split from `rectoplan.adapters.case_json`: pydantic checks each field alone; these check fields against
 each other (a wild-type KRAS with a KRAS variant, a local recurrence with the primary still in place, an
 abdominoperineal resection with the primary still in place or without a stoma, a site, symptom or declined
-treatment listed twice, an ongoing line followed by another, growth recorded since a line that still runs, the
-MRI staging of a primary recorded as resected) and drug and procedure ids against the vocabulary, so that a
+treatment listed twice, an ongoing line followed by another, growth recorded since a line that still runs or
+since a last line the record says there never was, the MRI staging of a primary recorded as resected, two
+yes/no fields that exclude each other: `EXCLUSIVE`) and drug and procedure ids against the vocabulary, so that a
 contradictory case is refused with every problem named, never half-read. The cohort's column-wise checks
 (`rectoplan.compile.case_columns.Normalizer`) send every row these could refuse to this validator.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Collection, Sequence
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from rectoplan.core.errors import Problem
 from rectoplan.core.fields import PRIMARY_IN_PLACE_ONLY
@@ -28,6 +29,42 @@ IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
 # The course settings that make a line for advanced disease (`adapters.courses`: perioperative courses are
 # not lines).
 LINE_SETTINGS: Final = ("advanced", "maintenance")
+# Growth since the last line for advanced disease: it presupposes that line (`core/fields.py`).
+SINCE_LAST_LINE: Final = "prior.progressed_since_last_line"
+
+
+class Exclusive(NamedTuple):
+    """Two yes/no fields of the table that cannot hold these values together: `field` = `value` while
+    `other` = `other_value` is refused at `other` (review of stop 19, B2). `why` ends the expectation."""
+
+    field: str
+    value: bool
+    other: str
+    other_value: bool
+    why: str
+
+
+# The pairs the JSON validator refuses and the cohort's column-wise checks leave to it (one definition:
+# `rectoplan.compile.case_columns.Normalizer` reads this tuple).
+EXCLUSIVE: Final = (
+    # A bilirubin above 3 x the upper limit of normal is above that limit (the two fields' own meanings).
+    Exclusive(
+        "health.bilirubin_over_3_uln",
+        True,
+        "health.bilirubin_raised",
+        False,
+        "a total bilirubin above 3 times the upper limit of normal is above the upper limit of normal",
+    ),
+    # The running line's two phases: `adapters.courses` derives at most one of them true (a re-introduction
+    # of the induction is not its maintenance), so a case giving both has one of them wrong.
+    Exclusive(
+        "prior.on_reintroduction",
+        True,
+        "prior.on_maintenance",
+        True,
+        "a running line is either re-introducing its induction or in its maintenance phase, not both",
+    ),
+)
 
 
 def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str, what: str) -> list[Problem]:
@@ -99,6 +136,8 @@ def _contradictions(c: Any, drugs: Collection[str], procedures: Collection[str])
         problems += _check_vocabulary(c.prior.surgeries or [], procedures, "prior.surgeries", "procedure")
         problems += _after_apr_problems(c)
         problems += _growth_on_running_line(c.prior)
+        problems += _growth_without_a_line(c.prior)
+    problems += _exclusive_problems(c)
     has_mets = bool(c.metastases)
     if not has_mets and c.local_recurrence is None:
         found = (
@@ -222,4 +261,50 @@ def _growth_on_running_line(prior: Any) -> list[Problem]:
                 " 'progression'",
             )
         ]
+    return []
+
+
+def _given(c: Any, fact: str) -> object:
+    """The value a validated input model holds for a field of the table (None: absent)."""
+    section, _, name = fact.rpartition(".")
+    holder = getattr(c, section) if section else c
+    return None if holder is None else getattr(holder, name)
+
+
+def _exclusive_problems(c: Any) -> list[Problem]:
+    """Each pair of `EXCLUSIVE` given with the values that exclude each other: refused, naming both fields
+    (rule 5), since which of the two is wrong cannot be told and each is read by rules of its own."""
+    problems = []
+    for pair in EXCLUSIVE:
+        if _given(c, pair.field) is pair.value and _given(c, pair.other) is pair.other_value:
+            value, other = _shown(pair.value), _shown(pair.other_value)
+            problems.append(
+                Problem(
+                    pair.other,
+                    f"{other} while {pair.field} is {value}",
+                    f"{_shown(not pair.other_value)} or absent when {pair.field} is {value} ({pair.why}), or"
+                    f" {pair.field} {_shown(not pair.value)}",
+                )
+            )
+    return problems
+
+
+def _growth_without_a_line(prior: Any) -> list[Problem]:
+    """`progressed_since_last_line` (true or false) is about the last line for advanced disease; a history
+    recorded as empty (`courses: []`, or contract 1's `systemic_lines: []`) says there was none, so the
+    field and the history contradict each other, and the rules, which read it only after a line, would
+    drop it silently (stop 19, B2). An absent history is unknown, not empty, and stays valid."""
+    grown = prior.progressed_since_last_line
+    if grown is None:
+        return []
+    for key, history in (("courses", prior.courses), ("systemic_lines", prior.systemic_lines)):
+        if history is not None and not history:
+            return [
+                Problem(
+                    SINCE_LAST_LINE,
+                    f"{_shown(grown)} while prior.{key} is empty (no line for advanced disease recorded)",
+                    f"no progressed_since_last_line when prior.{key} records no line (the field is about the last"
+                    f" line for advanced disease), or that line in prior.{key}",
+                )
+            ]
     return []

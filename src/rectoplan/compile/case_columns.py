@@ -21,13 +21,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from rectoplan.adapters._case_json_checks import APR, IN_PLACE_ONLY
+from rectoplan.adapters._case_json_checks import APR, EXCLUSIVE, IN_PLACE_ONLY, SINCE_LAST_LINE
 from rectoplan.adapters.variants import CANONICAL
 from rectoplan.compile import ir
 from rectoplan.compile.columns import BY_NAME, COLUMNS, LINE_AGENTS_MAX, STOP_REASONS, FlatColumn
 from rectoplan.compile.rules import SetLayout, fact_column, layouts
 from rectoplan.core.case import SITES
-from rectoplan.core.fields import FIELDS, HER2_POSITIVE_RESULTS
+from rectoplan.core.fields import BY_FACT, FIELDS, HER2_POSITIVE_RESULTS
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.schema import FactType
 
@@ -357,6 +357,13 @@ class Normalizer:
             ),
             # no growth recorded since a line that still runs (`_case_json_checks._growth_on_running_line`)
             self.no_growth_on_running_line(values[n("prior_progressed_since_last_line")]),
+            # no growth (true or false) recorded since a last line the row records as none (`prior_lines: []`)
+            self.no_growth_without_a_line(values[n(BY_FACT[SINCE_LAST_LINE].column)]),
+            # two yes/no fields that exclude each other (`_case_json_checks.EXCLUSIVE`)
+            *(
+                ir.negate(ir.all_of(_holds(values, e.field, e.value), _holds(values, e.other, e.other_value)))
+                for e in EXCLUSIVE
+            ),
             # metastases_known = false contradicts a filled met_* column
             ir.any_of(ir.Not(ir.is_false(values[n("metastases_known")])), ir.negate(ir.any_of(*site_filled))),
             # scope: stage 4 or recurrent
@@ -381,6 +388,20 @@ class Normalizer:
             return ir.TRUE
         ongoing = ir.is_true(ir.Col(fact_column("prior.ongoing_line")))
         return ir.any_of(ir.Not(ir.is_true(grown)), ir.Not(ongoing))
+
+    def no_growth_without_a_line(self, grown: ir.Expr) -> ir.Expr:
+        """No growth recorded (either way) with the lines given and empty (`_growth_without_a_line`), with `kb`."""
+        if not self.reads_lists:
+            return ir.TRUE
+        recorded = ir.is_true(ir.Col(fact_column("prior.systemic_recorded")))
+        none = ir.Cmp("=", ir.Col(fact_column("prior.line_count")), ir.ZERO)
+        return ir.any_of(ir.IsNull(grown), ir.Not(ir.all_of(recorded, ir.is_true(none))))
+
+
+def _holds(values: Mapping[str, ir.Expr], fact: str, member: bool) -> ir.Expr:
+    """TRUE when the typed yes/no column of `fact` holds `member` (FALSE when it is NULL or holds the other)."""
+    value = values[n(BY_FACT[fact].column)]
+    return ir.is_true(value) if member else ir.is_false(value)
 
 
 def _her2_of_result(result: ir.Expr) -> ir.Expr:

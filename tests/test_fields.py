@@ -65,6 +65,8 @@ def _with(f: DeclaredField, value: Any) -> dict[str, Any]:
     case = merge(BASE_CASE, {"format": "rectoplan.case/2", **node})
     if f.fact == "biomarkers.her2_result" and value is not None:  # the reported test sets HER2 itself
         del case["biomarkers"]["her2"]
+    if f.fact == "prior.progressed_since_last_line" and value is not None:  # it follows a line (stop 19, B2)
+        case["prior"]["systemic_lines"] = [{"agents": ["capecitabine"], "stopped_for": "completed"}]
     return case
 
 

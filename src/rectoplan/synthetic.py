@@ -214,6 +214,8 @@ def agree(case: dict[str, Any]) -> None:
         del prior["progressed_since_last_line"]
     if prior.get("courses") == [] or prior.get("systemic_lines") == []:
         prior.pop("progressed_since_last_line", None)
+    if courses and not any(c.get("setting") in LINE_SETTINGS for c in courses):  # perioperative courses only: at
+        prior.pop("progressed_since_last_line", None)  # most a relapse line, which stopped for progression
     for field, value, other, other_value in EXCLUSIVE:
         if _at(case, field) is value and _at(case, other) is other_value:
             section, name = other.split(".")

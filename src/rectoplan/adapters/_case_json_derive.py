@@ -109,11 +109,31 @@ def _contract2(c: Any, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]
         raw = [course.model_dump() for course in p.courses]
         courses, lines, derived = read_courses(raw, timeline, problems)
         merge_derived(declared, derived, "prior.courses", problems)
+        problems += _growth_after_no_line(p.progressed_since_last_line, bool(p.courses), lines)
         if courses is not None and liquid is not None:
             after = liquid_biopsy_after_anti_egfr(courses, liquid)
             merge_derived(declared, after, "biomarkers.liquid_ras_date", problems)
     attributes = {"biomarkers.her2": her2, "wants_clinical_trials": wants}
     return _Derived(variant, lines, courses, declared, attributes), problems
+
+
+def _growth_after_no_line(
+    grown: bool | None, any_course: bool, lines: tuple[SystemicLine, ...] | None
+) -> list[Problem]:
+    """Courses that make no line for advanced disease (adjuvant therapy only, the relapse more than 6 months
+    after it) leave `progressed_since_last_line` about a line that does not exist: refused, as with a history
+    recorded empty (`_case_json_checks._growth_without_a_line`, which reports `courses: []` itself). The z3
+    contract, which sees only the derived lines, holds the same rule, so the two never disagree."""
+    if grown is None or not any_course or lines is None or lines:
+        return []
+    return [
+        Problem(
+            "prior.progressed_since_last_line",
+            f"{str(grown).lower()} while prior.courses make no line for advanced disease (perioperative courses"
+            " only, the relapse more than 6 months after them)",
+            "no progressed_since_last_line until a line for advanced disease is recorded in prior.courses",
+        )
+    ]
 
 
 _HER2 = BY_FACT["biomarkers.her2"]

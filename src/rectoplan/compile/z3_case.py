@@ -21,7 +21,7 @@ from typing import Any
 
 import z3
 
-from rectoplan.adapters._case_json_checks import IN_PLACE_ONLY
+from rectoplan.adapters._case_json_checks import EXCLUSIVE, IN_PLACE_ONLY, SINCE_LAST_LINE
 from rectoplan.core.case import SITES, SYMPTOMS, Case
 from rectoplan.core.facts import RESECTABLE
 from rectoplan.core.fields import FIELDS, HER2_POSITIVE_RESULTS, DeclaredField
@@ -186,6 +186,17 @@ class CaseVars:
             stoma_k, stoma = self.bools["primary.stoma"]
             c.append(z3.Implies(apr, z3.And(self.enum["primary.status"] != in_place, z3.Implies(stoma_k, stoma))))
         c += self._primary_in_place_and_running_line()
+        c += self._exclusive_and_growth_without_a_line()
+        return c
+
+    def _exclusive_and_growth_without_a_line(self) -> list[Any]:
+        """No two yes/no fields with values that exclude each other, and no growth recorded (either way) since
+        a last line the case records as none (`adapters._case_json_checks`: `EXCLUSIVE`, stop 19)."""
+        grown_k, _ = self.bools[SINCE_LAST_LINE]
+        c = [z3.Not(z3.And(grown_k, self.lines_k, self.lines == 0))]
+        for e in EXCLUSIVE:
+            (known, value), (other_known, other) = self.bools[e.field], self.bools[e.other]
+            c.append(z3.Not(z3.And(known, value == e.value, other_known, other == e.other_value)))
         return c
 
     def _primary_in_place_and_running_line(self) -> list[Any]:

@@ -8,7 +8,7 @@ the one attribute of the case that changes and its new value, whose facts alone 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -41,6 +41,13 @@ _APR = "abdominoperineal_resection"
 # The fields of a primary in place (`fields.PRIMARY_IN_PLACE_ONLY`, which the validator refuses for a resected
 # primary): recorded, they rule out a resected primary.
 IN_PLACE_ONLY = tuple(f"primary.{name}" for name in PRIMARY_IN_PLACE_ONLY)
+# The validator's pairs of yes/no fields that exclude each other (`adapters._case_json_checks.EXCLUSIVE`: field,
+# value, other field, its value; a layer above, held equal by tests/test_s19_B2_contradictions.py): a probe never
+# gives one field the value its known partner excludes.
+EXCLUSIVE = (
+    ("health.bilirubin_over_3_uln", True, "health.bilirubin_raised", False),
+    ("prior.on_reintroduction", True, "prior.on_maintenance", True),
+)
 
 
 class Probe(NamedTuple):
@@ -251,7 +258,7 @@ def _history_probes(case: Case, named: tuple[str, ...]) -> list[Probe]:
     """No earlier systemic therapy; no earlier operation, or each operation a rule names."""
     p = case.prior
     out: list[Probe] = []
-    if p.systemic_lines is None:
+    if p.systemic_lines is None and SINCE_LAST not in dict(case.declared):  # growth since a line: there was one
         text = "prior.systemic_lines = none (no earlier systemic therapy)"
         out.append(Probe("prior.systemic_lines", text, case, edit=("prior", _with(p, systemic_lines=()))))
     if p.surgeries is None:
@@ -276,9 +283,19 @@ def _declared_probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
             out += _int_probes(f.fact, f.low, f.high, index.thresholds.get(f.fact, ()), case)
         elif f.fact == "primary.stoma" and _APR in (case.prior.surgeries or ()):
             out += _direct(case, f.fact, (True,))  # an APR left a permanent colostomy
+        elif f.kind == "bool":
+            out += _direct(case, f.fact, tuple(v for v in (True, False) if not _excluded(f.fact, v, known)))
         else:
-            out += _direct(case, f.fact, (True, False) if f.kind == "bool" else f.values)
+            out += _direct(case, f.fact, f.values)
     return out
+
+
+def _excluded(fact: str, value: bool, known: Mapping[str, object]) -> bool:
+    """Whether `fact` = `value` and a known field form a pair the validator refuses (`EXCLUSIVE`)."""
+    return any(
+        (fact == a and value is va and known.get(b) is vb) or (fact == b and value is vb and known.get(a) is va)
+        for a, va, b, vb in EXCLUSIVE
+    )
 
 
 def _metastasis_probes(case: Case, cuts: Any) -> list[Probe]:

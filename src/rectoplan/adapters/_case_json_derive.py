@@ -10,6 +10,7 @@ in here (`_contract2`).
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import date
 from typing import Any, NamedTuple
 
 from rectoplan.adapters._case_json_checks import _check_vocabulary
@@ -23,7 +24,7 @@ from rectoplan.adapters.case_v2 import (
     read_timeline,
     read_variant,
 )
-from rectoplan.adapters.courses import liquid_biopsy_after_anti_egfr, months
+from rectoplan.adapters.courses import calendar_months, liquid_biopsy_after_anti_egfr
 from rectoplan.core.case import Course, SystemicLine
 from rectoplan.core.errors import Problem
 from rectoplan.core.fields import BY_FACT, FIELDS
@@ -75,10 +76,10 @@ def _contract2(c: Any, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]
         )
     her2 = her2 or result_her2
     liquid = liquid_days(b.liquid_ras_date, timeline, problems)
-    if liquid is not None:
-        merge_derived(
-            declared, {"biomarkers.liquid_ras_months": months(liquid)}, "biomarkers.liquid_ras_date", problems
-        )
+    if liquid is not None and b.liquid_ras_date is not None and timeline.as_of is not None:
+        # Calendar months, as every other interval (review 16, F3/F11): `liquid_days` has read the date and as_of.
+        since = calendar_months(date.fromisoformat(b.liquid_ras_date), timeline.as_of)
+        merge_derived(declared, {"biomarkers.liquid_ras_months": since}, "biomarkers.liquid_ras_date", problems)
     prefs = c.preferences
     merge_derived(declared, declines(prefs.declines if prefs else None), "preferences.declines", problems)
     wants = c.wants_clinical_trials

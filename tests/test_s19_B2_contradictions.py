@@ -237,14 +237,13 @@ def test_cohort_rows_get_the_same_errors_naming_their_columns(fmt: str, kb: Know
 
 
 def test_the_generators_and_what_if_know_the_validators_pairs() -> None:
-    """`rectoplan.synthetic.agree` and what-if's probes (layers below the validator) repeat its pairs of
-    exclusive fields."""
+    """`rectoplan.synthetic.agree` and what-if's probes (layers below the validator) read the validator's pairs
+    of exclusive fields from the one declaration beside the field table."""
     from rectoplan import synthetic
     from rectoplan.adapters import _case_json_checks
     from rectoplan.core import _probes
 
-    pairs = tuple(tuple(e[:4]) for e in _case_json_checks.EXCLUSIVE)
-    assert pairs == synthetic.EXCLUSIVE == _probes.EXCLUSIVE
+    assert synthetic.EXCLUSIVE is _case_json_checks.EXCLUSIVE is _probes.EXCLUSIVE  # one definition, core.fields
 
 
 def test_what_if_never_probes_a_contradiction(kb: KnowledgeBase) -> None:

@@ -20,19 +20,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
-from rectoplan.core.fields import BY_FACT, DECLARED, FIELDS, PRIMARY_IN_PLACE_ONLY, DeclaredField
+from rectoplan.core.fields import BY_FACT, DECLARED, EXCLUSIVE, FIELDS, PRIMARY_IN_PLACE_ONLY, DeclaredField
 
 # The validator's (`adapters._case_json_checks`): the fields of a primary in place (declared with the field
 # table), and the course settings that make a line (a layer above: tests/test_input_contradictions_s18.py
 # holds the two equal).
 IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
 LINE_SETTINGS: Final = ("advanced", "maintenance")
-# The validator's pairs of yes/no fields that exclude each other (`_case_json_checks.EXCLUSIVE`: field, value,
-# other field, its value), held equal by tests/test_s19_B2_contradictions.py.
-EXCLUSIVE: Final = (
-    ("health.bilirubin_over_3_uln", True, "health.bilirubin_raised", False),
-    ("prior.on_reintroduction", True, "prior.on_maintenance", True),
-)
 RESECT = RESECTABILITY  # of a lesion or a local recurrence (list-shaped parts, not in the field table)
 REGIMENS: tuple[tuple[str, ...], ...] = (
     ("fluorouracil", "leucovorin", "oxaliplatin"),
@@ -216,9 +210,9 @@ def agree(case: dict[str, Any]) -> None:
         prior.pop("progressed_since_last_line", None)
     if courses and not any(c.get("setting") in LINE_SETTINGS for c in courses):  # perioperative courses only: at
         prior.pop("progressed_since_last_line", None)  # most a relapse line, which stopped for progression
-    for field, value, other, other_value in EXCLUSIVE:
-        if _at(case, field) is value and _at(case, other) is other_value:
-            section, name = other.split(".")
+    for pair in EXCLUSIVE:  # `core.fields.EXCLUSIVE`, which the validator refuses
+        if _at(case, pair.field) is pair.value and _at(case, pair.other) is pair.other_value:
+            section, name = pair.other.split(".")
             del case[section][name]
 
 

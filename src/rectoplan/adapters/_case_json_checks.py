@@ -15,9 +15,10 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Collection, Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from rectoplan.core.errors import Problem
+from rectoplan.core.fields import EXCLUSIVE as EXCLUSIVE  # declared beside the field table
 from rectoplan.core.fields import PRIMARY_IN_PLACE_ONLY
 
 # An abdominoperineal resection removes the rectum and the anus and leaves a permanent end colostomy (the
@@ -31,40 +32,6 @@ IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
 LINE_SETTINGS: Final = ("advanced", "maintenance")
 # Growth since the last line for advanced disease: it presupposes that line (`core/fields.py`).
 SINCE_LAST_LINE: Final = "prior.progressed_since_last_line"
-
-
-class Exclusive(NamedTuple):
-    """Two yes/no fields of the table that cannot hold these values together: `field` = `value` while
-    `other` = `other_value` is refused at `other` (review of stop 19, B2). `why` ends the expectation."""
-
-    field: str
-    value: bool
-    other: str
-    other_value: bool
-    why: str
-
-
-# The pairs the JSON validator refuses and the cohort's column-wise checks leave to it (one definition:
-# `rectoplan.compile.case_columns.Normalizer` reads this tuple).
-EXCLUSIVE: Final = (
-    # A bilirubin above 3 x the upper limit of normal is above that limit (the two fields' own meanings).
-    Exclusive(
-        "health.bilirubin_over_3_uln",
-        True,
-        "health.bilirubin_raised",
-        False,
-        "a total bilirubin above 3 times the upper limit of normal is above the upper limit of normal",
-    ),
-    # The running line's two phases: `adapters.courses` derives at most one of them true (a re-introduction
-    # of the induction is not its maintenance), so a case giving both has one of them wrong.
-    Exclusive(
-        "prior.on_reintroduction",
-        True,
-        "prior.on_maintenance",
-        True,
-        "a running line is either re-introducing its induction or in its maintenance phase, not both",
-    ),
-)
 
 
 def _check_vocabulary(ids: Collection[str], allowed: Collection[str], path: str, what: str) -> list[Problem]:

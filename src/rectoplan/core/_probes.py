@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from rectoplan.core._whatif_index import ON_LINE, SINCE_LAST, whatif_index
 from rectoplan.core.case import SYMPTOMS, Case, Metastasis
 from rectoplan.core.facts import RESECTABLE
-from rectoplan.core.fields import BY_FACT, FIELDS, PRIMARY_IN_PLACE_ONLY
+from rectoplan.core.fields import BY_FACT, EXCLUSIVE, FIELDS, PRIMARY_IN_PLACE_ONLY
 from rectoplan.core.knowledge import KnowledgeBase
 
 # The table's contract 1 fields (`rectoplan.core.fields`) are each exactly one fact: a probe patches that
@@ -41,13 +41,6 @@ _APR = "abdominoperineal_resection"
 # The fields of a primary in place (`fields.PRIMARY_IN_PLACE_ONLY`, which the validator refuses for a resected
 # primary): recorded, they rule out a resected primary.
 IN_PLACE_ONLY = tuple(f"primary.{name}" for name in PRIMARY_IN_PLACE_ONLY)
-# The validator's pairs of yes/no fields that exclude each other (`adapters._case_json_checks.EXCLUSIVE`: field,
-# value, other field, its value; a layer above, held equal by tests/test_s19_B2_contradictions.py): a probe never
-# gives one field the value its known partner excludes.
-EXCLUSIVE = (
-    ("health.bilirubin_over_3_uln", True, "health.bilirubin_raised", False),
-    ("prior.on_reintroduction", True, "prior.on_maintenance", True),
-)
 
 
 class Probe(NamedTuple):
@@ -293,8 +286,9 @@ def _declared_probes(case: Case, kb: KnowledgeBase) -> list[Probe]:
 def _excluded(fact: str, value: bool, known: Mapping[str, object]) -> bool:
     """Whether `fact` = `value` and a known field form a pair the validator refuses (`EXCLUSIVE`)."""
     return any(
-        (fact == a and value is va and known.get(b) is vb) or (fact == b and value is vb and known.get(a) is va)
-        for a, va, b, vb in EXCLUSIVE
+        (fact == e.field and value is e.value and known.get(e.other) is e.other_value)
+        or (fact == e.other and value is e.other_value and known.get(e.field) is e.value)
+        for e in EXCLUSIVE
     )
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, TypeVar
+from typing import Final, Literal, NamedTuple, TypeVar
 
 FieldKind = Literal["int", "bool", "enum"]
 T = TypeVar("T")
@@ -136,6 +136,41 @@ HER2_POSITIVE_RESULTS: Final = ("ihc3", "ihc2_ish_positive")  # the reported tes
 # and what-if's probes keep to the same list. Its height above the anal verge is not among them: it stays a fact
 # of the operation done (it decided the operation).
 PRIMARY_IN_PLACE_ONLY: Final = ("mri_t", "mri_n", "crm_involved", "emvi", "resectability")
+
+
+class Exclusive(NamedTuple):
+    """Two yes/no fields of the table that cannot hold these values together: `field` = `value` while
+    `other` = `other_value` is refused at `other` (stop 19, B2). `why` ends the validator's expectation."""
+
+    field: str
+    value: bool
+    other: str
+    other_value: bool
+    why: str
+
+
+# The pairs of yes/no fields that exclude each other, declared once beside the table: the JSON validator
+# refuses them (`adapters._case_json_checks`), the cohort's column-wise checks send them to it
+# (`compile.case_columns`), the z3 contract excludes them, the generators and what-if's probes never make them.
+EXCLUSIVE: Final = (
+    # A bilirubin above 3 x the upper limit of normal is above that limit (the two fields' own meanings).
+    Exclusive(
+        "health.bilirubin_over_3_uln",
+        True,
+        "health.bilirubin_raised",
+        False,
+        "a total bilirubin above 3 times the upper limit of normal is above the upper limit of normal",
+    ),
+    # The running line's two phases: `adapters.courses` derives at most one of them true (a re-introduction
+    # of the induction is not its maintenance), so a case giving both has one of them wrong.
+    Exclusive(
+        "prior.on_reintroduction",
+        True,
+        "prior.on_maintenance",
+        True,
+        "a running line is either re-introducing its induction or in its maintenance phase, not both",
+    ),
+)
 
 # The scalar fields of contract 1, in the order of its JSON (the flat columns and z3 keep that order).
 CONTRACT_1: Final[tuple[DeclaredField, ...]] = (

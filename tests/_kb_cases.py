@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
+
+import pytest
 
 from rectoplan.api import recommend
 from rectoplan.core.case import Case
@@ -277,3 +280,108 @@ def review13_case(case_id: str, age: int, **parts: Any) -> dict[str, Any]:
         "prior": {},
     }
     return replaced_case(shell, **parts)
+
+
+# --- stop 19: the pieces review 16's cases (the stop 19 test files) each spelled out -----------------------------
+
+# Review 16's surgeries after a resected primary: a low anterior resection with total mesorectal excision.
+LAR_TME: Final[tuple[str, ...]] = ("low_anterior_resection", "total_mesorectal_excision")
+
+
+def review16_health(**more: Any) -> dict[str, Any]:
+    """Review 16's health section as its reviewer wrote it, new: DPYD normal, no bleeding risk, fit for
+    intensive therapy, no neuropathy, creatinine clearance 85; `more` adds or overrides fields (the days since
+    surgery, which some of its cases record and some do not)."""
+    health: dict[str, Any] = {
+        "dpyd": "normal",
+        "bleeding_risk": False,
+        "fit_for_intensive_therapy": True,
+        "neuropathy_grade": 0,
+        "creatinine_clearance": 85,
+    }
+    return {**health, **more}
+
+
+def adjuvant_capox(start: str | None = None, end: str | None = None, **more: Any) -> dict[str, Any]:
+    """A new completed adjuvant course of capecitabine and oxaliplatin, with its `start` and `end` when given and
+    `more` (other timing fields, such as `end_months_ago`)."""
+    course: dict[str, Any] = {"agents": ["capecitabine", "oxaliplatin"], "setting": "adjuvant", "status": "completed"}
+    dates = {"start": start, "end": end}
+    return {**course, **{k: v for k, v in dates.items() if v is not None}, **more}
+
+
+def after_lar_tme(courses: list[dict[str, Any]]) -> dict[str, Any]:
+    """A new prior section: pelvic radiation, a low anterior resection with total mesorectal excision, `courses`."""
+    return {"pelvic_radiation": True, "surgeries": list(LAR_TME), "courses": list(courses)}
+
+
+def review16_liver_and_lung() -> list[dict[str, Any]]:
+    """Review 16's disease of a07, i02 and f03, as a new list: 6 liver and 4 lung metastases, none resectable."""
+    return [
+        {"site": "liver", "count": 6, "resectability": "unresectable"},
+        {"site": "lung", "count": 4, "resectability": "unresectable"},
+    ]
+
+
+def with_sections(base: Mapping[str, Any], **sections: Any) -> dict[str, Any]:
+    """A new copy of `base` with whole top-level `sections` replaced or added; a section given as None is left
+    out. Nothing of `base` or `sections` is shared."""
+    case = copy.deepcopy(dict(base))
+    case.update(copy.deepcopy(sections))
+    return {key: value for key, value in case.items() if value is not None}
+
+
+def handout_prose(html: str) -> str:
+    """The words of a handout's HTML: style sheet and tags dropped, white space collapsed."""
+    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def refused_on_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: Any) -> str:
+    """The stderr of `rectoplan recommend` on `data` written as `name`.json, after checking that it exits 2 and
+    prints nothing on stdout (a refused case)."""
+    from rectoplan.cli import main
+
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code = main(["recommend", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    return err
+
+
+COHORT_ENGINES: Final[tuple[str, ...]] = ("python", "polars", "duckdb")
+
+
+def cohort_outcomes(path: Path, kb: KnowledgeBase) -> dict[str, tuple[dict[int, Any], list[int]]]:
+    """For each cohort engine (skipping the test when polars or duckdb is missing): the problems of the refused
+    rows of the cohort file `path` by row number, and the numbers of the rows it recommended for."""
+    pytest.importorskip("polars")
+    pytest.importorskip("duckdb")
+    from rectoplan.cohort.run import run_cohort
+
+    outcomes = {}
+    for engine in COHORT_ENGINES:
+        result = run_cohort(path, kb, engine)
+        errors = {e.row: e.problems for e in result.errors}
+        outcomes[engine] = (errors, [r["row"] for r in result.results.to_pylist()])
+    return outcomes
+
+
+def review16_case(case_id: str, **sections: Any) -> dict[str, Any]:
+    """A new case in the shape review 16's reviewer wrote (stop 19): as of 2026-12-01, advanced disease since
+    2026-11-10, age 62, ECOG 1, a resected primary without a stoma, `known_panel()`, `review16_health()`, trials
+    wanted; `sections` replace or add whole top-level sections (None leaves one out), as `with_sections`."""
+    shell: dict[str, Any] = {
+        "format": "rectoplan.case/2",
+        "id": case_id,
+        "as_of": "2026-12-01",
+        "advanced_disease_date": "2026-11-10",
+        "age": 62,
+        "ecog": 1,
+        "primary": {"status": "resected", "stoma": False},
+        "biomarkers": known_panel(),
+        "health": review16_health(),
+        "wants_clinical_trials": True,
+    }
+    return with_sections(shell, **sections)

@@ -19,17 +19,15 @@ repeat liver resection).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rectoplan.adapters.case_json import parse_case
-from rectoplan.cli import main
 from rectoplan.core.errors import CaseError
 from rectoplan.core.knowledge import KnowledgeBase
-from tests._kb_cases import replaced_case, write_rows
+from tests._kb_cases import cohort_outcomes, refused_on_command_line, replaced_case, write_rows
 
 # The probes of review 14 (bad/*.json), trimmed to what the checks read.
 BASE: dict[str, Any] = {
@@ -210,11 +208,7 @@ def test_consistent_records_stay_valid(kb: KnowledgeBase, name: str, data: dict[
 def test_command_line_exits_2_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, data: dict[str, Any], expected: list[Any]
 ) -> None:
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
-    code = main(["recommend", str(path)])
-    out, err = capsys.readouterr()
-    assert code == 2 and out == ""
+    err = refused_on_command_line(tmp_path, capsys, name, data)
     for field, found in expected:
         assert f"error: {field}: found {found}; expected " in err
 
@@ -277,15 +271,10 @@ COHORT_ERRORS = {
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_cohort_rows_get_the_same_errors_naming_their_columns(fmt: str, kb: KnowledgeBase, tmp_path: Path) -> None:
-    pytest.importorskip("polars")
-    pytest.importorskip("duckdb")
-    from rectoplan.cohort.run import run_cohort
-
     path = write_rows(_rows(), tmp_path / f"rows.{fmt}", ("primary_symptoms", "prior_surgeries"))
-    for engine in ("python", "polars", "duckdb"):
-        result = run_cohort(path, kb, engine)
-        assert {e.row: e.problems for e in result.errors} == COHORT_ERRORS, engine
-        assert [r["row"] for r in result.results.to_pylist()] == [1, 3, 5, 7, 9], engine
+    for engine, (errors, kept) in cohort_outcomes(path, kb).items():
+        assert errors == COHORT_ERRORS, engine
+        assert kept == [1, 3, 5, 7, 9], engine
 
 
 def test_the_generators_know_the_validators_fields() -> None:

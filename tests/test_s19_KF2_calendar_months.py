@@ -22,53 +22,32 @@ from rectoplan.adapters.courses import add_months, calendar_months
 from rectoplan.api import recommend, validate_case
 from rectoplan.core.facts import case_facts
 from rectoplan.kb.loader import default_knowledge
+from tests._kb_cases import (
+    adjuvant_capox,
+    after_lar_tme,
+    known_panel,
+    review16_case,
+    review16_health,
+    review16_liver_and_lung,
+)
 
-WILD_TYPE = {
-    "kras": "wild_type",
-    "nras": "wild_type",
-    "braf": "wild_type",
-    "mmr": "pmmr_mss",
-    "her2_result": "ihc0_1",
-    "ntrk_fusion": "negative",
-    "ret_fusion": "negative",
-}
+WILD_TYPE = known_panel()
 BUNDLES = Path(__file__).parent / "fhir_bundles"
 
 
 def adjuvant_capox_case(end: dict[str, Any], advanced: dict[str, Any], as_of: str | None) -> dict[str, Any]:
     """Review 16's a07/a02: RAS/BRAF wild-type, left-sided, unresectable liver and lung metastases after
     adjuvant CAPOX (`end`: its end, `advanced`: when advanced disease was diagnosed)."""
-    course = {"agents": ["capecitabine", "oxaliplatin"], "setting": "adjuvant", "status": "completed", **end}
-    case: dict[str, Any] = {
-        "format": "rectoplan.case/2",
-        "id": "kf2",
-        "age": 62,
-        "ecog": 1,
-        "primary": {"status": "resected", "stoma": False},
-        "metastases": [
-            {"site": "liver", "count": 6, "resectability": "unresectable"},
-            {"site": "lung", "count": 4, "resectability": "unresectable"},
-        ],
-        "biomarkers": WILD_TYPE,
-        "prior": {
-            "pelvic_radiation": True,
-            "courses": [course],
-            "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        },
-        "health": {
-            "dpyd": "normal",
-            "bleeding_risk": False,
-            "fit_for_intensive_therapy": True,
-            "neuropathy_grade": 1,
-            "creatinine_clearance": 85,
-            "days_since_major_surgery": 400,
-        },
-        "wants_clinical_trials": True,
-        **advanced,
-    }
-    if as_of is not None:
-        case["as_of"] = as_of
-    return case
+    course = adjuvant_capox(**end)
+    return review16_case(
+        "kf2",
+        as_of=as_of,
+        metastases=review16_liver_and_lung(),
+        biomarkers=WILD_TYPE,
+        prior=after_lar_tme([course]),
+        health=review16_health(neuropathy_grade=1, days_since_major_surgery=400),
+        **{"advanced_disease_date": None, **advanced},
+    )
 
 
 def dated(end: str, relapse: str, as_of: str) -> dict[str, Any]:

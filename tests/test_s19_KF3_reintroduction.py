@@ -24,6 +24,12 @@ from rectoplan.core.engine import recommend
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import OptionResult, Recommendation
 from rectoplan.core.reintroduction import HEADLINE_WORDS
+from tests._kb_cases import (
+    offered_of,
+    progressed_course,
+    review16_case,
+    review16_liver_and_lung,
+)
 
 FOLFOX_PANI = ["leucovorin", "fluorouracil", "oxaliplatin", "panitumumab"]
 FOLFIRI_PANI = ["leucovorin", "fluorouracil", "irinotecan", "panitumumab"]
@@ -35,27 +41,12 @@ PLAN_TUCATINIB = "plan it for a later line"
 
 # Review 16's i02: RAS/BRAF wild-type, FOLFOX + panitumumab for 5.5 months (partial response), a planned break,
 # growth off treatment.
-I02: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "i02-wt-break-folfoxpani-prog-off",
-    "as_of": "2026-12-01",
-    "age": 62,
-    "ecog": 1,
-    "primary": {"status": "in_place", "stoma": False, "distance_from_anal_verge_cm": 8},
-    "metastases": [
-        {"site": "liver", "count": 6, "resectability": "unresectable"},
-        {"site": "lung", "count": 4, "resectability": "unresectable"},
-    ],
-    "biomarkers": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
-    "prior": {
+I02: dict[str, Any] = review16_case(
+    "i02-wt-break-folfoxpani-prog-off",
+    advanced_disease_date="2026-01-01",
+    primary={"status": "in_place", "stoma": False, "distance_from_anal_verge_cm": 8},
+    metastases=review16_liver_and_lung(),
+    prior={
         "pelvic_radiation": False,
         "surgeries": [],
         "courses": [
@@ -71,16 +62,7 @@ I02: dict[str, Any] = {
         ],
         "progressed_since_last_line": True,
     },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 85,
-    },
-    "wants_clinical_trials": True,
-    "advanced_disease_date": "2026-01-01",
-}
+)
 
 
 def _with_course(agents: list[str], **changes: Any) -> dict[str, Any]:
@@ -123,31 +105,15 @@ def _g11(courses: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     case = copy.deepcopy(I02)
     case["biomarkers"] = {**case["biomarkers"], "her2_result": "ihc2_ish_positive"}
     case["prior"]["courses"] = courses or [
-        _progressed(FOLFOX_PANI, "2025-01-01", "2025-09-01"),
-        _progressed(["trastuzumab", "tucatinib"], "2025-09-10", "2026-11-10"),
+        progressed_course(FOLFOX_PANI, "2025-01-01", "2025-09-01"),
+        progressed_course(["trastuzumab", "tucatinib"], "2025-09-10", "2026-11-10"),
     ]
     del case["prior"]["progressed_since_last_line"]
     return case
 
 
-def _progressed(agents: list[str], start: str, end: str) -> dict[str, Any]:
-    return {
-        "agents": agents,
-        "setting": "advanced",
-        "start": start,
-        "status": "stopped",
-        "best_response": "partial",
-        "end": end,
-        "stopped_for": "progression",
-    }
-
-
 def _rec(case: dict[str, Any], kb: KnowledgeBase) -> Recommendation:
     return recommend(validate_case(case, kb), kb, what_if=False)
-
-
-def _offered(r: Recommendation) -> dict[str, OptionResult]:
-    return {o.id: o for o in r.options}
 
 
 def _cites(option: OptionResult, name: str) -> bool:
@@ -159,7 +125,7 @@ def _cites(option: OptionResult, name: str) -> bool:
 
 def test_folfox_panitumumab_is_reintroduced_after_a_break(kb: KnowledgeBase) -> None:
     r = _rec(I02, kb)
-    option = _offered(r)["folfox-panitumumab"]
+    option = offered_of(r)["folfox-panitumumab"]
     assert option.setting == "folfox-panitumumab-reintroduction"
     assert option.strength == "preferred"
     assert _cites(option, "IMPROVE")
@@ -168,14 +134,14 @@ def test_folfox_panitumumab_is_reintroduced_after_a_break(kb: KnowledgeBase) -> 
 
 
 def test_folfiri_panitumumab_is_reintroduced_after_a_break(kb: KnowledgeBase) -> None:
-    option = _offered(_rec(_with_course(FOLFIRI_PANI), kb))["folfiri-panitumumab"]
+    option = offered_of(_rec(_with_course(FOLFIRI_PANI), kb))["folfiri-panitumumab"]
     assert option.setting == "folfiri-panitumumab-reintroduction"
     assert option.strength == "preferred"
     assert _cites(option, "IMPROVE")
 
 
 def test_folfox_cetuximab_is_reintroduced_after_a_break(kb: KnowledgeBase) -> None:
-    option = _offered(_rec(_with_course(FOLFOX_CETUX), kb))["folfox-cetuximab"]
+    option = offered_of(_rec(_with_course(FOLFOX_CETUX), kb))["folfox-cetuximab"]
     assert option.setting == "folfox-cetuximab-reintroduction"
     assert _cites(option, "COIN-B")
 
@@ -185,14 +151,14 @@ def test_reintroduction_after_maintenance_without_the_antibody(kb: KnowledgeBase
     antibody, so the induction comes back."""
     case = _i11()
     case["prior"]["courses"][1]["agents"] = ["leucovorin", "fluorouracil"]
-    option = _offered(_rec(case, kb))["folfox-panitumumab"]
+    option = offered_of(_rec(case, kb))["folfox-panitumumab"]
     assert option.setting == "folfox-panitumumab-reintroduction"
 
 
 def test_her2_positive_reintroduction_is_an_alternative_with_the_her2_warning(kb: KnowledgeBase) -> None:
     case = _with_course(FOLFOX_PANI)
     case["biomarkers"]["her2_result"] = "ihc3"
-    option = _offered(_rec(case, kb))["folfox-panitumumab"]
+    option = offered_of(_rec(case, kb))["folfox-panitumumab"]
     assert option.setting == "folfox-panitumumab-reintroduction-her2-positive"
     assert option.strength == "alternative"
     assert any("HER2" in w for w in option.warnings + option.notes)
@@ -200,29 +166,29 @@ def test_her2_positive_reintroduction_is_an_alternative_with_the_her2_warning(kb
 
 def test_no_reintroduction_after_growth_on_the_antibody_or_the_regimen(kb: KnowledgeBase) -> None:
     grew_on_regimen = _with_course(FOLFOX_PANI, stopped_for="progression")
-    assert "folfox-panitumumab" not in _offered(_rec(grew_on_regimen, kb))
-    grew_on_maintenance = _offered(_rec(_i11(), kb))
+    assert "folfox-panitumumab" not in offered_of(_rec(grew_on_regimen, kb))
+    grew_on_maintenance = offered_of(_rec(_i11(), kb))
     assert "folfox-panitumumab" not in grew_on_maintenance  # PANAMA maintenance outgrown: a rechallenge instead
     assert "folfox-cetuximab" not in grew_on_maintenance
 
 
 def test_no_reintroduction_after_side_effects_ras_mutation_or_while_running(kb: KnowledgeBase) -> None:
-    side_effects = _offered(_rec(_with_course(FOLFOX_PANI, stopped_for="toxicity"), kb)).get("folfox-panitumumab")
+    side_effects = offered_of(_rec(_with_course(FOLFOX_PANI, stopped_for="toxicity"), kb)).get("folfox-panitumumab")
     assert side_effects is None or side_effects.setting != "folfox-panitumumab-reintroduction"
     mutant = _with_course(FOLFOX_PANI)
     mutant["biomarkers"]["kras"] = "mutant"
     r = _rec(mutant, kb)
-    assert "folfox-panitumumab" not in _offered(r)
+    assert "folfox-panitumumab" not in offered_of(r)
     assert "folfox-panitumumab" in {e.id for e in r.excluded}
     running = _with_course(FOLFOX_PANI, status="ongoing")
     for key in ("end", "stopped_for"):
         del running["prior"]["courses"][0][key]
     del running["prior"]["progressed_since_last_line"]
-    assert "folfox-panitumumab" not in _offered(_rec(running, kb))
+    assert "folfox-panitumumab" not in offered_of(_rec(running, kb))
 
 
 def test_no_panitumumab_reintroduction_after_a_cetuximab_induction(kb: KnowledgeBase) -> None:
-    offered = _offered(_rec(_with_course(FOLFOX_CETUX), kb))
+    offered = offered_of(_rec(_with_course(FOLFOX_CETUX), kb))
     assert "folfox-panitumumab" not in offered
     assert "folfiri-panitumumab" not in offered  # a switch of backbone with the antibody: no source, no row
 
@@ -253,13 +219,13 @@ def test_no_plan_tucatinib_warning_after_tucatinib(kb: KnowledgeBase) -> None:
 
 
 def test_plan_tucatinib_warning_before_tucatinib(kb: KnowledgeBase) -> None:
-    case = _g11([_progressed(FOLFOX_PANI, "2025-01-01", "2026-09-01")])
+    case = _g11([progressed_course(FOLFOX_PANI, "2025-01-01", "2026-09-01")])
     assert any(PLAN_TUCATINIB in w for w in _rec(case, kb).warnings)
 
 
 def test_trastuzumab_deruxtecan_not_preferred_while_irinotecan_is_open(kb: KnowledgeBase) -> None:
     r = _rec(_g11(), kb)
-    offered = _offered(r)
+    offered = offered_of(r)
     tdxd, folfiri_bev = offered["trastuzumab-deruxtecan"], offered["folfiri-bevacizumab"]
     assert tdxd.setting == "trastuzumab-deruxtecan-after-anti-her2-chemotherapy-left"
     assert tdxd.strength == "alternative" == folfiri_bev.strength
@@ -269,11 +235,11 @@ def test_trastuzumab_deruxtecan_not_preferred_while_irinotecan_is_open(kb: Knowl
 def test_trastuzumab_deruxtecan_stays_preferred_after_all_three_drugs(kb: KnowledgeBase) -> None:
     case = _g11(
         [
-            _progressed(FOLFOX_PANI, "2024-01-01", "2024-09-01"),
-            _progressed(["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"], "2024-09-10", "2025-08-01"),
-            _progressed(["trastuzumab", "tucatinib"], "2025-08-10", "2026-11-10"),
+            progressed_course(FOLFOX_PANI, "2024-01-01", "2024-09-01"),
+            progressed_course(["leucovorin", "fluorouracil", "irinotecan", "bevacizumab"], "2024-09-10", "2025-08-01"),
+            progressed_course(["trastuzumab", "tucatinib"], "2025-08-10", "2026-11-10"),
         ]
     )
-    tdxd = _offered(_rec(case, kb))["trastuzumab-deruxtecan"]
+    tdxd = offered_of(_rec(case, kb))["trastuzumab-deruxtecan"]
     assert tdxd.setting == "trastuzumab-deruxtecan-after-anti-her2"
     assert tdxd.strength == "preferred"

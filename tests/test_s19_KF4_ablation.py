@@ -11,67 +11,30 @@ unresectable metastases still get them, with a primary in place or after its res
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from rectoplan.adapters.render_text import render_text
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import adjuvant_capox, after_lar_tme, review16_case, review16_health, with_sections
 from tests.test_knowledge_review3 import offered, rec
 
 ABLATION = ("radiofrequency-ablation", "microwave-ablation", "cryotherapy")
 LIVER_ONLY_WORDS = "Liver-only metastases that"
 
 # Review 16's c04, as written by the reviewer.
-C04: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "c04-lr-resectable-plus-unres-liver",
-    "as_of": "2026-12-01",
-    "age": 62,
-    "ecog": 1,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": [{"site": "liver", "count": 7, "resectability": "unresectable"}],
-    "biomarkers": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
-    "prior": {
-        "pelvic_radiation": True,
-        "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        "courses": [
-            {
-                "agents": ["capecitabine", "oxaliplatin"],
-                "setting": "adjuvant",
-                "start": "2025-01-10",
-                "end": "2025-06-01",
-                "status": "completed",
-            }
-        ],
-    },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 85,
-        "days_since_major_surgery": 400,
-    },
-    "wants_clinical_trials": True,
-    "advanced_disease_date": "2026-11-10",
-    "local_recurrence": {"resectability": "resectable", "symptoms": ["pain"]},
-}
+C04: dict[str, Any] = review16_case(
+    "c04-lr-resectable-plus-unres-liver",
+    metastases=[{"site": "liver", "count": 7, "resectability": "unresectable"}],
+    prior=after_lar_tme([adjuvant_capox("2025-01-10", "2025-06-01")]),
+    health=review16_health(days_since_major_surgery=400),
+    local_recurrence={"resectability": "resectable", "symptoms": ["pain"]},
+)
 
 
 def c04(**changes: Any) -> dict[str, Any]:
-    out = copy.deepcopy(C04)
-    out.update(copy.deepcopy(changes))
-    return {key: value for key, value in out.items() if value is not None}
+    return with_sections(C04, **changes)
 
 
 def test_no_liver_ablation_beside_a_pelvic_recurrence(kb: KnowledgeBase) -> None:

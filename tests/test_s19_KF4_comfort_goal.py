@@ -13,8 +13,6 @@ balanced goal, or a curative plan, is unchanged.
 
 from __future__ import annotations
 
-import copy
-import re
 from typing import Any
 
 from rectoplan.adapters.handout import handout_html
@@ -22,6 +20,14 @@ from rectoplan.adapters.render_text import render_text
 from rectoplan.api import validate_case
 from rectoplan.core.knowledge import KnowledgeBase
 from rectoplan.core.recommendation import OptionResult, Recommendation
+from tests._kb_cases import (
+    LAR_TME,
+    handout_prose,
+    known_panel,
+    review16_case,
+    review16_liver_and_lung,
+    with_sections,
+)
 from tests.test_knowledge_review3 import offered, rec
 
 WARNING_WORDS = "The goal of care recorded with the patient is comfort: combination chemotherapy"
@@ -29,54 +35,24 @@ AS_LONG_AS = "for as long as possible"
 COMBINATIONS = ("folfiri-bevacizumab", "folfox-bevacizumab", "capox-bevacizumab", "folfox", "folfiri", "capox")
 
 # Review 16's f03, as written by the reviewer.
-F03: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "f03-goal-comfort-krasmut",
-    "as_of": "2026-12-01",
-    "age": 81,
-    "ecog": 1,
-    "primary": {"status": "in_place", "stoma": False, "distance_from_anal_verge_cm": 8},
-    "metastases": [
-        {"site": "liver", "count": 6, "resectability": "unresectable"},
-        {"site": "lung", "count": 4, "resectability": "unresectable"},
-    ],
-    "biomarkers": {
-        "kras": "mutant",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-        "kras_variant": "G12D",
-    },
-    "prior": {"pelvic_radiation": False, "surgeries": [], "courses": []},
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 85,
-    },
-    "wants_clinical_trials": True,
-    "advanced_disease_date": "2026-11-20",
-    "preferences": {"goal": "comfort"},
-}
+F03: dict[str, Any] = review16_case(
+    "f03-goal-comfort-krasmut",
+    advanced_disease_date="2026-11-20",
+    age=81,
+    primary={"status": "in_place", "stoma": False, "distance_from_anal_verge_cm": 8},
+    metastases=review16_liver_and_lung(),
+    biomarkers=known_panel(kras="mutant", kras_variant="G12D"),
+    prior={"pelvic_radiation": False, "surgeries": [], "courses": []},
+    preferences={"goal": "comfort"},
+)
 
 
 def f03(**changes: Any) -> dict[str, Any]:
-    out = copy.deepcopy(F03)
-    out.update(copy.deepcopy(changes))
-    return out
-
-
-def prose(html: str) -> str:
-    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return with_sections(F03, **changes)
 
 
 def handout_of(case: dict[str, Any], r: Recommendation, kb: KnowledgeBase) -> str:
-    return prose(handout_html(r, kb, validate_case(case, kb)))
+    return handout_prose(handout_html(r, kb, validate_case(case, kb)))
 
 
 def warned(option: OptionResult) -> bool:
@@ -134,8 +110,7 @@ def test_comfort_goal_with_an_unresectable_primary_uses_the_comfort_words(kb: Kn
 def test_comfort_goal_in_a_curative_plan_lowers_nothing(kb: KnowledgeBase) -> None:
     resectable = [{"site": "liver", "count": 2, "resectability": "resectable", "largest_mm": 40}]
     primary = {"status": "resected", "stoma": False}
-    surgeries = ["low_anterior_resection", "total_mesorectal_excision"]
-    prior = {"pelvic_radiation": False, "surgeries": surgeries, "courses": []}
+    prior = {"pelvic_radiation": False, "surgeries": list(LAR_TME), "courses": []}
     r = rec(f03(metastases=resectable, primary=primary, prior=prior), kb)
     assert r.intent == "curative"
     assert not any(warned(o) for o in r.options)

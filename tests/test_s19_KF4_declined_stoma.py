@@ -10,8 +10,6 @@ unresectable metastases the usual palliative rule speaks (palliative as before).
 
 from __future__ import annotations
 
-import copy
-import re
 from typing import Any
 
 import pytest
@@ -20,6 +18,14 @@ from rectoplan.adapters.handout import handout_html
 from rectoplan.adapters.render_text import render_text
 from rectoplan.api import validate_case
 from rectoplan.core.knowledge import KnowledgeBase
+from tests._kb_cases import (
+    adjuvant_capox,
+    after_lar_tme,
+    handout_prose,
+    review16_case,
+    review16_health,
+    with_sections,
+)
 from tests.test_knowledge_review3 import rec
 
 RULE = "intent-palliative-stoma-declined-recurrence"
@@ -28,60 +34,18 @@ CHANGE_MIND = "You can change your mind at any time"
 LIFE_WITH_STOMA = "what life with a stoma is like"
 
 # Review 16's f02, as written by the reviewer.
-F02: dict[str, Any] = {
-    "format": "rectoplan.case/2",
-    "id": "f02-lr-resectable-declines-stoma",
-    "as_of": "2026-12-01",
-    "age": 62,
-    "ecog": 1,
-    "primary": {"status": "resected", "stoma": False},
-    "metastases": [],
-    "biomarkers": {
-        "kras": "wild_type",
-        "nras": "wild_type",
-        "braf": "wild_type",
-        "mmr": "pmmr_mss",
-        "her2_result": "ihc0_1",
-        "ntrk_fusion": "negative",
-        "ret_fusion": "negative",
-    },
-    "prior": {
-        "pelvic_radiation": True,
-        "surgeries": ["low_anterior_resection", "total_mesorectal_excision"],
-        "courses": [
-            {
-                "agents": ["capecitabine", "oxaliplatin"],
-                "setting": "adjuvant",
-                "start": "2024-01-10",
-                "end": "2024-06-01",
-                "status": "completed",
-            }
-        ],
-    },
-    "health": {
-        "dpyd": "normal",
-        "bleeding_risk": False,
-        "fit_for_intensive_therapy": True,
-        "neuropathy_grade": 0,
-        "creatinine_clearance": 85,
-        "days_since_major_surgery": 700,
-    },
-    "wants_clinical_trials": True,
-    "advanced_disease_date": "2026-11-10",
-    "local_recurrence": {"resectability": "resectable", "symptoms": []},
-    "preferences": {"declines": ["stoma"]},
-}
+F02: dict[str, Any] = review16_case(
+    "f02-lr-resectable-declines-stoma",
+    metastases=[],
+    prior=after_lar_tme([adjuvant_capox("2024-01-10", "2024-06-01")]),
+    health=review16_health(days_since_major_surgery=700),
+    local_recurrence={"resectability": "resectable", "symptoms": []},
+    preferences={"declines": ["stoma"]},
+)
 
 
 def f02(**changes: Any) -> dict[str, Any]:
-    out = copy.deepcopy(F02)
-    out.update(copy.deepcopy(changes))
-    return out
-
-
-def prose(html: str) -> str:
-    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    return with_sections(F02, **changes)
 
 
 @pytest.mark.parametrize("resectability", ["resectable", "potentially_resectable"])
@@ -90,7 +54,7 @@ def test_declined_stoma_states_the_trade_off(resectability: str, kb: KnowledgeBa
     r = rec(case, kb)
     assert (r.intent, r.intent_rule) == ("palliative", RULE)
     text = " ".join(render_text(r, kb, color=False).split())
-    handout = prose(handout_html(r, kb, validate_case(case, kb)))
+    handout = handout_prose(handout_html(r, kb, validate_case(case, kb)))
     for words in (TRADE_OFF, CHANGE_MIND, LIFE_WITH_STOMA):
         assert words in r.patient_summary
         assert words in text

@@ -278,12 +278,12 @@ def test_cohort_rows_get_the_same_errors_naming_their_columns(fmt: str, kb: Know
 
 
 def test_the_generators_know_the_validators_fields() -> None:
-    """`rectoplan.synthetic.agree` (a layer below the validator) repeats its field and setting names."""
+    """`rectoplan.synthetic.agree` (a layer below the validator) uses its field and setting names."""
     from rectoplan import synthetic
     from rectoplan.adapters import _case_json_checks
 
     assert synthetic.IN_PLACE_ONLY == _case_json_checks.IN_PLACE_ONLY
-    assert synthetic.LINE_SETTINGS == _case_json_checks.LINE_SETTINGS
+    assert synthetic.LINE_SETTINGS is _case_json_checks.LINE_SETTINGS  # one declaration, core.case
 
 
 def test_generated_cases_never_draw_these_contradictions(kb: KnowledgeBase) -> None:

@@ -19,14 +19,11 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from rectoplan.core.case import RESECTABILITY, SITES, SYMPTOMS
+from rectoplan.core.case import LINE_SETTINGS, RESECTABILITY, SITES, SYMPTOMS
 from rectoplan.core.fields import BY_FACT, DECLARED, EXCLUSIVE, FIELDS, PRIMARY_IN_PLACE_ONLY, DeclaredField
 
-# The validator's (`adapters._case_json_checks`): the fields of a primary in place (declared with the field
-# table), and the course settings that make a line (a layer above: tests/test_input_contradictions_s18.py
-# holds the two equal).
+# The validator's (`adapters._case_json_checks`) fields of a primary in place, declared with the field table.
 IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
-LINE_SETTINGS: Final = ("advanced", "maintenance")
 RESECT = RESECTABILITY  # of a lesion or a local recurrence (list-shaped parts, not in the field table)
 REGIMENS: tuple[tuple[str, ...], ...] = (
     ("fluorouracil", "leucovorin", "oxaliplatin"),
@@ -206,10 +203,10 @@ def agree(case: dict[str, Any]) -> None:
     )
     if running and prior.get("progressed_since_last_line") is True:
         del prior["progressed_since_last_line"]
-    if prior.get("courses") == [] or prior.get("systemic_lines") == []:
-        prior.pop("progressed_since_last_line", None)
-    if courses and not any(c.get("setting") in LINE_SETTINGS for c in courses):  # perioperative courses only: at
-        prior.pop("progressed_since_last_line", None)  # most a relapse line, which stopped for progression
+    recorded = prior.get("courses") is not None or prior.get("systemic_lines") is not None
+    if recorded and not lines and not any(c.get("setting") in LINE_SETTINGS for c in courses):
+        prior.pop("progressed_since_last_line", None)  # no line (perioperative courses make at most a relapse
+        # line, which stopped for progression)
     for pair in EXCLUSIVE:  # `core.fields.EXCLUSIVE`, which the validator refuses
         if _at(case, pair.field) is pair.value and _at(case, pair.other) is pair.other_value:
             section, name = pair.other.split(".")

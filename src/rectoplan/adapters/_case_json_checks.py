@@ -17,6 +17,7 @@ import json
 from collections.abc import Collection, Sequence
 from typing import Any, Final
 
+from rectoplan.core.case import LINE_SETTINGS
 from rectoplan.core.errors import Problem
 from rectoplan.core.fields import EXCLUSIVE as EXCLUSIVE  # declared beside the field table
 from rectoplan.core.fields import PRIMARY_IN_PLACE_ONLY
@@ -27,9 +28,6 @@ APR: Final = "abdominoperineal_resection"
 
 # The fields of the primary that describe a tumour in place (declared with the field table, core/fields.py).
 IN_PLACE_ONLY: Final = PRIMARY_IN_PLACE_ONLY
-# The course settings that make a line for advanced disease (`adapters.courses`: perioperative courses are
-# not lines).
-LINE_SETTINGS: Final = ("advanced", "maintenance")
 # Growth since the last line for advanced disease: it presupposes that line (`core/fields.py`).
 SINCE_LAST_LINE: Final = "prior.progressed_since_last_line"
 

@@ -39,13 +39,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, TypeAlias
 
-from rectoplan.core.case import Course, SystemicLine
+from rectoplan.core.case import LINE_SETTINGS, Course, SystemicLine
 from rectoplan.core.errors import Problem
 from rectoplan.core.reintroduction import reintroduces
 
 EARLY_RELAPSE_MONTHS: Final = 6
 PERIOPERATIVE_SETTINGS: Final = ("neoadjuvant", "adjuvant", "perioperative")
-SETTINGS: Final = (*PERIOPERATIVE_SETTINGS, "advanced", "maintenance")
+SETTINGS: Final = (*PERIOPERATIVE_SETTINGS, *LINE_SETTINGS)
 STATUSES: Final = ("ongoing", "completed", "stopped")
 STOP_REASONS: Final = ("progression", "toxicity", "planned_end", "patient_choice", "treatment_break")
 BEST_RESPONSES: Final = ("complete", "partial", "stable", "progression", "not_assessed")

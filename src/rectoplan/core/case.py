@@ -20,6 +20,9 @@ RESECTABILITY: Final = ("resectable", "potentially_resectable", "unresectable", 
 SITES: Final = ("liver", "lung", "peritoneum", "distant_lymph_nodes", "bone", "brain", "other")
 SYMPTOMS: Final = ("obstruction", "bleeding", "pain")
 STOPPED_FOR: Final = ("progression", "intolerance", "completed", "ongoing")
+# The settings of a `Course` that make a line for advanced disease (neoadjuvant, adjuvant and perioperative
+# courses do not: `adapters.courses`); the validator and the generators read them here.
+LINE_SETTINGS: Final = ("advanced", "maintenance")
 
 
 @dataclass(frozen=True, slots=True)

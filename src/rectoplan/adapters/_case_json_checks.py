@@ -3,10 +3,11 @@
 Split from `rectoplan.adapters.case_json`: pydantic checks each field alone; these check fields against
 each other (a wild-type KRAS with a KRAS variant, a local recurrence with the primary still in place, an
 abdominoperineal resection with the primary still in place or without a stoma, a site, symptom or declined
-treatment listed twice, an ongoing line followed by another, growth recorded since a line that still runs or
-since a last line the record says there never was, the MRI staging of a primary recorded as resected, two
-yes/no fields that exclude each other: `EXCLUSIVE`) and drug and procedure ids against the vocabulary, so that a
-contradictory case is refused with every problem named, never half-read. The cohort's column-wise checks
+treatment listed twice, an ongoing line followed by another, growth recorded since a line that still runs, the
+MRI staging of a primary recorded as resected, two yes/no fields that exclude each other: `EXCLUSIVE`) and drug
+and procedure ids against the vocabulary, so that a contradictory case is refused with every problem named,
+never half-read. Growth since a line there never was is checked on the lines derived from the history
+(`_case_json_derive._growth_after_no_line`). The cohort's column-wise checks
 (`rectoplan.compile.case_columns.Normalizer`) send every row these could refuse to this validator.
 """
 
@@ -101,7 +102,6 @@ def _contradictions(c: Any, drugs: Collection[str], procedures: Collection[str])
         problems += _check_vocabulary(c.prior.surgeries or [], procedures, "prior.surgeries", "procedure")
         problems += _after_apr_problems(c)
         problems += _growth_on_running_line(c.prior)
-        problems += _growth_without_a_line(c.prior)
     problems += _exclusive_problems(c)
     has_mets = bool(c.metastases)
     if not has_mets and c.local_recurrence is None:
@@ -204,7 +204,7 @@ def _growth_on_running_line(prior: Any) -> list[Problem]:
     line's plan."""
     if prior.progressed_since_last_line is not True:
         return []
-    path = "prior.progressed_since_last_line"
+    path = SINCE_LAST_LINE
     courses, lines = prior.courses or [], prior.systemic_lines or []
     if courses and courses[-1].status == "ongoing" and courses[-1].setting in LINE_SETTINGS:
         where = f"prior.courses[{len(courses) - 1}]"
@@ -252,24 +252,3 @@ def _exclusive_problems(c: Any) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _growth_without_a_line(prior: Any) -> list[Problem]:
-    """`progressed_since_last_line` (true or false) is about the last line for advanced disease; a history
-    recorded as empty (`courses: []`, or contract 1's `systemic_lines: []`) says there was none, so the
-    field and the history contradict each other, and the rules, which read it only after a line, would
-    drop it silently (stop 19, B2). An absent history is unknown, not empty, and stays valid."""
-    grown = prior.progressed_since_last_line
-    if grown is None:
-        return []
-    for key, history in (("courses", prior.courses), ("systemic_lines", prior.systemic_lines)):
-        if history is not None and not history:
-            return [
-                Problem(
-                    SINCE_LAST_LINE,
-                    f"{_shown(grown)} while prior.{key} is empty (no line for advanced disease recorded)",
-                    f"no progressed_since_last_line when prior.{key} records no line (the field is about the last"
-                    f" line for advanced disease), or that line in prior.{key}",
-                )
-            ]
-    return []

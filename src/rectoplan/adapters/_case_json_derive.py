@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import date
 from typing import Any, NamedTuple
 
-from rectoplan.adapters._case_json_checks import _check_vocabulary
+from rectoplan.adapters._case_json_checks import SINCE_LAST_LINE, _check_vocabulary, _shown
 from rectoplan.adapters._case_json_models import BiomarkersIn, PriorIn
 from rectoplan.adapters.case_v2 import (
     declines,
@@ -110,27 +110,38 @@ def _contract2(c: Any, drugs: Collection[str]) -> tuple[_Derived, list[Problem]]
         raw = [course.model_dump() for course in p.courses]
         courses, lines, derived = read_courses(raw, timeline, problems)
         merge_derived(declared, derived, "prior.courses", problems)
-        problems += _growth_after_no_line(p.progressed_since_last_line, bool(p.courses), lines)
         if courses is not None and liquid is not None:
             after = liquid_biopsy_after_anti_egfr(courses, liquid)
             merge_derived(declared, after, "biomarkers.liquid_ras_date", problems)
+    problems += _growth_after_no_line(p, lines)
     attributes = {"biomarkers.her2": her2, "wants_clinical_trials": wants}
     return _Derived(variant, lines, courses, declared, attributes), problems
 
 
-def _growth_after_no_line(
-    grown: bool | None, any_course: bool, lines: tuple[SystemicLine, ...] | None
-) -> list[Problem]:
-    """Courses that make no line for advanced disease (adjuvant therapy only, the relapse more than 6 months
-    after it) leave `progressed_since_last_line` about a line that does not exist: refused, as with a history
-    recorded empty (`_case_json_checks._growth_without_a_line`, which reports `courses: []` itself). The z3
-    contract, which sees only the derived lines, holds the same rule, so the two never disagree."""
-    if grown is None or not any_course or lines is None or lines:
+def _growth_after_no_line(prior: Any, lines: tuple[SystemicLine, ...] | None) -> list[Problem]:
+    """`progressed_since_last_line` (true or false) is about the last line for advanced disease. With the lines
+    known and none (a history recorded empty, `courses: []` or contract 1's `systemic_lines: []`, or courses
+    that make no line: adjuvant therapy only, the relapse more than 6 months after it) it is about a line that
+    does not exist, and the rules, which read it only after a line, would drop it silently: refused (stop 19).
+    One check on the derived lines, as the z3 contract and the cohort's column checks hold it; an absent
+    history is unknown, not empty, and stays valid."""
+    grown = prior.progressed_since_last_line
+    if grown is None or lines is None or lines:
         return []
+    for key in ("courses", "systemic_lines"):
+        if getattr(prior, key) == []:
+            return [
+                Problem(
+                    SINCE_LAST_LINE,
+                    f"{_shown(grown)} while prior.{key} is empty (no line for advanced disease recorded)",
+                    f"no progressed_since_last_line when prior.{key} records no line (the field is about the last"
+                    f" line for advanced disease), or that line in prior.{key}",
+                )
+            ]
     return [
         Problem(
-            "prior.progressed_since_last_line",
-            f"{str(grown).lower()} while prior.courses make no line for advanced disease (perioperative courses"
+            SINCE_LAST_LINE,
+            f"{_shown(grown)} while prior.courses make no line for advanced disease (perioperative courses"
             " only, the relapse more than 6 months after them)",
             "no progressed_since_last_line until a line for advanced disease is recorded in prior.courses",
         )

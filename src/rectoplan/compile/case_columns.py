@@ -390,7 +390,8 @@ class Normalizer:
         return ir.any_of(ir.Not(ir.is_true(grown)), ir.Not(ongoing))
 
     def no_growth_without_a_line(self, grown: ir.Expr) -> ir.Expr:
-        """No growth recorded (either way) with the lines given and empty (`_growth_without_a_line`), with `kb`."""
+        """No growth recorded (either way) with the lines given and none (`_case_json_derive._growth_after_no_line`),
+        with `kb`."""
         if not self.reads_lists:
             return ir.TRUE
         recorded = ir.is_true(ir.Col(fact_column("prior.systemic_recorded")))

@@ -191,7 +191,8 @@ class CaseVars:
 
     def _exclusive_and_growth_without_a_line(self) -> list[Any]:
         """No two yes/no fields with values that exclude each other, and no growth recorded (either way) since
-        a last line the case records as none (`adapters._case_json_checks`: `EXCLUSIVE`, stop 19)."""
+        a last line the case records as none (`adapters._case_json_checks.EXCLUSIVE`;
+        `_case_json_derive._growth_after_no_line`, stop 19)."""
         grown_k, _ = self.bools[SINCE_LAST_LINE]
         c = [z3.Not(z3.And(grown_k, self.lines_k, self.lines == 0))]
         for e in EXCLUSIVE:
@@ -207,7 +208,7 @@ class CaseVars:
             self.enum[f"primary.{name}"] >= 0 if f"primary.{name}" in self.enum else self.bools[f"primary.{name}"][0]
             for name in IN_PLACE_ONLY
         ]
-        grown_k, grown = self.bools["prior.progressed_since_last_line"]
+        grown_k, grown = self.bools[SINCE_LAST_LINE]
         return [
             z3.Implies(resected, z3.Not(z3.Or(*recorded))),
             z3.Not(z3.And(self.ongoing, grown_k, grown)),

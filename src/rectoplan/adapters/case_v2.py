@@ -103,6 +103,8 @@ def read_courses(
     courses = []
     for i, c in enumerate(raw):
         path = f"prior.courses[{i}]"
+        start_days, start = timeline.read(c, "start", path, problems)
+        end_days, end = timeline.read(c, "end", path, problems)
         courses.append(
             Course(
                 tuple(c["agents"]),
@@ -110,10 +112,10 @@ def read_courses(
                 c.get("status"),
                 c.get("stopped_for"),
                 c.get("best_response"),
-                timeline.days_ago(c, "start", path, problems),
-                timeline.days_ago(c, "end", path, problems),
-                timeline.recorded(c, "start"),
-                timeline.recorded(c, "end"),
+                start_days,
+                end_days,
+                start,
+                end,
             )
         )
     problems += course_problems(courses, "prior.courses")

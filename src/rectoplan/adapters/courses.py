@@ -121,37 +121,27 @@ class Timeline:
     as_of: date | None
     advanced: When | None
 
-    def recorded(self, raw: dict[str, Any], key: str) -> When | None:
-        """`key` of a course as recorded: whole months before the case date, or the date (already checked by
-        `days_ago`; None when it was rejected there)."""
+    def read(self, raw: dict[str, Any], key: str, path: str, problems: list[Problem]) -> tuple[int | None, When | None]:
+        """`key` of a course (from a date or from `<key>_months_ago`), read once: (days before the case date,
+        which order the courses; the time as recorded, a date or whole months before the case date, from which
+        months are counted). (None, None) when absent or refused (a date without `as_of`, or after it)."""
         if raw.get(f"{key}_months_ago") is not None:
-            return int(raw[f"{key}_months_ago"])
-        text = raw.get(key)
-        if text is None or self.as_of is None:
-            return None
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            return None
-
-    def days_ago(self, raw: dict[str, Any], key: str, path: str, problems: list[Problem]) -> int | None:
-        """`key` of a course as days before the case date: from a date or from `<key>_months_ago`."""
-        if raw.get(f"{key}_months_ago") is not None:
-            return round(int(raw[f"{key}_months_ago"]) * DAYS_PER_MONTH)
+            months_ago = int(raw[f"{key}_months_ago"])
+            return round(months_ago * DAYS_PER_MONTH), months_ago
         text = raw.get(key)
         if text is None:
-            return None
+            return None, None
         when = parse_date(text, f"{path}.{key}", problems)
         if when is None:
-            return None
+            return None, None
         if self.as_of is None:
             problems.append(Problem(f"{path}.{key}", repr(text), "as_of (the case date) whenever a course has a date"))
-            return None
+            return None, None
         days = (self.as_of - when).days
         if days < 0:
             problems.append(Problem(f"{path}.{key}", f"{text} after as_of {self.as_of}", "a date on or before as_of"))
-            return None
-        return days
+            return None, None
+        return days, when
 
 
 def _stop(course: Course) -> str:
@@ -335,14 +325,13 @@ def _anti_egfr(courses: Sequence[Course], as_of: date | None) -> dict[str, objec
 
 
 def _months_since_end(given: Sequence[Course], as_of: date | None) -> int | None:
-    """Whole months from the end of the last of `given` to the case date (as `_days_since_end`: 0 while one
-    runs, unknown if any end is), counted from its end as recorded."""
-    if any(c.status == "ongoing" for c in given):
-        return 0
-    if any(c.end_days_ago is None for c in given):
-        return None
-    last = min(given, key=lambda c: c.end_days_ago or 0)  # the most recent end (days order the ends)
-    return _months_ago(last.end_as_recorded, last.end_days_ago, as_of)
+    """Whole months from the end of the last of `given` to the case date: 0 while one runs, unknown if any end
+    is (`_days_since_end`, whose days find the most recent end), counted from that end as recorded."""
+    days = _days_since_end(given)
+    if not days:  # unknown, running, or ended on the case date
+        return days
+    last = next(c for c in given if c.end_days_ago == days)
+    return _months_ago(last.end_as_recorded, days, as_of)
 
 
 def _days_since_end(given: Sequence[Course]) -> int | None:

@@ -29,7 +29,7 @@ from rectoplan.core.knowledge import Citation, KnowledgeBase, Vocabulary
 from rectoplan.core.recommendation import OptionResult, Recommendation, first_treatment, shown_sources
 from rectoplan.service import orders
 from rectoplan.service.models import OwnCard
-from rectoplan.service.order_cautions import OrderCaution, order_cautions
+from rectoplan.service.order_cautions import OrderCaution, knowledge_of, order_cautions
 
 MAX_SUMMARY = 139
 PREFERRED_SHOWN = 4
@@ -219,14 +219,13 @@ def order_cards(
 
 
 def _vocabulary_of(knowledge: KnowledgeBase | Vocabulary | None) -> Vocabulary:
-    """The vocabulary drafted drugs are read with: the given one, the knowledge base's, else the shipped one."""
-    if isinstance(knowledge, KnowledgeBase):
-        return knowledge.vocabulary
+    """The vocabulary drafted drugs are read with: the given one, else that of the knowledge base behind
+    `knowledge` (`order_cautions.knowledge_of`: itself, or the shipped one when none is given)."""
     if isinstance(knowledge, Vocabulary):
         return knowledge
-    from rectoplan.kb.loader import default_knowledge  # the shipped base, loaded once per process
-
-    return default_knowledge().vocabulary
+    kb = knowledge_of(knowledge)
+    assert kb is not None  # a knowledge base, or None (the shipped one): never unknown
+    return kb.vocabulary
 
 
 def _not_offered_card(
